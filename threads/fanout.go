@@ -1,0 +1,116 @@
+package threads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// fanout routes a stored line to every member but its author, queues the
+// delivery jobs and clears the line's "fan-out due" record, in two round
+// trips. Running it twice for one line queues jobs twice; their idempotency
+// keys make the worker send once.
+func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string) (map[string]Decision, error) {
+	others := make([]string, 0, len(members))
+	for _, m := range members {
+		if m != line.Author {
+			others = append(others, m)
+		}
+	}
+	var users *redis.SliceCmd
+	var st, seen *redis.SliceCmd
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		if len(others) > 0 {
+			users = p.HMGet(ctx, s.k.users(), others...)
+		}
+		st, seen = s.presenceCmds(ctx, p, others)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
+	}
+	presence := s.decodePresences(others, st, seen)
+	mentioned := Mentions(line.Text)
+	now := s.now()
+	routes := make(map[string]Decision, len(others))
+	var jobs []Delivery
+	for i, m := range others {
+		str, ok := users.Val()[i].(string)
+		if !ok {
+			continue // a member whose user record is gone gets nothing
+		}
+		u, err := decodeUser(m, str)
+		if err != nil {
+			return nil, err
+		}
+		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
+		personal := kind == Direct || contains(mentioned, m)
+		d := Route(routeInput(u, presence[m], personal, quiet))
+		routes[m] = d
+		if d.Channel.Queued() {
+			jobs = append(jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
+				Queued: now.UTC().Truncate(time.Millisecond)})
+		}
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, j := range jobs {
+			s.enqueue(ctx, p, j)
+		}
+		p.ZRem(ctx, s.k.pending(line.Room), line.ID)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue deliveries of %s/%s: %w", line.Room, line.ID, err)
+	}
+	return routes, nil
+}
+
+// RecoverFanout finishes the fan-out of every line stored at least
+// olderThan ago whose fan-out is still due: the work of a process that died
+// between storing a line and routing it. It returns how many lines it
+// fanned out. Run it at start-up and then periodically.
+func (s *Store) RecoverFanout(ctx context.Context, olderThan time.Duration) (int, error) {
+	rooms, err := s.rdb.SMembers(ctx, s.k.rooms()).Result()
+	if err != nil {
+		return 0, fmt.Errorf("recover fan-out: %w", err)
+	}
+	cutoff := strconv.FormatInt(s.now().Add(-olderThan).UnixMilli(), 10)
+	done := 0
+	for _, room := range rooms {
+		ids, err := s.rdb.ZRangeByScore(ctx, s.k.pending(room), &redis.ZRangeBy{Min: "-inf", Max: cutoff}).Result()
+		if err != nil {
+			return done, fmt.Errorf("recover fan-out of %s: %w", room, err)
+		}
+		if len(ids) == 0 {
+			continue
+		}
+		r, err := s.Room(ctx, room)
+		if err != nil {
+			return done, fmt.Errorf("recover fan-out of %s: %w", room, err)
+		}
+		for _, id := range ids {
+			line, err := s.Line(ctx, room, id)
+			if err != nil && !errors.Is(err, ErrNotFound) {
+				return done, err
+			}
+			if err != nil {
+				// The line is gone (retention): nothing left to deliver.
+				slog.Warn("pending fan-out of a missing line dropped", "room", room, "line", id, "err", err)
+				if err := s.rdb.ZRem(ctx, s.k.pending(room), id).Err(); err != nil {
+					return done, fmt.Errorf("recover fan-out of %s: %w", room, err)
+				}
+				continue
+			}
+			if _, err := s.fanout(ctx, line, r.Kind, r.Members); err != nil {
+				return done, err
+			}
+			done++
+		}
+	}
+	return done, nil
+}

@@ -1,0 +1,66 @@
+package threads
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"strconv"
+)
+
+// keys builds every Redis key and channel name parley uses. No other file
+// spells a key. Keys that must change together share one hash tag (the part
+// in braces) so that they live in one Redis Cluster slot:
+//
+//	{users}:all        hash  user id -> user JSON
+//	{users}:email      hash  lower-cased address -> user id
+//	{users}:phone      hash  E.164 number -> user id
+//	{users}:presence   hash  user id -> status set by hand (JSON)
+//	{users}:seen       hash  user id -> last heartbeat (unix ms)
+//	{u:ID}:rooms       set   the rooms of one user (an index)
+//	{rooms}:all        set   every room id
+//	{r:ID}:meta        hash  room name, topic, kind, created
+//	{r:ID}:members     set   member ids
+//	{r:ID}:lines       stream the room's lines, in order
+//	{r:ID}:pending     zset  line ids whose fan-out is due, scored by post time
+//	{r:ID}:src:HASH    string line id posted with that source id (dedupe)
+//	{q:N}:jobs         stream delivery jobs of shard N (consumer group "workers")
+//	{q:N}:retry        zset  jobs waiting to be retried, scored by due time
+//	{q:N}:dead         stream jobs that failed for good, with the reason
+//	{q:N}:done:KEY     string idempotency record of a delivered job
+//	live:r:ID          pub/sub channel of a room's events
+//	live:u:ID          pub/sub channel of a user's membership events
+type keys struct {
+	prefix string
+}
+
+func (k keys) users() string    { return k.prefix + "{users}:all" }
+func (k keys) byEmail() string  { return k.prefix + "{users}:email" }
+func (k keys) byPhone() string  { return k.prefix + "{users}:phone" }
+func (k keys) presence() string { return k.prefix + "{users}:presence" }
+func (k keys) seen() string     { return k.prefix + "{users}:seen" }
+
+func (k keys) userRooms(user string) string { return k.prefix + "{u:" + user + "}:rooms" }
+
+func (k keys) rooms() string { return k.prefix + "{rooms}:all" }
+
+func (k keys) room(id string) string       { return k.prefix + "{r:" + id + "}:meta" }
+func (k keys) members(id string) string    { return k.prefix + "{r:" + id + "}:members" }
+func (k keys) lines(id string) string      { return k.prefix + "{r:" + id + "}:lines" }
+func (k keys) pending(id string) string    { return k.prefix + "{r:" + id + "}:pending" }
+func (k keys) roomLive(id string) string   { return k.prefix + "live:r:" + id }
+func (k keys) userLive(user string) string { return k.prefix + "live:u:" + user }
+
+// source is the dedupe key of a line posted with an outside source id. The
+// id is hashed: Message-IDs can be long and hold any byte.
+func (k keys) source(room, sourceID string) string {
+	sum := sha256.Sum256([]byte(sourceID))
+	return k.prefix + "{r:" + room + "}:src:" + hex.EncodeToString(sum[:16])
+}
+
+func (k keys) shard(n int) string { return k.prefix + "{q:" + strconv.Itoa(n) + "}" }
+func (k keys) jobs(n int) string  { return k.shard(n) + ":jobs" }
+func (k keys) retry(n int) string { return k.shard(n) + ":retry" }
+func (k keys) dead(n int) string  { return k.shard(n) + ":dead" }
+func (k keys) done(n int, key string) string {
+	sum := sha256.Sum256([]byte(key))
+	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])
+}

@@ -1,0 +1,304 @@
+package threads
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Origin says through which door a line came in.
+type Origin string
+
+// Origins.
+const (
+	FromWeb    Origin = "web"
+	FromEmail  Origin = "email"
+	FromSMS    Origin = "sms"
+	FromAPI    Origin = "api"
+	FromSystem Origin = "system"
+)
+
+func (o Origin) valid() bool {
+	switch o {
+	case FromWeb, FromEmail, FromSMS, FromAPI, FromSystem:
+		return true
+	}
+	return false
+}
+
+// Limits on lines.
+const (
+	// MaxLineBytes is the longest text of one line.
+	MaxLineBytes = 16 << 10
+	// MaxAttachments is the most attachment references on one line.
+	MaxAttachments = 20
+	// MaxSourceID is the longest source id (RFC 5322 caps a line at 998).
+	MaxSourceID = 998
+	// MaxPage is the most lines one read returns.
+	MaxPage = 1000
+)
+
+// Attachment refers to a file stored elsewhere; the line holds only the reference.
+type Attachment struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	Type string `json:"type,omitempty"`
+	Size int64  `json:"size,omitempty"`
+}
+
+// Line is one chat line as stored in its room's stream. Name is the author's
+// display name at the time of posting, so any reader can print "Name: text".
+type Line struct {
+	ID          string       `json:"id"`
+	Room        string       `json:"room"`
+	Author      string       `json:"author"`
+	Name        string       `json:"name"`
+	Text        string       `json:"text"`
+	Origin      Origin       `json:"origin"`
+	Attachments []Attachment `json:"attachments,omitempty"`
+	SourceID    string       `json:"source_id,omitempty"`
+	Time        time.Time    `json:"time"`
+}
+
+// String renders the line as "Name: text".
+func (l Line) String() string { return l.Name + ": " + l.Text }
+
+// NewLine is what a door hands to Post.
+type NewLine struct {
+	Room   string
+	Author string
+	Text   string
+	Origin Origin
+	// Attachments are references to files already stored.
+	Attachments []Attachment
+	// SourceID is the outside id (email Message-ID, Twilio MessageSid); a
+	// second post with the same id in the same room returns the first line.
+	SourceID string
+}
+
+// Posted is the result of Post.
+type Posted struct {
+	Line Line `json:"line"`
+	// Duplicate: a line with the same source id was already stored; Line is
+	// that first line and nothing new was written or routed.
+	Duplicate bool `json:"duplicate,omitempty"`
+	// Routes says how the line reaches each other member.
+	Routes map[string]Decision `json:"routes,omitempty"`
+}
+
+func (n NewLine) validate() error {
+	if err := ValidID("room", n.Room); err != nil {
+		return err
+	}
+	if err := ValidID("user", n.Author); err != nil {
+		return err
+	}
+	if !n.Origin.valid() {
+		return invalid("origin %q is not web, email, sms, api or system", n.Origin)
+	}
+	if strings.TrimSpace(n.Text) == "" && len(n.Attachments) == 0 {
+		return invalid("line is empty")
+	}
+	if len(n.Text) > MaxLineBytes {
+		return invalid("line is %d bytes; the limit is %d", len(n.Text), MaxLineBytes)
+	}
+	if !utf8.ValidString(n.Text) {
+		return invalid("line is not valid UTF-8 text")
+	}
+	if len(n.Attachments) > MaxAttachments {
+		return invalid("line has %d attachments; the limit is %d", len(n.Attachments), MaxAttachments)
+	}
+	if len(n.SourceID) > MaxSourceID {
+		return invalid("source id is longer than %d bytes", MaxSourceID)
+	}
+	return nil
+}
+
+// Post stores a line in its room and routes it to the other members. The
+// line, its dedupe key, its "fan-out due" record and its live event are
+// written by one script; only then is the line routed and its delivery jobs
+// queued. If the process dies in between, RecoverFanout finishes the work.
+// When Post returns without error the line is in Redis.
+func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
+	if err := n.validate(); err != nil {
+		return Posted{}, err
+	}
+	author, err := s.User(ctx, n.Author)
+	if err != nil {
+		return Posted{}, err
+	}
+	line, dup, kind, members, err := s.store(ctx, n, author.Name)
+	if err != nil {
+		return Posted{}, err
+	}
+	if dup {
+		return Posted{Line: line, Duplicate: true}, nil
+	}
+	routes, err := s.fanout(ctx, line, kind, members)
+	if err != nil {
+		// The line is stored and its fan-out is still due: recovery will
+		// finish it. The caller must not post again, so no error.
+		return Posted{Line: line}, nil
+	}
+	return Posted{Line: line, Routes: routes}, nil
+}
+
+// store runs the post script. It returns the stored line (or the first line
+// with the same source id, dup true), the room kind and its members.
+func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, dup bool, kind RoomKind, members []string, err error) {
+	now := s.now().UTC().Truncate(time.Millisecond)
+	line = Line{Room: n.Room, Author: n.Author, Name: name, Text: n.Text, Origin: n.Origin,
+		Attachments: n.Attachments, SourceID: n.SourceID, Time: now}
+	attach := ""
+	if len(n.Attachments) > 0 {
+		b, err := json.Marshal(n.Attachments)
+		if err != nil {
+			return line, false, "", nil, err
+		}
+		attach = string(b)
+	}
+	event, err := json.Marshal(line)
+	if err != nil {
+		return line, false, "", nil, err
+	}
+	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room)}
+	res, err := scriptPost.Run(ctx, s.rdb, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
+		now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event)).StringSlice()
+	if err != nil {
+		return line, false, "", nil, fmt.Errorf("post to %s: %w", n.Room, err)
+	}
+	switch res[0] {
+	case "noroom":
+		return line, false, "", nil, fmt.Errorf("room %s: %w", n.Room, ErrNotFound)
+	case "notmember":
+		return line, false, "", nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
+	case "dup":
+		first, err := decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
+		return first, true, "", nil, err
+	}
+	line.ID = res[1]
+	return line, false, RoomKind(res[2]), res[3:], nil
+}
+
+func pairs(flat []string) map[string]any {
+	m := make(map[string]any, len(flat)/2)
+	for i := 0; i+1 < len(flat); i += 2 {
+		m[flat[i]] = flat[i+1]
+	}
+	return m
+}
+
+// decodeLine turns a stream entry back into a Line.
+func decodeLine(room string, m redis.XMessage) (Line, error) {
+	get := func(k string) string { v, _ := m.Values[k].(string); return v }
+	ms, err := strconv.ParseInt(get("ts"), 10, 64)
+	if err != nil {
+		return Line{}, fmt.Errorf("line %s in %s: bad time %q", m.ID, room, get("ts"))
+	}
+	l := Line{ID: m.ID, Room: room, Author: get("a"), Name: get("n"), Text: get("t"),
+		Origin: Origin(get("o")), SourceID: get("s"), Time: time.UnixMilli(ms).UTC()}
+	if at := get("at"); at != "" {
+		if err := json.Unmarshal([]byte(at), &l.Attachments); err != nil {
+			return Line{}, fmt.Errorf("line %s in %s: attachments: %w", m.ID, room, err)
+		}
+	}
+	return l, nil
+}
+
+// Range selects lines to read.
+type Range struct {
+	// After and Before are exclusive bounds (line ids); empty means open.
+	After, Before string
+	// Limit caps the count (100 when 0, at most MaxPage).
+	Limit int
+	// Newest first when true; oldest first otherwise.
+	Newest bool
+}
+
+var streamID = regexp.MustCompile(`^[0-9]{1,20}(-[0-9]{1,20})?$`)
+
+// Lines reads a room's lines. With Newest, the limit keeps the newest lines
+// (before Before); otherwise the oldest (after After).
+func (s *Store) Lines(ctx context.Context, room string, r Range) ([]Line, error) {
+	if err := ValidID("room", room); err != nil {
+		return nil, err
+	}
+	for _, id := range []string{r.After, r.Before} {
+		if id != "" && !streamID.MatchString(id) {
+			return nil, invalid("line id %q is not like 1732500000000-0", id)
+		}
+	}
+	if r.Limit <= 0 {
+		r.Limit = 100
+	}
+	if r.Limit > MaxPage {
+		r.Limit = MaxPage
+	}
+	lo, hi := "-", "+"
+	if r.After != "" {
+		lo = "(" + r.After
+	}
+	if r.Before != "" {
+		hi = "(" + r.Before
+	}
+	var msgs []redis.XMessage
+	var err error
+	if r.Newest {
+		msgs, err = s.rdb.XRevRangeN(ctx, s.k.lines(room), hi, lo, int64(r.Limit)).Result()
+	} else {
+		msgs, err = s.rdb.XRangeN(ctx, s.k.lines(room), lo, hi, int64(r.Limit)).Result()
+	}
+	if err != nil {
+		return nil, fmt.Errorf("read lines of %s: %w", room, err)
+	}
+	if len(msgs) == 0 {
+		if _, err := s.Room(ctx, room); err != nil {
+			return nil, err
+		}
+	}
+	out := make([]Line, 0, len(msgs))
+	for _, m := range msgs {
+		l, err := decodeLine(room, m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, l)
+	}
+	return out, nil
+}
+
+// Line reads one line.
+func (s *Store) Line(ctx context.Context, room, id string) (Line, error) {
+	if !streamID.MatchString(id) {
+		return Line{}, invalid("line id %q is not like 1732500000000-0", id)
+	}
+	msgs, err := s.rdb.XRange(ctx, s.k.lines(room), id, id).Result()
+	if err != nil {
+		return Line{}, fmt.Errorf("read line %s of %s: %w", id, room, err)
+	}
+	if len(msgs) == 0 {
+		return Line{}, fmt.Errorf("line %s of %s: %w", id, room, ErrNotFound)
+	}
+	return decodeLine(room, msgs[0])
+}
+
+var mentionPattern = regexp.MustCompile(`(?:^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,63})`)
+
+// Mentions returns the user ids a text mentions as @id, each once.
+func Mentions(text string) []string {
+	var out []string
+	for _, m := range mentionPattern.FindAllStringSubmatch(strings.ToLower(text), -1) {
+		id := strings.TrimRight(m[1], ".-_")
+		if id != "" && !contains(out, id) {
+			out = append(out, id)
+		}
+	}
+	return out
+}

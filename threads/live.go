@@ -1,0 +1,151 @@
+package threads
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// EventKind names what happened.
+type EventKind string
+
+// Event kinds.
+const (
+	// LineEvent: a line was posted; Event.Line holds it.
+	LineEvent EventKind = "line"
+	// JoinedEvent: the subscribed user became a member of Event.Room.
+	JoinedEvent EventKind = "joined"
+	// LeftEvent: the subscribed user left Event.Room.
+	LeftEvent EventKind = "left"
+)
+
+// Event is something a live client shows.
+type Event struct {
+	Kind EventKind `json:"kind"`
+	Room string    `json:"room"`
+	Line *Line     `json:"line,omitempty"`
+}
+
+// Subscription delivers live events until closed. Events are best effort:
+// a client that reconnects reads what it missed with Lines.
+type Subscription struct {
+	// C receives the events; it is closed when the subscription ends.
+	C <-chan Event
+
+	ps     *redis.PubSub
+	cancel context.CancelFunc
+	done   chan struct{}
+	once   sync.Once
+}
+
+// Close ends the subscription.
+func (sub *Subscription) Close() error {
+	var err error
+	sub.once.Do(func() {
+		sub.cancel()
+		err = sub.ps.Close()
+		<-sub.done
+	})
+	return err
+}
+
+// SubscribeRoom follows one room's lines. When it returns, the subscription
+// is active: every line posted afterwards arrives on C.
+func (s *Store) SubscribeRoom(ctx context.Context, room string) (*Subscription, error) {
+	if _, err := s.Room(ctx, room); err != nil {
+		return nil, err
+	}
+	return s.subscribe(ctx, "", []string{s.k.roomLive(room)})
+}
+
+// SubscribeUser follows every room user is a member of, including rooms
+// they join later; rooms they leave stop at once.
+func (s *Store) SubscribeUser(ctx context.Context, user string) (*Subscription, error) {
+	if err := s.mustExist(ctx, []string{user}); err != nil {
+		return nil, err
+	}
+	// Subscribe to the user's channel first, so a join that happens while
+	// the room list is read is not missed.
+	sub, err := s.subscribe(ctx, user, []string{s.k.userLive(user)})
+	if err != nil {
+		return nil, err
+	}
+	rooms, err := s.RoomsOf(ctx, user)
+	if err != nil {
+		_ = sub.Close()
+		return nil, err
+	}
+	if len(rooms) > 0 {
+		chans := make([]string, len(rooms))
+		for i, r := range rooms {
+			chans[i] = s.k.roomLive(r.ID)
+		}
+		if err := sub.ps.Subscribe(ctx, chans...); err != nil {
+			_ = sub.Close()
+			return nil, fmt.Errorf("subscribe %s: %w", user, err)
+		}
+	}
+	return sub, nil
+}
+
+func (s *Store) subscribe(ctx context.Context, user string, chans []string) (*Subscription, error) {
+	ps := s.rdb.Subscribe(ctx, chans...)
+	// Wait for the confirmation so that nothing posted after we return is missed.
+	if _, err := ps.Receive(ctx); err != nil {
+		_ = ps.Close()
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	c := make(chan Event, 64)
+	runCtx, cancel := context.WithCancel(context.Background())
+	sub := &Subscription{C: c, ps: ps, cancel: cancel, done: make(chan struct{})}
+	go s.pump(runCtx, sub, user, c)
+	return sub, nil
+}
+
+// pump turns pub/sub messages into events. It follows joins and leaves of
+// user (when set) by subscribing and unsubscribing room channels.
+func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan<- Event) {
+	defer close(sub.done)
+	defer close(c)
+	for msg := range sub.ps.Channel() {
+		kind, rest, _ := strings.Cut(msg.Payload, "\n")
+		var ev Event
+		switch EventKind(kind) {
+		case LineEvent:
+			id, data, _ := strings.Cut(rest, "\n")
+			var l Line
+			if err := json.Unmarshal([]byte(data), &l); err != nil {
+				slog.Warn("undecodable live event", "channel", msg.Channel, "err", err)
+				continue
+			}
+			l.ID = id
+			ev = Event{Kind: LineEvent, Room: l.Room, Line: &l}
+		case JoinedEvent, LeftEvent:
+			ev = Event{Kind: EventKind(kind), Room: rest}
+			if user == "" {
+				continue
+			}
+			var err error
+			if ev.Kind == JoinedEvent {
+				err = sub.ps.Subscribe(ctx, s.k.roomLive(rest))
+			} else {
+				err = sub.ps.Unsubscribe(ctx, s.k.roomLive(rest))
+			}
+			if err != nil && ctx.Err() == nil {
+				slog.Warn("follow membership change", "user", user, "room", rest, "err", err)
+			}
+		default:
+			continue
+		}
+		select {
+		case c <- ev:
+		case <-ctx.Done():
+			return
+		}
+	}
+}

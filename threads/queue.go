@@ -1,0 +1,324 @@
+package threads
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"hash/fnv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// group is the consumer group every delivery worker joins.
+const group = "workers"
+
+// doneFor is how long the record of a delivered job is kept; a duplicate of
+// the job arriving later than this would be sent again.
+const doneFor = 7 * 24 * time.Hour
+
+// Delivery is one job: carry one line to one member by one channel.
+type Delivery struct {
+	Room    string  `json:"room"`
+	Line    string  `json:"line"`
+	Member  string  `json:"member"`
+	Channel Channel `json:"channel"`
+	// Attempt counts the attempts made so far (0 for a new job).
+	Attempt int `json:"attempt,omitempty"`
+	// Queued is when the job was first queued.
+	Queued time.Time `json:"queued"`
+	// LastError is the reason of the last temporary failure.
+	LastError string `json:"last_error,omitempty"`
+
+	shard int    // where the claimed job lives
+	entry string // its stream entry id
+}
+
+// Key is the job's idempotency key: line, member and channel. Two jobs with
+// the same key are one delivery.
+func (d Delivery) Key() string {
+	return d.Room + "/" + d.Line + "/" + d.Member + "/" + string(d.Channel)
+}
+
+// shardOf puts all of a member's jobs on one shard, so a worker sees a
+// member's lines together and can batch them.
+func (s *Store) shardOf(member string) int {
+	h := fnv.New32a()
+	h.Write([]byte(member))
+	return int(h.Sum32() % uint32(s.opts.QueueShards))
+}
+
+func (s *Store) enqueue(ctx context.Context, p redis.Pipeliner, d Delivery) {
+	data, _ := json.Marshal(d) // a struct of strings, ints and a time cannot fail
+	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(s.shardOf(d.Member)), Values: []any{"j", data}})
+}
+
+// ClaimOptions say who claims and how much.
+type ClaimOptions struct {
+	// Consumer names this worker within the group (host and pid, say).
+	Consumer string
+	// PerShard is the most jobs taken from each shard (10 when 0).
+	PerShard int
+	// Wait is how long to wait for work when every shard is empty (0: return at once).
+	Wait time.Duration
+}
+
+// Claim takes new jobs for this worker: it first moves due retries back onto
+// their shards, then reads each shard in one pipeline. A job whose
+// idempotency key shows it was already delivered is acknowledged and
+// skipped, so a duplicate is never handed out. Jobs not settled (Ack, Retry,
+// Fail) stay claimed until Reclaim gives them to another worker.
+func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
+	if o.Consumer == "" {
+		return nil, invalid("claim needs a consumer name")
+	}
+	if o.PerShard <= 0 {
+		o.PerShard = 10
+	}
+	now := s.now().UnixMilli()
+	reads := make([]*redis.XStreamSliceCmd, s.opts.QueueShards)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n := range s.opts.QueueShards {
+			// Eval, not EvalSha: a pipeline cannot fall back on NOSCRIPT.
+			scriptPromote.Eval(ctx, p, []string{s.k.retry(n), s.k.jobs(n)}, now, 100)
+			reads[n] = p.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: o.Consumer,
+				Streams: []string{s.k.jobs(n), ">"}, Count: int64(o.PerShard), Block: -1})
+		}
+		return nil
+	})
+	var jobs []Delivery
+	for n, r := range reads {
+		switch err := r.Err(); {
+		case isNoGroup(err):
+			if len(jobs) > 0 {
+				return s.dropDelivered(ctx, jobs)
+			}
+			if err := s.ensureGroups(ctx); err != nil {
+				return nil, err
+			}
+			return s.Claim(ctx, o)
+		case err != nil && !errors.Is(err, redis.Nil):
+			return nil, fmt.Errorf("claim deliveries on shard %d: %w", n, err)
+		}
+		jobs = append(jobs, s.decodeJobs(ctx, n, r.Val())...)
+	}
+	if err != nil && !errors.Is(err, redis.Nil) && !isNoGroup(err) && len(jobs) == 0 {
+		return nil, fmt.Errorf("claim deliveries: %w", err)
+	}
+	if len(jobs) == 0 && o.Wait > 0 {
+		jobs, err = s.waitForJob(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+	}
+	return s.dropDelivered(ctx, jobs)
+}
+
+// waitForJob blocks on one shard, a different one each call, for o.Wait.
+func (s *Store) waitForJob(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
+	n := int(s.opts.Rand() * float64(s.opts.QueueShards))
+	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: o.Consumer,
+		Streams: []string{s.k.jobs(n), ">"}, Count: int64(o.PerShard), Block: o.Wait}).Result()
+	if errors.Is(err, redis.Nil) || (err != nil && ctx.Err() != nil) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("wait for deliveries: %w", err)
+	}
+	return s.decodeJobs(ctx, n, res), nil
+}
+
+func (s *Store) decodeJobs(ctx context.Context, n int, streams []redis.XStream) []Delivery {
+	var out []Delivery
+	for _, st := range streams {
+		out = append(out, s.decodeMessages(ctx, n, st.Messages)...)
+	}
+	return out
+}
+
+func (s *Store) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage) []Delivery {
+	out := make([]Delivery, 0, len(msgs))
+	for _, m := range msgs {
+		var d Delivery
+		data, _ := m.Values["j"].(string)
+		if err := json.Unmarshal([]byte(data), &d); err != nil {
+			// Not one of ours: keep it out of the way, where a person can look.
+			d = Delivery{LastError: "undecodable job: " + err.Error()}
+			d.shard, d.entry = n, m.ID
+			_ = s.settle(ctx, d, "dead", data, "undecodable job")
+			continue
+		}
+		d.shard, d.entry = n, m.ID
+		out = append(out, d)
+	}
+	return out
+}
+
+// dropDelivered acknowledges and removes jobs already delivered once.
+func (s *Store) dropDelivered(ctx context.Context, jobs []Delivery) ([]Delivery, error) {
+	if len(jobs) == 0 {
+		return nil, nil
+	}
+	exists := make([]*redis.IntCmd, len(jobs))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, d := range jobs {
+			exists[i] = p.Exists(ctx, s.k.done(d.shard, d.Key()))
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("check deliveries: %w", err)
+	}
+	out := jobs[:0]
+	for i, d := range jobs {
+		if exists[i].Val() == 1 {
+			if err := s.Ack(ctx, d); err != nil {
+				return nil, err
+			}
+			continue
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+func (s *Store) ensureGroups(ctx context.Context) error {
+	for n := range s.opts.QueueShards {
+		err := s.rdb.XGroupCreateMkStream(ctx, s.k.jobs(n), group, "0").Err()
+		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return fmt.Errorf("create consumer group on shard %d: %w", n, err)
+		}
+	}
+	return nil
+}
+
+func isNoGroup(err error) bool {
+	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
+}
+
+// Ack settles a job as delivered. Its idempotency key is remembered, so a
+// duplicate of the job is never handed out again.
+func (s *Store) Ack(ctx context.Context, d Delivery) error {
+	return s.settle(ctx, d, "done", "", "")
+}
+
+// Retry settles a job that failed for now: it comes back after a backoff
+// that doubles with each attempt (with jitter), with its attempt count
+// raised and the reason kept.
+func (s *Store) Retry(ctx context.Context, d Delivery, reason error) (time.Time, error) {
+	d.Attempt++
+	d.LastError = reason.Error()
+	due := s.now().Add(s.Backoff(d.Attempt))
+	data, _ := json.Marshal(d)
+	return due, s.settle(ctx, d, "retry", string(data), fmt.Sprint(due.UnixMilli()))
+}
+
+// Backoff is the wait before the given attempt (1 is the first retry):
+// Backoff·2^(attempt-1), at most MaxBackoff, of which the last half is
+// random jitter so that failed jobs do not come back all at once.
+func (s *Store) Backoff(attempt int) time.Duration {
+	d := s.opts.Backoff
+	for i := 1; i < attempt && d < s.opts.MaxBackoff; i++ {
+		d *= 2
+	}
+	d = min(d, s.opts.MaxBackoff)
+	return d/2 + time.Duration(s.opts.Rand()*float64(d/2))
+}
+
+// Fail settles a job that can never succeed: it goes to the dead letters
+// with the reason.
+func (s *Store) Fail(ctx context.Context, d Delivery, reason error) error {
+	d.LastError = reason.Error()
+	data, _ := json.Marshal(d)
+	return s.settle(ctx, d, "dead", string(data), reason.Error())
+}
+
+func (s *Store) settle(ctx context.Context, d Delivery, mode, data, arg string) error {
+	if d.entry == "" {
+		return invalid("delivery %s was not claimed", d.Key())
+	}
+	n := d.shard
+	keys := []string{s.k.jobs(n), s.k.retry(n), s.k.dead(n), s.k.done(n, d.Key())}
+	if err := scriptSettle.Run(ctx, s.rdb, keys, group, d.entry, mode, data, arg, int(doneFor/time.Second)).Err(); err != nil {
+		return fmt.Errorf("settle delivery %s as %s: %w", d.Key(), mode, err)
+	}
+	return nil
+}
+
+// Reclaim takes over the jobs that other workers claimed more than minIdle
+// ago and never settled (the worker died), up to count per shard.
+func (s *Store) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Delivery, error) {
+	if count <= 0 {
+		count = 10
+	}
+	var jobs []Delivery
+	for n := range s.opts.QueueShards {
+		msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s.k.jobs(n), Group: group,
+			Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
+		if isNoGroup(err) {
+			continue
+		}
+		if err != nil {
+			return nil, fmt.Errorf("reclaim deliveries on shard %d: %w", n, err)
+		}
+		jobs = append(jobs, s.decodeMessages(ctx, n, msgs)...)
+	}
+	return s.dropDelivered(ctx, jobs)
+}
+
+// DeadLetter is a job that failed for good.
+type DeadLetter struct {
+	Delivery
+	Reason string `json:"reason"`
+	ID     string `json:"id"`
+}
+
+// DeadLetters lists up to limit dead letters of every shard, oldest first.
+func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+	var out []DeadLetter
+	for n := range s.opts.QueueShards {
+		msgs, err := s.rdb.XRangeN(ctx, s.k.dead(n), "-", "+", int64(limit)).Result()
+		if err != nil {
+			return nil, fmt.Errorf("read dead letters of shard %d: %w", n, err)
+		}
+		for _, m := range msgs {
+			var dl DeadLetter
+			data, _ := m.Values["j"].(string)
+			_ = json.Unmarshal([]byte(data), &dl.Delivery)
+			dl.Reason, _ = m.Values["reason"].(string)
+			dl.ID = fmt.Sprintf("%d/%s", n, m.ID)
+			out = append(out, dl)
+		}
+	}
+	return out, nil
+}
+
+// QueueStats counts jobs waiting, claimed, retrying and dead, over all shards.
+type QueueStats struct {
+	Waiting  int64 `json:"waiting"`
+	Retrying int64 `json:"retrying"`
+	Dead     int64 `json:"dead"`
+}
+
+// Stats counts the jobs in the queue.
+func (s *Store) Stats(ctx context.Context) (QueueStats, error) {
+	var st QueueStats
+	lens := make([][3]*redis.IntCmd, s.opts.QueueShards)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n := range s.opts.QueueShards {
+			lens[n] = [3]*redis.IntCmd{p.XLen(ctx, s.k.jobs(n)), p.ZCard(ctx, s.k.retry(n)), p.XLen(ctx, s.k.dead(n))}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return st, fmt.Errorf("queue stats: %w", err)
+	}
+	for _, l := range lens {
+		st.Waiting += l[0].Val()
+		st.Retrying += l[1].Val()
+		st.Dead += l[2].Val()
+	}
+	return st, nil
+}

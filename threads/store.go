@@ -1,0 +1,109 @@
+package threads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Errors callers can test with errors.Is.
+var (
+	// ErrNotFound: the user, room or line does not exist.
+	ErrNotFound = errors.New("not found")
+	// ErrExists: the id (or the email address or phone) is already taken.
+	ErrExists = errors.New("already exists")
+	// ErrInvalid: the input breaks a rule; the error text says which.
+	ErrInvalid = errors.New("invalid input")
+	// ErrNotMember: the user is not a member of the room.
+	ErrNotMember = errors.New("not a member of the room")
+)
+
+// invalid returns an error that wraps ErrInvalid with a reason a person can act on.
+func invalid(format string, args ...any) error {
+	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
+}
+
+// Options configure a Store. The zero value of each field picks a sane default.
+type Options struct {
+	// Prefix is put before every key and channel ("parley:" by default), so
+	// several deployments or tests can share one Redis.
+	Prefix string
+	// Now is the clock; time.Now by default. Every time parley stores or
+	// compares comes from it.
+	Now func() time.Time
+	// Rand returns a float in [0,1) for backoff jitter; math/rand/v2 by default.
+	Rand func() float64
+	// IdleAfter: an online member without a heartbeat for this long is away (5 min).
+	IdleAfter time.Duration
+	// OfflineAfter: a member without a heartbeat for this long is offline (8 h).
+	OfflineAfter time.Duration
+	// QueueShards is the number of delivery streams (8). It must not change
+	// while jobs are queued.
+	QueueShards int
+	// DedupeFor is how long a source id is remembered (30 days).
+	DedupeFor time.Duration
+	// Backoff is the first retry delay; each attempt doubles it (30 s).
+	Backoff time.Duration
+	// MaxBackoff caps the retry delay (1 h).
+	MaxBackoff time.Duration
+}
+
+// Store is parley's engine on one Redis (a single server or a cluster).
+// It is safe for concurrent use.
+type Store struct {
+	rdb  redis.UniversalClient
+	k    keys
+	opts Options
+}
+
+// New returns a Store on rdb. It does no I/O.
+func New(rdb redis.UniversalClient, opts Options) *Store {
+	if opts.Prefix == "" {
+		opts.Prefix = "parley:"
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Rand == nil {
+		opts.Rand = rand.Float64
+	}
+	if opts.IdleAfter <= 0 {
+		opts.IdleAfter = 5 * time.Minute
+	}
+	if opts.OfflineAfter <= 0 {
+		opts.OfflineAfter = 8 * time.Hour
+	}
+	if opts.OfflineAfter < opts.IdleAfter {
+		opts.OfflineAfter = opts.IdleAfter
+	}
+	if opts.QueueShards <= 0 {
+		opts.QueueShards = 8
+	}
+	if opts.DedupeFor <= 0 {
+		opts.DedupeFor = 30 * 24 * time.Hour
+	}
+	if opts.Backoff <= 0 {
+		opts.Backoff = 30 * time.Second
+	}
+	if opts.MaxBackoff <= 0 {
+		opts.MaxBackoff = time.Hour
+	}
+	return &Store{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts}
+}
+
+// Options returns the options in force, defaults filled in.
+func (s *Store) Options() Options { return s.opts }
+
+// Ping checks that Redis answers.
+func (s *Store) Ping(ctx context.Context) error {
+	if err := s.rdb.Ping(ctx).Err(); err != nil {
+		return fmt.Errorf("redis ping: %w", err)
+	}
+	return nil
+}
+
+func (s *Store) now() time.Time { return s.opts.Now() }

@@ -1,0 +1,391 @@
+package threads
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/mail"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// User is a person (or a bot) who can be a member of rooms.
+type User struct {
+	ID   string `json:"id"`
+	Name string `json:"name"`
+	// Emails are the member's addresses, lower-cased; the first is where
+	// parley writes. Each address belongs to one user.
+	Emails []string `json:"emails,omitempty"`
+	// Phone is an E.164 number (+15550001111), or empty.
+	Phone string `json:"phone,omitempty"`
+	// PhoneVerified: the number is known to reach this member. SMS goes only
+	// to verified numbers. A number an admin enters is taken as verified.
+	PhoneVerified bool `json:"phone_verified,omitempty"`
+	// TimeZone is an IANA zone name (Europe/Berlin); UTC when empty.
+	TimeZone string `json:"tz,omitempty"`
+	Prefs    Prefs  `json:"prefs"`
+	// EmailFailing: mail to the member bounces; routing prefers SMS.
+	EmailFailing bool `json:"email_failing,omitempty"`
+	// SMSOptOut: the member texted STOP; no SMS until START.
+	SMSOptOut bool `json:"sms_opt_out,omitempty"`
+	// PhoneFailing: texts to the number fail; routing prefers email.
+	PhoneFailing bool      `json:"phone_failing,omitempty"`
+	Created      time.Time `json:"created"`
+}
+
+// DigestFrequency says how often a member wants a digest of what they missed.
+type DigestFrequency string
+
+// Digest frequencies.
+const (
+	DigestOff    DigestFrequency = "off"
+	DigestDaily  DigestFrequency = "daily"
+	DigestWeekly DigestFrequency = "weekly"
+)
+
+// Prefs are a member's delivery preferences.
+type Prefs struct {
+	// Channels overrides the default channel for an availability state, for
+	// example {"away": "sms"}. Unusable choices fall back to the defaults.
+	Channels map[State]Channel `json:"channels,omitempty"`
+	// Digest frequency; daily when empty.
+	Digest DigestFrequency `json:"digest,omitempty"`
+	// DigestHour is the hour of day (0-23, the member's time zone) the digest goes out.
+	DigestHour int `json:"digest_hour,omitempty"`
+	// Quiet, when set, holds every line for the digest during those hours.
+	Quiet *QuietHours `json:"quiet,omitempty"`
+}
+
+// QuietHours is a daily window, in the member's time zone, in which nothing
+// is pushed. From and To are "HH:MM"; a window may cross midnight.
+type QuietHours struct {
+	From string `json:"from"`
+	To   string `json:"to"`
+}
+
+// Active reports whether t falls inside the window in loc.
+func (q QuietHours) Active(t time.Time, loc *time.Location) bool {
+	from, err1 := clockMinutes(q.From)
+	to, err2 := clockMinutes(q.To)
+	if err1 != nil || err2 != nil || from == to {
+		return false
+	}
+	lt := t.In(loc)
+	m := lt.Hour()*60 + lt.Minute()
+	if from < to {
+		return m >= from && m < to
+	}
+	return m >= from || m < to
+}
+
+func clockMinutes(s string) (int, error) {
+	t, err := time.Parse("15:04", s)
+	if err != nil {
+		return 0, invalid("time of day %q is not HH:MM", s)
+	}
+	return t.Hour()*60 + t.Minute(), nil
+}
+
+// Location returns the member's time zone, UTC when unset or unknown.
+func (u User) Location() *time.Location {
+	if u.TimeZone == "" {
+		return time.UTC
+	}
+	loc, err := time.LoadLocation(u.TimeZone)
+	if err != nil {
+		return time.UTC
+	}
+	return loc
+}
+
+// Email returns the address parley writes to, or "".
+func (u User) Email() string {
+	if len(u.Emails) == 0 {
+		return ""
+	}
+	return u.Emails[0]
+}
+
+var (
+	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
+	phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+)
+
+// ValidID checks a user or room id: 1-64 of a-z 0-9 . _ -, starting with a letter or digit.
+func ValidID(kind, id string) error {
+	if !idPattern.MatchString(id) {
+		return invalid("%s id %q must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit", kind, id)
+	}
+	return nil
+}
+
+// ValidPhone checks an E.164 number: '+', country code, 7 to 15 digits in all.
+func ValidPhone(phone string) error {
+	if !phonePattern.MatchString(phone) {
+		return invalid("phone %q is not in E.164 form (for example +15550001111)", phone)
+	}
+	return nil
+}
+
+// NormalizeEmail checks a bare address and lower-cases it.
+func NormalizeEmail(addr string) (string, error) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != strings.TrimSpace(addr) || len(addr) > 254 {
+		return "", invalid("email %q is not a plain address like bob@example.org", addr)
+	}
+	return strings.ToLower(a.Address), nil
+}
+
+// validName checks a display name: 1-100 characters, no control characters.
+func validName(kind, name string) error {
+	if strings.TrimSpace(name) == "" {
+		return invalid("%s name is empty", kind)
+	}
+	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > 100 {
+		return invalid("%s name must be valid text of at most 100 characters", kind)
+	}
+	for _, r := range name {
+		if unicode.IsControl(r) {
+			return invalid("%s name holds a control character", kind)
+		}
+	}
+	return nil
+}
+
+// normalize checks every field and returns the user as it will be stored.
+func (u User) normalize() (User, error) {
+	if err := ValidID("user", u.ID); err != nil {
+		return u, err
+	}
+	u.Name = strings.TrimSpace(u.Name)
+	if err := validName("user", u.Name); err != nil {
+		return u, err
+	}
+	seen := map[string]bool{}
+	emails := make([]string, 0, len(u.Emails))
+	for _, e := range u.Emails {
+		n, err := NormalizeEmail(e)
+		if err != nil {
+			return u, err
+		}
+		if !seen[n] {
+			seen[n] = true
+			emails = append(emails, n)
+		}
+	}
+	u.Emails = emails
+	if u.Phone != "" {
+		if err := ValidPhone(u.Phone); err != nil {
+			return u, err
+		}
+	}
+	if u.TimeZone != "" {
+		if _, err := time.LoadLocation(u.TimeZone); err != nil {
+			return u, invalid("time zone %q is unknown (use an IANA name like Europe/Berlin)", u.TimeZone)
+		}
+	}
+	for a, c := range u.Prefs.Channels {
+		if !a.valid() {
+			return u, invalid("preference for unknown availability %q", a)
+		}
+		if !c.valid() {
+			return u, invalid("preference names unknown channel %q", c)
+		}
+	}
+	switch u.Prefs.Digest {
+	case "", DigestOff, DigestDaily, DigestWeekly:
+	default:
+		return u, invalid("digest frequency %q is not off, daily or weekly", u.Prefs.Digest)
+	}
+	if u.Prefs.DigestHour < 0 || u.Prefs.DigestHour > 23 {
+		return u, invalid("digest hour %d is not between 0 and 23", u.Prefs.DigestHour)
+	}
+	if q := u.Prefs.Quiet; q != nil {
+		if _, err := clockMinutes(q.From); err != nil {
+			return u, err
+		}
+		if _, err := clockMinutes(q.To); err != nil {
+			return u, err
+		}
+	}
+	return u, nil
+}
+
+// AddUser stores a new user. The id, each email address and the phone must
+// be free. Nothing is written when anything is wrong.
+func (s *Store) AddUser(ctx context.Context, u User) (User, error) {
+	u, err := u.normalize()
+	if err != nil {
+		return u, err
+	}
+	if u.Created.IsZero() {
+		u.Created = s.now().UTC()
+	}
+	if err := s.writeUser(ctx, nil, "", u); err != nil {
+		return u, fmt.Errorf("add user %s: %w", u.ID, err)
+	}
+	return u, nil
+}
+
+// UpdateUser reads a user, lets change modify it and writes it back, retrying
+// when someone else changed the user meanwhile. The id cannot change.
+func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) error) (User, error) {
+	for attempt := 0; attempt < 10; attempt++ {
+		old, raw, err := s.userRaw(ctx, id)
+		if err != nil {
+			return User{}, err
+		}
+		u := old
+		u.Emails = append([]string(nil), old.Emails...)
+		if err := change(&u); err != nil {
+			return old, err
+		}
+		u.ID = old.ID
+		if u, err = u.normalize(); err != nil {
+			return old, err
+		}
+		err = s.writeUser(ctx, &old, raw, u)
+		if errors.Is(err, errConflict) {
+			continue
+		}
+		if err != nil {
+			return old, fmt.Errorf("update user %s: %w", id, err)
+		}
+		return u, nil
+	}
+	return User{}, fmt.Errorf("update user %s: %w", id, errConflict)
+}
+
+var errConflict = errors.New("changed concurrently, try again")
+
+// writeUser stores u and its email and phone index entries in one script.
+// With old set, it replaces old, whose stored JSON is oldData
+// (compare-and-swap).
+func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User) error {
+	data, err := json.Marshal(u)
+	if err != nil {
+		return err
+	}
+	var oldEmails []string
+	oldPhone := ""
+	if old != nil {
+		oldEmails, oldPhone = old.Emails, old.Phone
+	}
+	args := []any{u.ID, string(data), oldData, u.Phone, oldPhone, len(u.Emails)}
+	for _, e := range u.Emails {
+		args = append(args, e)
+	}
+	args = append(args, len(oldEmails))
+	for _, e := range oldEmails {
+		args = append(args, e)
+	}
+	res, err := scriptWriteUser.Run(ctx, s.rdb, []string{s.k.users(), s.k.byEmail(), s.k.byPhone()}, args...).Text()
+	switch {
+	case err != nil:
+		return err
+	case res == "exists":
+		return fmt.Errorf("%w: user id %s", ErrExists, u.ID)
+	case res == "conflict":
+		return errConflict
+	case strings.HasPrefix(res, "email "):
+		return fmt.Errorf("%w: email %s belongs to another user", ErrExists, res[6:])
+	case strings.HasPrefix(res, "phone "):
+		return fmt.Errorf("%w: phone %s belongs to another user", ErrExists, res[6:])
+	}
+	return nil
+}
+
+// User returns one user.
+func (s *Store) User(ctx context.Context, id string) (User, error) {
+	u, _, err := s.userRaw(ctx, id)
+	return u, err
+}
+
+// userRaw returns a user and its stored JSON.
+func (s *Store) userRaw(ctx context.Context, id string) (User, string, error) {
+	data, err := s.rdb.HGet(ctx, s.k.users(), id).Result()
+	if errors.Is(err, redis.Nil) {
+		return User{}, "", fmt.Errorf("user %s: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, "", fmt.Errorf("get user %s: %w", id, err)
+	}
+	u, err := decodeUser(id, data)
+	return u, data, err
+}
+
+func decodeUser(id, data string) (User, error) {
+	var u User
+	if err := json.Unmarshal([]byte(data), &u); err != nil {
+		return User{}, fmt.Errorf("decode user %s: %w", id, err)
+	}
+	return u, nil
+}
+
+// usersByID returns the users among ids that exist, in one round trip.
+func (s *Store) usersByID(ctx context.Context, ids []string) (map[string]User, error) {
+	out := make(map[string]User, len(ids))
+	if len(ids) == 0 {
+		return out, nil
+	}
+	vals, err := s.rdb.HMGet(ctx, s.k.users(), ids...).Result()
+	if err != nil {
+		return nil, fmt.Errorf("get users: %w", err)
+	}
+	for i, v := range vals {
+		if str, ok := v.(string); ok {
+			u, err := decodeUser(ids[i], str)
+			if err != nil {
+				return nil, err
+			}
+			out[ids[i]] = u
+		}
+	}
+	return out, nil
+}
+
+// Users returns every user, ordered by id.
+func (s *Store) Users(ctx context.Context) ([]User, error) {
+	all, err := s.rdb.HGetAll(ctx, s.k.users()).Result()
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	out := make([]User, 0, len(all))
+	for id, data := range all {
+		u, err := decodeUser(id, data)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, u)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	return out, nil
+}
+
+// UserByEmail finds the user who owns an address (any case).
+func (s *Store) UserByEmail(ctx context.Context, addr string) (User, error) {
+	return s.userByIndex(ctx, s.k.byEmail(), strings.ToLower(strings.TrimSpace(addr)), "email")
+}
+
+// UserByPhone finds the user whose number this is.
+func (s *Store) UserByPhone(ctx context.Context, phone string) (User, error) {
+	return s.userByIndex(ctx, s.k.byPhone(), phone, "phone")
+}
+
+func (s *Store) userByIndex(ctx context.Context, key, value, kind string) (User, error) {
+	id, err := s.rdb.HGet(ctx, key, value).Result()
+	if errors.Is(err, redis.Nil) {
+		return User{}, fmt.Errorf("user with %s %s: %w", kind, value, ErrNotFound)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("find user by %s: %w", kind, err)
+	}
+	return s.User(ctx, id)
+}
