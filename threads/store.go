@@ -50,6 +50,9 @@ type Options struct {
 	Backoff time.Duration
 	// MaxBackoff caps the retry delay (1 h).
 	MaxBackoff time.Duration
+	// Secret keys the HMAC of reply tokens (PARLEY_SECRET). Without it no
+	// reply address can be made or checked.
+	Secret []byte
 }
 
 // Store is parley's engine on one Redis (a single server or a cluster).
