@@ -23,9 +23,13 @@ import (
 //	{r:ID}:lines       stream the room's lines, in order
 //	{r:ID}:pending     zset  line ids whose fan-out is due, scored by post time
 //	{r:ID}:src:HASH    string line id posted with that source id (dedupe)
+//	{r:ID}:read        hash  member -> id of the last line they have seen
+//	{outbox}           stream what would have been sent, when nothing is sent for real
 //	{q:N}:jobs         stream delivery jobs of shard N (consumer group "workers")
 //	{q:N}:retry        zset  jobs waiting to be retried, scored by due time
 //	{q:N}:dead         stream jobs that failed for good, with the reason
+//	{q:N}:batches      zset  batch names, scored by when each is due (or its lease ends)
+//	{q:N}:batch:NAME   hash  a batch: "l:LINE" -> job JSON, attempt, error
 //	{q:N}:done:KEY     string idempotency record of a delivered job
 //	live:r:ID          pub/sub channel of a room's events
 //	live:u:ID          pub/sub channel of a user's membership events
@@ -49,6 +53,8 @@ func (k keys) room(id string) string       { return k.prefix + "{r:" + id + "}:m
 func (k keys) members(id string) string    { return k.prefix + "{r:" + id + "}:members" }
 func (k keys) lines(id string) string      { return k.prefix + "{r:" + id + "}:lines" }
 func (k keys) pending(id string) string    { return k.prefix + "{r:" + id + "}:pending" }
+func (k keys) read(id string) string       { return k.prefix + "{r:" + id + "}:read" }
+func (k keys) outbox() string              { return k.prefix + "{outbox}" }
 func (k keys) roomLive(id string) string   { return k.prefix + "live:r:" + id }
 func (k keys) userLive(user string) string { return k.prefix + "live:u:" + user }
 
@@ -59,10 +65,12 @@ func (k keys) source(room, sourceID string) string {
 	return k.prefix + "{r:" + room + "}:src:" + hex.EncodeToString(sum[:16])
 }
 
-func (k keys) shard(n int) string { return k.prefix + "{q:" + strconv.Itoa(n) + "}" }
-func (k keys) jobs(n int) string  { return k.shard(n) + ":jobs" }
-func (k keys) retry(n int) string { return k.shard(n) + ":retry" }
-func (k keys) dead(n int) string  { return k.shard(n) + ":dead" }
+func (k keys) shard(n int) string              { return k.prefix + "{q:" + strconv.Itoa(n) + "}" }
+func (k keys) jobs(n int) string               { return k.shard(n) + ":jobs" }
+func (k keys) retry(n int) string              { return k.shard(n) + ":retry" }
+func (k keys) dead(n int) string               { return k.shard(n) + ":dead" }
+func (k keys) batches(n int) string            { return k.shard(n) + ":batches" }
+func (k keys) batch(n int, name string) string { return k.shard(n) + ":batch:" + name }
 func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])

@@ -177,7 +177,7 @@ func TestConcurrentPosts(t *testing.T) {
 				t.Fatalf("writer %d: line %d came where %d was due", w, i, next[w])
 			}
 			next[w]++
-			if prevID != "" && compareIDs(prevID, l.ID) >= 0 {
+			if prevID != "" && compareStreamIDs(prevID, l.ID) >= 0 {
 				t.Fatalf("ids out of order: %s then %s", prevID, l.ID)
 			}
 			prevID = l.ID
@@ -187,20 +187,6 @@ func TestConcurrentPosts(t *testing.T) {
 	if len(seen) != writers*each {
 		t.Fatalf("%d lines read back, want %d", len(seen), writers*each)
 	}
-}
-
-// compareIDs orders two stream ids.
-func compareIDs(a, b string) int {
-	var am, as, bm, bs uint64
-	fmt.Sscanf(a, "%d-%d", &am, &as)
-	fmt.Sscanf(b, "%d-%d", &bm, &bs)
-	switch {
-	case am != bm:
-		return map[bool]int{true: -1, false: 1}[am < bm]
-	case as != bs:
-		return map[bool]int{true: -1, false: 1}[as < bs]
-	}
-	return 0
 }
 
 func TestMentions(t *testing.T) {

@@ -119,3 +119,93 @@ elseif acked == 1 and ARGV[3] == 'dead' then
 end
 return acked
 `)
+
+// scriptGather moves a claimed job into its batch: the batch hash (one field
+// per line, so a duplicate job folds into one) and the batch's due time,
+// then acknowledges the job; a job already delivered is only acknowledged.
+// KEYS: jobs, batch, batches, done. ARGV: group, entry id, line id, job
+// json, due ms, batch name.
+var scriptGather = redis.NewScript(`
+if redis.call('EXISTS', KEYS[4]) == 0 then
+  redis.call('HSET', KEYS[2], 'l:' .. ARGV[3], ARGV[4])
+  redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+end
+redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
+redis.call('XDEL', KEYS[1], ARGV[2])
+return 1
+`)
+
+// scriptLeaseBatch leases one due batch to the caller, unless another
+// worker leased it first: its due time moves to now+lease (so it comes
+// back if the caller dies) and its attempt count goes up before the attempt
+// is made. KEYS: batches, batch. ARGV: now ms, lease ms, batch name.
+// Returns the batch hash as a flat list, or an empty list.
+var scriptLeaseBatch = redis.NewScript(`
+local due = redis.call('ZSCORE', KEYS[1], ARGV[3])
+if not due or tonumber(due) > tonumber(ARGV[1]) then return {} end
+if redis.call('EXISTS', KEYS[2]) == 0 then
+  redis.call('ZREM', KEYS[1], ARGV[3])
+  return {}
+end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
+redis.call('HINCRBY', KEYS[2], 'attempt', 1)
+return redis.call('HGETALL', KEYS[2])
+`)
+
+// scriptSettleBatch finishes a leased batch. Mode "done": the lines sent
+// (or dropped) leave the batch and their jobs are remembered as delivered;
+// lines that arrived meanwhile stay, due again at ARGV[4]. Mode "retry":
+// due again at ARGV[4], the reason kept. Mode "dead": every job of the
+// batch goes to the dead letters with the reason.
+// KEYS: batch, batches, dead, then one done key per line field.
+// ARGV: mode, batch name, due ms, reason, done seconds, then the line fields.
+var scriptSettleBatch = redis.NewScript(`
+local mode = ARGV[1]
+if mode == 'retry' then
+  redis.call('HSET', KEYS[1], 'error', ARGV[4])
+  redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+  return 1
+end
+if mode == 'dead' then
+  local all = redis.call('HGETALL', KEYS[1])
+  for i = 1, #all, 2 do
+    if string.sub(all[i], 1, 2) == 'l:' then
+      redis.call('XADD', KEYS[3], '*', 'j', all[i + 1], 'reason', ARGV[4])
+    end
+  end
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  return 1
+end
+for i = 6, #ARGV do
+  redis.call('HDEL', KEYS[1], ARGV[i])
+  redis.call('SET', KEYS[i - 2], '1', 'EX', tonumber(ARGV[5]))
+end
+for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
+  if string.sub(f, 1, 2) == 'l:' then
+    redis.call('HDEL', KEYS[1], 'attempt', 'error')
+    redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
+    return 1
+  end
+end
+redis.call('DEL', KEYS[1])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return 1
+`)
+
+// scriptMarkRead moves a member's read marker forward, never back.
+// KEYS: read. ARGV: member, line id.
+var scriptMarkRead = redis.NewScript(`
+local function parse(id)
+  local ms, seq = string.match(id, '^(%d+)-(%d+)$')
+  return tonumber(ms), tonumber(seq)
+end
+local cur = redis.call('HGET', KEYS[1], ARGV[1])
+if cur then
+  local cm, cs = parse(cur)
+  local nm, ns = parse(ARGV[2])
+  if nm < cm or (nm == cm and ns <= cs) then return 0 end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1
+`)

@@ -1,0 +1,200 @@
+package threads
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Batch is what goes to one member from one room by one channel in one
+// message: the jobs gathered during the batching window. Batches live in
+// Redis, so any worker can send one and none is lost when a worker dies.
+type Batch struct {
+	Member  string  `json:"member"`
+	Room    string  `json:"room"`
+	Channel Channel `json:"channel"`
+	// Jobs are the batch's deliveries, oldest line first.
+	Jobs []Delivery `json:"jobs"`
+	// Attempt counts attempts including the one now leased (1 the first time).
+	Attempt int `json:"attempt"`
+	// LastError is the reason of the last temporary failure.
+	LastError string `json:"last_error,omitempty"`
+
+	shard int
+	name  string
+}
+
+// First is when the batch's oldest job was queued.
+func (b Batch) First() time.Time {
+	var first time.Time
+	for _, j := range b.Jobs {
+		if first.IsZero() || j.Queued.Before(first) {
+			first = j.Queued
+		}
+	}
+	return first
+}
+
+// Lines returns the ids of the batch's lines, oldest first.
+func (b Batch) Lines() []string {
+	ids := make([]string, len(b.Jobs))
+	for i, j := range b.Jobs {
+		ids[i] = j.Line
+	}
+	return ids
+}
+
+func batchName(d Delivery) string {
+	return d.Member + "/" + d.Room + "/" + string(d.Channel)
+}
+
+// Gather moves a claimed job into its batch, which becomes due window after
+// its first job was gathered (at once when window is 0). A job whose line is
+// already in the batch, or that was delivered before, folds away.
+func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) error {
+	if d.entry == "" {
+		return invalid("delivery %s was not claimed", d.Key())
+	}
+	n, name := d.shard, batchName(d)
+	data, _ := json.Marshal(d)
+	due := s.now().Add(window).UnixMilli()
+	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key())}
+	if err := scriptGather.Run(ctx, s.rdb, keys, group, d.entry, d.Line, data, due, name).Err(); err != nil {
+		return fmt.Errorf("gather delivery %s: %w", d.Key(), err)
+	}
+	return nil
+}
+
+// LeaseDue hands out up to limit batches that are due, each leased to the
+// caller for lease: a batch that is not settled by then comes due again.
+// The attempt is counted before it is made.
+func (s *Store) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([]Batch, error) {
+	now := s.now().UnixMilli()
+	due := make([]*redis.StringSliceCmd, s.opts.QueueShards)
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n := range s.opts.QueueShards {
+			due[n] = p.ZRangeByScore(ctx, s.k.batches(n), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10), Count: int64(limit)})
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("find due batches: %w", err)
+	}
+	type cand struct {
+		n    int
+		name string
+		cmd  *redis.Cmd
+	}
+	var cands []cand
+	for n, c := range due {
+		for _, name := range c.Val() {
+			if len(cands) < limit {
+				cands = append(cands, cand{n: n, name: name})
+			}
+		}
+	}
+	if len(cands) == 0 {
+		return nil, nil
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, c := range cands {
+			// Eval, not EvalSha: a pipeline cannot fall back on NOSCRIPT.
+			cands[i].cmd = scriptLeaseBatch.Eval(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name)}, now, lease.Milliseconds(), c.name)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("lease batches: %w", err)
+	}
+	var out []Batch
+	for _, c := range cands {
+		flat, err := c.cmd.StringSlice()
+		if err != nil || len(flat) == 0 {
+			continue // leased by another worker meanwhile
+		}
+		b := Batch{shard: c.n, name: c.name}
+		for i := 0; i+1 < len(flat); i += 2 {
+			switch f, v := flat[i], flat[i+1]; {
+			case f == "attempt":
+				b.Attempt, _ = strconv.Atoi(v)
+			case f == "error":
+				b.LastError = v
+			case strings.HasPrefix(f, "l:"):
+				var d Delivery
+				if json.Unmarshal([]byte(v), &d) == nil {
+					d.shard = c.n
+					b.Jobs = append(b.Jobs, d)
+				}
+			}
+		}
+		if len(b.Jobs) == 0 {
+			continue
+		}
+		sort.Slice(b.Jobs, func(i, j int) bool { return compareStreamIDs(b.Jobs[i].Line, b.Jobs[j].Line) < 0 })
+		b.Member, b.Room, b.Channel = b.Jobs[0].Member, b.Jobs[0].Room, b.Jobs[0].Channel
+		out = append(out, b)
+	}
+	return out, nil
+}
+
+// BatchSent settles a batch whose lines were sent, or deliberately dropped
+// (seen live, member gone): each job is remembered as delivered. Lines that
+// joined the batch meanwhile stay in it, due after window.
+func (s *Store) BatchSent(ctx context.Context, b Batch, window time.Duration) error {
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	args := []any{"done", b.name, s.now().Add(window).UnixMilli(), "", int(doneFor / time.Second)}
+	for _, j := range b.Jobs {
+		keys = append(keys, s.k.done(b.shard, j.Key()))
+		args = append(args, "l:"+j.Line)
+	}
+	return s.settleBatch(ctx, b, keys, args)
+}
+
+// BatchRetry settles a batch that failed for now: it comes due again after
+// the backoff for its attempt, with the reason kept.
+func (s *Store) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
+	due := s.now().Add(s.Backoff(b.Attempt))
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	return due, s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0})
+}
+
+// BatchFail settles a batch that can never be sent: its jobs go to the dead
+// letters with the reason.
+func (s *Store) BatchFail(ctx context.Context, b Batch, reason error) error {
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	return s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0})
+}
+
+func (s *Store) settleBatch(ctx context.Context, b Batch, keys []string, args []any) error {
+	if b.name == "" {
+		return invalid("batch for %s was not leased", b.Member)
+	}
+	if err := scriptSettleBatch.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+		return fmt.Errorf("settle batch %s as %s: %w", b.name, args[0], err)
+	}
+	return nil
+}
+
+// compareStreamIDs orders two stream ids ("ms-seq").
+func compareStreamIDs(a, b string) int {
+	am, as := splitID(a)
+	bm, bs := splitID(b)
+	if c := cmp.Compare(am, bm); c != 0 {
+		return c
+	}
+	return cmp.Compare(as, bs)
+}
+
+func splitID(id string) (uint64, uint64) {
+	ms, seq, _ := strings.Cut(id, "-")
+	m, _ := strconv.ParseUint(ms, 10, 64)
+	q, _ := strconv.ParseUint(seq, 10, 64)
+	return m, q
+}

@@ -1,0 +1,192 @@
+package threads
+
+import (
+	"fmt"
+	"testing"
+	"time"
+)
+
+// gatherAll claims every waiting job and gathers it with window.
+func (e *env) gatherAll(t *testing.T, window time.Duration) int {
+	t.Helper()
+	jobs := e.claim(t, "w")
+	for _, j := range jobs {
+		if err := e.Gather(e.ctx, j, window); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return len(jobs)
+}
+
+func (e *env) lease(t *testing.T) []Batch {
+	t.Helper()
+	bs, err := e.LeaseDue(e.ctx, time.Minute, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs
+}
+
+func TestBatchWindow(t *testing.T) {
+	e := queueEnv(t)
+	for i := 1; i <= 3; i++ {
+		e.post(t, "design", "alice", fmt.Sprintf("line %d", i))
+		e.gatherAll(t, 2*time.Minute)
+		e.clock.Add(30 * time.Second)
+	}
+	if bs := e.lease(t); len(bs) != 0 {
+		t.Fatalf("batches due inside the window: %+v", bs)
+	}
+	e.clock.Add(31 * time.Second) // 2 min after the first line
+	bs := e.lease(t)
+	if len(bs) != 2 {
+		t.Fatalf("leased %d batches, want bob's email and carol's sms", len(bs))
+	}
+	for _, b := range bs {
+		if len(b.Jobs) != 3 || b.Attempt != 1 || b.Room != "design" {
+			t.Fatalf("batch = %+v", b)
+		}
+		if b.First() != b.Jobs[0].Queued || compareStreamIDs(b.Jobs[0].Line, b.Jobs[1].Line) >= 0 || compareStreamIDs(b.Jobs[1].Line, b.Jobs[2].Line) >= 0 {
+			t.Fatalf("batch not oldest first: %+v", b.Lines())
+		}
+	}
+	// Leased: nobody else gets them.
+	if again := e.lease(t); len(again) != 0 {
+		t.Fatalf("leased twice: %+v", again)
+	}
+	// A line arriving while the batch is being sent stays for the next one.
+	e.post(t, "design", "alice", "line 4")
+	e.gatherAll(t, 2*time.Minute)
+	for _, b := range bs {
+		if err := e.BatchSent(e.ctx, b, 2*time.Minute); err != nil {
+			t.Fatal(err)
+		}
+	}
+	e.clock.Add(time.Minute)
+	if got := e.lease(t); len(got) != 0 {
+		t.Fatalf("the leftover line came due before its window: %+v", got)
+	}
+	e.clock.Add(61 * time.Second)
+	got := e.lease(t)
+	if len(got) != 2 || len(got[0].Jobs) != 1 || got[0].Attempt != 1 {
+		t.Fatalf("next batches = %+v", got)
+	}
+	for _, b := range got {
+		_ = e.BatchSent(e.ctx, b, 0)
+	}
+	if got := e.lease(t); len(got) != 0 {
+		t.Fatalf("after all sent: %+v", got)
+	}
+}
+
+// TestBatchDuplicateJobs: the same job gathered twice (a fan-out run twice),
+// or again after it was sent, goes out once.
+func TestBatchDuplicateJobs(t *testing.T) {
+	e := queueEnv(t)
+	p := e.post(t, "design", "alice", "hello")
+	if _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}); err != nil {
+		t.Fatal(err)
+	}
+	if n := e.gatherAll(t, 0); n != 4 {
+		t.Fatalf("gathered %d jobs, want 4 (2 members × 2 fan-outs)", n)
+	}
+	bs := e.lease(t)
+	if len(bs) != 2 || len(bs[0].Jobs) != 1 || len(bs[1].Jobs) != 1 {
+		t.Fatalf("batches = %+v; want one job each", bs)
+	}
+	for _, b := range bs {
+		_ = e.BatchSent(e.ctx, b, 0)
+	}
+	// A third copy arrives after the send.
+	if _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}); err != nil {
+		t.Fatal(err)
+	}
+	e.gatherAll(t, 0)
+	if got := e.lease(t); len(got) != 0 {
+		t.Fatalf("a delivered line was batched again: %+v", got)
+	}
+}
+
+func TestBatchRetryAndFail(t *testing.T) {
+	e := queueEnv(t)
+	e.post(t, "design", "alice", "hello")
+	e.gatherAll(t, 0)
+	bs := e.lease(t)
+	var bob Batch
+	for _, b := range bs {
+		if b.Member == "bob" {
+			bob = b
+		}
+	}
+	due, err := e.BatchRetry(e.ctx, bob, fmt.Errorf("451 greylisted"))
+	if err != nil || !due.Equal(e.clock.Now().Add(e.Backoff(1))) {
+		t.Fatalf("BatchRetry = %s, %v", due, err)
+	}
+	// Bob's backoff (22.5 s) and carol's lease (1 min, never settled: her
+	// worker died) both run out: each batch comes back, attempt 2.
+	e.clock.Add(61 * time.Second)
+	again := e.lease(t)
+	if len(again) != 2 {
+		t.Fatalf("after backoff and lease: %+v", again)
+	}
+	for _, b := range again {
+		if b.Attempt != 2 {
+			t.Errorf("%s attempt %d, want 2", b.Member, b.Attempt)
+		}
+		if b.Member == "bob" && b.LastError != "451 greylisted" {
+			t.Errorf("bob's last error = %q", b.LastError)
+		}
+		if err := e.BatchFail(e.ctx, b, fmt.Errorf("550 unknown user")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	dead, _ := e.DeadLetters(e.ctx, 10)
+	if len(dead) != 2 || dead[0].Reason != "550 unknown user" {
+		t.Fatalf("dead letters = %+v", dead)
+	}
+	if got := e.lease(t); len(got) != 0 {
+		t.Fatalf("dead batches came back: %+v", got)
+	}
+}
+
+func TestReadMarker(t *testing.T) {
+	e := queueEnv(t)
+	a := e.post(t, "design", "alice", "one").Line.ID
+	b := e.post(t, "design", "alice", "two").Line.ID
+	if m, _ := e.ReadMarker(e.ctx, "design", "bob"); m != "" || Seen(a, m) {
+		t.Fatalf("fresh marker %q", m)
+	}
+	if err := e.MarkRead(e.ctx, "design", "bob", b); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.MarkRead(e.ctx, "design", "bob", a); err != nil {
+		t.Fatal(err)
+	}
+	m, _ := e.ReadMarker(e.ctx, "design", "bob")
+	if m != b || !Seen(a, m) || !Seen(b, m) || Seen("99999999999999-0", m) {
+		t.Fatalf("marker %q after marking %s then %s", m, b, a)
+	}
+	if err := e.MarkRead(e.ctx, "design", "dave", a); err == nil {
+		t.Fatal("a non-member marked read")
+	}
+	if err := e.MarkRead(e.ctx, "design", "bob", "x"); err == nil {
+		t.Fatal("a bad id was accepted")
+	}
+}
+
+func TestOutbox(t *testing.T) {
+	e := newEnv(t)
+	for i := range 3 {
+		if _, err := e.AddToOutbox(e.ctx, OutboxEntry{Channel: Email, To: "bob@example.org", Subject: fmt.Sprint("s", i), Body: "body"}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	all, err := e.Outbox(e.ctx, "", 0)
+	if err != nil || len(all) != 3 || all[0].Subject != "s0" || all[0].To != "bob@example.org" || !all[0].Time.Equal(e.clock.Now()) {
+		t.Fatalf("Outbox = %+v, %v", all, err)
+	}
+	rest, _ := e.Outbox(e.ctx, all[0].ID, 10)
+	if len(rest) != 2 || rest[0].Subject != "s1" {
+		t.Fatalf("after the first: %+v", rest)
+	}
+}

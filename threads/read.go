@@ -1,0 +1,102 @@
+package threads
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MarkRead records that member has seen room's lines up to and including
+// line. The marker only moves forward.
+func (s *Store) MarkRead(ctx context.Context, room, member, line string) error {
+	if !streamID.MatchString(line) {
+		return invalid("line id %q is not like 1732500000000-0", line)
+	}
+	if !strings.Contains(line, "-") {
+		line += "-0"
+	}
+	ok, err := s.IsMember(ctx, room, member)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("mark read in %s by %s: %w", room, member, ErrNotMember)
+	}
+	if err := scriptMarkRead.Run(ctx, s.rdb, []string{s.k.read(room)}, member, line).Err(); err != nil {
+		return fmt.Errorf("mark read in %s by %s: %w", room, member, err)
+	}
+	return nil
+}
+
+// ReadMarker returns the id of the last line member has seen in room, or "".
+func (s *Store) ReadMarker(ctx context.Context, room, member string) (string, error) {
+	id, err := s.rdb.HGet(ctx, s.k.read(room), member).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read marker of %s in %s: %w", member, room, err)
+	}
+	return id, nil
+}
+
+// Seen reports whether a line id is at or before a read marker.
+func Seen(line, marker string) bool {
+	return marker != "" && compareStreamIDs(line, marker) <= 0
+}
+
+// OutboxEntry is a message parley would have sent: kept, instead of sent,
+// when no smarthost or SMS provider is configured (and always in the demo).
+type OutboxEntry struct {
+	ID      string  `json:"id"`
+	Channel Channel `json:"channel"`
+	To      string  `json:"to"`
+	Subject string  `json:"subject,omitempty"`
+	// Body is the whole message: an RFC 5322 email or the text of an SMS.
+	Body string    `json:"body"`
+	Time time.Time `json:"time"`
+}
+
+// outboxMax is how many entries the outbox keeps (the oldest go first).
+const outboxMax = 1000
+
+// AddToOutbox keeps a message that was not sent for real.
+func (s *Store) AddToOutbox(ctx context.Context, e OutboxEntry) (string, error) {
+	id, err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), MaxLen: outboxMax, Approx: true,
+		Values: []any{"c", string(e.Channel), "to", e.To, "s", e.Subject, "b", e.Body, "ts", s.now().UnixMilli()}}).Result()
+	if err != nil {
+		return "", fmt.Errorf("add to outbox: %w", err)
+	}
+	return id, nil
+}
+
+// Outbox lists kept messages after an id ("" for the oldest), oldest first.
+func (s *Store) Outbox(ctx context.Context, after string, limit int) ([]OutboxEntry, error) {
+	lo := "-"
+	if after != "" {
+		if !streamID.MatchString(after) {
+			return nil, invalid("outbox id %q is not like 1732500000000-0", after)
+		}
+		lo = "(" + after
+	}
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	msgs, err := s.rdb.XRangeN(ctx, s.k.outbox(), lo, "+", int64(limit)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read outbox: %w", err)
+	}
+	out := make([]OutboxEntry, 0, len(msgs))
+	for _, m := range msgs {
+		get := func(k string) string { v, _ := m.Values[k].(string); return v }
+		ms, _ := strconv.ParseInt(get("ts"), 10, 64)
+		out = append(out, OutboxEntry{ID: m.ID, Channel: Channel(get("c")), To: get("to"), Subject: get("s"),
+			Body: get("b"), Time: time.UnixMilli(ms).UTC()})
+	}
+	return out, nil
+}
