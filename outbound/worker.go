@@ -1,0 +1,307 @@
+package outbound
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"parley/threads"
+)
+
+// Delivery is what a channel needs to send one batch: the member, the room
+// and the lines still to send, oldest first.
+type Delivery struct {
+	Batch  threads.Batch
+	Member threads.User
+	Room   threads.Room
+	Lines  []threads.Line
+}
+
+// Channel sends one batch to one member. An error is temporary unless
+// marked with Permanent.
+type Channel interface {
+	Deliver(ctx context.Context, d Delivery) error
+}
+
+// Options configure a Worker. Zero values pick the defaults.
+type Options struct {
+	// Consumer names this worker in the queue's consumer group (host-pid).
+	Consumer string
+	// Window is the batching window per channel: lines for one member and
+	// room arriving within it go out together. Email 2 min, SMS 0 by
+	// default; a negative value means 0 (send at once).
+	Window map[threads.Channel]time.Duration
+	// MaxAge: a batch still failing this long after its first line was
+	// queued goes to the dead letters (24 h).
+	MaxAge time.Duration
+	// Lease: a batch a worker took and did not settle within this time is
+	// taken again by another (5 min). It must exceed the longest send.
+	Lease time.Duration
+	// ReclaimAfter: jobs another worker claimed this long ago and never
+	// gathered are taken over (1 min).
+	ReclaimAfter time.Duration
+	// Concurrency is the number of batches sent at once (4).
+	Concurrency int
+	// Poll is the longest wait for new work (1 s).
+	Poll time.Duration
+	// Log receives the worker's log; slog.Default() when nil.
+	Log *slog.Logger
+}
+
+// DefaultWindow is the batching window for email.
+const DefaultWindow = 2 * time.Minute
+
+// Worker delivers the queue's jobs through its channels.
+type Worker struct {
+	store    *threads.Store
+	channels map[threads.Channel]Channel
+	opts     Options
+	log      *slog.Logger
+}
+
+// NewWorker returns a worker for the given channels (a channel that is not
+// given is not consumed: its jobs wait).
+func NewWorker(store *threads.Store, channels map[threads.Channel]Channel, opts Options) *Worker {
+	if opts.Consumer == "" {
+		opts.Consumer = "worker"
+	}
+	win := map[threads.Channel]time.Duration{threads.Email: DefaultWindow, threads.SMS: 0}
+	for c, d := range opts.Window {
+		win[c] = max(d, 0)
+	}
+	opts.Window = win
+	if opts.MaxAge <= 0 {
+		opts.MaxAge = 24 * time.Hour
+	}
+	if opts.Lease <= 0 {
+		opts.Lease = 5 * time.Minute
+	}
+	if opts.ReclaimAfter <= 0 {
+		opts.ReclaimAfter = time.Minute
+	}
+	if opts.Concurrency <= 0 {
+		opts.Concurrency = 4
+	}
+	if opts.Poll <= 0 {
+		opts.Poll = time.Second
+	}
+	log := opts.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Worker{store: store, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+}
+
+// Run works until ctx ends. On shutdown it stops taking work and lets the
+// batches in flight finish (or, when they cannot, leaves them to their
+// lease, after which another worker sends them): nothing is lost.
+func (w *Worker) Run(ctx context.Context) error {
+	w.log.Info("delivery worker started")
+	lastReclaim := time.Time{}
+	for ctx.Err() == nil {
+		reclaim := time.Since(lastReclaim) > w.opts.ReclaimAfter/2
+		if reclaim {
+			lastReclaim = time.Now()
+		}
+		if _, err := w.step(ctx, w.opts.Poll, reclaim); err != nil && !isShutdown(ctx, err) {
+			w.log.Error("delivery round failed", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.opts.Poll):
+			}
+		}
+	}
+	w.log.Info("delivery worker stopped")
+	return nil
+}
+
+// Step runs one round without waiting: gathers new jobs into batches and
+// sends every batch that is due. It returns the number of batches settled.
+// Tests and the demo drive the worker with it.
+func (w *Worker) Step(ctx context.Context) (int, error) {
+	return w.step(ctx, 0, true)
+}
+
+func (w *Worker) step(ctx context.Context, wait time.Duration, reclaim bool) (int, error) {
+	jobs, err := w.store.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
+	if err != nil {
+		return 0, err
+	}
+	if reclaim {
+		lost, err := w.store.Reclaim(ctx, w.opts.Consumer, w.opts.ReclaimAfter, 100)
+		if err != nil {
+			return 0, err
+		}
+		if len(lost) > 0 {
+			w.log.Info("took over jobs of a stopped worker", "jobs", len(lost))
+		}
+		jobs = append(jobs, lost...)
+	}
+	for _, j := range jobs {
+		if err := w.store.Gather(ctx, j, w.opts.Window[j.Channel]); err != nil {
+			return 0, err
+		}
+	}
+	batches, err := w.store.LeaseDue(ctx, w.opts.Lease, 100)
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, w.opts.Concurrency)
+	// Batches in flight finish even when ctx ends: a send is not cut in the middle.
+	sendCtx := context.WithoutCancel(ctx)
+	for _, b := range batches {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			w.process(sendCtx, b)
+		}()
+	}
+	wg.Wait()
+	return len(batches), nil
+}
+
+// process sends one leased batch and settles it.
+func (w *Worker) process(ctx context.Context, b threads.Batch) {
+	log := w.log.With("member", b.Member, "room", b.Room, "channel", b.Channel, "lines", len(b.Jobs), "attempt", b.Attempt)
+	d, why, err := w.prepare(ctx, b)
+	if err != nil {
+		w.retry(ctx, log, b, err)
+		return
+	}
+	if why != "" {
+		log.Info("batch dropped", "why", why)
+		w.settle(log, w.store.BatchSent(ctx, b, w.opts.Window[b.Channel]))
+		return
+	}
+	ch := w.channels[b.Channel]
+	if ch == nil {
+		w.settle(log, w.store.BatchFail(ctx, b, fmt.Errorf("no %s channel configured", b.Channel)))
+		return
+	}
+	err = w.deliver(ctx, ch, d)
+	switch {
+	case err == nil:
+		log.Info("batch delivered")
+		w.settle(log, w.store.BatchSent(ctx, b, w.opts.Window[b.Channel]))
+	case IsPermanent(err):
+		log.Warn("batch failed for good", "err", err)
+		w.fail(ctx, log, b, err)
+	default:
+		w.retry(ctx, log, b, err)
+	}
+}
+
+// deliver calls the channel; a panic sets the batch aside instead of
+// retrying it forever.
+func (w *Worker) deliver(ctx context.Context, ch Channel, d Delivery) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = Permanent(fmt.Errorf("channel panicked: %v", p))
+		}
+	}()
+	return ch.Deliver(ctx, d)
+}
+
+// prepare checks again, just before sending, that the batch is still
+// wanted, and loads what the channel needs. A non-empty reason means: drop
+// the batch, nothing to send.
+func (w *Worker) prepare(ctx context.Context, b threads.Batch) (Delivery, string, error) {
+	d := Delivery{Batch: b}
+	var err error
+	d.Member, err = w.store.User(ctx, b.Member)
+	if errors.Is(err, threads.ErrNotFound) {
+		return d, "member no longer exists", nil
+	}
+	if err != nil {
+		return d, "", err
+	}
+	d.Room, err = w.store.Room(ctx, b.Room)
+	if errors.Is(err, threads.ErrNotFound) {
+		return d, "room no longer exists", nil
+	}
+	if err != nil {
+		return d, "", err
+	}
+	if !contains(d.Room.Members, b.Member) {
+		return d, "member left the room", nil
+	}
+	p, err := w.store.Presence(ctx, b.Member)
+	if err != nil {
+		return d, "", err
+	}
+	if p.State == threads.StateOnline {
+		return d, "member is online and reads live", nil
+	}
+	marker, err := w.store.ReadMarker(ctx, b.Room, b.Member)
+	if err != nil {
+		return d, "", err
+	}
+	for _, id := range b.Lines() {
+		if threads.Seen(id, marker) {
+			continue
+		}
+		l, err := w.store.Line(ctx, b.Room, id)
+		if errors.Is(err, threads.ErrNotFound) {
+			continue // removed by retention
+		}
+		if err != nil {
+			return d, "", err
+		}
+		d.Lines = append(d.Lines, l)
+	}
+	if len(d.Lines) == 0 {
+		return d, "every line was seen live", nil
+	}
+	return d, "", nil
+}
+
+func (w *Worker) retry(ctx context.Context, log *slog.Logger, b threads.Batch, err error) {
+	if age := w.store.Options().Now().Sub(b.First()); age > w.opts.MaxAge {
+		log.Warn("batch given up", "age", age.Round(time.Second), "err", err)
+		w.fail(ctx, log, b, fmt.Errorf("gave up after %s: %w", age.Round(time.Minute), err))
+		return
+	}
+	due, serr := w.store.BatchRetry(ctx, b, err)
+	log.Info("batch will be retried", "err", err, "due", due.Format(time.RFC3339))
+	w.settle(log, serr)
+}
+
+// fail dead-letters the batch and marks the member's channel as failing,
+// so routing chooses the other one.
+func (w *Worker) fail(ctx context.Context, log *slog.Logger, b threads.Batch, reason error) {
+	w.settle(log, w.store.BatchFail(ctx, b, reason))
+	_, err := w.store.UpdateUser(ctx, b.Member, func(u *threads.User) error {
+		switch b.Channel {
+		case threads.Email:
+			u.EmailFailing = true
+		case threads.SMS:
+			u.PhoneFailing = true
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, threads.ErrNotFound) {
+		log.Error("could not mark the channel as failing", "err", err)
+	}
+}
+
+// settle logs a failure to record the outcome: the batch's lease then runs
+// out and it is tried again (at-least-once).
+func (w *Worker) settle(log *slog.Logger, err error) {
+	if err != nil {
+		log.Error("could not record the batch's outcome; it will come back after its lease", "err", err)
+	}
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
