@@ -24,10 +24,12 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	}
 	var users *redis.SliceCmd
 	var st, seen *redis.SliceCmd
+	var muted *redis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if len(others) > 0 {
 			users = p.HMGet(ctx, s.k.users(), others...)
 		}
+		muted = p.SMembers(ctx, s.k.muted(line.Room))
 		st, seen = s.presenceCmds(ctx, p, others)
 		return nil
 	})
@@ -50,7 +52,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		}
 		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
 		personal := kind == Direct || contains(mentioned, m)
-		d := Route(routeInput(u, presence[m], personal, quiet))
+		d := Route(routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m)))
 		routes[m] = d
 		if d.Channel.Queued() {
 			jobs = append(jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,

@@ -24,6 +24,7 @@ import (
 //	{r:ID}:pending     zset  line ids whose fan-out is due, scored by post time
 //	{r:ID}:src:HASH    string line id posted with that source id (dedupe)
 //	{r:ID}:read        hash  member -> id of the last line they have seen
+//	{r:ID}:muted       set   members who get nothing pushed from the room (digest only)
 //	{outbox}           stream what would have been sent, when nothing is sent for real
 //	{q:N}:jobs         stream delivery jobs of shard N (consumer group "workers")
 //	{q:N}:retry        zset  jobs waiting to be retried, scored by due time
@@ -54,6 +55,7 @@ func (k keys) members(id string) string    { return k.prefix + "{r:" + id + "}:m
 func (k keys) lines(id string) string      { return k.prefix + "{r:" + id + "}:lines" }
 func (k keys) pending(id string) string    { return k.prefix + "{r:" + id + "}:pending" }
 func (k keys) read(id string) string       { return k.prefix + "{r:" + id + "}:read" }
+func (k keys) muted(id string) string      { return k.prefix + "{r:" + id + "}:muted" }
 func (k keys) outbox() string              { return k.prefix + "{outbox}" }
 func (k keys) roomLive(id string) string   { return k.prefix + "live:r:" + id }
 func (k keys) userLive(user string) string { return k.prefix + "live:u:" + user }

@@ -141,3 +141,24 @@ func TestRoutingFollowsPresence(t *testing.T) {
 		t.Errorf("line to online alice: %+v", p.Routes["alice"])
 	}
 }
+
+func TestMutedRoomIsHeld(t *testing.T) {
+	e := queueEnv(t)
+	if err := e.SetMuted(e.ctx, "design", "bob", true); err != nil {
+		t.Fatal(err)
+	}
+	if m, _ := e.Muted(e.ctx, "design", "bob"); !m {
+		t.Fatal("not muted")
+	}
+	p := e.post(t, "design", "alice", "news")
+	if p.Routes["bob"].Channel != Hold || p.Routes["carol"].Channel != SMS {
+		t.Fatalf("routes = %+v", p.Routes)
+	}
+	_ = e.SetMuted(e.ctx, "design", "bob", false)
+	if p := e.post(t, "design", "alice", "more"); p.Routes["bob"].Channel != Email {
+		t.Fatalf("after unmute: %+v", p.Routes["bob"])
+	}
+	if err := e.SetMuted(e.ctx, "design", "zed", true); err == nil {
+		t.Fatal("muted for a non-member")
+	}
+}

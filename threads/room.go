@@ -337,3 +337,34 @@ func (s *Store) IsMember(ctx context.Context, room, user string) (bool, error) {
 	}
 	return ok, nil
 }
+
+// SetMuted mutes (or unmutes) a room for a member: while muted, nothing from
+// the room is pushed to them by email or SMS; they read it live or in the
+// digest. It is what List-Unsubscribe and the SMS MUTE command do.
+func (s *Store) SetMuted(ctx context.Context, room, member string, muted bool) error {
+	ok, err := s.IsMember(ctx, room, member)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return fmt.Errorf("mute %s for %s: %w", room, member, ErrNotMember)
+	}
+	if muted {
+		err = s.rdb.SAdd(ctx, s.k.muted(room), member).Err()
+	} else {
+		err = s.rdb.SRem(ctx, s.k.muted(room), member).Err()
+	}
+	if err != nil {
+		return fmt.Errorf("mute %s for %s: %w", room, member, err)
+	}
+	return nil
+}
+
+// Muted reports whether member muted room.
+func (s *Store) Muted(ctx context.Context, room, member string) (bool, error) {
+	ok, err := s.rdb.SIsMember(ctx, s.k.muted(room), member).Result()
+	if err != nil {
+		return false, fmt.Errorf("muted %s for %s: %w", room, member, err)
+	}
+	return ok, nil
+}

@@ -33,6 +33,8 @@ type RouteInput struct {
 	Personal bool
 	// Quiet: the member's quiet hours are in force now.
 	Quiet bool
+	// Muted: the member muted the room (unsubscribed): nothing is pushed.
+	Muted bool
 	// EmailOK: the member has an address and it is not bouncing.
 	EmailOK bool
 	// SMSOK: the member has a verified phone, has not opted out and texts to it do not fail.
@@ -53,6 +55,7 @@ type Decision struct {
 //
 //	online                          live only
 //	busy / do-not-disturb           nothing now, kept for the digest
+//	room muted (unsubscribed)       nothing now, kept for the digest
 //	quiet hours                     nothing now, kept for the digest
 //	away                            email (batched by the worker)
 //	offline with a verified phone   SMS for direct rooms and mentions, email for the rest
@@ -74,6 +77,8 @@ func Route(in RouteInput) Decision {
 		return Decision{Live, "online"}
 	case in.State == StateBusy:
 		return Decision{Hold, "busy"}
+	case in.Muted:
+		return Decision{Hold, "room muted"}
 	case in.Quiet:
 		return Decision{Hold, "quiet hours"}
 	case in.Prefer != "" && usable(in.Prefer):
@@ -89,11 +94,12 @@ func Route(in RouteInput) Decision {
 }
 
 // routeInput gathers the facts about member u for a line.
-func routeInput(u User, p Presence, personal bool, nowQuiet bool) RouteInput {
+func routeInput(u User, p Presence, personal, quiet, muted bool) RouteInput {
 	return RouteInput{
 		State:    p.State,
 		Personal: personal,
-		Quiet:    nowQuiet,
+		Quiet:    quiet,
+		Muted:    muted,
 		EmailOK:  u.Email() != "" && !u.EmailFailing,
 		SMSOK:    u.Phone != "" && u.PhoneVerified && !u.SMSOptOut && !u.PhoneFailing,
 		Prefer:   u.Prefs.Channels[p.State],

@@ -20,6 +20,8 @@ func TestRouteTable(t *testing.T) {
 		{"offline with phone, room-wide: email", with(both, func(i *RouteInput) { i.State = StateOffline }), Email},
 		{"offline without phone, personal: email", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.SMSOK = false }), Email},
 		{"busy: held for digest", with(both, func(i *RouteInput) { i.State = StateBusy; i.Personal = true }), Hold},
+		{"room muted: held", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Muted = true }), Hold},
+		{"muted, online: still live", with(both, func(i *RouteInput) { i.State = StateOnline; i.Muted = true }), Live},
 		{"quiet hours: held", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Quiet = true }), Hold},
 		{"quiet hours beat a preference", with(both, func(i *RouteInput) { i.State = StateAway; i.Quiet = true; i.Prefer = SMS }), Hold},
 		{"opted out of sms: email", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.SMSOK = false }), Email},
@@ -54,7 +56,7 @@ func TestRouteInputFromUser(t *testing.T) {
 	for _, c := range cases {
 		v := u
 		c.change(&v)
-		in := routeInput(v, Presence{State: StateAway}, false, false)
+		in := routeInput(v, Presence{State: StateAway}, false, false, false)
 		if in.EmailOK != c.email || in.SMSOK != c.sms {
 			t.Errorf("%s: email %v sms %v, want %v %v", c.name, in.EmailOK, in.SMSOK, c.email, c.sms)
 		}
