@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/maintnotifications"
+
+	"parley/threads"
+)
+
+// pingTimeout bounds the check that Redis answers, made before any command.
+const pingTimeout = 3 * time.Second
+
+// backend is an open store: a Redis client (to a shared Redis or to the
+// embedded store) and the engine on it.
+type backend struct {
+	store  *threads.Store
+	client *redis.Client
+	// url is the Redis address, redacted: safe to print.
+	url string
+	// emb is the embedded store, nil with a shared Redis.
+	emb *embedded
+}
+
+// openOptions say how to open a backend.
+type openOptions struct {
+	// AllowEmbedded starts an in-process store when no Redis URL is set;
+	// otherwise a missing URL is an error.
+	AllowEmbedded bool
+	// Log receives the start-up notes of the embedded store.
+	Log *slog.Logger
+}
+
+// errNeedRedis is returned by admin commands run without a shared Redis.
+var errNeedRedis = errors.New("needs a shared Redis: set PARLEY_REDIS_URL " +
+	"(`parley demo` and `parley serve` print an address to use; an in-process store would lose the data when this command exits)")
+
+// openBackend connects to the configured Redis, or starts the embedded
+// store, and checks with a ping that it answers.
+func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, error) {
+	b := &backend{}
+	var opt *redis.Options
+	if cfg.Embedded() {
+		if !o.AllowEmbedded {
+			return nil, errNeedRedis
+		}
+		emb, err := startEmbedded()
+		if err != nil {
+			return nil, err
+		}
+		b.emb = emb
+		b.url = emb.URL()
+		opt = &redis.Options{Addr: emb.mr.Addr()}
+	} else {
+		var err error
+		if opt, err = parseRedisURL(cfg.RedisURL); err != nil {
+			return nil, fmt.Errorf("PARLEY_REDIS_URL: %w", err)
+		}
+		b.url = RedactURL(cfg.RedisURL)
+	}
+	// parley reads no maintenance push notifications; turning them off also
+	// keeps go-redis from logging about them on servers that lack them.
+	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	b.client = redis.NewClient(opt)
+	b.store = threads.New(b.client, threads.Options{
+		Prefix:       cfg.KeyPrefix,
+		IdleAfter:    cfg.IdleAfter,
+		OfflineAfter: cfg.OfflineAfter,
+		QueueShards:  cfg.QueueShards,
+		Secret:       []byte(cfg.Secret),
+	})
+	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
+	defer cancel()
+	if err := b.store.Ping(pctx); err != nil {
+		b.Close()
+		if errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil {
+			return nil, fmt.Errorf("redis at %s did not answer within %s", b.url, pingTimeout)
+		}
+		return nil, fmt.Errorf("redis at %s: %w", b.url, unwrapPing(err))
+	}
+	if b.emb != nil && o.Log != nil {
+		o.Log.Info("embedded store: data lives in memory and is lost when parley exits; "+
+			"other terminals can use it with PARLEY_REDIS_URL", "redis", b.url)
+	}
+	return b, nil
+}
+
+// unwrapPing drops the "redis ping: " that threads puts before the cause,
+// since the caller says which Redis.
+func unwrapPing(err error) error {
+	if u := errors.Unwrap(err); u != nil {
+		return u
+	}
+	return err
+}
+
+// Close disconnects and stops the embedded store, if any.
+func (b *backend) Close() {
+	if b.client != nil {
+		_ = b.client.Close()
+	}
+	if b.emb != nil {
+		b.emb.Close()
+	}
+}

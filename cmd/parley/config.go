@@ -1,0 +1,263 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/BurntSushi/toml"
+)
+
+// Config is parley's configuration, read from the environment and an
+// optional TOML file (the environment wins).
+type Config struct {
+	// RedisURL is the shared Redis; empty means the embedded, in-memory store.
+	RedisURL string
+	// HTTPAddr and SMTPAddr are where the servers listen (host:port).
+	HTTPAddr, SMTPAddr string
+	// Domain is the mail domain of parley's own addresses.
+	Domain string
+	// PublicURL is how people reach the web page.
+	PublicURL string
+	// Secret keys HMACs; read from SecretFile when not set directly.
+	Secret, SecretFile string
+	// KeyPrefix starts every Redis key.
+	KeyPrefix string
+	// IdleAfter and OfflineAfter turn a silent member away, then offline.
+	IdleAfter, OfflineAfter time.Duration
+	// QueueShards is the number of delivery queue streams.
+	QueueShards int
+
+	// from says where each variable's value came from, by variable name:
+	// "environment" or "config file"; absent means the default.
+	from map[string]string
+}
+
+// minSecret is the shortest secret serve accepts: it keys HMACs.
+const minSecret = 32
+
+// setting is one configuration variable. The table of settings is the only
+// place a variable is named: loading and `parley help` both read it.
+type setting struct {
+	env    string // environment variable
+	key    string // key in the TOML file
+	def    string // default, as text
+	desc   string // what it is, for help
+	secret bool   // never printed; help says only whether it is set
+	apply  func(c *Config, v string) error
+	// show returns the value as help prints it (non-secrets only).
+	show func(c *Config) string
+}
+
+// settings is the table of every variable parley reads.
+var settings = []setting{
+	{env: "PARLEY_REDIS_URL", key: "redis_url", def: "",
+		desc: "Redis to use, redis://[user:password@]host:port[/db]; empty: an in-memory store (serve and demo only)",
+		apply: func(c *Config, v string) error {
+			if v != "" {
+				if _, err := parseRedisURL(v); err != nil {
+					return err
+				}
+			}
+			c.RedisURL = v
+			return nil
+		},
+		show: func(c *Config) string { return RedactURL(c.RedisURL) }},
+	{env: "PARLEY_HTTP_ADDR", key: "http_addr", def: "127.0.0.1:8080",
+		desc:  "address the web server listens on",
+		apply: func(c *Config, v string) error { c.HTTPAddr = v; return checkHostPort(v) },
+		show:  func(c *Config) string { return c.HTTPAddr }},
+	{env: "PARLEY_SMTP_ADDR", key: "smtp_addr", def: "127.0.0.1:2525",
+		desc:  "address the SMTP server listens on",
+		apply: func(c *Config, v string) error { c.SMTPAddr = v; return checkHostPort(v) },
+		show:  func(c *Config) string { return c.SMTPAddr }},
+	{env: "PARLEY_DOMAIN", key: "domain", def: "localhost",
+		desc: "mail domain of parley's own addresses (reply addresses, Message-IDs)",
+		apply: func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, " @/") {
+				return fmt.Errorf("%q is not a domain name", v)
+			}
+			c.Domain = v
+			return nil
+		},
+		show: func(c *Config) string { return c.Domain }},
+	{env: "PARLEY_PUBLIC_URL", key: "public_url", def: "http://localhost:8080",
+		desc: "URL people use to reach the web page (in emails and texts)",
+		apply: func(c *Config, v string) error {
+			u, err := url.Parse(v)
+			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+				return fmt.Errorf("%q is not an http or https URL", v)
+			}
+			c.PublicURL = v
+			return nil
+		},
+		show: func(c *Config) string { return c.PublicURL }},
+	{env: "PARLEY_SECRET", key: "secret", def: "", secret: true,
+		desc:  fmt.Sprintf("key for reply-address tokens and sessions, at least %d bytes; required by serve with a shared Redis", minSecret),
+		apply: func(c *Config, v string) error { c.Secret = v; return nil }},
+	{env: "PARLEY_SECRET_FILE", key: "secret_file", def: "",
+		desc:  "file holding the secret, used when PARLEY_SECRET is not set",
+		apply: func(c *Config, v string) error { c.SecretFile = v; return nil },
+		show:  func(c *Config) string { return c.SecretFile }},
+	{env: "PARLEY_KEY_PREFIX", key: "key_prefix", def: "parley:",
+		desc: "prefix of every Redis key, so deployments can share a Redis",
+		apply: func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, " \t\r\n{}") {
+				return fmt.Errorf("%q must be non-empty, without spaces or braces", v)
+			}
+			c.KeyPrefix = v
+			return nil
+		},
+		show: func(c *Config) string { return c.KeyPrefix }},
+	{env: "PARLEY_IDLE_AFTER", key: "idle_after", def: "5m",
+		desc:  "a member without a heartbeat for this long is away",
+		apply: func(c *Config, v string) (err error) { c.IdleAfter, err = positiveDuration(v); return err },
+		show:  func(c *Config) string { return c.IdleAfter.String() }},
+	{env: "PARLEY_OFFLINE_AFTER", key: "offline_after", def: "8h",
+		desc:  "a member without a heartbeat for this long is offline",
+		apply: func(c *Config, v string) (err error) { c.OfflineAfter, err = positiveDuration(v); return err },
+		show:  func(c *Config) string { return c.OfflineAfter.String() }},
+	{env: "PARLEY_QUEUE_SHARDS", key: "queue_shards", def: "8",
+		desc: "number of delivery queue streams; never change it while jobs are queued",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 1024 {
+				return fmt.Errorf("%q is not a number from 1 to 1024", v)
+			}
+			c.QueueShards = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.QueueShards) }},
+}
+
+// Where a value came from.
+const (
+	fromEnv  = "environment"
+	fromFile = "config file"
+)
+
+// LoadConfig reads the configuration: defaults, then the TOML file at path
+// (when path is not empty), then the environment through getenv. An empty
+// environment variable counts as unset. Errors name the variable or key.
+func LoadConfig(path string, getenv func(string) string) (Config, error) {
+	c := Config{from: map[string]string{}}
+	for _, s := range settings {
+		if err := s.apply(&c, s.def); err != nil {
+			return c, fmt.Errorf("default of %s: %w", s.env, err) // a bug in the table
+		}
+	}
+	if path != "" {
+		file, err := readConfigFile(path)
+		if err != nil {
+			return c, err
+		}
+		for _, s := range settings {
+			if v, ok := file[s.key]; ok {
+				if err := s.apply(&c, v); err != nil {
+					return c, fmt.Errorf("config %s: %s: %w", path, s.key, err)
+				}
+				c.from[s.env] = fromFile
+			}
+		}
+	}
+	for _, s := range settings {
+		if v := getenv(s.env); v != "" {
+			if err := s.apply(&c, v); err != nil {
+				return c, fmt.Errorf("%s: %w", s.env, err)
+			}
+			c.from[s.env] = fromEnv
+		}
+	}
+	if c.OfflineAfter < c.IdleAfter {
+		return c, fmt.Errorf("PARLEY_OFFLINE_AFTER (%s) is shorter than PARLEY_IDLE_AFTER (%s)", c.OfflineAfter, c.IdleAfter)
+	}
+	if c.Secret == "" && c.SecretFile != "" {
+		b, err := os.ReadFile(c.SecretFile)
+		if err != nil {
+			return c, fmt.Errorf("PARLEY_SECRET_FILE: %w", err)
+		}
+		c.Secret = strings.TrimRight(string(b), "\r\n")
+		if c.Secret == "" {
+			return c, fmt.Errorf("PARLEY_SECRET_FILE: %s is empty", c.SecretFile)
+		}
+	}
+	return c, nil
+}
+
+// readConfigFile reads a flat TOML file into key -> value text. Unknown
+// keys are refused, so that a typo does not silently fall back to a default.
+func readConfigFile(path string) (map[string]string, error) {
+	var raw map[string]any
+	if _, err := toml.DecodeFile(path, &raw); err != nil {
+		var perr toml.ParseError
+		if errors.As(err, &perr) {
+			return nil, fmt.Errorf("config %s: line %d: %s", path, perr.Position.Line, perr.Message)
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	known := map[string]bool{}
+	for _, s := range settings {
+		known[s.key] = true
+	}
+	out := map[string]string{}
+	keys := make([]string, 0, len(raw))
+	for k := range raw {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		if !known[k] {
+			return nil, fmt.Errorf("config %s: unknown key %q", path, k)
+		}
+		switch v := raw[k].(type) {
+		case string:
+			out[k] = v
+		case int64:
+			out[k] = strconv.FormatInt(v, 10)
+		default:
+			return nil, fmt.Errorf("config %s: %s: want a string or a number, not %T", path, k, v)
+		}
+	}
+	return out, nil
+}
+
+// Source says where the variable's value came from: "environment",
+// "config file" or "default".
+func (c Config) Source(env string) string {
+	if f, ok := c.from[env]; ok {
+		return f
+	}
+	return "default"
+}
+
+// Embedded reports whether parley keeps its data in an in-process store.
+func (c Config) Embedded() bool { return c.RedisURL == "" }
+
+// checkSecret checks that the secret is long enough to key HMACs.
+func (c Config) checkSecret() error {
+	if len(c.Secret) < minSecret {
+		return fmt.Errorf("PARLEY_SECRET is %d bytes; it must be at least %d (for example: openssl rand -hex 32)", len(c.Secret), minSecret)
+	}
+	return nil
+}
+
+func checkHostPort(v string) error {
+	if _, _, err := net.SplitHostPort(v); err != nil {
+		return fmt.Errorf("%q is not host:port", v)
+	}
+	return nil
+}
+
+func positiveDuration(v string) (time.Duration, error) {
+	d, err := time.ParseDuration(v)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q is not a positive duration like 5m or 8h", v)
+	}
+	return d, nil
+}

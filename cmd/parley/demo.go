@@ -1,0 +1,491 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"parley/threads"
+)
+
+// Demo timing.
+const (
+	// demoPause is the pause between scripted lines.
+	demoPause = 300 * time.Millisecond
+	// demoHeartbeat is how often alice's pretend client says she is there.
+	demoHeartbeat = 30 * time.Second
+	// demoClaimWait is how long the demo worker waits for a job.
+	demoClaimWait = time.Second
+	// demoConsumer names the demo worker in the delivery queue's group.
+	demoConsumer = "demo"
+)
+
+func parseDemo(args []string) (action, error) {
+	fs := newFlags("demo")
+	dur := fs.Duration("for", 0, "stop after this long (default: until Ctrl-C)")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(pos); err != nil {
+		return nil, err
+	}
+	if *dur < 0 {
+		return nil, usagef("--for %s is negative", *dur)
+	}
+	return func(ctx context.Context, a *app) error {
+		if *dur > 0 {
+			var cancel context.CancelFunc
+			ctx, cancel = context.WithTimeout(ctx, *dur)
+			defer cancel()
+		}
+		err := runDemo(ctx, a)
+		if err != nil && ctx.Err() != nil {
+			return nil // stopped while starting: that is the asked-for end
+		}
+		return err
+	}, nil
+}
+
+// demoUser is one seeded person and the presence they start with.
+type demoUser struct {
+	user   threads.User
+	status *threads.Status // nil: no status set by hand
+	online bool            // a pretend client sends heartbeats
+}
+
+// demoUsers is the cast: one person per routing case.
+func demoUsers() []demoUser {
+	return []demoUser{
+		{user: threads.User{ID: "alice", Name: "Alice Archer", Emails: []string{"alice@example.org"}, TimeZone: "Europe/Berlin"},
+			online: true},
+		{user: threads.User{ID: "bob", Name: "Bob Ray", Emails: []string{"bob@example.org"}, TimeZone: "Europe/Lisbon"},
+			status: &threads.Status{Availability: threads.Away, Text: "at the clinic"}},
+		{user: threads.User{ID: "carol", Name: "Carol Diaz", Emails: []string{"carol@example.org"},
+			Phone: "+15550002222", PhoneVerified: true, TimeZone: "America/New_York"},
+			status: &threads.Status{Availability: threads.Offline, Text: "on the road"}},
+		{user: threads.User{ID: "dave", Name: "Dave Kim", Emails: []string{"dave@example.org"}},
+			status: &threads.Status{Availability: threads.Busy, Text: "in a workshop"}},
+		{user: threads.User{ID: "erin", Name: "Erin Stone", Emails: []string{"erin@example.org"}},
+			status: &threads.Status{Availability: threads.Available}},
+	}
+}
+
+// demoRooms are the seeded rooms.
+func demoRooms() []threads.Room {
+	return []threads.Room{
+		{ID: "design", Name: "Design", Topic: "the new web site", Kind: threads.Group,
+			Members: []string{"alice", "bob", "carol", "dave", "erin"}},
+		{ID: "alice-carol", Name: "Alice & Carol", Kind: threads.Direct, Members: []string{"alice", "carol"}},
+	}
+}
+
+// demoScript is the scripted exchange.
+func demoScript() []threads.NewLine {
+	return []threads.NewLine{
+		{Room: "design", Author: "alice", Origin: threads.FromWeb,
+			Text: "Morning all! The new header is on staging, comments welcome."},
+		{Room: "design", Author: "bob", Origin: threads.FromEmail,
+			Text: "Looks good from the clinic waiting room. @carol can you check it on your phone?"},
+		{Room: "alice-carol", Author: "alice", Origin: threads.FromWeb,
+			Text: "Carol, could you call the printer before noon?"},
+		{Room: "design", Author: "alice", Origin: threads.FromWeb,
+			Text: "@dave no rush, this can wait for your digest."},
+	}
+}
+
+// demo is one run of `parley demo`.
+type demo struct {
+	st       *threads.Store
+	out      io.Writer
+	log      *slog.Logger
+	embedded bool
+
+	mu        sync.Mutex
+	roomNames map[string]string
+}
+
+// runDemo seeds, plays the script and then follows the design room and the
+// outbox until ctx ends.
+func runDemo(ctx context.Context, a *app) error {
+	cfg := a.cfg
+	if cfg.Secret == "" {
+		cfg.Secret = randomSecret() // nothing the demo makes outlives it
+	}
+	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	if !cfg.Embedded() {
+		a.log.Warn("demo on a shared Redis: it adds its people and rooms there, and its worker takes the delivery jobs under the key prefix",
+			"redis", b.url, "prefix", cfg.KeyPrefix)
+	}
+	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded(), roomNames: map[string]string{}}
+
+	d.printf("parley demo: everything runs in this process; nothing leaves it.\n")
+	if d.embedded {
+		d.printf("The data lives in memory, at %s, and is gone when the demo ends.\n", b.url)
+	}
+	if err := d.seed(ctx); err != nil {
+		return err
+	}
+	if err := d.printCast(ctx); err != nil {
+		return err
+	}
+	d.printf("\nOutbox: each email and text message a delivery worker would send is printed as \"outbox: ...\".\n" +
+		"Nothing is sent in the demo; real email and SMS sending arrives with the outbound work.\n")
+
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	bg, stopBg := context.WithCancel(ctx)
+	defer stopBg()
+	wg.Add(2)
+	go func() { defer wg.Done(); d.work(bg) }()
+	beat := max(min(demoHeartbeat, cfg.IdleAfter/2), 100*time.Millisecond)
+	go func() { defer wg.Done(); d.keepOnline(bg, "alice", beat) }()
+
+	// Subscribe before the script so no line posted from elsewhere is lost
+	// between the script's end and the live tail.
+	sub, err := d.st.SubscribeRoom(ctx, "design")
+	if err != nil {
+		return err
+	}
+	defer sub.Close()
+
+	d.printf("\nThe conversation:\n")
+	last, err := d.play(ctx)
+	if err != nil {
+		return err
+	}
+	d.printTry(b.url, cfg.KeyPrefix)
+	d.follow(ctx, sub, last)
+
+	stopBg()
+	wg.Wait()
+	d.drain()
+	d.printf("\nparley demo: stopped.\n")
+	return nil
+}
+
+// printf writes one piece of output in one call, so that output of the
+// demo's goroutines never interleaves within a line.
+func (d *demo) printf(format string, args ...any) {
+	_, _ = fmt.Fprintf(d.out, format, args...)
+}
+
+// seed adds the cast and the rooms. On a shared Redis that already holds
+// them (a second demo run) they are kept as they are.
+func (d *demo) seed(ctx context.Context) error {
+	for _, du := range demoUsers() {
+		if _, err := d.st.AddUser(ctx, du.user); err != nil && !errors.Is(err, threads.ErrExists) {
+			return fmt.Errorf("seed user %s: %w", du.user.ID, err)
+		}
+		if du.status != nil {
+			if _, err := d.st.SetStatus(ctx, du.user.ID, *du.status); err != nil {
+				return fmt.Errorf("seed presence of %s: %w", du.user.ID, err)
+			}
+		}
+		if du.online {
+			if err := d.st.Heartbeat(ctx, du.user.ID); err != nil {
+				return err
+			}
+		}
+	}
+	for _, r := range demoRooms() {
+		if _, err := d.st.CreateRoom(ctx, r); err != nil && !errors.Is(err, threads.ErrExists) {
+			return fmt.Errorf("seed room %s: %w", r.ID, err)
+		}
+	}
+	return nil
+}
+
+// printCast prints the people with their presence and the rooms.
+func (d *demo) printCast(ctx context.Context) error {
+	users := demoUsers()
+	ids := make([]string, len(users))
+	for i, du := range users {
+		ids[i] = du.user.ID
+	}
+	pres, err := d.st.Presences(ctx, ids)
+	if err != nil {
+		return err
+	}
+	var b strings.Builder
+	b.WriteString("\nPeople:\n")
+	rows := []string{}
+	for _, du := range users {
+		u, p := du.user, pres[du.user.ID]
+		state := string(p.State)
+		switch {
+		case du.online:
+			state += " (a client sends heartbeats)"
+		case p.Text() != "":
+			state += fmt.Sprintf(" %q", p.Text())
+		case p.LastSeen.IsZero():
+			state += " (never seen)"
+		}
+		reach := strings.Join(u.Emails, ", ")
+		if u.Phone != "" {
+			reach += ", " + u.Phone + " (verified)"
+		}
+		rows = append(rows, "  "+u.ID+"\t"+u.Name+"\t"+state+"\t"+reach)
+	}
+	_ = table(&b, rows...)
+	b.WriteString("Rooms:\n")
+	rows = rows[:0]
+	for _, r := range demoRooms() {
+		rows = append(rows, "  "+r.ID+"\t"+r.Name+"\t"+string(r.Kind)+"\t"+strings.Join(r.Members, ", "))
+	}
+	_ = table(&b, rows...)
+	d.printf("%s", b.String())
+	return nil
+}
+
+// play posts the scripted lines, printing how each is routed. It returns
+// the id of the last line posted in design.
+func (d *demo) play(ctx context.Context) (string, error) {
+	last := ""
+	for i, n := range demoScript() {
+		if i > 0 {
+			select {
+			case <-ctx.Done():
+				return last, ctx.Err()
+			case <-time.After(demoPause):
+			}
+		}
+		p, err := d.st.Post(ctx, n)
+		if err != nil {
+			return last, fmt.Errorf("post the demo line %d: %w", i+1, err)
+		}
+		if n.Room == "design" {
+			last = p.Line.ID
+		}
+		via := ""
+		if n.Origin == threads.FromEmail || n.Origin == threads.FromSMS {
+			via = " (by " + string(n.Origin) + ")"
+		}
+		d.printf("\n[%s] %s%s: %s\n%s", n.Room, p.Line.Name, via, p.Line.Text, formatRouting(p))
+	}
+	return last, nil
+}
+
+// formatRouting says for one posted line who sees it live, who is emailed,
+// who texted and who gets it in the digest, each with the reason.
+func formatRouting(p threads.Posted) string {
+	if p.Routes == nil {
+		return "    routing: not finished yet; parley serve completes it\n"
+	}
+	by := map[threads.Channel][]string{}
+	members := make([]string, 0, len(p.Routes))
+	for m := range p.Routes {
+		members = append(members, m)
+	}
+	sort.Strings(members)
+	for _, m := range members {
+		r := p.Routes[m]
+		by[r.Channel] = append(by[r.Channel], fmt.Sprintf("%s (%s)", m, r.Reason))
+	}
+	var b strings.Builder
+	for _, row := range []struct {
+		label string
+		ch    threads.Channel
+	}{
+		{"sees it live:", threads.Live},
+		{"emailed:", threads.Email},
+		{"texted:", threads.SMS},
+		{"held for digest:", threads.Hold},
+	} {
+		who := "nobody"
+		if len(by[row.ch]) > 0 {
+			who = strings.Join(by[row.ch], ", ")
+		}
+		fmt.Fprintf(&b, "    %-17s %s\n", row.label, who)
+	}
+	return b.String()
+}
+
+// printTry prints commands to run against the demo from another terminal.
+func (d *demo) printTry(url, prefix string) {
+	var b strings.Builder
+	b.WriteString("\nTry it from another terminal:\n")
+	if d.embedded {
+		fmt.Fprintf(&b, "  export PARLEY_REDIS_URL=%s\n", url)
+	} else {
+		fmt.Fprintf(&b, "  (with the PARLEY_REDIS_URL of this demo, %s)\n", url)
+	}
+	if prefix != "parley:" {
+		fmt.Fprintf(&b, "  export PARLEY_KEY_PREFIX=%s\n", prefix)
+	}
+	b.WriteString(`  parley post --room design --as bob "Back from the clinic, reading now"
+  parley presence set dave available
+  parley post --room design --as erin "@dave are you free after lunch?"
+  parley lines --room design
+  parley presence show carol
+  parley tail design
+  parley queue stats
+`)
+	b.WriteString("\nFollowing design and the outbox (Ctrl-C to stop):\n")
+	d.printf("%s", b.String())
+}
+
+// follow prints design's new lines until ctx ends, skipping those the
+// script already printed.
+func (d *demo) follow(ctx context.Context, sub *threads.Subscription, last string) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-sub.C:
+			if !ok {
+				return
+			}
+			if ev.Kind != threads.LineEvent || ev.Line == nil || (last != "" && !idAfter(ev.Line.ID, last)) {
+				continue
+			}
+			last = ev.Line.ID
+			d.printf("%s", formatLine(*ev.Line))
+		}
+	}
+}
+
+// keepOnline sends a heartbeat for user every interval, as an open client would.
+func (d *demo) keepOnline(ctx context.Context, user string, every time.Duration) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			if err := d.st.Heartbeat(ctx, user); err != nil && ctx.Err() == nil {
+				d.log.Warn("heartbeat", "member", user, "err", err)
+			}
+		}
+	}
+}
+
+// work is the demo's delivery worker: it claims jobs, prints each as an
+// outbox entry and acknowledges it, until ctx ends.
+func (d *demo) work(ctx context.Context) {
+	for ctx.Err() == nil {
+		jobs, err := d.st.Claim(ctx, threads.ClaimOptions{Consumer: demoConsumer, Wait: demoClaimWait})
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			d.log.Warn("claim deliveries", "err", err)
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Second):
+			}
+			continue
+		}
+		for _, j := range jobs {
+			d.deliver(context.WithoutCancel(ctx), j)
+		}
+	}
+}
+
+// drain delivers what is still queued when the demo stops, so that every
+// line of the script shows up in the outbox however short the run.
+func (d *demo) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	jobs, err := d.st.Claim(ctx, threads.ClaimOptions{Consumer: demoConsumer})
+	if err != nil {
+		d.log.Warn("claim deliveries", "err", err)
+	}
+	if d.embedded {
+		// Jobs the worker claimed as it was stopped; on a shared Redis they
+		// could be another worker's, so only here.
+		more, err := d.st.Reclaim(ctx, demoConsumer, 0, 100)
+		if err != nil {
+			d.log.Warn("reclaim deliveries", "err", err)
+		}
+		jobs = append(jobs, more...)
+	}
+	for _, j := range jobs {
+		d.deliver(ctx, j)
+	}
+}
+
+// deliver prints one job as an outbox entry and settles it.
+func (d *demo) deliver(ctx context.Context, j threads.Delivery) {
+	entry, err := d.outboxEntry(ctx, j)
+	if errors.Is(err, threads.ErrNotFound) {
+		if ferr := d.st.Fail(ctx, j, err); ferr != nil {
+			d.log.Warn("dead-letter delivery", "delivery", j.Key(), "err", ferr)
+		}
+		return
+	}
+	if err != nil {
+		if _, rerr := d.st.Retry(ctx, j, err); rerr != nil {
+			d.log.Warn("retry delivery", "delivery", j.Key(), "err", rerr)
+		}
+		return
+	}
+	d.printf("%s", entry)
+	if err := d.st.Ack(ctx, j); err != nil {
+		d.log.Warn("acknowledge delivery", "delivery", j.Key(), "err", err)
+	}
+}
+
+// outboxEntry renders what would be sent for a job, as one line:
+//
+//	outbox: email to bob@example.org — [Design] Alice Archer: Morning all!
+func (d *demo) outboxEntry(ctx context.Context, j threads.Delivery) (string, error) {
+	line, err := d.st.Line(ctx, j.Room, j.Line)
+	if err != nil {
+		return "", err
+	}
+	u, err := d.st.User(ctx, j.Member)
+	if err != nil {
+		return "", err
+	}
+	room, err := d.roomName(ctx, j.Room)
+	if err != nil {
+		return "", err
+	}
+	body := "[" + clean(room, false) + "] " + clean(line.Name, false) + ": " + clean(line.Text, false)
+	switch j.Channel {
+	case threads.Email:
+		return fmt.Sprintf("outbox: email to %s — %s\n", u.Email(), shorten(body, 200)), nil
+	case threads.SMS:
+		return fmt.Sprintf("outbox: sms to %s — %s\n", u.Phone, shorten(body, 160)), nil
+	}
+	return fmt.Sprintf("outbox: %s to %s — %s\n", j.Channel, u.ID, shorten(body, 200)), nil
+}
+
+// roomName returns a room's display name, remembered after the first read.
+func (d *demo) roomName(ctx context.Context, id string) (string, error) {
+	d.mu.Lock()
+	name, ok := d.roomNames[id]
+	d.mu.Unlock()
+	if ok {
+		return name, nil
+	}
+	r, err := d.st.Room(ctx, id)
+	if err != nil {
+		return "", err
+	}
+	d.mu.Lock()
+	d.roomNames[id] = r.Name
+	d.mu.Unlock()
+	return r.Name, nil
+}
+
+// shorten cuts s to at most n characters, ending with "…" when cut.
+func shorten(s string, n int) string {
+	r := []rune(s)
+	if len(r) <= n {
+		return s
+	}
+	return string(r[:n-1]) + "…"
+}

@@ -1,0 +1,116 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"parley/internal/redistest"
+)
+
+// env is a fake environment for run.
+type env map[string]string
+
+func (e env) get(k string) string { return e[k] }
+
+// with returns a copy of e with more variables.
+func (e env) with(kv ...string) env {
+	out := env{}
+	for k, v := range e {
+		out[k] = v
+	}
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// redisEnv gives the test its own Redis corner and the environment that
+// points parley at it.
+func redisEnv(t *testing.T) env {
+	t.Helper()
+	r := redistest.New(t)
+	return env{"PARLEY_REDIS_URL": "redis://" + r.Addr, "PARLEY_KEY_PREFIX": r.Prefix}
+}
+
+// result is what one run printed.
+type result struct {
+	out, err string
+	code     int
+}
+
+// parley runs the program in-process.
+func parley(t *testing.T, e env, args ...string) result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var out, errb bytes.Buffer
+	code := run(ctx, args, &out, &errb, e.get)
+	return result{out: out.String(), err: errb.String(), code: code}
+}
+
+// ok runs parley and fails the test unless it succeeds; it returns stdout.
+func ok(t *testing.T, e env, args ...string) string {
+	t.Helper()
+	r := parley(t, e, args...)
+	if r.code != 0 || r.err != "" {
+		t.Fatalf("parley %s: exit %d, stderr %q, stdout %q", strings.Join(args, " "), r.code, r.err, r.out)
+	}
+	return r.out
+}
+
+// syncBuffer is a bytes.Buffer safe for a writer and a reader in two goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// waitFor polls until cond holds or the time runs out.
+func waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// seed adds alice (online), bob (away, email) and carol (offline, verified
+// phone) and the group room design with all three.
+func seed(t *testing.T, e env) {
+	t.Helper()
+	ok(t, e, "user", "add", "--id", "alice", "--name", "Alice", "--email", "alice@example.org")
+	ok(t, e, "user", "add", "--id", "bob", "--name", "Bob Ray", "--email", "bob@example.org")
+	ok(t, e, "user", "add", "--id", "carol", "--name", "Carol", "--phone", "+15550002222", "--email", "carol@example.org")
+	ok(t, e, "presence", "heartbeat", "alice")
+	ok(t, e, "presence", "set", "bob", "away", "--message", "at the clinic")
+	ok(t, e, "room", "create", "--id", "design", "--name", "Design", "--members", "alice,bob,carol")
+}
+
+func TestMain(m *testing.M) {
+	// As main does: go-redis must not write to the test's stderr.
+	redis.SetLogger(redisLog{slog.New(slog.NewTextHandler(io.Discard, nil))})
+	os.Exit(m.Run())
+}

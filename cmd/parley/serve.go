@@ -1,0 +1,163 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"parley/threads"
+)
+
+// Fan-out recovery: lines stored at least recoverAge ago whose fan-out is
+// still due are routed again, every recoverEvery.
+const (
+	recoverAge   = 30 * time.Second
+	recoverEvery = 10 * time.Second
+	// shutdownGrace is how long requests in flight get when parley stops.
+	shutdownGrace = 10 * time.Second
+)
+
+func serveCommands() []command {
+	return []command{
+		{path: "serve", args: "",
+			summary: "run the server until SIGINT or SIGTERM: fan-out recovery and GET /healthz on PARLEY_HTTP_ADDR; " +
+				"without PARLEY_REDIS_URL the data lives in memory",
+			mode: noStore, parse: parseServe},
+		{path: "demo", args: "[--for DURATION]",
+			summary: "show the whole loop with no outside service: seeded people and rooms, a scripted exchange, " +
+				"routing and the outbox; --for ends it after a while",
+			mode: noStore, parse: parseDemo},
+	}
+}
+
+func parseServe(args []string) (action, error) {
+	pos, err := parseFlags(newFlags("serve"), args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(pos); err != nil {
+		return nil, err
+	}
+	return serve, nil
+}
+
+// serve runs the server until ctx ends.
+func serve(ctx context.Context, a *app) error {
+	cfg := a.cfg
+	switch {
+	case cfg.Secret != "":
+		if err := cfg.checkSecret(); err != nil {
+			return usagef("%v", err)
+		}
+	case cfg.Embedded():
+		cfg.Secret = randomSecret()
+		a.log.Info("no PARLEY_SECRET: using a random one for this run")
+	default:
+		return usagef("serve with a shared Redis needs PARLEY_SECRET or PARLEY_SECRET_FILE (at least %d bytes; for example: openssl rand -hex 32)", minSecret)
+	}
+	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log})
+	if err != nil {
+		return err
+	}
+	defer b.Close()
+	a.log.Info("store ready", "redis", b.url, "prefix", cfg.KeyPrefix)
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: newMux(b.store, a.log), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info("listening", "http", ln.Addr().String())
+
+	rctx, stopRecovery := context.WithCancel(ctx)
+	recovered := make(chan struct{})
+	go func() {
+		defer close(recovered)
+		recoverLoop(rctx, b.store, a.log)
+	}()
+	defer func() {
+		stopRecovery()
+		<-recovered
+	}()
+
+	select {
+	case err := <-served:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.log.Info("stopping")
+	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+	defer cancel()
+	if err := srv.Shutdown(sctx); err != nil {
+		return fmt.Errorf("stop http server: %w", err)
+	}
+	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("http server: %w", err)
+	}
+	return nil
+}
+
+// recoverLoop finishes interrupted fan-outs at start and then every
+// recoverEvery, until ctx ends.
+func recoverLoop(ctx context.Context, st *threads.Store, log *slog.Logger) {
+	t := time.NewTicker(recoverEvery)
+	defer t.Stop()
+	for {
+		n, err := st.RecoverFanout(ctx, recoverAge)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			log.Warn("recover fan-out", "err", err)
+		case n > 0:
+			log.Info("recovered fan-out", "lines", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// pinger is what the health check needs of the store.
+type pinger interface {
+	Ping(ctx context.Context) error
+}
+
+var _ pinger = (*threads.Store)(nil)
+
+// newMux routes parley's HTTP endpoints. Later work adds the API, the live
+// stream and the web page here.
+func newMux(st pinger, log *slog.Logger) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+		defer cancel()
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Cache-Control", "no-store")
+		if err := st.Ping(ctx); err != nil {
+			log.Warn("health check: redis does not answer", "err", err)
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"status":"unavailable","error":"redis does not answer"}` + "\n"))
+			return
+		}
+		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
+	})
+	return mux
+}
+
+// randomSecret returns 32 random bytes, hex-encoded, for a run whose data
+// does not outlive it.
+func randomSecret() string {
+	b := make([]byte, 32)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return hex.EncodeToString(b)
+}

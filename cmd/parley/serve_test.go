@@ -1,0 +1,164 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/redistest"
+)
+
+func TestDemo(t *testing.T) {
+	t.Parallel()
+	start := time.Now()
+	r := parley(t, env{}, "demo", "--for", "3s")
+	if r.code != 0 {
+		t.Fatalf("demo exited %d; stderr:\n%s", r.code, r.err)
+	}
+	if took := time.Since(start); took < 3*time.Second || took > 15*time.Second {
+		t.Errorf("demo --for 3s took %s", took)
+	}
+	for _, want := range []string{
+		"The data lives in memory, at redis://127.0.0.1:",
+		"[design] Alice Archer: Morning all!",
+		"    sees it live:     nobody\n",
+		"    emailed:          bob (away), carol (offline), erin (offline)\n",
+		"    held for digest:  dave (busy)\n",
+		"    sees it live:     alice (online)\n",
+		"    texted:           carol (offline, personal line)\n",
+		"[alice-carol] Alice Archer: Carol, could you call the printer",
+		"Nothing is sent in the demo",
+		"outbox: email to bob@example.org — [Design] Alice Archer: Morning all!",
+		"outbox: email to erin@example.org — [Design] Bob Ray: Looks good",
+		"outbox: sms to +15550002222 — [Design] Bob Ray: Looks good",
+		"outbox: sms to +15550002222 — [Alice & Carol] Alice Archer: Carol, could you call the printer",
+		"  export PARLEY_REDIS_URL=redis://127.0.0.1:",
+		"  parley post --room design --as bob",
+		"parley demo: stopped.\n",
+	} {
+		if !strings.Contains(r.out, want) {
+			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Every queued delivery of the script shows up once: 3+2+1+3 jobs.
+	if n := strings.Count(r.out, "\noutbox: "); n != 9 {
+		t.Errorf("%d outbox entries, want 9:\n%s", n, r.out)
+	}
+	if !strings.Contains(r.err, "data lives in memory") || !strings.Contains(r.err, "redis=redis://127.0.0.1:") {
+		t.Errorf("the start-up log does not say where the data lives:\n%s", r.err)
+	}
+}
+
+// TestDemoFollowsOtherTerminals posts into a running demo's store, as the
+// demo tells people to, and sees the line and its outbox entry.
+func TestDemoFollowsOtherTerminals(t *testing.T) {
+	t.Parallel()
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"demo"}, &out, &errb, env{}.get) }()
+
+	waitFor(t, "the demo to finish its script", 20*time.Second, func() bool {
+		return strings.Contains(out.String(), "Following design")
+	})
+	_, after, _ := strings.Cut(out.String(), "export PARLEY_REDIS_URL=")
+	url, _, _ := strings.Cut(after, "\n")
+	other := env{"PARLEY_REDIS_URL": url}
+	ok(t, other, "post", "--room", "design", "--as", "erin", "Hello from another terminal")
+	waitFor(t, "the live line and its outbox entry", 10*time.Second, func() bool {
+		s := out.String()
+		return strings.Contains(s, "  Erin Stone: Hello from another terminal\n") &&
+			strings.Contains(s, "outbox: email to bob@example.org — [Design] Erin Stone: Hello from another terminal")
+	})
+	cancel()
+	if code := <-done; code != 0 {
+		t.Errorf("demo exited %d: %s", code, errb.String())
+	}
+}
+
+func TestServe(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t)
+	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SECRET", strings.Repeat("k", 32))
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var out, errb syncBuffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
+
+	var body string
+	waitFor(t, "GET /healthz", 10*time.Second, func() bool {
+		resp, err := http.Get("http://" + addr + "/healthz")
+		if err != nil {
+			return false
+		}
+		defer resp.Body.Close()
+		b, _ := io.ReadAll(resp.Body)
+		body = string(b)
+		return resp.StatusCode == http.StatusOK
+	})
+	if body != `{"status":"ok"}`+"\n" {
+		t.Errorf("healthz body %q", body)
+	}
+	cancel()
+	select {
+	case code := <-done:
+		if code != 0 {
+			t.Errorf("serve exited %d: %s", code, errb.String())
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+	if strings.Contains(errb.String(), strings.Repeat("k", 32)) {
+		t.Error("serve logged the secret")
+	}
+}
+
+func TestServeNeedsSecret(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t)
+	for _, tc := range []struct {
+		env  env
+		want string
+	}{
+		{e, "serve with a shared Redis needs PARLEY_SECRET"},
+		{e.with("PARLEY_SECRET", "short"), "PARLEY_SECRET is 5 bytes; it must be at least 32"},
+	} {
+		r := parley(t, tc.env, "serve")
+		if r.code != 2 || strings.Count(r.err, "\n") != 1 || !strings.Contains(r.err, tc.want) {
+			t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.err, tc.want)
+		}
+	}
+}
+
+type fakePinger struct{ err error }
+
+func (f fakePinger) Ping(context.Context) error { return f.err }
+
+func TestHealthz(t *testing.T) {
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	for _, tc := range []struct {
+		err  error
+		code int
+		body string
+	}{
+		{nil, 200, `{"status":"ok"}`},
+		{errors.New("dial tcp: refused"), 503, `{"status":"unavailable","error":"redis does not answer"}`},
+	} {
+		rec := httptest.NewRecorder()
+		newMux(fakePinger{tc.err}, log).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
+		if rec.Code != tc.code || strings.TrimSpace(rec.Body.String()) != tc.body || rec.Header().Get("Content-Type") != "application/json" {
+			t.Errorf("healthz with %v: %d %q", tc.err, rec.Code, rec.Body.String())
+		}
+	}
+}
