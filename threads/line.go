@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -144,7 +145,9 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 	routes, err := s.fanout(ctx, line, kind, members)
 	if err != nil {
 		// The line is stored and its fan-out is still due: recovery will
-		// finish it. The caller must not post again, so no error.
+		// finish it. The caller must not post again, so no error; Routes
+		// stays nil.
+		slog.Warn("fan-out left to recovery", "room", line.Room, "line", line.ID, "err", err)
 		return Posted{Line: line}, nil
 	}
 	return Posted{Line: line, Routes: routes}, nil
@@ -276,6 +279,9 @@ func (s *Store) Lines(ctx context.Context, room string, r Range) ([]Line, error)
 
 // Line reads one line.
 func (s *Store) Line(ctx context.Context, room, id string) (Line, error) {
+	if err := ValidID("room", room); err != nil {
+		return Line{}, err
+	}
 	if !streamID.MatchString(id) {
 		return Line{}, invalid("line id %q is not like 1732500000000-0", id)
 	}

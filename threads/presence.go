@@ -112,8 +112,12 @@ func (s *Store) SetStatus(ctx context.Context, user string, st Status) (Presence
 
 // Heartbeat records that a live client of user is there now.
 func (s *Store) Heartbeat(ctx context.Context, user string) error {
-	if err := s.rdb.HSet(ctx, s.k.seen(), user, s.now().UnixMilli()).Err(); err != nil {
+	n, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen()}, user, s.now().UnixMilli()).Int()
+	if err != nil {
 		return fmt.Errorf("heartbeat of %s: %w", user, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("user %s: %w", user, ErrNotFound)
 	}
 	return nil
 }

@@ -94,6 +94,9 @@ func TestPresenceWithClock(t *testing.T) {
 	if _, err := e.SetStatus(e.ctx, "zed", Status{Availability: Away}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("status of unknown user: %v", err)
 	}
+	if err := e.Heartbeat(e.ctx, "zed"); !errors.Is(err, ErrNotFound) {
+		t.Errorf("heartbeat of unknown user: %v", err)
+	}
 }
 
 // TestRoutingFollowsPresence posts into rooms and checks the decisions

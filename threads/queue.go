@@ -295,20 +295,25 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 	return out, nil
 }
 
-// QueueStats counts jobs waiting, claimed, retrying and dead, over all shards.
+// QueueStats counts jobs over all shards.
 type QueueStats struct {
-	Waiting  int64 `json:"waiting"`
+	// Waiting: jobs on the streams, new or claimed and not yet settled.
+	Waiting int64 `json:"waiting"`
+	// Retrying: jobs waiting for their retry time.
 	Retrying int64 `json:"retrying"`
-	Dead     int64 `json:"dead"`
+	// Batches: batches gathered and not yet sent.
+	Batches int64 `json:"batches"`
+	// Dead: jobs that failed for good.
+	Dead int64 `json:"dead"`
 }
 
 // Stats counts the jobs in the queue.
 func (s *Store) Stats(ctx context.Context) (QueueStats, error) {
 	var st QueueStats
-	lens := make([][3]*redis.IntCmd, s.opts.QueueShards)
+	lens := make([][4]*redis.IntCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
-			lens[n] = [3]*redis.IntCmd{p.XLen(ctx, s.k.jobs(n)), p.ZCard(ctx, s.k.retry(n)), p.XLen(ctx, s.k.dead(n))}
+			lens[n] = [4]*redis.IntCmd{p.XLen(ctx, s.k.jobs(n)), p.ZCard(ctx, s.k.retry(n)), p.ZCard(ctx, s.k.batches(n)), p.XLen(ctx, s.k.dead(n))}
 		}
 		return nil
 	})
@@ -318,7 +323,8 @@ func (s *Store) Stats(ctx context.Context) (QueueStats, error) {
 	for _, l := range lens {
 		st.Waiting += l[0].Val()
 		st.Retrying += l[1].Val()
-		st.Dead += l[2].Val()
+		st.Batches += l[2].Val()
+		st.Dead += l[3].Val()
 	}
 	return st, nil
 }

@@ -209,3 +209,11 @@ end
 redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
 return 1
 `)
+
+// scriptHeartbeat records a heartbeat of an existing user.
+// KEYS: users, seen. ARGV: user, now ms. Returns 0 for an unknown user.
+var scriptHeartbeat = redis.NewScript(`
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+return 1
+`)

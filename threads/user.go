@@ -291,7 +291,7 @@ func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User
 	case err != nil:
 		return err
 	case res == "exists":
-		return fmt.Errorf("%w: user id %s", ErrExists, u.ID)
+		return ErrExists
 	case res == "conflict":
 		return errConflict
 	case strings.HasPrefix(res, "email "):
