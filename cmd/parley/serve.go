@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"parley/threads"
+	"parley/web"
 )
 
 // Fan-out recovery: lines stored at least recoverAge ago whose fan-out is
@@ -72,7 +73,7 @@ func serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: newMux(b.store, a.log), ReadHeaderTimeout: 10 * time.Second,
+	srv := &http.Server{Handler: web.New(web.Options{Store: b.store, Log: a.log}), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
@@ -125,33 +126,6 @@ func recoverLoop(ctx context.Context, st *threads.Store, log *slog.Logger) {
 		case <-t.C:
 		}
 	}
-}
-
-// pinger is what the health check needs of the store.
-type pinger interface {
-	Ping(ctx context.Context) error
-}
-
-var _ pinger = (*threads.Store)(nil)
-
-// newMux routes parley's HTTP endpoints. Later work adds the API, the live
-// stream and the web page here.
-func newMux(st pinger, log *slog.Logger) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
-		ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
-		defer cancel()
-		w.Header().Set("Content-Type", "application/json")
-		w.Header().Set("Cache-Control", "no-store")
-		if err := st.Ping(ctx); err != nil {
-			log.Warn("health check: redis does not answer", "err", err)
-			w.WriteHeader(http.StatusServiceUnavailable)
-			_, _ = w.Write([]byte(`{"status":"unavailable","error":"redis does not answer"}` + "\n"))
-			return
-		}
-		_, _ = w.Write([]byte(`{"status":"ok"}` + "\n"))
-	})
-	return mux
 }
 
 // randomSecret returns 32 random bytes, hex-encoded, for a run whose data

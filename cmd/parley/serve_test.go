@@ -2,11 +2,8 @@ package main
 
 import (
 	"context"
-	"errors"
 	"io"
-	"log/slog"
 	"net/http"
-	"net/http/httptest"
 	"strconv"
 	"strings"
 	"testing"
@@ -137,28 +134,6 @@ func TestServeNeedsSecret(t *testing.T) {
 		r := parley(t, tc.env, "serve")
 		if r.code != 2 || strings.Count(r.err, "\n") != 1 || !strings.Contains(r.err, tc.want) {
 			t.Errorf("exit %d, stderr %q; want exit 2 and %q", r.code, r.err, tc.want)
-		}
-	}
-}
-
-type fakePinger struct{ err error }
-
-func (f fakePinger) Ping(context.Context) error { return f.err }
-
-func TestHealthz(t *testing.T) {
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	for _, tc := range []struct {
-		err  error
-		code int
-		body string
-	}{
-		{nil, 200, `{"status":"ok"}`},
-		{errors.New("dial tcp: refused"), 503, `{"status":"unavailable","error":"redis does not answer"}`},
-	} {
-		rec := httptest.NewRecorder()
-		newMux(fakePinger{tc.err}, log).ServeHTTP(rec, httptest.NewRequest("GET", "/healthz", nil))
-		if rec.Code != tc.code || strings.TrimSpace(rec.Body.String()) != tc.body || rec.Header().Get("Content-Type") != "application/json" {
-			t.Errorf("healthz with %v: %d %q", tc.err, rec.Code, rec.Body.String())
 		}
 	}
 }

@@ -1,0 +1,146 @@
+// Package web is parley's HTTP side: health, the one-click unsubscribe of
+// relayed emails, and (as it grows) the API, the live stream and the page.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"html/template"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"parley/threads"
+)
+
+// Options configure the handler.
+type Options struct {
+	Store *threads.Store
+	Log   *slog.Logger
+}
+
+// maxFormBytes caps every form body.
+const maxFormBytes = 16 << 10
+
+// New returns parley's HTTP handler.
+func New(o Options) http.Handler {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	h := &handler{store: o.Store, log: o.Log}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", h.health)
+	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
+	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+	return mux
+}
+
+type handler struct {
+	store *threads.Store
+	log   *slog.Logger
+}
+
+// apiError is the JSON body of every error answer.
+type apiError struct {
+	Error string `json:"error"`
+	Code  string `json:"code"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func (h *handler) health(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := h.store.Ping(ctx); err != nil {
+		h.log.Warn("health check: redis does not answer", "err", err)
+		writeJSON(w, http.StatusServiceUnavailable, apiError{Error: "redis does not answer", Code: "unavailable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+}
+
+var unsubscribeTmpl = template.Must(template.New("u").Parse(`<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width">
+<title>parley: {{.Title}}</title></head>
+<body style="font-family:sans-serif;max-width:32em;margin:2em auto;padding:0 1em">
+<h1 style="font-size:1.3em">{{.Title}}</h1><p>{{.Text}}</p>
+{{if .Form}}<form method="post"><input type="hidden" name="List-Unsubscribe" value="One-Click">
+<button type="submit">Stop emails from {{.Room}}</button></form>{{end}}
+</body></html>
+`))
+
+type page struct {
+	Title, Text, Room string
+	Form              bool
+}
+
+// resolve finds the room and member of an unsubscribe token.
+func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (threads.Room, string, bool) {
+	room, member, err := h.store.ResolveReplyToken(r.Context(), r.PathValue("token"))
+	if errors.Is(err, threads.ErrBadToken) {
+		h.html(w, http.StatusNotFound, page{Title: "Unknown link", Text: "This unsubscribe link is not valid. Use the link of a recent email from the room."})
+		return threads.Room{}, "", false
+	}
+	if err != nil {
+		h.log.Error("unsubscribe", "err", err)
+		h.html(w, http.StatusServiceUnavailable, page{Title: "Try again", Text: "parley cannot reach its store just now. Please try again in a minute."})
+		return threads.Room{}, "", false
+	}
+	rm, err := h.store.Room(r.Context(), room)
+	if err != nil {
+		h.html(w, http.StatusNotFound, page{Title: "Room gone", Text: "That room no longer exists; no more emails will come from it."})
+		return threads.Room{}, "", false
+	}
+	return rm, member, true
+}
+
+// unsubscribePage shows a button: a GET never changes anything (mail
+// scanners follow links).
+func (h *handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
+	room, _, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	h.html(w, http.StatusOK, page{Title: "Stop emails from " + room.Name + "?", Room: room.Name, Form: true,
+		Text: "You will still see the room live and in your digest."})
+}
+
+// unsubscribe mutes the room for the member: RFC 8058 one-click (a POST
+// with List-Unsubscribe=One-Click) or the page's button.
+func (h *handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		writeJSON(w, http.StatusBadRequest, apiError{Error: "form body is malformed or too large", Code: "bad_form"})
+		return
+	}
+	room, member, ok := h.resolve(w, r)
+	if !ok {
+		return
+	}
+	err := h.store.SetMuted(r.Context(), room.ID, member, true)
+	switch {
+	case errors.Is(err, threads.ErrNotMember):
+		// Already gone from the room: nothing more will come.
+	case err != nil:
+		h.log.Error("unsubscribe", "room", room.ID, "member", member, "err", err)
+		h.html(w, http.StatusServiceUnavailable, page{Title: "Try again", Text: "parley cannot reach its store just now. Please try again in a minute."})
+		return
+	}
+	h.log.Info("unsubscribed", "room", room.ID, "member", member)
+	h.html(w, http.StatusOK, page{Title: "Done", Text: "No more emails from " + room.Name + ". You will still see it live and in your digest."})
+}
+
+func (h *handler) html(w http.ResponseWriter, status int, p page) {
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	if err := unsubscribeTmpl.Execute(w, p); err != nil {
+		h.log.Warn("render page", "err", err)
+	}
+}
