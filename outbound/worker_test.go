@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -49,6 +51,9 @@ func (f *fakeChannel) texts() []string {
 	}
 	return out
 }
+
+// quiet drops the worker's log in tests.
+var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 
 type clock struct {
 	mu sync.Mutex
@@ -98,7 +103,7 @@ func newWenv(t *testing.T) *wenv {
 
 func (e *wenv) worker(name string, window time.Duration) *Worker {
 	return NewWorker(e.store, map[threads.Channel]Channel{threads.Email: e.email, threads.SMS: e.sms},
-		Options{Consumer: name, Window: map[threads.Channel]time.Duration{threads.Email: window}, Lease: time.Minute})
+		Options{Consumer: name, Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}, Lease: time.Minute})
 }
 
 func (e *wenv) post(t *testing.T, text string) threads.Line {
@@ -296,7 +301,7 @@ func TestWorkerDiesMidBatch(t *testing.T) {
 func TestWorkerRunStopsGracefully(t *testing.T) {
 	e := newWenv(t)
 	w := NewWorker(e.store, map[threads.Channel]Channel{threads.Email: e.email, threads.SMS: e.sms},
-		Options{Consumer: "w", Window: map[threads.Channel]time.Duration{threads.Email: 0}, Poll: 50 * time.Millisecond})
+		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: 0}, Poll: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)
 	go func() { done <- w.Run(ctx) }()

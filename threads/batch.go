@@ -56,7 +56,7 @@ func batchName(d Delivery) string {
 }
 
 // Gather moves a claimed job into its batch, which becomes due window after
-// its first job was gathered (at once when window is 0). A job whose line is
+// its first job was queued (at once when window is 0). A job whose line is
 // already in the batch, or that was delivered before, folds away.
 func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) error {
 	if d.entry == "" {
@@ -64,7 +64,11 @@ func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) er
 	}
 	n, name := d.shard, batchName(d)
 	data, _ := json.Marshal(d)
-	due := s.now().Add(window).UnixMilli()
+	start := d.Queued
+	if start.IsZero() {
+		start = s.now()
+	}
+	due := start.Add(window).UnixMilli()
 	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key())}
 	if err := scriptGather.Run(ctx, s.rdb, keys, group, d.entry, d.Line, data, due, name).Err(); err != nil {
 		return fmt.Errorf("gather delivery %s: %w", d.Key(), err)
