@@ -15,7 +15,7 @@ import (
 //	{users}:phone      hash  E.164 number -> user id
 //	{users}:presence   hash  user id -> status set by hand (JSON)
 //	{users}:seen       hash  user id -> last heartbeat (unix ms)
-//	{tokens}:reply     hash  reply token -> "room/member"
+//	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
 //	{r:ID}:meta        hash  room name, topic, kind, created
@@ -44,7 +44,7 @@ func (k keys) byPhone() string  { return k.prefix + "{users}:phone" }
 func (k keys) presence() string { return k.prefix + "{users}:presence" }
 func (k keys) seen() string     { return k.prefix + "{users}:seen" }
 
-func (k keys) replyTokens() string { return k.prefix + "{tokens}:reply" }
+func (k keys) tokens(purpose string) string { return k.prefix + "{tokens}:" + purpose }
 
 func (k keys) userRooms(user string) string { return k.prefix + "{u:" + user + "}:rooms" }
 

@@ -28,46 +28,73 @@ var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 // not verify.
 var ErrBadToken = errors.New("unknown or forged reply address")
 
-func (s *Store) replyMAC(room, member string) (string, error) {
+// Token purposes: a token made for one purpose never works for another.
+const (
+	replyPurpose = "reply"
+	unsubPurpose = "unsubscribe"
+)
+
+func (s *Store) tokenMAC(purpose, room, member string) (string, error) {
 	if len(s.opts.Secret) == 0 {
-		return "", errors.New("reply tokens need a secret (PARLEY_SECRET)")
+		return "", errors.New("reply and unsubscribe tokens need a secret (PARLEY_SECRET)")
 	}
 	m := hmac.New(sha256.New, s.opts.Secret)
-	m.Write([]byte("reply\x00" + room + "\x00" + member))
+	m.Write([]byte(purpose + "\x00" + room + "\x00" + member))
 	return strings.ToLower(tokenEncoding.EncodeToString(m.Sum(nil)[:20])), nil
 }
 
 // ReplyToken returns member's reply token for room and remembers it.
 func (s *Store) ReplyToken(ctx context.Context, room, member string) (string, error) {
-	tok, err := s.replyMAC(room, member)
+	return s.token(ctx, replyPurpose, room, member)
+}
+
+// ResolveReplyToken returns the room and member a reply token was issued
+// for. A token that was never issued, or whose HMAC does not match, is
+// ErrBadToken.
+func (s *Store) ResolveReplyToken(ctx context.Context, token string) (room, member string, err error) {
+	return s.resolveToken(ctx, replyPurpose, token)
+}
+
+// UnsubscribeToken returns the token of member's one-click unsubscribe link
+// for room. It is not the reply token: the link, which passes through more
+// hands (link scanners, logs), cannot be used to post.
+func (s *Store) UnsubscribeToken(ctx context.Context, room, member string) (string, error) {
+	return s.token(ctx, unsubPurpose, room, member)
+}
+
+// ResolveUnsubscribeToken is ResolveReplyToken for unsubscribe tokens.
+func (s *Store) ResolveUnsubscribeToken(ctx context.Context, token string) (room, member string, err error) {
+	return s.resolveToken(ctx, unsubPurpose, token)
+}
+
+func (s *Store) token(ctx context.Context, purpose, room, member string) (string, error) {
+	tok, err := s.tokenMAC(purpose, room, member)
 	if err != nil {
 		return "", err
 	}
-	if err := s.rdb.HSet(ctx, s.k.replyTokens(), tok, room+"/"+member).Err(); err != nil {
-		return "", fmt.Errorf("remember reply token of %s in %s: %w", member, room, err)
+	if err := s.rdb.HSet(ctx, s.k.tokens(purpose), tok, room+"/"+member).Err(); err != nil {
+		return "", fmt.Errorf("remember %s token of %s in %s: %w", purpose, member, room, err)
 	}
 	return tok, nil
 }
 
-// ResolveReplyToken returns the room and member a token was issued for. A
-// token that was never issued, or whose HMAC does not match, is ErrBadToken.
-func (s *Store) ResolveReplyToken(ctx context.Context, token string) (room, member string, err error) {
+func (s *Store) resolveToken(ctx context.Context, purpose, token string) (room, member string, err error) {
 	token = strings.ToLower(token)
 	if len(token) != 32 {
 		return "", "", ErrBadToken
 	}
-	v, err := s.rdb.HGet(ctx, s.k.replyTokens(), token).Result()
+	v, err := s.rdb.HGet(ctx, s.k.tokens(purpose), token).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", "", ErrBadToken
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("resolve reply token: %w", err)
+		return "", "", fmt.Errorf("resolve %s token: %w", purpose, err)
 	}
 	room, member, ok := strings.Cut(v, "/")
 	if !ok {
 		return "", "", ErrBadToken
 	}
-	want, err := s.replyMAC(room, member)
+	want, err := s.tokenMAC(purpose, room, member)
 	if err != nil {
 		return "", "", err
 	}

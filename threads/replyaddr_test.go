@@ -32,8 +32,18 @@ func TestReplyTokens(t *testing.T) {
 			t.Errorf("Resolve(%q) = %v, want ErrBadToken", bad, err)
 		}
 	}
+	unsub, err := e.UnsubscribeToken(e.ctx, "design", "bob")
+	if err != nil || unsub == tok {
+		t.Fatalf("UnsubscribeToken = %q, %v; want a token of its own", unsub, err)
+	}
+	if _, _, err := e.ResolveReplyToken(e.ctx, unsub); !errors.Is(err, ErrBadToken) {
+		t.Errorf("an unsubscribe token worked as a reply token: %v", err)
+	}
+	if r, m, err := e.ResolveUnsubscribeToken(e.ctx, unsub); err != nil || r != "design" || m != "bob" {
+		t.Errorf("ResolveUnsubscribeToken = %s %s %v", r, m, err)
+	}
 	// A token planted in Redis under another secret does not verify.
-	e.redis.Client.HSet(e.ctx, e.k.replyTokens(), strings.Repeat("a", 32), "design/bob")
+	e.redis.Client.HSet(e.ctx, e.k.tokens(replyPurpose), strings.Repeat("a", 32), "design/bob")
 	if _, _, err := e.ResolveReplyToken(e.ctx, strings.Repeat("a", 32)); !errors.Is(err, ErrBadToken) {
 		t.Errorf("planted token: %v", err)
 	}

@@ -82,7 +82,7 @@ type page struct {
 
 // resolve finds the room and member of an unsubscribe token.
 func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (threads.Room, string, bool) {
-	room, member, err := h.store.ResolveReplyToken(r.Context(), r.PathValue("token"))
+	room, member, err := h.store.ResolveUnsubscribeToken(r.Context(), r.PathValue("token"))
 	if errors.Is(err, threads.ErrBadToken) {
 		h.html(w, http.StatusNotFound, page{Title: "Unknown link", Text: "This unsubscribe link is not valid. Use the link of a recent email from the room."})
 		return threads.Room{}, "", false

@@ -28,7 +28,7 @@ func setup(t *testing.T) (*threads.Store, *httptest.Server, string) {
 	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.ReplyToken(ctx, "design", "bob")
+	tok, err := s.UnsubscribeToken(ctx, "design", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}

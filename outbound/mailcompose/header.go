@@ -1,0 +1,142 @@
+package mailcompose
+
+import (
+	"crypto/sha256"
+	"encoding/base32"
+	"fmt"
+	"mime"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message"
+)
+
+// field is one header field with its value already encoded (RFC 2047 where
+// needed) and free of line breaks.
+type field struct{ key, value string }
+
+// header turns fields, in the order they should appear, into a go-message
+// header, folded at spaces into lines of at most 78 characters where the
+// words allow it (go-message's own folding leaves a line long when its first
+// word does not fit). A value must be printable ASCII: anything else is a
+// bug in this package, reported rather than written.
+func header(fields []field) (message.Header, error) {
+	var h message.Header
+	for i := len(fields) - 1; i >= 0; i-- { // go-message writes the field added last first
+		f := fields[i]
+		if !printableASCII(f.key + f.value) {
+			return h, fmt.Errorf("header field %s holds more than printable ASCII: %q", f.key, f.value)
+		}
+		h.AddRaw([]byte(fold(f.key, f.value)))
+	}
+	return h, nil
+}
+
+func printableASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < ' ' || s[i] > '~' {
+			return false
+		}
+	}
+	return true
+}
+
+// foldAt is the length beyond which header lines are folded.
+const foldAt = 78
+
+// fold formats "key: value\r\n", breaking the line before a space whenever
+// the next word would pass foldAt. Unfolding (removing each CRLF) gives back
+// the value unchanged. A word longer than a line stays whole: the callers
+// keep every word under 998 octets.
+func fold(key, value string) string {
+	var b strings.Builder
+	b.WriteString(key + ":")
+	n := b.Len()
+	for i, word := range strings.Split(value, " ") {
+		if i > 0 && n+1+len(word) > foldAt {
+			b.WriteString("\r\n")
+			n = 0
+		}
+		b.WriteString(" " + word)
+		n += 1 + len(word)
+	}
+	b.WriteString("\r\n")
+	return b.String()
+}
+
+// dateLayout is RFC 5322's date-time.
+const dateLayout = "Mon, 02 Jan 2006 15:04:05 -0700"
+
+func date(t time.Time) string { return t.Format(dateLayout) }
+
+// address formats a mailbox with a display name (RFC 2047-encoded when it is
+// not plain ASCII; a name with line breaks is always encoded, so it can never
+// start a header field).
+func address(name, addr string) string {
+	a := mail.Address{Name: oneLine(name, 200), Address: addr}
+	return a.String()
+}
+
+// listID formats a List-Id field (RFC 2919): the phrase, encoded like a
+// display name, then the id in angle brackets.
+func listID(name, id string) string {
+	const stub = "x@x"
+	phrase := strings.TrimSuffix(address(name, stub), " <"+stub+">")
+	return phrase + " <" + id + ">"
+}
+
+// subject encodes a subject line.
+func subject(s string) string {
+	return mime.QEncoding.Encode("utf-8", oneLine(s, 200))
+}
+
+// msgIDs formats one or more Message-IDs (given without brackets).
+func msgIDs(ids ...string) string {
+	return "<" + strings.Join(ids, "> <") + ">"
+}
+
+// checkAddress accepts a bare ASCII address (local@domain) of at most 254
+// bytes. (An internationalized address would need SMTPUTF8 all the way.)
+func checkAddress(what, addr string) (string, error) {
+	a, err := mail.ParseAddress(addr)
+	if err != nil || a.Address != addr || a.Name != "" || len(addr) > 254 || !printableASCII(addr) {
+		return "", invalid("%s %q is not a plain address like bob@example.org", what, addr)
+	}
+	return a.Address, nil
+}
+
+// maxURL bounds a link in a header: a header line holds at most 998 octets
+// and a URL cannot be folded.
+const maxURL = 900
+
+var badURLChars = regexp.MustCompile(`[\x00-\x20<>"\x7f-\x{10FFFF}]`)
+
+// checkURL accepts an absolute URL of scheme that fits in a header between
+// angle brackets.
+func checkURL(what, u string, schemes ...string) error {
+	ok := false
+	for _, s := range schemes {
+		ok = ok || strings.HasPrefix(strings.ToLower(u), s+":")
+	}
+	if !ok || len(u) > maxURL || badURLChars.MatchString(u) {
+		return invalid("%s %q is not a %s URL without spaces, of at most %d bytes", what, u, strings.Join(schemes, " or "), maxURL)
+	}
+	return nil
+}
+
+// idPart is what a piece of a Message-ID's left side may hold.
+var idPart = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+
+var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// digest is a short, lower-case, id-safe hash of parts.
+func digest(parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return strings.ToLower(idEncoding.EncodeToString(h.Sum(nil)[:10]))
+}

@@ -1,0 +1,182 @@
+package mailcompose
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"golang.org/x/text/width"
+)
+
+// wrapWidth is the column at which plain-text lines are wrapped.
+const wrapWidth = 72
+
+// oneLine makes s fit a header phrase or a one-line label: invalid UTF-8 is
+// replaced, control and line-separating characters become spaces, bidi
+// overrides are dropped (they could reorder "Alice (parley)"), runs of white
+// space collapse, and the result is cut to at most max characters.
+func oneLine(s string, max int) string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	var b strings.Builder
+	space := false
+	for _, r := range s {
+		switch {
+		case isBidiControl(r):
+			continue
+		case unicode.IsSpace(r) || unicode.IsControl(r):
+			space = true
+			continue
+		}
+		if space && b.Len() > 0 {
+			b.WriteByte(' ')
+		}
+		space = false
+		b.WriteRune(r)
+	}
+	out := b.String()
+	if utf8.RuneCountInString(out) > max {
+		out = strings.TrimSpace(string([]rune(out)[:max-1])) + "…"
+	}
+	return out
+}
+
+func isBidiControl(r rune) bool {
+	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
+}
+
+// textLines prepares chat text for a body and splits it into lines:
+// invalid UTF-8 is replaced, line ends become LF, a tab becomes four spaces,
+// other control characters (a terminal escape, say) are dropped, trailing
+// white space goes (but for the signature separator "-- "), and leading and
+// trailing empty lines are removed.
+func textLines(s string) []string {
+	s = strings.ToValidUTF8(s, "\uFFFD")
+	s = strings.ReplaceAll(s, "\r\n", "\n")
+	s = strings.NewReplacer("\r", "\n", "\u2028", "\n", "\u2029", "\n", "\t", "    ").Replace(s)
+	s = strings.Map(func(r rune) rune {
+		if r != '\n' && unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, s)
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "-- " { // a signature separator keeps its space
+			lines[i] = strings.TrimRightFunc(l, unicode.IsSpace)
+		}
+	}
+	for len(lines) > 0 && lines[0] == "" {
+		lines = lines[1:]
+	}
+	for len(lines) > 0 && lines[len(lines)-1] == "" {
+		lines = lines[:len(lines)-1]
+	}
+	return lines
+}
+
+// wrap folds every line of s that is wider than w columns at spaces, or
+// between two wide (East Asian) characters, which may break anywhere. A
+// continuation starts with the line's own indent, or with hang when that is
+// longer: with hang "    " a wrapped chat line stays visibly one line. A
+// word wider than w (a long link) is never cut. Runs of spaces in a line
+// that is wrapped collapse to one. Trailing white space is removed, except
+// in the signature separator "-- ".
+func wrap(s string, w int, hang string) string {
+	lines := strings.Split(s, "\n")
+	out := make([]string, 0, len(lines))
+	for _, l := range lines {
+		if l != "-- " {
+			l = strings.TrimRightFunc(l, unicode.IsSpace)
+		}
+		if displayWidth(l) <= w {
+			out = append(out, l)
+			continue
+		}
+		out = append(out, wrapLine(l, w, hang)...)
+	}
+	return strings.Join(out, "\n")
+}
+
+// wrapLine folds one line; see wrap.
+func wrapLine(l string, w int, hang string) []string {
+	rest := strings.TrimLeft(l, " ")
+	lead := l[:len(l)-len(rest)]
+	cont := lead
+	if len(cont) < len(hang) {
+		cont = hang
+	}
+	var out []string
+	cur := lead
+	curW := len(lead)
+	empty := true // cur holds no word yet
+	for _, tok := range tokens(rest) {
+		if tok.text == "" {
+			continue
+		}
+		sep := tok.sep
+		if empty {
+			sep = ""
+		}
+		tw := displayWidth(tok.text)
+		if !empty && curW+len(sep)+tw > w {
+			out = append(out, cur)
+			cur, curW, sep = cont, len(cont), ""
+		}
+		cur += sep + tok.text
+		curW += len(sep) + tw
+		empty = false
+	}
+	return append(out, cur)
+}
+
+// token is a piece of text that must not be broken, with the separator
+// that precedes it (" ", or "" between wide characters).
+type token struct{ sep, text string }
+
+// tokens splits s at single spaces and around wide characters.
+func tokens(s string) []token {
+	var out []token
+	for i, word := range strings.Split(s, " ") {
+		sep := " "
+		if i == 0 {
+			sep = ""
+		}
+		start := 0
+		prevWide := false
+		for j, r := range word {
+			wide := runeWidth(r) == 2
+			if j > start && (wide || prevWide) {
+				out = append(out, token{sep, word[start:j]})
+				sep, start = "", j
+			}
+			prevWide = wide
+		}
+		out = append(out, token{sep, word[start:]})
+	}
+	return out
+}
+
+// displayWidth is the number of terminal columns s takes.
+func displayWidth(s string) int {
+	n := 0
+	for _, r := range s {
+		n += runeWidth(r)
+	}
+	return n
+}
+
+// runeWidth is 2 for wide and fullwidth characters (CJK, most emoji), 0 for
+// combining marks and format characters, 1 for the rest.
+func runeWidth(r rune) int {
+	switch {
+	case r < 0x300:
+		return 1
+	case unicode.In(r, unicode.Mn, unicode.Me, unicode.Cf):
+		return 0
+	}
+	switch width.LookupRune(r).Kind() {
+	case width.EastAsianWide, width.EastAsianFullwidth:
+		return 2
+	}
+	return 1
+}
