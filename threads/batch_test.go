@@ -1,6 +1,7 @@
 package threads
 
 import (
+	"errors"
 	"fmt"
 	"testing"
 	"time"
@@ -184,6 +185,12 @@ func TestOutbox(t *testing.T) {
 	all, err := e.Outbox(e.ctx, "", 0)
 	if err != nil || len(all) != 3 || all[0].Subject != "s0" || all[0].To != "bob@example.org" || !all[0].Time.Equal(e.clock.Now()) {
 		t.Fatalf("Outbox = %+v, %v", all, err)
+	}
+	if one, err := e.OutboxEntry(e.ctx, all[1].ID); err != nil || one.Subject != "s1" {
+		t.Fatalf("OutboxEntry = %+v, %v", one, err)
+	}
+	if _, err := e.OutboxEntry(e.ctx, "1-1"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("missing entry: %v", err)
 	}
 	rest, _ := e.Outbox(e.ctx, all[0].ID, 10)
 	if len(rest) != 2 || rest[0].Subject != "s1" {

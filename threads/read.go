@@ -93,10 +93,29 @@ func (s *Store) Outbox(ctx context.Context, after string, limit int) ([]OutboxEn
 	}
 	out := make([]OutboxEntry, 0, len(msgs))
 	for _, m := range msgs {
-		get := func(k string) string { v, _ := m.Values[k].(string); return v }
-		ms, _ := strconv.ParseInt(get("ts"), 10, 64)
-		out = append(out, OutboxEntry{ID: m.ID, Channel: Channel(get("c")), To: get("to"), Subject: get("s"),
-			Body: get("b"), Time: time.UnixMilli(ms).UTC()})
+		out = append(out, decodeOutbox(m))
 	}
 	return out, nil
+}
+
+// OutboxEntry reads one kept message.
+func (s *Store) OutboxEntry(ctx context.Context, id string) (OutboxEntry, error) {
+	if !streamID.MatchString(id) {
+		return OutboxEntry{}, invalid("outbox id %q is not like 1732500000000-0", id)
+	}
+	msgs, err := s.rdb.XRange(ctx, s.k.outbox(), id, id).Result()
+	if err != nil {
+		return OutboxEntry{}, fmt.Errorf("read outbox entry %s: %w", id, err)
+	}
+	if len(msgs) == 0 {
+		return OutboxEntry{}, fmt.Errorf("outbox entry %s: %w", id, ErrNotFound)
+	}
+	return decodeOutbox(msgs[0]), nil
+}
+
+func decodeOutbox(m redis.XMessage) OutboxEntry {
+	get := func(k string) string { v, _ := m.Values[k].(string); return v }
+	ms, _ := strconv.ParseInt(get("ts"), 10, 64)
+	return OutboxEntry{ID: m.ID, Channel: Channel(get("c")), To: get("to"), Subject: get("s"),
+		Body: get("b"), Time: time.UnixMilli(ms).UTC()}
 }

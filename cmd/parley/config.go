@@ -34,6 +34,23 @@ type Config struct {
 	// QueueShards is the number of delivery queue streams.
 	QueueShards int
 
+	// Delivery: the batching window and the templates folder.
+	BatchWindow  time.Duration
+	TemplatesDir string
+	// Email: the smarthost (empty: the outbox), its login and TLS mode, the
+	// envelope sender, and optional DKIM signing.
+	Smarthost, SmarthostUser, SmarthostPassword, SmarthostTLS string
+	MailFrom                                                  string
+	DKIMKeyFile, DKIMSelector                                 string
+	// SMS: Twilio credentials (empty: the outbox), the sender (a messaging
+	// service, one number or a pool), the API's base URL and the segment
+	// budget of one text.
+	TwilioAccountSID, TwilioAuthToken, TwilioMessagingService string
+	SMSFrom                                                   string
+	SMSNumbers                                                []string
+	TwilioAPIURL                                              string
+	SMSBudget                                                 int
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -56,7 +73,10 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = []setting{
+var settings = append(coreSettings, deliverySettings...)
+
+// coreSettings configure the store and the servers.
+var coreSettings = []setting{
 	{env: "PARLEY_REDIS_URL", key: "redis_url", def: "",
 		desc: "Redis to use, redis://[user:password@]host:port[/db]; empty: an in-memory store (serve and demo only)",
 		apply: func(c *Config, v string) error {
@@ -134,6 +154,113 @@ var settings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return strconv.Itoa(c.QueueShards) }},
+}
+
+// deliverySettings configure the delivery worker, email and SMS.
+var deliverySettings = []setting{
+	{env: "PARLEY_BATCH_WINDOW", key: "batch_window", def: "2m",
+		desc: "lines for one member and room within this window go out as one email (0: at once)",
+		apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("%q is not a duration like 2m or 0s", v)
+			}
+			c.BatchWindow = d
+			return nil
+		},
+		show: func(c *Config) string { return c.BatchWindow.String() }},
+	{env: "PARLEY_TEMPLATES_DIR", key: "templates_dir", def: "",
+		desc:  "folder of template files that replace the built-in texts of emails and texts",
+		apply: func(c *Config, v string) error { c.TemplatesDir = v; return nil },
+		show:  func(c *Config) string { return c.TemplatesDir }},
+	{env: "PARLEY_SMARTHOST", key: "smarthost", def: "",
+		desc: "SMTP server (host:port) that sends parley's email; empty: keep emails in the outbox (parley outbox)",
+		apply: func(c *Config, v string) error {
+			c.Smarthost = v
+			if v == "" {
+				return nil
+			}
+			return checkHostPort(v)
+		},
+		show: func(c *Config) string { return c.Smarthost }},
+	{env: "PARLEY_SMARTHOST_USER", key: "smarthost_user", def: "",
+		desc:  "login name at the smarthost (AUTH PLAIN, only over TLS or to loopback)",
+		apply: func(c *Config, v string) error { c.SmarthostUser = v; return nil },
+		show:  func(c *Config) string { return c.SmarthostUser }},
+	{env: "PARLEY_SMARTHOST_PASSWORD", key: "smarthost_password", def: "", secret: true,
+		desc:  "password at the smarthost",
+		apply: func(c *Config, v string) error { c.SmarthostPassword = v; return nil }},
+	{env: "PARLEY_SMARTHOST_TLS", key: "smarthost_tls", def: "starttls",
+		desc: "starttls, tls (implicit, port 465) or none",
+		apply: func(c *Config, v string) error {
+			switch v {
+			case "starttls", "tls", "none":
+				c.SmarthostTLS = v
+				return nil
+			}
+			return fmt.Errorf("%q is not starttls, tls or none", v)
+		},
+		show: func(c *Config) string { return c.SmarthostTLS }},
+	{env: "PARLEY_MAIL_FROM", key: "mail_from", def: "parley",
+		desc: "local part of parley's sender address (LOCAL@PARLEY_DOMAIN)",
+		apply: func(c *Config, v string) error {
+			if v == "" || strings.ContainsAny(v, " @<>\"") {
+				return fmt.Errorf("%q is not a local part like parley", v)
+			}
+			c.MailFrom = v
+			return nil
+		},
+		show: func(c *Config) string { return c.MailFrom }},
+	{env: "PARLEY_DKIM_KEY_FILE", key: "dkim_key_file", def: "",
+		desc:  "PEM private key (RSA or Ed25519) to DKIM-sign email; empty: no signature",
+		apply: func(c *Config, v string) error { c.DKIMKeyFile = v; return nil },
+		show:  func(c *Config) string { return c.DKIMKeyFile }},
+	{env: "PARLEY_DKIM_SELECTOR", key: "dkim_selector", def: "parley",
+		desc:  "DKIM selector published in DNS at SELECTOR._domainkey.PARLEY_DOMAIN",
+		apply: func(c *Config, v string) error { c.DKIMSelector = v; return nil },
+		show:  func(c *Config) string { return c.DKIMSelector }},
+	{env: "TWILIO_ACCOUNT_SID", key: "twilio_account_sid", def: "",
+		desc:  "Twilio account; empty: keep texts in the outbox (parley outbox)",
+		apply: func(c *Config, v string) error { c.TwilioAccountSID = v; return nil },
+		show:  func(c *Config) string { return c.TwilioAccountSID }},
+	{env: "TWILIO_AUTH_TOKEN", key: "twilio_auth_token", def: "", secret: true,
+		desc:  "Twilio auth token (sends texts, checks webhook signatures)",
+		apply: func(c *Config, v string) error { c.TwilioAuthToken = v; return nil }},
+	{env: "TWILIO_MESSAGING_SERVICE_SID", key: "twilio_messaging_service_sid", def: "",
+		desc:  "Twilio messaging service to send from (instead of PARLEY_SMS_FROM)",
+		apply: func(c *Config, v string) error { c.TwilioMessagingService = v; return nil },
+		show:  func(c *Config) string { return c.TwilioMessagingService }},
+	{env: "PARLEY_SMS_FROM", key: "sms_from", def: "",
+		desc:  "the one number texts come from (E.164)",
+		apply: func(c *Config, v string) error { c.SMSFrom = v; return nil },
+		show:  func(c *Config) string { return c.SMSFrom }},
+	{env: "PARLEY_SMS_NUMBERS", key: "sms_numbers", def: "",
+		desc: "a pool of numbers texts come from, comma-separated E.164",
+		apply: func(c *Config, v string) error {
+			c.SMSNumbers = nil
+			for _, n := range strings.Split(v, ",") {
+				if n = strings.TrimSpace(n); n != "" {
+					c.SMSNumbers = append(c.SMSNumbers, n)
+				}
+			}
+			return nil
+		},
+		show: func(c *Config) string { return strings.Join(c.SMSNumbers, ",") }},
+	{env: "PARLEY_TWILIO_API_URL", key: "twilio_api_url", def: "",
+		desc:  "Twilio API base URL override (a local test server or a proxy)",
+		apply: func(c *Config, v string) error { c.TwilioAPIURL = v; return nil },
+		show:  func(c *Config) string { return c.TwilioAPIURL }},
+	{env: "PARLEY_SMS_BUDGET", key: "sms_budget", def: "2",
+		desc: "most segments one text may use; longer lines are cut with a link to the room",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10 {
+				return fmt.Errorf("%q is not a number from 1 to 10", v)
+			}
+			c.SMSBudget = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.SMSBudget) }},
 }
 
 // Where a value came from.

@@ -26,7 +26,8 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{RedisURL: "", HTTPAddr: "127.0.0.1:8080", SMTPAddr: "127.0.0.1:2525", Domain: "localhost",
 		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", IdleAfter: 5 * time.Minute,
-		OfflineAfter: 8 * time.Hour, QueueShards: 8}
+		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SmarthostTLS: "starttls",
+		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2}
 	c.from = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%+v\nwant\n%+v", c, want)
@@ -153,7 +154,9 @@ func TestHelp(t *testing.T) {
 			"set: redis://admin:***@db.example:6380/1 (environment)",
 			"set: 127.0.0.1:9090 (environment)",
 			"default 127.0.0.1:2525",
-			"PARLEY_SECRET_FILE    secret_file    default none                   (not set)",
+			"PARLEY_SECRET_FILE",
+			"TWILIO_AUTH_TOKEN",
+			"PARLEY_SMARTHOST_PASSWORD",
 			"parley room create --id ID",
 		} {
 			if !strings.Contains(r.out, want) {

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/outbound"
 	"parley/threads"
 )
 
@@ -20,10 +21,11 @@ const (
 	demoPause = 300 * time.Millisecond
 	// demoHeartbeat is how often alice's pretend client says she is there.
 	demoHeartbeat = 30 * time.Second
-	// demoClaimWait is how long the demo worker waits for a job.
-	demoClaimWait = time.Second
 	// demoConsumer names the demo worker in the delivery queue's group.
 	demoConsumer = "demo"
+	// demoWindow is the demo's email batching window: short, so that the
+	// demo shows batching without making anyone wait.
+	demoWindow = 3 * time.Second
 )
 
 func parseDemo(args []string) (action, error) {
@@ -106,9 +108,9 @@ type demo struct {
 	out      io.Writer
 	log      *slog.Logger
 	embedded bool
-
-	mu        sync.Mutex
-	roomNames map[string]string
+	// worker is the delivery worker; lastOutbox the last outbox entry printed.
+	worker     *outbound.Worker
+	lastOutbox string
 }
 
 // runDemo seeds, plays the script and then follows the design room and the
@@ -127,7 +129,7 @@ func runDemo(ctx context.Context, a *app) error {
 		a.log.Warn("demo on a shared Redis: it adds its people and rooms there, and its worker takes the delivery jobs under the key prefix",
 			"redis", b.url, "prefix", cfg.KeyPrefix)
 	}
-	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded(), roomNames: map[string]string{}}
+	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded()}
 
 	d.printf("parley demo: everything runs in this process; nothing leaves it.\n")
 	if d.embedded {
@@ -139,15 +141,23 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.printCast(ctx); err != nil {
 		return err
 	}
-	d.printf("\nOutbox: each email and text message a delivery worker would send is printed as \"outbox: ...\".\n" +
-		"Nothing is sent in the demo; real email and SMS sending arrives with the outbound work.\n")
+	cfg.BatchWindow = demoWindow
+	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: demoConsumer, OutboxOnly: true, Log: quietLog(a.log)})
+	if err != nil {
+		return err
+	}
+	d.worker = dl.worker
+	d.printf("\nOutbox: the delivery worker runs as in parley serve, but keeps every email and text message\n"+
+		"in the outbox instead of sending it; each is printed as \"outbox: ...\". Lines for one member\n"+
+		"and room within %s go out as one email (parley serve: PARLEY_BATCH_WINDOW, 2m).\n", demoWindow)
 
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	bg, stopBg := context.WithCancel(ctx)
 	defer stopBg()
-	wg.Add(2)
-	go func() { defer wg.Done(); d.work(bg) }()
+	wg.Add(3)
+	go func() { defer wg.Done(); _ = dl.run(bg) }()
+	go func() { defer wg.Done(); d.followOutbox(bg) }()
 	beat := max(min(demoHeartbeat, cfg.IdleAfter/2), 100*time.Millisecond)
 	go func() { defer wg.Done(); d.keepOnline(bg, "alice", beat) }()
 
@@ -330,6 +340,7 @@ func (d *demo) printTry(url, prefix string) {
   parley presence show carol
   parley tail design
   parley queue stats
+  parley outbox list
 `)
 	b.WriteString("\nFollowing design and the outbox (Ctrl-C to stop):\n")
 	d.printf("%s", b.String())
@@ -369,116 +380,6 @@ func (d *demo) keepOnline(ctx context.Context, user string, every time.Duration)
 			}
 		}
 	}
-}
-
-// work is the demo's delivery worker: it claims jobs, prints each as an
-// outbox entry and acknowledges it, until ctx ends.
-func (d *demo) work(ctx context.Context) {
-	for ctx.Err() == nil {
-		jobs, err := d.st.Claim(ctx, threads.ClaimOptions{Consumer: demoConsumer, Wait: demoClaimWait})
-		if err != nil {
-			if ctx.Err() != nil {
-				return
-			}
-			d.log.Warn("claim deliveries", "err", err)
-			select {
-			case <-ctx.Done():
-			case <-time.After(time.Second):
-			}
-			continue
-		}
-		for _, j := range jobs {
-			d.deliver(context.WithoutCancel(ctx), j)
-		}
-	}
-}
-
-// drain delivers what is still queued when the demo stops, so that every
-// line of the script shows up in the outbox however short the run.
-func (d *demo) drain() {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	jobs, err := d.st.Claim(ctx, threads.ClaimOptions{Consumer: demoConsumer})
-	if err != nil {
-		d.log.Warn("claim deliveries", "err", err)
-	}
-	if d.embedded {
-		// Jobs the worker claimed as it was stopped; on a shared Redis they
-		// could be another worker's, so only here.
-		more, err := d.st.Reclaim(ctx, demoConsumer, 0, 100)
-		if err != nil {
-			d.log.Warn("reclaim deliveries", "err", err)
-		}
-		jobs = append(jobs, more...)
-	}
-	for _, j := range jobs {
-		d.deliver(ctx, j)
-	}
-}
-
-// deliver prints one job as an outbox entry and settles it.
-func (d *demo) deliver(ctx context.Context, j threads.Delivery) {
-	entry, err := d.outboxEntry(ctx, j)
-	if errors.Is(err, threads.ErrNotFound) {
-		if ferr := d.st.Fail(ctx, j, err); ferr != nil {
-			d.log.Warn("dead-letter delivery", "delivery", j.Key(), "err", ferr)
-		}
-		return
-	}
-	if err != nil {
-		if _, rerr := d.st.Retry(ctx, j, err); rerr != nil {
-			d.log.Warn("retry delivery", "delivery", j.Key(), "err", rerr)
-		}
-		return
-	}
-	d.printf("%s", entry)
-	if err := d.st.Ack(ctx, j); err != nil {
-		d.log.Warn("acknowledge delivery", "delivery", j.Key(), "err", err)
-	}
-}
-
-// outboxEntry renders what would be sent for a job, as one line:
-//
-//	outbox: email to bob@example.org — [Design] Alice Archer: Morning all!
-func (d *demo) outboxEntry(ctx context.Context, j threads.Delivery) (string, error) {
-	line, err := d.st.Line(ctx, j.Room, j.Line)
-	if err != nil {
-		return "", err
-	}
-	u, err := d.st.User(ctx, j.Member)
-	if err != nil {
-		return "", err
-	}
-	room, err := d.roomName(ctx, j.Room)
-	if err != nil {
-		return "", err
-	}
-	body := "[" + clean(room, false) + "] " + clean(line.Name, false) + ": " + clean(line.Text, false)
-	switch j.Channel {
-	case threads.Email:
-		return fmt.Sprintf("outbox: email to %s — %s\n", u.Email(), shorten(body, 200)), nil
-	case threads.SMS:
-		return fmt.Sprintf("outbox: sms to %s — %s\n", u.Phone, shorten(body, 160)), nil
-	}
-	return fmt.Sprintf("outbox: %s to %s — %s\n", j.Channel, u.ID, shorten(body, 200)), nil
-}
-
-// roomName returns a room's display name, remembered after the first read.
-func (d *demo) roomName(ctx context.Context, id string) (string, error) {
-	d.mu.Lock()
-	name, ok := d.roomNames[id]
-	d.mu.Unlock()
-	if ok {
-		return name, nil
-	}
-	r, err := d.st.Room(ctx, id)
-	if err != nil {
-		return "", err
-	}
-	d.mu.Lock()
-	d.roomNames[id] = r.Name
-	d.mu.Unlock()
-	return r.Name, nil
 }
 
 // shorten cuts s to at most n characters, ending with "…" when cut.

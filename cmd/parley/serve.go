@@ -27,7 +27,7 @@ const (
 func serveCommands() []command {
 	return []command{
 		{path: "serve", args: "",
-			summary: "run the server until SIGINT or SIGTERM: fan-out recovery and GET /healthz on PARLEY_HTTP_ADDR; " +
+			summary: "run the server until SIGINT or SIGTERM: the delivery worker (email and SMS), fan-out recovery, and the web side on PARLEY_HTTP_ADDR; " +
 				"without PARLEY_REDIS_URL the data lives in memory",
 			mode: noStore, parse: parseServe},
 		{path: "demo", args: "[--for DURATION]",
@@ -78,6 +78,23 @@ func serve(ctx context.Context, a *app) error {
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("listening", "http", ln.Addr().String())
+
+	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: consumerName(), Log: a.log})
+	if err != nil {
+		return err
+	}
+	a.log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow)
+	wctx, stopWorker := context.WithCancel(ctx)
+	worked := make(chan struct{})
+	go func() {
+		defer close(worked)
+		_ = dl.run(wctx)
+	}()
+	// The worker stops last: batches in flight finish before parley exits.
+	defer func() {
+		stopWorker()
+		<-worked
+	}()
 
 	rctx, stopRecovery := context.WithCancel(ctx)
 	recovered := make(chan struct{})

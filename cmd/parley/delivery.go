@@ -1,0 +1,98 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"parley/outbound"
+	"parley/outbound/mailcompose"
+	"parley/outbound/smtpsend"
+	"parley/outbound/twiliosms"
+	"parley/templates"
+	"parley/threads"
+)
+
+// delivery is the delivery worker with the channels the configuration
+// asks for: a smarthost or the outbox for email, Twilio or the outbox for
+// texts.
+type delivery struct {
+	worker *outbound.Worker
+	// emailTo and smsTo say where each channel goes, for the start-up log.
+	emailTo, smsTo string
+	close          func()
+}
+
+// deliveryOptions override the configuration (the demo keeps everything
+// in the outbox).
+type deliveryOptions struct {
+	Consumer   string
+	OutboxOnly bool
+	Log        *slog.Logger
+}
+
+// newDelivery builds the worker from cfg.
+func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, error) {
+	tmpl, err := templates.Load(cfg.TemplatesDir)
+	if err != nil {
+		return nil, fmt.Errorf("PARLEY_TEMPLATES_DIR: %w", err)
+	}
+	copts := mailcompose.Options{Domain: cfg.Domain, FromLocal: cfg.MailFrom, Templates: tmpl}
+	if cfg.DKIMKeyFile != "" {
+		key, err := os.ReadFile(cfg.DKIMKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_DKIM_KEY_FILE: %w", err)
+		}
+		copts.DKIM = &mailcompose.DKIMOptions{Selector: cfg.DKIMSelector, PrivateKeyPEM: key}
+	}
+	composer, err := mailcompose.New(copts)
+	if err != nil {
+		return nil, err
+	}
+	d := &delivery{close: func() {}}
+	var transport outbound.Transport = outbound.Outbox{Store: st}
+	d.emailTo = "the outbox (parley outbox)"
+	if cfg.Smarthost != "" && !o.OutboxOnly {
+		client, err := smtpsend.New(smtpsend.Options{Addr: cfg.Smarthost, Username: cfg.SmarthostUser,
+			Password: cfg.SmarthostPassword, TLS: smtpsend.TLSMode(cfg.SmarthostTLS), LocalName: cfg.Domain, Logger: o.Log})
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_SMARTHOST: %w", err)
+		}
+		transport, d.emailTo, d.close = client, cfg.Smarthost, func() { _ = client.Close() }
+	}
+	var texts outbound.TextSender = outbound.TextOutbox{Store: st}
+	d.smsTo = "the outbox (parley outbox)"
+	if cfg.TwilioAccountSID != "" && !o.OutboxOnly {
+		sender, err := twiliosms.New(twiliosms.Options{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
+			MessagingServiceSID: cfg.TwilioMessagingService, From: cfg.SMSFrom, Numbers: cfg.SMSNumbers,
+			APIBaseURL: cfg.TwilioAPIURL})
+		if err != nil {
+			return nil, fmt.Errorf("twilio settings: %w", err)
+		}
+		texts, d.smsTo = sender, "Twilio"
+	}
+	channels := map[threads.Channel]outbound.Channel{
+		threads.Email: outbound.NewEmail(outbound.EmailOptions{Store: st, Composer: composer, Transport: transport,
+			Domain: cfg.Domain, PublicURL: cfg.PublicURL}),
+		threads.SMS: outbound.NewSMS(outbound.SMSOptions{Sender: texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL}),
+	}
+	d.worker = outbound.NewWorker(st, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
+		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow}})
+	return d, nil
+}
+
+// consumerName names this process in the delivery queue's consumer group.
+func consumerName() string {
+	host, _ := os.Hostname()
+	host = strings.NewReplacer(" ", "-", "/", "-").Replace(host)
+	return fmt.Sprintf("%s-%d", host, os.Getpid())
+}
+
+// run works until ctx ends, then waits for the batches in flight.
+func (d *delivery) run(ctx context.Context) error {
+	defer d.close()
+	return d.worker.Run(ctx)
+}

@@ -1,0 +1,130 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+	"time"
+
+	"github.com/emersion/go-message/mail"
+
+	"parley/threads"
+)
+
+// outboxPoll is how often the demo looks for new outbox entries.
+const outboxPoll = 250 * time.Millisecond
+
+// followOutbox prints each new outbox entry until ctx ends.
+func (d *demo) followOutbox(ctx context.Context) {
+	t := time.NewTicker(outboxPoll)
+	defer t.Stop()
+	for {
+		d.printOutbox(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// printOutbox prints the entries after the last one printed.
+func (d *demo) printOutbox(ctx context.Context) {
+	entries, err := d.st.Outbox(ctx, d.lastOutbox, 100)
+	if err != nil {
+		if ctx.Err() == nil {
+			d.log.Warn("read outbox", "err", err)
+		}
+		return
+	}
+	for _, e := range entries {
+		d.printf("%s", describeOutbox(e))
+		d.lastOutbox = e.ID
+	}
+}
+
+// drain lets the worker send what is still gathered when the demo stops,
+// so that every line of the script shows up in the outbox however short
+// the run.
+func (d *demo) drain() {
+	ctx, cancel := context.WithTimeout(context.Background(), demoWindow+2*time.Second)
+	defer cancel()
+	for ctx.Err() == nil {
+		if _, err := d.worker.Step(ctx); err != nil {
+			break
+		}
+		st, err := d.st.Stats(ctx)
+		if err != nil || (st.Waiting == 0 && st.Batches == 0) {
+			break
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	d.printOutbox(ctx)
+}
+
+// describeOutbox renders an entry for a person: a text in full; an email
+// with the headers that matter and its plain-text part.
+func describeOutbox(e threads.OutboxEntry) string {
+	var b strings.Builder
+	if e.Channel == threads.SMS {
+		fmt.Fprintf(&b, "outbox: sms to %s\n", e.To)
+		for _, l := range strings.Split(clean(e.Body, true), "\n") {
+			fmt.Fprintf(&b, "    | %s\n", l)
+		}
+		return b.String()
+	}
+	fmt.Fprintf(&b, "outbox: email to %s (whole message: parley outbox show %s)\n", e.To, e.ID)
+	r, err := mail.CreateReader(strings.NewReader(e.Body))
+	if err != nil {
+		fmt.Fprintf(&b, "    (unreadable: %v)\n", err)
+		return b.String()
+	}
+	for _, h := range []string{"From", "Reply-To", "Subject", "In-Reply-To"} {
+		v, err := r.Header.Text(h)
+		if err != nil || v == "" {
+			v = r.Header.Get(h)
+		}
+		fmt.Fprintf(&b, "    %s: %s\n", h, clean(v, false))
+	}
+	for {
+		p, err := r.NextPart()
+		if err != nil {
+			break
+		}
+		if h, ok := p.Header.(*mail.InlineHeader); ok {
+			if ct, _, _ := h.ContentType(); ct == "text/plain" {
+				text, _ := io.ReadAll(io.LimitReader(p.Body, 8<<10))
+				for _, l := range strings.Split(strings.TrimRight(strings.ReplaceAll(string(text), "\r\n", "\n"), "\n"), "\n") {
+					fmt.Fprintf(&b, "    | %s\n", clean(l, false))
+				}
+				break
+			}
+		}
+	}
+	return b.String()
+}
+
+// quietLog keeps only warnings and errors of l: the demo prints what the
+// worker does itself.
+func quietLog(l *slog.Logger) *slog.Logger {
+	return slog.New(levelFilter{l.Handler(), slog.LevelWarn})
+}
+
+type levelFilter struct {
+	slog.Handler
+	min slog.Level
+}
+
+func (f levelFilter) Enabled(ctx context.Context, l slog.Level) bool {
+	return l >= f.min && f.Handler.Enabled(ctx, l)
+}
+
+func (f levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
+	return levelFilter{f.Handler.WithAttrs(attrs), f.min}
+}
+
+func (f levelFilter) WithGroup(name string) slog.Handler {
+	return levelFilter{f.Handler.WithGroup(name), f.min}
+}

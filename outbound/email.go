@@ -1,0 +1,115 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"mime"
+	"net/mail"
+	"strings"
+
+	"parley/outbound/mailcompose"
+	"parley/outbound/smtpsend"
+	"parley/threads"
+)
+
+// Transport submits a composed email: an SMTP smarthost (smtpsend.Client)
+// or the outbox.
+type Transport interface {
+	Send(ctx context.Context, from string, to []string, msg []byte) error
+}
+
+var _ Transport = (*smtpsend.Client)(nil)
+
+// EmailOptions configure the email channel.
+type EmailOptions struct {
+	Store     *threads.Store
+	Composer  *mailcompose.Composer
+	Transport Transport
+	// Domain is parley's mail domain (reply addresses).
+	Domain string
+	// PublicURL is where people reach parley's web side (room and
+	// unsubscribe links); no links when empty.
+	PublicURL string
+}
+
+// Email delivers batches as relay emails: one tidy thread per room.
+type Email struct {
+	o EmailOptions
+}
+
+var _ Channel = (*Email)(nil)
+
+// NewEmail returns the email channel.
+func NewEmail(o EmailOptions) *Email {
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	return &Email{o: o}
+}
+
+// Deliver composes the batch's email and submits it. A refusal that no
+// retry can fix (5xx, an address that cannot be written to) is Permanent.
+func (e *Email) Deliver(ctx context.Context, d Delivery) error {
+	if d.Member.Email() == "" {
+		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
+	}
+	tok, err := e.o.Store.ReplyToken(ctx, d.Room.ID, d.Member.ID)
+	if err != nil {
+		return fmt.Errorf("reply address for %s in %s: %w", d.Member.ID, d.Room.ID, err)
+	}
+	r := mailcompose.Relay{Room: d.Room, Lines: d.Lines, To: d.Member, ReplyTo: threads.ReplyAddress(tok, e.o.Domain)}
+	if e.o.PublicURL != "" {
+		r.RoomURL = e.o.PublicURL + "/rooms/" + d.Room.ID
+	}
+	// RFC 8058 one-click needs https; a plain-http deployment gets no link.
+	if strings.HasPrefix(e.o.PublicURL, "https://") {
+		unsub, err := e.o.Store.UnsubscribeToken(ctx, d.Room.ID, d.Member.ID)
+		if err != nil {
+			return fmt.Errorf("unsubscribe link for %s in %s: %w", d.Member.ID, d.Room.ID, err)
+		}
+		r.UnsubscribeURL = e.o.PublicURL + "/unsubscribe/" + unsub
+	}
+	msg, err := e.o.Composer.Relay(r)
+	if err != nil {
+		// Bad input or a broken template: the same batch fails the same way again.
+		return Permanent(fmt.Errorf("compose email for %s: %w", d.Member.ID, err))
+	}
+	if err := e.o.Transport.Send(ctx, msg.From, msg.To, msg.Bytes); err != nil {
+		if refusedForGood(err) {
+			return Permanent(err)
+		}
+		return err
+	}
+	return nil
+}
+
+// refusedForGood reports whether the smarthost refused this message or
+// this recipient for good (5xx at RCPT or DATA). Everything else, including
+// a permanent refusal at connect, TLS, AUTH or MAIL, is about parley's own
+// setup and is retried: dead-lettering would wrongly mark every member's
+// address as failing because of a wrong password.
+func refusedForGood(err error) bool {
+	var se *smtpsend.Error
+	return errors.As(err, &se) && !se.Temporary && (se.Op == "rcpt" || se.Op == "data")
+}
+
+// Outbox is a Transport that keeps messages in the store instead of sending
+// them: without a smarthost, and always in the demo. `parley outbox` shows
+// them.
+type Outbox struct {
+	Store *threads.Store
+}
+
+// Send keeps the message, one outbox entry per recipient.
+func (o Outbox) Send(ctx context.Context, _ string, to []string, msg []byte) error {
+	subject := ""
+	if m, err := mail.ReadMessage(bytes.NewReader(msg)); err == nil {
+		subject, _ = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
+	}
+	for _, rcpt := range to {
+		if _, err := o.Store.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: rcpt, Subject: subject, Body: string(msg)}); err != nil {
+			return err
+		}
+	}
+	return nil
+}

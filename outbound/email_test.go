@@ -1,0 +1,239 @@
+package outbound
+
+import (
+	"bytes"
+	"context"
+	"net/mail"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/internal/redistest"
+	"parley/internal/smtptest"
+	"parley/outbound/mailcompose"
+	"parley/outbound/smtpsend"
+	"parley/threads"
+)
+
+// mailEnv: alice writes in "design"; bob is away and reads email through a
+// real SMTP conversation with an in-process server.
+type mailEnv struct {
+	store  *threads.Store
+	clock  *clock
+	sink   *smtptest.Server
+	worker *Worker
+	ctx    context.Context
+}
+
+func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
+	r := redistest.New(t)
+	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Now: c.Now, Rand: func() float64 { return 0.5 },
+		Secret: []byte("0123456789abcdef0123456789abcdef")})
+	ctx := context.Background()
+	for _, u := range []threads.User{
+		{ID: "alice", Name: "Alice Archer", Emails: []string{"alice@example.org"}},
+		{ID: "bob", Name: "Bob Ray", Emails: []string{"bob@example.org"}, TimeZone: "Europe/Berlin"},
+	} {
+		if _, err := s.AddUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
+		t.Fatal(err)
+	}
+	sink := smtptest.Start(t)
+	client, err := smtpsend.New(smtpsend.Options{Addr: sink.Addr, TLS: smtpsend.NoTLS, Timeout: 2 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = client.Close() })
+	comp, err := mailcompose.New(mailcompose.Options{Domain: "parley.test", Now: c.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	email := NewEmail(EmailOptions{Store: s, Composer: comp, Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org/"})
+	w := NewWorker(s, map[threads.Channel]Channel{threads.Email: email},
+		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}})
+	return &mailEnv{store: s, clock: c, sink: sink, worker: w, ctx: ctx}
+}
+
+func (e *mailEnv) post(t *testing.T, text string) {
+	t.Helper()
+	if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func parse(t *testing.T, data []byte) *mail.Message {
+	t.Helper()
+	m, err := mail.ReadMessage(bytes.NewReader(data))
+	if err != nil {
+		t.Fatalf("relayed email does not parse: %v", err)
+	}
+	return m
+}
+
+func TestEmailRelayThreadedAndBatched(t *testing.T) {
+	e := newMailEnv(t, 2*time.Minute)
+	e.post(t, "The new header is on staging")
+	step(t, e.worker)
+	e.clock.Add(30 * time.Second)
+	e.post(t, "Comments welcome, café ☕")
+	step(t, e.worker)
+	if n := len(e.sink.Messages()); n != 0 {
+		t.Fatalf("%d emails inside the window", n)
+	}
+	e.clock.Add(91 * time.Second)
+	step(t, e.worker)
+	e.post(t, "A later line")
+	e.clock.Add(3 * time.Minute)
+	step(t, e.worker)
+	step(t, e.worker)
+
+	msgs := e.sink.Messages()
+	if len(msgs) != 2 {
+		t.Fatalf("%d emails, want 2 (one batch of two lines, then one)", len(msgs))
+	}
+	first, second := parse(t, msgs[0].Data), parse(t, msgs[1].Data)
+	if msgs[0].From != "parley@parley.test" || strings.Join(msgs[0].To, ",") != "bob@example.org" {
+		t.Fatalf("envelope %s -> %v", msgs[0].From, msgs[0].To)
+	}
+	from, _ := mail.ParseAddress(first.Header.Get("From"))
+	if from.Name != "Alice Archer (parley)" || from.Address != "parley@parley.test" {
+		t.Errorf("From = %q", first.Header.Get("From"))
+	}
+	replyTo, _ := mail.ParseAddress(first.Header.Get("Reply-To"))
+	tok, ok := threads.ParseReplyAddress(replyTo.Address, "parley.test")
+	if !ok {
+		t.Fatalf("Reply-To %q is not a reply address", replyTo.Address)
+	}
+	if room, member, err := e.store.ResolveReplyToken(e.ctx, tok); err != nil || room != "design" || member != "bob" {
+		t.Errorf("reply token resolves to %s/%s, %v", room, member, err)
+	}
+	room, _ := e.store.Room(e.ctx, "design")
+	root := "<" + mailcompose.RootMessageID(room, "parley.test") + ">"
+	for i, m := range []*mail.Message{first, second} {
+		if m.Header.Get("In-Reply-To") != root || !strings.Contains(m.Header.Get("References"), root) {
+			t.Errorf("email %d threading: In-Reply-To %q References %q, want %s", i, m.Header.Get("In-Reply-To"), m.Header.Get("References"), root)
+		}
+		unsub, _ := e.store.UnsubscribeToken(e.ctx, "design", "bob")
+		if !strings.Contains(m.Header.Get("List-Unsubscribe"), "https://chat.example.org/unsubscribe/"+unsub) ||
+			m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+			t.Errorf("email %d unsubscribe headers: %q", i, m.Header.Get("List-Unsubscribe"))
+		}
+		if m.Header.Get("Auto-Submitted") != "" {
+			t.Errorf("a person's line marked Auto-Submitted")
+		}
+	}
+	if first.Header.Get("Subject") != second.Header.Get("Subject") || first.Header.Get("Message-Id") == second.Header.Get("Message-Id") {
+		t.Errorf("subjects %q / %q must match, Message-IDs differ", first.Header.Get("Subject"), second.Header.Get("Subject"))
+	}
+	body := string(msgs[0].Data)
+	for _, want := range []string{"The new header is on staging", "Comments welcome", "10:00"} { // Bob reads Berlin time
+		if !strings.Contains(body, want) && !strings.Contains(strings.ReplaceAll(body, "=\r\n", ""), want) {
+			t.Errorf("first email lacks %q", want)
+		}
+	}
+}
+
+func TestEmailSmarthostDownThenBack(t *testing.T) {
+	e := newMailEnv(t, 0)
+	e.sink.Stop()
+	e.post(t, "sent while the smarthost is down")
+	step(t, e.worker)
+	if st, _ := e.store.Stats(e.ctx); st.Batches != 1 || st.Dead != 0 {
+		t.Fatalf("after a refused connection: %+v", st)
+	}
+	e.sink.Restart(t)
+	e.clock.Add(time.Minute)
+	step(t, e.worker)
+	step(t, e.worker)
+	if n := len(e.sink.Messages()); n != 1 {
+		t.Fatalf("%d emails after the smarthost came back, want exactly 1", n)
+	}
+}
+
+func TestEmailTemporaryThenAccepted(t *testing.T) {
+	e := newMailEnv(t, 0)
+	refusals := 2
+	e.sink.Refuse(func(stage string) error {
+		if stage == "rcpt" && refusals > 0 {
+			refusals--
+			return smtptest.Temporary
+		}
+		return nil
+	})
+	e.post(t, "greylisted first")
+	for range 4 {
+		step(t, e.worker)
+		e.clock.Add(2 * time.Minute)
+	}
+	if n := len(e.sink.Messages()); n != 1 {
+		t.Fatalf("%d emails, want 1 after two 451s", n)
+	}
+	if u, _ := e.store.User(e.ctx, "bob"); u.EmailFailing {
+		t.Fatal("4xx marked the address as failing")
+	}
+}
+
+func TestEmailPermanentRefusal(t *testing.T) {
+	e := newMailEnv(t, 0)
+	e.sink.Refuse(func(stage string) error {
+		if stage == "rcpt" {
+			return smtptest.Permanent
+		}
+		return nil
+	})
+	e.post(t, "to a dead address")
+	step(t, e.worker)
+	dead, _ := e.store.DeadLetters(e.ctx, 10)
+	if len(dead) != 1 || !strings.Contains(dead[0].Reason, "550") {
+		t.Fatalf("dead letters = %+v", dead)
+	}
+	if u, _ := e.store.User(e.ctx, "bob"); !u.EmailFailing {
+		t.Fatal("bob's address not marked failing")
+	}
+}
+
+func TestOutboxTransport(t *testing.T) {
+	r := redistest.New(t)
+	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix})
+	msg := "From: x@y\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n\r\nbody\r\n"
+	if err := (Outbox{Store: s}).Send(context.Background(), "x@y", []string{"bob@example.org"}, []byte(msg)); err != nil {
+		t.Fatal(err)
+	}
+	got, err := s.Outbox(context.Background(), "", 10)
+	if err != nil || len(got) != 1 || got[0].Subject != "Café" || got[0].To != "bob@example.org" || got[0].Body != msg {
+		t.Fatalf("outbox = %+v, %v", got, err)
+	}
+}
+
+// TestEmailSetupErrorIsRetried: a refusal that is about parley's own setup
+// (the sender) is retried, never blamed on the member's address.
+func TestEmailSetupErrorIsRetried(t *testing.T) {
+	e := newMailEnv(t, 0)
+	e.sink.Refuse(func(stage string) error {
+		if stage == "mail" {
+			return smtptest.Permanent
+		}
+		return nil
+	})
+	e.post(t, "hello")
+	step(t, e.worker)
+	if st, _ := e.store.Stats(e.ctx); st.Dead != 0 || st.Batches != 1 {
+		t.Fatalf("after a refused sender: %+v", st)
+	}
+	if u, _ := e.store.User(e.ctx, "bob"); u.EmailFailing {
+		t.Fatal("a setup error marked bob's address failing")
+	}
+	e.sink.Refuse(nil)
+	e.clock.Add(time.Minute)
+	step(t, e.worker)
+	if n := len(e.sink.Messages()); n != 1 {
+		t.Fatalf("%d emails after the setup was fixed", n)
+	}
+}
