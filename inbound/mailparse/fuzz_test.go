@@ -1,0 +1,82 @@
+package mailparse
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+)
+
+// FuzzParse runs the whole path — header, MIME walk, decoding, HTML,
+// classification, bounce reading, reply extraction — on arbitrary bytes.
+// It calls parseBytes, not Parse, so that a panic is reported instead of
+// being turned into an error by Parse's last-resort recover. Crashers are
+// kept in testdata/fuzz/FuzzParse.
+func FuzzParse(f *testing.F) {
+	for _, name := range fixtureNames(f, "mime/deltachat", ".eml") {
+		f.Add(fixture(f, name))
+	}
+	f.Add([]byte("From: a@b\nContent-Type: multipart/alternative; boundary=x\n\n--x\nContent-Type: text/html\n\n<blockquote><div name=quote>q</div></blockquote>\n--x--\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		m, err := parseBytes(data, Options{MaxBytes: 1 << 20, MaxAttachmentBytes: 1 << 16})
+		if err != nil {
+			return
+		}
+		for _, s := range []string{m.Text, m.Reply, m.Removed, m.Subject, m.From.Name} {
+			if !utf8.ValidString(s) {
+				t.Fatalf("invalid UTF-8 in output: %q", s)
+			}
+		}
+		if m.Kind == KindBounce && m.Bounce == nil || m.Kind != KindBounce && m.Bounce != nil {
+			t.Fatalf("Kind %v with Bounce %v", m.Kind, m.Bounce)
+		}
+		for _, a := range m.Attachments {
+			if a.Data != nil && int64(len(a.Data)) != a.Size {
+				t.Fatalf("attachment %q: %d bytes for size %d", a.Filename, len(a.Data), a.Size)
+			}
+		}
+		checkReplyInvariants(t, m.Text, m.Reply, m.Removed)
+	})
+}
+
+// FuzzExtractReply feeds arbitrary text to ExtractReply.
+func FuzzExtractReply(f *testing.F) {
+	for _, dir := range []string{"crisp", "github", "willdurand"} {
+		for _, name := range fixtureNames(f, "replies/"+dir, ".txt") {
+			f.Add(string(fixture(f, name)))
+		}
+	}
+	for _, p := range adversarialPatterns {
+		f.Add(strings.Repeat(p, 20))
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		reply, removed := ExtractReply(text)
+		checkReplyInvariants(t, text, reply, removed)
+	})
+}
+
+// checkReplyInvariants: every line of the reply and of what was removed
+// comes from the input, and nothing is both kept and removed.
+func checkReplyInvariants(t *testing.T, text, reply, removed string) {
+	t.Helper()
+	if utf8.ValidString(text) && (!utf8.ValidString(reply) || !utf8.ValidString(removed)) {
+		t.Fatalf("valid input gave invalid UTF-8: %q / %q", reply, removed)
+	}
+	lines := map[string]bool{}
+	for _, l := range scanLines(text) {
+		lines[strings.TrimRight(l.text, " \t")] = true
+		lines[l.text] = true
+	}
+	for _, out := range []string{reply, removed} {
+		if out == "" {
+			continue
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if l != "" && !lines[l] && !lines[strings.TrimRight(l, " \t")] {
+				t.Fatalf("output line %q is not an input line", l)
+			}
+		}
+	}
+	if trimSpace(text) != "" && trimSpace(reply) == "" && trimSpace(removed) == "" {
+		t.Fatalf("non-blank input %q vanished", text)
+	}
+}

@@ -1,0 +1,349 @@
+package mailparse
+
+import (
+	"strings"
+	"unicode/utf8"
+)
+
+// How a line ends up in ExtractReply's result.
+const (
+	lineKept    = iota // typed by the author
+	lineQuote          // a quote, a quote header or a wrapped quote line
+	lineTrailer        // from the first cut (header block, separator, signature) on
+)
+
+// replyLine is what the scan knows about one line.
+type replyLine struct {
+	text   string
+	blank  bool
+	quoted bool
+	// dateish: the line holds a digit or an "@", which every quote
+	// header has; lines without one are skipped cheaply.
+	dateish bool
+	// hdrEnd is, for the first line of an "On ... wrote:" header, one past
+	// the header's last line; zero otherwise.
+	hdrEnd int
+	// block marks the first line of a "From: / Sent: / To:" header block.
+	block bool
+	mark  uint8
+}
+
+// ExtractReply splits the plain text of a reply into what its author typed
+// and what was cut: quoted history ("> " blocks and the "On ... wrote:" line
+// above them), the unquoted original that Outlook-style clients append under
+// a "From: ... Sent: ..." block or an "-----Original Message-----" line, the
+// "-- " signature, "Sent from my ..." lines, mailing-list footers and a final
+// "Regards, Name" sign-off. Text typed between quotes (inline replies) is
+// kept; blank lines are kept as written, except that runs left behind by a
+// cut are folded into one.
+//
+// ExtractReply runs in time linear in len(text): every line is examined a
+// bounded number of times and every test reads a bounded part of a line.
+// reply is empty when the message holds nothing but quotes.
+func ExtractReply(text string) (reply, removed string) {
+	lines := scanLines(text)
+	if len(lines) == 0 {
+		return "", ""
+	}
+	findWroteHeaders(lines)
+	findHeaderBlocks(lines)
+	markQuoteContinuations(lines)
+	cut := markQuotes(lines)
+	cut = widenCut(lines, cut)
+	for i := cut; i < len(lines); i++ {
+		lines[i].mark = lineTrailer
+	}
+	dropSignOff(lines, cut)
+	return assemble(lines)
+}
+
+// scanLines splits text into lines (any of CRLF, CR, LF ends a line) and
+// records the facts every later pass needs.
+func scanLines(text string) []replyLine {
+	text = strings.TrimRight(text, "\r\n")
+	if trimSpace(text) == "" {
+		return nil
+	}
+	n := strings.Count(text, "\n") + strings.Count(text, "\r") + 1
+	lines := make([]replyLine, 0, n)
+	for len(text) > 0 || len(lines) == 0 {
+		i := strings.IndexAny(text, "\r\n")
+		var l string
+		if i < 0 {
+			l, text = text, ""
+		} else {
+			l = text[:i]
+			if text[i] == '\r' && i+1 < len(text) && text[i+1] == '\n' {
+				i++
+			}
+			text = text[i+1:]
+		}
+		// ">:" alone is the tail of a wrapped "Name <addr\n>:" header.
+		quoted := isQuoted(l) && strings.TrimSpace(l) != ">:"
+		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted, dateish: strings.ContainsAny(l, "0123456789@")})
+	}
+	return lines
+}
+
+// findWroteHeaders marks "On <date>, <name> wrote:" attributions, which
+// clients wrap over up to three lines.
+func findWroteHeaders(lines []replyLine) {
+	for e := range lines {
+		if lines[e].blank || lines[e].quoted || !mayEndWroteHeader(lines[e].text) {
+			continue
+		}
+		start := -1
+		size := 0
+		dateish := false
+		for w := 1; w <= 3; w++ {
+			s := e - w + 1
+			if s < 0 || (s < e && (lines[s].blank || lines[s].quoted)) {
+				break
+			}
+			size += len(lines[s].text) + 1
+			if size > maxHeaderWindow+8 {
+				break
+			}
+			if dateish = dateish || lines[s].dateish; !dateish {
+				continue
+			}
+			if isWroteHeader(joinLines(lines[s : e+1])) {
+				start = s
+				break
+			}
+		}
+		if start < 0 {
+			continue
+		}
+		for start > 0 && e-start < 2 {
+			above := lines[start-1]
+			if above.blank || above.quoted || !continuesHeader(lines[start].text, above.text) {
+				break
+			}
+			if len(above.text)+size > maxHeaderWindow+8 || !isWroteHeader(joinLines(lines[start-1:e+1])) {
+				break
+			}
+			size += len(above.text) + 1
+			start--
+		}
+		if lines[start].hdrEnd == 0 {
+			lines[start].hdrEnd = e + 1
+		}
+	}
+}
+
+// mayEndWroteHeader is a cheap test for the last line of an attribution:
+// it ends with a colon, or (rarely) with the verb itself.
+func mayEndWroteHeader(s string) bool {
+	t := strings.TrimRightFunc(s, func(r rune) bool { return isSpaceRune(r) || r == '-' })
+	if strings.HasSuffix(t, ":") || strings.HasSuffix(t, "：") {
+		return true
+	}
+	if len(t) > 24 {
+		t = t[len(t)-24:]
+	}
+	words := splitWords(strings.ToLower(t))
+	return len(words) > 0 && wroteVerbs[words[len(words)-1]]
+}
+
+func joinLines(ls []replyLine) string {
+	if len(ls) == 1 {
+		return ls[0].text
+	}
+	parts := make([]string, len(ls))
+	for i, l := range ls {
+		parts[i] = trimSpace(l.text)
+	}
+	return strings.Join(parts, " ")
+}
+
+// findHeaderBlocks marks the "From: ... / Sent: ... / To: ..." blocks that
+// Outlook, Apple Mail and webmails put above an unquoted original.
+func findHeaderBlocks(lines []replyLine) {
+	for i := range lines {
+		if lines[i].blank || lines[i].quoted {
+			continue
+		}
+		class, value := headerKey(lines[i].text)
+		if class != keyFrom && class != keyOther {
+			continue
+		}
+		from, other := class == keyFrom, class == keyOther
+		known := 1
+		for j := i + 1; j < len(lines) && j <= i+6; j++ {
+			if lines[j].blank || lines[j].quoted {
+				break
+			}
+			switch c, _ := headerKey(lines[j].text); c {
+			case keyFrom:
+				from = true
+				known++
+			case keyOther:
+				other = true
+				known++
+			}
+		}
+		isBlock := from && other && known >= 2
+		if !isBlock && class == keyFrom && looksLikeEmail(value) {
+			// A lone "From: name <addr>" line set apart by blank lines.
+			isBlock = (i == 0 || lines[i-1].blank) && (i == len(lines)-1 || lines[i+1].blank)
+		}
+		if !isBlock {
+			continue
+		}
+		// Take in fields written above the From line ("Message du : ...").
+		s := i
+		for k := 0; k < 3 && s > 0 && !lines[s-1].blank && !lines[s-1].quoted; k++ {
+			if c, _ := headerKey(lines[s-1].text); c == keyNone {
+				break
+			}
+			s--
+		}
+		lines[s].block = true
+	}
+}
+
+// markQuoteContinuations treats unquoted lines squeezed between two quoted
+// lines, with no blank line around them, as a quote that a client wrapped
+// without repeating the ">".
+func markQuoteContinuations(lines []replyLine) {
+	for i := 1; i < len(lines); {
+		if lines[i].blank || lines[i].quoted || !lines[i-1].quoted {
+			i++
+			continue
+		}
+		j := i
+		for j < len(lines) && !lines[j].blank && !lines[j].quoted && lines[j].hdrEnd == 0 && !lines[j].block {
+			j++
+		}
+		if j < len(lines) && lines[j].quoted && j > i {
+			for k := i; k < j; k++ {
+				lines[k].quoted = true
+			}
+		}
+		if j == i {
+			j++
+		}
+		i = j
+	}
+}
+
+// markQuotes walks the lines once, marking quotes and quote headers, and
+// returns the index of the first line of the trailer (len(lines) if none).
+func markQuotes(lines []replyLine) int {
+	for i := 0; i < len(lines); {
+		l := &lines[i]
+		if l.hdrEnd > 0 {
+			k := l.hdrEnd
+			for k < len(lines) && lines[k].blank {
+				k++
+			}
+			if k < len(lines) && lines[k].quoted {
+				for j := i; j < k; j++ {
+					lines[j].mark = lineQuote
+				}
+				i = k
+				continue
+			}
+			// The original follows unquoted (Apple Mail, Outlook mobile).
+			return i
+		}
+		if l.quoted {
+			l.mark = lineQuote
+			i++
+			continue
+		}
+		if l.block || isSigDelim(l.text) || isUnderscoreRule(l.text) || isSeparator(l.text) || isMobileSig(l.text) {
+			return i
+		}
+		i++
+	}
+	return len(lines)
+}
+
+// widenCut moves the start of the trailer up over the blank lines and
+// drawn rules ("-----", "=====") that clients put above it.
+func widenCut(lines []replyLine, cut int) int {
+	if cut >= len(lines) {
+		return cut
+	}
+	for cut > 0 && lines[cut-1].mark == lineKept && (lines[cut-1].blank || isRule(lines[cut-1].text)) {
+		cut--
+	}
+	return cut
+}
+
+// dropSignOff removes a closing such as "Best regards,\nJohn Doe\nCEO" from
+// the end of the last paragraph group the author typed, provided text
+// remains above it and the lines after the closing are short.
+func dropSignOff(lines []replyLine, cut int) {
+	last := cut - 1
+	for last >= 0 && (lines[last].mark != lineKept || lines[last].blank) {
+		last--
+	}
+	if last < 0 {
+		return
+	}
+	end := last + 1 // one past the segment: the next non-kept line
+	for end < len(lines) && lines[end].mark == lineKept {
+		end++
+	}
+	nonBlank := 0
+	for i := last; i >= 0 && lines[i].mark == lineKept && nonBlank < 6; i-- {
+		if lines[i].blank {
+			continue
+		}
+		nonBlank++
+		if isSignOff(lines[i].text) {
+			if !keptTextAbove(lines, i) {
+				return
+			}
+			for k := i; k < end; k++ {
+				lines[k].mark = lineTrailer
+			}
+			return
+		}
+		if utf8.RuneCountInString(trimSpace(lines[i].text)) > 60 {
+			return
+		}
+	}
+}
+
+// keptTextAbove reports whether a kept, non-blank line precedes line i.
+// It is called at most once per ExtractReply.
+func keptTextAbove(lines []replyLine, i int) bool {
+	for k := i - 1; k >= 0; k-- {
+		if lines[k].mark == lineKept && !lines[k].blank {
+			return true
+		}
+	}
+	return false
+}
+
+// assemble joins the kept lines into the reply and the others into removed.
+func assemble(lines []replyLine) (reply, removed string) {
+	var kept, cut strings.Builder
+	emittedBlank, gap, started := false, false, false
+	for _, l := range lines {
+		if l.mark != lineKept {
+			gap = true
+			if cut.Len() > 0 || !l.blank {
+				cut.WriteString(l.text)
+				cut.WriteByte('\n')
+			}
+			continue
+		}
+		if l.blank {
+			if !started || (emittedBlank && gap) {
+				continue
+			}
+			kept.WriteByte('\n')
+			emittedBlank = true
+			continue
+		}
+		kept.WriteString(strings.TrimRight(l.text, " \t"))
+		kept.WriteByte('\n')
+		started, emittedBlank, gap = true, false, false
+	}
+	return strings.TrimRight(kept.String(), " \t\r\n"), strings.TrimRight(cut.String(), " \t\r\n")
+}

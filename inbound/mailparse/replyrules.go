@@ -1,0 +1,423 @@
+package mailparse
+
+import (
+	"strings"
+	"unicode"
+	"unicode/utf8"
+)
+
+// This file holds the single-line tests that reply.go combines: what a
+// quote header, a header block, a separator or a signature looks like in
+// the languages and clients we have seen. Every test reads at most a bounded
+// prefix or suffix of a line, so that a scan over all lines stays linear.
+
+const (
+	// maxHeaderWindow bounds the text an "On ... wrote:" header may span.
+	maxHeaderWindow = 600
+	// maxKeyBytes bounds how far into a line we look for a "Key:" colon.
+	maxKeyBytes = 48
+)
+
+// wroteVerbs are the words that end "On <date>, <name> wrote:" in the
+// languages mail clients are localised to. They are matched as whole words
+// in the lower-cased header text.
+var wroteVerbs = map[string]bool{
+	"wrote": true, "writes": true, // English
+	"écrit":    true,                                   // French "a écrit"
+	"escribió": true, "escribio": true, "escrit": true, // Spanish, Catalan
+	"escreveu": true,                   // Portuguese
+	"schrieb":  true, "schreibt": true, // German
+	"schreef": true,                  // Dutch
+	"scritto": true,                  // Italian "ha scritto"
+	"skrev":   true, "skriver": true, // Danish, Norwegian, Swedish
+	"napisał": true, "napisała": true, "napisal": true, "pisze": true, // Polish
+	"napsal": true, "napsala": true, "napísal": true, // Czech, Slovak
+	"kirjoitti": true,                                  // Finnish
+	"írta":      true,                                  // Hungarian
+	"написал":   true, "написала": true, "пишет": true, // Russian
+	"написав": true,                                     // Ukrainian
+	"yazdı":   true,                                     // Turkish
+	"rašė":    true, "kirjutas": true, "rakstīja": true, // Baltic
+	"napisao": true, "napisala": true, // Croatian, Serbian
+	"scris":  true, // Romanian "a scris"
+	"έγραψε": true, // Greek
+}
+
+// wroteMarkers are verbs of scripts written without spaces; they are
+// matched as substrings.
+var wroteMarkers = []string{"写道", "寫道", "작성", "のメッセージ", "كتب", "כתב"}
+
+// leadWords start an "On ... wrote" header; they are only needed for the
+// rare headers that lack the final colon.
+var leadWords = map[string]bool{
+	"on": true, "le": true, "am": true, "el": true, "em": true, "op": true,
+	"il": true, "den": true, "w": true, "dnia": true, "in": true, "dne": true,
+	"på": true, "в": true, "στις": true,
+}
+
+// fromKeys name the sender in a forwarded or replied header block
+// ("From: ...", "De : ...", "Von: ...").
+var fromKeys = map[string]bool{
+	"from": true, "de": true, "von": true, "van": true, "da": true,
+	"från": true, "fra": true, "od": true, "lähettäjä": true, "от": true,
+	"від": true, "feladó": true, "kimden": true, "发件人": true, "寄件者": true,
+	"差出人": true, "보낸 사람": true, "보낸사람": true, "afzender": true,
+	"remitente": true, "mittente": true, "expéditeur": true, "absender": true,
+	"avsender": true, "afsender": true, "nadawca": true, "odesílatel": true,
+}
+
+// otherKeys are the other fields of such a block.
+var otherKeys = map[string]bool{
+	"sent": true, "date": true, "to": true, "cc": true, "bcc": true,
+	"subject": true, "reply-to": true,
+	"envoyé": true, "envoyé le": true, "à": true, "a": true, "objet": true,
+	"copie à": true, "sujet": true, "message du": true, "date d'envoi": true,
+	"gesendet": true, "an": true, "betreff": true, "datum": true, "kopie": true,
+	"verzonden": true, "aan": true, "onderwerp": true,
+	"inviato": true, "oggetto": true, "data": true,
+	"enviado": true, "enviada": true, "para": true, "asunto": true,
+	"assunto": true, "fecha": true,
+	"wysłano": true, "do": true, "temat": true, "dw": true,
+	"skickat": true, "till": true, "ämne": true,
+	"sendt": true, "til": true, "emne": true, "dato": true,
+	"lähetetty": true, "vastaanottaja": true, "aihe": true,
+	"päivämäärä": true, "отправлено": true, "кому": true, "тема": true,
+	"дата": true, "küldve": true, "címzett": true, "tárgy": true,
+	"dátum": true, "tarih": true, "kime": true, "konu": true,
+	"odesláno": true, "komu": true, "předmět": true,
+	"发送时间": true, "收件人": true, "主题": true, "日期": true, "抄送": true,
+	"送信日時": true, "宛先": true, "件名": true, "日付": true,
+	"보낸 날짜": true, "받는 사람": true, "제목": true,
+}
+
+// mobilePrefixes begin the one-line signatures that phones and mail apps
+// append ("Sent from my iPhone", "Get Outlook for iOS").
+var mobilePrefixes = []string{
+	"sent from ", "sent via ", "sent with ", "get outlook for ",
+	"envoyé de mon ", "envoyé depuis ", "envoyé à partir de ",
+	"von meinem ", "gesendet von ", "gesendet mit ",
+	"enviado desde ", "enviado do meu ", "enviado de meu ", "enviado de mi ",
+	"inviato da ", "verzonden met ", "verstuurd vanaf ", "verzonden vanaf ",
+	"skickat från ", "sendt fra ", "lähetetty ", "wysłane z ",
+	"отправлено с ", "odesláno z ",
+}
+
+// signOffs are closings that start a sign-off block ("Regards,\nJohn").
+// "Thanks" and "Sincerely" are left out on purpose: the first is often the
+// whole message, the second is kept by the crisp fixtures.
+var signOffs = map[string]bool{
+	"regards": true, "best regards": true, "kind regards": true,
+	"warm regards": true, "warmest regards": true, "with regards": true,
+	"best wishes": true, "cheers": true, "best": true,
+	"cordialement": true, "bien cordialement": true, "bien à vous": true,
+	"mit freundlichen grüßen": true, "mit freundlichen grüssen": true,
+	"viele grüße": true, "viele grüsse": true, "liebe grüße": true,
+	"beste grüße": true, "freundliche grüße": true, "gruß": true, "grüße": true,
+	"saludos": true, "un saludo": true, "atentamente": true,
+	"saluti": true, "cordiali saluti": true, "distinti saluti": true,
+	"met vriendelijke groet": true, "vriendelijke groet": true, "groeten": true,
+	"med vänlig hälsning": true, "vänliga hälsningar": true,
+	"venlig hilsen": true, "med venlig hilsen": true, "med vennlig hilsen": true,
+	"ystävällisin terveisin": true, "terveisin": true,
+	"pozdrawiam": true, "s pozdravem": true, "с уважением": true,
+	"atenciosamente": true, "abraços": true,
+}
+
+// trimSpace trims ASCII white space and the invisible spaces mail clients
+// leave around text (no-break, zero-width, BOM, ideographic).
+func trimSpace(s string) string {
+	return strings.TrimFunc(s, isSpaceRune)
+}
+
+func isSpaceRune(r rune) bool {
+	switch r {
+	case ' ', '\t', '\r', '\n', '\v', '\f', '\u00a0', '\u200b', '\ufeff', '\u3000', '\u202f':
+		return true
+	}
+	return false
+}
+
+func isBlank(s string) bool { return trimSpace(s) == "" }
+
+// isQuoted reports whether a line is part of a ">" quoted block.
+func isQuoted(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t':
+			continue
+		case '>':
+			return true
+		}
+		return false
+	}
+	return false
+}
+
+// isSigDelim reports the "-- " signature delimiter (trailing space is often
+// lost, so "--" counts too).
+func isSigDelim(s string) bool {
+	return strings.TrimRight(s, " \t\r") == "--"
+}
+
+// isUnderscoreRule reports a line of underscores, used by Outlook above the
+// original message and by mailing lists above their footer.
+func isUnderscoreRule(s string) bool {
+	t := trimSpace(s)
+	return len(t) >= 2 && strings.Trim(t, "_") == ""
+}
+
+// isRule reports a line made only of drawing characters ("-----", "====").
+func isRule(s string) bool {
+	t := trimSpace(s)
+	return len(t) >= 2 && strings.Trim(t, "-_=*~#+") == ""
+}
+
+// isSeparator reports lines such as "-----Original Message-----",
+// "---------- Forwarded message ---------" or "Begin forwarded message:",
+// after which clients put the earlier message unquoted.
+func isSeparator(s string) bool {
+	t := trimSpace(s)
+	if len(t) > 120 {
+		return false
+	}
+	phrase := strings.TrimRight(t, " :")
+	for _, p := range forwardPhrases {
+		if strings.EqualFold(phrase, p) {
+			return true
+		}
+	}
+	if !strings.HasPrefix(t, "--") || !strings.HasSuffix(t, "--") {
+		return false
+	}
+	inner := strings.ToLower(trimSpace(strings.Trim(t, "-")))
+	if inner == "" || len(inner) > 60 {
+		return false
+	}
+	for _, w := range splitWords(inner) {
+		if separatorWords[w] {
+			return true
+		}
+	}
+	return false
+}
+
+// forwardPhrases are lines that introduce a forwarded or original message.
+var forwardPhrases = []string{
+	"begin forwarded message", "forwarded message", "original message",
+	"début du message réexpédié", "anfang der weitergeleiteten nachricht",
+	"inizio messaggio inoltrato", "comienzo del mensaje reenviado",
+}
+
+// separatorWords are the words of "-----Original Message-----" lines in
+// the languages we have seen; a dashed line without one ("---- Notes ----")
+// is the author's own.
+var separatorWords = map[string]bool{
+	"original": true, "message": true, "forwarded": true, "reply": true,
+	"ursprüngliche": true, "nachricht": true, "weitergeleitete": true, "antwort": true,
+	"origine": true, "transféré": true, "réponse": true, "mail": true,
+	"mensaje": true, "reenviado": true, "mensagem": true, "encaminhada": true,
+	"messaggio": true, "originale": true, "inoltrato": true,
+	"oorspronkelijk": true, "bericht": true, "doorgestuurd": true,
+	"oprindelig": true, "besked": true, "meddelelse": true, "videresendt": true,
+	"opprinnelig": true, "melding": true, "ursprungligt": true,
+	"meddelande": true, "vidarebefordrat": true, "alkuperäinen": true,
+	"viesti": true, "wiadomość": true, "oryginalna": true, "przekazana": true,
+	"původní": true, "zpráva": true, "исходное": true, "сообщение": true,
+	"пересылаемое": true, "eredeti": true, "üzenet": true,
+}
+
+// isMobileSig reports "Sent from my iPhone" and its kin: a short line with
+// a known prefix and no sentence punctuation, so that "Sent from my desk,
+// is much easier" stays.
+func isMobileSig(s string) bool {
+	t := trimSpace(s)
+	if len(t) > 160 {
+		return false
+	}
+	// Drop a trailing link such as "<https://aka.ms/o0ukef>".
+	if i := strings.IndexByte(t, '<'); i > 0 && strings.HasSuffix(t, ">") {
+		t = t[:i]
+	}
+	if len(t) > 80 || strings.ContainsAny(t, ",;!?") {
+		return false
+	}
+	for _, p := range mobilePrefixes {
+		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
+			rest := strings.Fields(t[len(p):])
+			return len(rest) >= 1 && len(rest) <= 6
+		}
+	}
+	return false
+}
+
+// isSignOff reports a closing such as "Best regards," on a line of its own.
+func isSignOff(s string) bool {
+	t := trimSpace(s)
+	if len(t) > 40 {
+		return false
+	}
+	t = strings.TrimRight(t, ",.!-–— ")
+	return signOffs[strings.ToLower(t)]
+}
+
+// Header-key classes returned by headerKey.
+const (
+	keyNone    = iota
+	keyFrom    // From:, De :, Von:
+	keyOther   // Sent:, To:, Subject:, Objet :
+	keyGeneric // any other short "Words:" prefix
+)
+
+// headerKey classifies a line that starts like a header field, tolerating
+// leading spaces and the "*From:*" bold of Outlook's HTML-to-text. It
+// returns the class and the value after the colon.
+func headerKey(s string) (class int, value string) {
+	t := strings.TrimLeftFunc(s, isSpaceRune)
+	t = strings.TrimLeft(t, "*")
+	limit := len(t)
+	if limit > maxKeyBytes {
+		limit = maxKeyBytes
+	}
+	colon, width := -1, 0
+	for i := 0; i < limit; {
+		r, w := utf8.DecodeRuneInString(t[i:])
+		if r == ':' || r == '：' {
+			colon, width = i, w
+			break
+		}
+		i += w
+	}
+	if colon <= 0 {
+		return keyNone, ""
+	}
+	key := strings.ToLower(strings.TrimFunc(t[:colon], func(r rune) bool { return isSpaceRune(r) || r == '*' }))
+	value = strings.TrimLeft(t[colon+width:], "* \t\u00a0")
+	if key == "" {
+		return keyNone, ""
+	}
+	if fromKeys[key] {
+		return keyFrom, value
+	}
+	if otherKeys[key] {
+		return keyOther, value
+	}
+	words := 0
+	inWord := false
+	for _, r := range key {
+		switch {
+		case unicode.IsLetter(r) || r == '-' || r == '\'':
+			if !inWord {
+				words++
+				inWord = true
+			}
+		case r == ' ' || r == '\u00a0':
+			inWord = false
+		default:
+			return keyNone, ""
+		}
+	}
+	if words == 0 || words > 3 || utf8.RuneCountInString(key) > 25 {
+		return keyNone, ""
+	}
+	return keyGeneric, value
+}
+
+// looksLikeEmail reports whether s holds something@domain.tld.
+func looksLikeEmail(s string) bool {
+	at := strings.IndexByte(s, '@')
+	return at > 0 && strings.IndexByte(s[at:], '.') > 0
+}
+
+// isWroteHeader reports whether t, the text of one to three joined lines,
+// is an "On <date>, <name> wrote:" style attribution line.
+func isWroteHeader(t string) bool {
+	t = trimSpace(t)
+	if len(t) < 6 || len(t) > maxHeaderWindow {
+		return false
+	}
+	// Zimbra prefixes the header with "- ", Zoho wraps it in "----".
+	t = trimSpace(strings.TrimLeft(t, "-"))
+	dashed := strings.HasSuffix(t, "--")
+	t = trimSpace(strings.TrimRight(t, "-"))
+	colon := false
+	if strings.HasSuffix(t, ":") {
+		colon = true
+		t = trimSpace(strings.TrimSuffix(t, ":"))
+	} else if strings.HasSuffix(t, "：") {
+		colon = true
+		t = trimSpace(strings.TrimSuffix(t, "："))
+	}
+	hasDigit := strings.ContainsAny(t, "0123456789")
+	hasAt := strings.IndexByte(t, '@') >= 0
+	if !hasDigit && !hasAt {
+		return false
+	}
+	lower := strings.ToLower(t)
+	words := splitWords(lower)
+	if len(words) == 0 {
+		return false
+	}
+	verb, verbLast := false, false
+	for i, w := range words {
+		if wroteVerbs[w] {
+			verb = true
+			verbLast = i == len(words)-1
+		}
+	}
+	if !verb {
+		for _, m := range wroteMarkers {
+			if strings.Contains(t, m) {
+				verb, verbLast = true, strings.HasSuffix(t, m)
+				break
+			}
+		}
+	}
+	if colon {
+		if verb {
+			return true
+		}
+		// Gmail's "2014-03-20 8:48 GMT+01:00 Name <addr@example.com>:".
+		if hasDigit && strings.HasSuffix(t, ">") {
+			if lt := strings.LastIndexByte(t, '<'); lt >= 0 && looksLikeEmail(t[lt:]) {
+				return true
+			}
+		}
+		return false
+	}
+	// No colon: "On Wed, 14 Nov 2018 ... <john@doe.com> wrote" (and Zoho's
+	// "---- On ... wrote ----") need every other sign of a header.
+	return verb && verbLast && leadWords[words[0]] && hasDigit && (hasAt || dashed)
+}
+
+// splitWords splits lower-cased text into runs of letters.
+func splitWords(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+}
+
+// continuesHeader reports whether line is the tail of a header that began
+// on the line above: Gmail and Outlook wrap long attributions before the
+// address ("... Corey Donohoe\n<reply@example.com>\nwrote:").
+func continuesHeader(line, above string) bool {
+	t := trimSpace(line)
+	if t == "" {
+		return false
+	}
+	r, _ := utf8.DecodeRuneInString(t)
+	if r == '<' || r == '(' || unicode.IsLower(r) {
+		return true
+	}
+	// A line that starts like a header ("On ...", "Le ...", a date) is
+	// the start itself, whatever the line above ends with.
+	if unicode.IsDigit(r) {
+		return false
+	}
+	end := strings.IndexFunc(t, func(r rune) bool { return !unicode.IsLetter(r) })
+	if end < 0 {
+		end = len(t)
+	}
+	if leadWords[strings.ToLower(t[:end])] {
+		return false
+	}
+	a := trimSpace(above)
+	return strings.HasSuffix(a, ",") || strings.HasSuffix(a, "<") || strings.HasSuffix(a, "(")
+}
