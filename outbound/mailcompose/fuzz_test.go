@@ -35,7 +35,7 @@ func FuzzCompose(f *testing.F) {
 		p := parse(t, m.Bytes)
 		want := []string{"Date", "From", "Reply-To", "To", "Subject", "Message-ID", "In-Reply-To", "References",
 			"List-Id", "List-Archive", "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence",
-			"X-Auto-Response-Suppress", "MIME-Version", "Content-Type"}
+			"X-Auto-Response-Suppress", "X-Loop", "MIME-Version", "Content-Type"}
 		if system {
 			want = slices.Insert(want, 13, "Auto-Submitted")
 		}
@@ -61,7 +61,7 @@ func FuzzCompose(f *testing.F) {
 		}
 		parse(t, n.Bytes)
 		if got := fieldNames(n.Bytes); !slices.Equal(got, []string{"Date", "From", "To", "Subject", "Message-ID",
-			"Auto-Submitted", "X-Auto-Response-Suppress", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"}) {
+			"Auto-Submitted", "X-Auto-Response-Suppress", "X-Loop", "MIME-Version", "Content-Type", "Content-Transfer-Encoding"}) {
 			t.Fatalf("notice header fields %v", got)
 		}
 	})

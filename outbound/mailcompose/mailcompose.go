@@ -146,3 +146,8 @@ func RootMessageID(room threads.Room, domain string) string {
 func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
+
+// LoopID is the X-Loop value of every message parley sends (its sender
+// address): mail that comes back carrying it is parley's own, never posted
+// or answered (inbound/mailparse Options.LoopID).
+func (c *Composer) LoopID() string { return c.from }

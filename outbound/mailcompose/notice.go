@@ -86,7 +86,7 @@ func (c *Composer) notice(n Notice) (Message, error) {
 		fields = append(fields, field{"In-Reply-To", msgIDs(n.InReplyTo)}, field{"References", msgIDs(n.InReplyTo)})
 		submitted = "auto-replied"
 	}
-	fields = append(fields, field{"Auto-Submitted", submitted}, field{"X-Auto-Response-Suppress", "All"})
+	fields = append(fields, field{"Auto-Submitted", submitted}, field{"X-Auto-Response-Suppress", "All"}, field{"X-Loop", c.LoopID()})
 	// The same cleaning as chat text: no terminal escapes reach a reader.
 	text = strings.Join(textLines(text), "\n")
 	b, err := c.write(fields, id, wrap(text, wrapWidth, ""), html)

@@ -237,7 +237,7 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		// some filters hide auto-submitted mail.
 		fields = append(fields, field{"Auto-Submitted", "auto-generated"})
 	}
-	fields = append(fields, field{"X-Auto-Response-Suppress", "All"})
+	fields = append(fields, field{"X-Auto-Response-Suppress", "All"}, field{"X-Loop", c.LoopID()})
 
 	b, err := c.write(fields, id, wrap(text, wrapWidth, "    "), html)
 	if err != nil {

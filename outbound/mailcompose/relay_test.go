@@ -200,6 +200,7 @@ func checkRelayHeader(t *testing.T, tc relayCase, m Message, p parsed) {
 		"List-Archive":             "<" + roomURL + ">",
 		"Precedence":               "list",
 		"X-Auto-Response-Suppress": "All",
+		"X-Loop":                   "parley@chat.example.org",
 		"MIME-Version":             "1.0",
 		"Auto-Submitted":           "",
 	}
@@ -385,7 +386,7 @@ func TestNoHeaderInjection(t *testing.T) {
 	p := parse(t, m.Bytes)
 	want := []string{"Date", "From", "Reply-To", "To", "Subject", "Message-ID", "In-Reply-To", "References",
 		"List-Id", "List-Archive", "List-Unsubscribe", "List-Unsubscribe-Post", "Precedence",
-		"X-Auto-Response-Suppress", "MIME-Version", "Content-Type"}
+		"X-Auto-Response-Suppress", "X-Loop", "MIME-Version", "Content-Type"}
 	if got := fieldNames(m.Bytes); !slices.Equal(got, want) {
 		t.Errorf("header fields %v, want %v", got, want)
 	}
