@@ -53,20 +53,16 @@ func (e *Email) Deliver(ctx context.Context, d Delivery) error {
 	if d.Member.Email() == "" {
 		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
 	}
-	tok, err := e.o.Store.ReplyToken(ctx, d.Room.ID, d.Member.ID)
+	reply, unsub, err := e.o.Store.Tokens(ctx, d.Room.ID, d.Member.ID)
 	if err != nil {
 		return fmt.Errorf("reply address for %s in %s: %w", d.Member.ID, d.Room.ID, err)
 	}
-	r := mailcompose.Relay{Room: d.Room, Lines: d.Lines, To: d.Member, ReplyTo: threads.ReplyAddress(tok, e.o.Domain)}
+	r := mailcompose.Relay{Room: d.Room, Lines: d.Lines, To: d.Member, ReplyTo: threads.ReplyAddress(reply, e.o.Domain)}
 	if e.o.PublicURL != "" {
 		r.RoomURL = e.o.PublicURL + "/rooms/" + d.Room.ID
 	}
 	// RFC 8058 one-click needs https; a plain-http deployment gets no link.
 	if strings.HasPrefix(e.o.PublicURL, "https://") {
-		unsub, err := e.o.Store.UnsubscribeToken(ctx, d.Room.ID, d.Member.ID)
-		if err != nil {
-			return fmt.Errorf("unsubscribe link for %s in %s: %w", d.Member.ID, d.Room.ID, err)
-		}
 		r.UnsubscribeURL = e.o.PublicURL + "/unsubscribe/" + unsub
 	}
 	msg, err := e.o.Composer.Relay(r)

@@ -95,25 +95,55 @@ func NewWorker(store *threads.Store, channels map[threads.Channel]Channel, opts 
 	return &Worker{store: store, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
 }
 
-// Run works until ctx ends. On shutdown it stops taking work and lets the
-// batches in flight finish (or, when they cannot, leaves them to their
-// lease, after which another worker sends them): nothing is lost.
+// Run works until ctx ends. Concurrency senders take leased batches from a
+// short queue that one loop keeps filled, so a slow send never holds up the
+// others. On shutdown it stops taking work and lets the batches in flight
+// finish (a batch leased but not started comes back to another worker when
+// its lease ends): nothing is lost.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("delivery worker started")
+	queue := make(chan threads.Batch, w.opts.Concurrency)
+	var senders sync.WaitGroup
+	// Batches in flight finish even when ctx ends: a send is not cut in the middle.
+	sendCtx := context.WithoutCancel(ctx)
+	for range w.opts.Concurrency {
+		senders.Add(1)
+		go func() {
+			defer senders.Done()
+			for b := range queue {
+				w.process(sendCtx, b)
+			}
+		}()
+	}
 	lastReclaim := time.Time{}
+	idle := false
 	for ctx.Err() == nil {
 		reclaim := time.Since(lastReclaim) > w.opts.ReclaimAfter/2
 		if reclaim {
 			lastReclaim = time.Now()
 		}
-		if _, err := w.step(ctx, w.opts.Poll, reclaim); err != nil && !isShutdown(ctx, err) {
-			w.log.Error("delivery round failed", "err", err)
+		wait := time.Duration(0)
+		if idle {
+			wait = w.opts.Poll
+		}
+		batches, err := w.fill(ctx, wait, reclaim, max(cap(queue)-len(queue), 1))
+		if err != nil {
+			if !isShutdown(ctx, err) {
+				w.log.Error("delivery round failed", "err", err)
+			}
 			select {
 			case <-ctx.Done():
 			case <-time.After(w.opts.Poll):
 			}
+			continue
+		}
+		idle = len(batches) == 0
+		for _, b := range batches {
+			queue <- b
 		}
 	}
+	close(queue)
+	senders.Wait()
 	w.log.Info("delivery worker stopped")
 	return nil
 }
@@ -122,47 +152,46 @@ func (w *Worker) Run(ctx context.Context) error {
 // sends every batch that is due. It returns the number of batches settled.
 // Tests and the demo drive the worker with it.
 func (w *Worker) Step(ctx context.Context) (int, error) {
-	return w.step(ctx, 0, true)
-}
-
-func (w *Worker) step(ctx context.Context, wait time.Duration, reclaim bool) (int, error) {
-	jobs, err := w.store.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
+	batches, err := w.fill(ctx, 0, true, 100)
 	if err != nil {
 		return 0, err
+	}
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, w.opts.Concurrency)
+	for _, b := range batches {
+		sem <- struct{}{}
+		wg.Add(1)
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			w.process(context.WithoutCancel(ctx), b)
+		}()
+	}
+	wg.Wait()
+	return len(batches), nil
+}
+
+// fill claims new jobs (waiting up to wait when there are none), takes over
+// those of stopped workers when reclaim is set, gathers them into batches
+// and leases up to limit batches that are due.
+func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, limit int) ([]threads.Batch, error) {
+	jobs, err := w.store.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
+	if err != nil {
+		return nil, err
 	}
 	if reclaim {
 		lost, err := w.store.Reclaim(ctx, w.opts.Consumer, w.opts.ReclaimAfter, 100)
 		if err != nil {
-			return 0, err
+			return nil, err
 		}
 		if len(lost) > 0 {
 			w.log.Info("took over jobs of a stopped worker", "jobs", len(lost))
 		}
 		jobs = append(jobs, lost...)
 	}
-	for _, j := range jobs {
-		if err := w.store.Gather(ctx, j, w.opts.Window[j.Channel]); err != nil {
-			return 0, err
-		}
+	if err := w.store.GatherAll(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] }); err != nil {
+		return nil, err
 	}
-	batches, err := w.store.LeaseDue(ctx, w.opts.Lease, 100)
-	if err != nil {
-		return 0, err
-	}
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, w.opts.Concurrency)
-	// Batches in flight finish even when ctx ends: a send is not cut in the middle.
-	sendCtx := context.WithoutCancel(ctx)
-	for _, b := range batches {
-		sem <- struct{}{}
-		wg.Add(1)
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			w.process(sendCtx, b)
-		}()
-	}
-	wg.Wait()
-	return len(batches), nil
+	return w.store.LeaseDue(ctx, w.opts.Lease, limit)
 }
 
 // process sends one leased batch and settles it.
@@ -211,48 +240,24 @@ func (w *Worker) deliver(ctx context.Context, ch Channel, d Delivery) (err error
 // wanted, and loads what the channel needs. A non-empty reason means: drop
 // the batch, nothing to send.
 func (w *Worker) prepare(ctx context.Context, b threads.Batch) (Delivery, string, error) {
-	d := Delivery{Batch: b}
-	var err error
-	d.Member, err = w.store.User(ctx, b.Member)
-	if errors.Is(err, threads.ErrNotFound) {
+	st, err := w.store.BatchState(ctx, b)
+	d := Delivery{Batch: b, Member: st.Member, Room: st.Room}
+	switch {
+	case err != nil:
+		return d, "", err
+	case !st.MemberFound:
 		return d, "member no longer exists", nil
-	}
-	if err != nil {
-		return d, "", err
-	}
-	d.Room, err = w.store.Room(ctx, b.Room)
-	if errors.Is(err, threads.ErrNotFound) {
+	case !st.RoomFound:
 		return d, "room no longer exists", nil
-	}
-	if err != nil {
-		return d, "", err
-	}
-	if !contains(d.Room.Members, b.Member) {
+	case !contains(st.Room.Members, b.Member):
 		return d, "member left the room", nil
-	}
-	p, err := w.store.Presence(ctx, b.Member)
-	if err != nil {
-		return d, "", err
-	}
-	if p.State == threads.StateOnline {
+	case st.Presence.State == threads.StateOnline:
 		return d, "member is online and reads live", nil
 	}
-	marker, err := w.store.ReadMarker(ctx, b.Room, b.Member)
-	if err != nil {
-		return d, "", err
-	}
-	for _, id := range b.Lines() {
-		if threads.Seen(id, marker) {
-			continue
+	for _, l := range st.Lines { // lines removed by retention are gone already
+		if !threads.Seen(l.ID, st.ReadMarker) {
+			d.Lines = append(d.Lines, l)
 		}
-		l, err := w.store.Line(ctx, b.Room, id)
-		if errors.Is(err, threads.ErrNotFound) {
-			continue // removed by retention
-		}
-		if err != nil {
-			return d, "", err
-		}
-		d.Lines = append(d.Lines, l)
 	}
 	if len(d.Lines) == 0 {
 		return d, "every line was seen live", nil

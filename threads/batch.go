@@ -62,6 +62,15 @@ func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) er
 	if d.entry == "" {
 		return invalid("delivery %s was not claimed", d.Key())
 	}
+	keys, args := s.gatherCall(d, window)
+	if err := scriptGather.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+		return fmt.Errorf("gather delivery %s: %w", d.Key(), err)
+	}
+	return nil
+}
+
+// gatherCall is the keys and arguments of scriptGather for d.
+func (s *Store) gatherCall(d Delivery, window time.Duration) ([]string, []any) {
 	n, name := d.shard, batchName(d)
 	data, _ := json.Marshal(d)
 	start := d.Queued
@@ -70,10 +79,7 @@ func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) er
 	}
 	due := start.Add(window).UnixMilli()
 	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key())}
-	if err := scriptGather.Run(ctx, s.rdb, keys, group, d.entry, d.Line, data, due, name).Err(); err != nil {
-		return fmt.Errorf("gather delivery %s: %w", d.Key(), err)
-	}
-	return nil
+	return keys, []any{group, d.entry, d.Line, data, due, name}
 }
 
 // LeaseDue hands out up to limit batches that are due, each leased to the

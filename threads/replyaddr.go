@@ -67,6 +67,26 @@ func (s *Store) ResolveUnsubscribeToken(ctx context.Context, token string) (room
 	return s.resolveToken(ctx, unsubPurpose, token)
 }
 
+// Tokens returns member's reply and unsubscribe tokens for room, and
+// remembers both, in one round trip.
+func (s *Store) Tokens(ctx context.Context, room, member string) (reply, unsubscribe string, err error) {
+	if reply, err = s.tokenMAC(replyPurpose, room, member); err != nil {
+		return "", "", err
+	}
+	if unsubscribe, err = s.tokenMAC(unsubPurpose, room, member); err != nil {
+		return "", "", err
+	}
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.HSet(ctx, s.k.tokens(replyPurpose), reply, room+"/"+member)
+		p.HSet(ctx, s.k.tokens(unsubPurpose), unsubscribe, room+"/"+member)
+		return nil
+	})
+	if err != nil {
+		return "", "", fmt.Errorf("remember tokens of %s in %s: %w", member, room, err)
+	}
+	return reply, unsubscribe, nil
+}
+
 func (s *Store) token(ctx context.Context, purpose, room, member string) (string, error) {
 	tok, err := s.tokenMAC(purpose, room, member)
 	if err != nil {

@@ -192,17 +192,23 @@ func (s *Store) roomsByID(ctx context.Context, ids []string) ([]Room, error) {
 	}
 	out := make([]Room, 0, len(ids))
 	for i, id := range ids {
-		m := metas[i].Val()
-		if len(m) == 0 {
-			continue
+		if r, ok := decodeRoom(id, metas[i].Val(), mems[i].Val()); ok {
+			out = append(out, r)
 		}
-		ms, _ := strconv.ParseInt(m["created"], 10, 64)
-		members := mems[i].Val()
-		sort.Strings(members)
-		out = append(out, Room{ID: id, Name: m["name"], Topic: m["topic"], Kind: RoomKind(m["kind"]),
-			Members: members, Created: time.UnixMilli(ms).UTC()})
 	}
 	return out, nil
+}
+
+// decodeRoom builds a room from its meta hash and member set; false when
+// the room does not exist.
+func decodeRoom(id string, meta map[string]string, members []string) (Room, bool) {
+	if len(meta) == 0 {
+		return Room{}, false
+	}
+	ms, _ := strconv.ParseInt(meta["created"], 10, 64)
+	sort.Strings(members)
+	return Room{ID: id, Name: meta["name"], Topic: meta["topic"], Kind: RoomKind(meta["kind"]),
+		Members: members, Created: time.UnixMilli(ms).UTC()}, true
 }
 
 // Rooms returns every room, ordered by id.
