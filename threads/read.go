@@ -119,3 +119,48 @@ func decodeOutbox(m redis.XMessage) OutboxEntry {
 	return OutboxEntry{ID: m.ID, Channel: Channel(get("c")), To: get("to"), Subject: get("s"),
 		Body: get("b"), Time: time.UnixMilli(ms).UTC()}
 }
+
+// HeldMessage is an inbound message kept for an admin to review instead of
+// being posted: its sender did not match the member its reply address
+// belongs to.
+type HeldMessage struct {
+	ID     string    `json:"id"`
+	Room   string    `json:"room"`
+	Member string    `json:"member"`
+	From   string    `json:"from"`
+	Reason string    `json:"reason"`
+	Raw    string    `json:"raw"`
+	Time   time.Time `json:"time"`
+}
+
+// heldMax is how many held messages are kept (the oldest go first).
+const heldMax = 1000
+
+// Hold keeps a message for review.
+func (s *Store) Hold(ctx context.Context, h HeldMessage) (string, error) {
+	id, err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.held(), MaxLen: heldMax, Approx: true,
+		Values: []any{"room", h.Room, "member", h.Member, "from", h.From, "reason", h.Reason, "raw", h.Raw, "ts", s.now().UnixMilli()}}).Result()
+	if err != nil {
+		return "", fmt.Errorf("hold message from %s: %w", h.From, err)
+	}
+	return id, nil
+}
+
+// Held lists held messages, oldest first.
+func (s *Store) Held(ctx context.Context, limit int) ([]HeldMessage, error) {
+	if limit <= 0 || limit > MaxPage {
+		limit = MaxPage
+	}
+	msgs, err := s.rdb.XRangeN(ctx, s.k.held(), "-", "+", int64(limit)).Result()
+	if err != nil {
+		return nil, fmt.Errorf("read held messages: %w", err)
+	}
+	out := make([]HeldMessage, 0, len(msgs))
+	for _, m := range msgs {
+		get := func(k string) string { v, _ := m.Values[k].(string); return v }
+		ms, _ := strconv.ParseInt(get("ts"), 10, 64)
+		out = append(out, HeldMessage{ID: m.ID, Room: get("room"), Member: get("member"), From: get("from"),
+			Reason: get("reason"), Raw: get("raw"), Time: time.UnixMilli(ms).UTC()})
+	}
+	return out, nil
+}

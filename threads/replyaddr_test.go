@@ -85,3 +85,20 @@ func FuzzParseReplyAddress(f *testing.F) {
 		}
 	})
 }
+
+func TestTokensMatchSingleCalls(t *testing.T) {
+	e := newEnv(t)
+	e.Store.opts.Secret = []byte("0123456789abcdef0123456789abcdef")
+	reply, unsub, err := e.Tokens(e.ctx, "design", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2, _ := e.ReplyToken(e.ctx, "design", "bob")
+	u2, _ := e.UnsubscribeToken(e.ctx, "design", "bob")
+	if reply != r2 || unsub != u2 {
+		t.Fatalf("Tokens = %s %s, single calls %s %s", reply, unsub, r2, u2)
+	}
+	if _, m, err := e.ResolveUnsubscribeToken(e.ctx, unsub); err != nil || m != "bob" {
+		t.Fatalf("unsubscribe token from Tokens not remembered: %v", err)
+	}
+}

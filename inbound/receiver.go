@@ -1,0 +1,370 @@
+package inbound
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+	"unicode/utf8"
+
+	"parley/inbound/mailparse"
+	"parley/internal/blobs"
+	"parley/threads"
+)
+
+// Options configure the email Receiver.
+type Options struct {
+	Store *threads.Store
+	// Domain is parley's mail domain: reply addresses are reply+TOKEN@Domain.
+	Domain string
+	// FromLocal is the local part of parley's own sender address (parley):
+	// bounces come back to it, and mail carrying it in X-Loop is our own.
+	FromLocal string
+	// MaxBytes is the largest message accepted (10 MB).
+	MaxBytes int64
+	// Blobs keeps attachments; without it attachments are refused.
+	Blobs *blobs.Store
+	// AllowedTypes are the attachment media types kept (a trailing /* is a
+	// wildcard); DefaultAllowedTypes when nil.
+	AllowedTypes []string
+	// HoldMismatched: a reply whose From is not the member's address is held
+	// for review instead of refused. Either way nothing is posted.
+	HoldMismatched bool
+	Log            *slog.Logger
+}
+
+// DefaultAllowedTypes are the attachment types kept by default.
+var DefaultAllowedTypes = []string{"image/*", "application/pdf", "text/plain", "text/csv", "audio/*", "video/*",
+	"application/zip", "application/vnd.openxmlformats-officedocument.*", "application/vnd.oasis.opendocument.*",
+	"application/msword", "application/vnd.ms-excel"}
+
+// DefaultMaxBytes is the largest message accepted by default.
+const DefaultMaxBytes = 10 << 20
+
+// Mail is the Receiver for replies by email: both doors (SMTP and IMAP)
+// hand it every message.
+type Mail struct {
+	o    Options
+	from string // parley@domain
+	log  *slog.Logger
+}
+
+var _ Receiver = (*Mail)(nil)
+
+// NewMail returns the email Receiver.
+func NewMail(o Options) *Mail {
+	o.Domain = strings.ToLower(o.Domain)
+	if o.FromLocal == "" {
+		o.FromLocal = "parley"
+	}
+	if o.MaxBytes <= 0 {
+		o.MaxBytes = DefaultMaxBytes
+	}
+	if o.AllowedTypes == nil {
+		o.AllowedTypes = DefaultAllowedTypes
+	}
+	log := o.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Mail{o: o, from: strings.ToLower(o.FromLocal + "@" + o.Domain), log: log}
+}
+
+// CheckRecipient accepts reply addresses parley issued and its own sender
+// address (where bounces arrive); everything else is refused: parley is
+// never an open relay.
+func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	if addr == m.from {
+		return nil
+	}
+	tok, ok := threads.ParseReplyAddress(addr, m.o.Domain)
+	if !ok {
+		return Refuse("no such recipient here", nil)
+	}
+	_, _, err := m.o.Store.ResolveReplyToken(ctx, tok)
+	switch {
+	case errors.Is(err, threads.ErrBadToken):
+		return Refuse("unknown or expired reply address", nil)
+	case err != nil:
+		return Defer("temporary failure, try again later", err)
+	}
+	return nil
+}
+
+// Receive folds one message in: a member's reply becomes their next line
+// in the room its address names; a bounce marks the failing address; a
+// member's out-of-office reply sets them away; any other automatic, list or
+// looping message is ignored. It returns after the line is stored.
+func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
+	msg, err := mailparse.Parse(bytes.NewReader(raw), mailparse.Options{MaxBytes: m.o.MaxBytes, LoopID: m.from})
+	switch {
+	case errors.Is(err, mailparse.ErrTooLarge):
+		return Result{}, Refuse(fmt.Sprintf("message too large (limit %d bytes)", m.o.MaxBytes), err)
+	case err != nil:
+		return Result{}, Refuse("message is not readable mail", err)
+	}
+	log := m.log.With("door", env.Door, "message_id", msg.MessageID, "kind", msg.Kind.String())
+	if strings.EqualFold(msg.From.Email, m.from) {
+		msg.Kind = mailparse.KindLoop
+	}
+	switch msg.Kind {
+	case mailparse.KindBounce:
+		return m.bounce(ctx, log, msg)
+	case mailparse.KindLoop, mailparse.KindAutoReply, mailparse.KindBulk:
+		log.Info("automatic message ignored")
+		return Result{Outcome: Ignored, Note: msg.Kind.String()}, nil
+	}
+	room, member, err := m.addressee(ctx, env, msg)
+	if msg.Kind == mailparse.KindVacation && err != nil {
+		// Out-of-office replies go to the envelope sender, not the reply
+		// address: find the member by their address instead.
+		return m.vacation(ctx, log, msg)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	res := Result{Room: room, Member: member}
+	log = log.With("room", room, "member", member)
+	user, err := m.o.Store.User(ctx, member)
+	if errors.Is(err, threads.ErrNotFound) {
+		return res, Refuse("this reply address no longer works", err)
+	}
+	if err != nil {
+		return res, Defer("temporary failure, try again later", err)
+	}
+	if !ownsAddress(user, msg.From.Email) {
+		return m.mismatch(ctx, log, res, msg, raw)
+	}
+	if msg.Kind == mailparse.KindVacation {
+		return m.away(ctx, log, res, user, msg)
+	}
+	ok, err := m.o.Store.IsMember(ctx, room, member)
+	if err != nil {
+		return res, Defer("temporary failure, try again later", err)
+	}
+	if !ok {
+		return res, Refuse("you are no longer a member of this room", nil)
+	}
+	return m.post(ctx, log, res, msg)
+}
+
+// addressee finds the room and member from the reply address among the
+// envelope recipients (SMTP) or the To and Cc headers (IMAP). Threading
+// headers never authorise a post: only a token does.
+func (m *Mail) addressee(ctx context.Context, env Envelope, msg *mailparse.Message) (room, member string, err error) {
+	candidates := append([]string(nil), env.Rcpt...)
+	if len(candidates) == 0 {
+		for _, a := range append(append([]mailparse.Address(nil), msg.To...), msg.Cc...) {
+			candidates = append(candidates, a.Email)
+		}
+	}
+	for _, c := range candidates {
+		tok, ok := threads.ParseReplyAddress(c, m.o.Domain)
+		if !ok {
+			continue
+		}
+		room, member, err := m.o.Store.ResolveReplyToken(ctx, tok)
+		switch {
+		case errors.Is(err, threads.ErrBadToken):
+			return "", "", Refuse("unknown or expired reply address", err)
+		case err != nil:
+			return "", "", Defer("temporary failure, try again later", err)
+		}
+		return room, member, nil
+	}
+	return "", "", Refuse("not addressed to a parley reply address; reply to a parley email to post in its room", nil)
+}
+
+func ownsAddress(u threads.User, addr string) bool {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	for _, e := range u.Emails {
+		if e == addr {
+			return true
+		}
+	}
+	return false
+}
+
+// mismatch refuses (or holds) a reply whose sender is not the member.
+func (m *Mail) mismatch(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message, raw []byte) (Result, error) {
+	log.Warn("sender does not match the reply address", "from", msg.From.Email)
+	if !m.o.HoldMismatched {
+		return res, Refuse("this reply address belongs to another member; reply from your own address", nil)
+	}
+	if _, err := m.o.Store.Hold(ctx, threads.HeldMessage{Room: res.Room, Member: res.Member, From: msg.From.Email,
+		Reason: "sender does not match the member", Raw: string(raw)}); err != nil {
+		return res, Defer("temporary failure, try again later", err)
+	}
+	res.Outcome, res.Note = Held, "sender does not match the member"
+	return res, nil
+}
+
+// vacation handles an out-of-office reply that came without a reply
+// address: from a member's known address it sets them away; from anyone
+// else it is ignored. It is never answered.
+func (m *Mail) vacation(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
+	u, err := m.o.Store.UserByEmail(ctx, msg.From.Email)
+	if errors.Is(err, threads.ErrNotFound) {
+		log.Info("out-of-office reply from a stranger ignored")
+		return Result{Outcome: Ignored, Note: "vacation from a non-member"}, nil
+	}
+	if err != nil {
+		return Result{}, Defer("temporary failure, try again later", err)
+	}
+	return m.away(ctx, log.With("member", u.ID), Result{Member: u.ID}, u, msg)
+}
+
+// away turns a member's own out-of-office reply into an away status.
+func (m *Mail) away(ctx context.Context, log *slog.Logger, res Result, u threads.User, msg *mailparse.Message) (Result, error) {
+	p, err := m.o.Store.Presence(ctx, u.ID)
+	if err != nil {
+		return res, Defer("temporary failure, try again later", err)
+	}
+	res.Outcome = AwayHint
+	if p.Status != nil && p.Status.Availability != threads.Available {
+		res.Note = "already " + string(p.Status.Availability)
+		return res, nil // a status set by hand wins
+	}
+	text := statusText(msg.Reply, msg.Subject)
+	if _, err := m.o.Store.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
+		return res, Defer("temporary failure, try again later", err)
+	}
+	log.Info("out-of-office reply set the member away")
+	res.Note = text
+	return res, nil
+}
+
+// statusText makes a status line of an out-of-office text: its first
+// non-empty line, at most 200 characters.
+func statusText(reply, subject string) string {
+	for _, l := range strings.Split(reply, "\n") {
+		if l = strings.TrimSpace(l); l != "" {
+			return truncate(l, 200)
+		}
+	}
+	return truncate(strings.TrimSpace(subject), 200)
+}
+
+func truncate(s string, n int) string {
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	return string([]rune(s)[:n-1]) + "…"
+}
+
+// bounce marks the addresses a delivery failure names as failing, so that
+// routing falls back to SMS. A temporary failure (4.x.x) only logs.
+func (m *Mail) bounce(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
+	res := Result{Outcome: BounceRecorded}
+	if msg.Bounce == nil || !msg.Bounce.Permanent {
+		res.Note = "temporary delivery failure"
+		log.Info("temporary delivery failure reported")
+		return res, nil
+	}
+	for _, addr := range msg.Bounce.Recipients {
+		u, err := m.o.Store.UserByEmail(ctx, addr)
+		if errors.Is(err, threads.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return res, Defer("temporary failure, try again later", err)
+		}
+		if _, err := m.o.Store.UpdateUser(ctx, u.ID, func(u *threads.User) error { u.EmailFailing = true; return nil }); err != nil {
+			return res, Defer("temporary failure, try again later", err)
+		}
+		log.Warn("address bounces; routing will prefer SMS", "member", u.ID, "status", msg.Bounce.Status)
+		res.Member = u.ID
+	}
+	res.Note = "status " + msg.Bounce.Status
+	return res, nil
+}
+
+// post stores the reply as the member's next line, its attachments saved.
+func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message) (Result, error) {
+	text := strings.TrimSpace(msg.Reply)
+	atts, rejected, err := m.saveAttachments(ctx, msg.Attachments)
+	if err != nil {
+		return res, Defer("temporary failure storing attachments, try again later", err)
+	}
+	if len(rejected) > 0 && text == "" && len(atts) == 0 {
+		return res, Refuse("attachments not accepted: "+strings.Join(rejected, "; "), nil)
+	}
+	if text == "" && len(atts) == 0 {
+		return res, Refuse("the reply is empty: write your text above the quoted message", nil)
+	}
+	if len(text) > threads.MaxLineBytes {
+		text = truncate(text, threads.MaxLineBytes/4)
+	}
+	if len(rejected) > 0 {
+		log.Info("attachments refused", "files", strings.Join(rejected, "; "))
+	}
+	source := msg.MessageID
+	if source != "" {
+		source = "email:" + source
+	}
+	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, Text: text, Origin: threads.FromEmail,
+		Attachments: atts, SourceID: source})
+	switch {
+	case errors.Is(err, threads.ErrInvalid):
+		return res, Refuse("the reply cannot be posted: "+err.Error(), err)
+	case errors.Is(err, threads.ErrNotMember), errors.Is(err, threads.ErrNotFound):
+		return res, Refuse("you are no longer a member of this room", err)
+	case err != nil:
+		return res, Defer("temporary failure, try again later", err)
+	}
+	res.Line = p.Line.ID
+	res.Outcome = Posted
+	if p.Duplicate {
+		res.Outcome = Duplicate
+	}
+	log.Info("reply folded in", "line", p.Line.ID, "outcome", res.Outcome)
+	return res, nil
+}
+
+// saveAttachments keeps the allowed files and names the refused ones.
+func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) ([]threads.Attachment, []string, error) {
+	var out []threads.Attachment
+	var rejected []string
+	for _, a := range in {
+		name := a.Filename
+		if name == "" {
+			name = "unnamed"
+		}
+		switch {
+		case m.o.Blobs == nil:
+			rejected = append(rejected, name+" (files are not accepted here)")
+			continue
+		case !m.allowed(a.ContentType):
+			rejected = append(rejected, name+" (type "+a.ContentType+" is not allowed)")
+			continue
+		case a.Data == nil:
+			rejected = append(rejected, name+" (too large)")
+			continue
+		case len(out) >= threads.MaxAttachments:
+			rejected = append(rejected, name+" (too many files)")
+			continue
+		}
+		meta, err := m.o.Blobs.Put(ctx, name, a.ContentType, bytes.NewReader(a.Data))
+		if errors.Is(err, blobs.ErrTooLarge) {
+			rejected = append(rejected, name+" (too large)")
+			continue
+		}
+		if err != nil {
+			return nil, nil, err
+		}
+		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: a.ContentType, Size: meta.Size})
+	}
+	return out, rejected, nil
+}
+
+func (m *Mail) allowed(ct string) bool {
+	for _, a := range m.o.AllowedTypes {
+		if a == ct || (strings.HasSuffix(a, "*") && strings.HasPrefix(ct, strings.TrimSuffix(a, "*"))) {
+			return true
+		}
+	}
+	return false
+}
