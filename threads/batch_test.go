@@ -197,3 +197,16 @@ func TestOutbox(t *testing.T) {
 		t.Fatalf("after the first: %+v", rest)
 	}
 }
+
+func TestCursor(t *testing.T) {
+	e := newEnv(t)
+	if v, err := e.Cursor(e.ctx, "imap:bob@host/INBOX"); err != nil || v != "" {
+		t.Fatalf("fresh cursor = %q, %v", v, err)
+	}
+	if err := e.SetCursor(e.ctx, "imap:bob@host/INBOX", "7:42"); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := e.Cursor(e.ctx, "imap:bob@host/INBOX"); v != "7:42" {
+		t.Fatalf("cursor = %q", v)
+	}
+}

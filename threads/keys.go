@@ -25,6 +25,7 @@ import (
 //	{r:ID}:src:HASH    string line id posted with that source id (dedupe)
 //	{r:ID}:read        hash  member -> id of the last line they have seen
 //	{r:ID}:muted       set   members who get nothing pushed from the room (digest only)
+//	{cursors}          hash  name -> a door's saved position (IMAP UIDs)
 //	{held}             stream inbound messages held for review
 //	{outbox}           stream what would have been sent, when nothing is sent for real
 //	{q:N}:jobs         stream delivery jobs of shard N (consumer group "workers")
@@ -57,6 +58,7 @@ func (k keys) lines(id string) string      { return k.prefix + "{r:" + id + "}:l
 func (k keys) pending(id string) string    { return k.prefix + "{r:" + id + "}:pending" }
 func (k keys) read(id string) string       { return k.prefix + "{r:" + id + "}:read" }
 func (k keys) muted(id string) string      { return k.prefix + "{r:" + id + "}:muted" }
+func (k keys) cursors() string             { return k.prefix + "{cursors}" }
 func (k keys) held() string                { return k.prefix + "{held}" }
 func (k keys) outbox() string              { return k.prefix + "{outbox}" }
 func (k keys) roomLive(id string) string   { return k.prefix + "live:r:" + id }

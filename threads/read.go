@@ -164,3 +164,24 @@ func (s *Store) Held(ctx context.Context, limit int) ([]HeldMessage, error) {
 	}
 	return out, nil
 }
+
+// Cursor returns a named position a door keeps between runs (an IMAP
+// mailbox's UIDVALIDITY and last UID, say), or "" when none was saved.
+func (s *Store) Cursor(ctx context.Context, name string) (string, error) {
+	v, err := s.rdb.HGet(ctx, s.k.cursors(), name).Result()
+	if errors.Is(err, redis.Nil) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("read cursor %s: %w", name, err)
+	}
+	return v, nil
+}
+
+// SetCursor saves a named position.
+func (s *Store) SetCursor(ctx context.Context, name, value string) error {
+	if err := s.rdb.HSet(ctx, s.k.cursors(), name, value).Err(); err != nil {
+		return fmt.Errorf("save cursor %s: %w", name, err)
+	}
+	return nil
+}

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -51,6 +52,14 @@ type Config struct {
 	TwilioAPIURL                                              string
 	SMSBudget                                                 int
 
+	// Inbound email: the IMAP mailbox to poll (empty: none), what to do
+	// with folded messages, the size limit, the attachment folder, and
+	// whether mismatched senders are held instead of refused.
+	IMAPURL, IMAPAfter string
+	MaxMessageBytes    int64
+	BlobDir            string
+	HoldMismatched     bool
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -73,7 +82,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = append(coreSettings, deliverySettings...)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{
@@ -261,6 +270,50 @@ var deliverySettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return strconv.Itoa(c.SMSBudget) }},
+}
+
+// inboundSettings configure the doors that take mail in.
+var inboundSettings = []setting{
+	{env: "PARLEY_IMAP_URL", key: "imap_url", def: "", secret: true,
+		desc: "mailbox to read replies from, imaps://user:password@host:993/INBOX (imap:// uses STARTTLS); empty: no polling",
+		apply: func(c *Config, v string) error {
+			if v != "" {
+				if u, err := url.Parse(v); err != nil || (u.Scheme != "imap" && u.Scheme != "imaps") || u.Host == "" {
+					return fmt.Errorf("not an imaps:// or imap:// URL")
+				}
+			}
+			c.IMAPURL = v
+			return nil
+		}},
+	{env: "PARLEY_IMAP_AFTER", key: "imap_after", def: "seen",
+		desc:  "what happens to a folded message: seen, move:FOLDER or delete",
+		apply: func(c *Config, v string) error { c.IMAPAfter = v; return nil },
+		show:  func(c *Config) string { return c.IMAPAfter }},
+	{env: "PARLEY_MAX_MESSAGE_BYTES", key: "max_message_bytes", def: "10485760",
+		desc: "largest email accepted by the SMTP server and the IMAP poller",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.ParseInt(v, 10, 64)
+			if err != nil || n < 1024 || n > 100<<20 {
+				return fmt.Errorf("%q is not a size from 1024 to 104857600 bytes", v)
+			}
+			c.MaxMessageBytes = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.FormatInt(c.MaxMessageBytes, 10) }},
+	{env: "PARLEY_BLOB_DIR", key: "blob_dir", def: "",
+		desc:  "folder for files members send (attachments); empty: files are refused",
+		apply: func(c *Config, v string) error { c.BlobDir = v; return nil },
+		show:  func(c *Config) string { return c.BlobDir }},
+	{env: "PARLEY_HOLD_MISMATCHED", key: "hold_mismatched", def: "false",
+		desc: "a reply whose sender is not the member is held for review (true) or refused (false)",
+		apply: func(c *Config, v string) (err error) {
+			c.HoldMismatched, err = strconv.ParseBool(v)
+			if err != nil {
+				return fmt.Errorf("%q is not true or false", v)
+			}
+			return nil
+		},
+		show: func(c *Config) string { return strconv.FormatBool(c.HoldMismatched) }},
 }
 
 // Where a value came from.

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/inbound"
 	"parley/outbound"
 	"parley/threads"
 )
@@ -25,7 +26,7 @@ const (
 	demoConsumer = "demo"
 	// demoWindow is the demo's email batching window: short, so that the
 	// demo shows batching without making anyone wait.
-	demoWindow = 3 * time.Second
+	demoWindow = 2 * time.Second
 )
 
 func parseDemo(args []string) (action, error) {
@@ -93,8 +94,6 @@ func demoScript() []threads.NewLine {
 	return []threads.NewLine{
 		{Room: "design", Author: "alice", Origin: threads.FromWeb,
 			Text: "Morning all! The new header is on staging, comments welcome."},
-		{Room: "design", Author: "bob", Origin: threads.FromEmail,
-			Text: "Looks good from the clinic waiting room. @carol can you check it on your phone?"},
 		{Room: "alice-carol", Author: "alice", Origin: threads.FromWeb,
 			Text: "Carol, could you call the printer before noon?"},
 		{Room: "design", Author: "alice", Origin: threads.FromWeb,
@@ -110,6 +109,7 @@ type demo struct {
 	embedded bool
 	// worker is the delivery worker; lastOutbox the last outbox entry printed.
 	worker     *outbound.Worker
+	mail       *inbound.Mail
 	lastOutbox string
 }
 
@@ -172,6 +172,10 @@ func runDemo(ctx context.Context, a *app) error {
 	d.printf("\nThe conversation:\n")
 	last, err := d.play(ctx)
 	if err != nil {
+		return err
+	}
+	d.mail = inbound.NewMail(inbound.Options{Store: b.store, Domain: cfg.Domain, FromLocal: cfg.MailFrom, Log: quietLog(a.log)})
+	if err := d.replyByEmail(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
 	d.printTry(b.url, cfg.KeyPrefix)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"parley/inbound"
 	"parley/threads"
 )
 
@@ -127,4 +128,65 @@ func (f levelFilter) WithAttrs(attrs []slog.Attr) slog.Handler {
 
 func (f levelFilter) WithGroup(name string) slog.Handler {
 	return levelFilter{f.Handler.WithGroup(name), f.min}
+}
+
+// demoReply is what bob types above the quoted email on his phone.
+const demoReply = "Looks good from the clinic waiting room. @carol can you check it on your phone?"
+
+// replyByEmail waits for bob's first email and answers it as his phone's
+// mail app would (the text on top, the email quoted below, a signature),
+// through the same Receiver the SMTP server and the IMAP poller use.
+func (d *demo) replyByEmail(ctx context.Context) error {
+	var email threads.OutboxEntry
+	deadline := time.Now().Add(demoWindow + 5*time.Second)
+	for email.ID == "" {
+		entries, err := d.st.Outbox(ctx, "", 100)
+		if err != nil {
+			return err
+		}
+		for _, e := range entries {
+			if e.Channel == threads.Email && e.To == "bob@example.org" {
+				email = e
+				break
+			}
+		}
+		if email.ID != "" {
+			break
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bob's email did not arrive in the outbox")
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(outboxPoll):
+		}
+	}
+	r, err := mail.CreateReader(strings.NewReader(email.Body))
+	if err != nil {
+		return fmt.Errorf("read bob's email: %w", err)
+	}
+	replyTo, _ := r.Header.AddressList("Reply-To")
+	msgID, _ := r.Header.MessageID()
+	if len(replyTo) == 0 {
+		return fmt.Errorf("bob's email has no Reply-To")
+	}
+	subject, _ := r.Header.Subject()
+	raw := "From: Bob Ray <bob@example.org>\r\nTo: " + replyTo[0].Address + "\r\nSubject: Re: " + subject + "\r\n" +
+		"Message-ID: <demo-reply-1@phone.example.org>\r\nIn-Reply-To: <" + msgID + ">\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: text/plain; charset=utf-8\r\n\r\n" + demoReply + "\r\n\r\n" +
+		"On Wed, 25 Nov 2026, Alice Archer (parley) <parley@localhost> wrote:\r\n" +
+		"> Morning all! The new header is on staging, comments welcome.\r\n>\r\n> -- \r\n> Reply to this email to post in Design.\r\n\r\n" +
+		"-- \r\nBob Ray, field nurse\r\nSent from my phone\r\n"
+	d.printf("\nBob answers his email from his phone (To: %s); the quote and signature are cut:\n", replyTo[0].Address)
+	res, err := d.mail.Receive(ctx, inbound.Envelope{Door: "smtp", MailFrom: "bob@example.org", Rcpt: []string{replyTo[0].Address}}, []byte(raw))
+	if err != nil {
+		return fmt.Errorf("fold bob's reply in: %w", err)
+	}
+	l, err := d.st.Line(ctx, res.Room, res.Line)
+	if err != nil {
+		return err
+	}
+	d.printf("    inbox: %s in %s: %s\n", res.Outcome, res.Room, clean(l.String(), false))
+	return nil
 }

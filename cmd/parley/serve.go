@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"parley/threads"
@@ -27,7 +28,7 @@ const (
 func serveCommands() []command {
 	return []command{
 		{path: "serve", args: "",
-			summary: "run the server until SIGINT or SIGTERM: the delivery worker (email and SMS), fan-out recovery, and the web side on PARLEY_HTTP_ADDR; " +
+			summary: "run the server until SIGINT or SIGTERM: the SMTP server (PARLEY_SMTP_ADDR) and IMAP poller (PARLEY_IMAP_URL) for replies, the delivery worker (email and SMS), fan-out recovery, and the web side on PARLEY_HTTP_ADDR; " +
 				"without PARLEY_REDIS_URL the data lives in memory",
 			mode: noStore, parse: parseServe},
 		{path: "demo", args: "[--for DURATION]",
@@ -96,6 +97,36 @@ func serve(ctx context.Context, a *app) error {
 		<-worked
 	}()
 
+	dr, err := newDoors(cfg, b.store, a.log)
+	if err != nil {
+		return err
+	}
+	dctx, stopDoors := context.WithCancel(ctx)
+	doorFailed := make(chan error, 2)
+	var doorsRunning sync.WaitGroup
+	doorsRunning.Add(1)
+	go func() {
+		defer doorsRunning.Done()
+		if err := dr.smtp.ListenAndServe(dctx); err != nil && dctx.Err() == nil {
+			doorFailed <- fmt.Errorf("smtp server on PARLEY_SMTP_ADDR %s: %w", cfg.SMTPAddr, err)
+		}
+	}()
+	if dr.imap != nil {
+		doorsRunning.Add(1)
+		go func() {
+			defer doorsRunning.Done()
+			if err := dr.imap.Run(dctx); err != nil && dctx.Err() == nil {
+				doorFailed <- fmt.Errorf("imap poller: %w", err)
+			}
+		}()
+	}
+	a.log.Info("mail in", "smtp", cfg.SMTPAddr, "imap", dr.imap != nil)
+	// The doors stop first: no new mail while the rest shuts down.
+	defer func() {
+		stopDoors()
+		doorsRunning.Wait()
+	}()
+
 	rctx, stopRecovery := context.WithCancel(ctx)
 	recovered := make(chan struct{})
 	go func() {
@@ -110,6 +141,8 @@ func serve(ctx context.Context, a *app) error {
 	select {
 	case err := <-served:
 		return fmt.Errorf("http server: %w", err)
+	case err := <-doorFailed:
+		return err
 	case <-ctx.Done():
 	}
 	a.log.Info("stopping")

@@ -1,0 +1,75 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"strconv"
+	"strings"
+
+	"parley/inbound"
+	"parley/inbound/imappoll"
+	"parley/inbound/smtpserver"
+	"parley/internal/blobs"
+	"parley/threads"
+)
+
+// doors are the ways mail comes in: the SMTP server, always, and the IMAP
+// poller when PARLEY_IMAP_URL is set. Both hand messages to one Receiver.
+type doors struct {
+	smtp *smtpserver.Server
+	imap *imappoll.Poller
+}
+
+// newDoors builds the receiver and the doors from cfg.
+func newDoors(cfg Config, st *threads.Store, log *slog.Logger) (*doors, error) {
+	o := inbound.Options{Store: st, Domain: cfg.Domain, FromLocal: cfg.MailFrom, MaxBytes: cfg.MaxMessageBytes,
+		HoldMismatched: cfg.HoldMismatched, Log: log}
+	if cfg.BlobDir != "" {
+		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_BLOB_DIR: %w", err)
+		}
+		o.Blobs = b
+	}
+	recv := inbound.NewMail(o)
+	d := &doors{}
+	var err error
+	d.smtp, err = smtpserver.New(recv, smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain,
+		MaxMessageBytes: cfg.MaxMessageBytes, Log: log})
+	if err != nil {
+		return nil, fmt.Errorf("PARLEY_SMTP_ADDR: %w", err)
+	}
+	if cfg.IMAPURL != "" {
+		d.imap, err = imappoll.New(recv, imappoll.Options{URL: cfg.IMAPURL, After: cfg.IMAPAfter,
+			MaxMessageBytes: cfg.MaxMessageBytes, State: cursorState{st}, Log: log})
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_IMAP_URL: %w", err)
+		}
+	}
+	return d, nil
+}
+
+// cursorState keeps the IMAP poller's position in Redis, so a restart
+// neither reprocesses nor skips mail.
+type cursorState struct{ st *threads.Store }
+
+var _ imappoll.StateStore = cursorState{}
+
+func (c cursorState) Load(ctx context.Context, mailbox string) (uint32, uint32, error) {
+	v, err := c.st.Cursor(ctx, "imap:"+mailbox)
+	if err != nil || v == "" {
+		return 0, 0, err
+	}
+	validity, last, _ := strings.Cut(v, ":")
+	a, err1 := strconv.ParseUint(validity, 10, 32)
+	b, err2 := strconv.ParseUint(last, 10, 32)
+	if err1 != nil || err2 != nil {
+		return 0, 0, nil // unreadable: start over, duplicates fold by Message-ID
+	}
+	return uint32(a), uint32(b), nil
+}
+
+func (c cursorState) Save(ctx context.Context, mailbox string, validity, last uint32) error {
+	return c.st.SetCursor(ctx, "imap:"+mailbox, fmt.Sprintf("%d:%d", validity, last))
+}
