@@ -298,6 +298,9 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	if len(text) > threads.MaxLineBytes {
 		text = truncate(text, threads.MaxLineBytes/4)
 	}
+	if text == "" {
+		text = "sent " + describeFiles(atts)
+	}
 	if len(rejected) > 0 {
 		log.Info("attachments refused", "files", strings.Join(rejected, "; "))
 	}
@@ -306,7 +309,7 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 		source = "email:" + source
 	}
 	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, Text: text, Origin: threads.FromEmail,
-		Attachments: atts, SourceID: source})
+		Attachments: atts, SourceID: source, Quote: msg.Removed})
 	switch {
 	case errors.Is(err, threads.ErrInvalid):
 		return res, Refuse("the reply cannot be posted: "+err.Error(), err)
@@ -358,6 +361,28 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: a.ContentType, Size: meta.Size})
 	}
 	return out, rejected, nil
+}
+
+// describeFiles names files for a line: "report.pdf (240 KB) and 2 more".
+func describeFiles(atts []threads.Attachment) string {
+	if len(atts) == 0 {
+		return ""
+	}
+	d := fmt.Sprintf("%s (%s)", atts[0].Name, humanSize(atts[0].Size))
+	if len(atts) > 1 {
+		d += fmt.Sprintf(" and %d more", len(atts)-1)
+	}
+	return d
+}
+
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%d KB", (n+512)>>10)
+	}
+	return fmt.Sprintf("%d bytes", n)
 }
 
 func (m *Mail) allowed(ct string) bool {

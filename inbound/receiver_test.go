@@ -96,7 +96,8 @@ func TestReplyBecomesLine(t *testing.T) {
 		t.Fatalf("Receive = %+v, %v", res, err)
 	}
 	ls := e.lines(t)
-	if len(ls) != 1 || ls[0].Text != "Yes, ship it on Friday." || ls[0].Author != "bob" || ls[0].Origin != threads.FromEmail {
+	if len(ls) != 1 || ls[0].Text != "Yes, ship it on Friday." || ls[0].Author != "bob" || ls[0].Origin != threads.FromEmail ||
+		!strings.Contains(ls[0].Quote, "> Can we ship?") || !strings.Contains(ls[0].Quote, "Field office") {
 		t.Fatalf("line = %+v", ls)
 	}
 	// The same message again (a retrying server, or the other door): one line.
@@ -300,5 +301,21 @@ func TestRedisDownIsTemporary(t *testing.T) {
 		if ie := AsError(err); !ie.Temporary || strings.Contains(ie.Reason, "127.0.0.1") {
 			t.Errorf("with Redis down: %+v; want temporary, no internals in the reason", ie)
 		}
+	}
+}
+
+func TestAttachmentOnlyReply(t *testing.T) {
+	store, _ := blobs.New(t.TempDir(), 1<<20)
+	e := newRenv(t, Options{Blobs: store})
+	raw := "From: bob@example.org\r\nTo: " + e.bob + "\r\nSubject: photo\r\nMessage-ID: <att2@x>\r\nMIME-Version: 1.0\r\n" +
+		"Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\n\r\n" +
+		"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; filename=site.png\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
+		strings.Repeat("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==\r\n", 40) + "--b--\r\n"
+	if _, err := e.receive(t, []byte(raw), e.bob); err != nil {
+		t.Fatal(err)
+	}
+	ls := e.lines(t)
+	if len(ls) != 1 || ls[0].Text != "sent site.png (3 KB)" || len(ls[0].Attachments) != 1 {
+		t.Fatalf("line = %+v", ls)
 	}
 }

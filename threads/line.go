@@ -42,6 +42,8 @@ const (
 	MaxAttachments = 20
 	// MaxSourceID is the longest source id (RFC 5322 caps a line at 998).
 	MaxSourceID = 998
+	// MaxQuoteBytes is the most of a cut quote kept with a line.
+	MaxQuoteBytes = 32 << 10
 	// MaxPage is the most lines one read returns.
 	MaxPage = 1000
 )
@@ -65,7 +67,10 @@ type Line struct {
 	Origin      Origin       `json:"origin"`
 	Attachments []Attachment `json:"attachments,omitempty"`
 	SourceID    string       `json:"source_id,omitempty"`
-	Time        time.Time    `json:"time"`
+	// Quote is what was cut from an emailed reply (quoted history,
+	// signature), kept for anyone who wants it; never relayed.
+	Quote string    `json:"quote,omitempty"`
+	Time  time.Time `json:"time"`
 }
 
 // String renders the line as "Name: text".
@@ -79,6 +84,9 @@ type NewLine struct {
 	Origin Origin
 	// Attachments are references to files already stored.
 	Attachments []Attachment
+	// Quote is what a door cut from the text (an email's quoted history and
+	// signature); it is kept with the line, cut to MaxQuoteBytes.
+	Quote string
 	// SourceID is the outside id (email Message-ID, Twilio MessageSid); a
 	// second post with the same id in the same room returns the first line.
 	SourceID string
@@ -158,7 +166,7 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, dup bool, kind RoomKind, members []string, err error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	line = Line{Room: n.Room, Author: n.Author, Name: name, Text: n.Text, Origin: n.Origin,
-		Attachments: n.Attachments, SourceID: n.SourceID, Time: now}
+		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Time: now}
 	attach := ""
 	if len(n.Attachments) > 0 {
 		b, err := json.Marshal(n.Attachments)
@@ -167,13 +175,15 @@ func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, d
 		}
 		attach = string(b)
 	}
-	event, err := json.Marshal(line)
+	live := line
+	live.Quote = "" // live clients fetch it when they want it
+	event, err := json.Marshal(live)
 	if err != nil {
 		return line, false, "", nil, err
 	}
 	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room)}
 	res, err := scriptPost.Run(ctx, s.rdb, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-		now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event)).StringSlice()
+		now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote).StringSlice()
 	if err != nil {
 		return line, false, "", nil, fmt.Errorf("post to %s: %w", n.Room, err)
 	}
@@ -206,7 +216,7 @@ func decodeLine(room string, m redis.XMessage) (Line, error) {
 		return Line{}, fmt.Errorf("line %s in %s: bad time %q", m.ID, room, get("ts"))
 	}
 	l := Line{ID: m.ID, Room: room, Author: get("a"), Name: get("n"), Text: get("t"),
-		Origin: Origin(get("o")), SourceID: get("s"), Time: time.UnixMilli(ms).UTC()}
+		Origin: Origin(get("o")), SourceID: get("s"), Quote: get("q"), Time: time.UnixMilli(ms).UTC()}
 	if at := get("at"); at != "" {
 		if err := json.Unmarshal([]byte(at), &l.Attachments); err != nil {
 			return Line{}, fmt.Errorf("line %s in %s: attachments: %w", m.ID, room, err)
@@ -307,4 +317,15 @@ func Mentions(text string) []string {
 		}
 	}
 	return out
+}
+
+// cutUTF8 cuts s to at most n bytes without splitting a character.
+func cutUTF8(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }

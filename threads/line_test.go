@@ -96,14 +96,14 @@ func TestPostDedupe(t *testing.T) {
 	e.seed(t, "alice", "bob")
 	e.room(t, "design", Group, "alice", "bob")
 	first, err := e.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it", Origin: FromEmail,
-		SourceID: "<CAF=abc@mail.gmail.com>", Attachments: []Attachment{{ID: "f1", Name: "logo.png", Type: "image/png", Size: 1234}}})
+		SourceID: "<CAF=abc@mail.gmail.com>", Quote: "> can we ship?\n-- \nBob", Attachments: []Attachment{{ID: "f1", Name: "logo.png", Type: "image/png", Size: 1234}}})
 	if err != nil || first.Duplicate {
 		t.Fatalf("first post: %+v %v", first, err)
 	}
 	again, err := e.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it (resent)", Origin: FromEmail,
 		SourceID: "<CAF=abc@mail.gmail.com>"})
 	if err != nil || !again.Duplicate || again.Line.ID != first.Line.ID || again.Line.Text != "yes, ship it" ||
-		len(again.Line.Attachments) != 1 || again.Line.Attachments[0].Name != "logo.png" {
+		len(again.Line.Attachments) != 1 || again.Line.Attachments[0].Name != "logo.png" || again.Line.Quote != "> can we ship?\n-- \nBob" {
 		t.Fatalf("second post = %+v, %v; want the first line back", again, err)
 	}
 	if len(again.Routes) != 0 {

@@ -62,7 +62,7 @@ return 'ok'
 // record and the live event, all or nothing.
 // KEYS: meta, members, lines, source, pending.
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
-// live channel, dedupe seconds, event json (without the id).
+// live channel, dedupe seconds, event json (without the id), quote.
 // Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
 // or an error word.
 var scriptPost = redis.NewScript(`
@@ -82,6 +82,7 @@ end
 local fields = {'a', ARGV[1], 'n', ARGV[2], 't', ARGV[3], 'o', ARGV[4], 'ts', ARGV[7]}
 if ARGV[5] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = ARGV[5] end
 if ARGV[6] ~= '' then fields[#fields + 1] = 's'; fields[#fields + 1] = ARGV[6] end
+if ARGV[11] ~= '' then fields[#fields + 1] = 'q'; fields[#fields + 1] = ARGV[11] end
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
 if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], id)

@@ -59,6 +59,8 @@ type Config struct {
 	MaxMessageBytes    int64
 	BlobDir            string
 	HoldMismatched     bool
+	// TLSCertFile and TLSKeyFile, when both set, let the SMTP server offer STARTTLS.
+	TLSCertFile, TLSKeyFile string
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
@@ -300,6 +302,14 @@ var inboundSettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return strconv.FormatInt(c.MaxMessageBytes, 10) }},
+	{env: "PARLEY_TLS_CERT_FILE", key: "tls_cert_file", def: "",
+		desc:  "PEM certificate chain; with PARLEY_TLS_KEY_FILE the SMTP server offers STARTTLS",
+		apply: func(c *Config, v string) error { c.TLSCertFile = v; return nil },
+		show:  func(c *Config) string { return c.TLSCertFile }},
+	{env: "PARLEY_TLS_KEY_FILE", key: "tls_key_file", def: "",
+		desc:  "PEM private key of PARLEY_TLS_CERT_FILE",
+		apply: func(c *Config, v string) error { c.TLSKeyFile = v; return nil },
+		show:  func(c *Config) string { return c.TLSKeyFile }},
 	{env: "PARLEY_BLOB_DIR", key: "blob_dir", def: "",
 		desc:  "folder for files members send (attachments); empty: files are refused",
 		apply: func(c *Config, v string) error { c.BlobDir = v; return nil },

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"fmt"
 	"log/slog"
 	"strconv"
@@ -34,9 +35,19 @@ func newDoors(cfg Config, st *threads.Store, log *slog.Logger) (*doors, error) {
 	}
 	recv := inbound.NewMail(o)
 	d := &doors{}
+	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log}
+	switch {
+	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
+		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
+		if err != nil {
+			return nil, fmt.Errorf("PARLEY_TLS_CERT_FILE and PARLEY_TLS_KEY_FILE: %w", err)
+		}
+		sopts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
+	case cfg.TLSCertFile != "" || cfg.TLSKeyFile != "":
+		return nil, usagef("set both PARLEY_TLS_CERT_FILE and PARLEY_TLS_KEY_FILE, or neither")
+	}
 	var err error
-	d.smtp, err = smtpserver.New(recv, smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain,
-		MaxMessageBytes: cfg.MaxMessageBytes, Log: log})
+	d.smtp, err = smtpserver.New(recv, sopts)
 	if err != nil {
 		return nil, fmt.Errorf("PARLEY_SMTP_ADDR: %w", err)
 	}
