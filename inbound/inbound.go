@@ -53,6 +53,8 @@ type Result struct {
 	Line string
 	// Note says why, in a few words, for logs.
 	Note string
+	// Refused names the attachments that were not kept, and why.
+	Refused []string
 }
 
 // Receiver folds one raw message into parley. It returns only after the

@@ -106,6 +106,37 @@ func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, e
 	case err != nil:
 		return Result{}, Refuse("message is not readable mail", err)
 	}
+	res, err := m.receive(ctx, env, msg, raw)
+	m.explain(ctx, env, msg, res, err)
+	return res, err
+}
+
+// explain writes to a person whose mail was not (wholly) taken: the files
+// that were refused, and, for mail read from the mailbox (the SMTP door's
+// refusal already reaches the sender as a bounce), why it was not posted.
+// At most one of each a day per address; never to automatic mail.
+func (m *Mail) explain(ctx context.Context, env Envelope, msg *mailparse.Message, res Result, err error) {
+	if msg.Kind != mailparse.KindPerson && msg.Kind != mailparse.KindVacation || msg.From.Email == "" {
+		return
+	}
+	var notices []threads.Notice
+	if len(res.Refused) > 0 {
+		notices = append(notices, threads.Notice{Kind: "files", Title: "Some files were not posted",
+			Text: "Your message was posted, but these files were not: " + strings.Join(res.Refused, "; ") + "."})
+	}
+	if ie := AsError(err); err != nil && !ie.Temporary && env.Door == "imap" && msg.Kind == mailparse.KindPerson {
+		notices = append(notices, threads.Notice{Kind: "refused", Title: "Your message was not posted",
+			Text: "parley could not post your message: " + ie.Reason + "."})
+	}
+	for _, n := range notices {
+		n.To, n.InReplyTo = msg.From.Email, msg.MessageID
+		if _, err := m.o.Store.QueueNotice(ctx, n); err != nil {
+			m.log.Warn("queue notice", "kind", n.Kind, "err", err)
+		}
+	}
+}
+
+func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message, raw []byte) (Result, error) {
 	log := m.log.With("door", env.Door, "message_id", msg.MessageID, "kind", msg.Kind.String())
 	if strings.EqualFold(msg.From.Email, m.from) {
 		msg.Kind = mailparse.KindLoop
@@ -303,6 +334,7 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	}
 	if len(rejected) > 0 {
 		log.Info("attachments refused", "files", strings.Join(rejected, "; "))
+		res.Refused = rejected
 	}
 	source := msg.MessageID
 	if source != "" {

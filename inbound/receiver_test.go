@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
@@ -266,6 +267,13 @@ func TestAttachments(t *testing.T) {
 		t.Fatalf("stored file: %+v %v", meta, err)
 	}
 	f.Close()
+	if len(res.Refused) != 1 || !strings.Contains(res.Refused[0], "run.exe") {
+		t.Fatalf("refused = %v", res.Refused)
+	}
+	notices, _ := e.store.ClaimNotices(e.ctx, "t", 10, time.Hour)
+	if len(notices) != 1 || notices[0].To != "bob@example.org" || notices[0].Kind != "files" || !strings.Contains(notices[0].Text, "run.exe") {
+		t.Fatalf("notices = %+v", notices)
+	}
 }
 
 func TestCheckRecipient(t *testing.T) {
@@ -317,5 +325,24 @@ func TestAttachmentOnlyReply(t *testing.T) {
 	ls := e.lines(t)
 	if len(ls) != 1 || ls[0].Text != "sent site.png (3 KB)" || len(ls[0].Attachments) != 1 {
 		t.Fatalf("line = %+v", ls)
+	}
+}
+
+// TestIMAPRefusalIsExplained: mail read from the mailbox gets no SMTP
+// bounce, so a person whose mail was refused is told why, once a day.
+func TestIMAPRefusalIsExplained(t *testing.T) {
+	e := newRenv(t, Options{})
+	for i := range 3 {
+		_, err := e.mail.Receive(e.ctx, Envelope{Door: "imap"}, reply("stranger@example.org", e.bob, fmt.Sprintf("s%d@x", i), "let me in"))
+		if err == nil {
+			t.Fatal("a stranger's mail was taken")
+		}
+	}
+	// Automatic mail is never answered.
+	_, _ = e.mail.Receive(e.ctx, Envelope{Door: "imap"}, reply("robot@example.org", "nobody@parley.test", "a@x", "x", "Auto-Submitted: auto-generated"))
+	notices, _ := e.store.ClaimNotices(e.ctx, "t", 10, time.Hour)
+	if len(notices) != 1 || notices[0].To != "stranger@example.org" || notices[0].Kind != "refused" ||
+		!strings.Contains(notices[0].Text, "belongs to another member") || notices[0].InReplyTo != "s0@x" {
+		t.Fatalf("notices = %+v; want one explanation for three refusals", notices)
 	}
 }

@@ -109,3 +109,22 @@ func (o Outbox) Send(ctx context.Context, _ string, to []string, msg []byte) err
 	}
 	return nil
 }
+
+// SendNotice composes and submits a notice: a short explanation from
+// parley to someone (why their mail was not posted, which files were
+// refused). It is marked Auto-Submitted, so no responder answers it.
+func (e *Email) SendNotice(ctx context.Context, n threads.Notice) error {
+	msg, err := e.o.Composer.Notice(mailcompose.Notice{To: mail.Address{Address: n.To},
+		Subject: "email-notice-subject.txt", Body: "email-notice.txt",
+		Data: mailcompose.NoticeText{Title: n.Title, Text: n.Text}, InReplyTo: n.InReplyTo})
+	if err != nil {
+		return Permanent(err)
+	}
+	if err := e.o.Transport.Send(ctx, msg.From, msg.To, msg.Bytes); err != nil {
+		if refusedForGood(err) {
+			return Permanent(err)
+		}
+		return err
+	}
+	return nil
+}

@@ -237,3 +237,25 @@ func TestEmailSetupErrorIsRetried(t *testing.T) {
 		t.Fatalf("%d emails after the setup was fixed", n)
 	}
 }
+
+func TestNoticesAreSent(t *testing.T) {
+	e := newMailEnv(t, 0)
+	if _, err := e.store.QueueNotice(e.ctx, threads.Notice{To: "stranger@example.org", Kind: "refused",
+		Title: "Your message was not posted", Text: "This address only takes replies from members.", InReplyTo: "m1@example.org"}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, e.worker)
+	msgs := e.sink.Messages()
+	if len(msgs) != 1 || strings.Join(msgs[0].To, ",") != "stranger@example.org" {
+		t.Fatalf("sent %+v", msgs)
+	}
+	m := parse(t, msgs[0].Data)
+	if m.Header.Get("Subject") != "Your message was not posted" || m.Header.Get("Auto-Submitted") != "auto-replied" ||
+		m.Header.Get("In-Reply-To") != "<m1@example.org>" {
+		t.Fatalf("notice headers: %v", m.Header)
+	}
+	step(t, e.worker)
+	if len(e.sink.Messages()) != 1 {
+		t.Fatal("notice sent twice")
+	}
+}

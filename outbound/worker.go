@@ -26,6 +26,11 @@ type Channel interface {
 	Deliver(ctx context.Context, d Delivery) error
 }
 
+// Notifier sends notices (threads.Notice); the email channel is one.
+type Notifier interface {
+	SendNotice(ctx context.Context, n threads.Notice) error
+}
+
 // Options configure a Worker. Zero values pick the defaults.
 type Options struct {
 	// Consumer names this worker in the queue's consumer group (host-pid).
@@ -191,7 +196,37 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 	if err := w.store.GatherAll(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] }); err != nil {
 		return nil, err
 	}
+	w.notify(ctx)
 	return w.store.LeaseDue(ctx, w.opts.Lease, limit)
+}
+
+// notify sends queued notices through the email channel, when it can send
+// them. A notice that fails for now is taken again after the lease.
+func (w *Worker) notify(ctx context.Context) {
+	n, ok := w.channels[threads.Email].(Notifier)
+	if !ok {
+		return
+	}
+	notices, err := w.store.ClaimNotices(ctx, w.opts.Consumer, 10, w.opts.Lease)
+	if err != nil {
+		w.log.Warn("claim notices", "err", err)
+		return
+	}
+	for _, notice := range notices {
+		err := n.SendNotice(context.WithoutCancel(ctx), notice)
+		switch {
+		case err == nil:
+			w.log.Info("notice sent", "kind", notice.Kind)
+		case IsPermanent(err):
+			w.log.Warn("notice refused for good", "kind", notice.Kind, "err", err)
+		default:
+			w.log.Info("notice will be retried", "kind", notice.Kind, "err", err)
+			continue
+		}
+		if err := w.store.AckNotice(ctx, notice); err != nil {
+			w.log.Warn("settle notice", "err", err)
+		}
+	}
 }
 
 // process sends one leased batch and settles it.

@@ -210,3 +210,36 @@ func TestCursor(t *testing.T) {
 		t.Fatalf("cursor = %q", v)
 	}
 }
+
+func TestNotices(t *testing.T) {
+	e := newEnv(t)
+	n := Notice{To: "Stranger@Example.org", Kind: "refused", Title: "Not posted", Text: "why", InReplyTo: "m1@x"}
+	for i, want := range []bool{true, false} {
+		q, err := e.QueueNotice(e.ctx, n)
+		if err != nil || q != want {
+			t.Fatalf("QueueNotice #%d = %v, %v; want %v (one a day)", i+1, q, err, want)
+		}
+	}
+	if q, _ := e.QueueNotice(e.ctx, Notice{To: "stranger@example.org", Kind: "files", Title: "t", Text: "x"}); !q {
+		t.Fatal("another kind was rate-limited")
+	}
+	if _, err := e.QueueNotice(e.ctx, Notice{To: "not an address", Kind: "refused"}); err == nil {
+		t.Fatal("a bad address was queued")
+	}
+	got, err := e.ClaimNotices(e.ctx, "w1", 10, time.Minute)
+	if err != nil || len(got) != 2 || got[0].To != "stranger@example.org" || got[0].InReplyTo != "m1@x" {
+		t.Fatalf("ClaimNotices = %+v, %v", got, err)
+	}
+	if again, _ := e.ClaimNotices(e.ctx, "w2", 10, time.Minute); len(again) != 0 {
+		t.Fatalf("claimed twice: %+v", again)
+	}
+	if err := e.AckNotice(e.ctx, got[0]); err != nil {
+		t.Fatal(err)
+	}
+	// The second was never acknowledged: another worker takes it after the idle time.
+	time.Sleep(20 * time.Millisecond)
+	left, err := e.ClaimNotices(e.ctx, "w2", 10, 10*time.Millisecond)
+	if err != nil || len(left) != 1 || left[0].Kind != "files" {
+		t.Fatalf("reclaimed = %+v, %v", left, err)
+	}
+}

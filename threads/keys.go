@@ -25,6 +25,8 @@ import (
 //	{r:ID}:src:HASH    string line id posted with that source id (dedupe)
 //	{r:ID}:read        hash  member -> id of the last line they have seen
 //	{r:ID}:muted       set   members who get nothing pushed from the room (digest only)
+//	{notices}:queue    stream notices to send (consumer group "notifiers")
+//	{notices}:sent:H   string a notice of a kind went to an address today
 //	{cursors}          hash  name -> a door's saved position (IMAP UIDs)
 //	{held}             stream inbound messages held for review
 //	{outbox}           stream what would have been sent, when nothing is sent for real
@@ -58,6 +60,8 @@ func (k keys) lines(id string) string      { return k.prefix + "{r:" + id + "}:l
 func (k keys) pending(id string) string    { return k.prefix + "{r:" + id + "}:pending" }
 func (k keys) read(id string) string       { return k.prefix + "{r:" + id + "}:read" }
 func (k keys) muted(id string) string      { return k.prefix + "{r:" + id + "}:muted" }
+func (k keys) notices() string             { return k.prefix + "{notices}:queue" }
+func (k keys) noticeSent(h string) string  { return k.prefix + "{notices}:sent:" + h }
 func (k keys) cursors() string             { return k.prefix + "{cursors}" }
 func (k keys) held() string                { return k.prefix + "{held}" }
 func (k keys) outbox() string              { return k.prefix + "{outbox}" }

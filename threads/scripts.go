@@ -218,3 +218,14 @@ if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
 return 1
 `)
+
+// scriptQueueNotice queues a notice unless one of the same kind went to the
+// same address within the period. KEYS: sent marker, notices stream.
+// ARGV: period seconds, notice json. Returns 1 when queued.
+var scriptQueueNotice = redis.NewScript(`
+if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then
+  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'n', ARGV[2])
+  return 1
+end
+return 0
+`)

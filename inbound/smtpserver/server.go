@@ -34,6 +34,7 @@ import (
 
 // Defaults for the zero values of Options.
 const (
+	DefaultAddr                   = "127.0.0.1:2525"
 	DefaultMaxMessageBytes        = 10 << 20
 	DefaultMaxRecipients          = 10
 	DefaultTimeout                = 60 * time.Second
@@ -45,8 +46,7 @@ const (
 // Options configure a Server. Zero values take the defaults above; a
 // negative MaxConnsPerIP or MessagesPerMinutePerIP turns that limit off.
 type Options struct {
-	// Addr is where ListenAndServe listens (PARLEY_SMTP_ADDR), for
-	// example "127.0.0.1:2525".
+	// Addr is where ListenAndServe listens (PARLEY_SMTP_ADDR).
 	Addr string
 	// Domain is parley's mail domain, used in the greeting and the EHLO
 	// reply. Empty means "localhost".
@@ -54,13 +54,17 @@ type Options struct {
 	// MaxMessageBytes is the largest message accepted
 	// (PARLEY_MAX_MESSAGE_BYTES). It is announced with SIZE, checked
 	// against MAIL FROM's SIZE= and enforced while reading (552 5.3.4).
+	// go-smtp's reader needs a byte of room: a message of exactly
+	// MaxMessageBytes is refused, one byte less passes.
 	MaxMessageBytes int64
 	// MaxRecipients caps the RCPT commands per message (452 4.5.3 past it).
 	MaxRecipients int
 	// TLSConfig, when set, makes the server offer STARTTLS.
 	TLSConfig *tls.Config
 	// ReadTimeout bounds every single read from the client, in commands
-	// and inside the message; WriteTimeout bounds every reply.
+	// and inside the message, so a client that stalls is dropped; one
+	// that trickles is bounded by MaxConnsPerIP. WriteTimeout bounds every
+	// reply.
 	ReadTimeout, WriteTimeout time.Duration
 	// MaxConnsPerIP caps concurrent connections from one remote IP; the
 	// one past the cap is answered 421 4.7.0 and closed.
@@ -83,6 +87,9 @@ type Options struct {
 
 // withDefaults returns opt with every zero value replaced by its default.
 func (opt Options) withDefaults() Options {
+	if opt.Addr == "" {
+		opt.Addr = DefaultAddr
+	}
 	if opt.Domain == "" {
 		opt.Domain = "localhost"
 	}

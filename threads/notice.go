@@ -1,0 +1,107 @@
+package threads
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Notice is a short email parley writes on its own to someone: why their
+// mail was not posted, which files were refused. Notices are rate-limited
+// per address and kind, so no one gets more than one of a kind a day.
+type Notice struct {
+	// To is the address to write to.
+	To string `json:"to"`
+	// Kind groups notices for the rate limit ("refused", "files").
+	Kind string `json:"kind"`
+	// Title is the subject; Text the body.
+	Title string `json:"title"`
+	Text  string `json:"text"`
+	// InReplyTo is the Message-ID (no angle brackets) of the mail answered.
+	InReplyTo string `json:"in_reply_to,omitempty"`
+
+	id string // stream entry, set when claimed
+}
+
+// noticePeriod is the rate limit: one notice of a kind per address per day.
+const noticePeriod = 24 * time.Hour
+
+const noticeGroup = "notifiers"
+
+// QueueNotice queues n unless a notice of the same kind went to the same
+// address within a day. It reports whether it was queued.
+func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
+	n.To = strings.ToLower(strings.TrimSpace(n.To))
+	if _, err := NormalizeEmail(n.To); err != nil {
+		return false, err
+	}
+	data, _ := json.Marshal(n)
+	sum := sha256.Sum256([]byte(n.Kind + "\x00" + n.To))
+	marker := s.k.noticeSent(hex.EncodeToString(sum[:16]))
+	queued, err := scriptQueueNotice.Run(ctx, s.rdb, []string{marker, s.k.notices()}, int(noticePeriod/time.Second), data).Int()
+	if err != nil {
+		return false, fmt.Errorf("queue %s notice to %s: %w", n.Kind, n.To, err)
+	}
+	return queued == 1, nil
+}
+
+// ClaimNotices takes up to count queued notices for consumer, first the
+// ones another consumer took more than minIdle ago and never acknowledged.
+func (s *Store) ClaimNotices(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]Notice, error) {
+	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s.k.notices(), Group: noticeGroup,
+		Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
+	if isNoGroup(err) {
+		if err := s.rdb.XGroupCreateMkStream(ctx, s.k.notices(), noticeGroup, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
+			return nil, fmt.Errorf("create notice group: %w", err)
+		}
+		msgs, err = nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reclaim notices: %w", err)
+	}
+	if len(msgs) < count {
+		res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: noticeGroup, Consumer: consumer,
+			Streams: []string{s.k.notices(), ">"}, Count: int64(count - len(msgs)), Block: -1}).Result()
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("claim notices: %w", err)
+		}
+		for _, st := range res {
+			msgs = append(msgs, st.Messages...)
+		}
+	}
+	out := make([]Notice, 0, len(msgs))
+	for _, m := range msgs {
+		var n Notice
+		data, _ := m.Values["n"].(string)
+		if json.Unmarshal([]byte(data), &n) != nil {
+			_ = s.AckNotice(ctx, Notice{id: m.ID}) // not ours: drop it
+			continue
+		}
+		n.id = m.ID
+		out = append(out, n)
+	}
+	return out, nil
+}
+
+// AckNotice settles a notice: sent, or given up.
+func (s *Store) AckNotice(ctx context.Context, n Notice) error {
+	if n.id == "" {
+		return invalid("notice to %s was not claimed", n.To)
+	}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		p.XAck(ctx, s.k.notices(), noticeGroup, n.id)
+		p.XDel(ctx, s.k.notices(), n.id)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("settle notice to %s: %w", n.To, err)
+	}
+	return nil
+}
