@@ -8,6 +8,8 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
+	"sync"
+	"time"
 
 	"parley/outbound/mailcompose"
 	"parley/outbound/smtpsend"
@@ -37,6 +39,32 @@ type EmailOptions struct {
 // Email delivers batches as relay emails: one tidy thread per room.
 type Email struct {
 	o EmailOptions
+	// known remembers, per room and member, tokens already stored in
+	// Redis recently, so that a busy room costs no extra round trip per email.
+	known sync.Map // room/member -> cachedTokens
+}
+
+type cachedTokens struct {
+	reply, unsub string
+	until        time.Time
+}
+
+// tokenCacheFor is how long a stored token pair is trusted without writing
+// it again (writing is idempotent; the rewrite heals a Redis that lost it).
+const tokenCacheFor = 10 * time.Minute
+
+// tokens returns the member's reply and unsubscribe tokens for the room.
+func (e *Email) tokens(ctx context.Context, room, member string) (string, string, error) {
+	key := room + "/" + member
+	if c, ok := e.known.Load(key); ok && time.Now().Before(c.(cachedTokens).until) {
+		return c.(cachedTokens).reply, c.(cachedTokens).unsub, nil
+	}
+	reply, unsub, err := e.o.Store.Tokens(ctx, room, member)
+	if err != nil {
+		return "", "", err
+	}
+	e.known.Store(key, cachedTokens{reply, unsub, time.Now().Add(tokenCacheFor)})
+	return reply, unsub, nil
 }
 
 var _ Channel = (*Email)(nil)
@@ -53,7 +81,7 @@ func (e *Email) Deliver(ctx context.Context, d Delivery) error {
 	if d.Member.Email() == "" {
 		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
 	}
-	reply, unsub, err := e.o.Store.Tokens(ctx, d.Room.ID, d.Member.ID)
+	reply, unsub, err := e.tokens(ctx, d.Room.ID, d.Member.ID)
 	if err != nil {
 		return fmt.Errorf("reply address for %s in %s: %w", d.Member.ID, d.Room.ID, err)
 	}

@@ -2,6 +2,7 @@ package threads
 
 import (
 	"cmp"
+	"errors"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -113,14 +114,12 @@ func (s *Store) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 	if len(cands) == 0 {
 		return nil, nil
 	}
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	err = s.scriptPipeline(ctx, scriptLeaseBatch, func(p redis.Pipeliner) {
 		for i, c := range cands {
-			// Eval, not EvalSha: a pipeline cannot fall back on NOSCRIPT.
-			cands[i].cmd = scriptLeaseBatch.Eval(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name)}, now, lease.Milliseconds(), c.name)
+			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name)}, now, lease.Milliseconds(), c.name)
 		}
-		return nil
 	})
-	if err != nil {
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("lease batches: %w", err)
 	}
 	var out []Batch

@@ -243,3 +243,21 @@ func TestNotices(t *testing.T) {
 		t.Fatalf("reclaimed = %+v, %v", left, err)
 	}
 }
+
+// TestScriptsReloaded: after Redis forgets its scripts (a restart, SCRIPT
+// FLUSH), pipelined script calls load them again and succeed.
+func TestScriptsReloaded(t *testing.T) {
+	e := queueEnv(t)
+	e.post(t, "design", "alice", "hello")
+	if err := e.redis.Client.ScriptFlush(e.ctx).Err(); err != nil {
+		t.Fatal(err)
+	}
+	jobs := e.claim(t, "w")
+	if err := e.GatherAll(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	_ = e.redis.Client.ScriptFlush(e.ctx)
+	if bs := e.lease(t); len(bs) != 2 {
+		t.Fatalf("leased %d batches after a script flush, want 2", len(bs))
+	}
+}

@@ -80,13 +80,11 @@ func (s *Store) GatherAll(ctx context.Context, jobs []Delivery, window func(Chan
 	if len(jobs) == 0 {
 		return nil
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	err := s.scriptPipeline(ctx, scriptGather, func(p redis.Pipeliner) {
 		for _, d := range jobs {
 			keys, args := s.gatherCall(d, window(d.Channel))
-			// Eval, not EvalSha: a pipeline cannot fall back on NOSCRIPT.
-			scriptGather.Eval(ctx, p, keys, args...)
+			scriptGather.EvalSha(ctx, p, keys, args...)
 		}
-		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("gather %d deliveries: %w", len(jobs), err)

@@ -77,12 +77,12 @@ func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 	if o.PerShard <= 0 {
 		o.PerShard = 10
 	}
-	now := s.now().UnixMilli()
+	if err := s.promoteRetries(ctx); err != nil {
+		return nil, err
+	}
 	reads := make([]*redis.XStreamSliceCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
-			// Eval, not EvalSha: a pipeline cannot fall back on NOSCRIPT.
-			scriptPromote.Eval(ctx, p, []string{s.k.retry(n), s.k.jobs(n)}, now, 100)
 			reads[n] = p.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: o.Consumer,
 				Streams: []string{s.k.jobs(n), ">"}, Count: int64(o.PerShard), Block: -1})
 		}
@@ -114,6 +114,29 @@ func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 		}
 	}
 	return s.dropDelivered(ctx, jobs)
+}
+
+// promoteEvery is how often Claim moves due retries back onto the shards:
+// retry times are seconds apart, so once every half second is plenty.
+const promoteEvery = 500 * time.Millisecond
+
+// promoteRetries moves due retries back onto their shards, at most once
+// per promoteEvery for this Store.
+func (s *Store) promoteRetries(ctx context.Context) error {
+	now := s.now().UnixMilli()
+	last := s.lastPromote.Load()
+	if now-last < promoteEvery.Milliseconds() && now >= last || !s.lastPromote.CompareAndSwap(last, now) {
+		return nil
+	}
+	err := s.scriptPipeline(ctx, scriptPromote, func(p redis.Pipeliner) {
+		for n := range s.opts.QueueShards {
+			scriptPromote.EvalSha(ctx, p, []string{s.k.retry(n), s.k.jobs(n)}, now, 100)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("promote due retries: %w", err)
+	}
+	return nil
 }
 
 // waitForJob blocks on one shard, a different one each call, for o.Wait.

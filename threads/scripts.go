@@ -1,6 +1,31 @@
 package threads
 
-import "github.com/redis/go-redis/v9"
+import (
+	"context"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// scriptPipeline runs the script calls fn queues (with EvalSha) in one
+// pipeline. When Redis does not know the script (a restart, SCRIPT FLUSH),
+// none of the calls ran: it loads the script and runs fn once more.
+func (s *Store) scriptPipeline(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
+	for attempt := 0; ; attempt++ {
+		cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fn(p); return nil })
+		noScript := false
+		for _, c := range cmds {
+			if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {
+				noScript = true
+			}
+		}
+		if !noScript || attempt > 0 {
+			return err
+		}
+		if err := script.Load(ctx, s.rdb).Err(); err != nil {
+			return err
+		}
+	}
+}
 
 // The Lua scripts. Each touches keys of one hash tag only, so it runs
 // unchanged on Redis Cluster. go-redis sends EVALSHA and falls back to EVAL.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -61,6 +62,8 @@ type Store struct {
 	rdb  redis.UniversalClient
 	k    keys
 	opts Options
+	// lastPromote is when Claim last moved due retries (unix ms).
+	lastPromote atomic.Int64
 }
 
 // New returns a Store on rdb. It does no I/O.

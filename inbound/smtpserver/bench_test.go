@@ -29,6 +29,8 @@ const benchMessages = 2000
 // the benchmark measures the door.
 type parseReceiver struct{}
 
+var _ inbound.Receiver = parseReceiver{}
+
 func (parseReceiver) CheckRecipient(_ context.Context, addr string) error {
 	if !isReplyAddr(addr) {
 		return inbound.Refuse("no such reply address", nil)
@@ -46,6 +48,8 @@ func (parseReceiver) Receive(_ context.Context, _ inbound.Envelope, raw []byte) 
 // discardSession is the floor: a plain go-smtp session that accepts
 // everything and throws the message away.
 type discardSession struct{}
+
+var _ smtp.Session = discardSession{}
 
 func (discardSession) Reset()                               {}
 func (discardSession) Logout() error                        { return nil }

@@ -17,6 +17,8 @@ type listener struct {
 	srv *Server
 }
 
+var _ net.Listener = (*listener)(nil)
+
 // Accept returns the next connection within the per-IP cap.
 func (l *listener) Accept() (net.Conn, error) {
 	for {
@@ -113,6 +115,8 @@ type conn struct {
 
 	closeOnce sync.Once
 }
+
+var _ net.Conn = (*conn)(nil)
 
 // errStopping ends an idle session when the server stops. It is a
 // timeout to go-smtp, which then answers "421 4.4.2" and closes; it is

@@ -23,8 +23,8 @@ var _ smtp.Backend = (*backend)(nil)
 // NewSession starts the session of one connection.
 func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 	nc := c.Conn()
-	_, isTLS := nc.(*tls.Conn)
-	if tc, ok := nc.(*tls.Conn); ok {
+	tc, isTLS := nc.(*tls.Conn)
+	if isTLS {
 		nc = tc.NetConn()
 	}
 	cn, _ := nc.(*conn) // always ours, but a session works without it
