@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"sync"
+	"time"
 	"unicode/utf8"
 
 	"parley/inbound/mailparse"
@@ -49,6 +51,31 @@ type Mail struct {
 	o    Options
 	from string // parley@domain
 	log  *slog.Logger
+	// known remembers tokens resolved lately (token -> resolved), so that
+	// RCPT and DATA of one message, and a busy member's replies, cost one
+	// lookup.
+	known sync.Map
+}
+
+type resolved struct {
+	room, member string
+	until        time.Time
+}
+
+// tokenCacheFor is how long a resolved token is trusted without a lookup.
+const tokenCacheFor = time.Minute
+
+// resolve returns the room and member of a reply token.
+func (m *Mail) resolve(ctx context.Context, tok string) (string, string, error) {
+	if r, ok := m.known.Load(tok); ok && time.Now().Before(r.(resolved).until) {
+		return r.(resolved).room, r.(resolved).member, nil
+	}
+	room, member, err := m.o.Store.ResolveReplyToken(ctx, tok)
+	if err != nil {
+		return "", "", err
+	}
+	m.known.Store(tok, resolved{room, member, time.Now().Add(tokenCacheFor)})
+	return room, member, nil
 }
 
 var _ Receiver = (*Mail)(nil)
@@ -84,7 +111,7 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 	if !ok {
 		return Refuse("no such recipient here", nil)
 	}
-	_, _, err := m.o.Store.ResolveReplyToken(ctx, tok)
+	_, _, err := m.resolve(ctx, tok)
 	switch {
 	case errors.Is(err, threads.ErrBadToken):
 		return Refuse("unknown or expired reply address", nil)
@@ -172,14 +199,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if msg.Kind == mailparse.KindVacation {
 		return m.away(ctx, log, res, user, msg)
 	}
-	ok, err := m.o.Store.IsMember(ctx, room, member)
-	if err != nil {
-		return res, Defer("temporary failure, try again later", err)
-	}
-	if !ok {
-		return res, Refuse("you are no longer a member of this room", nil)
-	}
-	return m.post(ctx, log, res, msg)
+	return m.post(ctx, log, res, msg) // Post refuses a member who left the room
 }
 
 // addressee finds the room and member from the reply address among the
@@ -197,7 +217,7 @@ func (m *Mail) addressee(ctx context.Context, env Envelope, msg *mailparse.Messa
 		if !ok {
 			continue
 		}
-		room, member, err := m.o.Store.ResolveReplyToken(ctx, tok)
+		room, member, err := m.resolve(ctx, tok)
 		switch {
 		case errors.Is(err, threads.ErrBadToken):
 			return "", "", Refuse("unknown or expired reply address", err)

@@ -15,6 +15,8 @@ import (
 
 	"parley/inbound"
 	"parley/inbound/mailparse"
+	"parley/internal/redistest"
+	"parley/threads"
 )
 
 // benchLoad is the smtp-source load of one round: 4 sessions in
@@ -133,4 +135,60 @@ func BenchmarkSMTPSource(b *testing.B) {
 	b.ReportMetric(100*doorRate/floorRate, "door_%_of_discard")
 	b.Logf("%d rounds of %d messages: door %.0f msg/s, discard %.0f msg/s, ratio %.0f%%",
 		rounds, benchMessages, doorRate, floorRate, 100*doorRate/floorRate)
+}
+
+// BenchmarkSMTPSourceStored is BenchmarkSMTPSource with parley's own
+// Receiver behind the door: every message is parsed, its reply extracted,
+// its sender checked against the reply address's member and the line
+// stored in Redis (and routed) before 250. Beside it, the discard floor;
+// both take smtp-source -s 16 -m 2000 -l 2048 (16 sessions):
+//
+//	go test -run '^$' -bench SMTPSourceStored -benchtime 3x ./inbound/smtpserver/
+func BenchmarkSMTPSourceStored(b *testing.B) {
+	if _, err := os.Stat(smtpSource); err != nil {
+		b.Skipf("%s is missing; to run this benchmark: %s", smtpSource, installHint)
+	}
+	r := redistest.New(b)
+	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	ctx := context.Background()
+	for _, id := range []string{"alice", "bob"} {
+		if _, err := st.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if _, err := st.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
+		b.Fatal(err)
+	}
+	tok, err := st.ReplyToken(ctx, "design", "bob")
+	if err != nil {
+		b.Fatal(err)
+	}
+	recv := inbound.NewMail(inbound.Options{Store: st, Domain: testDomain, Log: slog.New(slog.DiscardHandler)})
+	door := startServer(b, recv, Options{MessagesPerMinutePerIP: -1, MaxConnsPerIP: -1, Log: slog.New(slog.DiscardHandler)})
+	floor := startDiscardServer(b)
+	load := []string{"-s", "16", "-m", "2000", "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
+	run := func(addr string) time.Duration {
+		start := time.Now()
+		out, err := exec.Command(smtpSource, append(append([]string(nil), load...), addr)...).CombinedOutput()
+		if err != nil {
+			b.Fatalf("smtp-source: %v\n%s", err, out)
+		}
+		return time.Since(start)
+	}
+	var doorTime, floorTime time.Duration
+	rounds := 0
+	for b.Loop() {
+		doorTime += run(door.addr)
+		floorTime += run(floor)
+		rounds++
+	}
+	lines, err := st.Lines(ctx, "design", threads.Range{Limit: threads.MaxPage})
+	if err != nil || len(lines) == 0 {
+		b.Fatalf("no line was stored: %v", err)
+	}
+	doorRate := float64(rounds*2000) / doorTime.Seconds()
+	floorRate := float64(rounds*2000) / floorTime.Seconds()
+	b.ReportMetric(doorRate, "stored_msg/s")
+	b.ReportMetric(floorRate, "discard_msg/s")
+	b.ReportMetric(100*doorRate/floorRate, "stored_%_of_discard")
 }
