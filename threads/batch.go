@@ -2,9 +2,9 @@ package threads
 
 import (
 	"cmp"
-	"errors"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
