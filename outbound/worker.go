@@ -209,7 +209,9 @@ func (w *Worker) notify(ctx context.Context) {
 	}
 	notices, err := w.store.ClaimNotices(ctx, w.opts.Consumer, 10, w.opts.Lease)
 	if err != nil {
-		w.log.Warn("claim notices", "err", err)
+		if !isShutdown(ctx, err) {
+			w.log.Warn("claim notices", "err", err)
+		}
 		return
 	}
 	for _, notice := range notices {
