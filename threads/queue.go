@@ -77,6 +77,31 @@ func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 	if o.PerShard <= 0 {
 		o.PerShard = 10
 	}
+	deadline := time.Now().Add(o.Wait)
+	for {
+		jobs, err := s.readShards(ctx, o)
+		if err != nil {
+			return nil, err
+		}
+		if len(jobs) > 0 || !time.Now().Before(deadline) {
+			return s.dropDelivered(ctx, jobs)
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil
+		case <-time.After(min(claimPoll, time.Until(deadline))):
+		}
+	}
+}
+
+// claimPoll is how often a waiting Claim looks at every shard again. (A
+// blocking read can watch one shard only, since multi-stream reads would
+// cross Cluster slots; a job on another shard would wait the whole Wait.)
+const claimPoll = 50 * time.Millisecond
+
+// readShards moves due retries back and reads every shard once, without
+// blocking, in one pipeline.
+func (s *Store) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 	if err := s.promoteRetries(ctx); err != nil {
 		return nil, err
 	}
@@ -93,12 +118,12 @@ func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 		switch err := r.Err(); {
 		case isNoGroup(err):
 			if len(jobs) > 0 {
-				return s.dropDelivered(ctx, jobs)
+				return jobs, nil
 			}
 			if err := s.ensureGroups(ctx); err != nil {
 				return nil, err
 			}
-			return s.Claim(ctx, o)
+			return s.readShards(ctx, o)
 		case err != nil && !errors.Is(err, redis.Nil):
 			return nil, fmt.Errorf("claim deliveries on shard %d: %w", n, err)
 		}
@@ -107,13 +132,7 @@ func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 	if err != nil && !errors.Is(err, redis.Nil) && !isNoGroup(err) && len(jobs) == 0 {
 		return nil, fmt.Errorf("claim deliveries: %w", err)
 	}
-	if len(jobs) == 0 && o.Wait > 0 {
-		jobs, err = s.waitForJob(ctx, o)
-		if err != nil {
-			return nil, err
-		}
-	}
-	return s.dropDelivered(ctx, jobs)
+	return jobs, nil
 }
 
 // promoteEvery is how often Claim moves due retries back onto the shards:
@@ -137,20 +156,6 @@ func (s *Store) promoteRetries(ctx context.Context) error {
 		return fmt.Errorf("promote due retries: %w", err)
 	}
 	return nil
-}
-
-// waitForJob blocks on one shard, a different one each call, for o.Wait.
-func (s *Store) waitForJob(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
-	n := int(s.opts.Rand() * float64(s.opts.QueueShards))
-	res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: group, Consumer: o.Consumer,
-		Streams: []string{s.k.jobs(n), ">"}, Count: int64(o.PerShard), Block: o.Wait}).Result()
-	if errors.Is(err, redis.Nil) || (err != nil && ctx.Err() != nil) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("wait for deliveries: %w", err)
-	}
-	return s.decodeJobs(ctx, n, res), nil
 }
 
 func (s *Store) decodeJobs(ctx context.Context, n int, streams []redis.XStream) []Delivery {

@@ -212,3 +212,21 @@ func TestCrashBetweenStoreAndFanout(t *testing.T) {
 		t.Fatalf("recovered again: %d", n)
 	}
 }
+
+// TestClaimWaitSeesEveryShard: a job arriving on any shard while a worker
+// waits is handed over at once, not after the whole wait.
+func TestClaimWaitSeesEveryShard(t *testing.T) {
+	e := queueEnv(t)
+	go func() {
+		time.Sleep(100 * time.Millisecond)
+		e.post(t, "design", "alice", "while waiting")
+	}()
+	start := time.Now()
+	jobs, err := e.Claim(e.ctx, ClaimOptions{Consumer: "w", Wait: 5 * time.Second})
+	if err != nil || len(jobs) == 0 {
+		t.Fatalf("Claim = %v, %v", jobs, err)
+	}
+	if took := time.Since(start); took > 2*time.Second {
+		t.Fatalf("a new job waited %s", took)
+	}
+}
