@@ -36,8 +36,36 @@ type User struct {
 	// SMSOptOut: the member texted STOP; no SMS until START.
 	SMSOptOut bool `json:"sms_opt_out,omitempty"`
 	// PhoneFailing: texts to the number fail; routing prefers email.
-	PhoneFailing bool      `json:"phone_failing,omitempty"`
-	Created      time.Time `json:"created"`
+	PhoneFailing bool `json:"phone_failing,omitempty"`
+	// Role is what the user may do: member (the default) or admin.
+	Role Role `json:"role,omitempty"`
+	// Disabled: the user can no longer sign in, and nothing is delivered
+	// to them. Their lines stay in the rooms' logs.
+	Disabled bool `json:"disabled,omitempty"`
+	// Profile is what colleagues can read and search.
+	Profile Profile   `json:"profile,omitempty"`
+	Created time.Time `json:"created"`
+}
+
+// Role is what a user may do.
+type Role string
+
+// Roles.
+const (
+	// RoleMember chats in their rooms and manages their own profile.
+	RoleMember Role = "member"
+	// RoleAdmin also manages users, rooms and the organisation's settings.
+	RoleAdmin Role = "admin"
+)
+
+// Profile is the part of a user that colleagues read and search, besides
+// the name, phone and time zone the User holds.
+type Profile struct {
+	Title     string   `json:"title,omitempty"`
+	Team      string   `json:"team,omitempty"`
+	Interests []string `json:"interests,omitempty"`
+	// Fields are the organisation's own profile fields, by field name.
+	Fields map[string]string `json:"fields,omitempty"`
 }
 
 // DigestFrequency says how often a member wants a digest of what they missed.
@@ -190,6 +218,13 @@ func (u User) normalize() (User, error) {
 		if _, err := time.LoadLocation(u.TimeZone); err != nil {
 			return u, invalid("time zone %q is unknown (use an IANA name like Europe/Berlin)", u.TimeZone)
 		}
+	}
+	switch u.Role {
+	case "":
+		u.Role = RoleMember
+	case RoleMember, RoleAdmin:
+	default:
+		return u, invalid("role %q is not member or admin", u.Role)
 	}
 	for a, c := range u.Prefs.Channels {
 		if !a.valid() {

@@ -18,6 +18,9 @@ import (
 type Options struct {
 	Store *threads.Store
 	Log   *slog.Logger
+	// SMSHook, when set, is the Twilio webhook (inbound texts and status
+	// callbacks); it is mounted at /sms/twilio and /sms/twilio/status.
+	SMSHook http.Handler
 }
 
 // maxFormBytes caps every form body.
@@ -33,6 +36,10 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /healthz", h.health)
 	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+	if o.SMSHook != nil {
+		mux.Handle("/sms/twilio", o.SMSHook)
+		mux.Handle("/sms/twilio/status", o.SMSHook)
+	}
 	return mux
 }
 
