@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -126,11 +127,28 @@ func (u User) Location() *time.Location {
 	if u.TimeZone == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(u.TimeZone)
+	loc, err := LoadLocation(u.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// locations caches time zones by name: time.LoadLocation reads the zone
+// file on every call, and a zone is needed for every email composed.
+var locations sync.Map // name → *time.Location
+
+// LoadLocation is time.LoadLocation with a cache of the zones found.
+func LoadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
 
 // Email returns the address parley writes to, or "".
@@ -215,7 +233,7 @@ func (u User) normalize() (User, error) {
 		}
 	}
 	if u.TimeZone != "" {
-		if _, err := time.LoadLocation(u.TimeZone); err != nil {
+		if _, err := LoadLocation(u.TimeZone); err != nil {
 			return u, invalid("time zone %q is unknown (use an IANA name like Europe/Berlin)", u.TimeZone)
 		}
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"parley/threads"
 )
@@ -58,7 +57,7 @@ func parseUserAdd(args []string) (action, error) {
 		u.PhoneVerified = true // an admin vouches for the number
 	}
 	if u.TimeZone != "" {
-		if _, err := time.LoadLocation(u.TimeZone); err != nil {
+		if _, err := threads.LoadLocation(u.TimeZone); err != nil {
 			return nil, usagef("time zone %q is unknown (use an IANA name like Europe/Berlin)", u.TimeZone)
 		}
 	}
