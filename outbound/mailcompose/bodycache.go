@@ -29,6 +29,9 @@ const bodyCacheSize = 512
 type bodyCache struct {
 	mu      sync.Mutex
 	entries map[[32]byte]*cachedBody
+	// subjects are rendered subjects by their SubjectData, which holds
+	// nothing of the member.
+	subjects map[string]string
 	// marks are the two placeholder sets, random per composer so that no
 	// text a member writes can contain one.
 	marks [2]placeholders
@@ -37,12 +40,63 @@ type bodyCache struct {
 // placeholders stand for the member-specific fields of RelayData.
 type placeholders struct{ member, replyTo, unsubscribe string }
 
-// cachedBody is one rendered body with marks[0] in place of the member's
-// fields; ok is false when the template does not copy them verbatim.
+// cachedBody is one rendered body, cut where marks[0] stood for the
+// member's fields; ok is false when the template does not copy them
+// verbatim.
 type cachedBody struct {
-	text, html string
+	text, html filled
 	ok         bool
 	uses       [3]bool // member, replyTo, unsubscribe appear in the output
+}
+
+// filled is a rendered text cut at its placeholders: parts[i] is followed
+// by the value of field slots[i] (0 member, 1 replyTo, 2 unsubscribe).
+type filled struct {
+	parts []string
+	slots []int
+}
+
+// cut splits s at every occurrence of one of marks.
+func cut(s string, marks [3]string) filled {
+	var f filled
+	for {
+		at, slot := -1, 0
+		for i, m := range marks {
+			if j := strings.Index(s, m); j >= 0 && (at < 0 || j < at) {
+				at, slot = j, i
+			}
+		}
+		if at < 0 {
+			f.parts = append(f.parts, s)
+			return f
+		}
+		f.parts = append(f.parts, s[:at])
+		f.slots = append(f.slots, slot)
+		s = s[at+len(marks[slot]):]
+	}
+}
+
+// fill puts values in the slots.
+func (f filled) fill(values [3]string) string {
+	if len(f.slots) == 0 {
+		return f.parts[0]
+	}
+	n := 0
+	for _, p := range f.parts {
+		n += len(p)
+	}
+	for _, slot := range f.slots {
+		n += len(values[slot])
+	}
+	var b strings.Builder
+	b.Grow(n)
+	for i, p := range f.parts {
+		b.WriteString(p)
+		if i < len(f.slots) {
+			b.WriteString(values[f.slots[i]])
+		}
+	}
+	return b.String()
 }
 
 func newBodyCache() *bodyCache {
@@ -50,7 +104,8 @@ func newBodyCache() *bodyCache {
 	_, _ = rand.Read(b)
 	tag := hex.EncodeToString(b)
 	return &bodyCache{
-		entries: make(map[[32]byte]*cachedBody),
+		entries:  make(map[[32]byte]*cachedBody),
+		subjects: make(map[string]string),
 		marks: [2]placeholders{
 			{member: "pm" + tag + "a", replyTo: "pr" + tag + "a", unsubscribe: "pu" + tag + "a"},
 			{member: "pm" + tag + tag + "b", replyTo: "pr" + tag + tag + "b", unsubscribe: "pu" + tag + tag + "b"},
@@ -92,9 +147,35 @@ func (bc *bodyCache) render(data RelayData, full func(RelayData) (string, string
 			return full(data)
 		}
 	}
-	m := bc.marks[0]
-	r := strings.NewReplacer(m.member, values[0], m.replyTo, values[1], m.unsubscribe, values[2])
-	return r.Replace(e.text), r.Replace(e.html), nil
+	return e.text.fill(values), e.html.fill(values), nil
+}
+
+// subject returns the rendered subject for data, from the cache when it can.
+func (bc *bodyCache) subject(data SubjectData, render func(SubjectData) (string, error)) (string, error) {
+	if bc == nil {
+		return render(data)
+	}
+	raw, err := json.Marshal(data)
+	if err != nil {
+		return render(data)
+	}
+	key := string(raw)
+	bc.mu.Lock()
+	subj, ok := bc.subjects[key]
+	bc.mu.Unlock()
+	if ok {
+		return subj, nil
+	}
+	if subj, err = render(data); err != nil {
+		return "", err
+	}
+	bc.mu.Lock()
+	if len(bc.subjects) >= bodyCacheSize {
+		clear(bc.subjects)
+	}
+	bc.subjects[key] = subj
+	bc.mu.Unlock()
+	return subj, nil
 }
 
 // build renders data with both placeholder sets and checks that the
@@ -114,10 +195,13 @@ func (bc *bodyCache) build(data RelayData, full func(RelayData) (string, string,
 	}
 	a, b := bc.marks[0], bc.marks[1]
 	swap := strings.NewReplacer(a.member, b.member, a.replyTo, b.replyTo, a.unsubscribe, b.unsubscribe)
-	e := &cachedBody{text: text[0], html: html[0]}
+	marks := [3]string{a.member, a.replyTo, a.unsubscribe}
+	e := &cachedBody{text: cut(text[0], marks), html: cut(html[0], marks)}
 	e.ok = swap.Replace(text[0]) == text[1] && swap.Replace(html[0]) == html[1]
-	for i, mark := range []string{a.member, a.replyTo, a.unsubscribe} {
-		e.uses[i] = strings.Contains(text[0], mark) || strings.Contains(html[0], mark)
+	for _, f := range []filled{e.text, e.html} {
+		for _, slot := range f.slots {
+			e.uses[slot] = true
+		}
 	}
 	return e, nil
 }

@@ -186,7 +186,9 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		}
 	}
 
-	subj, err := c.tmpl.Render(tmplRelaySubject, SubjectData{Room: data.Room, Brand: c.brand})
+	subj, err := c.bodies.subject(SubjectData{Room: data.Room, Brand: c.brand}, func(d SubjectData) (string, error) {
+		return c.tmpl.Render(tmplRelaySubject, d)
+	})
 	if err != nil {
 		return Message{}, err
 	}
