@@ -199,7 +199,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if msg.Kind == mailparse.KindVacation {
 		return m.away(ctx, log, res, user, msg)
 	}
-	return m.post(ctx, log, res, msg) // Post refuses a member who left the room
+	return m.post(ctx, log, res, msg, user.Name) // Post refuses a member who left the room
 }
 
 // addressee finds the room and member from the reply address among the
@@ -334,7 +334,8 @@ func (m *Mail) bounce(ctx context.Context, log *slog.Logger, msg *mailparse.Mess
 }
 
 // post stores the reply as the member's next line, its attachments saved.
-func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message) (Result, error) {
+// name is the member's display name, as just read.
+func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message, name string) (Result, error) {
 	text := strings.TrimSpace(msg.Reply)
 	atts, rejected, err := m.saveAttachments(ctx, msg.Attachments)
 	if err != nil {
@@ -360,8 +361,8 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	if source != "" {
 		source = "email:" + source
 	}
-	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, Text: text, Origin: threads.FromEmail,
-		Attachments: atts, SourceID: source, Quote: msg.Removed})
+	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
+		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed})
 	switch {
 	case errors.Is(err, threads.ErrInvalid):
 		return res, Refuse("the reply cannot be posted: "+err.Error(), err)

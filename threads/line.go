@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
@@ -80,8 +81,12 @@ func (l Line) String() string { return l.Name + ": " + l.Text }
 type NewLine struct {
 	Room   string
 	Author string
-	Text   string
-	Origin Origin
+	// AuthorName is the author's display name when the door has just read
+	// the author's user record (it saves Post a round trip); empty: Post
+	// reads it.
+	AuthorName string
+	Text       string
+	Origin     Origin
 	// Attachments are references to files already stored.
 	Attachments []Attachment
 	// Quote is what a door cut from the text (an email's quoted history and
@@ -139,11 +144,15 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 	if err := n.validate(); err != nil {
 		return Posted{}, err
 	}
-	author, err := s.User(ctx, n.Author)
-	if err != nil {
-		return Posted{}, err
+	name := n.AuthorName
+	if name == "" {
+		author, err := s.User(ctx, n.Author)
+		if err != nil {
+			return Posted{}, err
+		}
+		name = author.Name
 	}
-	line, dup, kind, members, err := s.store(ctx, n, author.Name)
+	line, dup, kind, members, err := s.store(ctx, n, name)
 	if err != nil {
 		return Posted{}, err
 	}
@@ -305,18 +314,53 @@ func (s *Store) Line(ctx context.Context, room, id string) (Line, error) {
 	return decodeLine(room, msgs[0])
 }
 
-var mentionPattern = regexp.MustCompile(`(?:^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,63})`)
-
-// Mentions returns the user ids a text mentions as @id, each once.
+// Mentions returns the user ids a text mentions as @id, each once, in
+// lower case. An @ counts at the start of the text or after a character
+// that is not a letter, digit, '_', '@' or '.' (so bob@example.org is no
+// mention); the id is 1-64 of a-z 0-9 . _ -, without trailing . _ -. It
+// scans the text once: it runs for every line posted.
 func Mentions(text string) []string {
 	var out []string
-	for _, m := range mentionPattern.FindAllStringSubmatch(strings.ToLower(text), -1) {
-		id := strings.TrimRight(m[1], ".-_")
+	for i := 0; i < len(text); i++ {
+		if text[i] != '@' || (i > 0 && !mentionBoundary(text[:i])) {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && j-i-1 < 64 && isIDByte(lower(text[j]), j == i+1) {
+			j++
+		}
+		id := strings.TrimRight(strings.ToLower(text[i+1:j]), ".-_")
 		if id != "" && !contains(out, id) {
 			out = append(out, id)
 		}
+		i = j - 1
 	}
 	return out
+}
+
+// mentionBoundary reports whether the text before an @ ends in a character
+// after which a mention may start.
+func mentionBoundary(before string) bool {
+	r, _ := utf8.DecodeLastRuneInString(before)
+	return !(r == '@' || r == '.' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// isIDByte reports whether c may be part of a user id (first: may start one).
+func isIDByte(c byte, first bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	case c == '.', c == '_', c == '-':
+		return !first
+	}
+	return false
 }
 
 // cutUTF8 cuts s to at most n bytes without splitting a character.
