@@ -13,30 +13,27 @@ import (
 
 // fanout routes a stored line to every member but its author, queues the
 // delivery jobs and clears the line's "fan-out due" record, in two round
-// trips. Running it twice for one line queues jobs twice; their idempotency
-// keys make the worker send once.
-func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string) (map[string]Decision, error) {
-	others := make([]string, 0, len(members))
-	for _, m := range members {
-		if m != line.Author {
-			others = append(others, m)
+// trips, or one when pre holds the reads already (prefetch.go). Running it
+// twice for one line queues jobs twice; their idempotency keys make the
+// worker send once.
+func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string, pre *prefetch) (map[string]Decision, error) {
+	others := others(members, line.Author)
+	if !pre.matches(others) {
+		pre = &prefetch{others: others}
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			if len(others) > 0 {
+				pre.users = p.HMGet(ctx, s.k.users(), others...)
+			}
+			pre.muted = p.SMembers(ctx, s.k.muted(line.Room))
+			pre.status, pre.seen = s.presenceCmds(ctx, p, others)
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
 		}
 	}
-	var users *redis.SliceCmd
-	var st, seen *redis.SliceCmd
-	var muted *redis.StringSliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if len(others) > 0 {
-			users = p.HMGet(ctx, s.k.users(), others...)
-		}
-		muted = p.SMembers(ctx, s.k.muted(line.Room))
-		st, seen = s.presenceCmds(ctx, p, others)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
-	}
-	presence := s.decodePresences(others, st, seen)
+	users, muted := pre.users, pre.muted
+	presence := s.decodePresences(others, pre.status, pre.seen)
 	mentioned := Mentions(line.Text)
 	now := s.now()
 	routes := make(map[string]Decision, len(others))
@@ -59,7 +56,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 				Queued: now.UTC().Truncate(time.Millisecond)})
 		}
 	}
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, j := range jobs {
 			s.enqueue(ctx, p, j)
 		}
@@ -108,7 +105,7 @@ func (s *Store) RecoverFanout(ctx context.Context, olderThan time.Duration) (int
 				}
 				continue
 			}
-			if _, err := s.fanout(ctx, line, r.Kind, r.Members); err != nil {
+			if _, err := s.fanout(ctx, line, r.Kind, r.Members, nil); err != nil {
 				return done, err
 			}
 			done++

@@ -3,6 +3,7 @@ package threads
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
@@ -152,14 +153,14 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 		}
 		name = author.Name
 	}
-	line, dup, kind, members, err := s.store(ctx, n, name)
+	line, dup, kind, members, pre, err := s.store(ctx, n, name)
 	if err != nil {
 		return Posted{}, err
 	}
 	if dup {
 		return Posted{Line: line, Duplicate: true}, nil
 	}
-	routes, err := s.fanout(ctx, line, kind, members)
+	routes, err := s.fanout(ctx, line, kind, members, pre)
 	if err != nil {
 		// The line is stored and its fan-out is still due: recovery will
 		// finish it. The caller must not post again, so no error; Routes
@@ -171,8 +172,9 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 }
 
 // store runs the post script. It returns the stored line (or the first line
-// with the same source id, dup true), the room kind and its members.
-func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, dup bool, kind RoomKind, members []string, err error) {
+// with the same source id, dup true), the room kind and its members, and
+// the fan-out's reads made in the same round trip (see prefetch.go).
+func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, dup bool, kind RoomKind, members []string, pre *prefetch, err error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	line = Line{Room: n.Room, Author: n.Author, Name: name, Text: n.Text, Origin: n.Origin,
 		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Time: now}
@@ -180,7 +182,7 @@ func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, d
 	if len(n.Attachments) > 0 {
 		b, err := json.Marshal(n.Attachments)
 		if err != nil {
-			return line, false, "", nil, err
+			return line, false, "", nil, nil, err
 		}
 		attach = string(b)
 	}
@@ -188,25 +190,35 @@ func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, d
 	live.Quote = "" // live clients fetch it when they want it
 	event, err := json.Marshal(live)
 	if err != nil {
-		return line, false, "", nil, err
+		return line, false, "", nil, nil, err
 	}
 	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room)}
-	res, err := scriptPost.Run(ctx, s.rdb, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-		now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote).StringSlice()
-	if err != nil {
-		return line, false, "", nil, fmt.Errorf("post to %s: %w", n.Room, err)
+	var post *redis.Cmd
+	err = s.scriptPipeline(ctx, scriptPost, func(p redis.Pipeliner) {
+		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
+			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote)
+		pre = s.prefetch(ctx, p, n.Room, n.Author)
+	})
+	res, perr := post.StringSlice()
+	if perr != nil {
+		return line, false, "", nil, nil, fmt.Errorf("post to %s: %w", n.Room, perr)
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		pre = nil // the script ran; only a prefetched read failed: fan-out reads again
 	}
 	switch res[0] {
 	case "noroom":
-		return line, false, "", nil, fmt.Errorf("room %s: %w", n.Room, ErrNotFound)
+		return line, false, "", nil, nil, fmt.Errorf("room %s: %w", n.Room, ErrNotFound)
 	case "notmember":
-		return line, false, "", nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
+		return line, false, "", nil, nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
 	case "dup":
 		first, err := decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
-		return first, true, "", nil, err
+		return first, true, "", nil, nil, err
 	}
 	line.ID = res[1]
-	return line, false, RoomKind(res[2]), res[3:], nil
+	members = res[3:]
+	s.roomMembers.Store(n.Room, members)
+	return line, false, RoomKind(res[2]), members, pre, nil
 }
 
 func pairs(flat []string) map[string]any {

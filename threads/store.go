@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -64,6 +65,9 @@ type Store struct {
 	opts Options
 	// lastPromote is when Claim last moved due retries (unix ms).
 	lastPromote atomic.Int64
+	// roomMembers remembers who was in each room at its last post (see
+	// prefetch.go).
+	roomMembers sync.Map // room id → []string
 }
 
 // New returns a Store on rdb. It does no I/O.
