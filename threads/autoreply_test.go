@@ -2,6 +2,7 @@ package threads
 
 import (
 	"context"
+	"errors"
 	"strings"
 	"sync"
 	"testing"
@@ -335,5 +336,25 @@ func TestAutoReplyPeriodOption(t *testing.T) {
 	}
 	if n != 3 {
 		t.Errorf("%d auto-replies in 160 minutes with a period of 1h, want 3", n)
+	}
+}
+
+func TestAwayPrefsChecked(t *testing.T) {
+	e := autoEnv(t)
+	for _, change := range []func(*User){
+		func(u *User) { u.Prefs.AutoReply = "maybe" },
+		func(u *User) { u.Prefs.Quiet = &QuietHours{From: "22:00", To: "07:00", Mode: "sometimes"} },
+	} {
+		if _, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { change(u); return nil }); !errors.Is(err, ErrInvalid) {
+			t.Errorf("bad preference stored: %v", err)
+		}
+	}
+	u, err := e.UpdateUser(e.ctx, "bob", func(u *User) error {
+		u.Prefs.AutoReply = AutoReplyOff
+		u.Prefs.Quiet = &QuietHours{From: "22:00", To: "07:00", Mode: QuietSMSToEmail}
+		return nil
+	})
+	if err != nil || u.Prefs.AutoReply != AutoReplyOff || u.Prefs.Quiet.Mode != QuietSMSToEmail {
+		t.Errorf("good preferences: %+v, %v", u.Prefs, err)
 	}
 }
