@@ -31,12 +31,17 @@ func (s *Store) prefetch(ctx context.Context, p redis.Pipeliner, room, author st
 		return nil
 	}
 	pre := &prefetch{others: others(v.([]string), author)}
-	if len(pre.others) > 0 {
-		pre.users = p.HMGet(ctx, s.k.users(), pre.others...)
-	}
+	pre.queue(ctx, s, p, room, author)
+	return pre
+}
+
+// queue adds the reads to p: the records of the others and then the
+// author's (auto-replies never answer a bot), their presence, the room's
+// mutes.
+func (pre *prefetch) queue(ctx context.Context, s *Store, p redis.Pipeliner, room, author string) {
+	pre.users = p.HMGet(ctx, s.k.users(), append(slices.Clip(pre.others), author)...)
 	pre.status, pre.seen = s.presenceCmds(ctx, p, pre.others)
 	pre.muted = p.SMembers(ctx, s.k.muted(room))
-	return pre
 }
 
 // matches reports whether the guess was right: others are the members of
