@@ -67,20 +67,21 @@ func (d *demo) replyByText(ctx context.Context, publicURL string) error {
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.Header.Set("X-Twilio-Signature", twilioSignature(token, strings.TrimRight(publicURL, "/")+smshook.InboundPath, params))
 	w := httptest.NewRecorder()
-	d.printf("\nCarol texts back from the road; Twilio would post her text, signed, to %s%s:\n",
-		strings.TrimRight(publicURL, "/"), smshook.InboundPath)
 	hook.ServeHTTP(w, req)
 	if w.Code != http.StatusOK {
 		return fmt.Errorf("the SMS webhook answered carol's text with %d: %s", w.Code, strings.TrimSpace(w.Body.String()))
 	}
-	d.printf("    webhook: %d %s\n", w.Code, w.Body.String()[strings.Index(w.Body.String(), "<Response"):])
 	lines, err := d.st.Lines(ctx, "design", threads.Range{Newest: true, Limit: 1})
 	if err != nil {
 		return err
 	}
+	posted := "    inbox: not posted\n"
 	if len(lines) == 1 && lines[0].Origin == threads.FromSMS {
-		d.printf("    inbox: posted in design (the room of her last text): %s\n", clean(lines[0].String(), false))
+		posted = "    inbox: posted in design (the room of her last text): " + clean(lines[0].String(), false) + "\n"
 	}
+	// One printf: the outbox follower must not print in between.
+	d.printf("\nCarol texts back from the road; Twilio would post her text, signed, to %s%s:\n    webhook: %d %s\n%s",
+		strings.TrimRight(publicURL, "/"), smshook.InboundPath, w.Code, strings.TrimPrefix(w.Body.String(), `<?xml version="1.0" encoding="UTF-8"?>`), posted)
 	return nil
 }
 
