@@ -36,3 +36,18 @@ func isShutdown(ctx context.Context, err error) bool {
 	var ne net.Error
 	return errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne)
 }
+
+// settledErr marks a failure whose consequence for the member the channel
+// has already recorded (the phone marked failing by the failure policy, or
+// an email fallback that failed): the worker dead-letters the batch but
+// does not mark the batch's channel as failing.
+type settledErr struct{ error }
+
+func (s settledErr) Unwrap() error { return s.error }
+
+func settled(err error) error { return settledErr{err} }
+
+func isSettled(err error) bool {
+	var s settledErr
+	return errors.As(err, &s)
+}

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"context"
 	"strings"
 	"testing"
 	"time"
@@ -13,14 +14,21 @@ import (
 // smsWorker sends carol's texts through the real twilio-go client to a
 // fake Twilio on loopback.
 func smsWorker(t *testing.T, e *wenv) (*Worker, *twiliotest.Server) {
+	return smsWorkerWith(t, e, SMSOptions{})
+}
+
+// smsWorkerWith is smsWorker with more options; e.email is the fallback.
+func smsWorkerWith(t *testing.T, e *wenv, o SMSOptions) (*Worker, *twiliotest.Server) {
 	fake := twiliotest.New(t)
 	sender, err := twiliosms.New(twiliosms.Options{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
-		From: "+15550009999", APIBaseURL: fake.URL, Rate: -1})
+		From: "+15550009999", Numbers: o.Pool, APIBaseURL: fake.URL, Rate: -1,
+		StatusCallback: "https://chat.example.org/sms/twilio/status", ValidityPeriod: 4 * time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
-	ch := NewSMS(SMSOptions{Sender: sender, PublicURL: "https://chat.example.org"})
-	return NewWorker(e.store, map[threads.Channel]Channel{threads.SMS: ch},
+	o.Store, o.Sender, o.PublicURL, o.Fallback, o.Log = e.store, sender, "https://chat.example.org", e.email, quiet
+	ch := NewSMS(o)
+	return NewWorker(e.store, map[threads.Channel]Channel{threads.SMS: ch, threads.Email: &fakeChannel{}},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.SMS: 0}}), fake
 }
 
@@ -75,5 +83,161 @@ func TestSMSTemporaryFailure(t *testing.T) {
 	step(t, w)
 	if msgs := fake.Messages(); len(msgs) != 1 {
 		t.Fatalf("%d texts after a 429 and a retry, want 1", len(msgs))
+	}
+}
+
+// withEmail gives carol an address too; lines must then mention her to be
+// texted (she is offline).
+func (e *wenv) withEmail(t *testing.T) {
+	t.Helper()
+	if _, err := e.store.UpdateUser(e.ctx, "carol", func(u *threads.User) error {
+		u.Emails = []string{"carol@example.org"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestSMSRecordsWhatItSent(t *testing.T) {
+	e := newWenv(t)
+	w, fake := smsWorker(t, e)
+	l := e.post(t, "the printer is fixed")
+	step(t, w)
+	msgs := fake.Messages()
+	if len(msgs) != 1 {
+		t.Fatalf("%d texts", len(msgs))
+	}
+	m := msgs[0]
+	if m.StatusCallback != "https://chat.example.org/sms/twilio/status" || m.ValidityPeriod != "14400" {
+		t.Errorf("status callback %q, validity %q", m.StatusCallback, m.ValidityPeriod)
+	}
+	rec, err := e.store.SMSMessageBySID(e.ctx, m.SID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Member != "carol" || rec.Room != "design" || len(rec.Lines) != 1 || rec.Lines[0] != l.ID || rec.To != "+15550001111" || rec.Segments != 1 {
+		t.Errorf("record %+v", rec)
+	}
+	if room, _ := e.store.SMSLastRoom(e.ctx, "+15550001111", "+15550009999"); room != "design" {
+		t.Errorf("last room texted = %q", room)
+	}
+}
+
+func TestSMSNumberPool(t *testing.T) {
+	e := newWenv(t)
+	for _, id := range []string{"ops", "sales"} {
+		if _, err := e.store.CreateRoom(e.ctx, threads.Room{ID: id, Name: strings.ToUpper(id[:1]) + id[1:], Members: []string{"alice", "carol"}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	w, fake := smsWorkerWith(t, e, SMSOptions{Pool: []string{"+15550009001", "+15550009002"}})
+	for _, room := range []string{"design", "ops", "sales", "design"} {
+		if _, err := e.store.Post(e.ctx, threads.NewLine{Room: room, Author: "alice", Text: "hi " + room, Origin: threads.FromWeb}); err != nil {
+			t.Fatal(err)
+		}
+		step(t, w)
+	}
+	want := []struct{ from, body string }{
+		{"+15550009001", "[Design] Alice: hi design"},
+		{"+15550009002", "[Ops] Alice: hi ops"},
+		{"+15550009999", "[#sales] Alice: hi sales"}, // pool used up: the default number and a hint
+		{"+15550009001", "[Design] Alice: hi design"},
+	}
+	msgs := fake.Messages()
+	if len(msgs) != len(want) {
+		t.Fatalf("%d texts, want %d", len(msgs), len(want))
+	}
+	for i, m := range msgs {
+		if m.From != want[i].from || m.Body != want[i].body {
+			t.Errorf("text %d: from %s %q, want from %s %q", i, m.From, m.Body, want[i].from, want[i].body)
+		}
+	}
+	if room, _ := e.store.SMSBoundRoom(e.ctx, "+15550001111", "+15550009002"); room != "ops" {
+		t.Errorf("room bound to the second number = %q", room)
+	}
+	if room, _ := e.store.SMSLastRoom(e.ctx, "+15550001111", "+15550009999"); room != "sales" {
+		t.Errorf("last room on the default number = %q", room)
+	}
+}
+
+func TestSMSDailyBudget(t *testing.T) {
+	for _, withEmail := range []bool{true, false} {
+		t.Run(map[bool]string{true: "email", false: "digest"}[withEmail], func(t *testing.T) {
+			e := newWenv(t)
+			if withEmail {
+				e.withEmail(t)
+			}
+			w, fake := smsWorkerWith(t, e, SMSOptions{DailySegments: 2})
+			for _, text := range []string{"@carol one", "@carol two", "@carol three"} {
+				e.post(t, text)
+				step(t, w)
+			}
+			if n := len(fake.Messages()); n != 2 {
+				t.Fatalf("%d texts within a budget of 2 segments, want 2", n)
+			}
+			got := e.email.texts()
+			if withEmail && (len(got) != 1 || got[0] != "carol:@carol three") {
+				t.Fatalf("emails instead of texts: %q", got)
+			}
+			if !withEmail && len(got) != 0 {
+				t.Fatalf("emails to a member without an address: %q", got)
+			}
+			if dead, _ := e.store.DeadLetters(e.ctx, 10); len(dead) != 0 {
+				t.Fatalf("dead letters: %+v", dead)
+			}
+			// The next day the budget is full again.
+			e.clock.Add(24 * time.Hour)
+			e.post(t, "@carol four")
+			step(t, w)
+			if n := len(fake.Messages()); n != 3 {
+				t.Fatalf("%d texts the next day, want 3", n)
+			}
+		})
+	}
+}
+
+func TestSMSOptedOutAtTwilio(t *testing.T) {
+	e := newWenv(t)
+	e.withEmail(t)
+	w, fake := smsWorker(t, e)
+	fake.FailNext(twiliotest.Failure{HTTPStatus: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"})
+	e.post(t, "@carol are you there?")
+	step(t, w)
+	u, _ := e.store.User(e.ctx, "carol")
+	if !u.SMSOptOut || u.PhoneFailing {
+		t.Fatalf("carol after 21610: opted out %v, phone failing %v", u.SMSOptOut, u.PhoneFailing)
+	}
+	if got := e.email.texts(); len(got) != 1 {
+		t.Fatalf("the batch did not go by email: %q", got)
+	}
+	if dead, _ := e.store.DeadLetters(e.ctx, 10); len(dead) != 0 {
+		t.Fatalf("dead letters: %+v", dead)
+	}
+	// Routing now emails her.
+	p, err := e.store.Post(context.Background(), threads.NewLine{Room: "design", Author: "alice", Text: "@carol again", Origin: threads.FromWeb})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := p.Routes["carol"]; r.Channel != threads.Email {
+		t.Errorf("carol routed %+v after opting out", r)
+	}
+}
+
+func TestSMSUnreachableAtTwilio(t *testing.T) {
+	e := newWenv(t)
+	w, fake := smsWorker(t, e)
+	// No email: the batch is retried; the third failure marks the phone.
+	fake.FailAlways(twiliotest.Failure{HTTPStatus: 400, Code: 30003, Message: "Unreachable destination handset"})
+	e.post(t, "hello")
+	for i := 0; i < 3; i++ {
+		step(t, w)
+		e.clock.Add(2 * time.Hour)
+	}
+	u, _ := e.store.User(e.ctx, "carol")
+	if !u.PhoneFailing {
+		t.Fatal("three unreachable attempts did not mark the phone failing")
+	}
+	if dead, _ := e.store.DeadLetters(e.ctx, 10); len(dead) != 1 {
+		t.Fatalf("dead letters: %+v", dead)
 	}
 }

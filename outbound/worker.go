@@ -340,6 +340,9 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, b threads.Batch, e
 // so routing chooses the other one.
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, b threads.Batch, reason error) {
 	w.settle(log, w.store.BatchFail(ctx, b, reason))
+	if isSettled(reason) {
+		return // the channel has dealt with the member already
+	}
 	_, err := w.store.UpdateUser(ctx, b.Member, func(u *threads.User) error {
 		switch b.Channel {
 		case threads.Email:

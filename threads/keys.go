@@ -41,6 +41,18 @@ import (
 //	{u:ID}:urgent:told string ID was told they are over the urgent limit
 //	live:r:ID          pub/sub channel of a room's events
 //	live:u:ID          pub/sub channel of a user's membership events
+//
+// SMS (issue 5); the keys of one member phone share the tag {sms:PHONE}:
+//
+//	{sms:PHONE}:bind     hash  parley number -> room bound to (phone, number)
+//	{sms:PHONE}:bound    hash  room -> parley number (the same binding, reversed)
+//	{sms:PHONE}:last     hash  parley number ("*": any) -> room last texted from it
+//	{sms:PHONE}:fail     zset  SIDs of texts the handset did not take, by time
+//	{sms:PHONE}:once:K   string a reply of kind K went to the number today
+//	{sms:PHONE}:replies  string replies sent to the number this hour (counter)
+//	{sms:PHONE}:in:SID   string an inbound MessageSid already handled
+//	{smsmsg:SID}         hash  a sent text: member, room, lines, status, error
+//	{smsday:ID}:DATE     string segments texted to member ID on that day
 type keys struct {
 	prefix string
 }
@@ -99,3 +111,15 @@ func (k keys) autoReplied(member, sender, text string) string {
 }
 func (k keys) urgent(user string) string     { return k.prefix + "{u:" + user + "}:urgent" }
 func (k keys) urgentTold(user string) string { return k.prefix + "{u:" + user + "}:urgent:told" }
+// SMS (issue 5).
+
+func (k keys) smsPhone(phone string) string      { return k.prefix + "{sms:" + phone + "}" }
+func (k keys) smsBind(phone string) string       { return k.smsPhone(phone) + ":bind" }
+func (k keys) smsBound(phone string) string      { return k.smsPhone(phone) + ":bound" }
+func (k keys) smsLast(phone string) string       { return k.smsPhone(phone) + ":last" }
+func (k keys) smsFail(phone string) string       { return k.smsPhone(phone) + ":fail" }
+func (k keys) smsOnce(phone, kind string) string { return k.smsPhone(phone) + ":once:" + kind }
+func (k keys) smsReplies(phone string) string    { return k.smsPhone(phone) + ":replies" }
+func (k keys) smsIn(phone, sid string) string    { return k.smsPhone(phone) + ":in:" + sid }
+func (k keys) smsMessage(sid string) string      { return k.prefix + "{smsmsg:" + sid + "}" }
+func (k keys) smsDay(member, date string) string { return k.prefix + "{smsday:" + member + "}:" + date }

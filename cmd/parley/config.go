@@ -51,6 +51,11 @@ type Config struct {
 	SMSNumbers                                                []string
 	TwilioAPIURL                                              string
 	SMSBudget                                                 int
+	// SMS limits: a member's daily segments, how long Twilio may hold a
+	// text before dropping it, and each sending number's pace.
+	SMSDailySegments int
+	SMSValidity      time.Duration
+	SMSRate          float64
 
 	// Inbound email: the IMAP mailbox to poll (empty: none), what to do
 	// with folded messages, the size limit, the attachment folder, and
@@ -275,6 +280,39 @@ var deliverySettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return strconv.Itoa(c.SMSBudget) }},
+	{env: "PARLEY_SMS_DAILY_SEGMENTS", key: "sms_daily_segments", def: "20",
+		desc: "most segments one member is texted a day; past it their lines go by email (or wait for the digest)",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > 10000 {
+				return fmt.Errorf("%q is not a number from 1 to 10000", v)
+			}
+			c.SMSDailySegments = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.SMSDailySegments) }},
+	{env: "PARLEY_SMS_VALIDITY", key: "sms_validity", def: "4h",
+		desc: "a text Twilio could not hand over within this time is dropped as stale (1s to 10h)",
+		apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second || d > 10*time.Hour || d%time.Second != 0 {
+				return fmt.Errorf("%q is not whole seconds from 1s to 10h, like 4h", v)
+			}
+			c.SMSValidity = d
+			return nil
+		},
+		show: func(c *Config) string { return c.SMSValidity.String() }},
+	{env: "PARLEY_SMS_RATE", key: "sms_rate", def: "1",
+		desc: "segments a second each sending number may send (1 for a long code; a short code or toll-free number allows more)",
+		apply: func(c *Config, v string) error {
+			r, err := strconv.ParseFloat(v, 64)
+			if err != nil || r < 0.01 || r > 1000 {
+				return fmt.Errorf("%q is not a rate from 0.01 to 1000", v)
+			}
+			c.SMSRate = r
+			return nil
+		},
+		show: func(c *Config) string { return strconv.FormatFloat(c.SMSRate, 'g', -1, 64) }},
 }
 
 // inboundSettings configure the doors that take mail in.

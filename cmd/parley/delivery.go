@@ -8,6 +8,7 @@ import (
 	"strings"
 	"time"
 
+	smshook "parley/inbound/sms"
 	"parley/outbound"
 	"parley/outbound/mailcompose"
 	"parley/outbound/smtpsend"
@@ -23,7 +24,10 @@ type delivery struct {
 	worker *outbound.Worker
 	// emailTo and smsTo say where each channel goes, for the start-up log.
 	emailTo, smsTo string
-	close          func()
+	// texts sends text messages (Twilio or the outbox); the SMS webhook
+	// answers through it too, sharing its pace per number.
+	texts outbound.TextSender
+	close func()
 }
 
 // deliveryOptions override the configuration (the demo keeps everything
@@ -63,21 +67,28 @@ func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, e
 		}
 		transport, d.emailTo, d.close = client, cfg.Smarthost, func() { _ = client.Close() }
 	}
-	var texts outbound.TextSender = outbound.TextOutbox{Store: st}
+	d.texts = outbound.TextOutbox{Store: st}
 	d.smsTo = "the outbox (parley outbox)"
 	if cfg.TwilioAccountSID != "" && !o.OutboxOnly {
 		sender, err := twiliosms.New(twiliosms.Options{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
 			MessagingServiceSID: cfg.TwilioMessagingService, From: cfg.SMSFrom, Numbers: cfg.SMSNumbers,
-			APIBaseURL: cfg.TwilioAPIURL})
+			APIBaseURL: cfg.TwilioAPIURL, StatusCallback: strings.TrimRight(cfg.PublicURL, "/") + smshook.StatusPath,
+			ValidityPeriod: cfg.SMSValidity, Rate: cfg.SMSRate})
 		if err != nil {
 			return nil, fmt.Errorf("twilio settings: %w", err)
 		}
-		texts, d.smsTo = sender, "Twilio"
+		d.texts, d.smsTo = sender, "Twilio"
 	}
+	defaultFrom := cfg.SMSFrom
+	if defaultFrom == "" && cfg.TwilioMessagingService == "" && len(cfg.SMSNumbers) > 0 {
+		defaultFrom = cfg.SMSNumbers[0] // what twiliosms sends from when given none
+	}
+	email := outbound.NewEmail(outbound.EmailOptions{Store: st, Composer: composer, Transport: transport,
+		Domain: cfg.Domain, PublicURL: cfg.PublicURL})
 	channels := map[threads.Channel]outbound.Channel{
-		threads.Email: outbound.NewEmail(outbound.EmailOptions{Store: st, Composer: composer, Transport: transport,
-			Domain: cfg.Domain, PublicURL: cfg.PublicURL}),
-		threads.SMS: outbound.NewSMS(outbound.SMSOptions{Sender: texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL}),
+		threads.Email: email,
+		threads.SMS: outbound.NewSMS(outbound.SMSOptions{Store: st, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
+			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Log: o.Log}),
 	}
 	d.worker = outbound.NewWorker(st, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
 		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow}})

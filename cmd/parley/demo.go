@@ -181,6 +181,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.awayStep(ctx); err != nil && ctx.Err() == nil { // demo_away.go
 		return err
 	}
+	if err := d.replyByText(ctx, cfg.PublicURL); err != nil && ctx.Err() == nil { // demo_sms.go
+		return err
+	}
 	d.printTry(b.url, cfg.KeyPrefix)
 	d.follow(ctx, sub, last)
 

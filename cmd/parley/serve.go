@@ -70,20 +70,25 @@ func serve(ctx context.Context, a *app) error {
 	defer b.Close()
 	a.log.Info("store ready", "redis", b.url, "prefix", cfg.KeyPrefix)
 
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: b.store, Log: a.log}), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	a.log.Info("listening", "http", ln.Addr().String())
-
 	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: consumerName(), Log: a.log})
 	if err != nil {
 		return err
 	}
+	hook, err := newSMSHook(cfg, b.store, dl.texts, a.log)
+	if err != nil {
+		return err
+	}
+
+	ln, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+	}
+	srv := &http.Server{Handler: web.New(web.Options{Store: b.store, Log: a.log, SMSHook: hook}), ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	served := make(chan error, 1)
+	go func() { served <- srv.Serve(ln) }()
+	a.log.Info("listening", "http", ln.Addr().String(), "sms_webhook", hook != nil)
+
 	a.log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow)
 	wctx, stopWorker := context.WithCancel(ctx)
 	worked := make(chan struct{})
