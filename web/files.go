@@ -132,7 +132,7 @@ func cleanFileName(name string) string {
 		name = string(r[len(r)-100:])
 	}
 	name = strings.TrimSpace(name)
-	if name == "" || name == "." || name == "/" {
+	if name == "" || name == "." || name == ".." || name == "/" {
 		return "file"
 	}
 	return name

@@ -26,6 +26,8 @@ type webEnv struct {
 	ctx   context.Context
 	// tokens are API tokens by user.
 	tokens map[string]string
+	// noticed are the addresses of the notices claimLink took.
+	noticed []string
 }
 
 func newWebEnv(t *testing.T, tune func(*Options)) *webEnv {
