@@ -130,8 +130,8 @@ func TestRoomsAPI(t *testing.T) {
 		return strings.Join(s, ",")
 	}
 	for q, want := range map[string]string{
-		"":                              "0,1,2,3,4",
-		"?limit=2":                      "3,4",
+		"":                               "0,1,2,3,4",
+		"?limit=2":                       "3,4",
 		"?before=" + ids[3] + "&limit=2": "1,2",
 		"?after=" + ids[1] + "&limit=2":  "2,3",
 		"?after=" + ids[4]:               "",
