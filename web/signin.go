@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"parley/threads"
@@ -54,41 +55,46 @@ func (h *handler) signinRequest(w http.ResponseWriter, r *http.Request) {
 }
 
 // sendSignInLink queues a sign-in link for the member who owns addr, if
-// any and not disabled, within their rate limit.
+// any and not disabled, within their rate limit, and logs what happened.
 func (h *handler) sendSignInLink(ctx context.Context, addr string) {
 	ctx, cancel := context.WithTimeout(ctx, signinSendTimeout)
 	defer cancel()
-	u, err := h.store.UserByEmail(ctx, addr)
-	if errors.Is(err, threads.ErrNotFound) {
-		h.log.Info("sign-in asked for an unknown address")
-		return
-	}
-	if err != nil {
-		h.log.Error("sign-in link", "err", err)
-		return
-	}
-	if u.Disabled {
-		h.log.Info("sign-in asked for a disabled member", "member", u.ID)
-		return
-	}
-	tok, err := h.store.NewSignInToken(ctx, u.ID)
-	if err != nil {
-		h.log.Error("sign-in link", "member", u.ID, "err", err)
-		return
-	}
-	queued, err := h.store.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
-		Title: "Your parley sign-in link", Link: h.opts.PublicURL + "/signin/" + tok})
-	if err != nil || !queued {
-		_ = h.store.DropSignInToken(ctx, tok)
-	}
+	u, queued, err := QueueSignInLink(ctx, h.store, h.opts.PublicURL, addr)
 	switch {
+	case errors.Is(err, threads.ErrNotFound):
+		h.log.Info("sign-in asked for an unknown address")
+	case errors.Is(err, threads.ErrDisabled):
+		h.log.Info("sign-in asked for a disabled member", "member", u.ID)
 	case err != nil:
-		h.log.Error("sign-in link", "member", u.ID, "err", err)
+		h.log.Error("sign-in link", "err", err)
 	case !queued:
 		h.log.Warn("sign-in link not sent: too many asked for this hour", "member", u.ID)
 	default:
 		h.log.Info("sign-in link queued", "member", u.ID)
 	}
+}
+
+// QueueSignInLink makes a one-time sign-in link (publicURL/signin/TOKEN)
+// for the member who owns addr and queues it as a notice to that address;
+// the delivery worker sends it (or keeps it in the outbox). It reports
+// false when the address had its share of links this hour (the token is
+// then forgotten); threads.ErrNotFound when no member owns the address,
+// threads.ErrDisabled for a disabled member.
+func QueueSignInLink(ctx context.Context, st *threads.Store, publicURL, addr string) (threads.User, bool, error) {
+	u, err := st.UserByEmail(ctx, addr)
+	if err != nil {
+		return u, false, err
+	}
+	tok, err := st.NewSignInToken(ctx, u.ID)
+	if err != nil {
+		return u, false, err
+	}
+	queued, err := st.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
+		Title: "Your parley sign-in link", Link: strings.TrimRight(publicURL, "/") + "/signin/" + tok})
+	if err != nil || !queued {
+		_ = st.DropSignInToken(ctx, tok)
+	}
+	return u, queued, err
 }
 
 // signinConfirm shows a button that signs in. Opening the link changes

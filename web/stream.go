@@ -149,6 +149,8 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 		select {
 		case <-ctx.Done():
 			return nil
+		case <-h.opts.Stop:
+			return nil
 		case <-tick.C:
 			if !h.stillValid(ctx, me) {
 				_ = out.event("", "reset", map[string]string{"reason": "signed out"})

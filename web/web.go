@@ -50,6 +50,9 @@ type Options struct {
 	Heartbeat time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
+	// Stop, when closed, ends every live stream, so that a server shutting
+	// down does not wait for them (http.Server.RegisterOnShutdown).
+	Stop <-chan struct{}
 }
 
 // Defaults of Options.

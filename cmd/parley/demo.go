@@ -178,6 +178,14 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.replyByEmail(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
+	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log))
+	if err != nil {
+		return err
+	}
+	defer stopWeb()
+	if err := d.showWeb(ctx, pageURL); err != nil && ctx.Err() == nil {
+		return err
+	}
 	d.printTry(b.url, cfg.KeyPrefix)
 	d.follow(ctx, sub, last)
 

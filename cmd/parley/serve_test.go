@@ -43,6 +43,10 @@ func TestDemo(t *testing.T) {
 		"outbox: sms to +15550002222\n    | [Design] Bob Ray: Looks good",
 		"outbox: sms to +15550002222\n    | [Alice & Carol] Alice Archer: Carol, could you call the printer",
 		"  export PARLEY_REDIS_URL=redis://127.0.0.1:",
+		"outbox: email to alice@example.org",
+		"    Subject: Your parley sign-in link\n",
+		"\nThe web page: http://127.0.0.1:",
+		"  Sign in as Alice with the link from her email above",
 		"  parley post --room design --as bob",
 		"parley demo: stopped.\n",
 	} {
@@ -53,9 +57,9 @@ func TestDemo(t *testing.T) {
 	// Every queued delivery shows up once, batched: one email each for bob,
 	// carol and erin with alice's two lines (they came within the window),
 	// carol's direct text; then bob's emailed reply: a text for carol (he
-	// mentions her) and an email for erin.
-	if n := strings.Count(r.out, "\noutbox: "); n != 6 {
-		t.Errorf("%d outbox entries, want 6:\n%s", n, r.out)
+	// mentions her) and an email for erin; and alice's sign-in link.
+	if n := strings.Count(r.out, "\noutbox: "); n != 7 {
+		t.Errorf("%d outbox entries, want 7:\n%s", n, r.out)
 	}
 	if strings.Contains(r.out, "batch delivered") {
 		t.Errorf("the worker's info log clutters the demo:\n%s", r.out)
