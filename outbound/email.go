@@ -140,11 +140,17 @@ func (o Outbox) Send(ctx context.Context, _ string, to []string, msg []byte) err
 
 // SendNotice composes and submits a notice: a short explanation from
 // parley to someone (why their mail was not posted, which files were
-// refused). It is marked Auto-Submitted, so no responder answers it.
+// refused), or a sign-in link. It is marked Auto-Submitted, so no
+// responder answers it.
 func (e *Email) SendNotice(ctx context.Context, n threads.Notice) error {
-	msg, err := e.o.Composer.Notice(mailcompose.Notice{To: mail.Address{Address: n.To},
+	c := mailcompose.Notice{To: mail.Address{Name: n.Name, Address: n.To},
 		Subject: "email-notice-subject.txt", Body: "email-notice.txt",
-		Data: mailcompose.NoticeText{Title: n.Title, Text: n.Text}, InReplyTo: n.InReplyTo})
+		Data: mailcompose.NoticeText{Title: n.Title, Text: n.Text, Link: n.Link}, InReplyTo: n.InReplyTo}
+	if n.Kind == threads.NoticeSignIn {
+		c.Subject, c.Body = "email-signin-subject.txt", "email-signin.txt"
+		c.Data = mailcompose.SignInText{Name: n.Name, Link: n.Link, Minutes: int(threads.SignInValidity / time.Minute)}
+	}
+	msg, err := e.o.Composer.Notice(c)
 	if err != nil {
 		return Permanent(err)
 	}

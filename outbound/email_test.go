@@ -3,6 +3,8 @@ package outbound
 import (
 	"bytes"
 	"context"
+	"io"
+	"mime/quotedprintable"
 	"net/mail"
 	"strings"
 	"testing"
@@ -257,5 +259,25 @@ func TestNoticesAreSent(t *testing.T) {
 	step(t, e.worker)
 	if len(e.sink.Messages()) != 1 {
 		t.Fatal("notice sent twice")
+	}
+}
+
+func TestSignInNoticeIsSent(t *testing.T) {
+	e := newMailEnv(t, 0)
+	link := "https://chat.example.org/signin/abc"
+	if _, err := e.store.QueueNotice(e.ctx, threads.Notice{To: "bob@example.org", Kind: threads.NoticeSignIn,
+		Name: "Bob", Link: link}); err != nil {
+		t.Fatal(err)
+	}
+	step(t, e.worker)
+	msgs := e.sink.Messages()
+	if len(msgs) != 1 || strings.Join(msgs[0].To, ",") != "bob@example.org" {
+		t.Fatalf("sent %+v", msgs)
+	}
+	m := parse(t, msgs[0].Data)
+	body, _ := io.ReadAll(quotedprintable.NewReader(m.Body))
+	if m.Header.Get("Subject") != "Your parley sign-in link" || m.Header.Get("Auto-Submitted") != "auto-generated" ||
+		!strings.Contains(string(body), "\r\n"+link+"\r\n") || !strings.Contains(string(body), "within 15 minutes") {
+		t.Fatalf("sign-in notice: %v\n%s", m.Header, body)
 	}
 }

@@ -18,7 +18,7 @@ import (
 //	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
-//	{r:ID}:meta        hash  room name, topic, kind, created
+//	{r:ID}:meta        hash  room name, topic, kind, created, owner
 //	{r:ID}:members     set   member ids
 //	{r:ID}:lines       stream the room's lines, in order
 //	{r:ID}:pending     zset  line ids whose fan-out is due, scored by post time
@@ -26,7 +26,7 @@ import (
 //	{r:ID}:read        hash  member -> id of the last line they have seen
 //	{r:ID}:muted       set   members who get nothing pushed from the room (digest only)
 //	{notices}:queue    stream notices to send (consumer group "notifiers")
-//	{notices}:sent:H   string a notice of a kind went to an address today
+//	{notices}:sent:H   string how many notices of a kind went to an address this period
 //	{cursors}          hash  name -> a door's saved position (IMAP UIDs)
 //	{held}             stream inbound messages held for review
 //	{outbox}           stream what would have been sent, when nothing is sent for real
@@ -53,6 +53,13 @@ import (
 //	{sms:PHONE}:in:SID   string an inbound MessageSid already handled
 //	{smsmsg:SID}         hash  a sent text: member, room, lines, status, error
 //	{smsday:ID}:DATE     string segments texted to member ID on that day
+//
+// Web sign-in, sessions and API tokens (web):
+//
+//	{auth}:signin:H    string user id of a one-time sign-in token (H: its SHA-256), 15 min
+//	{auth}:session:H   string session JSON (user, CSRF token), expires with the session
+//	{auth}:tokens      hash  API token hash -> token JSON (id, user, name, created)
+//	{auth}:tokens:u:ID hash  token id -> API token hash, the tokens of one user
 type keys struct {
 	prefix string
 }
@@ -111,6 +118,7 @@ func (k keys) autoReplied(member, sender, text string) string {
 }
 func (k keys) urgent(user string) string     { return k.prefix + "{u:" + user + "}:urgent" }
 func (k keys) urgentTold(user string) string { return k.prefix + "{u:" + user + "}:urgent:told" }
+
 // SMS (issue 5).
 
 func (k keys) smsPhone(phone string) string      { return k.prefix + "{sms:" + phone + "}" }
@@ -123,3 +131,10 @@ func (k keys) smsReplies(phone string) string    { return k.smsPhone(phone) + ":
 func (k keys) smsIn(phone, sid string) string    { return k.smsPhone(phone) + ":in:" + sid }
 func (k keys) smsMessage(sid string) string      { return k.prefix + "{smsmsg:" + sid + "}" }
 func (k keys) smsDay(member, date string) string { return k.prefix + "{smsday:" + member + "}:" + date }
+
+// Web sign-in, sessions and API tokens. The hashes are SHA-256 hex of the
+// secret: Redis never holds a usable token.
+func (k keys) signIn(hash string) string        { return k.prefix + "{auth}:signin:" + hash }
+func (k keys) session(hash string) string       { return k.prefix + "{auth}:session:" + hash }
+func (k keys) apiTokens() string                { return k.prefix + "{auth}:tokens" }
+func (k keys) userAPITokens(user string) string { return k.prefix + "{auth}:tokens:u:" + user }

@@ -22,6 +22,10 @@ const (
 	JoinedEvent EventKind = "joined"
 	// LeftEvent: the subscribed user left Event.Room.
 	LeftEvent EventKind = "left"
+	// PresenceEvent: a member of Event.Room changed their presence;
+	// Event.Presence holds it. A member of several rooms is announced in
+	// each, so a subscriber to several sees it more than once.
+	PresenceEvent EventKind = "presence"
 )
 
 // Event is something a live client shows.
@@ -29,6 +33,8 @@ type Event struct {
 	Kind EventKind `json:"kind"`
 	Room string    `json:"room"`
 	Line *Line     `json:"line,omitempty"`
+	// Presence is set for PresenceEvent.
+	Presence *Presence `json:"presence,omitempty"`
 }
 
 // Subscription delivers live events until closed. Events are best effort:
@@ -125,6 +131,13 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 			}
 			l.ID = id
 			ev = Event{Kind: LineEvent, Room: l.Room, Line: &l}
+		case PresenceEvent:
+			var p Presence
+			if err := json.Unmarshal([]byte(rest), &p); err != nil {
+				slog.Warn("undecodable live event", "channel", msg.Channel, "err", err)
+				continue
+			}
+			ev = Event{Kind: PresenceEvent, Room: strings.TrimPrefix(msg.Channel, s.k.roomLive("")), Presence: &p}
 		case JoinedEvent, LeftEvent:
 			ev = Event{Kind: EventKind(kind), Room: rest}
 			if user == "" {
@@ -148,4 +161,25 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 			return
 		}
 	}
+}
+
+// announcePresence tells the live subscribers of every room of p.User
+// about p. It is best effort, like every live event: a client that
+// reconnects reads presence afresh.
+func (s *Store) announcePresence(ctx context.Context, p Presence) {
+	rooms, err := s.rdb.SMembers(ctx, s.k.userRooms(p.User)).Result()
+	if err != nil || len(rooms) == 0 {
+		return
+	}
+	data, err := json.Marshal(p)
+	if err != nil {
+		return
+	}
+	msg := string(PresenceEvent) + "\n" + string(data)
+	_, _ = s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
+		for _, r := range rooms {
+			pl.Publish(ctx, s.k.roomLive(r), msg)
+		}
+		return nil
+	})
 }

@@ -26,6 +26,10 @@ type Notice struct {
 	Text  string `json:"text"`
 	// InReplyTo is the Message-ID (no angle brackets) of the mail answered.
 	InReplyTo string `json:"in_reply_to,omitempty"`
+	// Name is the recipient's display name, when known.
+	Name string `json:"name,omitempty"`
+	// Link, when set, is a URL the notice is about (a sign-in link).
+	Link string `json:"link,omitempty"`
 
 	id string // stream entry, set when claimed
 }
@@ -33,10 +37,24 @@ type Notice struct {
 // noticePeriod is the rate limit: one notice of a kind per address per day.
 const noticePeriod = 24 * time.Hour
 
+// NoticeSignIn is the kind of the notices that carry a sign-in link.
+const NoticeSignIn = "signin"
+
+// noticeLimit is how many notices of a kind one address gets per period.
+// A sign-in link is asked for on purpose, so a few an hour are fine; the
+// limit keeps anyone from flooding an inbox with them.
+func noticeLimit(kind string) (int, time.Duration) {
+	if kind == NoticeSignIn {
+		return 5, time.Hour
+	}
+	return 1, noticePeriod
+}
+
 const noticeGroup = "notifiers"
 
-// QueueNotice queues n unless a notice of the same kind went to the same
-// address within a day. It reports whether it was queued.
+// QueueNotice queues n unless the address already had its share of notices
+// of that kind (one a day; sign-in links five an hour). It reports whether
+// it was queued.
 func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 	n.To = strings.ToLower(strings.TrimSpace(n.To))
 	if _, err := NormalizeEmail(n.To); err != nil {
@@ -45,7 +63,8 @@ func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 	data, _ := json.Marshal(n)
 	sum := sha256.Sum256([]byte(n.Kind + "\x00" + n.To))
 	marker := s.k.noticeSent(hex.EncodeToString(sum[:16]))
-	queued, err := scriptQueueNotice.Run(ctx, s.rdb, []string{marker, s.k.notices()}, int(noticePeriod/time.Second), data).Int()
+	limit, period := noticeLimit(n.Kind)
+	queued, err := scriptQueueNotice.Run(ctx, s.rdb, []string{marker, s.k.notices()}, int(period/time.Second), data, limit).Int()
 	if err != nil {
 		return false, fmt.Errorf("queue %s notice to %s: %w", n.Kind, n.To, err)
 	}

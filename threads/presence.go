@@ -107,17 +107,28 @@ func (s *Store) SetStatus(ctx context.Context, user string, st Status) (Presence
 	if err := s.rdb.HSet(ctx, s.k.presence(), user, data).Err(); err != nil {
 		return Presence{}, fmt.Errorf("set status of %s: %w", user, err)
 	}
-	return s.Presence(ctx, user)
+	p, err := s.Presence(ctx, user)
+	if err == nil {
+		s.announcePresence(ctx, p)
+	}
+	return p, err
 }
 
-// Heartbeat records that a live client of user is there now.
+// Heartbeat records that a live client of user is there now. A member who
+// was idle or offline comes online: their rooms hear of it.
 func (s *Store) Heartbeat(ctx context.Context, user string) error {
-	n, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen()}, user, s.now().UnixMilli()).Int()
+	now := s.now().UnixMilli()
+	prev, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen()}, user, now).Int64()
 	if err != nil {
 		return fmt.Errorf("heartbeat of %s: %w", user, err)
 	}
-	if n == 0 {
+	if prev < 0 {
 		return fmt.Errorf("user %s: %w", user, ErrNotFound)
+	}
+	if now-prev >= s.opts.IdleAfter.Milliseconds() {
+		if p, err := s.Presence(ctx, user); err == nil && p.State == StateOnline {
+			s.announcePresence(ctx, p)
+		}
 	}
 	return nil
 }

@@ -38,6 +38,10 @@ type Room struct {
 	Kind    RoomKind  `json:"kind"`
 	Members []string  `json:"members"`
 	Created time.Time `json:"created"`
+
+	// Owner is the member who created the room; the owner (and any admin)
+	// adds and removes members. Empty for rooms made by an admin's tool.
+	Owner string `json:"owner,omitempty"`
 }
 
 // CreateRoom stores a new room. Every member must exist; a direct room has
@@ -72,6 +76,9 @@ func (s *Store) CreateRoom(ctx context.Context, r Room) (Room, error) {
 		return r, invalid("a room has at most %d members", MaxMembers)
 	}
 	r.Members = members
+	if r.Owner != "" && !contains(members, r.Owner) {
+		return r, invalid("owner %s is not a member of the room", r.Owner)
+	}
 	if err := s.mustExist(ctx, members); err != nil {
 		return r, err
 	}
@@ -89,7 +96,7 @@ func (s *Store) CreateRoom(ctx context.Context, r Room) (Room, error) {
 	if err := s.index(ctx, r.ID, members, true); err != nil {
 		return r, fmt.Errorf("create room %s: %w", r.ID, err)
 	}
-	args := []any{r.Name, r.Topic, string(r.Kind), r.Created.UnixMilli()}
+	args := []any{r.Name, r.Topic, string(r.Kind), r.Created.UnixMilli(), r.Owner}
 	for _, m := range members {
 		args = append(args, m)
 	}
@@ -208,7 +215,7 @@ func decodeRoom(id string, meta map[string]string, members []string) (Room, bool
 	ms, _ := strconv.ParseInt(meta["created"], 10, 64)
 	sort.Strings(members)
 	return Room{ID: id, Name: meta["name"], Topic: meta["topic"], Kind: RoomKind(meta["kind"]),
-		Members: members, Created: time.UnixMilli(ms).UTC()}, true
+		Members: members, Owner: meta["owner"], Created: time.UnixMilli(ms).UTC()}, true
 }
 
 // Rooms returns every room, ordered by id.

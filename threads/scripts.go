@@ -61,11 +61,13 @@ return 'ok'
 `)
 
 // scriptCreateRoom creates a room with its members unless it exists.
-// KEYS: meta, members. ARGV: name, topic, kind, created ms, members...
+// KEYS: meta, members. ARGV: name, topic, kind, created ms, owner ("" for
+// none), members...
 var scriptCreateRoom = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 1 then return 'exists' end
 redis.call('HSET', KEYS[1], 'name', ARGV[1], 'topic', ARGV[2], 'kind', ARGV[3], 'created', ARGV[4])
-for i = 5, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
+if ARGV[5] ~= '' then redis.call('HSET', KEYS[1], 'owner', ARGV[5]) end
+for i = 6, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 return 'ok'
 `)
 
@@ -239,20 +241,23 @@ return 1
 `)
 
 // scriptHeartbeat records a heartbeat of an existing user.
-// KEYS: users, seen. ARGV: user, now ms. Returns 0 for an unknown user.
+// KEYS: users, seen. ARGV: user, now ms. Returns -1 for an unknown user,
+// else the previous heartbeat (unix ms, 0 if none).
 var scriptHeartbeat = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
+local prev = redis.call('HGET', KEYS[2], ARGV[1])
 redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return 1
+return tonumber(prev) or 0
 `)
 
-// scriptQueueNotice queues a notice unless one of the same kind went to the
-// same address within the period. KEYS: sent marker, notices stream.
-// ARGV: period seconds, notice json. Returns 1 when queued.
+// scriptQueueNotice queues a notice unless as many of the same kind as the
+// limit went to the same address within the period (counted from the
+// first). KEYS: sent counter, notices stream.
+// ARGV: period seconds, notice json, limit. Returns 1 when queued.
 var scriptQueueNotice = redis.NewScript(`
-if redis.call('SET', KEYS[1], '1', 'NX', 'EX', tonumber(ARGV[1])) then
-  redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'n', ARGV[2])
-  return 1
-end
-return 0
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], tonumber(ARGV[1])) end
+if n > tonumber(ARGV[3]) then return 0 end
+redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'n', ARGV[2])
+return 1
 `)

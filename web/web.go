@@ -1,5 +1,11 @@
-// Package web is parley's HTTP side: health, the one-click unsubscribe of
-// relayed emails, and (as it grows) the API, the live stream and the page.
+// Package web is parley's HTTP side: sign-in by emailed link, sessions and
+// API tokens, the JSON API (rooms, lines, files, presence, profile), the
+// live stream (server-sent events), the small server-rendered page, the
+// one-click unsubscribe of relayed emails and health.
+//
+// Every answer to a request that fails is JSON {"error", "code"} with the
+// right status (the page answers with HTML). A member sees only the rooms
+// they belong to, through every endpoint and the stream.
 package web
 
 import (
@@ -9,8 +15,11 @@ import (
 	"html/template"
 	"log/slog"
 	"net/http"
+	"net/url"
+	"strings"
 	"time"
 
+	"parley/internal/blobs"
 	"parley/threads"
 )
 
@@ -21,7 +30,40 @@ type Options struct {
 	// SMSHook, when set, is the Twilio webhook (inbound texts and status
 	// callbacks); it is mounted at /sms/twilio and /sms/twilio/status.
 	SMSHook http.Handler
+	// PublicURL is the page's address as people reach it
+	// (PARLEY_PUBLIC_URL): sign-in links start with it, and session
+	// cookies are Secure when it is https. http://localhost:8080 when empty.
+	PublicURL string
+	// Blobs keeps uploaded files; nil: uploads are refused.
+	Blobs *blobs.Store
+	// MaxUploadBytes caps one uploaded file (10 MB).
+	MaxUploadBytes int64
+	// AllowedTypes are the media types an upload may have (a trailing /*
+	// is a wildcard); images, PDF and plain text when nil.
+	AllowedTypes []string
+	// RatePerMinute is each member's (or, before sign-in, each address's)
+	// request budget per minute (600), with a burst of a tenth of it.
+	// Requests over it get 429 with Retry-After.
+	RatePerMinute int
+	// Heartbeat is how often the live stream sends a comment to keep
+	// proxies from closing it, and re-checks the member's session (25 s).
+	Heartbeat time.Duration
+	// Now is the clock (time.Now).
+	Now func() time.Time
+	// Stop, when closed, ends every live stream, so that a server shutting
+	// down does not wait for them (http.Server.RegisterOnShutdown).
+	Stop <-chan struct{}
 }
+
+// Defaults of Options.
+const (
+	defaultMaxUpload = 10 << 20
+	defaultRate      = 600
+	defaultHeartbeat = 25 * time.Second
+)
+
+// defaultAllowedTypes are the upload types when Options.AllowedTypes is nil.
+var defaultAllowedTypes = []string{"image/*", "application/pdf", "text/plain", "text/csv"}
 
 // maxFormBytes caps every form body.
 const maxFormBytes = 16 << 10
@@ -31,7 +73,28 @@ func New(o Options) http.Handler {
 	if o.Log == nil {
 		o.Log = slog.Default()
 	}
-	h := &handler{store: o.Store, log: o.Log}
+	if o.PublicURL == "" {
+		o.PublicURL = "http://localhost:8080"
+	}
+	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
+	if o.MaxUploadBytes <= 0 {
+		o.MaxUploadBytes = defaultMaxUpload
+	}
+	if o.AllowedTypes == nil {
+		o.AllowedTypes = defaultAllowedTypes
+	}
+	if o.RatePerMinute <= 0 {
+		o.RatePerMinute = defaultRate
+	}
+	if o.Heartbeat <= 0 {
+		o.Heartbeat = defaultHeartbeat
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	u, _ := url.Parse(o.PublicURL)
+	h := &handler{store: o.Store, log: o.Log, opts: o, secure: u != nil && u.Scheme == "https",
+		limits: newLimiter(o.RatePerMinute, o.Now)}
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", h.health)
 	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
@@ -40,12 +103,17 @@ func New(o Options) http.Handler {
 		mux.Handle("/sms/twilio", o.SMSHook)
 		mux.Handle("/sms/twilio/status", o.SMSHook)
 	}
-	return mux
+	h.apiRoutes(mux)
+	h.pageRoutes(mux)
+	return h.notFoundAsJSON(mux)
 }
 
 type handler struct {
-	store *threads.Store
-	log   *slog.Logger
+	store  *threads.Store
+	log    *slog.Logger
+	opts   Options
+	secure bool
+	limits *limiter
 }
 
 // apiError is the JSON body of every error answer.

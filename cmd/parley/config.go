@@ -127,7 +127,7 @@ var coreSettings = []setting{
 		},
 		show: func(c *Config) string { return c.Domain }},
 	{env: "PARLEY_PUBLIC_URL", key: "public_url", def: "http://localhost:8080",
-		desc: "URL people use to reach the web page (in emails and texts)",
+		desc: "URL people use to reach the web page (in emails, texts and sign-in links; https makes session cookies Secure)",
 		apply: func(c *Config, v string) error {
 			u, err := url.Parse(v)
 			if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

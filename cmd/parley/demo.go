@@ -184,6 +184,14 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.replyByText(ctx, cfg.PublicURL); err != nil && ctx.Err() == nil { // demo_sms.go
 		return err
 	}
+	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log)) // demo_web.go
+	if err != nil {
+		return err
+	}
+	defer stopWeb()
+	if err := d.showWeb(ctx, pageURL); err != nil && ctx.Err() == nil {
+		return err
+	}
 	d.printTry(b.url, cfg.KeyPrefix)
 	d.follow(ctx, sub, last)
 

@@ -79,12 +79,20 @@ func serve(ctx context.Context, a *app) error {
 		return err
 	}
 
+	wo, err := webOptions(cfg, b.store, a.log)
+	if err != nil {
+		return err
+	}
+	wo.SMSHook = hook
 	ln, err := net.Listen("tcp", cfg.HTTPAddr)
 	if err != nil {
 		return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
 	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: b.store, Log: a.log, SMSHook: hook}), ReadHeaderTimeout: 10 * time.Second,
+	stopStreams := make(chan struct{})
+	wo.Stop = stopStreams
+	srv := &http.Server{Handler: web.New(wo), ReadHeaderTimeout: 10 * time.Second,
 		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
+	srv.RegisterOnShutdown(func() { close(stopStreams) })
 	served := make(chan error, 1)
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("listening", "http", ln.Addr().String(), "sms_webhook", hook != nil)

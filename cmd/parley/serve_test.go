@@ -46,6 +46,10 @@ func TestDemo(t *testing.T) {
 		"    inbox: posted in design (the room of her last text): Carol Diaz: Checked on my phone:",
 		"outbox: email to bob@example.org (whole message: parley outbox show ",
 		"  export PARLEY_REDIS_URL=redis://127.0.0.1:",
+		"outbox: email to alice@example.org",
+		"    Subject: Your parley sign-in link\n",
+		"\nThe web page: http://127.0.0.1:",
+		"  Sign in as Alice with the link from her email above",
 		"  parley post --room design --as bob",
 		"    auto-reply:       Dave Kim (auto-reply): in a workshop (shown live, never emailed or texted)\n",
 		"  Carol Diaz (auto-reply): on the road\n",
@@ -67,9 +71,9 @@ func TestDemo(t *testing.T) {
 	// alice's two direct lines (auto-replies are never sent); then carol's
 	// text reply: an email for bob, and one for erin unless her line joined
 	// erin's batch of bob's reply (it comes within the window, so it
-	// usually does).
-	if n := strings.Count(r.out, "\noutbox: "); n != 8 && n != 9 {
-		t.Errorf("%d outbox entries, want 8 or 9:\n%s", n, r.out)
+	// usually does); and alice's sign-in link.
+	if n := strings.Count(r.out, "\noutbox: "); n != 9 && n != 10 {
+		t.Errorf("%d outbox entries, want 9 or 10:\n%s", n, r.out)
 	}
 	if strings.Contains(r.out, "    | Bob Ray (auto-reply)") || strings.Contains(r.out, "(auto-reply)\" <parley") {
 		t.Errorf("an auto-reply was sent:\n%s", r.out)

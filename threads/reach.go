@@ -1,0 +1,57 @@
+package threads
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// MemberReach is how one member of a room stands now: their presence and
+// how a line posted now by someone else would reach them.
+type MemberReach struct {
+	User     User     `json:"-"`
+	Presence Presence `json:"presence"`
+	Reach    Decision `json:"reach"`
+}
+
+// Reach tells, for every member of a room, their presence and how a plain
+// line (no mention) posted now by someone else would reach them, with the
+// same routing as Post. Members whose user record is gone are left out.
+func (s *Store) Reach(ctx context.Context, room string) (Room, map[string]MemberReach, error) {
+	r, err := s.Room(ctx, room)
+	if err != nil {
+		return Room{}, nil, err
+	}
+	out := make(map[string]MemberReach, len(r.Members))
+	if len(r.Members) == 0 {
+		return r, out, nil
+	}
+	var users, st, seen *redis.SliceCmd
+	var muted *redis.StringSliceCmd
+	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		users = p.HMGet(ctx, s.k.users(), r.Members...)
+		muted = p.SMembers(ctx, s.k.muted(room))
+		st, seen = s.presenceCmds(ctx, p, r.Members)
+		return nil
+	})
+	if err != nil {
+		return Room{}, nil, fmt.Errorf("reach of %s: %w", room, err)
+	}
+	presence := s.decodePresences(r.Members, st, seen)
+	now := s.now()
+	for i, m := range r.Members {
+		str, ok := users.Val()[i].(string)
+		if !ok {
+			continue
+		}
+		u, err := decodeUser(m, str)
+		if err != nil {
+			return Room{}, nil, err
+		}
+		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
+		d := Route(routeInput(u, presence[m], r.Kind == Direct, quiet, contains(muted.Val(), m)))
+		out[m] = MemberReach{User: u, Presence: presence[m], Reach: d}
+	}
+	return r, out, nil
+}

@@ -1,0 +1,243 @@
+package web
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"parley/threads"
+)
+
+// Limits on what a member writes in their profile.
+const (
+	maxProfileText = 100
+	maxInterests   = 20
+	maxInterest    = 40
+)
+
+// meView is the signed-in member as GET /api/me shows them.
+type meView struct {
+	ID       string           `json:"id"`
+	Name     string           `json:"name"`
+	Emails   []string         `json:"emails"`
+	Phone    string           `json:"phone,omitempty"`
+	TimeZone string           `json:"tz,omitempty"`
+	Role     threads.Role     `json:"role"`
+	Profile  threads.Profile  `json:"profile"`
+	Presence threads.Presence `json:"presence"`
+}
+
+func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
+	p, err := h.store.Presence(ctx, u.ID)
+	if err != nil {
+		return meView{}, err
+	}
+	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, TimeZone: u.TimeZone, Role: u.Role,
+		Profile: u.Profile, Presence: p}, nil
+}
+
+func (h *handler) showMe(w http.ResponseWriter, r *http.Request, me *who) error {
+	v, err := h.meView(r.Context(), me.user)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// meBody is the body of PUT /api/me: the fields to change (absent ones stay).
+type meBody struct {
+	Name     *string      `json:"name"`
+	TimeZone *string      `json:"tz"`
+	Phone    *string      `json:"phone"`
+	Profile  *profileBody `json:"profile"`
+}
+
+type profileBody struct {
+	Title     *string   `json:"title"`
+	Team      *string   `json:"team"`
+	Interests *[]string `json:"interests"`
+}
+
+// apply changes u as the body says, checking the profile's limits (the
+// rest is checked by threads when the user is stored).
+func (b meBody) apply(u *threads.User) error {
+	if b.Name != nil {
+		u.Name = *b.Name
+	}
+	if b.TimeZone != nil {
+		u.TimeZone = strings.TrimSpace(*b.TimeZone)
+	}
+	if b.Phone != nil {
+		phone := strings.Join(strings.Fields(*b.Phone), "")
+		if phone != u.Phone {
+			// A number the member types in is not known to reach them.
+			u.Phone, u.PhoneVerified = phone, false
+		}
+	}
+	if p := b.Profile; p != nil {
+		for _, f := range []struct {
+			label string
+			in    *string
+			out   *string
+		}{{"title", p.Title, &u.Profile.Title}, {"team", p.Team, &u.Profile.Team}} {
+			if f.in == nil {
+				continue
+			}
+			v := strings.TrimSpace(*f.in)
+			if err := plainText(f.label, v, maxProfileText); err != nil {
+				return err
+			}
+			*f.out = v
+		}
+		if p.Interests != nil {
+			list, err := interests(*p.Interests)
+			if err != nil {
+				return err
+			}
+			u.Profile.Interests = list
+		}
+	}
+	return nil
+}
+
+// plainText checks a short field: valid text, no control characters.
+func plainText(label, v string, max int) error {
+	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.IndexFunc(v, unicode.IsControl) >= 0 {
+		return errf(http.StatusBadRequest, "invalid", "%s must be text of at most %d characters", label, max)
+	}
+	return nil
+}
+
+// interests cleans a list of interests: trimmed, without empties and
+// repeats (any case), at most maxInterests of at most maxInterest characters.
+func interests(in []string) ([]string, error) {
+	out := []string{}
+	seen := map[string]bool{}
+	for _, s := range in {
+		s = strings.TrimSpace(s)
+		if s == "" || seen[strings.ToLower(s)] {
+			continue
+		}
+		if err := plainText("an interest", s, maxInterest); err != nil {
+			return nil, err
+		}
+		seen[strings.ToLower(s)] = true
+		out = append(out, s)
+	}
+	if len(out) > maxInterests {
+		return nil, errf(http.StatusBadRequest, "invalid", "at most %d interests", maxInterests)
+	}
+	return out, nil
+}
+
+func (h *handler) updateMe(w http.ResponseWriter, r *http.Request, me *who) error {
+	var in meBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	u, err := h.store.UpdateUser(r.Context(), me.user.ID, in.apply)
+	if err != nil {
+		return err
+	}
+	v, err := h.meView(r.Context(), u)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
+	return nil
+}
+
+// statusBody is the body of PUT /api/me/status. Until is a time (RFC 3339)
+// or a duration from now ("2h").
+type statusBody struct {
+	Availability threads.Availability `json:"availability"`
+	Text         string               `json:"text"`
+	Until        string               `json:"until"`
+}
+
+// status turns the body into a threads.Status at now.
+func (b statusBody) status(now time.Time) (threads.Status, error) {
+	st := threads.Status{Availability: b.Availability, Text: strings.TrimSpace(b.Text)}
+	if u := strings.TrimSpace(b.Until); u != "" {
+		if t, err := time.Parse(time.RFC3339, u); err == nil {
+			st.Until = t
+		} else if d, err := time.ParseDuration(u); err == nil && d > 0 {
+			st.Until = now.Add(d)
+		} else {
+			return st, errf(http.StatusBadRequest, "invalid", "until %q is neither a time like 2026-11-25T17:00:00Z nor a duration like 2h", u)
+		}
+	}
+	return st, nil
+}
+
+func (h *handler) setStatus(w http.ResponseWriter, r *http.Request, me *who) error {
+	var in statusBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	st, err := in.status(h.opts.Now())
+	if err != nil {
+		return err
+	}
+	p, err := h.store.SetStatus(r.Context(), me.user.ID, st)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, me *who) error {
+	if err := h.store.Heartbeat(r.Context(), me.user.ID); err != nil {
+		return err
+	}
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, me *who) error {
+	list, err := h.store.APITokens(r.Context(), me.user.ID)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"tokens": list})
+	return nil
+}
+
+// tokenBody is the body of POST /api/tokens.
+type tokenBody struct {
+	Name string `json:"name"`
+}
+
+// newToken is the answer to POST /api/tokens: the only time the secret is shown.
+type newToken struct {
+	threads.APIToken
+	Token string `json:"token"`
+}
+
+func (h *handler) createToken(w http.ResponseWriter, r *http.Request, me *who) error {
+	var in tokenBody
+	if err := decodeJSON(w, r, &in); err != nil {
+		return err
+	}
+	secret, t, err := h.store.NewAPIToken(r.Context(), me.user.ID, in.Name)
+	if err != nil {
+		return err
+	}
+	h.log.Info("API token created", "member", me.user.ID, "token", t.ID)
+	writeJSON(w, http.StatusCreated, newToken{APIToken: t, Token: secret})
+	return nil
+}
+
+func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request, me *who) error {
+	if err := h.store.RevokeAPIToken(r.Context(), me.user.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	h.log.Info("API token revoked", "member", me.user.ID, "token", r.PathValue("id"))
+	w.WriteHeader(http.StatusNoContent)
+	return nil
+}

@@ -1,0 +1,506 @@
+package web
+
+import (
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"mime"
+	"net/http"
+	"net/url"
+	"path"
+	"slices"
+	"strings"
+	"time"
+
+	"parley/threads"
+)
+
+// The page: server-rendered HTML that works without JavaScript (reading,
+// posting, status, profile, tokens; every form carries the session's CSRF
+// token), and static/app.js, which adds live updates over the stream.
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// pageTmpl holds every page template.
+var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
+	"when":      when,
+	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
+	"size":      humanSize,
+	"reachText": reachText,
+	"join":      strings.Join,
+	"dict":      dict,
+}).ParseFS(templateFS, "templates/*.html"))
+
+// dict makes a map of its key and value arguments, to hand several values
+// to a template.
+func dict(kv ...any) (map[string]any, error) {
+	if len(kv)%2 != 0 {
+		return nil, errors.New("dict needs key and value pairs")
+	}
+	m := make(map[string]any, len(kv)/2)
+	for i := 0; i < len(kv); i += 2 {
+		k, ok := kv[i].(string)
+		if !ok {
+			return nil, errors.New("dict keys are strings")
+		}
+		m[k] = kv[i+1]
+	}
+	return m, nil
+}
+
+// assetVersion changes with the static files, so they can be cached for good.
+var assetVersion = func() string {
+	h := sha256.New()
+	_ = fs.WalkDir(staticFS, "static", func(p string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() {
+			b, _ := staticFS.ReadFile(p)
+			h.Write(b)
+		}
+		return nil
+	})
+	return hex.EncodeToString(h.Sum(nil))[:12]
+}()
+
+// view is what every page template gets.
+type view struct {
+	Title string
+	// Me is the signed-in member (nil on the sign-in pages); CSRF their
+	// session's token, put in every form.
+	Me   *threads.User
+	CSRF string
+	// Loc is the member's time zone; Now the time of rendering.
+	Loc *time.Location
+	Now time.Time
+	// V is the static files' version; Script adds app.js.
+	V      string
+	Script bool
+	// Path is the page's own path, where the status form comes back to.
+	Path   string
+	Notice string
+	Error  string
+	Data   any
+}
+
+// pageRoutes mounts the page and its static files.
+func (h *handler) pageRoutes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /static/{name}", gzipped(h.static))
+	mux.HandleFunc("GET /signin", gzipped(h.signinPage))
+	mux.HandleFunc("POST /signin", gzipped(h.signinRequest))
+	mux.HandleFunc("GET /signin/{token}", gzipped(h.signinConfirm))
+	mux.HandleFunc("POST /signin/{token}", gzipped(h.signinConsume))
+	mux.HandleFunc("POST /signout", h.page(h.signout))
+	mux.HandleFunc("GET /{$}", h.page(h.home))
+	mux.HandleFunc("GET /rooms/{id}", h.page(h.roomPage))
+	mux.HandleFunc("POST /rooms/{id}/lines", h.page(h.roomPost))
+	mux.HandleFunc("POST /rooms/{id}/files", h.page(h.roomUpload))
+	mux.HandleFunc("POST /me/status", h.page(h.statusForm))
+	mux.HandleFunc("GET /me", h.page(h.profilePage))
+	mux.HandleFunc("POST /me", h.page(h.profileForm))
+	mux.HandleFunc("GET /tokens", h.page(h.tokensPage))
+	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
+	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
+}
+
+// page wraps a page handler: a browser without a session goes to the
+// sign-in page; a form must carry the session's CSRF token; errors become
+// an HTML page with the right status.
+func (h *handler) page(fn func(w http.ResponseWriter, r *http.Request, me *who) error) http.HandlerFunc {
+	return gzipped(func(w http.ResponseWriter, r *http.Request) {
+		me, err := h.identify(r)
+		if err == nil && me == nil {
+			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			return
+		}
+		if err == nil && me.session == nil {
+			err = errf(http.StatusUnauthorized, "unauthenticated", "the page is for browsers; scripts use the API under /api/")
+		}
+		if err == nil {
+			err = h.limit("u:" + me.user.ID)
+		}
+		if err == nil && r.Method == http.MethodPost {
+			err = h.parseForm(w, r)
+			if err == nil && !sameToken(r.PostFormValue("csrf"), me.session.CSRF) {
+				err = errCSRF
+			}
+		}
+		if err == nil {
+			if r.Method == http.MethodGet {
+				h.beat(r.Context(), me)
+			}
+			err = fn(w, r, me)
+		}
+		if err != nil {
+			h.pageFail(w, r, me, err)
+		}
+	})
+}
+
+// parseForm reads a form body (an upload or a plain form), capped.
+func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) error {
+	h.limitBody(w, r)
+	var err error
+	if ct, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); ct == "multipart/form-data" {
+		err = r.ParseMultipartForm(uploadMemory)
+	} else {
+		err = r.ParseForm()
+	}
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return errf(http.StatusRequestEntityTooLarge, "too_large", "what you sent is too large (files: at most %s)", humanSize(h.opts.MaxUploadBytes))
+	case err != nil:
+		return errf(http.StatusBadRequest, "bad_form", "the form could not be read")
+	}
+	return nil
+}
+
+// render writes a page.
+func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	v.V = assetVersion
+	if v.Loc == nil {
+		v.Loc = time.UTC
+	}
+	if v.Now.IsZero() {
+		v.Now = h.opts.Now()
+	}
+	if v.Path == "" {
+		v.Path = r.URL.Path
+	}
+	w.Header().Set("Content-Type", "text/html; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("X-Frame-Options", "DENY")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.Header().Set("Referrer-Policy", "no-referrer")
+	w.WriteHeader(status)
+	if err := pageTmpl.ExecuteTemplate(w, name, v); err != nil {
+		h.log.Warn("render page", "page", name, "err", err)
+	}
+}
+
+// viewFor starts the view of a signed-in member's page.
+func viewFor(me *who, title string) view {
+	u := me.user
+	return view{Title: title, Me: &u, CSRF: me.session.CSRF, Loc: u.Location(), Script: true}
+}
+
+// pageFail answers a page request with an error page.
+func (h *handler) pageFail(w http.ResponseWriter, r *http.Request, me *who, err error) {
+	if r.Context().Err() != nil {
+		return
+	}
+	he := classify(err)
+	if he.status >= 500 {
+		h.log.Error("page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	if he.status == http.StatusUnauthorized || (he.status == http.StatusForbidden && he.code == "disabled") {
+		h.setCookie(w, sessionCookie, "", -1)
+	}
+	if he.retryAfter > 0 {
+		w.Header().Set("Retry-After", fmt.Sprint(int(he.retryAfter/time.Second)+1))
+	}
+	v := view{Title: "Something went wrong", Error: he.msg}
+	if me != nil && me.session != nil {
+		v = viewFor(me, "Something went wrong")
+		v.Error, v.Script = he.msg, false
+	}
+	h.render(w, r, he.status, "error.html", v)
+}
+
+// static serves the embedded script and style sheet; with the current
+// version in ?v= they are cached for good.
+func (h *handler) static(w http.ResponseWriter, r *http.Request) {
+	name := r.PathValue("name")
+	b, err := staticFS.ReadFile("static/" + name)
+	if err != nil {
+		http.NotFound(w, r)
+		return
+	}
+	ct := mime.TypeByExtension(path.Ext(name))
+	if ct == "" {
+		ct = "application/octet-stream"
+	}
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("ETag", `"`+assetVersion+`"`)
+	if r.URL.Query().Get("v") == assetVersion {
+		w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+	} else {
+		w.Header().Set("Cache-Control", "no-cache")
+	}
+	if r.Header.Get("If-None-Match") == `"`+assetVersion+`"` {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(b)
+}
+
+// backTo is where a form sends the browser afterwards: a local path the
+// form named, or fallback.
+func backTo(r *http.Request, fallback string) string {
+	b := r.PostFormValue("back")
+	if u, err := url.Parse(b); err == nil && strings.HasPrefix(b, "/") && !strings.HasPrefix(b, "//") && u.Host == "" && !strings.Contains(b, "\\") {
+		return b
+	}
+	return fallback
+}
+
+// when shows a time in loc: the clock for today, with the date otherwise.
+func when(t time.Time, loc *time.Location, now time.Time) string {
+	lt, ln := t.In(loc), now.In(loc)
+	if lt.YearDay() == ln.YearDay() && lt.Year() == ln.Year() {
+		return lt.Format("15:04")
+	}
+	if lt.Year() == ln.Year() {
+		return lt.Format("Jan 2, 15:04")
+	}
+	return lt.Format("Jan 2 2006, 15:04")
+}
+
+// humanSize writes a byte count for people.
+func humanSize(n int64) string {
+	switch {
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.0f KB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d bytes", n)
+}
+
+// reachText says how a member who is not online is being reached:
+// "by email", "by text message", "held for the digest (busy)"; "" for a
+// member online, who reads live.
+func reachText(m memberView) string {
+	switch m.Reach.Channel {
+	case threads.Email:
+		return "by email"
+	case threads.SMS:
+		return "by text message"
+	case threads.Hold:
+		return "held for the digest (" + m.Reach.Reason + ")"
+	}
+	return ""
+}
+
+// home lists the member's rooms.
+func (h *handler) home(w http.ResponseWriter, r *http.Request, me *who) error {
+	rooms, err := h.store.RoomsOf(r.Context(), me.user.ID)
+	if err != nil {
+		return err
+	}
+	p, err := h.store.Presence(r.Context(), me.user.ID)
+	if err != nil {
+		return err
+	}
+	v := viewFor(me, "Your rooms")
+	v.Data = struct {
+		Rooms    []threads.Room
+		Presence threads.Presence
+	}{rooms, p}
+	h.render(w, r, http.StatusOK, "home.html", v)
+	return nil
+}
+
+// roomPageLines is how many lines the room page shows at once.
+const roomPageLines = 50
+
+// roomData is what room.html shows.
+type roomData struct {
+	Room     roomView
+	Lines    []threads.Line
+	Older    string // id to page back from, or ""
+	Live     bool   // the newest lines are shown: the script follows the stream
+	Last     string
+	Presence threads.Presence
+	MaxFile  string
+}
+
+func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) error {
+	room, err := h.memberRoom(r.Context(), me, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	before := r.URL.Query().Get("before")
+	if before != "" && !lineIDPattern.MatchString(before) {
+		return errf(http.StatusBadRequest, "invalid", "before=%q is not a line id", before)
+	}
+	detail, err := h.roomDetail(r.Context(), room.ID)
+	if err != nil {
+		return err
+	}
+	lines, err := h.store.Lines(r.Context(), room.ID, threads.Range{Before: before, Limit: roomPageLines, Newest: true})
+	if err != nil {
+		return err
+	}
+	slices.Reverse(lines)
+	d := roomData{Room: detail, Lines: lines, Live: before == "", MaxFile: humanSize(h.opts.MaxUploadBytes)}
+	if len(lines) == roomPageLines {
+		d.Older = lines[0].ID
+	}
+	if len(lines) > 0 {
+		d.Last = lines[len(lines)-1].ID
+		if d.Live {
+			if err := h.store.MarkRead(r.Context(), room.ID, me.user.ID, d.Last); err != nil {
+				h.log.Warn("mark read", "room", room.ID, "member", me.user.ID, "err", err)
+			}
+		}
+	}
+	for _, m := range detail.Members {
+		if m.ID == me.user.ID {
+			d.Presence = threads.Presence{User: m.ID, State: m.State, Status: m.Status}
+		}
+	}
+	v := viewFor(me, detail.Name)
+	v.Data = d
+	if r.URL.Query().Get("posted") == "file" {
+		v.Notice = "File posted."
+	}
+	h.render(w, r, http.StatusOK, "room.html", v)
+	return nil
+}
+
+func (h *handler) roomPost(w http.ResponseWriter, r *http.Request, me *who) error {
+	room, err := h.memberRoom(r.Context(), me, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID,
+		Text: strings.TrimRight(r.PostFormValue("text"), " \r\n\t"), Origin: threads.FromWeb}); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/rooms/"+room.ID+"#end", http.StatusSeeOther)
+	return nil
+}
+
+func (h *handler) roomUpload(w http.ResponseWriter, r *http.Request, me *who) error {
+	room, err := h.memberRoom(r.Context(), me, r.PathValue("id"))
+	if err != nil {
+		return err
+	}
+	if _, err := h.upload(r, me, room); err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/rooms/"+room.ID+"?posted=file#end", http.StatusSeeOther)
+	return nil
+}
+
+func (h *handler) statusForm(w http.ResponseWriter, r *http.Request, me *who) error {
+	in := statusBody{Availability: threads.Availability(r.PostFormValue("availability")),
+		Text: r.PostFormValue("text"), Until: r.PostFormValue("until")}
+	st, err := in.status(h.opts.Now())
+	if err != nil {
+		return err
+	}
+	if _, err := h.store.SetStatus(r.Context(), me.user.ID, st); err != nil {
+		return err
+	}
+	http.Redirect(w, r, backTo(r, "/"), http.StatusSeeOther)
+	return nil
+}
+
+// profileData is what me.html shows.
+type profileData struct {
+	User      threads.User
+	Interests string
+	Presence  threads.Presence
+}
+
+func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, error) {
+	p, err := h.store.Presence(r.Context(), u.ID)
+	if err != nil {
+		return view{}, err
+	}
+	v := viewFor(me, "Your profile")
+	v.Data = profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p}
+	return v, nil
+}
+
+func (h *handler) profilePage(w http.ResponseWriter, r *http.Request, me *who) error {
+	v, err := h.profileView(r, me, me.user)
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("saved") != "" {
+		v.Notice = "Saved."
+	}
+	h.render(w, r, http.StatusOK, "me.html", v)
+	return nil
+}
+
+func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) error {
+	f := func(k string) *string { v := r.PostFormValue(k); return &v }
+	list := strings.Split(r.PostFormValue("interests"), ",")
+	in := meBody{Name: f("name"), TimeZone: f("tz"), Phone: f("phone"),
+		Profile: &profileBody{Title: f("title"), Team: f("team"), Interests: &list}}
+	_, err := h.store.UpdateUser(r.Context(), me.user.ID, in.apply)
+	if he := classify(err); err != nil && he.status == http.StatusBadRequest {
+		// Show the form again with what was typed and what is wrong.
+		typed := me.user
+		_ = in.apply(&typed)
+		v, verr := h.profileView(r, me, typed)
+		if verr != nil {
+			return verr
+		}
+		v.Error = he.msg
+		h.render(w, r, http.StatusBadRequest, "me.html", v)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// tokensData is what tokens.html shows.
+type tokensData struct {
+	Tokens []threads.APIToken
+	// New is a token just made, shown this once.
+	New *newToken
+}
+
+func (h *handler) tokensView(w http.ResponseWriter, r *http.Request, me *who, status int, made *newToken, problem string) error {
+	list, err := h.store.APITokens(r.Context(), me.user.ID)
+	if err != nil {
+		return err
+	}
+	v := viewFor(me, "API tokens")
+	v.Data = tokensData{Tokens: list, New: made}
+	v.Error = problem
+	h.render(w, r, status, "tokens.html", v)
+	return nil
+}
+
+func (h *handler) tokensPage(w http.ResponseWriter, r *http.Request, me *who) error {
+	return h.tokensView(w, r, me, http.StatusOK, nil, "")
+}
+
+func (h *handler) tokensCreate(w http.ResponseWriter, r *http.Request, me *who) error {
+	secret, t, err := h.store.NewAPIToken(r.Context(), me.user.ID, r.PostFormValue("name"))
+	if errors.Is(err, threads.ErrInvalid) {
+		return h.tokensView(w, r, me, http.StatusBadRequest, nil, classify(err).msg)
+	}
+	if err != nil {
+		return err
+	}
+	h.log.Info("API token created", "member", me.user.ID, "token", t.ID)
+	return h.tokensView(w, r, me, http.StatusOK, &newToken{APIToken: t, Token: secret}, "")
+}
+
+func (h *handler) tokensRevoke(w http.ResponseWriter, r *http.Request, me *who) error {
+	if err := h.store.RevokeAPIToken(r.Context(), me.user.ID, r.PathValue("id")); err != nil {
+		return err
+	}
+	h.log.Info("API token revoked", "member", me.user.ID, "token", r.PathValue("id"))
+	http.Redirect(w, r, "/tokens", http.StatusSeeOther)
+	return nil
+}

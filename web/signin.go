@@ -1,0 +1,152 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"time"
+
+	"parley/threads"
+)
+
+// signinSendTimeout bounds the work of sending one sign-in link.
+const signinSendTimeout = 10 * time.Second
+
+// signinData is what signin.html shows.
+type signinData struct {
+	Email string
+	Sent  bool
+	Token string // on the confirmation page
+}
+
+// signinPage asks for an email address.
+func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r)})
+}
+
+// signinRequest sends a one-time link to the member who owns the address.
+// The answer is the same, and as quick, whether or not the address belongs
+// to anyone: the link is made and queued after the answer, so neither the
+// page nor its timing tells who has an account.
+func (h *handler) signinRequest(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.pageFail(w, r, nil, errf(http.StatusBadRequest, "bad_form", "the form could not be read"))
+		return
+	}
+	if err := checkPre(r); err != nil {
+		h.pageFail(w, r, nil, err)
+		return
+	}
+	if err := h.limit(clientKey(r)); err != nil {
+		h.pageFail(w, r, nil, err)
+		return
+	}
+	addr, err := threads.NormalizeEmail(r.PostFormValue("email"))
+	if err != nil {
+		h.render(w, r, http.StatusBadRequest, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r),
+			Error: "That is not an email address like bob@example.org.", Data: signinData{Email: r.PostFormValue("email")}})
+		return
+	}
+	go h.sendSignInLink(context.WithoutCancel(r.Context()), addr)
+	h.render(w, r, http.StatusOK, "signin.html", view{Title: "Check your email", CSRF: h.preToken(w, r),
+		Data: signinData{Email: addr, Sent: true}})
+}
+
+// sendSignInLink queues a sign-in link for the member who owns addr, if
+// any and not disabled, within their rate limit, and logs what happened.
+func (h *handler) sendSignInLink(ctx context.Context, addr string) {
+	ctx, cancel := context.WithTimeout(ctx, signinSendTimeout)
+	defer cancel()
+	u, queued, err := QueueSignInLink(ctx, h.store, h.opts.PublicURL, addr)
+	switch {
+	case errors.Is(err, threads.ErrNotFound):
+		h.log.Info("sign-in asked for an unknown address")
+	case errors.Is(err, threads.ErrDisabled):
+		h.log.Info("sign-in asked for a disabled member", "member", u.ID)
+	case err != nil:
+		h.log.Error("sign-in link", "err", err)
+	case !queued:
+		h.log.Warn("sign-in link not sent: too many asked for this hour", "member", u.ID)
+	default:
+		h.log.Info("sign-in link queued", "member", u.ID)
+	}
+}
+
+// QueueSignInLink makes a one-time sign-in link (publicURL/signin/TOKEN)
+// for the member who owns addr and queues it as a notice to that address;
+// the delivery worker sends it (or keeps it in the outbox). It reports
+// false when the address had its share of links this hour (the token is
+// then forgotten); threads.ErrNotFound when no member owns the address,
+// threads.ErrDisabled for a disabled member.
+func QueueSignInLink(ctx context.Context, st *threads.Store, publicURL, addr string) (threads.User, bool, error) {
+	u, err := st.UserByEmail(ctx, addr)
+	if err != nil {
+		return u, false, err
+	}
+	tok, err := st.NewSignInToken(ctx, u.ID)
+	if err != nil {
+		return u, false, err
+	}
+	queued, err := st.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
+		Title: "Your parley sign-in link", Link: strings.TrimRight(publicURL, "/") + "/signin/" + tok})
+	if err != nil || !queued {
+		_ = st.DropSignInToken(ctx, tok)
+	}
+	return u, queued, err
+}
+
+// signinConfirm shows a button that signs in. Opening the link changes
+// nothing: mail scanners follow links, and must not use them up.
+func (h *handler) signinConfirm(w http.ResponseWriter, r *http.Request) {
+	h.render(w, r, http.StatusOK, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r),
+		Data: signinData{Token: r.PathValue("token")}})
+}
+
+// signinConsume uses the link: a new session, its cookie, and the rooms.
+func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.pageFail(w, r, nil, errf(http.StatusBadRequest, "bad_form", "the form could not be read"))
+		return
+	}
+	if err := checkPre(r); err != nil {
+		h.pageFail(w, r, nil, err)
+		return
+	}
+	if err := h.limit(clientKey(r)); err != nil {
+		h.pageFail(w, r, nil, err)
+		return
+	}
+	u, err := h.store.ConsumeSignInToken(r.Context(), r.PathValue("token"))
+	if errors.Is(err, threads.ErrBadCredential) {
+		h.render(w, r, http.StatusBadRequest, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r),
+			Error: "This sign-in link was used already or is more than 15 minutes old. Ask for a new one below."})
+		return
+	}
+	if err != nil {
+		h.pageFail(w, r, nil, err)
+		return
+	}
+	tok, se, err := h.store.NewSession(r.Context(), u.ID)
+	if err != nil {
+		h.pageFail(w, r, nil, err)
+		return
+	}
+	h.setCookie(w, sessionCookie, tok, int(se.Expires.Sub(se.Created)/time.Second))
+	h.setCookie(w, preCookie, "", -1)
+	h.log.Info("signed in", "member", u.ID)
+	http.Redirect(w, r, "/", http.StatusSeeOther)
+}
+
+// signout ends the session.
+func (h *handler) signout(w http.ResponseWriter, r *http.Request, me *who) error {
+	if err := h.store.EndSession(r.Context(), me.sessionTok); err != nil {
+		return err
+	}
+	h.setCookie(w, sessionCookie, "", -1)
+	h.log.Info("signed out", "member", me.user.ID)
+	http.Redirect(w, r, "/signin", http.StatusSeeOther)
+	return nil
+}

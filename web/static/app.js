@@ -1,0 +1,143 @@
+// parley's page script: live lines and presence over server-sent events,
+// and posting without a reload. The page works without it.
+(function () {
+  "use strict";
+  var meta = document.querySelector('meta[name="csrf"]');
+  if (!meta || !window.EventSource) return;
+  var csrf = meta.content;
+  var list = document.getElementById("lines");
+  var room = list ? list.dataset.room : "";
+  var live = list && list.dataset.live === "1";
+  var tz = list ? list.dataset.tz : undefined;
+
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) e.className = cls;
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+  function clock(iso) {
+    var d = new Date(iso), o = { hour: "2-digit", minute: "2-digit", hour12: false };
+    try { if (tz) o.timeZone = tz; return d.toLocaleTimeString([], o); }
+    catch (e) { delete o.timeZone; return d.toLocaleTimeString([], o); }
+  }
+  function size(n) {
+    if (n >= 1048576) return (n / 1048576).toFixed(1) + " MB";
+    if (n >= 1024) return Math.round(n / 1024) + " KB";
+    return n + " bytes";
+  }
+  function nearBottom() {
+    return window.innerHeight + window.scrollY >= document.body.offsetHeight - 80;
+  }
+
+  // addLine appends a line of this room unless it is there already.
+  function addLine(l) {
+    if (document.getElementById("l-" + l.id)) return;
+    var stick = nearBottom();
+    var li = el("li", "line o-" + (l.origin || "web"));
+    li.id = "l-" + l.id;
+    var t = el("time", "", clock(l.time));
+    t.setAttribute("datetime", l.time);
+    li.appendChild(t);
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("b", "", l.name + ":"));
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(el("span", "t", l.text));
+    (l.attachments || []).forEach(function (a) {
+      li.appendChild(document.createTextNode(" "));
+      var link = el("a", "att", a.name);
+      link.href = "/api/rooms/" + encodeURIComponent(l.room) + "/files/" + encodeURIComponent(a.id) + "?line=" + encodeURIComponent(l.id);
+      li.appendChild(link);
+      li.appendChild(document.createTextNode(" "));
+      li.appendChild(el("span", "muted", "(" + size(a.size || 0) + ")"));
+    });
+    list.appendChild(li);
+    list.dataset.last = l.id;
+    if (stick) li.scrollIntoView({ block: "end" });
+    markRead(l.id);
+  }
+
+  var readTimer = null, readUpTo = "";
+  function markRead(id) {
+    readUpTo = id;
+    if (readTimer || document.hidden) return;
+    readTimer = setTimeout(function () {
+      readTimer = null;
+      send("POST", "/api/rooms/" + encodeURIComponent(room) + "/read", { line: readUpTo });
+    }, 2000);
+  }
+
+  function reachText(m) {
+    if (m.reach.channel === "email") return "by email";
+    if (m.reach.channel === "sms") return "by text message";
+    if (m.reach.channel === "digest") return "held for the digest (" + m.reach.reason + ")";
+    return "";
+  }
+  function setPresence(m) {
+    var li = document.getElementById("m-" + m.id);
+    if (!li) return;
+    li.className = "s-" + m.state;
+    li.querySelector(".st").textContent = m.state;
+    var text = m.status && m.status.text ? "\u201c" + m.status.text + "\u201d" : "";
+    li.querySelector(".tx").textContent = text;
+    var me = document.querySelector("nav a[href='/me']");
+    var r = reachText(m);
+    li.querySelector(".rc").textContent = r && !(me && me.textContent === m.name) ? " \u2014 " + r : "";
+  }
+
+  function send(method, url, body) {
+    return fetch(url, {
+      method: method, credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify(body)
+    });
+  }
+
+  var url = "/api/stream";
+  if (live && list.dataset.last) url += "?last=" + encodeURIComponent(list.dataset.last);
+  var es = new EventSource(url);
+  es.addEventListener("line", function (e) {
+    var l = JSON.parse(e.data);
+    if (live && l.room === room) { addLine(l); return; }
+    var item = document.getElementById("r-" + l.room);
+    if (item) item.className = "unread";
+  });
+  es.addEventListener("presence", function (e) {
+    var p = JSON.parse(e.data);
+    if (p.room === room) setPresence(p.member);
+  });
+  es.addEventListener("joined", function () { if (!room) location.reload(); });
+  es.addEventListener("left", function (e) {
+    if (JSON.parse(e.data).room === room) location.href = "/";
+  });
+  es.addEventListener("reset", function () { es.close(); location.reload(); });
+
+  // Posting: through the API, so the page stays; the line comes back live.
+  var form = document.getElementById("post-form");
+  if (form && live) {
+    var box = document.getElementById("post-text"), problem = document.getElementById("post-error");
+    box.addEventListener("keydown", function (e) {
+      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+    });
+    form.addEventListener("submit", function (e) {
+      e.preventDefault();
+      var text = box.value.replace(/\s+$/, "");
+      if (!text) return;
+      problem.hidden = true;
+      send("POST", "/api/rooms/" + encodeURIComponent(room) + "/lines", { text: text }).then(function (res) {
+        return res.json().then(function (body) {
+          if (!res.ok) throw new Error(body.error || res.statusText);
+          box.value = "";
+          addLine(body.line);
+        });
+      }).catch(function (err) {
+        problem.textContent = "Not sent: " + err.message;
+        problem.hidden = false;
+      });
+    });
+  }
+  if (live) {
+    var last = list.lastElementChild;
+    if (last) last.scrollIntoView({ block: "end" });
+  }
+})();

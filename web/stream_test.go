@@ -1,0 +1,239 @@
+package web
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"parley/threads"
+)
+
+// sseEvent is one event read from the stream; a comment has Comment set.
+type sseEvent struct {
+	ID, Name, Data, Comment string
+}
+
+// sseClient reads a live stream.
+type sseClient struct {
+	t      *testing.T
+	events chan sseEvent
+	cancel context.CancelFunc
+	status int
+}
+
+// openStream connects to the stream as user with a Last-Event-ID.
+func (e *webEnv) openStream(user, last string) *sseClient {
+	e.t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, _ := http.NewRequestWithContext(ctx, "GET", e.srv.URL+"/api/stream", nil)
+	req.Header.Set("Authorization", "Bearer "+e.tokens[user])
+	if last != "" {
+		req.Header.Set("Last-Event-ID", last)
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		e.t.Fatal(err)
+	}
+	c := &sseClient{t: e.t, events: make(chan sseEvent, 100), cancel: cancel, status: res.StatusCode}
+	e.t.Cleanup(cancel)
+	go func() {
+		defer res.Body.Close()
+		defer close(c.events)
+		sc := bufio.NewScanner(res.Body)
+		var ev sseEvent
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if ev != (sseEvent{}) {
+					c.events <- ev
+				}
+				ev = sseEvent{}
+			case strings.HasPrefix(line, ": "):
+				ev.Comment = line[2:]
+			case strings.HasPrefix(line, "id: "):
+				ev.ID = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				ev.Name = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				ev.Data = line[6:]
+			}
+		}
+	}()
+	if first := c.next(); first.Comment != "parley live stream" {
+		e.t.Fatalf("first event %+v", first)
+	}
+	return c
+}
+
+// next returns the next event, not a heartbeat comment.
+func (c *sseClient) next() sseEvent {
+	c.t.Helper()
+	for {
+		select {
+		case ev, ok := <-c.events:
+			if !ok {
+				return sseEvent{Name: "closed"}
+			}
+			if ev.Comment == "heartbeat" {
+				continue
+			}
+			return ev
+		case <-time.After(5 * time.Second):
+			c.t.Fatal("no event within 5 s")
+		}
+	}
+}
+
+// line returns the next line event, skipping presence events (a stream
+// announces its own member coming online).
+func (c *sseClient) line() threads.Line {
+	c.t.Helper()
+	ev := c.next()
+	for ev.Name == "presence" {
+		ev = c.next()
+	}
+	var l threads.Line
+	if ev.Name != "line" || json.Unmarshal([]byte(ev.Data), &l) != nil || l.ID != ev.ID {
+		c.t.Fatalf("want a line, got %+v", ev)
+	}
+	return l
+}
+
+func (e *webEnv) post(room, author, text string) threads.Line {
+	e.t.Helper()
+	p, err := e.store.Post(e.ctx, threads.NewLine{Room: room, Author: author, Text: text, Origin: threads.FromWeb})
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return p.Line
+}
+
+func TestStreamOnlyMyRooms(t *testing.T) {
+	e := newWebEnv(t, nil)
+	alice := e.openStream("alice", "")
+	e.post("other", "bob", "not for alice")
+	e.post("design", "bob", "for alice")
+	if l := alice.line(); l.Text != "for alice" || l.Name != "Bob" {
+		t.Fatalf("alice got %+v", l)
+	}
+	// Presence of a member of my rooms, with how they are reached.
+	if _, err := e.store.SetStatus(e.ctx, "carol", threads.Status{Availability: threads.Away}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "clinic"}); err != nil {
+		t.Fatal(err)
+	}
+	ev := alice.next()
+	var pe presenceEvent
+	for ev.Name == "presence" && strings.Contains(ev.Data, `"id":"alice"`) {
+		ev = alice.next()
+	}
+	if ev.Name != "presence" || json.Unmarshal([]byte(ev.Data), &pe) != nil || pe.Room != "design" || pe.Member.ID != "bob" ||
+		pe.Member.State != threads.StateAway || pe.Member.Reach.Channel != threads.Email || pe.Member.Status.Text != "clinic" {
+		t.Fatalf("presence event %+v (carol shares no room with alice)", ev)
+	}
+	// Joining a room brings its lines; leaving stops them.
+	if err := e.store.AddMember(e.ctx, "other", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := alice.next(); ev.Name != "joined" || !strings.Contains(ev.Data, `"other"`) {
+		t.Fatalf("join event %+v", ev)
+	}
+	e.post("other", "carol", "welcome alice")
+	if l := alice.line(); l.Text != "welcome alice" {
+		t.Fatalf("alice got %+v", l)
+	}
+	if err := e.store.RemoveMember(e.ctx, "other", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	if ev := alice.next(); ev.Name != "left" {
+		t.Fatalf("leave event %+v", ev)
+	}
+	e.post("other", "carol", "gone")
+	e.post("design", "bob", "still here")
+	if l := alice.line(); l.Text != "still here" {
+		t.Fatalf("after leaving alice got %+v", l)
+	}
+}
+
+func TestStreamResume(t *testing.T) {
+	e := newWebEnv(t, nil)
+	if err := e.store.AddMember(e.ctx, "other", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	first := e.openStream("alice", "")
+	seen := first.line // keep the name short below
+	a := e.post("design", "bob", "one")
+	if l := seen(); l.ID != a.ID {
+		t.Fatalf("got %+v", l)
+	}
+	first.cancel() // the connection drops
+	// Missed while away, in two rooms, and one from before that was seen.
+	b := e.post("other", "carol", "two")
+	c := e.post("design", "bob", "three")
+	again := e.openStream("alice", a.ID)
+	for _, want := range []threads.Line{b, c} {
+		if l := again.line(); l.ID != want.ID || l.Text != want.Text || l.Room != want.Room {
+			t.Fatalf("resume: got %s %q, want %s %q", l.ID, l.Text, want.ID, want.Text)
+		}
+	}
+	d := e.post("design", "alice", "four")
+	if l := again.line(); l.ID != d.ID {
+		t.Fatalf("live after resume: %+v", l)
+	}
+	// A resume from the start sends everything once, then the live lines.
+	all := e.openStream("alice", "0-0")
+	for _, want := range []threads.Line{a, b, c, d} {
+		if l := all.line(); l.ID != want.ID {
+			t.Fatalf("full resume: got %s, want %s", l.ID, want.ID)
+		}
+	}
+	// bob's resume never shows carol's room.
+	bob := e.openStream("bob", "0-0")
+	for _, want := range []threads.Line{a, b, c, d} {
+		if l := bob.line(); l.ID != want.ID {
+			t.Fatalf("bob's resume: got %s, want %s", l.ID, want.ID)
+		}
+	}
+	carol := e.openStream("carol", "0-0")
+	if l := carol.line(); l.ID != b.ID {
+		t.Fatalf("carol's resume: %+v", l)
+	}
+	e.post("design", "bob", "five")
+	e.post("other", "bob", "six")
+	if l := carol.line(); l.Text != "six" {
+		t.Fatalf("carol got a line of design: %+v", l)
+	}
+}
+
+func TestStreamHeartbeatAndRevocation(t *testing.T) {
+	e := newWebEnv(t, func(o *Options) { o.Heartbeat = 50 * time.Millisecond })
+	s := e.openStream("bob", "")
+	waitFor(t, "a heartbeat comment", func() bool {
+		select {
+		case ev := <-s.events:
+			return ev.Comment == "heartbeat"
+		default:
+			return false
+		}
+	})
+	if p, _ := e.store.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
+		t.Errorf("bob with a stream open is %s", p.State)
+	}
+	list, _ := e.store.APITokens(e.ctx, "bob")
+	if err := e.store.RevokeAPIToken(e.ctx, "bob", list[0].ID); err != nil {
+		t.Fatal(err)
+	}
+	if ev := s.next(); ev.Name != "reset" {
+		t.Fatalf("after revoking: %+v", ev)
+	}
+	if ev := s.next(); ev.Name != "closed" {
+		t.Fatalf("the stream went on: %+v", ev)
+	}
+}
