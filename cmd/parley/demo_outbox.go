@@ -87,6 +87,9 @@ func describeOutbox(e threads.OutboxEntry) string {
 		if err != nil || v == "" {
 			v = r.Header.Get(h)
 		}
+		if v == "" {
+			continue
+		}
 		fmt.Fprintf(&b, "    %s: %s\n", h, clean(v, false))
 	}
 	for {
