@@ -41,6 +41,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	now := s.now()
 	routes := make(map[string]Decision, len(others))
 	var jobs []Delivery
+	var held []string
 	for i, m := range others {
 		str, ok := users.Val()[i].(string)
 		if !ok {
@@ -54,6 +55,9 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		personal := kind == Direct || contains(mentioned, m)
 		d := Route(routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m)))
 		routes[m] = d
+		if d.Channel == Hold {
+			held = append(held, m)
+		}
 		if d.Channel.Queued() {
 			jobs = append(jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
 				Queued: now.UTC().Truncate(time.Millisecond)})
@@ -62,6 +66,9 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, j := range jobs {
 			s.enqueue(ctx, p, j)
+		}
+		for _, m := range held {
+			s.holdForDigest(ctx, p, line, m)
 		}
 		p.ZRem(ctx, s.k.pending(line.Room), line.ID)
 		return nil

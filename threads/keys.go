@@ -38,6 +38,17 @@ import (
 //	{q:N}:done:KEY     string idempotency record of a delivered job
 //	live:r:ID          pub/sub channel of a room's events
 //	live:u:ID          pub/sub channel of a user's membership events
+//
+// Digests and transcripts:
+//
+//	{r:ID}:emailed     hash  member -> id of the last line emailed or texted to them
+//	{r:ID}:digested    hash  member -> id of the last line a digest covered
+//	{r:ID}:held:M      zset  line ids routing held for member M's digest, scored by id ms
+//	{digest}:due       zset  member -> when their next digest is due (or their claim's lease ends)
+//	{digest}:period    hash  member -> the due time (ms) of the digest scheduled or being sent
+//	{digest}:sent:M:P  string the digest of member M for period P: "sending", "sent", "failed"
+//	{transcripts}:queue stream transcripts asked for by email (consumer group "transcribers")
+//	{transcripts}:sent:H string a transcript of a room went to a member lately (rate limit)
 type keys struct {
 	prefix string
 }
@@ -85,3 +96,18 @@ func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])
 }
+
+// Digests and transcripts.
+
+func (k keys) emailed(room string) string  { return k.prefix + "{r:" + room + "}:emailed" }
+func (k keys) digested(room string) string { return k.prefix + "{r:" + room + "}:digested" }
+func (k keys) heldFor(room, member string) string {
+	return k.prefix + "{r:" + room + "}:held:" + member
+}
+func (k keys) digestDue() string    { return k.prefix + "{digest}:due" }
+func (k keys) digestPeriod() string { return k.prefix + "{digest}:period" }
+func (k keys) digestSent(member, period string) string {
+	return k.prefix + "{digest}:sent:" + member + ":" + period
+}
+func (k keys) transcripts() string            { return k.prefix + "{transcripts}:queue" }
+func (k keys) transcriptSent(h string) string { return k.prefix + "{transcripts}:sent:" + h }
