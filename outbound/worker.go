@@ -253,6 +253,11 @@ func (w *Worker) process(ctx context.Context, b threads.Batch) {
 	switch {
 	case err == nil:
 		log.Info("batch delivered")
+		// The digest leaves out what was carried (best effort: a line the
+		// marker misses shows up in the digest too, never goes missing).
+		if err := w.store.MarkEmailed(ctx, b.Room, b.Member, d.Lines[len(d.Lines)-1].ID); err != nil {
+			log.Warn("could not record the lines sent for the digest", "err", err)
+		}
 		w.settle(log, w.store.BatchSent(ctx, b, w.opts.Window[b.Channel]))
 	case IsPermanent(err):
 		log.Warn("batch failed for good", "err", err)

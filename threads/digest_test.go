@@ -3,6 +3,7 @@ package threads
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -377,4 +378,52 @@ func TestClaimDigestsConcurrent(t *testing.T) {
 			t.Errorf("%s claimed %d times", m, n)
 		}
 	}
+}
+
+func TestDigestTokens(t *testing.T) {
+	e := newEnv(t)
+	e.Store.opts.Secret = []byte("0123456789abcdef0123456789abcdef")
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "bob", "alice")
+	reply, unsub, err := e.DigestTokens(e.ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m, err := e.ResolveDigestToken(e.ctx, reply); err != nil || m != "bob" {
+		t.Fatalf("resolve digest token: %q %v", m, err)
+	}
+	if m, err := e.ResolveDigestUnsubscribeToken(e.ctx, unsub); err != nil || m != "bob" {
+		t.Fatalf("resolve digest unsubscribe token: %q %v", m, err)
+	}
+	// Purposes never mix: a digest token posts nowhere, a reply token is no digest token.
+	if _, _, err := e.ResolveReplyToken(e.ctx, reply); err != ErrBadToken {
+		t.Errorf("digest token resolved as a reply token: %v", err)
+	}
+	rt, _ := e.ReplyToken(e.ctx, "design", "bob")
+	if _, err := e.ResolveDigestToken(e.ctx, rt); err != ErrBadToken {
+		t.Errorf("reply token resolved as a digest token: %v", err)
+	}
+	addr := DigestAddress(reply, "chat.example.org")
+	if tok, ok := ParseDigestAddress(strings.ToUpper(addr), "Chat.Example.org"); !ok || tok != reply {
+		t.Errorf("parse %s: %q %v", addr, tok, ok)
+	}
+	if _, ok := ParseReplyAddress(addr, "chat.example.org"); ok {
+		t.Error("a digest address parsed as a reply address")
+	}
+	for _, bad := range []string{"digest+short@chat.example.org", ReplyAddress(reply, "chat.example.org"), DigestAddress(reply, "other.org"), "digest+" + strings.Repeat("1", 32) + "@chat.example.org"} {
+		if _, ok := ParseDigestAddress(bad, "chat.example.org"); ok {
+			t.Errorf("%s parsed as a digest address", bad)
+		}
+	}
+}
+
+func FuzzParseDigestAddress(f *testing.F) {
+	f.Add("digest+abcdefghijklmnopqrstuvwxyz234567@chat.example.org")
+	f.Add("DIGEST+@x")
+	f.Fuzz(func(t *testing.T, addr string) {
+		tok, ok := ParseDigestAddress(addr, "chat.example.org")
+		if ok && DigestAddress(tok, "chat.example.org") != strings.ToLower(strings.TrimSpace(addr)) {
+			t.Fatalf("%q parsed to %q", addr, tok)
+		}
+	})
 }
