@@ -218,4 +218,3 @@ func digestLines(ls []threads.Line, loc *time.Location) []DigestLine {
 func (c *Composer) DigestID(member, period string) string {
 	return "digest." + member + "." + digest(member, period) + "@" + c.domain
 }
-
