@@ -23,7 +23,7 @@ type mboxRenderer struct{ o Options }
 // asctime is the separator line's date format, in UTC.
 const asctime = "Mon Jan _2 15:04:05 2006"
 
-func (r *mboxRenderer) head(io.Writer) error            { return nil }
+func (r *mboxRenderer) head(io.Writer) error           { return nil }
 func (r *mboxRenderer) day(io.Writer, time.Time) error { return nil }
 func (r *mboxRenderer) footRoom() int64                { return 1024 }
 
