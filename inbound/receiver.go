@@ -109,6 +109,10 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 	}
 	tok, ok := threads.ParseReplyAddress(addr, m.o.Domain)
 	if !ok {
+		if _, digest := threads.ParseDigestAddress(addr, m.o.Domain); digest {
+			_, err := m.digestAddressee(ctx, []string{addr}) // accepted; Receive answers it
+			return err
+		}
 		return Refuse("no such recipient here", nil)
 	}
 	_, _, err := m.resolve(ctx, tok)
@@ -176,6 +180,12 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 		return Result{Outcome: Ignored, Note: msg.Kind.String()}, nil
 	}
 	room, member, err := m.addressee(ctx, env, msg)
+	if errors.Is(err, errDigestReply) {
+		if msg.Kind == mailparse.KindPerson {
+			return m.digestReply(ctx, log, member, msg)
+		}
+		err = Refuse("not addressed to a room", err)
+	}
 	if msg.Kind == mailparse.KindVacation && err != nil {
 		// Out-of-office replies go to the envelope sender, not the reply
 		// address: find the member by their address instead.
@@ -198,6 +208,9 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	}
 	if msg.Kind == mailparse.KindVacation {
 		return m.away(ctx, log, res, user, msg)
+	}
+	if span, ok := ParseTranscriptCommand(msg.Reply); ok && len(msg.Attachments) == 0 {
+		return m.transcript(ctx, log, res, msg, span)
 	}
 	return m.post(ctx, log, res, msg) // Post refuses a member who left the room
 }
@@ -225,6 +238,12 @@ func (m *Mail) addressee(ctx context.Context, env Envelope, msg *mailparse.Messa
 			return "", "", Defer("temporary failure, try again later", err)
 		}
 		return room, member, nil
+	}
+	if member, err := m.digestAddressee(ctx, candidates); err != nil || member != "" {
+		if err != nil {
+			return "", "", err
+		}
+		return "", member, errDigestReply
 	}
 	return "", "", Refuse("not addressed to a parley reply address; reply to a parley email to post in its room", nil)
 }

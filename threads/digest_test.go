@@ -427,3 +427,38 @@ func FuzzParseDigestAddress(f *testing.F) {
 		}
 	})
 }
+
+func TestTranscriptRequests(t *testing.T) {
+	e := newEnv(t)
+	r := TranscriptRequest{Room: "design", Member: "bob", To: "Bob@Example.org", InReplyTo: "x@y"}
+	if ok, err := e.QueueTranscript(e.ctx, r); !ok || err != nil {
+		t.Fatalf("queue: %v %v", ok, err)
+	}
+	if ok, _ := e.QueueTranscript(e.ctx, r); ok {
+		t.Fatal("a second request within the rate limit was queued")
+	}
+	if _, err := e.QueueTranscript(e.ctx, TranscriptRequest{Room: "design", Member: "bob", To: "not an address"}); err == nil {
+		t.Error("a bad address was queued")
+	}
+	got, err := e.ClaimTranscripts(e.ctx, "w1", 10, time.Minute)
+	if err != nil || len(got) != 1 || got[0].To != "bob@example.org" || got[0].Asked.IsZero() {
+		t.Fatalf("claimed %+v, %v", got, err)
+	}
+	// Not settled: another worker takes it over after minIdle.
+	time.Sleep(20 * time.Millisecond)
+	again, err := e.ClaimTranscripts(e.ctx, "w2", 10, 10*time.Millisecond)
+	if err != nil || len(again) != 1 {
+		t.Fatalf("reclaimed %+v, %v", again, err)
+	}
+	if err := e.AckTranscript(e.ctx, again[0]); err != nil {
+		t.Fatal(err)
+	}
+	if left, _ := e.ClaimTranscripts(e.ctx, "w3", 10, 0); len(left) != 0 {
+		t.Fatalf("left %+v", left)
+	}
+	// Another room is another request.
+	r.Room = "ops"
+	if ok, _ := e.QueueTranscript(e.ctx, r); !ok {
+		t.Fatal("a request for another room was refused")
+	}
+}
