@@ -197,6 +197,7 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 		return nil, err
 	}
 	w.notify(ctx)
+	w.transcribe(ctx)
 	return w.store.LeaseDue(ctx, w.opts.Lease, limit)
 }
 

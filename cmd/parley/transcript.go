@@ -99,4 +99,3 @@ func parseTranscript(args []string) (action, error) {
 		return err
 	}, nil
 }
-
