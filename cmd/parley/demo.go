@@ -178,6 +178,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.replyByEmail(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
+	if err := d.showDigestAndTranscript(ctx, dl.digests, cfg.Domain); err != nil && ctx.Err() == nil {
+		return err
+	}
 	d.printTry(b.url, cfg.KeyPrefix)
 	d.follow(ctx, sub, last)
 

@@ -44,6 +44,11 @@ func TestDemo(t *testing.T) {
 		"outbox: sms to +15550002222\n    | [Alice & Carol] Alice Archer: Carol, could you call the printer",
 		"  export PARLEY_REDIS_URL=redis://127.0.0.1:",
 		"  parley post --room design --as bob",
+		"Dave was busy: his lines waited for his digest.",
+		"outbox: email to dave@example.org",
+		"    Subject: [parley] 3 new lines in Design\n",
+		"The start of design's transcript",
+		"    --- ",
 		"parley demo: stopped.\n",
 	} {
 		if !strings.Contains(r.out, want) {
@@ -54,8 +59,9 @@ func TestDemo(t *testing.T) {
 	// carol and erin with alice's two lines (they came within the window),
 	// carol's direct text; then bob's emailed reply: a text for carol (he
 	// mentions her) and an email for erin.
-	if n := strings.Count(r.out, "\noutbox: "); n != 6 {
-		t.Errorf("%d outbox entries, want 6:\n%s", n, r.out)
+	// And dave's digest, sent by hand.
+	if n := strings.Count(r.out, "\noutbox: "); n != 7 {
+		t.Errorf("%d outbox entries, want 7:\n%s", n, r.out)
 	}
 	if strings.Contains(r.out, "batch delivered") {
 		t.Errorf("the worker's info log clutters the demo:\n%s", r.out)
