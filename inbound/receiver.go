@@ -109,6 +109,10 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 	}
 	tok, ok := threads.ParseReplyAddress(addr, m.o.Domain)
 	if !ok {
+		if _, digest := threads.ParseDigestAddress(addr, m.o.Domain); digest {
+			_, err := m.digestAddressee(ctx, []string{addr}) // accepted; Receive answers it
+			return err
+		}
 		return Refuse("no such recipient here", nil)
 	}
 	_, _, err := m.resolve(ctx, tok)
@@ -180,6 +184,12 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 		return m.statusMail(ctx, log, msg) // statuscmd.go
 	}
 	room, member, err := m.addressee(ctx, env, msg)
+	if errors.Is(err, errDigestReply) {
+		if msg.Kind == mailparse.KindPerson {
+			return m.digestReply(ctx, log, member, msg)
+		}
+		err = Refuse("not addressed to a room", err)
+	}
 	if msg.Kind == mailparse.KindVacation && err != nil {
 		// Out-of-office replies go to the envelope sender, not the reply
 		// address: find the member by their address instead.
@@ -205,6 +215,9 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	}
 	if cmd, ok := ParseStatusCommand(msg.Reply, true); ok {
 		return m.setStatus(ctx, log, res, user, msg, cmd) // statuscmd.go
+	}
+	if span, ok := ParseTranscriptCommand(msg.Reply); ok && len(msg.Attachments) == 0 {
+		return m.transcript(ctx, log, res, msg, span) // transcriptcmd.go
 	}
 	return m.post(ctx, log, res, msg, user.Name) // Post refuses a member who left the room
 }
@@ -232,6 +245,12 @@ func (m *Mail) addressee(ctx context.Context, env Envelope, msg *mailparse.Messa
 			return "", "", Defer("temporary failure, try again later", err)
 		}
 		return room, member, nil
+	}
+	if member, err := m.digestAddressee(ctx, candidates); err != nil || member != "" {
+		if err != nil {
+			return "", "", err
+		}
+		return "", member, errDigestReply
 	}
 	return "", "", Refuse("not addressed to a parley reply address; reply to a parley email to post in its room", nil)
 }

@@ -34,6 +34,8 @@ type EmailOptions struct {
 	// PublicURL is where people reach parley's web side (room and
 	// unsubscribe links); no links when empty.
 	PublicURL string
+	// MaxTranscriptBytes caps a mailed transcript (MaxTranscriptBytes when 0).
+	MaxTranscriptBytes int64
 }
 
 // Email delivers batches as relay emails: one tidy thread per room.

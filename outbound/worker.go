@@ -207,6 +207,7 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 		return nil, err
 	}
 	w.notify(ctx)
+	w.transcribe(ctx)
 	batches, err := w.store.LeaseDue(ctx, w.opts.Lease, limit)
 	if err != nil || len(batches) == 0 {
 		return nil, err
@@ -279,6 +280,11 @@ func (w *Worker) process(ctx context.Context, l leased) {
 	switch {
 	case err == nil:
 		log.Info("batch delivered")
+		// The digest leaves out what was carried (best effort: a line the
+		// marker misses shows up in the digest too, never goes missing).
+		if err := w.store.MarkEmailed(ctx, b.Room, b.Member, d.Lines[len(d.Lines)-1].ID); err != nil {
+			log.Warn("could not record the lines sent for the digest", "err", err)
+		}
 		w.settle(log, w.store.BatchSent(ctx, b, w.opts.Window[b.Channel]))
 	case IsPermanent(err):
 		log.Warn("batch failed for good", "err", err)

@@ -43,6 +43,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	routes := make(map[string]Decision, len(others))
 	var jobs []Delivery
 	var answer []AutoReplyInput
+	var held []string
 	for i, m := range others {
 		str, ok := users.Val()[i].(string)
 		if !ok {
@@ -58,6 +59,9 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
 		d := Route(in)
 		routes[m] = d
+		if d.Channel == Hold && !in.Automatic { // auto-replies are never sent, not even in a digest
+			held = append(held, m)
+		}
 		if d.Channel.Queued() {
 			jobs = append(jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
 				Queued: now.UTC().Truncate(time.Millisecond)})
@@ -76,6 +80,9 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, j := range jobs {
 			s.enqueue(ctx, p, j)
+		}
+		for _, m := range held {
+			s.holdForDigest(ctx, p, line, m)
 		}
 		p.ZRem(ctx, s.k.pending(line.Room), line.ID)
 		return nil

@@ -60,6 +60,17 @@ import (
 //	{auth}:session:H   string session JSON (user, CSRF token), expires with the session
 //	{auth}:tokens      hash  API token hash -> token JSON (id, user, name, created)
 //	{auth}:tokens:u:ID hash  token id -> API token hash, the tokens of one user
+//
+// Digests and transcripts:
+//
+//	{r:ID}:emailed     hash  member -> id of the last line emailed or texted to them
+//	{r:ID}:digested    hash  member -> id of the last line a digest covered
+//	{r:ID}:held:M      zset  line ids routing held for member M's digest, scored by id ms
+//	{digest}:due       zset  member -> when their next digest is due (or their claim's lease ends)
+//	{digest}:period    hash  member -> the due time (ms) of the digest scheduled or being sent
+//	{digest}:sent:M:P  string the digest of member M for period P: "sending", "sent", "failed"
+//	{transcripts}:queue stream transcripts asked for by email (consumer group "transcribers")
+//	{transcripts}:sent:H string a transcript of a room went to a member lately (rate limit)
 type keys struct {
 	prefix string
 }
@@ -138,3 +149,18 @@ func (k keys) signIn(hash string) string        { return k.prefix + "{auth}:sign
 func (k keys) session(hash string) string       { return k.prefix + "{auth}:session:" + hash }
 func (k keys) apiTokens() string                { return k.prefix + "{auth}:tokens" }
 func (k keys) userAPITokens(user string) string { return k.prefix + "{auth}:tokens:u:" + user }
+
+// Digests and transcripts.
+
+func (k keys) emailed(room string) string  { return k.prefix + "{r:" + room + "}:emailed" }
+func (k keys) digested(room string) string { return k.prefix + "{r:" + room + "}:digested" }
+func (k keys) heldFor(room, member string) string {
+	return k.prefix + "{r:" + room + "}:held:" + member
+}
+func (k keys) digestDue() string    { return k.prefix + "{digest}:due" }
+func (k keys) digestPeriod() string { return k.prefix + "{digest}:period" }
+func (k keys) digestSent(member, period string) string {
+	return k.prefix + "{digest}:sent:" + member + ":" + period
+}
+func (k keys) transcripts() string            { return k.prefix + "{transcripts}:queue" }
+func (k keys) transcriptSent(h string) string { return k.prefix + "{transcripts}:sent:" + h }

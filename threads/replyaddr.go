@@ -32,6 +32,11 @@ var ErrBadToken = errors.New("unknown or forged reply address")
 const (
 	replyPurpose = "reply"
 	unsubPurpose = "unsubscribe"
+	// digestPurpose: the digest's own Reply-To (digest+TOKEN@domain), which
+	// posts nowhere and is answered with an explanation; digestOffPurpose:
+	// the digest's one-click unsubscribe link. Both have no room.
+	digestPurpose    = "digest"
+	digestOffPurpose = "digestoff"
 )
 
 func (s *Store) tokenMAC(purpose, room, member string) (string, error) {

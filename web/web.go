@@ -99,6 +99,8 @@ func New(o Options) http.Handler {
 	mux.HandleFunc("GET /healthz", h.health)
 	mux.HandleFunc("GET /unsubscribe/{token}", h.unsubscribePage)
 	mux.HandleFunc("POST /unsubscribe/{token}", h.unsubscribe)
+	mux.HandleFunc("GET /unsubscribe-digest/{token}", h.digestUnsubscribePage)
+	mux.HandleFunc("POST /unsubscribe-digest/{token}", h.digestUnsubscribe)
 	if o.SMSHook != nil {
 		mux.Handle("/sms/twilio", o.SMSHook)
 		mux.Handle("/sms/twilio/status", o.SMSHook)

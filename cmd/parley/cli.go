@@ -81,7 +81,7 @@ type command struct {
 func commands() []command {
 	var out []command
 	for _, group := range [][]command{serveCommands(), userCommands(), roomCommands(), lineCommands(),
-		presenceCommands(), queueCommands(), outboxCommands()} {
+		presenceCommands(), queueCommands(), outboxCommands(), digestCommands(), transcriptCommands()} {
 		out = append(out, group...)
 	}
 	return out

@@ -22,6 +22,8 @@ import (
 // texts.
 type delivery struct {
 	worker *outbound.Worker
+	// digests sends the digests that come due, by the same email route.
+	digests *outbound.Digests
 	// emailTo and smsTo say where each channel goes, for the start-up log.
 	emailTo, smsTo string
 	// texts sends text messages (Twilio or the outbox); the SMS webhook
@@ -90,6 +92,8 @@ func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, e
 		threads.SMS: outbound.NewSMS(outbound.SMSOptions{Store: st, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
 			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Log: o.Log}),
 	}
+	d.digests = outbound.NewDigests(outbound.DigestOptions{Store: st, Composer: composer, Transport: transport,
+		Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})
 	d.worker = outbound.NewWorker(st, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
 		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow}})
 	return d, nil

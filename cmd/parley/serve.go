@@ -104,10 +104,13 @@ func serve(ctx context.Context, a *app) error {
 		defer close(worked)
 		_ = dl.run(wctx)
 	}()
+	digested := make(chan struct{})
+	go func() { defer close(digested); digestLoop(wctx, dl, a.log) }()
 	// The worker stops last: batches in flight finish before parley exits.
 	defer func() {
 		stopWorker()
 		<-worked
+		<-digested
 	}()
 
 	dr, err := newDoors(cfg, b.store, a.log)

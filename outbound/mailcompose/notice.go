@@ -49,32 +49,45 @@ func (c *Composer) Notice(n Notice) (Message, error) {
 }
 
 func (c *Composer) notice(n Notice) (Message, error) {
-	to, err := checkAddress("recipient", n.To.Address)
+	fields, id, to, text, html, err := c.noticeParts(n)
 	if err != nil {
 		return Message{}, err
 	}
+	b, err := c.write(fields, id, text, html)
+	if err != nil {
+		return Message{}, err
+	}
+	return Message{From: c.from, To: []string{to}, MessageID: id, Bytes: b}, nil
+}
+
+// noticeParts renders a notice: its header fields, Message-ID, recipient,
+// wrapped text and HTML alternative ("" when none).
+func (c *Composer) noticeParts(n Notice) (fields []field, id, to, text, html string, err error) {
+	to, err = checkAddress("recipient", n.To.Address)
+	if err != nil {
+		return nil, "", "", "", "", err
+	}
 	if n.InReplyTo != "" {
 		if !msgIDPattern.MatchString(n.InReplyTo) || len(n.InReplyTo) > maxURL {
-			return Message{}, invalid("in-reply-to %q is not a Message-ID", n.InReplyTo)
+			return nil, "", "", "", "", invalid("in-reply-to %q is not a Message-ID", n.InReplyTo)
 		}
 	}
 	subj, err := c.tmpl.Render(n.Subject, n.Data)
 	if err != nil {
-		return Message{}, err
+		return nil, "", "", "", "", err
 	}
-	text, err := c.tmpl.Render(n.Body, n.Data)
+	text, err = c.tmpl.Render(n.Body, n.Data)
 	if err != nil {
-		return Message{}, err
+		return nil, "", "", "", "", err
 	}
-	html := ""
 	if name := strings.TrimSuffix(n.Body, ".txt") + ".html"; name != n.Body && c.names[name] {
 		if html, err = c.tmpl.Render(name, n.Data); err != nil {
-			return Message{}, err
+			return nil, "", "", "", "", err
 		}
 	}
 	now := c.now()
-	id := "notice." + digest(to, n.Subject, n.Body, subj, text, now.UTC().Format(dateLayout)) + "@" + c.domain
-	fields := []field{
+	id = "notice." + digest(to, n.Subject, n.Body, subj, text, now.UTC().Format(dateLayout)) + "@" + c.domain
+	fields = []field{
 		{"Date", date(now)},
 		{"From", address(c.brand, c.from)},
 		{"To", address(n.To.Name, to)},
@@ -89,11 +102,7 @@ func (c *Composer) notice(n Notice) (Message, error) {
 	fields = append(fields, field{"Auto-Submitted", submitted}, field{"X-Auto-Response-Suppress", "All"}, field{"X-Loop", c.LoopID()})
 	// The same cleaning as chat text: no terminal escapes reach a reader.
 	text = strings.Join(textLines(text), "\n")
-	b, err := c.write(fields, id, wrap(text, wrapWidth, ""), html)
-	if err != nil {
-		return Message{}, err
-	}
-	return Message{From: c.from, To: []string{to}, MessageID: id, Bytes: b}, nil
+	return fields, id, to, wrap(text, wrapWidth, ""), html, nil
 }
 
 // msgIDPattern is a Message-ID in its usual dot-atom form, without the

@@ -3,6 +3,7 @@ package mailcompose
 import (
 	"bytes"
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"fmt"
 	"mime/quotedprintable"
@@ -67,6 +68,19 @@ func writeHeader(buf *bytes.Buffer, fields []field) error {
 	}
 	buf.WriteString("\r\n")
 	return nil
+}
+
+// writeBase64 writes data base64-encoded in lines of 76 characters, the
+// last one ended by a line break.
+func writeBase64(buf *bytes.Buffer, data []byte) {
+	enc := base64.StdEncoding.EncodeToString(data)
+	for len(enc) > 76 {
+		buf.WriteString(enc[:76])
+		buf.WriteString("\r\n")
+		enc = enc[76:]
+	}
+	buf.WriteString(enc)
+	buf.WriteString("\r\n")
 }
 
 // writeQP writes body quoted-printable, ending in a line break.
