@@ -284,6 +284,8 @@ func (w *Worker) prepare(ctx context.Context, b threads.Batch) (Delivery, string
 		return d, "", err
 	case !st.MemberFound:
 		return d, "member no longer exists", nil
+	case st.Member.Disabled:
+		return d, "member is disabled", nil
 	case !st.RoomFound:
 		return d, "room no longer exists", nil
 	case !contains(st.Room.Members, b.Member):

@@ -38,6 +38,19 @@ import (
 //	{q:N}:done:KEY     string idempotency record of a delivered job
 //	live:r:ID          pub/sub channel of a room's events
 //	live:u:ID          pub/sub channel of a user's membership events
+//
+// Profiles and admin settings (issue 7):
+//
+//	{users}:interest:I   set   ids of enabled users with interest I (lower-case)
+//	{users}:names        zset  "word\x00id" for every word of an enabled user's name (lex search)
+//	{users}:fv:NAME      zset  "value\x00id" of an enabled user's profile field NAME (lex search)
+//	{users}:fields       hash  profile field name -> definition JSON (the admin's standard)
+//	{users}:fieldheld    hash  profile field name -> how many users hold a value (enabled or not)
+//	{users}:domains      set   email domains allowed for new addresses (empty: any)
+//	{settings}           hash  organisation settings ("retention_days")
+//	{audit}              stream the audit log of admin actions and sign-ins
+//
+// A room's retention override is the field "retention_days" of {r:ID}:meta.
 type keys struct {
 	prefix string
 }
@@ -85,3 +98,15 @@ func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])
 }
+
+// Profiles and admin settings (issue 7). The profile indexes share the
+// {users} tag with the users hash: a user and their index entries change in
+// one script.
+func (k keys) interest(name string) string    { return k.prefix + "{users}:interest:" + name }
+func (k keys) names() string                  { return k.prefix + "{users}:names" }
+func (k keys) fieldValues(name string) string { return k.prefix + "{users}:fv:" + name }
+func (k keys) fieldDefs() string              { return k.prefix + "{users}:fields" }
+func (k keys) fieldHeld() string              { return k.prefix + "{users}:fieldheld" }
+func (k keys) domains() string                { return k.prefix + "{users}:domains" }
+func (k keys) settings() string               { return k.prefix + "{settings}" }
+func (k keys) audit() string                  { return k.prefix + "{audit}" }

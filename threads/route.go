@@ -13,6 +13,8 @@ const (
 	SMS Channel = "sms"
 	// Hold: nothing now; the line waits for the member's digest.
 	Hold Channel = "digest"
+	// Nowhere: nothing now or later; the member is disabled.
+	Nowhere Channel = "none"
 )
 
 func (c Channel) valid() bool {
@@ -41,6 +43,8 @@ type RouteInput struct {
 	SMSOK bool
 	// Prefer is the member's chosen channel for this state, or "".
 	Prefer Channel
+	// Disabled: an admin disabled the member; nothing reaches them.
+	Disabled bool
 }
 
 // Decision is routing's answer for one member.
@@ -53,6 +57,7 @@ type Decision struct {
 // Route decides how a line reaches one member. It is the routing table of
 // DESIGN.md:
 //
+//	disabled by an admin            nothing at all, not even the digest
 //	online                          live only
 //	busy / do-not-disturb           nothing now, kept for the digest
 //	room muted (unsubscribed)       nothing now, kept for the digest
@@ -73,6 +78,8 @@ func Route(in RouteInput) Decision {
 		return c.valid()
 	}
 	switch {
+	case in.Disabled:
+		return Decision{Nowhere, "disabled"}
 	case in.State == StateOnline:
 		return Decision{Live, "online"}
 	case in.State == StateBusy:
@@ -103,5 +110,6 @@ func routeInput(u User, p Presence, personal, quiet, muted bool) RouteInput {
 		EmailOK:  u.Email() != "" && !u.EmailFailing,
 		SMSOK:    u.Phone != "" && u.PhoneVerified && !u.SMSOptOut && !u.PhoneFailing,
 		Prefer:   u.Prefs.Channels[p.State],
+		Disabled: u.Disabled,
 	}
 }
