@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strconv"
@@ -62,6 +63,20 @@ func NormalizeInterest(s string) (string, error) {
 		}
 	}
 	return n, nil
+}
+
+// clone returns a copy of u that shares no slice, map or pointer with it.
+func (u User) clone() User {
+	c := u
+	c.Emails = append([]string(nil), u.Emails...)
+	c.Profile.Interests = append([]string(nil), u.Profile.Interests...)
+	c.Profile.Fields = maps.Clone(u.Profile.Fields)
+	c.Prefs.Channels = maps.Clone(u.Prefs.Channels)
+	if u.Prefs.Quiet != nil {
+		q := *u.Prefs.Quiet
+		c.Prefs.Quiet = &q
+	}
+	return c
 }
 
 // profileText checks a title, team or field value: trimmed, valid text

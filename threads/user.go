@@ -281,8 +281,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) er
 		if err != nil {
 			return User{}, err
 		}
-		u := old
-		u.Emails = append([]string(nil), old.Emails...)
+		u := old.clone() // change must not touch old: writeUser compares them
 		if err := change(&u); err != nil {
 			return old, err
 		}
