@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"sort"
 	"strconv"
 	"time"
@@ -148,31 +147,44 @@ func (s *Store) retention(ctx context.Context) (RetentionPolicy, []string, error
 }
 
 // ApplyRetention removes, in every room, the lines older than the room's
-// retention, and returns how many it removed. A line's stream id holds the
-// time Redis stored it, so each room's stream is cut with XTRIM MINID at
-// the id of the cutoff time; the lines' fan-out records go with them.
-// Running it from several processes at once is safe: trimming to a time is
-// idempotent, and each line is counted by the process that removed it.
+// retention, and returns how many it removed. See ApplyRetentionByRoom.
 func (s *Store) ApplyRetention(ctx context.Context) (int, error) {
+	byRoom, err := s.ApplyRetentionByRoom(ctx)
+	removed := 0
+	for _, n := range byRoom {
+		removed += n
+	}
+	return removed, err
+}
+
+// ApplyRetentionByRoom removes, in every room, the lines older than the
+// room's retention, and returns how many it removed in each room that lost
+// lines. A line's stream id holds the time Redis stored it, so each room's
+// stream is cut with XTRIM MINID at the id of the cutoff time (Redis's
+// clock and parley's must agree to within what the retention can tell
+// apart); the lines' fan-out records go with them. Running it from several
+// processes at once is safe: trimming to a time is idempotent, and each
+// line is counted by the process that removed it.
+func (s *Store) ApplyRetentionByRoom(ctx context.Context) (map[string]int, error) {
 	p, rooms, err := s.retention(ctx)
 	if err != nil {
-		return 0, err
+		return nil, err
 	}
 	now := s.now()
 	type trim struct {
 		room   string
-		days   int
 		cutoff int64
 		cmd    *redis.IntCmd
 	}
 	var trims []trim
 	for _, r := range rooms {
 		if d := p.Days(r); d > 0 {
-			trims = append(trims, trim{room: r, days: d, cutoff: now.Add(-time.Duration(d) * 24 * time.Hour).UnixMilli()})
+			trims = append(trims, trim{room: r, cutoff: now.Add(-time.Duration(d) * 24 * time.Hour).UnixMilli()})
 		}
 	}
+	out := map[string]int{}
 	if len(trims) == 0 {
-		return 0, nil
+		return out, nil
 	}
 	_, err = s.rdb.Pipelined(ctx, func(pp redis.Pipeliner) error {
 		for i, t := range trims {
@@ -182,14 +194,12 @@ func (s *Store) ApplyRetention(ctx context.Context) (int, error) {
 		return nil
 	})
 	if err != nil {
-		return 0, fmt.Errorf("apply retention: %w", err)
+		return out, fmt.Errorf("apply retention: %w", err)
 	}
-	removed := 0
 	for _, t := range trims {
 		if n := int(t.cmd.Val()); n > 0 {
-			removed += n
-			slog.Info("retention removed lines", "room", t.room, "lines", n, "older_than_days", t.days)
+			out[t.room] = n
 		}
 	}
-	return removed, nil
+	return out, nil
 }

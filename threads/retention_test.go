@@ -119,8 +119,8 @@ func TestApplyRetention(t *testing.T) {
 	if err := e.ResetRetention(e.ctx, "cli", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if n, err := e.ApplyRetention(e.ctx); err != nil || n != 3 {
-		t.Fatalf("after reset: removed %d, %v; want 3 from ops", n, err)
+	if by, err := e.ApplyRetentionByRoom(e.ctx); err != nil || !reflect.DeepEqual(by, map[string]int{"ops": 3}) {
+		t.Fatalf("after reset: removed %v, %v; want 3 from ops", by, err)
 	}
 	if got := e.texts(t, "ops"); !reflect.DeepEqual(got, []string{"1d"}) {
 		t.Fatalf("ops after reset: %q", got)
