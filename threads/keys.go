@@ -42,6 +42,7 @@ import (
 // Profiles and admin settings (issue 7):
 //
 //	{users}:interest:I   set   ids of enabled users with interest I (lower-case)
+//	{users}:interests    set   every interest I that has had a set (for ReindexPeople)
 //	{users}:names        zset  "word\x00id" for every word of an enabled user's name (lex search)
 //	{users}:fv:NAME      zset  "value\x00id" of an enabled user's profile field NAME (lex search)
 //	{users}:fields       hash  profile field name -> definition JSON (the admin's standard)
@@ -103,6 +104,7 @@ func (k keys) done(n int, key string) string {
 // {users} tag with the users hash: a user and their index entries change in
 // one script.
 func (k keys) interest(name string) string    { return k.prefix + "{users}:interest:" + name }
+func (k keys) interestNames() string          { return k.prefix + "{users}:interests" }
 func (k keys) names() string                  { return k.prefix + "{users}:names" }
 func (k keys) fieldValues(name string) string { return k.prefix + "{users}:fv:" + name }
 func (k keys) fieldDefs() string              { return k.prefix + "{users}:fields" }

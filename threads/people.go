@@ -2,6 +2,7 @@ package threads
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -96,8 +97,8 @@ func (s *Store) SearchPeople(ctx context.Context, viewer string, q PeopleQuery) 
 	}
 	out := make([]PersonMatch, 0, len(found))
 	for _, u := range found {
-		if u.Disabled {
-			continue // the index drops them on the same write; this guards a stale entry
+		if !q.matches(u) {
+			continue // a stale index entry (see ReindexPeople): the user decides
 		}
 		m := PersonMatch{ID: u.ID, Name: u.Name, TimeZone: u.TimeZone, Title: u.Profile.Title, Team: u.Profile.Team,
 			Interests: u.Profile.Interests, Fields: u.Profile.Fields}
@@ -123,6 +124,114 @@ func (s *Store) SearchPeople(ctx context.Context, viewer string, q PeopleQuery) 
 	}
 	out = out[q.Offset:]
 	return out[:min(len(out), q.Limit)], nil
+}
+
+// matches reports whether u, as stored, answers q: the indexes choose the
+// candidates, the users themselves decide.
+func (q PeopleQuery) matches(u User) bool {
+	if u.Disabled {
+		return false
+	}
+	prefixOf := func(text, prefix string) bool {
+		for _, w := range wordStarts(text) {
+			if strings.HasPrefix(w, prefix) {
+				return true
+			}
+		}
+		return false
+	}
+	if q.Name != "" && !prefixOf(u.Name, q.Name) {
+		return false
+	}
+	for _, in := range q.Interests {
+		if !contains(u.Profile.Interests, in) {
+			return false
+		}
+	}
+	for f, v := range q.Fields {
+		if !prefixOf(u.Profile.Fields[f], v) {
+			return false
+		}
+	}
+	return true
+}
+
+// ReindexPeople rebuilds the people-search indexes and the field holder
+// counts from the stored users, and returns how many users it indexed.
+// Index entries that went stale never give a wrong answer (SearchPeople
+// checks every candidate against the user), but a missing one hides a user.
+// Run it once after upgrading from a version without profiles (users
+// stored before were not indexed), or to repair the indexes. It is one
+// transaction, retried when a user changes meanwhile.
+func (s *Store) ReindexPeople(ctx context.Context) (int, error) {
+	for attempt := 0; attempt < 10; attempt++ {
+		n := 0
+		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
+			all, err := tx.HGetAll(ctx, s.k.users()).Result()
+			if err != nil {
+				return err
+			}
+			defs, err := tx.HKeys(ctx, s.k.fieldDefs()).Result()
+			if err != nil {
+				return err
+			}
+			known, err := tx.SMembers(ctx, s.k.interestNames()).Result()
+			if err != nil {
+				return err
+			}
+			var entries []indexEntry
+			held := map[string]int{}
+			interests := map[string]bool{}
+			for id, data := range all {
+				u, err := decodeUser(id, data)
+				if err != nil {
+					return err
+				}
+				for f := range u.Profile.Fields {
+					held[f]++
+				}
+				for _, in := range u.Profile.Interests {
+					interests[in] = true
+				}
+				entries = append(entries, s.indexEntries(&u)...)
+			}
+			n = len(all)
+			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {
+				p.Del(ctx, s.k.names(), s.k.fieldHeld())
+				for _, f := range defs {
+					p.Del(ctx, s.k.fieldValues(f))
+				}
+				for _, in := range known {
+					p.Del(ctx, s.k.interest(in))
+				}
+				p.Del(ctx, s.k.interestNames())
+				for in := range interests {
+					p.Del(ctx, s.k.interest(in))
+					p.SAdd(ctx, s.k.interestNames(), in)
+				}
+				for _, e := range entries {
+					if e.zset {
+						p.ZAdd(ctx, e.key, redis.Z{Member: e.member})
+					} else {
+						p.SAdd(ctx, e.key, e.member)
+					}
+				}
+				for f, c := range held {
+					p.HSet(ctx, s.k.fieldHeld(), f, c)
+				}
+				return nil
+			})
+			return err
+		}, s.k.users())
+		if errors.Is(err, redis.TxFailedErr) {
+			continue
+		}
+		if err != nil {
+			return 0, fmt.Errorf("reindex people: %w", err)
+		}
+		return n, nil
+	}
+	return 0, fmt.Errorf("reindex people: %w", errConflict)
 }
 
 // checkQuery validates and normalises a query; fields must be defined and

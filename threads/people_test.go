@@ -198,3 +198,43 @@ func TestSearchPeopleConcurrentUpdates(t *testing.T) {
 	}
 	checkIndexes(t, e)
 }
+
+func TestReindexPeople(t *testing.T) {
+	e := people(t)
+	if _, err := e.DisableUser(e.ctx, "cli", "dave"); err != nil {
+		t.Fatal(err)
+	}
+	// Users stored before profiles were indexed, and an entry gone stale:
+	// bob never had polo.
+	keys, err := e.redis.Client.Keys(e.ctx, e.k.prefix+"{users}:[in]*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	fv, _ := e.redis.Client.Keys(e.ctx, e.k.fieldValues("*")).Result()
+	keys = append(append(keys, fv...), e.k.fieldHeld())
+	if err := e.redis.Client.Del(e.ctx, keys...).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.redis.Client.SAdd(e.ctx, e.k.interest("polo"), "bob")
+	e.redis.Client.SAdd(e.ctx, e.k.interestNames(), "polo")
+	if got, err := e.SearchPeople(e.ctx, "", PeopleQuery{Interests: []string{"polo"}}); err != nil || len(got) != 0 {
+		t.Fatalf("a stale entry answered: %q, %v", ids(got), err)
+	}
+	if got, _ := e.SearchPeople(e.ctx, "", PeopleQuery{Name: "bob"}); len(got) != 0 {
+		t.Fatalf("found without an index: %q", ids(got))
+	}
+	n, err := e.ReindexPeople(e.ctx)
+	if err != nil || n != 6 {
+		t.Fatalf("ReindexPeople = %d, %v; want 6 users", n, err)
+	}
+	checkIndexes(t, e)
+	if got, _ := e.SearchPeople(e.ctx, "", PeopleQuery{Name: "bob"}); !reflect.DeepEqual(ids(got), []string{"bob"}) {
+		t.Fatalf("after reindex: %q", ids(got))
+	}
+	if e.redis.Client.Exists(e.ctx, e.k.interest("polo")).Val() != 0 {
+		t.Fatal("the stale interest set survived the reindex")
+	}
+	if err := e.SetProfileFields(e.ctx, "cli", nil); !errors.Is(err, ErrInUse) {
+		t.Fatalf("holder counts not rebuilt: %v", err)
+	}
+}

@@ -296,6 +296,7 @@ return 'ok'
 type indexEntry struct {
 	key, member string
 	zset        bool
+	interest    string // the interest, for an interest set's entry
 }
 
 // indexEntries returns the search index entries of u: none when u is
@@ -306,7 +307,7 @@ func (s *Store) indexEntries(u *User) []indexEntry {
 	}
 	var out []indexEntry
 	for _, in := range u.Profile.Interests {
-		out = append(out, indexEntry{key: s.k.interest(in), member: u.ID})
+		out = append(out, indexEntry{key: s.k.interest(in), member: u.ID, interest: in})
 	}
 	for _, w := range wordStarts(u.Name) {
 		out = append(out, indexEntry{key: s.k.names(), member: w + "\x00" + u.ID, zset: true})
@@ -416,6 +417,9 @@ func (s *Store) profileWriteArgs(old *User, u User, firstKey int) profileWrite {
 	for _, e := range after {
 		if !has(before, e) {
 			op(pick(e.zset, "ZADD", "SADD"), e)
+			if e.interest != "" {
+				op("SADD", indexEntry{key: s.k.interestNames(), member: e.interest})
+			}
 		}
 	}
 	w.args = append(w.args, len(ops)/3)

@@ -206,6 +206,11 @@ func checkIndexes(t *testing.T, e *env) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("search indexes drifted:\n got %s\nwant %s", fmtIndex(got), fmtIndex(want))
 	}
+	for k := range want {
+		if in, ok := strings.CutPrefix(k, e.k.interest("")); ok && !e.redis.Client.SIsMember(e.ctx, e.k.interestNames(), in).Val() {
+			t.Fatalf("interest %q has a set but is not in the registry", in)
+		}
+	}
 	gotHeld := e.redis.Client.HGetAll(e.ctx, e.k.fieldHeld()).Val()
 	if len(gotHeld) != len(held) || (len(held) > 0 && !reflect.DeepEqual(gotHeld, held)) {
 		t.Fatalf("field holder counts %v, want %v", gotHeld, held)

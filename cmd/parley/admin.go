@@ -23,6 +23,8 @@ func adminCommands() []command {
 			summary: "show or set how many days lines are kept (0: forever), for every room or, with --room, one room " +
 				"(default: follow the global setting); parley serve removes older lines every hour",
 			mode: sharedStore, parse: parseAdminRetention},
+		{path: "admin reindex", args: "", summary: "rebuild the people-search indexes from the users (once after upgrading, or to repair them)",
+			mode: sharedStore, parse: parseAdminReindex},
 		{path: "admin audit", args: "[--limit N] [--actor A] [--action X] [--target T] [--before ID] [--json]",
 			summary: "show the audit log of admin actions and sign-ins, newest first (--action user. for every user.* action)",
 			mode:    sharedStore, parse: parseAdminAudit},
@@ -265,6 +267,27 @@ func printRetention(a *app, p threads.RetentionPolicy, room string) error {
 		rows = append(rows, r+"\t"+days(p.Rooms[r]))
 	}
 	return table(a.out, rows...)
+}
+
+func parseAdminReindex(args []string) (action, error) {
+	pos, err := parseFlags(newFlags("admin reindex"), args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(pos); err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, a *app) error {
+		n, err := a.store.ReindexPeople(ctx)
+		if err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, a, "people.reindex", "search indexes", strconv.Itoa(n)+" users"); err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(a.out, "reindexed %d users\n", n)
+		return err
+	}, nil
 }
 
 func parseAdminAudit(args []string) (action, error) {

@@ -122,7 +122,7 @@ func TestProfileAndAdminBadInput(t *testing.T) {
 		{"retention two args", []string{"admin", "retention", "3", "4"}, 2, "unexpected argument \"4\""},
 		{"audit bad limit", []string{"admin", "audit", "--limit", "0"}, 2, "--limit 0"},
 		{"audit bad before", []string{"admin", "audit", "--before", "yesterday"}, 2, "audit entry id"},
-		{"admin alone", []string{"admin"}, 2, "admin needs a subcommand: domains, fields, retention, audit"},
+		{"admin alone", []string{"admin"}, 2, "admin needs a subcommand: domains, fields, retention, reindex, audit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -221,6 +221,15 @@ func TestPeopleSearchCommand(t *testing.T) {
 	}
 	if out := ok(t, e, "people", "search", "--name", "zz"); out != "nobody found\n" {
 		t.Errorf("search with no match printed %q", out)
+	}
+	if out := ok(t, e, "admin", "reindex"); out != "reindexed 3 users\n" {
+		t.Errorf("admin reindex printed %q", out)
+	}
+	if out := ok(t, e, "people", "search", "--as", "alice"); !strings.Contains(out, "bob") || !strings.Contains(out, "carol") {
+		t.Errorf("search after reindex:\n%s", out)
+	}
+	if r := parley(t, e, "admin", "reindex", "now"); r.code != 2 {
+		t.Errorf("admin reindex now: exit %d", r.code)
 	}
 }
 
