@@ -40,8 +40,8 @@ type Room struct {
 	Created time.Time `json:"created"`
 }
 
-// CreateRoom stores a new room. Every member must exist and be enabled; a direct room has
-// exactly two. Nothing is written when anything is wrong.
+// CreateRoom stores a new room. Every member must exist and be enabled; a
+// direct room has exactly two. Nothing is written when anything is wrong.
 func (s *Store) CreateRoom(ctx context.Context, r Room) (Room, error) {
 	if err := ValidID("room", r.ID); err != nil {
 		return r, err
@@ -282,8 +282,8 @@ func (s *Store) setRoomField(ctx context.Context, id, field, value string) error
 	return nil
 }
 
-// AddMember adds an existing, enabled user to a group room. Adding a member twice is
-// not an error.
+// AddMember adds an existing, enabled user to a group room. Adding a
+// member twice is not an error.
 func (s *Store) AddMember(ctx context.Context, room, user string) error {
 	if err := s.mustExist(ctx, []string{user}); err != nil {
 		return err
