@@ -3,6 +3,7 @@ package threads
 import (
 	"errors"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -174,24 +175,23 @@ func TestPeopleIndexFollowsUpdatesAndDisabling(t *testing.T) {
 
 func TestSearchPeopleConcurrentUpdates(t *testing.T) {
 	e := people(t)
+	// Six writers, one update each: each loses at most five times, within
+	// UpdateUser's ten attempts.
 	done := make(chan error)
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 6; i++ {
 		go func() {
-			var err error
-			for j := 0; j < 5 && err == nil; j++ {
-				_, err = e.UpdateUser(e.ctx, "bob", func(u *User) error {
-					if contains(u.Profile.Interests, "chess") {
-						u.Profile.Interests = []string{"go"}
-					} else {
-						u.Profile.Interests = []string{"chess", "jazz"}
-					}
-					return nil
-				})
-			}
+			_, err := e.UpdateUser(e.ctx, "bob", func(u *User) error {
+				if contains(u.Profile.Interests, "chess") {
+					u.Profile.Interests = []string{"go", "topic" + strconv.Itoa(i)}
+				} else {
+					u.Profile.Interests = []string{"chess", "jazz"}
+				}
+				return nil
+			})
 			done <- err
 		}()
 	}
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 6; i++ {
 		if err := <-done; err != nil {
 			t.Fatal(err)
 		}
