@@ -99,12 +99,12 @@ func NewMail(o Options) *Mail {
 	return &Mail{o: o, from: strings.ToLower(o.FromLocal + "@" + o.Domain), log: log}
 }
 
-// CheckRecipient accepts reply addresses parley issued and its own sender
-// address (where bounces arrive); everything else is refused: parley is
-// never an open relay.
+// CheckRecipient accepts reply addresses parley issued, its own sender
+// address (where bounces arrive) and the status address (status@DOMAIN);
+// everything else is refused: parley is never an open relay.
 func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 	addr = strings.ToLower(strings.TrimSpace(addr))
-	if addr == m.from {
+	if addr == m.from || addr == m.statusAddress() {
 		return nil
 	}
 	tok, ok := threads.ParseReplyAddress(addr, m.o.Domain)
@@ -122,7 +122,8 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 }
 
 // Receive folds one message in: a member's reply becomes their next line
-// in the room its address names; a bounce marks the failing address; a
+// in the room its address names, unless it is a status command (AWAY,
+// BACK; also at status@DOMAIN); a bounce marks the failing address; a
 // member's out-of-office reply sets them away; any other automatic, list or
 // looping message is ignored. It returns after the line is stored.
 func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
@@ -175,6 +176,9 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 		log.Info("automatic message ignored")
 		return Result{Outcome: Ignored, Note: msg.Kind.String()}, nil
 	}
+	if msg.Kind == mailparse.KindPerson && m.toStatus(env, msg) {
+		return m.statusMail(ctx, log, msg) // statuscmd.go
+	}
 	room, member, err := m.addressee(ctx, env, msg)
 	if msg.Kind == mailparse.KindVacation && err != nil {
 		// Out-of-office replies go to the envelope sender, not the reply
@@ -199,7 +203,10 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if msg.Kind == mailparse.KindVacation {
 		return m.away(ctx, log, res, user, msg)
 	}
-	return m.post(ctx, log, res, msg) // Post refuses a member who left the room
+	if cmd, ok := ParseStatusCommand(msg.Reply, true); ok {
+		return m.setStatus(ctx, log, res, user, msg, cmd) // statuscmd.go
+	}
+	return m.post(ctx, log, res, msg, user.Name) // Post refuses a member who left the room
 }
 
 // addressee finds the room and member from the reply address among the
@@ -334,7 +341,8 @@ func (m *Mail) bounce(ctx context.Context, log *slog.Logger, msg *mailparse.Mess
 }
 
 // post stores the reply as the member's next line, its attachments saved.
-func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message) (Result, error) {
+// name is the member's display name, as just read.
+func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message, name string) (Result, error) {
 	text := strings.TrimSpace(msg.Reply)
 	atts, rejected, err := m.saveAttachments(ctx, msg.Attachments)
 	if err != nil {
@@ -360,8 +368,8 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	if source != "" {
 		source = "email:" + source
 	}
-	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, Text: text, Origin: threads.FromEmail,
-		Attachments: atts, SourceID: source, Quote: msg.Removed})
+	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
+		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed})
 	switch {
 	case errors.Is(err, threads.ErrInvalid):
 		return res, Refuse("the reply cannot be posted: "+err.Error(), err)

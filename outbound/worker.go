@@ -107,7 +107,7 @@ func NewWorker(store *threads.Store, channels map[threads.Channel]Channel, opts 
 // its lease ends): nothing is lost.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("delivery worker started")
-	queue := make(chan threads.Batch, w.opts.Concurrency)
+	queue := make(chan leased, w.opts.Concurrency)
 	var senders sync.WaitGroup
 	// Batches in flight finish even when ctx ends: a send is not cut in the middle.
 	sendCtx := context.WithoutCancel(ctx)
@@ -115,8 +115,8 @@ func (w *Worker) Run(ctx context.Context) error {
 		senders.Add(1)
 		go func() {
 			defer senders.Done()
-			for b := range queue {
-				w.process(sendCtx, b)
+			for l := range queue {
+				w.process(sendCtx, l)
 			}
 		}()
 	}
@@ -163,22 +163,32 @@ func (w *Worker) Step(ctx context.Context) (int, error) {
 	}
 	var wg sync.WaitGroup
 	sem := make(chan struct{}, w.opts.Concurrency)
-	for _, b := range batches {
+	for _, l := range batches {
 		sem <- struct{}{}
 		wg.Add(1)
 		go func() {
 			defer func() { <-sem; wg.Done() }()
-			w.process(context.WithoutCancel(ctx), b)
+			w.process(context.WithoutCancel(ctx), l)
 		}()
 	}
 	wg.Wait()
 	return len(batches), nil
 }
 
+// leased is a batch leased to this worker, with its state as read just
+// before it goes to a sender.
+type leased struct {
+	b  threads.Batch
+	st threads.BatchState
+	// err: the state could not be read; the batch is retried.
+	err error
+}
+
 // fill claims new jobs (waiting up to wait when there are none), takes over
-// those of stopped workers when reclaim is set, gathers them into batches
-// and leases up to limit batches that are due.
-func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, limit int) ([]threads.Batch, error) {
+// those of stopped workers when reclaim is set, gathers them into batches,
+// leases up to limit batches that are due and reads their state, all of
+// them at once.
+func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, limit int) ([]leased, error) {
 	jobs, err := w.store.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
 	if err != nil {
 		return nil, err
@@ -197,7 +207,22 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 		return nil, err
 	}
 	w.notify(ctx)
-	return w.store.LeaseDue(ctx, w.opts.Lease, limit)
+	batches, err := w.store.LeaseDue(ctx, w.opts.Lease, limit)
+	if err != nil || len(batches) == 0 {
+		return nil, err
+	}
+	out := make([]leased, len(batches))
+	states, errs, err := w.store.BatchStates(ctx, batches)
+	for i, b := range batches {
+		out[i].b = b
+		switch {
+		case err != nil:
+			out[i].err = err
+		default:
+			out[i].st, out[i].err = states[i], errs[i]
+		}
+	}
+	return out, nil
 }
 
 // notify sends queued notices through the email channel, when it can send
@@ -232,13 +257,14 @@ func (w *Worker) notify(ctx context.Context) {
 }
 
 // process sends one leased batch and settles it.
-func (w *Worker) process(ctx context.Context, b threads.Batch) {
+func (w *Worker) process(ctx context.Context, l leased) {
+	b := l.b
 	log := w.log.With("member", b.Member, "room", b.Room, "channel", b.Channel, "lines", len(b.Jobs), "attempt", b.Attempt)
-	d, why, err := w.prepare(ctx, b)
-	if err != nil {
-		w.retry(ctx, log, b, err)
+	if l.err != nil {
+		w.retry(ctx, log, b, l.err)
 		return
 	}
+	d, why := prepare(b, l.st)
 	if why != "" {
 		log.Info("batch dropped", "why", why)
 		w.settle(log, w.store.BatchSent(ctx, b, w.opts.Window[b.Channel]))
@@ -249,7 +275,7 @@ func (w *Worker) process(ctx context.Context, b threads.Batch) {
 		w.settle(log, w.store.BatchFail(ctx, b, fmt.Errorf("no %s channel configured", b.Channel)))
 		return
 	}
-	err = w.deliver(ctx, ch, d)
+	err := w.deliver(ctx, ch, d)
 	switch {
 	case err == nil:
 		log.Info("batch delivered")
@@ -273,25 +299,22 @@ func (w *Worker) deliver(ctx context.Context, ch Channel, d Delivery) (err error
 	return ch.Deliver(ctx, d)
 }
 
-// prepare checks again, just before sending, that the batch is still
-// wanted, and loads what the channel needs. A non-empty reason means: drop
-// the batch, nothing to send.
-func (w *Worker) prepare(ctx context.Context, b threads.Batch) (Delivery, string, error) {
-	st, err := w.store.BatchState(ctx, b)
+// prepare checks again, from the state read just before sending, that the
+// batch is still wanted, and makes what the channel needs. A non-empty
+// reason means: drop the batch, nothing to send.
+func prepare(b threads.Batch, st threads.BatchState) (Delivery, string) {
 	d := Delivery{Batch: b, Member: st.Member, Room: st.Room}
 	switch {
-	case err != nil:
-		return d, "", err
 	case !st.MemberFound:
-		return d, "member no longer exists", nil
+		return d, "member no longer exists"
 	case st.Member.Disabled:
-		return d, "member is disabled", nil
+		return d, "member is disabled"
 	case !st.RoomFound:
-		return d, "room no longer exists", nil
-	case !contains(st.Room.Members, b.Member):
-		return d, "member left the room", nil
+		return d, "room no longer exists"
+	case !st.IsMember:
+		return d, "member left the room"
 	case st.Presence.State == threads.StateOnline:
-		return d, "member is online and reads live", nil
+		return d, "member is online and reads live"
 	}
 	for _, l := range st.Lines { // lines removed by retention are gone already
 		if !threads.Seen(l.ID, st.ReadMarker) {
@@ -299,9 +322,9 @@ func (w *Worker) prepare(ctx context.Context, b threads.Batch) (Delivery, string
 		}
 	}
 	if len(d.Lines) == 0 {
-		return d, "every line was seen live", nil
+		return d, "every line was seen live"
 	}
-	return d, "", nil
+	return d, ""
 }
 
 func (w *Worker) retry(ctx context.Context, log *slog.Logger, b threads.Batch, err error) {
@@ -339,13 +362,4 @@ func (w *Worker) settle(log *slog.Logger, err error) {
 	if err != nil {
 		log.Error("could not record the batch's outcome; it will come back after its lease", "err", err)
 	}
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

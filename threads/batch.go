@@ -52,13 +52,21 @@ func (b Batch) Lines() []string {
 	return ids
 }
 
-func batchName(d Delivery) string {
-	return d.Member + "/" + d.Room + "/" + string(d.Channel)
+// batchName names the batch a job joins: one per member, room and channel
+// while a window gathers lines; with no window (0, "send at once") every
+// line is a message of its own, even when the worker is behind.
+func batchName(d Delivery, window time.Duration) string {
+	name := d.Member + "/" + d.Room + "/" + string(d.Channel)
+	if window <= 0 {
+		name += "/" + d.Line
+	}
+	return name
 }
 
 // Gather moves a claimed job into its batch, which becomes due window after
-// its first job was queued (at once when window is 0). A job whose line is
-// already in the batch, or that was delivered before, folds away.
+// its first job was queued. With window 0 the job is a batch of its own, due
+// at once. A job whose line is already in the batch, or that was delivered
+// before, folds away.
 func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) error {
 	if d.entry == "" {
 		return invalid("delivery %s was not claimed", d.Key())
@@ -72,7 +80,7 @@ func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) er
 
 // gatherCall is the keys and arguments of scriptGather for d.
 func (s *Store) gatherCall(d Delivery, window time.Duration) ([]string, []any) {
-	n, name := d.shard, batchName(d)
+	n, name := d.shard, batchName(d, window)
 	data, _ := json.Marshal(d)
 	start := d.Queued
 	if start.IsZero() {

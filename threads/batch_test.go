@@ -85,7 +85,7 @@ func TestBatchWindow(t *testing.T) {
 func TestBatchDuplicateJobs(t *testing.T) {
 	e := queueEnv(t)
 	p := e.post(t, "design", "alice", "hello")
-	if _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}); err != nil {
+	if _, _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.gatherAll(t, 0); n != 4 {
@@ -99,7 +99,7 @@ func TestBatchDuplicateJobs(t *testing.T) {
 		_ = e.BatchSent(e.ctx, b, 0)
 	}
 	// A third copy arrives after the send.
-	if _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}); err != nil {
+	if _, _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.gatherAll(t, 0)

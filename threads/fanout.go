@@ -11,36 +11,38 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-// fanout routes a stored line to every member but its author, queues the
-// delivery jobs and clears the line's "fan-out due" record, in two round
-// trips. Running it twice for one line queues jobs twice; their idempotency
-// keys make the worker send once.
-func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string) (map[string]Decision, error) {
-	others := make([]string, 0, len(members))
-	for _, m := range members {
-		if m != line.Author {
-			others = append(others, m)
+// fanout routes a stored line to every member but its author, posts the
+// away auto-replies it draws, queues the delivery jobs and clears the
+// line's "fan-out due" record, in two round trips, or one when pre holds
+// the reads already (prefetch.go). Running it twice for one line queues
+// jobs twice, which their idempotency keys make the worker send once, and
+// posts no second auto-reply (threads/autoreply.go).
+func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string, pre *prefetch) (map[string]Decision, []Line, error) {
+	others := others(members, line.Author)
+	if !pre.matches(others) {
+		pre = &prefetch{others: others}
+		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+			pre.queue(ctx, s, p, line.Room, line.Author)
+			return nil
+		})
+		if err != nil {
+			return nil, nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
 		}
 	}
-	var users *redis.SliceCmd
-	var st, seen *redis.SliceCmd
-	var muted *redis.StringSliceCmd
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		if len(others) > 0 {
-			users = p.HMGet(ctx, s.k.users(), others...)
+	users, muted := pre.users, pre.muted
+	presence := s.decodePresences(others, pre.status, pre.seen)
+	var author User
+	if str, ok := users.Val()[len(others)].(string); ok {
+		var err error
+		if author, err = decodeUser(line.Author, str); err != nil {
+			return nil, nil, err
 		}
-		muted = p.SMembers(ctx, s.k.muted(line.Room))
-		st, seen = s.presenceCmds(ctx, p, others)
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
 	}
-	presence := s.decodePresences(others, st, seen)
 	mentioned := Mentions(line.Text)
 	now := s.now()
 	routes := make(map[string]Decision, len(others))
 	var jobs []Delivery
+	var answer []AutoReplyInput
 	for i, m := range others {
 		str, ok := users.Val()[i].(string)
 		if !ok {
@@ -48,16 +50,28 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		}
 		u, err := decodeUser(m, str)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
 		personal := kind == Direct || contains(mentioned, m)
-		d := Route(routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m)))
+		in := routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m))
+		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
+		d := Route(in)
 		routes[m] = d
 		if d.Channel.Queued() {
 			jobs = append(jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
 				Queued: now.UTC().Truncate(time.Millisecond)})
 		}
+		if personal {
+			answer = append(answer, AutoReplyInput{Line: line, Author: author, Member: u, Presence: presence[m],
+				Personal: true, Now: now})
+		}
+	}
+	// Auto-replies before the fan-out record is cleared: a process that
+	// dies here leaves the line to recovery, which answers what is missing.
+	replies, err := s.autoReplies(ctx, answer)
+	if err != nil {
+		return nil, nil, err
 	}
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, j := range jobs {
@@ -67,9 +81,9 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		return nil
 	})
 	if err != nil {
-		return nil, fmt.Errorf("queue deliveries of %s/%s: %w", line.Room, line.ID, err)
+		return nil, nil, fmt.Errorf("queue deliveries of %s/%s: %w", line.Room, line.ID, err)
 	}
-	return routes, nil
+	return routes, replies, nil
 }
 
 // RecoverFanout finishes the fan-out of every line stored at least
@@ -108,7 +122,7 @@ func (s *Store) RecoverFanout(ctx context.Context, olderThan time.Duration) (int
 				}
 				continue
 			}
-			if _, err := s.fanout(ctx, line, r.Kind, r.Members); err != nil {
+			if _, _, err := s.fanout(ctx, line, r.Kind, r.Members, nil); err != nil {
 				return done, err
 			}
 			done++

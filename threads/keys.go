@@ -36,6 +36,9 @@ import (
 //	{q:N}:batches      zset  batch names, scored by when each is due (or its lease ends)
 //	{q:N}:batch:NAME   hash  a batch: "l:LINE" -> job JSON, attempt, error
 //	{q:N}:done:KEY     string idempotency record of a delivered job
+//	{u:ID}:autoreply:H string when ID's auto-reply last went to one sender (H: sender and text), and for which line
+//	{u:ID}:urgent      zset  ID's recent !urgent lines, scored by time (rate limit)
+//	{u:ID}:urgent:told string ID was told they are over the urgent limit
 //	live:r:ID          pub/sub channel of a room's events
 //	live:u:ID          pub/sub channel of a user's membership events
 //
@@ -99,6 +102,17 @@ func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])
 }
+
+// Away auto-replies and urgent lines (threads/autoreply.go, threads/urgent.go).
+
+// autoReplied remembers that member's auto-reply with this text went to
+// sender. Text and sender are hashed: a changed text may be sent again.
+func (k keys) autoReplied(member, sender, text string) string {
+	sum := sha256.Sum256([]byte(sender + "\x00" + text))
+	return k.prefix + "{u:" + member + "}:autoreply:" + hex.EncodeToString(sum[:16])
+}
+func (k keys) urgent(user string) string     { return k.prefix + "{u:" + user + "}:urgent" }
+func (k keys) urgentTold(user string) string { return k.prefix + "{u:" + user + "}:urgent:told" }
 
 // Profiles and admin settings (issue 7). The profile indexes share the
 // {users} tag with the users hash: a user and their index entries change in

@@ -3,12 +3,14 @@ package threads
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
@@ -24,15 +26,23 @@ const (
 	FromSMS    Origin = "sms"
 	FromAPI    Origin = "api"
 	FromSystem Origin = "system"
+	// FromAutoReply: an away member's auto-reply, posted by parley on their
+	// behalf (threads/autoreply.go). Shown live and kept in the log, never
+	// relayed by email or SMS, never answered.
+	FromAutoReply Origin = "autoreply"
 )
 
 func (o Origin) valid() bool {
 	switch o {
-	case FromWeb, FromEmail, FromSMS, FromAPI, FromSystem:
+	case FromWeb, FromEmail, FromSMS, FromAPI, FromSystem, FromAutoReply:
 		return true
 	}
 	return false
 }
+
+// Automatic reports whether lines of this origin were written by parley,
+// not by a person: they are never answered by an auto-reply.
+func (o Origin) Automatic() bool { return o == FromSystem || o == FromAutoReply }
 
 // Limits on lines.
 const (
@@ -69,8 +79,11 @@ type Line struct {
 	SourceID    string       `json:"source_id,omitempty"`
 	// Quote is what was cut from an emailed reply (quoted history,
 	// signature), kept for anyone who wants it; never relayed.
-	Quote string    `json:"quote,omitempty"`
-	Time  time.Time `json:"time"`
+	Quote string `json:"quote,omitempty"`
+	// Urgent: the author wrote it with the !urgent prefix (cut from Text)
+	// within their rate limit; it goes through quiet hours.
+	Urgent bool      `json:"urgent,omitempty"`
+	Time   time.Time `json:"time"`
 }
 
 // String renders the line as "Name: text".
@@ -80,8 +93,12 @@ func (l Line) String() string { return l.Name + ": " + l.Text }
 type NewLine struct {
 	Room   string
 	Author string
-	Text   string
-	Origin Origin
+	// AuthorName is the author's display name when the door has just read
+	// the author's user record (it saves Post a round trip); empty: Post
+	// reads it.
+	AuthorName string
+	Text       string
+	Origin     Origin
 	// Attachments are references to files already stored.
 	Attachments []Attachment
 	// Quote is what a door cut from the text (an email's quoted history and
@@ -100,6 +117,11 @@ type Posted struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 	// Routes says how the line reaches each other member.
 	Routes map[string]Decision `json:"routes,omitempty"`
+	// AutoReplies are the away auto-replies the line drew, posted after it.
+	AutoReplies []Line `json:"auto_replies,omitempty"`
+	// Note tells the author something about their line, such as an
+	// !urgent prefix beyond their rate limit.
+	Note string `json:"note,omitempty"`
 }
 
 func (n NewLine) validate() error {
@@ -110,7 +132,7 @@ func (n NewLine) validate() error {
 		return err
 	}
 	if !n.Origin.valid() {
-		return invalid("origin %q is not web, email, sms, api or system", n.Origin)
+		return invalid("origin %q is not web, email, sms, api, system or autoreply", n.Origin)
 	}
 	if strings.TrimSpace(n.Text) == "" && len(n.Attachments) == 0 {
 		return invalid("line is empty")
@@ -132,25 +154,56 @@ func (n NewLine) validate() error {
 
 // Post stores a line in its room and routes it to the other members. The
 // line, its dedupe key, its "fan-out due" record and its live event are
-// written by one script; only then is the line routed and its delivery jobs
-// queued. If the process dies in between, RecoverFanout finishes the work.
-// When Post returns without error the line is in Redis.
+// written by one script; only then is the line routed, its delivery jobs
+// queued and the away auto-replies it draws posted. If the process dies in
+// between, RecoverFanout finishes the work. When Post returns without error
+// the line is in Redis.
+//
+// A line from a person that starts with !urgent is stored without the
+// prefix and marked Urgent while the author is within their rate limit
+// (threads/urgent.go).
 func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
+	if n.Origin == FromAutoReply {
+		return Posted{}, invalid("auto-reply lines are posted by parley itself")
+	}
+	askedUrgent := false
+	if !n.Origin.Automatic() {
+		n.Text, askedUrgent = CutUrgent(n.Text)
+	}
 	if err := n.validate(); err != nil {
 		return Posted{}, err
 	}
-	author, err := s.User(ctx, n.Author)
-	if err != nil {
-		return Posted{}, err
+	name := n.AuthorName
+	var author User
+	if name == "" || askedUrgent {
+		var err error
+		if author, err = s.User(ctx, n.Author); err != nil {
+			return Posted{}, err
+		}
+		name = author.Name
 	}
-	line, dup, kind, members, err := s.store(ctx, n, author.Name)
+	urgent, note := false, ""
+	if askedUrgent {
+		var err error
+		if urgent, note, err = s.allowUrgent(ctx, author, n.Origin); err != nil {
+			return Posted{}, err
+		}
+	}
+	p, err := s.post(ctx, n, name, urgent)
+	p.Note = note
+	return p, err
+}
+
+// post stores a validated line under the given display name and fans it out.
+func (s *Store) post(ctx context.Context, n NewLine, name string, urgent bool) (Posted, error) {
+	line, dup, kind, members, pre, err := s.store(ctx, n, name, urgent)
 	if err != nil {
 		return Posted{}, err
 	}
 	if dup {
 		return Posted{Line: line, Duplicate: true}, nil
 	}
-	routes, err := s.fanout(ctx, line, kind, members)
+	routes, replies, err := s.fanout(ctx, line, kind, members, pre)
 	if err != nil {
 		// The line is stored and its fan-out is still due: recovery will
 		// finish it. The caller must not post again, so no error; Routes
@@ -158,20 +211,21 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 		slog.Warn("fan-out left to recovery", "room", line.Room, "line", line.ID, "err", err)
 		return Posted{Line: line}, nil
 	}
-	return Posted{Line: line, Routes: routes}, nil
+	return Posted{Line: line, Routes: routes, AutoReplies: replies}, nil
 }
 
 // store runs the post script. It returns the stored line (or the first line
-// with the same source id, dup true), the room kind and its members.
-func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, dup bool, kind RoomKind, members []string, err error) {
+// with the same source id, dup true), the room kind and its members, and
+// the fan-out's reads made in the same round trip (see prefetch.go).
+func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) (line Line, dup bool, kind RoomKind, members []string, pre *prefetch, err error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	line = Line{Room: n.Room, Author: n.Author, Name: name, Text: n.Text, Origin: n.Origin,
-		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Time: now}
+		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Urgent: urgent, Time: now}
 	attach := ""
 	if len(n.Attachments) > 0 {
 		b, err := json.Marshal(n.Attachments)
 		if err != nil {
-			return line, false, "", nil, err
+			return line, false, "", nil, nil, err
 		}
 		attach = string(b)
 	}
@@ -179,25 +233,39 @@ func (s *Store) store(ctx context.Context, n NewLine, name string) (line Line, d
 	live.Quote = "" // live clients fetch it when they want it
 	event, err := json.Marshal(live)
 	if err != nil {
-		return line, false, "", nil, err
+		return line, false, "", nil, nil, err
 	}
 	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room)}
-	res, err := scriptPost.Run(ctx, s.rdb, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-		now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote).StringSlice()
-	if err != nil {
-		return line, false, "", nil, fmt.Errorf("post to %s: %w", n.Room, err)
+	urgentArg := ""
+	if urgent {
+		urgentArg = "1"
+	}
+	var post *redis.Cmd
+	err = s.scriptPipeline(ctx, scriptPost, func(p redis.Pipeliner) {
+		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
+			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote, urgentArg)
+		pre = s.prefetch(ctx, p, n.Room, n.Author)
+	})
+	res, perr := post.StringSlice()
+	if perr != nil {
+		return line, false, "", nil, nil, fmt.Errorf("post to %s: %w", n.Room, perr)
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		pre = nil // the script ran; only a prefetched read failed: fan-out reads again
 	}
 	switch res[0] {
 	case "noroom":
-		return line, false, "", nil, fmt.Errorf("room %s: %w", n.Room, ErrNotFound)
+		return line, false, "", nil, nil, fmt.Errorf("room %s: %w", n.Room, ErrNotFound)
 	case "notmember":
-		return line, false, "", nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
+		return line, false, "", nil, nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
 	case "dup":
 		first, err := decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
-		return first, true, "", nil, err
+		return first, true, "", nil, nil, err
 	}
 	line.ID = res[1]
-	return line, false, RoomKind(res[2]), res[3:], nil
+	members = res[3:]
+	s.roomMembers.Store(n.Room, members)
+	return line, false, RoomKind(res[2]), members, pre, nil
 }
 
 func pairs(flat []string) map[string]any {
@@ -216,7 +284,7 @@ func decodeLine(room string, m redis.XMessage) (Line, error) {
 		return Line{}, fmt.Errorf("line %s in %s: bad time %q", m.ID, room, get("ts"))
 	}
 	l := Line{ID: m.ID, Room: room, Author: get("a"), Name: get("n"), Text: get("t"),
-		Origin: Origin(get("o")), SourceID: get("s"), Quote: get("q"), Time: time.UnixMilli(ms).UTC()}
+		Origin: Origin(get("o")), SourceID: get("s"), Quote: get("q"), Urgent: get("u") == "1", Time: time.UnixMilli(ms).UTC()}
 	if at := get("at"); at != "" {
 		if err := json.Unmarshal([]byte(at), &l.Attachments); err != nil {
 			return Line{}, fmt.Errorf("line %s in %s: attachments: %w", m.ID, room, err)
@@ -305,18 +373,53 @@ func (s *Store) Line(ctx context.Context, room, id string) (Line, error) {
 	return decodeLine(room, msgs[0])
 }
 
-var mentionPattern = regexp.MustCompile(`(?:^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,63})`)
-
-// Mentions returns the user ids a text mentions as @id, each once.
+// Mentions returns the user ids a text mentions as @id, each once, in
+// lower case. An @ counts at the start of the text or after a character
+// that is not a letter, digit, '_', '@' or '.' (so bob@example.org is no
+// mention); the id is 1-64 of a-z 0-9 . _ -, without trailing . _ -. It
+// scans the text once: it runs for every line posted.
 func Mentions(text string) []string {
 	var out []string
-	for _, m := range mentionPattern.FindAllStringSubmatch(strings.ToLower(text), -1) {
-		id := strings.TrimRight(m[1], ".-_")
+	for i := 0; i < len(text); i++ {
+		if text[i] != '@' || (i > 0 && !mentionBoundary(text[:i])) {
+			continue
+		}
+		j := i + 1
+		for j < len(text) && j-i-1 < 64 && isIDByte(lower(text[j]), j == i+1) {
+			j++
+		}
+		id := strings.TrimRight(strings.ToLower(text[i+1:j]), ".-_")
 		if id != "" && !contains(out, id) {
 			out = append(out, id)
 		}
+		i = j - 1
 	}
 	return out
+}
+
+// mentionBoundary reports whether the text before an @ ends in a character
+// after which a mention may start.
+func mentionBoundary(before string) bool {
+	r, _ := utf8.DecodeLastRuneInString(before)
+	return !(r == '@' || r == '.' || r == '_' || unicode.IsLetter(r) || unicode.IsDigit(r))
+}
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+// isIDByte reports whether c may be part of a user id (first: may start one).
+func isIDByte(c byte, first bool) bool {
+	switch {
+	case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		return true
+	case c == '.', c == '_', c == '-':
+		return !first
+	}
+	return false
 }
 
 // cutUTF8 cuts s to at most n bytes without splitting a character.

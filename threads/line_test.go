@@ -3,6 +3,8 @@ package threads
 import (
 	"errors"
 	"fmt"
+	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -191,16 +193,75 @@ func TestConcurrentPosts(t *testing.T) {
 
 func TestMentions(t *testing.T) {
 	cases := map[string]string{
-		"@bob can you look":          "bob",
-		"thanks @Carol, and @bob.":   "carol,bob",
-		"mail me at bob@example.org": "",
-		"@bob @bob":                  "bob",
-		"no mentions here":           "",
-		"(@dave.r) ok":               "dave.r",
+		"@bob can you look":           "bob",
+		"thanks @Carol, and @bob.":    "carol,bob",
+		"mail me at bob@example.org":  "",
+		"@bob @bob":                   "bob",
+		"no mentions here":            "",
+		"(@dave.r) ok":                "dave.r",
+		"@":                           "",
+		"@@bob":                       "",
+		"a@bob x_@bob .@bob":          "",
+		"josé@example.org":            "",
+		"—@bob":                       "bob",
+		"@-bob @_x @.y":               "",
+		"@bob_ @bob- hi":              "bob",
+		"@" + strings.Repeat("a", 70): strings.Repeat("a", 64),
+		"line\n@Eve":                  "eve",
 	}
 	for text, want := range cases {
 		if got := strings.Join(Mentions(text), ","); got != want {
 			t.Errorf("Mentions(%q) = %q, want %q", text, got, want)
 		}
+	}
+}
+
+// mentionRule is the rule Mentions implements, as a regular expression
+// (for ASCII text, where \w is exactly the word characters Mentions knows).
+var mentionRule = regexp.MustCompile(`(?:^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,63})`)
+
+// FuzzMentions checks the scanner against the regular expression on ASCII
+// text, and that it never panics on any text.
+func FuzzMentions(f *testing.F) {
+	for _, s := range []string{"@bob hi", "a@b.c", "(@dave.r)", "@x@y", "@bob_ @Bob"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		got := Mentions(text)
+		for i := 0; i < len(text); i++ {
+			if text[i] >= 0x80 {
+				return // the regexp's \w is ASCII only; Mentions knows letters
+			}
+		}
+		var want []string
+		for _, m := range mentionRule.FindAllStringSubmatch(strings.ToLower(text), -1) {
+			if id := strings.TrimRight(m[1], ".-_"); id != "" && !slices.Contains(want, id) {
+				want = append(want, id)
+			}
+		}
+		if strings.Join(got, ",") != strings.Join(want, ",") {
+			t.Errorf("Mentions(%q) = %q, the rule says %q", text, got, want)
+		}
+	})
+}
+
+// TestPostWithAuthorName: a door that has just read the author passes the
+// name, and Post stores it without reading the user again; without one,
+// Post reads the user's name.
+func TestPostWithAuthorName(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice from the door", Text: "hi", Origin: FromEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	q, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "again", Origin: FromEmail})
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := e.User(e.ctx, "alice")
+	if p.Line.Name != "Alice from the door" || q.Line.Name != u.Name {
+		t.Errorf("names %q and %q, want the door's and %q", p.Line.Name, q.Line.Name, u.Name)
 	}
 }

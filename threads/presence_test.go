@@ -113,7 +113,7 @@ func TestRoutingFollowsPresence(t *testing.T) {
 	add(User{ID: "carol", Name: "Carol", Emails: []string{"carol@example.org"}, Phone: "+15550001111", PhoneVerified: true})
 	add(User{ID: "dave", Name: "Dave", Emails: []string{"dave@example.org"}})
 	add(User{ID: "erin", Name: "Erin", Emails: []string{"erin@example.org"}, TimeZone: "Asia/Tokyo",
-		Prefs: Prefs{Quiet: &QuietHours{From: "17:00", To: "08:00"}}}) // 18:00 in Tokyo when the clock says 09:00 UTC
+		Prefs: Prefs{Quiet: &QuietHours{From: "17:00", To: "08:00", Mode: QuietHoldAll}}}) // 18:00 in Tokyo when the clock says 09:00 UTC
 	e.room(t, "design", Group, "alice", "bob", "carol", "dave", "erin")
 	e.room(t, "ac", Direct, "alice", "carol")
 	_ = e.Heartbeat(e.ctx, "alice")

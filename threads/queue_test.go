@@ -78,7 +78,7 @@ func TestQueueIdempotent(t *testing.T) {
 		_ = e.Ack(e.ctx, j)
 	}
 	// The same fan-out again, as after a crash and recovery.
-	if _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}); err != nil {
+	if _, _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if jobs := e.claim(t, "w1"); len(jobs) != 0 {
@@ -188,7 +188,7 @@ func TestClaimWaits(t *testing.T) {
 func TestCrashBetweenStoreAndFanout(t *testing.T) {
 	e := queueEnv(t)
 	// The first half of Post only, as if the process died right after.
-	line, _, _, _, err := e.store(e.ctx, NewLine{Room: "design", Author: "alice", Text: "lost?", Origin: FromAPI}, "Alice")
+	line, _, _, _, _, err := e.store(e.ctx, NewLine{Room: "design", Author: "alice", Text: "lost?", Origin: FromAPI}, "Alice", false)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -33,8 +33,13 @@ type RouteInput struct {
 	State State
 	// Personal: the line is in a direct room or mentions the member.
 	Personal bool
-	// Quiet: the member's quiet hours are in force now.
-	Quiet bool
+	// Quiet: the member's quiet hours are in force now; QuietMode says what they hold.
+	Quiet     bool
+	QuietMode QuietMode
+	// Urgent: the line was marked !urgent (within the author's rate limit).
+	Urgent bool
+	// Automatic: the line is an auto-reply; it is never relayed.
+	Automatic bool
 	// Muted: the member muted the room (unsubscribed): nothing is pushed.
 	Muted bool
 	// EmailOK: the member has an address and it is not bouncing.
@@ -55,19 +60,58 @@ type Decision struct {
 }
 
 // Route decides how a line reaches one member. It is the routing table of
-// DESIGN.md:
+// DESIGN.md, refined for away auto-replies, quiet hours and urgent lines:
 //
 //	disabled by an admin            nothing at all, not even the digest
 //	online                          live only
-//	busy / do-not-disturb           nothing now, kept for the digest
-//	room muted (unsubscribed)       nothing now, kept for the digest
-//	quiet hours                     nothing now, kept for the digest
+//	auto-reply line                 nothing now (shown live, kept in the log; never relayed)
+//	busy / do-not-disturb           nothing now, kept for the digest (urgent or not)
+//	room muted (unsubscribed)       nothing now, kept for the digest (urgent or not)
 //	away                            email (batched by the worker)
-//	offline with a verified phone   SMS for direct rooms and mentions, email for the rest
+//	offline with a verified phone   SMS for direct rooms, mentions and urgent lines, email for the rest
 //	SMS opted out, or email failing the other channel
+//	quiet hours (not urgent)        what would be texted is held (mode hold-sms, the default)
+//	                                or emailed (mode email); email goes out as usual,
+//	                                unless mode hold-all holds everything
+//	quiet hours, urgent line        as if there were no quiet hours
 //
-// A preference for the state wins when its channel is usable.
+// A preference for the state wins when its channel is usable; quiet hours
+// then apply to the channel it chose. Urgent lines go through quiet hours
+// (a standing schedule) but not busy (a choice the member made for now,
+// with an end) or a muted room.
 func Route(in RouteInput) Decision {
+	switch {
+	case in.Disabled:
+		return Decision{Nowhere, "disabled"}
+	case in.State == StateOnline:
+		return Decision{Live, "online"}
+	case in.Automatic:
+		return Decision{Hold, "auto-reply, shown live only"}
+	case in.State == StateBusy:
+		return Decision{Hold, "busy"}
+	case in.Muted:
+		return Decision{Hold, "room muted"}
+	}
+	d := routeAway(in)
+	if !in.Quiet || d.Channel == Hold {
+		return d
+	}
+	switch {
+	case in.Urgent:
+		d.Reason += ", urgent through quiet hours"
+	case in.QuietMode == QuietHoldAll:
+		d = Decision{Hold, "quiet hours"}
+	case d.Channel == SMS && in.QuietMode == QuietSMSToEmail && in.EmailOK:
+		d = Decision{Email, "quiet hours, email instead of sms"}
+	case d.Channel == SMS:
+		d = Decision{Hold, "quiet hours, sms held"}
+	}
+	return d
+}
+
+// routeAway is the channel for a member who is not online, busy or muted,
+// before quiet hours.
+func routeAway(in RouteInput) Decision {
 	usable := func(c Channel) bool {
 		switch c {
 		case Email:
@@ -78,20 +122,12 @@ func Route(in RouteInput) Decision {
 		return c.valid()
 	}
 	switch {
-	case in.Disabled:
-		return Decision{Nowhere, "disabled"}
-	case in.State == StateOnline:
-		return Decision{Live, "online"}
-	case in.State == StateBusy:
-		return Decision{Hold, "busy"}
-	case in.Muted:
-		return Decision{Hold, "room muted"}
-	case in.Quiet:
-		return Decision{Hold, "quiet hours"}
 	case in.Prefer != "" && usable(in.Prefer):
 		return Decision{in.Prefer, string(in.State) + ", by preference"}
 	case in.State == StateOffline && in.Personal && in.SMSOK:
 		return Decision{SMS, "offline, personal line"}
+	case in.State == StateOffline && in.Urgent && in.SMSOK:
+		return Decision{SMS, "offline, urgent line"}
 	case in.EmailOK:
 		return Decision{Email, string(in.State)}
 	case in.SMSOK:
@@ -102,7 +138,7 @@ func Route(in RouteInput) Decision {
 
 // routeInput gathers the facts about member u for a line.
 func routeInput(u User, p Presence, personal, quiet, muted bool) RouteInput {
-	return RouteInput{
+	in := RouteInput{
 		State:    p.State,
 		Personal: personal,
 		Quiet:    quiet,
@@ -112,4 +148,8 @@ func routeInput(u User, p Presence, personal, quiet, muted bool) RouteInput {
 		Prefer:   u.Prefs.Channels[p.State],
 		Disabled: u.Disabled,
 	}
+	if u.Prefs.Quiet != nil {
+		in.QuietMode = u.Prefs.Quiet.Mode
+	}
+	return in
 }

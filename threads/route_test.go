@@ -22,7 +22,41 @@ func TestRouteTable(t *testing.T) {
 		{"busy: held for digest", with(both, func(i *RouteInput) { i.State = StateBusy; i.Personal = true }), Hold},
 		{"room muted: held", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Muted = true }), Hold},
 		{"muted, online: still live", with(both, func(i *RouteInput) { i.State = StateOnline; i.Muted = true }), Live},
-		{"quiet hours: held", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Quiet = true }), Hold},
+		{"quiet hours: sms held", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Quiet = true }), Hold},
+		{"quiet hours: email as usual", with(both, func(i *RouteInput) { i.State = StateAway; i.Quiet = true }), Email},
+		{"quiet hours, offline room-wide: email as usual", with(both, func(i *RouteInput) { i.State = StateOffline; i.Quiet = true }), Email},
+		{"quiet hours, mode email: sms becomes email", with(both, func(i *RouteInput) {
+			i.State = StateOffline
+			i.Personal = true
+			i.Quiet = true
+			i.QuietMode = QuietSMSToEmail
+		}), Email},
+		{"quiet hours, mode email, no working email: held", with(both, func(i *RouteInput) {
+			i.State = StateOffline
+			i.Personal = true
+			i.Quiet = true
+			i.QuietMode = QuietSMSToEmail
+			i.EmailOK = false
+		}), Hold},
+		{"quiet hours, mode hold-all: email held", with(both, func(i *RouteInput) { i.State = StateAway; i.Quiet = true; i.QuietMode = QuietHoldAll }), Hold},
+		{"quiet hours, urgent: sms goes through", with(both, func(i *RouteInput) {
+			i.State = StateOffline
+			i.Personal = true
+			i.Quiet = true
+			i.Urgent = true
+		}), SMS},
+		{"quiet hours hold-all, urgent: email goes through", with(both, func(i *RouteInput) {
+			i.State = StateAway
+			i.Quiet = true
+			i.QuietMode = QuietHoldAll
+			i.Urgent = true
+		}), Email},
+		{"offline, urgent room-wide line: sms", with(both, func(i *RouteInput) { i.State = StateOffline; i.Urgent = true }), SMS},
+		{"busy, urgent: still held (do not disturb)", with(both, func(i *RouteInput) { i.State = StateBusy; i.Urgent = true }), Hold},
+		{"muted, urgent: still held", with(both, func(i *RouteInput) { i.State = StateAway; i.Muted = true; i.Urgent = true }), Hold},
+		{"auto-reply, away: not relayed", with(both, func(i *RouteInput) { i.State = StateAway; i.Automatic = true }), Hold},
+		{"auto-reply, offline, direct: not relayed", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Automatic = true }), Hold},
+		{"auto-reply, online: live", with(both, func(i *RouteInput) { i.State = StateOnline; i.Automatic = true }), Live},
 		{"quiet hours beat a preference", with(both, func(i *RouteInput) { i.State = StateAway; i.Quiet = true; i.Prefer = SMS }), Hold},
 		{"opted out of sms: email", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.SMSOK = false }), Email},
 		{"email bouncing, away: sms", with(both, func(i *RouteInput) { i.State = StateAway; i.EmailOK = false }), SMS},
@@ -56,7 +90,11 @@ func TestRouteInputFromUser(t *testing.T) {
 	for _, c := range cases {
 		v := u
 		c.change(&v)
+		v.Prefs.Quiet = &QuietHours{From: "22:00", To: "07:00", Mode: QuietSMSToEmail}
 		in := routeInput(v, Presence{State: StateAway}, false, false, false)
+		if in.QuietMode != QuietSMSToEmail {
+			t.Errorf("%s: quiet mode %q", c.name, in.QuietMode)
+		}
 		if in.EmailOK != c.email || in.SMSOK != c.sms {
 			t.Errorf("%s: email %v sms %v, want %v %v", c.name, in.EmailOK, in.SMSOK, c.email, c.sms)
 		}

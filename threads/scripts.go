@@ -121,7 +121,8 @@ return 'ok'
 // record and the live event, all or nothing.
 // KEYS: meta, members, lines, source, pending.
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
-// live channel, dedupe seconds, event json (without the id), quote.
+// live channel, dedupe seconds, event json (without the id), quote, urgent
+// ("1" or "").
 // Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
 // or an error word.
 var scriptPost = redis.NewScript(`
@@ -142,6 +143,7 @@ local fields = {'a', ARGV[1], 'n', ARGV[2], 't', ARGV[3], 'o', ARGV[4], 'ts', AR
 if ARGV[5] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = ARGV[5] end
 if ARGV[6] ~= '' then fields[#fields + 1] = 's'; fields[#fields + 1] = ARGV[6] end
 if ARGV[11] ~= '' then fields[#fields + 1] = 'q'; fields[#fields + 1] = ARGV[11] end
+if ARGV[12] == '1' then fields[#fields + 1] = 'u'; fields[#fields + 1] = '1' end
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
 if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], id)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -54,6 +55,13 @@ type Options struct {
 	// Secret keys the HMAC of reply tokens (PARLEY_SECRET). Without it no
 	// reply address can be made or checked.
 	Secret []byte
+	// AutoReplyPeriod: a member's auto-reply goes to one sender at most
+	// once in this period (1 day, as RFC 5230 advises).
+	AutoReplyPeriod time.Duration
+	// UrgentLimit lines marked !urgent per sender within UrgentWindow go
+	// through quiet hours (3 an hour); beyond that they are ordinary lines.
+	UrgentLimit  int
+	UrgentWindow time.Duration
 }
 
 // Store is parley's engine on one Redis (a single server or a cluster).
@@ -64,6 +72,9 @@ type Store struct {
 	opts Options
 	// lastPromote is when Claim last moved due retries (unix ms).
 	lastPromote atomic.Int64
+	// roomMembers remembers who was in each room at its last post (see
+	// prefetch.go).
+	roomMembers sync.Map // room id → []string
 }
 
 // New returns a Store on rdb. It does no I/O.
@@ -97,6 +108,15 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Hour
+	}
+	if opts.AutoReplyPeriod <= 0 {
+		opts.AutoReplyPeriod = 24 * time.Hour
+	}
+	if opts.UrgentLimit <= 0 {
+		opts.UrgentLimit = 3
+	}
+	if opts.UrgentWindow <= 0 {
+		opts.UrgentWindow = time.Hour
 	}
 	return &Store{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts}
 }

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -43,7 +44,10 @@ type User struct {
 	// to them. Their lines stay in the rooms' logs.
 	Disabled bool `json:"disabled,omitempty"`
 	// Profile is what colleagues can read and search.
-	Profile Profile   `json:"profile,omitempty"`
+	Profile Profile `json:"profile,omitempty"`
+	// Bot: the user is a program, not a person. Away auto-replies never
+	// answer a bot's lines (RFC 3834: no automatic answer to automatic mail).
+	Bot     bool      `json:"bot,omitempty"`
 	Created time.Time `json:"created"`
 }
 
@@ -87,16 +91,43 @@ type Prefs struct {
 	Digest DigestFrequency `json:"digest,omitempty"`
 	// DigestHour is the hour of day (0-23, the member's time zone) the digest goes out.
 	DigestHour int `json:"digest_hour,omitempty"`
-	// Quiet, when set, holds every line for the digest during those hours.
+	// Quiet, when set, is a daily window in which texts (or everything,
+	// by its Mode) are held for the digest; urgent lines go through.
 	Quiet *QuietHours `json:"quiet,omitempty"`
+	// AutoReply is "on" or "off": whether the text of an away, busy or
+	// offline status is sent as an auto-reply. Empty means on.
+	AutoReply string `json:"auto_reply,omitempty"`
 }
 
-// QuietHours is a daily window, in the member's time zone, in which nothing
-// is pushed. From and To are "HH:MM"; a window may cross midnight.
+// Auto-reply preference values.
+const (
+	AutoReplyOn  = "on"
+	AutoReplyOff = "off"
+)
+
+// QuietHours is a daily window, in the member's time zone, in which parley
+// does not text the member. From and To are "HH:MM"; a window may cross
+// midnight.
 type QuietHours struct {
 	From string `json:"from"`
 	To   string `json:"to"`
+	// Mode says what happens to lines meanwhile; QuietHoldSMS when empty.
+	Mode QuietMode `json:"mode,omitempty"`
 }
+
+// QuietMode is what quiet hours hold.
+type QuietMode string
+
+// Quiet modes.
+const (
+	// QuietHoldSMS: texts wait for the digest; email goes out as usual.
+	QuietHoldSMS QuietMode = "hold-sms"
+	// QuietSMSToEmail: what would be texted is emailed instead (held when
+	// there is no working address).
+	QuietSMSToEmail QuietMode = "email"
+	// QuietHoldAll: nothing is pushed; everything waits for the digest.
+	QuietHoldAll QuietMode = "hold-all"
+)
 
 // Active reports whether t falls inside the window in loc.
 func (q QuietHours) Active(t time.Time, loc *time.Location) bool {
@@ -126,11 +157,28 @@ func (u User) Location() *time.Location {
 	if u.TimeZone == "" {
 		return time.UTC
 	}
-	loc, err := time.LoadLocation(u.TimeZone)
+	loc, err := LoadLocation(u.TimeZone)
 	if err != nil {
 		return time.UTC
 	}
 	return loc
+}
+
+// locations caches time zones by name: time.LoadLocation reads the zone
+// file on every call, and a zone is needed for every email composed.
+var locations sync.Map // name → *time.Location
+
+// LoadLocation is time.LoadLocation with a cache of the zones found.
+func LoadLocation(name string) (*time.Location, error) {
+	if loc, ok := locations.Load(name); ok {
+		return loc.(*time.Location), nil
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, err
+	}
+	locations.Store(name, loc)
+	return loc, nil
 }
 
 // Email returns the address parley writes to, or "".
@@ -215,7 +263,7 @@ func (u User) normalize() (User, error) {
 		}
 	}
 	if u.TimeZone != "" {
-		if _, err := time.LoadLocation(u.TimeZone); err != nil {
+		if _, err := LoadLocation(u.TimeZone); err != nil {
 			return u, invalid("time zone %q is unknown (use an IANA name like Europe/Berlin)", u.TimeZone)
 		}
 	}
@@ -253,6 +301,16 @@ func (u User) normalize() (User, error) {
 		if _, err := clockMinutes(q.To); err != nil {
 			return u, err
 		}
+		switch q.Mode {
+		case "", QuietHoldSMS, QuietSMSToEmail, QuietHoldAll:
+		default:
+			return u, invalid("quiet hours mode %q is not hold-sms, email or hold-all", q.Mode)
+		}
+	}
+	switch u.Prefs.AutoReply {
+	case "", AutoReplyOn, AutoReplyOff:
+	default:
+		return u, invalid("auto-reply preference %q is not on or off", u.Prefs.AutoReply)
 	}
 	return u, nil
 }

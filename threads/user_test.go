@@ -123,14 +123,14 @@ func TestQuietHours(t *testing.T) {
 		t    time.Time
 		want bool
 	}{
-		{QuietHours{"22:00", "07:00"}, at(23, 0), true},
-		{QuietHours{"22:00", "07:00"}, at(6, 59), true},
-		{QuietHours{"22:00", "07:00"}, at(7, 0), false},
-		{QuietHours{"22:00", "07:00"}, at(12, 0), false},
-		{QuietHours{"12:00", "13:00"}, at(12, 30), true},
-		{QuietHours{"12:00", "13:00"}, at(13, 30), false},
-		{QuietHours{"12:00", "12:00"}, at(12, 0), false},
-		{QuietHours{"bad", "13:00"}, at(12, 0), false},
+		{QuietHours{From: "22:00", To: "07:00"}, at(23, 0), true},
+		{QuietHours{From: "22:00", To: "07:00"}, at(6, 59), true},
+		{QuietHours{From: "22:00", To: "07:00"}, at(7, 0), false},
+		{QuietHours{From: "22:00", To: "07:00"}, at(12, 0), false},
+		{QuietHours{From: "12:00", To: "13:00"}, at(12, 30), true},
+		{QuietHours{From: "12:00", To: "13:00"}, at(13, 30), false},
+		{QuietHours{From: "12:00", To: "12:00"}, at(12, 0), false},
+		{QuietHours{From: "bad", To: "13:00"}, at(12, 0), false},
 	}
 	for _, c := range cases {
 		// The clock is UTC; the window is read in the member's zone.

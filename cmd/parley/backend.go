@@ -73,6 +73,8 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		OfflineAfter: cfg.OfflineAfter,
 		QueueShards:  cfg.QueueShards,
 		Secret:       []byte(cfg.Secret),
+		// Away auto-replies (config_away.go).
+		AutoReplyPeriod: cfg.AutoReplyPeriod,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()

@@ -62,6 +62,9 @@ type Config struct {
 	// TLSCertFile and TLSKeyFile, when both set, let the SMTP server offer STARTTLS.
 	TLSCertFile, TLSKeyFile string
 
+	// AutoReplyPeriod: an away auto-reply goes to one sender at most once in it.
+	AutoReplyPeriod time.Duration
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -84,7 +87,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

@@ -27,7 +27,8 @@ func TestConfigDefaults(t *testing.T) {
 	want := Config{RedisURL: "", HTTPAddr: "127.0.0.1:8080", SMTPAddr: "127.0.0.1:2525", Domain: "localhost",
 		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", IdleAfter: 5 * time.Minute,
 		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SmarthostTLS: "starttls",
-		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, IMAPAfter: "seen", MaxMessageBytes: 10 << 20}
+		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, IMAPAfter: "seen", MaxMessageBytes: 10 << 20,
+		AutoReplyPeriod: 24 * time.Hour}
 	c.from = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%+v\nwant\n%+v", c, want)

@@ -181,6 +181,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.replyByEmail(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}
+	if err := d.awayStep(ctx); err != nil && ctx.Err() == nil { // demo_away.go
+		return err
+	}
 	d.printTry(b.url, cfg.KeyPrefix)
 	d.follow(ctx, sub, last)
 
@@ -324,6 +327,9 @@ func formatRouting(p threads.Posted) string {
 			who = strings.Join(by[row.ch], ", ")
 		}
 		fmt.Fprintf(&b, "    %-17s %s\n", row.label, who)
+	}
+	for _, l := range p.AutoReplies {
+		fmt.Fprintf(&b, "    %-17s %s (shown live, never emailed or texted)\n", "auto-reply:", clean(l.String(), false))
 	}
 	return b.String()
 }

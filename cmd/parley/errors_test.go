@@ -58,7 +58,7 @@ func TestBadInput(t *testing.T) {
 		{"unknown subcommand", e, []string{"room", "paint", "design"}, 2, "unknown command \"room paint\""},
 		{"group without subcommand", e, []string{"presence"}, 2, "presence needs a subcommand: set, show, heartbeat"},
 		{"unknown availability", e, []string{"presence", "set", "bob", "sleeping"}, 2, "availability \"sleeping\" is not"},
-		{"bad until", e, []string{"presence", "set", "bob", "away", "--until", "tomorrow"}, 2, "--until \"tomorrow\" is neither"},
+		{"bad until", e, []string{"presence", "set", "bob", "away", "--until", "someday"}, 2, "--until: until \"someday\" is not a duration"},
 		{"past until", e, []string{"presence", "set", "bob", "away", "--until", "2001-01-01T00:00:00Z"}, 2, "is not in the future"},
 		{"bad limit", e, []string{"lines", "--room", "design", "--limit", "0"}, 2, "--limit 0 is not between 1 and 1000"},
 		{"bad line id", e, []string{"lines", "--room", "design", "--after", "yesterday"}, 2, "line id \"yesterday\""},

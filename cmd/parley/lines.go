@@ -63,7 +63,8 @@ func parsePost(args []string) (action, error) {
 }
 
 // printPosted prints the line id, then "member: channel (reason)" for each
-// other member, ordered by member id.
+// other member, ordered by member id, then the auto-replies the line drew
+// and any note for the author.
 func printPosted(w io.Writer, p threads.Posted) error {
 	var b strings.Builder
 	b.WriteString(p.Line.ID + "\n")
@@ -81,6 +82,12 @@ func printPosted(w io.Writer, p threads.Posted) error {
 	for _, m := range members {
 		d := p.Routes[m]
 		fmt.Fprintf(&b, "%s: %s (%s)\n", m, d.Channel, d.Reason)
+	}
+	for _, l := range p.AutoReplies {
+		fmt.Fprintf(&b, "auto-reply %s  %s\n", l.ID, clean(l.String(), false))
+	}
+	if p.Note != "" {
+		fmt.Fprintf(&b, "note: %s\n", p.Note)
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

@@ -11,8 +11,8 @@ import (
 
 func presenceCommands() []command {
 	return []command{
-		{path: "presence set", args: "USER available|away|busy|offline [--message TEXT] [--until DURATION|RFC3339] [--json]",
-			summary: "set a member's availability by hand; --until 2h or 2025-01-02T15:04:05Z ends it by itself",
+		{path: "presence set", args: "USER available|away|busy|offline [--message TEXT] [--until WHEN] [--auto-reply on|off] [--json]",
+			summary: "set a member's availability by hand; the message of away/busy/offline is their auto-reply; --until 3h, 15:00 (member's zone), friday or 2026-01-02T15:04:05Z ends it by itself",
 			mode:    sharedStore, parse: parsePresenceSet},
 		{path: "presence show", args: "USER [--json]", summary: "show a member's presence now", mode: sharedStore, parse: parsePresenceShow},
 		{path: "presence heartbeat", args: "USER", summary: "record that a live client of USER is there now",
@@ -20,39 +20,11 @@ func presenceCommands() []command {
 	}
 }
 
-// untilFlag is a --until value: a duration from now or a point in time.
-type untilFlag struct {
-	d time.Duration
-	t time.Time
-}
-
-// parseUntil reads a Go duration ("2h") or an RFC 3339 time.
-func parseUntil(v string) (untilFlag, error) {
-	if d, err := time.ParseDuration(v); err == nil {
-		if d <= 0 {
-			return untilFlag{}, usagef("--until %s is not in the future", v)
-		}
-		return untilFlag{d: d}, nil
-	}
-	t, err := time.Parse(time.RFC3339, v)
-	if err != nil {
-		return untilFlag{}, usagef("--until %q is neither a duration like 2h nor a time like 2025-01-02T15:04:05Z", v)
-	}
-	return untilFlag{t: t}, nil
-}
-
-// at returns the time the flag names, durations counted from now.
-func (u untilFlag) at(now time.Time) time.Time {
-	if u.d > 0 {
-		return now.Add(u.d)
-	}
-	return u.t
-}
-
 func parsePresenceSet(args []string) (action, error) {
 	fs := newFlags("presence set")
-	message := fs.String("message", "", "status text")
-	untilText := fs.String("until", "", "end of the status: a duration or an RFC 3339 time")
+	message := fs.String("message", "", "status text, sent as the auto-reply while away, busy or offline")
+	untilText := fs.String("until", "", "end of the status: 3h, 15:00 or 3pm (the next one, in the member's zone), tomorrow, friday, 2026-01-02 or an RFC 3339 time")
+	autoReply := fs.String("auto-reply", "", "on or off: whether the message is sent as an auto-reply (kept as the member's preference)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -70,14 +42,34 @@ func parsePresenceSet(args []string) (action, error) {
 	default:
 		return nil, usagef("availability %q is not available, away, busy or offline", pos[1])
 	}
-	var until untilFlag
+	switch *autoReply {
+	case "", threads.AutoReplyOn, threads.AutoReplyOff:
+	default:
+		return nil, usagef("--auto-reply %q is not on or off", *autoReply)
+	}
 	if *untilText != "" {
-		if until, err = parseUntil(*untilText); err != nil {
-			return nil, err
+		// The form is checked now, before any connection; the time itself
+		// is worked out in the member's zone below.
+		if _, err := threads.ParseUntil(*untilText, time.Now(), time.UTC); err != nil {
+			return nil, usagef("--until: %s", strings.TrimPrefix(err.Error(), threads.ErrInvalid.Error()+": "))
 		}
 	}
 	return func(ctx context.Context, a *app) error {
-		st := threads.Status{Availability: avail, Text: *message, Until: until.at(a.now())}
+		u, err := a.store.User(ctx, user)
+		if err != nil {
+			return err
+		}
+		st := threads.Status{Availability: avail, Text: *message}
+		if *untilText != "" {
+			if st.Until, err = threads.ParseUntil(*untilText, a.now(), u.Location()); err != nil {
+				return err
+			}
+		}
+		if *autoReply != "" && *autoReply != u.Prefs.AutoReply {
+			if u, err = a.store.UpdateUser(ctx, user, func(u *threads.User) error { u.Prefs.AutoReply = *autoReply; return nil }); err != nil {
+				return err
+			}
+		}
 		p, err := a.store.SetStatus(ctx, user, st)
 		if err != nil {
 			return err
@@ -85,7 +77,7 @@ func parsePresenceSet(args []string) (action, error) {
 		if *asJSON {
 			return writeJSON(a.out, p)
 		}
-		return printPresence(a, p)
+		return printPresence(a, p, u)
 	}, nil
 }
 
@@ -104,6 +96,10 @@ func parsePresenceShow(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
+		u, err := a.store.User(ctx, user)
+		if err != nil {
+			return err
+		}
 		p, err := a.store.Presence(ctx, user)
 		if err != nil {
 			return err
@@ -111,7 +107,7 @@ func parsePresenceShow(args []string) (action, error) {
 		if *asJSON {
 			return writeJSON(a.out, p)
 		}
-		return printPresence(a, p)
+		return printPresence(a, p, u)
 	}, nil
 }
 
@@ -144,8 +140,9 @@ func parseHeartbeat(args []string) (action, error) {
 	}, nil
 }
 
-// printPresence prints a presence as "field: value" lines.
-func printPresence(a *app, p threads.Presence) error {
+// printPresence prints a presence as "field: value" lines; the
+// auto-reply line says whether u's message is sent as an auto-reply.
+func printPresence(a *app, p threads.Presence, u threads.User) error {
 	kv := []string{"user", p.User, "state", string(p.State)}
 	if st := p.Status; st != nil {
 		until := "-"
@@ -156,6 +153,13 @@ func printPresence(a *app, p threads.Presence) error {
 			"set by hand", string(st.Availability)+" at "+fmtTime(st.Set),
 			"message", orDash(clean(st.Text, false)),
 			"until", until)
+		if st.Availability != threads.Available && st.Text != "" {
+			reply := "on: sent once a period to whoever writes to " + p.User + " directly or mentions them"
+			if u.Prefs.AutoReply == threads.AutoReplyOff {
+				reply = "off"
+			}
+			kv = append(kv, "auto-reply", reply)
+		}
 	}
 	kv = append(kv, "last seen", fmtTime(p.LastSeen))
 	return fields(a.out, kv...)

@@ -57,27 +57,66 @@ func TestPresence(t *testing.T) {
 	}
 }
 
-func TestParseUntil(t *testing.T) {
-	now := time.Date(2025, 1, 1, 12, 0, 0, 0, time.UTC)
-	for _, tc := range []struct {
-		in   string
-		want time.Time
-		bad  bool
-	}{
-		{in: "90m", want: now.Add(90 * time.Minute)},
-		{in: "2025-01-02T15:04:05+01:00", want: time.Date(2025, 1, 2, 14, 4, 5, 0, time.UTC)},
-		{in: "-1h", bad: true},
-		{in: "0s", bad: true},
-		{in: "tomorrow", bad: true},
-		{in: "2025-01-02", bad: true},
+// TestAwayAutoReplyCLI: an away message set from the CLI is the
+// auto-reply; --until reads times in the member's zone; --auto-reply off
+// stops it; bots are never answered.
+func TestAwayAutoReplyCLI(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t)
+	ok(t, e, "user", "add", "--id", "alice", "--name", "Alice")
+	ok(t, e, "user", "add", "--id", "bob", "--name", "Bob", "--tz", "Asia/Tokyo")
+	if out := ok(t, e, "user", "add", "--id", "ci", "--name", "CI", "--bot"); !strings.Contains(out, "notes:") || !strings.Contains(out, "bot") {
+		t.Errorf("user add --bot printed\n%s", out)
+	}
+	ok(t, e, "room", "create", "--id", "ab", "--name", "AB", "--direct", "--members", "alice,bob")
+	ok(t, e, "room", "create", "--id", "cib", "--name", "CI", "--direct", "--members", "ci,bob")
+
+	var p threads.Presence
+	if err := json.Unmarshal([]byte(ok(t, e, "presence", "set", "bob", "away", "--message", "at the clinic", "--until", "15:00", "--json")), &p); err != nil {
+		t.Fatal(err)
+	}
+	tokyo, _ := time.LoadLocation("Asia/Tokyo")
+	if u := p.Status.Until.In(tokyo); u.Hour() != 15 || u.Minute() != 0 || u.After(time.Now().Add(24*time.Hour)) {
+		t.Errorf("--until 15:00 in Tokyo gave %s", u)
+	}
+	out := ok(t, e, "presence", "show", "bob")
+	if !strings.Contains(out, "auto-reply:   on: sent once") {
+		t.Errorf("presence show does not say the auto-reply is on:\n%s", out)
+	}
+	out = ok(t, e, "post", "--room", "ab", "--as", "alice", "are you there?")
+	if !strings.Contains(out, "auto-reply ") || !strings.Contains(out, "  Bob (auto-reply): at the clinic (until ") {
+		t.Errorf("post did not show the auto-reply:\n%s", out)
+	}
+	if out = ok(t, e, "post", "--room", "ab", "--as", "alice", "hello?"); strings.Contains(out, "auto-reply") {
+		t.Errorf("a second auto-reply to the same sender:\n%s", out)
+	}
+	if out = ok(t, e, "post", "--room", "cib", "--as", "ci", "build failed"); strings.Contains(out, "auto-reply") {
+		t.Errorf("a bot was answered:\n%s", out)
+	}
+	out = ok(t, e, "presence", "set", "bob", "busy", "--message", "in a workshop", "--auto-reply", "off")
+	if !strings.Contains(out, "auto-reply:   off\n") {
+		t.Errorf("--auto-reply off printed\n%s", out)
+	}
+	if out = ok(t, e, "post", "--room", "ab", "--as", "alice", "and now?"); strings.Contains(out, "auto-reply") {
+		t.Errorf("auto-reply although turned off:\n%s", out)
+	}
+	out = ok(t, e, "post", "--room", "ab", "--as", "alice", "!urgent call me")
+	if !strings.Contains(out, "bob: digest (busy)") {
+		t.Errorf("urgent line to a busy member:\n%s", out)
+	}
+	lines := ok(t, e, "lines", "--room", "ab")
+	if !strings.Contains(lines, "Alice: call me") || strings.Contains(lines, "!urgent") {
+		t.Errorf("the urgent prefix was kept:\n%s", lines)
+	}
+
+	for _, bad := range [][]string{
+		{"presence", "set", "bob", "away", "--until", "soon"},
+		{"presence", "set", "bob", "away", "--until", "-1h"},
+		{"presence", "set", "bob", "away", "--until", "2001-01-02T15:04:05Z"},
+		{"presence", "set", "bob", "away", "--auto-reply", "maybe"},
 	} {
-		u, err := parseUntil(tc.in)
-		if (err != nil) != tc.bad {
-			t.Errorf("parseUntil(%q) error %v", tc.in, err)
-			continue
-		}
-		if !tc.bad && !u.at(now).Equal(tc.want) {
-			t.Errorf("parseUntil(%q) = %s, want %s", tc.in, u.at(now), tc.want)
+		if r := parley(t, e, bad...); r.code != exitUsage || !strings.Contains(r.err, "--") {
+			t.Errorf("%v: exit %d, stderr %q", bad, r.code, r.err)
 		}
 	}
 }

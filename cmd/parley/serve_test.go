@@ -46,6 +46,13 @@ func TestDemo(t *testing.T) {
 		"outbox: sms to +15550002222\n    | [Alice & Carol] Alice Archer: Carol, could you call the printer",
 		"  export PARLEY_REDIS_URL=redis://127.0.0.1:",
 		"  parley post --room design --as bob",
+		"    auto-reply:       Dave Kim (auto-reply): in a workshop (shown live, never emailed or texted)\n",
+		"  Carol Diaz (auto-reply): on the road\n",
+		"[alice-bob] Alice Archer: Bob, can you sign the printer's quote today?\n",
+		"    auto-reply:       Bob Ray (auto-reply): at the clinic, back tomorrow (until ",
+		"    auto-reply:       none: bob already answered alice today\n",
+		"    | Alice Archer (",
+		"): Also: the venue called back.",
 		"parley demo: stopped.\n",
 	} {
 		if !strings.Contains(r.out, want) {
@@ -55,9 +62,16 @@ func TestDemo(t *testing.T) {
 	// Every queued delivery shows up once, batched: one email each for bob,
 	// carol and erin with alice's two lines (they came within the window),
 	// carol's direct text; then bob's emailed reply: a text for carol (he
-	// mentions her) and an email for erin.
-	if n := strings.Count(r.out, "\noutbox: "); n != 6 {
-		t.Errorf("%d outbox entries, want 6:\n%s", n, r.out)
+	// mentions her) and an email for erin; then one email to bob with
+	// alice's two direct lines. Auto-replies are never sent.
+	if n := strings.Count(r.out, "\noutbox: "); n != 7 {
+		t.Errorf("%d outbox entries, want 7:\n%s", n, r.out)
+	}
+	if strings.Contains(r.out, "    | Bob Ray (auto-reply)") || strings.Contains(r.out, "(auto-reply)\" <parley") {
+		t.Errorf("an auto-reply was sent:\n%s", r.out)
+	}
+	if n := strings.Count(r.out, "Bob Ray (auto-reply)"); n != 1 {
+		t.Errorf("bob's auto-reply shown %d times, want once", n)
 	}
 	if strings.Contains(r.out, "batch delivered") {
 		t.Errorf("the worker's info log clutters the demo:\n%s", r.out)

@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"time"
 
 	"parley/threads"
 )
 
 func userCommands() []command {
 	return []command{
-		{path: "user add", args: "--id ID --name NAME [--email ADDR]... [--phone +E164] [--tz ZONE]",
+		{path: "user add", args: "--id ID --name NAME [--email ADDR]... [--phone +E164] [--tz ZONE] [--bot]",
 			summary: "add a user (--email may repeat or hold a comma-separated list; a phone given here counts as verified)",
 			mode:    sharedStore, parse: parseUserAdd},
 		{path: "user list", args: "[--json]", summary: "list every user", mode: sharedStore, parse: parseUserList},
@@ -28,6 +27,7 @@ func parseUserAdd(args []string) (action, error) {
 	fs.Var(&emails, "email", "email address (repeat, or comma-separated)")
 	fs.StringVar(&u.Phone, "phone", "", "phone number in E.164 form")
 	fs.StringVar(&u.TimeZone, "tz", "", "IANA time zone")
+	fs.BoolVar(&u.Bot, "bot", false, "the user is a program: away auto-replies never answer it")
 	asJSON := fs.Bool("json", false, "print JSON")
 	pos, err := parseFlags(fs, args)
 	if err != nil {
@@ -58,7 +58,7 @@ func parseUserAdd(args []string) (action, error) {
 		u.PhoneVerified = true // an admin vouches for the number
 	}
 	if u.TimeZone != "" {
-		if _, err := time.LoadLocation(u.TimeZone); err != nil {
+		if _, err := threads.LoadLocation(u.TimeZone); err != nil {
 			return nil, usagef("time zone %q is unknown (use an IANA name like Europe/Berlin)", u.TimeZone)
 		}
 	}
@@ -157,6 +157,9 @@ func printUser(a *app, u threads.User, rooms []string) error {
 	}
 	if u.PhoneFailing {
 		notes = append(notes, "texts failing")
+	}
+	if u.Bot {
+		notes = append(notes, "bot")
 	}
 	kv := []string{
 		"id", u.ID,

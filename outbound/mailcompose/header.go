@@ -1,38 +1,20 @@
 package mailcompose
 
 import (
+	"bytes"
 	"crypto/sha256"
 	"encoding/base32"
-	"fmt"
 	"mime"
 	"net/mail"
 	"regexp"
 	"strings"
 	"time"
-
-	"github.com/emersion/go-message"
 )
 
 // field is one header field with its value already encoded (RFC 2047 where
-// needed) and free of line breaks.
+// needed) and free of line breaks. A value must be printable ASCII: anything
+// else is a bug in this package, reported rather than written.
 type field struct{ key, value string }
-
-// header turns fields, in the order they should appear, into a go-message
-// header, folded at spaces into lines of at most 78 characters where the
-// words allow it (go-message's own folding leaves a line long when its first
-// word does not fit). A value must be printable ASCII: anything else is a
-// bug in this package, reported rather than written.
-func header(fields []field) (message.Header, error) {
-	var h message.Header
-	for i := len(fields) - 1; i >= 0; i-- { // go-message writes the field added last first
-		f := fields[i]
-		if !printableASCII(f.key + f.value) {
-			return h, fmt.Errorf("header field %s holds more than printable ASCII: %q", f.key, f.value)
-		}
-		h.AddRaw([]byte(fold(f.key, f.value)))
-	}
-	return h, nil
-}
 
 func printableASCII(s string) bool {
 	for i := 0; i < len(s); i++ {
@@ -46,24 +28,29 @@ func printableASCII(s string) bool {
 // foldAt is the length beyond which header lines are folded.
 const foldAt = 78
 
-// fold formats "key: value\r\n", breaking the line before a space whenever
+// fold writes "key: value\r\n", breaking the line before a space whenever
 // the next word would pass foldAt. Unfolding (removing each CRLF) gives back
 // the value unchanged. A word longer than a line stays whole: the callers
 // keep every word under 998 octets.
-func fold(key, value string) string {
-	var b strings.Builder
-	b.WriteString(key + ":")
-	n := b.Len()
-	for i, word := range strings.Split(value, " ") {
+func fold(b *bytes.Buffer, key, value string) {
+	b.WriteString(key)
+	b.WriteByte(':')
+	n := len(key) + 1
+	for i := 0; ; i++ {
+		word, rest, more := strings.Cut(value, " ")
 		if i > 0 && n+1+len(word) > foldAt {
 			b.WriteString("\r\n")
 			n = 0
 		}
-		b.WriteString(" " + word)
+		b.WriteByte(' ')
+		b.WriteString(word)
 		n += 1 + len(word)
+		if !more {
+			break
+		}
+		value = rest
 	}
 	b.WriteString("\r\n")
-	return b.String()
 }
 
 // dateLayout is RFC 5322's date-time.

@@ -64,6 +64,7 @@ type Composer struct {
 	names  map[string]bool // the templates of tmpl
 	signer *signer
 	now    func() time.Time
+	bodies *bodyCache
 }
 
 // Message is a composed email, ready for SMTP submission.
@@ -87,6 +88,7 @@ func New(opt Options) (*Composer, error) {
 		brand:  opt.Brand,
 		tmpl:   opt.Templates,
 		now:    opt.Now,
+		bodies: newBodyCache(),
 	}
 	if !domainPattern.MatchString(c.domain) || len(c.domain) > 253 {
 		return nil, fmt.Errorf("mail composer: domain %q is not a domain name", opt.Domain)

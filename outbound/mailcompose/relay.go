@@ -186,16 +186,14 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		}
 	}
 
-	subj, err := c.tmpl.Render(tmplRelaySubject, SubjectData{Room: data.Room, Brand: c.brand})
+	subj, err := c.bodies.subject(SubjectData{Room: data.Room, Brand: c.brand}, func(d SubjectData) (string, error) {
+		return c.tmpl.Render(tmplRelaySubject, d)
+	})
 	if err != nil {
 		return Message{}, err
 	}
 	data.Subject = oneLine(subj, 200)
-	text, err := c.tmpl.Render(tmplRelayText, data)
-	if err != nil {
-		return Message{}, err
-	}
-	html, err := c.tmpl.Render(tmplRelayHTML, data)
+	text, html, err := c.bodies.render(data, c.renderRelay)
 	if err != nil {
 		return Message{}, err
 	}
@@ -244,6 +242,17 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		return Message{}, err
 	}
 	return Message{From: c.from, To: []string{to}, MessageID: id, Bytes: b}, nil
+}
+
+// renderRelay renders the text and HTML bodies of a relay.
+func (c *Composer) renderRelay(data RelayData) (text, html string, err error) {
+	if text, err = c.tmpl.Render(tmplRelayText, data); err != nil {
+		return "", "", err
+	}
+	if html, err = c.tmpl.Render(tmplRelayHTML, data); err != nil {
+		return "", "", err
+	}
+	return text, html, nil
 }
 
 // relayID is the Message-ID of a relay: the room, the first line and a hash

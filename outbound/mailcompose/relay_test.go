@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,6 +14,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -425,5 +427,80 @@ func BenchmarkRelay(b *testing.B) {
 		if _, err := c.Relay(r); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkRelayFanout composes one line for many members of a room, as the
+// worker does when a line reaches a room of away members: the body is
+// rendered once and filled in for each (bodycache.go).
+func BenchmarkRelayFanout(b *testing.B) {
+	c := newComposer(b, nil)
+	r := relayCases()[0].relay
+	i := 0
+	for b.Loop() {
+		i++
+		r.To.ID = fmt.Sprintf("m%02d", i%49)
+		r.UnsubscribeURL = "https://chat.example.org/unsubscribe/ABCDEFGHIJKLMNOPQRSTUVWXYZ234567" + r.To.ID
+		if _, err := c.Relay(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestBodyCacheMatchesFullRender: a body filled in from the cache is the
+// body a full rendering gives, for the default templates and for templates
+// that use the member's fields in ways the cache must not take a shortcut
+// for.
+func TestBodyCacheMatchesFullRender(t *testing.T) {
+	set := func(files map[string]string) *templates.Set {
+		dir := t.TempDir()
+		for name, src := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		s, err := templates.Load(dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return s
+	}
+	for name, tmpl := range map[string]*templates.Set{
+		"default":   nil,
+		"verbatim":  set(map[string]string{"email-relay.txt": "Hello {{.Member}} <{{.ReplyTo}}> {{.UnsubscribeURL}}\n"}),
+		"upper":     set(map[string]string{"email-relay.txt": "Hello {{upper .Member}} {{upper .UnsubscribeURL}}\n"}),
+		"length":    set(map[string]string{"email-relay.txt": "{{truncate 30 .UnsubscribeURL}} {{len .Member}}\n"}),
+		"html href": set(map[string]string{"email-relay.html": `<a href="{{.UnsubscribeURL}}">{{.Member}}</a> <a href="/u?n={{.Member}}">x</a>`}),
+	} {
+		t.Run(name, func(t *testing.T) {
+			newC := func() *Composer {
+				c, err := New(Options{Domain: domain, Now: func() time.Time { return clock }, Templates: tmpl})
+				if err != nil {
+					t.Fatal(err)
+				}
+				return c
+			}
+			c, plain := newC(), newC()
+			plain.bodies = nil // always a full rendering
+			for i, member := range []string{"Bob", "Bob Baker", "Zoë & Co <z@x>", "Bob"} {
+				r := relayCases()[0].relay
+				r.To.Name = member
+				r.UnsubscribeURL = fmt.Sprintf("https://chat.example.org/unsubscribe/TOKEN%d", i)
+				if i == 2 {
+					r.UnsubscribeURL = "https://chat.example.org/unsubscribe?t=a&b=%41"
+				}
+				got, err := c.Relay(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				want, err := plain.Relay(r)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if string(got.Bytes) != string(want.Bytes) {
+					t.Errorf("member %q: cached body differs from a full rendering:\n%s\n---\n%s", member, got.Bytes, want.Bytes)
+				}
+			}
+		})
 	}
 }

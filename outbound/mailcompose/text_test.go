@@ -1,6 +1,7 @@
 package mailcompose
 
 import (
+	"bytes"
 	"slices"
 	"strings"
 	"testing"
@@ -83,7 +84,9 @@ func TestFold(t *testing.T) {
 		{"To", "\"Bob\" <bob@example.org>", "To: \"Bob\" <bob@example.org>\r\n"},
 	}
 	for _, c := range cases {
-		got := fold(c.key, c.value)
+		var b bytes.Buffer
+		fold(&b, c.key, c.value)
+		got := b.String()
 		if got != c.want {
 			t.Errorf("fold(%s) = %q, want %q", c.key, got, c.want)
 		}

@@ -5,9 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
-
-	"github.com/emersion/go-message"
+	"mime/quotedprintable"
 )
 
 // write assembles a message: the header fields, then the text and, when not
@@ -16,6 +14,9 @@ import (
 // the Message-ID, which keeps output reproducible; it starts with "=_",
 // which quoted-printable never produces, so it cannot occur in a part. The
 // message is DKIM-signed when the composer has a key.
+//
+// The message is written straight into one buffer: the layout is fixed, and
+// a general MIME writer costs more than the rest of a relay together.
 func (c *Composer) write(fields []field, id, text, html string) ([]byte, error) {
 	sum := sha256.Sum256([]byte(id))
 	boundary := "=_" + hex.EncodeToString(sum[:12])
@@ -28,28 +29,23 @@ func (c *Composer) write(fields []field, id, text, html string) ([]byte, error) 
 		fields = append(fields, field{"Content-Transfer-Encoding", "quoted-printable"})
 	}
 
-	h, err := header(fields)
-	if err != nil {
+	var buf bytes.Buffer
+	buf.Grow(1024 + 2*(len(text)+len(html)))
+	if err := writeHeader(&buf, fields); err != nil {
 		return nil, err
 	}
-	var buf bytes.Buffer
-	w, err := message.CreateWriter(&buf, h)
-	if err != nil {
-		return nil, fmt.Errorf("write header: %w", err)
-	}
 	if html == "" {
-		err = writeBody(w, text) // closes w
+		writeQP(&buf, text)
 	} else {
-		err = writePart(w, "text/plain; charset=utf-8", text)
-		if err == nil {
-			err = writePart(w, "text/html; charset=utf-8", html)
+		for _, p := range []struct{ ctype, body string }{{"text/plain; charset=utf-8", text}, {"text/html; charset=utf-8", html}} {
+			buf.WriteString("--" + boundary + "\r\n")
+			if err := writeHeader(&buf, []field{{"Content-Type", p.ctype}, {"Content-Transfer-Encoding", "quoted-printable"}}); err != nil {
+				return nil, err
+			}
+			writeQP(&buf, p.body)
+			buf.WriteString("\r\n")
 		}
-		if err == nil {
-			err = w.Close()
-		}
-	}
-	if err != nil {
-		return nil, fmt.Errorf("write body: %w", err)
+		buf.WriteString("--" + boundary + "--\r\n")
 	}
 	if c.signer == nil {
 		return buf.Bytes(), nil
@@ -61,30 +57,24 @@ func (c *Composer) write(fields []field, id, text, html string) ([]byte, error) 
 	return signed, nil
 }
 
-// writePart adds one quoted-printable text part to a multipart writer.
-func writePart(w *message.Writer, ctype, body string) error {
-	h, err := header([]field{
-		{"Content-Type", ctype},
-		{"Content-Transfer-Encoding", "quoted-printable"},
-	})
-	if err != nil {
-		return err
+// writeHeader writes fields, folded, and the empty line that ends a header.
+func writeHeader(buf *bytes.Buffer, fields []field) error {
+	for _, f := range fields {
+		if !printableASCII(f.key + f.value) {
+			return fmt.Errorf("header field %s holds more than printable ASCII: %q", f.key, f.value)
+		}
+		fold(buf, f.key, f.value)
 	}
-	pw, err := w.CreatePart(h)
-	if err != nil {
-		return err
-	}
-	return writeBody(pw, body)
+	buf.WriteString("\r\n")
+	return nil
 }
 
-// writeBody writes body, ending in a line break, and closes w (which
-// flushes the quoted-printable encoder).
-func writeBody(w io.WriteCloser, body string) error {
+// writeQP writes body quoted-printable, ending in a line break.
+func writeQP(buf *bytes.Buffer, body string) {
 	if body != "" && body[len(body)-1] != '\n' {
 		body += "\n"
 	}
-	if _, err := io.WriteString(w, body); err != nil {
-		return err
-	}
-	return w.Close()
+	w := quotedprintable.NewWriter(buf)
+	_, _ = w.Write([]byte(body)) // a bytes.Buffer does not fail
+	_ = w.Close()
 }

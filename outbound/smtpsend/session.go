@@ -32,10 +32,11 @@ func (c *Client) dial(ctx context.Context) (*conn, *Error) {
 	ctx, cancel := context.WithTimeout(ctx, c.opt.Timeout)
 	defer cancel()
 	var d net.Dialer
-	raw, err := d.DialContext(ctx, "tcp", c.opt.Addr)
+	tcp, err := d.DialContext(ctx, "tcp", c.opt.Addr)
 	if err != nil {
 		return nil, wrapErr("dial", err)
 	}
+	raw := newWriteBehind(tcp)
 	// go-smtp takes no context: closing the socket is what interrupts it.
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
 	sc, op, err := c.setup(ctx, raw)

@@ -1,0 +1,62 @@
+package threads
+
+import (
+	"context"
+	"slices"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Routing a line needs the records and presence of the room's members, and
+// the members are known only once the post script has run. To save that
+// round trip, Post guesses the members from the room's previous post and
+// sends the reads for them in the same pipeline as the script. The script
+// returns the true members; when the guess was wrong (someone joined or
+// left since), fan-out reads again. A wrong guess costs one round trip, as
+// no guess does; it never routes by stale membership.
+
+// prefetch is the fan-out's reads for the members of a guess.
+type prefetch struct {
+	others       []string // the guessed members but the author, in order
+	users        *redis.SliceCmd
+	status, seen *redis.SliceCmd
+	muted        *redis.StringSliceCmd
+}
+
+// prefetch queues on p the reads fan-out needs for the members room had at
+// its last post, or returns nil when there is no guess.
+func (s *Store) prefetch(ctx context.Context, p redis.Pipeliner, room, author string) *prefetch {
+	v, ok := s.roomMembers.Load(room)
+	if !ok {
+		return nil
+	}
+	pre := &prefetch{others: others(v.([]string), author)}
+	pre.queue(ctx, s, p, room, author)
+	return pre
+}
+
+// queue adds the reads to p: the records of the others and then the
+// author's (auto-replies never answer a bot), their presence, the room's
+// mutes.
+func (pre *prefetch) queue(ctx context.Context, s *Store, p redis.Pipeliner, room, author string) {
+	pre.users = p.HMGet(ctx, s.k.users(), append(slices.Clip(pre.others), author)...)
+	pre.status, pre.seen = s.presenceCmds(ctx, p, pre.others)
+	pre.muted = p.SMembers(ctx, s.k.muted(room))
+}
+
+// matches reports whether the guess was right: others are the members of
+// the room but the author, as the post script returned them.
+func (pre *prefetch) matches(others []string) bool {
+	return pre != nil && slices.Equal(pre.others, others)
+}
+
+// others returns members without author, in order.
+func others(members []string, author string) []string {
+	out := make([]string, 0, len(members))
+	for _, m := range members {
+		if m != author {
+			out = append(out, m)
+		}
+	}
+	return out
+}
