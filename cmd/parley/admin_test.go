@@ -59,11 +59,20 @@ func TestUserSet(t *testing.T) {
 	if u.Phone != "" || u.PhoneVerified || u.Profile.Interests != nil || u.TimeZone != "" || u.Name != "Robert Ray" || u.Profile.Title != "Designer" {
 		t.Fatalf("after clearing: %+v", u)
 	}
+	// Quiet hours with a mode; new hours keep the mode.
+	ok(t, e, "user", "set", "bob", "--quiet", "22:00-07:00", "--quiet-mode", "email")
+	u = threads.User{}
+	if err := json.Unmarshal([]byte(ok(t, e, "user", "set", "bob", "--quiet", "23:00-06:00", "--json")), &u); err != nil {
+		t.Fatal(err)
+	}
+	if q := u.Prefs.Quiet; q == nil || *q != (threads.QuietHours{From: "23:00", To: "06:00", Mode: threads.QuietSMSToEmail}) {
+		t.Fatalf("quiet hours after changing the hours: %+v", q)
+	}
 	log := ok(t, e, "admin", "audit", "--action", "user.update")
 	if !strings.Contains(log, "phone, time zone, interests") {
 		t.Errorf("audit of user set lacks what changed:\n%s", log)
 	}
-	if !strings.Contains(log, "cli") || strings.Count(log, "user.update") != 3 {
+	if !strings.Contains(log, "cli") || strings.Count(log, "user.update") != 5 {
 		t.Errorf("audit of user set:\n%s", log)
 	}
 }
@@ -89,6 +98,8 @@ func TestProfileAndAdminBadInput(t *testing.T) {
 		{"set bad digest", []string{"user", "set", "bob", "--digest", "hourly"}, 2, "--digest \"hourly\""},
 		{"set bad hour", []string{"user", "set", "bob", "--digest-hour", "24"}, 2, "between 0 and 23"},
 		{"set bad quiet", []string{"user", "set", "bob", "--quiet", "22-7"}, 2, "HH:MM-HH:MM"},
+		{"set bad quiet mode", []string{"user", "set", "bob", "--quiet-mode", "loud"}, 2, "--quiet-mode \"loud\""},
+		{"set quiet mode without hours", []string{"user", "set", "bob", "--quiet-mode", "email"}, 2, "needs quiet hours"},
 		{"set bad channel state", []string{"user", "set", "bob", "--channel", "asleep=sms"}, 2, "state must be"},
 		{"set bad channel", []string{"user", "set", "bob", "--channel", "away=pigeon"}, 2, "channel must be"},
 		{"set channel without =", []string{"user", "set", "bob", "--channel", "away"}, 2, "STATE=CHANNEL"},

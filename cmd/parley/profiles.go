@@ -20,7 +20,7 @@ const cliActor = "cli"
 func profileCommands() []command {
 	return []command{
 		{path: "user set", args: "ID [--name N] [--email ADDR|none]... [--phone +E164|none] [--tz ZONE|none] [--digest off|daily|weekly] [--digest-hour H] " +
-			"[--quiet HH:MM-HH:MM|off] [--channel STATE=CHANNEL|default]... [--title T] [--team T] [--interests A,B|none] [--field NAME=VALUE]... [--json]",
+			"[--quiet HH:MM-HH:MM|off] [--quiet-mode hold-sms|email|hold-all] [--channel STATE=CHANNEL|default]... [--title T] [--team T] [--interests A,B|none] [--field NAME=VALUE]... [--json]",
 			summary: "change a user: only the flags given change; --email and --interests replace the list; --field NAME= removes a value; " +
 				"--channel away=sms sets a preference, away=default removes it",
 			mode: sharedStore, parse: parseUserSet},
@@ -39,7 +39,7 @@ func profileCommands() []command {
 // records for it.
 type userChange struct {
 	what  string
-	apply func(*threads.User)
+	apply func(*threads.User) error
 }
 
 func parseUserSet(args []string) (action, error) {
@@ -52,6 +52,7 @@ func parseUserSet(args []string) (action, error) {
 	digest := fs.String("digest", "", "digest frequency: off, daily or weekly")
 	digestHour := fs.Int("digest-hour", 0, "hour of the digest, 0-23, in the user's time zone")
 	quiet := fs.String("quiet", "", "quiet hours HH:MM-HH:MM, or off")
+	quietMode := fs.String("quiet-mode", "", "what quiet hours hold: hold-sms (texts wait), email (texts become email) or hold-all")
 	var channels, fieldVals multiFlag
 	fs.Var(&channels, "channel", "STATE=CHANNEL preference (repeat); CHANNEL default removes it")
 	title := fs.String("title", "", "job title")
@@ -77,14 +78,16 @@ func parseUserSet(args []string) (action, error) {
 		return nil, usagef("nothing to change: give at least one flag (see parley help)")
 	}
 	changes, err := userSetChanges(set, userSetValues{name: *name, emails: emails, phone: *phone, tz: *tz, digest: *digest,
-		digestHour: *digestHour, quiet: *quiet, channels: channels, title: *title, team: *team, interests: interests, fields: fieldVals})
+		digestHour: *digestHour, quiet: *quiet, quietMode: *quietMode, channels: channels, title: *title, team: *team, interests: interests, fields: fieldVals})
 	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
 		u, err := a.store.UpdateUser(ctx, id, func(u *threads.User) error {
 			for _, c := range changes {
-				c.apply(u)
+				if err := c.apply(u); err != nil {
+					return err
+				}
 			}
 			return nil
 		})
@@ -107,17 +110,20 @@ func parseUserSet(args []string) (action, error) {
 
 // userSetValues are the flag values of `user set`.
 type userSetValues struct {
-	name, phone, tz, digest, quiet, title, team string
-	digestHour                                  int
-	emails, interests                           []string
-	channels, fields                            []string
+	name, phone, tz, digest, quiet, quietMode string
+	title, team                               string
+	digestHour                                int
+	emails, interests                         []string
+	channels, fields                          []string
 }
 
 // userSetChanges checks the flags that were given and turns each into a
 // change. It does no I/O; threads checks everything again before writing.
 func userSetChanges(set map[string]bool, v userSetValues) ([]userChange, error) {
 	var out []userChange
-	add := func(what string, apply func(*threads.User)) { out = append(out, userChange{what, apply}) }
+	add := func(what string, apply func(*threads.User)) {
+		out = append(out, userChange{what, func(u *threads.User) error { apply(u); return nil }})
+	}
 	if set["name"] {
 		add("name", func(u *threads.User) { u.Name = v.name })
 	}
@@ -177,7 +183,27 @@ func userSetChanges(set map[string]bool, v userSetValues) ([]userChange, error) 
 		if err != nil {
 			return nil, err
 		}
-		add("quiet hours", func(u *threads.User) { u.Prefs.Quiet = q })
+		add("quiet hours", func(u *threads.User) {
+			if q != nil && u.Prefs.Quiet != nil {
+				q.Mode = u.Prefs.Quiet.Mode // new hours keep the mode
+			}
+			u.Prefs.Quiet = q
+		})
+	}
+	if set["quiet-mode"] {
+		mode := threads.QuietMode(strings.ToLower(v.quietMode))
+		switch mode {
+		case threads.QuietHoldSMS, threads.QuietSMSToEmail, threads.QuietHoldAll:
+		default:
+			return nil, usagef("--quiet-mode %q is not hold-sms, email or hold-all", v.quietMode)
+		}
+		out = append(out, userChange{"quiet mode", func(u *threads.User) error {
+			if u.Prefs.Quiet == nil {
+				return usagef("--quiet-mode needs quiet hours: give --quiet HH:MM-HH:MM too")
+			}
+			u.Prefs.Quiet.Mode = mode
+			return nil
+		}})
 	}
 	if set["channel"] {
 		prefs := map[threads.State]threads.Channel{}
