@@ -313,6 +313,8 @@ func prepare(b threads.Batch, st threads.BatchState) (Delivery, string) {
 	switch {
 	case !st.MemberFound:
 		return d, "member no longer exists"
+	case st.Member.Disabled:
+		return d, "member is disabled"
 	case !st.RoomFound:
 		return d, "room no longer exists"
 	case !st.IsMember:

@@ -71,6 +71,20 @@ import (
 //	{digest}:sent:M:P  string the digest of member M for period P: "sending", "sent", "failed"
 //	{transcripts}:queue stream transcripts asked for by email (consumer group "transcribers")
 //	{transcripts}:sent:H string a transcript of a room went to a member lately (rate limit)
+//
+// Profiles and admin settings (issue 7):
+//
+//	{users}:interest:I   set   ids of enabled users with interest I (lower-case)
+//	{users}:interests    set   every interest I that has had a set (for ReindexPeople)
+//	{users}:names        zset  "word\x00id" for every word of an enabled user's name (lex search)
+//	{users}:fv:NAME      zset  "value\x00id" of an enabled user's profile field NAME (lex search)
+//	{users}:fields       hash  profile field name -> definition JSON (the admin's standard)
+//	{users}:fieldheld    hash  profile field name -> how many users hold a value (enabled or not)
+//	{users}:domains      set   email domains allowed for new addresses (empty: any)
+//	{settings}           hash  organisation settings ("retention_days")
+//	{audit}              stream the audit log of admin actions and sign-ins
+//
+// A room's retention override is the field "retention_days" of {r:ID}:meta.
 type keys struct {
 	prefix string
 }
@@ -164,3 +178,16 @@ func (k keys) digestSent(member, period string) string {
 }
 func (k keys) transcripts() string            { return k.prefix + "{transcripts}:queue" }
 func (k keys) transcriptSent(h string) string { return k.prefix + "{transcripts}:sent:" + h }
+
+// Profiles and admin settings (issue 7). The profile indexes share the
+// {users} tag with the users hash: a user and their index entries change in
+// one script.
+func (k keys) interest(name string) string    { return k.prefix + "{users}:interest:" + name }
+func (k keys) interestNames() string          { return k.prefix + "{users}:interests" }
+func (k keys) names() string                  { return k.prefix + "{users}:names" }
+func (k keys) fieldValues(name string) string { return k.prefix + "{users}:fv:" + name }
+func (k keys) fieldDefs() string              { return k.prefix + "{users}:fields" }
+func (k keys) fieldHeld() string              { return k.prefix + "{users}:fieldheld" }
+func (k keys) domains() string                { return k.prefix + "{users}:domains" }
+func (k keys) settings() string               { return k.prefix + "{settings}" }
+func (k keys) audit() string                  { return k.prefix + "{audit}" }

@@ -44,8 +44,8 @@ type Room struct {
 	Owner string `json:"owner,omitempty"`
 }
 
-// CreateRoom stores a new room. Every member must exist; a direct room has
-// exactly two. Nothing is written when anything is wrong.
+// CreateRoom stores a new room. Every member must exist and be enabled; a
+// direct room has exactly two. Nothing is written when anything is wrong.
 func (s *Store) CreateRoom(ctx context.Context, r Room) (Room, error) {
 	if err := ValidID("room", r.ID); err != nil {
 		return r, err
@@ -141,14 +141,19 @@ func (s *Store) announce(ctx context.Context, what, room string, members ...stri
 	})
 }
 
+// mustExist checks that every user exists and is not disabled.
 func (s *Store) mustExist(ctx context.Context, users []string) error {
 	found, err := s.usersByID(ctx, users)
 	if err != nil {
 		return err
 	}
 	for _, u := range users {
-		if _, ok := found[u]; !ok {
+		f, ok := found[u]
+		if !ok {
 			return fmt.Errorf("user %s: %w", u, ErrNotFound)
+		}
+		if f.Disabled {
+			return invalid("user %s is disabled and cannot join rooms", u)
 		}
 	}
 	return nil
@@ -284,8 +289,8 @@ func (s *Store) setRoomField(ctx context.Context, id, field, value string) error
 	return nil
 }
 
-// AddMember adds an existing user to a group room. Adding a member twice is
-// not an error.
+// AddMember adds an existing, enabled user to a group room. Adding a
+// member twice is not an error.
 func (s *Store) AddMember(ctx context.Context, room, user string) error {
 	if err := s.mustExist(ctx, []string{user}); err != nil {
 		return err

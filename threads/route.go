@@ -13,6 +13,8 @@ const (
 	SMS Channel = "sms"
 	// Hold: nothing now; the line waits for the member's digest.
 	Hold Channel = "digest"
+	// Nowhere: nothing now or later; the member is disabled.
+	Nowhere Channel = "none"
 )
 
 func (c Channel) valid() bool {
@@ -46,6 +48,8 @@ type RouteInput struct {
 	SMSOK bool
 	// Prefer is the member's chosen channel for this state, or "".
 	Prefer Channel
+	// Disabled: an admin disabled the member; nothing reaches them.
+	Disabled bool
 }
 
 // Decision is routing's answer for one member.
@@ -58,6 +62,7 @@ type Decision struct {
 // Route decides how a line reaches one member. It is the routing table of
 // DESIGN.md, refined for away auto-replies, quiet hours and urgent lines:
 //
+//	disabled by an admin            nothing at all, not even the digest
 //	online                          live only
 //	auto-reply line                 nothing now (shown live, kept in the log; never relayed)
 //	busy / do-not-disturb           nothing now, kept for the digest (urgent or not)
@@ -76,6 +81,8 @@ type Decision struct {
 // with an end) or a muted room.
 func Route(in RouteInput) Decision {
 	switch {
+	case in.Disabled:
+		return Decision{Nowhere, "disabled"}
 	case in.State == StateOnline:
 		return Decision{Live, "online"}
 	case in.Automatic:
@@ -139,6 +146,7 @@ func routeInput(u User, p Presence, personal, quiet, muted bool) RouteInput {
 		EmailOK:  u.Email() != "" && !u.EmailFailing,
 		SMSOK:    u.Phone != "" && u.PhoneVerified && !u.SMSOptOut && !u.PhoneFailing,
 		Prefer:   u.Prefs.Channels[p.State],
+		Disabled: u.Disabled,
 	}
 	if u.Prefs.Quiet != nil {
 		in.QuietMode = u.Prefs.Quiet.Mode

@@ -30,32 +30,66 @@ func (s *Store) scriptPipeline(ctx context.Context, script *redis.Script, fn fun
 // The Lua scripts. Each touches keys of one hash tag only, so it runs
 // unchanged on Redis Cluster. go-redis sends EVALSHA and falls back to EVAL.
 
-// scriptWriteUser stores a user and its index entries, refusing taken ids,
-// addresses and numbers. KEYS: users, byEmail, byPhone. ARGV: id, json,
-// old json ("" to create), phone, old phone, n, n emails, m, m old emails.
+// scriptWriteUser stores a user with its index entries, refusing taken
+// ids, addresses and numbers, addresses outside the allowed domains and
+// profile fields the admin has not defined.
+// KEYS: users, byEmail, byPhone, domains, field defs, field held counts,
+// then the search index keys the ops name.
+// ARGV: id, json, old json ("" to create), phone, old phone,
+// n, n emails, m, m old emails,
+// a, a addresses new to the user (checked against the allowed domains),
+// f, f profile field names (each must be defined),
+// h, h pairs of field name and +1/-1 (users holding a value),
+// x, x triples of op (SADD, SREM, ZADD, ZREM), key index, member.
 var scriptWriteUser = redis.NewScript(`
-local id, data, old = ARGV[1], ARGV[2], ARGV[3]
+local id, data, old, phone = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local pos = 5
+local function arg() pos = pos + 1; return ARGV[pos] end
 local cur = redis.call('HGET', KEYS[1], id)
 if old == '' then
   if cur then return 'exists' end
 elseif cur ~= old then
   return 'conflict'
 end
-local n = tonumber(ARGV[6])
-local m = tonumber(ARGV[7 + n])
-for i = 1, n do
-  local owner = redis.call('HGET', KEYS[2], ARGV[6 + i])
-  if owner and owner ~= id then return 'email ' .. ARGV[6 + i] end
+local emails, oldEmails = {}, {}
+for i = 1, tonumber(arg()) do emails[i] = arg() end
+for i = 1, tonumber(arg()) do oldEmails[i] = arg() end
+for _, e in ipairs(emails) do
+  local owner = redis.call('HGET', KEYS[2], e)
+  if owner and owner ~= id then return 'email ' .. e end
 end
-local phone = ARGV[4]
 if phone ~= '' then
   local owner = redis.call('HGET', KEYS[3], phone)
   if owner and owner ~= id then return 'phone ' .. phone end
 end
-for i = 1, m do redis.call('HDEL', KEYS[2], ARGV[7 + n + i]) end
+local restricted = redis.call('SCARD', KEYS[4]) > 0
+for i = 1, tonumber(arg()) do
+  local a = arg()
+  if restricted and redis.call('SISMEMBER', KEYS[4], string.match(a, '@([^@]*)$') or '') == 0 then
+    return 'domain ' .. a
+  end
+end
+for i = 1, tonumber(arg()) do
+  local f = arg()
+  if redis.call('HEXISTS', KEYS[5], f) == 0 then return 'field ' .. f end
+end
+for _, e in ipairs(oldEmails) do redis.call('HDEL', KEYS[2], e) end
 if ARGV[5] ~= '' then redis.call('HDEL', KEYS[3], ARGV[5]) end
-for i = 1, n do redis.call('HSET', KEYS[2], ARGV[6 + i], id) end
+for _, e in ipairs(emails) do redis.call('HSET', KEYS[2], e, id) end
 if phone ~= '' then redis.call('HSET', KEYS[3], phone, id) end
+for i = 1, tonumber(arg()) do
+  local f = arg()
+  if redis.call('HINCRBY', KEYS[6], f, tonumber(arg())) <= 0 then redis.call('HDEL', KEYS[6], f) end
+end
+for i = 1, tonumber(arg()) do
+  local op = arg()
+  local key = KEYS[tonumber(arg())]
+  if op == 'ZADD' then
+    redis.call('ZADD', key, 0, arg())
+  else
+    redis.call(op, key, arg())
+  end
+end
 redis.call('HSET', KEYS[1], id, data)
 return 'ok'
 `)

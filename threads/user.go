@@ -274,6 +274,10 @@ func (u User) normalize() (User, error) {
 	default:
 		return u, invalid("role %q is not member or admin", u.Role)
 	}
+	var err error
+	if u.Profile, err = u.Profile.normalize(); err != nil {
+		return u, err
+	}
 	for a, c := range u.Prefs.Channels {
 		if !a.valid() {
 			return u, invalid("preference for unknown availability %q", a)
@@ -335,8 +339,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) er
 		if err != nil {
 			return User{}, err
 		}
-		u := old
-		u.Emails = append([]string(nil), old.Emails...)
+		u := old.clone() // change must not touch old: writeUser compares them
 		if err := change(&u); err != nil {
 			return old, err
 		}
@@ -358,9 +361,10 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) er
 
 var errConflict = errors.New("changed concurrently, try again")
 
-// writeUser stores u and its email and phone index entries in one script.
-// With old set, it replaces old, whose stored JSON is oldData
-// (compare-and-swap).
+// writeUser stores u with its email, phone and people-search index entries
+// in one script, checking new addresses against the allowed domains and
+// profile fields against the admin's definitions. With old set, it replaces
+// old, whose stored JSON is oldData (compare-and-swap).
 func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User) error {
 	data, err := json.Marshal(u)
 	if err != nil {
@@ -379,7 +383,11 @@ func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User
 	for _, e := range oldEmails {
 		args = append(args, e)
 	}
-	res, err := scriptWriteUser.Run(ctx, s.rdb, []string{s.k.users(), s.k.byEmail(), s.k.byPhone()}, args...).Text()
+	keys := []string{s.k.users(), s.k.byEmail(), s.k.byPhone(), s.k.domains(), s.k.fieldDefs(), s.k.fieldHeld()}
+	pw := s.profileWriteArgs(old, u, len(keys)+1)
+	keys = append(keys, pw.keys...)
+	args = append(args, pw.args...)
+	res, err := scriptWriteUser.Run(ctx, s.rdb, keys, args...).Text()
 	switch {
 	case err != nil:
 		return err
@@ -391,6 +399,10 @@ func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User
 		return fmt.Errorf("%w: email %s belongs to another user", ErrExists, res[6:])
 	case strings.HasPrefix(res, "phone "):
 		return fmt.Errorf("%w: phone %s belongs to another user", ErrExists, res[6:])
+	case strings.HasPrefix(res, "domain "):
+		return s.domainRefused(ctx, res[7:])
+	case strings.HasPrefix(res, "field "):
+		return invalid("profile field %q is not defined (an admin defines fields: parley admin fields set)", res[6:])
 	}
 	return nil
 }

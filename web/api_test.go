@@ -264,7 +264,7 @@ func TestMeAndPresenceAPI(t *testing.T) {
 		"profile": map[string]any{"title": "Designer", "team": "Web", "interests": []string{" Go", "go", "typography", ""}}})
 	var me meView
 	if st != 200 || json.Unmarshal([]byte(body), &me) != nil || me.Name != "Alice Archer" || me.TimeZone != "Europe/Berlin" ||
-		me.Profile.Title != "Designer" || strings.Join(me.Profile.Interests, ",") != "Go,typography" || me.Phone != "+15550001111" {
+		me.Profile.Title != "Designer" || strings.Join(me.Profile.Interests, ",") != "go,typography" || me.Phone != "+15550001111" {
 		t.Fatalf("PUT /api/me: %d %s", st, body)
 	}
 	if u, _ := e.store.User(e.ctx, "alice"); !u.PhoneVerified {

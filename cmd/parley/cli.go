@@ -80,8 +80,8 @@ type command struct {
 // commands lists every command, in the order help shows them.
 func commands() []command {
 	var out []command
-	for _, group := range [][]command{serveCommands(), userCommands(), roomCommands(), lineCommands(),
-		presenceCommands(), queueCommands(), outboxCommands(), digestCommands(), transcriptCommands()} {
+	for _, group := range [][]command{serveCommands(), userCommands(), profileCommands(), roomCommands(), lineCommands(),
+		presenceCommands(), queueCommands(), outboxCommands(), digestCommands(), transcriptCommands(), adminCommands()} {
 		out = append(out, group...)
 	}
 	return out

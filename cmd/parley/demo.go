@@ -141,6 +141,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.printCast(ctx); err != nil {
 		return err
 	}
+	if err := d.showPeople(ctx); err != nil {
+		return err
+	}
 	cfg.BatchWindow = demoWindow
 	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: demoConsumer, OutboxOnly: true, Log: quietLog(a.log)})
 	if err != nil {
@@ -362,6 +365,7 @@ func (d *demo) printTry(url, prefix string) {
   parley post --room design --as erin "@dave are you free after lunch?"
   parley lines --room design
   parley presence show carol
+  parley people search --interest go --as erin
   parley tail design
   parley queue stats
   parley outbox list

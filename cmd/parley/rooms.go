@@ -61,6 +61,9 @@ func parseRoomCreate(args []string) (action, error) {
 		if err != nil {
 			return err
 		}
+		if err := auditCLI(ctx, a, "room.create", created.ID, "members "+strings.Join(created.Members, ", ")); err != nil {
+			return err
+		}
 		if *asJSON {
 			return writeJSON(a.out, created)
 		}
@@ -166,6 +169,9 @@ func parseAddMember(args []string) (action, error) {
 		if err := a.store.AddMember(ctx, room, user); err != nil {
 			return err
 		}
+		if err := auditCLI(ctx, a, "room.add_member", room, user); err != nil {
+			return err
+		}
 		_, err := fmt.Fprintf(a.out, "%s is a member of %s\n", user, room)
 		return err
 	}, nil
@@ -178,6 +184,9 @@ func parseRemoveMember(args []string) (action, error) {
 	}
 	return func(ctx context.Context, a *app) error {
 		if err := a.store.RemoveMember(ctx, room, user); err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, a, "room.remove_member", room, user); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(a.out, "%s removed from %s\n", user, room)
@@ -199,6 +208,9 @@ func parseRename(args []string) (action, error) {
 	}
 	return func(ctx context.Context, a *app) error {
 		if err := a.store.RenameRoom(ctx, room, name); err != nil {
+			return err
+		}
+		if err := auditCLI(ctx, a, "room.rename", room, strings.TrimSpace(name)); err != nil {
 			return err
 		}
 		_, err := fmt.Fprintf(a.out, "%s is now called %q\n", room, clean(strings.TrimSpace(name), false))

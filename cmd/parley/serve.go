@@ -153,6 +153,15 @@ func serve(ctx context.Context, a *app) error {
 		stopRecovery()
 		<-recovered
 	}()
+	retained := make(chan struct{})
+	go func() {
+		defer close(retained)
+		retentionLoop(rctx, b.store, a.log, retentionEvery)
+	}()
+	defer func() {
+		stopRecovery() // rctx ends both loops
+		<-retained
+	}()
 
 	select {
 	case err := <-served:

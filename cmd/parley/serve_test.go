@@ -30,6 +30,8 @@ func TestDemo(t *testing.T) {
 		"    held for digest:  dave (busy)\n",
 		"    texted:           carol (offline, personal line)\n",
 		"Bob answers his email from his phone",
+		"Who shares interests with Alice (typography, go, cycling)? parley people search --as alice\n",
+		"  carol  Carol Diaz  Field engineer, New York  3 shared: go, cycling, typography\n",
 		"    inbox: posted in design: Bob Ray: Looks good from the clinic waiting room. @carol can you check it on your phone?\n",
 		"[alice-carol] Alice Archer: Carol, could you call the printer",
 		"instead of sending it",

@@ -67,6 +67,9 @@ func parseUserAdd(args []string) (action, error) {
 		if err != nil {
 			return err
 		}
+		if err := auditCLI(ctx, a, "user.add", added.ID, ""); err != nil {
+			return err
+		}
 		if *asJSON {
 			return writeJSON(a.out, added)
 		}
@@ -166,6 +169,7 @@ func printUser(a *app, u threads.User, rooms []string) error {
 		"time zone", orDash(u.TimeZone),
 		"created", fmtTime(u.Created),
 	}
+	kv = append(kv, profileLines(u)...)
 	if len(notes) > 0 {
 		kv = append(kv, "notes", strings.Join(notes, ", "))
 	}
