@@ -21,11 +21,10 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	others := others(members, line.Author)
 	if !pre.matches(others) {
 		pre = &prefetch{others: others}
-		_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
 			pre.queue(ctx, s, p, line.Room, line.Author)
-			return nil
 		})
-		if err != nil {
+		if err != nil && !errors.Is(err, redis.Nil) {
 			return nil, nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
 		}
 	}
@@ -77,7 +76,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	if err != nil {
 		return nil, nil, err
 	}
-	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+	_, err = s.batch.pipelined(ctx, func(p redis.Pipeliner) {
 		for _, j := range jobs {
 			s.enqueue(ctx, p, j)
 		}
@@ -85,7 +84,6 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 			s.holdForDigest(ctx, p, line, m)
 		}
 		p.ZRem(ctx, s.k.pending(line.Room), line.ID)
-		return nil
 	})
 	if err != nil {
 		return nil, nil, fmt.Errorf("queue deliveries of %s/%s: %w", line.Room, line.ID, err)

@@ -241,7 +241,7 @@ func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) 
 		urgentArg = "1"
 	}
 	var post *redis.Cmd
-	err = s.scriptPipeline(ctx, scriptPost, func(p redis.Pipeliner) {
+	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
 			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote, urgentArg)
 		pre = s.prefetch(ctx, p, n.Room, n.Author)

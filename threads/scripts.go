@@ -10,8 +10,24 @@ import (
 // pipeline. When Redis does not know the script (a restart, SCRIPT FLUSH),
 // none of the calls ran: it loads the script and runs fn once more.
 func (s *Store) scriptPipeline(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
+	return s.scriptRun(ctx, script, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fill(p); return nil })
+	}, fn)
+}
+
+// scriptBatched is scriptPipeline through the shared pipelines of
+// batcher.go.
+func (s *Store) scriptBatched(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
+	return s.scriptRun(ctx, script, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+		return s.batch.pipelined(ctx, fill)
+	}, fn)
+}
+
+// scriptRun runs fn's commands with run and, when script was not loaded,
+// loads it and runs them once more.
+func (s *Store) scriptRun(ctx context.Context, script *redis.Script, run func(func(p redis.Pipeliner)) ([]redis.Cmder, error), fn func(p redis.Pipeliner)) error {
 	for attempt := 0; ; attempt++ {
-		cmds, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fn(p); return nil })
+		cmds, err := run(fn)
 		noScript := false
 		for _, c := range cmds {
 			if redis.HasErrorPrefix(c.Err(), "NOSCRIPT") {

@@ -75,6 +75,8 @@ type Store struct {
 	// roomMembers remembers who was in each room at its last post (see
 	// prefetch.go).
 	roomMembers sync.Map // room id → []string
+	// batch shares round trips among concurrent posts (batcher.go).
+	batch *batcher
 }
 
 // New returns a Store on rdb. It does no I/O.
@@ -118,7 +120,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.UrgentWindow <= 0 {
 		opts.UrgentWindow = time.Hour
 	}
-	return &Store{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts}
+	return &Store{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, batch: &batcher{rdb: rdb}}
 }
 
 // Options returns the options in force, defaults filled in.

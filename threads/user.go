@@ -415,7 +415,12 @@ func (s *Store) User(ctx context.Context, id string) (User, error) {
 
 // userRaw returns a user and its stored JSON.
 func (s *Store) userRaw(ctx context.Context, id string) (User, string, error) {
-	data, err := s.rdb.HGet(ctx, s.k.users(), id).Result()
+	var get *redis.StringCmd
+	_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) { get = p.HGet(ctx, s.k.users(), id) })
+	data := ""
+	if err == nil {
+		data = get.Val()
+	}
 	if errors.Is(err, redis.Nil) {
 		return User{}, "", fmt.Errorf("user %s: %w", id, ErrNotFound)
 	}
