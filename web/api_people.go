@@ -162,6 +162,9 @@ func (h *handler) person(r *http.Request, me *who, id string) (personView, error
 	if u.ID == me.user.ID || admin {
 		v.Emails, v.Phone, v.Role, v.Disabled = u.Emails, u.Phone, u.Role, u.Disabled
 	}
+	if u.Disabled {
+		return v, nil // no presence: nothing reaches them
+	}
 	p, err := h.store.Presence(r.Context(), u.ID)
 	if err != nil {
 		return personView{}, err
