@@ -5,17 +5,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"parley/threads"
-)
-
-// Limits on what a member writes in their profile.
-const (
-	maxProfileText = 100
-	maxInterests   = 20
-	maxInterest    = 40
 )
 
 // meView is the signed-in member as GET /api/me shows them.
@@ -28,6 +19,10 @@ type meView struct {
 	Role     threads.Role     `json:"role"`
 	Profile  threads.Profile  `json:"profile"`
 	Presence threads.Presence `json:"presence"`
+	// Digest is how often the member gets a digest (off, daily, weekly);
+	// DigestHour the hour of day, in their time zone.
+	Digest     threads.DigestFrequency `json:"digest"`
+	DigestHour int                     `json:"digest_hour"`
 }
 
 func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
@@ -36,7 +31,7 @@ func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
 		return meView{}, err
 	}
 	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, TimeZone: u.TimeZone, Role: u.Role,
-		Profile: u.Profile, Presence: p}, nil
+		Profile: u.Profile, Presence: p, Digest: digestOf(u), DigestHour: u.Prefs.DigestHour}, nil
 }
 
 func (h *handler) showMe(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -54,16 +49,23 @@ type meBody struct {
 	TimeZone *string      `json:"tz"`
 	Phone    *string      `json:"phone"`
 	Profile  *profileBody `json:"profile"`
+	// Digest is off, daily or weekly; DigestHour 0-23.
+	Digest     *threads.DigestFrequency `json:"digest"`
+	DigestHour *int                     `json:"digest_hour"`
 }
 
 type profileBody struct {
 	Title     *string   `json:"title"`
 	Team      *string   `json:"team"`
 	Interests *[]string `json:"interests"`
+	// Fields sets the admin-defined fields it names; an empty value
+	// removes one. Fields it does not name stay.
+	Fields map[string]string `json:"fields"`
 }
 
-// apply changes u as the body says, checking the profile's limits (the
-// rest is checked by threads when the user is stored).
+// apply changes u as the body says. threads checks every value (lengths,
+// interests, defined profile fields, digest settings) when the user is
+// stored, so that the API, the page and the CLI share one set of rules.
 func (b meBody) apply(u *threads.User) error {
 	if b.Name != nil {
 		u.Name = *b.Name
@@ -78,60 +80,41 @@ func (b meBody) apply(u *threads.User) error {
 			u.Phone, u.PhoneVerified = phone, false
 		}
 	}
+	if b.Digest != nil {
+		u.Prefs.Digest = *b.Digest
+	}
+	if b.DigestHour != nil {
+		u.Prefs.DigestHour = *b.DigestHour
+	}
 	if p := b.Profile; p != nil {
-		for _, f := range []struct {
-			label string
-			in    *string
-			out   *string
-		}{{"title", p.Title, &u.Profile.Title}, {"team", p.Team, &u.Profile.Team}} {
-			if f.in == nil {
-				continue
-			}
-			v := strings.TrimSpace(*f.in)
-			if err := plainText(f.label, v, maxProfileText); err != nil {
-				return err
-			}
-			*f.out = v
+		if p.Title != nil {
+			u.Profile.Title = *p.Title
+		}
+		if p.Team != nil {
+			u.Profile.Team = *p.Team
 		}
 		if p.Interests != nil {
-			list, err := interests(*p.Interests)
-			if err != nil {
-				return err
+			u.Profile.Interests = *p.Interests
+		}
+		if len(p.Fields) > threads.MaxProfileFields {
+			return errf(http.StatusBadRequest, "invalid", "at most %d profile fields", threads.MaxProfileFields)
+		}
+		for name, v := range p.Fields {
+			if u.Profile.Fields == nil {
+				u.Profile.Fields = map[string]string{}
 			}
-			u.Profile.Interests = list
+			u.Profile.Fields[name] = v
 		}
 	}
 	return nil
 }
 
-// plainText checks a short field: valid text, no control characters.
-func plainText(label, v string, max int) error {
-	if !utf8.ValidString(v) || utf8.RuneCountInString(v) > max || strings.IndexFunc(v, unicode.IsControl) >= 0 {
-		return errf(http.StatusBadRequest, "invalid", "%s must be text of at most %d characters", label, max)
+// digestOf is the member's digest frequency, daily when unset.
+func digestOf(u threads.User) threads.DigestFrequency {
+	if u.Prefs.Digest == "" {
+		return threads.DigestDaily
 	}
-	return nil
-}
-
-// interests cleans a list of interests: trimmed, without empties and
-// repeats (any case), at most maxInterests of at most maxInterest characters.
-func interests(in []string) ([]string, error) {
-	out := []string{}
-	seen := map[string]bool{}
-	for _, s := range in {
-		s = strings.TrimSpace(s)
-		if s == "" || seen[strings.ToLower(s)] {
-			continue
-		}
-		if err := plainText("an interest", s, maxInterest); err != nil {
-			return nil, err
-		}
-		seen[strings.ToLower(s)] = true
-		out = append(out, s)
-	}
-	if len(out) > maxInterests {
-		return nil, errf(http.StatusBadRequest, "invalid", "at most %d interests", maxInterests)
-	}
-	return out, nil
+	return u.Prefs.Digest
 }
 
 func (h *handler) updateMe(w http.ResponseWriter, r *http.Request, me *who) error {

@@ -113,6 +113,9 @@ func TestSignInByEmailedLink(t *testing.T) {
 	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure || cookie.MaxAge < 86400 {
 		t.Fatalf("session cookie %+v", cookie)
 	}
+	if log, err := e.store.AuditLog(e.ctx, threads.AuditFilter{Action: "signin"}); err != nil || len(log) != 1 || log[0].Actor != "alice" {
+		t.Errorf("audit of the sign-in: %v %+v", err, log)
+	}
 	res, page = b.fetch(t, "GET", e.srv.URL+"/", nil)
 	if res.StatusCode != 200 || !strings.Contains(page, `href="/rooms/design"`) || strings.Contains(page, `href="/rooms/other"`) {
 		t.Fatalf("home after sign-in: %d %s", res.StatusCode, page)

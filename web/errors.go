@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/blobs"
+	"parley/outbound/transcript"
 	"parley/threads"
 )
 
@@ -55,6 +56,10 @@ func classify(err error) *httpError {
 		return &httpError{status: http.StatusNotFound, code: "not_found", msg: err.Error()}
 	case errors.Is(err, threads.ErrNotMember):
 		return &httpError{status: http.StatusNotFound, code: "not_member", msg: err.Error()}
+	case errors.Is(err, threads.ErrInUse):
+		return &httpError{status: http.StatusConflict, code: "in_use", msg: err.Error()}
+	case errors.Is(err, transcript.ErrInvalid):
+		return &httpError{status: http.StatusBadRequest, code: "invalid", msg: err.Error()}
 	case errors.Is(err, threads.ErrExists):
 		return &httpError{status: http.StatusConflict, code: "exists", msg: err.Error()}
 	case errors.Is(err, threads.ErrBadCredential):

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"parley/threads"
 )
 
 // FuzzJSONBodies feeds any bytes to the JSON decoding of every body the
@@ -29,9 +31,10 @@ func FuzzJSONBodies(f *testing.F) {
 		var mb meBody
 		r := httptest.NewRequest("POST", "/api/me", strings.NewReader(body))
 		r.Header.Set("Content-Type", "application/json")
-		if decodeJSON(httptest.NewRecorder(), r, &mb) == nil && mb.Profile != nil && mb.Profile.Interests != nil {
-			if list, err := interests(*mb.Profile.Interests); err == nil && len(list) > maxInterests {
-				t.Fatalf("%d interests kept", len(list))
+		if decodeJSON(httptest.NewRecorder(), r, &mb) == nil {
+			u := threads.User{ID: "x", Name: "X"}
+			if err := mb.apply(&u); err != nil && classify(err).status != http.StatusBadRequest {
+				t.Fatalf("%q: apply: %v is not a 400", body, err)
 			}
 		}
 	})
@@ -105,6 +108,32 @@ func FuzzQueries(f *testing.F) {
 			if idLess(s, s) {
 				t.Fatalf("%q < itself", s)
 			}
+		}
+	})
+}
+
+// FuzzPeopleQuery reads people searches and audit filters of any shape:
+// a query or a 400, never a panic.
+func FuzzPeopleQuery(f *testing.F) {
+	for _, s := range []string{"interest=go&interest=a,b", "name=car&limit=5&offset=2", "field.office=berl", "limit=-1",
+		"field.=x", "colour=red", "actor=dave&action=user.&limit=3", "limit=99999999999999999999", "before=1-0"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		q, _ := url.ParseQuery(s)
+		pq, err := peopleQuery(q)
+		if err != nil && classify(err).status != http.StatusBadRequest {
+			t.Fatalf("%q: %v is not a 400", s, err)
+		}
+		if err == nil && (pq.Limit < 0 || pq.Offset < 0) {
+			t.Fatalf("%q: limit %d offset %d", s, pq.Limit, pq.Offset)
+		}
+		af, err := auditFilter(q)
+		if err == nil && (af.Limit < 0 || af.Limit > threads.MaxPage) {
+			t.Fatalf("%q: audit limit %d", s, af.Limit)
+		}
+		if _, err := transcriptTime("from", q.Get("from"), time.UTC, true); err != nil && classify(err).status != http.StatusBadRequest {
+			t.Fatalf("%q: transcript time: %v", s, err)
 		}
 	})
 }

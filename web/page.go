@@ -13,6 +13,7 @@ import (
 	"net/url"
 	"path"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -107,6 +108,8 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /tokens", h.page(h.tokensPage))
 	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
 	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
+	h.peoplePageRoutes(mux)
+	h.adminPageRoutes(mux)
 }
 
 // page wraps a page handler: a browser without a session goes to the
@@ -412,6 +415,9 @@ type profileData struct {
 	User      threads.User
 	Interests string
 	Presence  threads.Presence
+	// Fields are the admin-defined fields with the member's values.
+	Fields []fieldValue
+	Digest threads.DigestFrequency
 }
 
 func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, error) {
@@ -419,8 +425,17 @@ func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, e
 	if err != nil {
 		return view{}, err
 	}
+	defs, err := h.store.ProfileFields(r.Context())
+	if err != nil {
+		return view{}, err
+	}
+	fields := make([]fieldValue, len(defs))
+	for i, d := range defs {
+		fields[i] = fieldValue{Name: d.Name, Label: d.Label, Value: u.Profile.Fields[d.Name]}
+	}
 	v := viewFor(me, "Your profile")
-	v.Data = profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p}
+	v.Data = profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p, Fields: fields,
+		Digest: digestOf(u)}
 	return v, nil
 }
 
@@ -440,7 +455,23 @@ func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) e
 	f := func(k string) *string { v := r.PostFormValue(k); return &v }
 	list := strings.Split(r.PostFormValue("interests"), ",")
 	in := meBody{Name: f("name"), TimeZone: f("tz"), Phone: f("phone"),
-		Profile: &profileBody{Title: f("title"), Team: f("team"), Interests: &list}}
+		Profile: &profileBody{Title: f("title"), Team: f("team"), Interests: &list, Fields: map[string]string{}}}
+	for k, vs := range r.PostForm {
+		if name, ok := strings.CutPrefix(k, "field."); ok && len(in.Profile.Fields) < threads.MaxProfileFields {
+			in.Profile.Fields[name] = vs[0]
+		}
+	}
+	if d := r.PostFormValue("digest"); d != "" {
+		freq := threads.DigestFrequency(d)
+		in.Digest = &freq
+	}
+	if s := strings.TrimSpace(r.PostFormValue("digest_hour")); s != "" {
+		hour, err := strconv.Atoi(s)
+		if err != nil {
+			hour = -1 // threads explains the range
+		}
+		in.DigestHour = &hour
+	}
 	_, err := h.store.UpdateUser(r.Context(), me.user.ID, in.apply)
 	if he := classify(err); err != nil && he.status == http.StatusBadRequest {
 		// Show the form again with what was typed and what is wrong.

@@ -137,6 +137,10 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 	h.setCookie(w, sessionCookie, tok, int(se.Expires.Sub(se.Created)/time.Second))
 	h.setCookie(w, preCookie, "", -1)
 	h.log.Info("signed in", "member", u.ID)
+	if err := h.store.Audit(r.Context(), threads.AuditEntry{Actor: u.ID, Action: "signin", Target: u.ID}); err != nil {
+		// The member is in; a sign-in the log missed is reported, not refused.
+		h.log.Error("audit sign-in", "member", u.ID, "err", err)
+	}
 	http.Redirect(w, r, "/", http.StatusSeeOther)
 }
 

@@ -48,6 +48,14 @@ type Options struct {
 	// Heartbeat is how often the live stream sends a comment to keep
 	// proxies from closing it, and re-checks the member's session (25 s).
 	Heartbeat time.Duration
+	// MailDomain is parley's mail domain, used by mbox transcripts; the
+	// host of PublicURL when empty.
+	MailDomain string
+	// MaxTranscriptBytes caps one downloaded transcript (20 MB); a longer
+	// one ends with a note that it was cut. TranscriptTimeout caps the
+	// time spent writing it (2 minutes).
+	MaxTranscriptBytes int64
+	TranscriptTimeout  time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
 	// Stop, when closed, ends every live stream, so that a server shutting
@@ -60,6 +68,9 @@ const (
 	defaultMaxUpload = 10 << 20
 	defaultRate      = 600
 	defaultHeartbeat = 25 * time.Second
+	// defaultTranscriptMax and defaultTranscriptTime bound a transcript download.
+	defaultTranscriptMax  = 20 << 20
+	defaultTranscriptTime = 2 * time.Minute
 )
 
 // defaultAllowedTypes are the upload types when Options.AllowedTypes is nil.
@@ -93,6 +104,15 @@ func New(o Options) http.Handler {
 		o.Now = time.Now
 	}
 	u, _ := url.Parse(o.PublicURL)
+	if o.MailDomain == "" && u != nil {
+		o.MailDomain = u.Hostname()
+	}
+	if o.MaxTranscriptBytes <= 0 {
+		o.MaxTranscriptBytes = defaultTranscriptMax
+	}
+	if o.TranscriptTimeout <= 0 {
+		o.TranscriptTimeout = defaultTranscriptTime
+	}
 	h := &handler{store: o.Store, log: o.Log, opts: o, secure: u != nil && u.Scheme == "https",
 		limits: newLimiter(o.RatePerMinute, o.Now)}
 	mux := http.NewServeMux()
@@ -106,6 +126,9 @@ func New(o Options) http.Handler {
 		mux.Handle("/sms/twilio/status", o.SMSHook)
 	}
 	h.apiRoutes(mux)
+	h.peopleRoutes(mux)
+	h.adminRoutes(mux)
+	h.transcriptRoutes(mux)
 	h.pageRoutes(mux)
 	return h.notFoundAsJSON(mux)
 }

@@ -150,4 +150,20 @@ func TestBrowser(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Logf("screenshot: %s (%d bytes)", path, len(shot))
+
+	// People search: a colleague who shares an interest, and their profile.
+	ok(t, e, "user", "set", "alice", "--interests", "go,cycling")
+	ok(t, e, "user", "set", "bob", "--interests", "go", "--title", "Designer")
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(page+"/people?interest=go"),
+		chromedp.WaitVisible(`//li[@id="p-bob"]/a[contains(., "Bob Ray")]`),
+		chromedp.Click(`//li[@id="p-bob"]/a`),
+		chromedp.WaitVisible(`//h1[contains(., "Bob Ray")]`),
+	); err != nil {
+		t.Fatalf("people search: %v", err)
+	}
+	who, err := chromedp.Run(bctx, chromedp.Text(chromedp.CSS(`dl.profile`)))
+	if err != nil || !strings.Contains(who, "Designer") || strings.Contains(who, "bob@example.org") {
+		t.Errorf("bob's profile as alice sees it: %q (%v)", who, err)
+	}
 }

@@ -198,6 +198,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.showWeb(ctx, pageURL); err != nil && ctx.Err() == nil {
 		return err
 	}
+	if err := d.showWebAdmin(ctx, pageURL); err != nil && ctx.Err() == nil { // demo_webadmin.go
+		return err
+	}
 	d.printTry(b.url, cfg.KeyPrefix)
 	d.follow(ctx, sub, last)
 

@@ -52,6 +52,8 @@ func TestDemo(t *testing.T) {
 		"    Subject: Your parley sign-in link\n",
 		"\nThe web page: http://127.0.0.1:",
 		"  Sign in as Alice with the link from her email above",
+		"/people?interest=go (or /api/people?interest=go)\n",
+		"  Alice is an admin in the demo: http://127.0.0.1:",
 		"  parley post --room design --as bob",
 		"    auto-reply:       Dave Kim (auto-reply): in a workshop (shown live, never emailed or texted)\n",
 		"  Carol Diaz (auto-reply): on the road\n",
