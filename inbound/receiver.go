@@ -131,7 +131,7 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 // member's out-of-office reply sets them away; any other automatic, list or
 // looping message is ignored. It returns after the line is stored.
 func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
-	msg, err := mailparse.Parse(bytes.NewReader(raw), mailparse.Options{MaxBytes: m.o.MaxBytes, LoopID: m.from})
+	msg, err := mailparse.ParseBytes(raw, mailparse.Options{MaxBytes: m.o.MaxBytes, LoopID: m.from})
 	switch {
 	case errors.Is(err, mailparse.ErrTooLarge):
 		return Result{}, Refuse(fmt.Sprintf("message too large (limit %d bytes)", m.o.MaxBytes), err)

@@ -144,10 +144,14 @@ func isDaemonSender(from string) bool {
 	return false
 }
 
+// separators are dropped from a sender's address before looking for
+// "noreply" in it.
+var separators = strings.NewReplacer("-", "", "_", "", ".", "")
+
 // isNoReplySender reports no-reply, do-not-reply and similar senders.
 func isNoReplySender(from string) bool {
 	addr := senderAddr(from)
-	squashed := strings.NewReplacer("-", "", "_", "", ".", "").Replace(addr)
+	squashed := separators.Replace(addr)
 	return strings.Contains(squashed, "noreply") || strings.Contains(squashed, "donotreply")
 }
 

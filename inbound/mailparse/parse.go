@@ -147,12 +147,17 @@ type Message struct {
 // message is longer, without reading the rest. It returns an error wrapping
 // ErrMalformed when the input is not a mail message. Parse never panics.
 func Parse(r io.Reader, opt Options) (msg *Message, err error) {
-	max := opt.maxBytes()
-	data, err := io.ReadAll(io.LimitReader(r, max+1))
+	data, err := io.ReadAll(io.LimitReader(r, opt.maxBytes()+1))
 	if err != nil {
 		return nil, fmt.Errorf("mailparse: reading message: %w", err)
 	}
-	if int64(len(data)) > max {
+	return ParseBytes(data, opt)
+}
+
+// ParseBytes is Parse for a message already in memory (as a door that
+// took it whole has it); data is not changed.
+func ParseBytes(data []byte, opt Options) (msg *Message, err error) {
+	if max := opt.maxBytes(); int64(len(data)) > max {
 		return nil, fmt.Errorf("%w: more than %d bytes", ErrTooLarge, max)
 	}
 	// parseBytes is written not to panic; the fuzz tests call it without

@@ -156,9 +156,10 @@ func (s *session) fail(st stage, err error, attrs ...slog.Attr) error {
 func (s *Server) readMessage(r io.Reader, hint int64) ([]byte, error) {
 	max := s.opt.MaxMessageBytes
 	var buf bytes.Buffer
-	if hint > 0 {
-		buf.Grow(int(min(hint, max, 1<<20)) + 1)
+	if hint <= 0 {
+		hint = 4 << 10 // most replies are a few KB: grow once at most
 	}
+	buf.Grow(int(min(hint, max, 1<<20)) + bytes.MinRead)
 	n, err := buf.ReadFrom(io.LimitReader(r, max+1))
 	if err != nil {
 		return buf.Bytes(), &readError{err}
