@@ -170,7 +170,9 @@ func New(recv inbound.Receiver, opt Options) (*Server, error) {
 	srv.MaxMessageBytes = opt.MaxMessageBytes
 	srv.MaxRecipients = opt.MaxRecipients
 	srv.TLSConfig = opt.TLSConfig
-	srv.ReadTimeout = opt.ReadTimeout
+	// No srv.ReadTimeout: every read already gets its own deadline in
+	// conn.Read, TLS handshakes included; a second one per command would
+	// only cost a timer update.
 	srv.WriteTimeout = opt.WriteTimeout
 	// Messages are handed over as bytes; UTF-8 addresses and headers are
 	// the Receiver's to read.
