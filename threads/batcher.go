@@ -15,20 +15,28 @@ import (
 // posts share one pipeline (group commit): a request waits while a
 // pipeline is in flight, and all requests that arrived meanwhile go out
 // together in the next. Alone, a request goes out at once, so nothing
-// waits that would not have waited anyway.
+// waits that would not have waited anyway. A few pipelines may be in
+// flight at once (maxFlushers).
 //
 // It is used on the posting path (the author's record, the post script,
 // the queueing of delivery jobs), where many doors post at once.
 type batcher struct {
 	rdb redis.UniversalClient
+	// flushers is how many pipelines may be in flight (maxFlushers when 0).
+	flushers int
 
 	mu       sync.Mutex
 	queue    []*pipeReq
-	flushing bool
+	flushing int // flushers running
 }
 
 // maxBatch bounds the requests of one pipeline.
 const maxBatch = 256
+
+// maxFlushers is how many pipelines may be in flight at once: more than
+// one, so that encoding and decoding a large pipeline does not leave the
+// other cores idle; few, so that requests still meet in a batch.
+const maxFlushers = 2
 
 // pipeReq is one caller's share of a pipeline.
 type pipeReq struct {
@@ -47,8 +55,14 @@ func (b *batcher) pipelined(ctx context.Context, fill func(p redis.Pipeliner)) (
 	req := &pipeReq{fill: fill, done: make(chan struct{})}
 	b.mu.Lock()
 	b.queue = append(b.queue, req)
-	start := !b.flushing
-	b.flushing = true
+	limit := b.flushers
+	if limit <= 0 {
+		limit = maxFlushers
+	}
+	start := b.flushing < limit
+	if start {
+		b.flushing++
+	}
 	b.mu.Unlock()
 	if start {
 		go b.flush()
@@ -76,7 +90,7 @@ func (b *batcher) flush() {
 		b.mu.Lock()
 		n := min(len(b.queue), maxBatch)
 		if n == 0 {
-			b.flushing = false
+			b.flushing--
 			b.mu.Unlock()
 			return
 		}

@@ -53,7 +53,7 @@ func TestBatcherSharesPipelines(t *testing.T) {
 	}
 	g := &gateHook{entered: make(chan struct{}), release: make(chan struct{})}
 	e.redis.Client.AddHook(g)
-	b := &batcher{rdb: e.redis.Client}
+	b := &batcher{rdb: e.redis.Client, flushers: 1} // one in flight: the rest must wait and meet
 
 	get := func(i int) (string, error) {
 		var c *redis.StringCmd
