@@ -377,7 +377,7 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 		text = truncate(text, threads.MaxLineBytes/4)
 	}
 	if text == "" {
-		text = "sent " + describeFiles(atts)
+		text = "sent " + DescribeFiles(atts)
 	}
 	if len(rejected) > 0 {
 		log.Info("attachments refused", "files", strings.Join(rejected, "; "))
@@ -419,7 +419,7 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 		case m.o.Blobs == nil:
 			rejected = append(rejected, name+" (files are not accepted here)")
 			continue
-		case !m.allowed(a.ContentType):
+		case !TypeAllowed(m.o.AllowedTypes, a.ContentType):
 			rejected = append(rejected, name+" (type "+a.ContentType+" is not allowed)")
 			continue
 		case a.Data == nil:
@@ -440,35 +440,4 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: a.ContentType, Size: meta.Size})
 	}
 	return out, rejected, nil
-}
-
-// describeFiles names files for a line: "report.pdf (240 KB) and 2 more".
-func describeFiles(atts []threads.Attachment) string {
-	if len(atts) == 0 {
-		return ""
-	}
-	d := fmt.Sprintf("%s (%s)", atts[0].Name, humanSize(atts[0].Size))
-	if len(atts) > 1 {
-		d += fmt.Sprintf(" and %d more", len(atts)-1)
-	}
-	return d
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", (n+512)>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}
-
-func (m *Mail) allowed(ct string) bool {
-	for _, a := range m.o.AllowedTypes {
-		if a == ct || (strings.HasSuffix(a, "*") && strings.HasPrefix(ct, strings.TrimSuffix(a, "*"))) {
-			return true
-		}
-	}
-	return false
 }

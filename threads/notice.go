@@ -5,12 +5,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // Notice is a short email parley writes on its own to someone: why their
@@ -74,26 +71,9 @@ func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 // ClaimNotices takes up to count queued notices for consumer, first the
 // ones another consumer took more than minIdle ago and never acknowledged.
 func (s *Store) ClaimNotices(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]Notice, error) {
-	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s.k.notices(), Group: noticeGroup,
-		Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
-	if isNoGroup(err) {
-		if err := s.rdb.XGroupCreateMkStream(ctx, s.k.notices(), noticeGroup, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-			return nil, fmt.Errorf("create notice group: %w", err)
-		}
-		msgs, err = nil, nil
-	}
+	msgs, err := s.claimStream(ctx, s.k.notices(), noticeGroup, consumer, count, minIdle)
 	if err != nil {
-		return nil, fmt.Errorf("reclaim notices: %w", err)
-	}
-	if len(msgs) < count {
-		res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: noticeGroup, Consumer: consumer,
-			Streams: []string{s.k.notices(), ">"}, Count: int64(count - len(msgs)), Block: -1}).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("claim notices: %w", err)
-		}
-		for _, st := range res {
-			msgs = append(msgs, st.Messages...)
-		}
+		return nil, fmt.Errorf("claim notices: %w", err)
 	}
 	out := make([]Notice, 0, len(msgs))
 	for _, m := range msgs {
@@ -114,12 +94,7 @@ func (s *Store) AckNotice(ctx context.Context, n Notice) error {
 	if n.id == "" {
 		return invalid("notice to %s was not claimed", n.To)
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, s.k.notices(), noticeGroup, n.id)
-		p.XDel(ctx, s.k.notices(), n.id)
-		return nil
-	})
-	if err != nil {
+	if err := s.settleStream(ctx, s.k.notices(), noticeGroup, n.id); err != nil {
 		return fmt.Errorf("settle notice to %s: %w", n.To, err)
 	}
 	return nil

@@ -5,12 +5,8 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"strings"
 	"time"
-
-	"github.com/redis/go-redis/v9"
 )
 
 // TranscriptRequest is a member's request, by email, for a room's
@@ -67,26 +63,9 @@ func (s *Store) QueueTranscript(ctx context.Context, r TranscriptRequest) (bool,
 // ClaimTranscripts takes up to count queued requests for consumer, first
 // those another consumer took more than minIdle ago and never settled.
 func (s *Store) ClaimTranscripts(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]TranscriptRequest, error) {
-	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s.k.transcripts(), Group: transcriptGroup,
-		Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
-	if isNoGroup(err) {
-		if err := s.rdb.XGroupCreateMkStream(ctx, s.k.transcripts(), transcriptGroup, "0").Err(); err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
-			return nil, fmt.Errorf("create transcript group: %w", err)
-		}
-		msgs, err = nil, nil
-	}
+	msgs, err := s.claimStream(ctx, s.k.transcripts(), transcriptGroup, consumer, count, minIdle)
 	if err != nil {
-		return nil, fmt.Errorf("reclaim transcript requests: %w", err)
-	}
-	if len(msgs) < count {
-		res, err := s.rdb.XReadGroup(ctx, &redis.XReadGroupArgs{Group: transcriptGroup, Consumer: consumer,
-			Streams: []string{s.k.transcripts(), ">"}, Count: int64(count - len(msgs)), Block: -1}).Result()
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, fmt.Errorf("claim transcript requests: %w", err)
-		}
-		for _, st := range res {
-			msgs = append(msgs, st.Messages...)
-		}
+		return nil, fmt.Errorf("claim transcript requests: %w", err)
 	}
 	out := make([]TranscriptRequest, 0, len(msgs))
 	for _, m := range msgs {
@@ -107,12 +86,7 @@ func (s *Store) AckTranscript(ctx context.Context, r TranscriptRequest) error {
 	if r.id == "" {
 		return invalid("transcript request for %s was not claimed", r.Member)
 	}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		p.XAck(ctx, s.k.transcripts(), transcriptGroup, r.id)
-		p.XDel(ctx, s.k.transcripts(), r.id)
-		return nil
-	})
-	if err != nil {
+	if err := s.settleStream(ctx, s.k.transcripts(), transcriptGroup, r.id); err != nil {
 		return fmt.Errorf("settle transcript request of %s: %w", r.Member, err)
 	}
 	return nil

@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parley/inbound"
 	"parley/internal/blobs"
 	"parley/threads"
 )
@@ -52,7 +53,7 @@ func (h *Handler) media(ctx context.Context, log *slog.Logger, p url.Values) (at
 		case h.o.Blobs == nil:
 			refused = append(refused, name+" (files are not accepted here)")
 			continue
-		case !allowedType(h.o.AllowedTypes, ct):
+		case !inbound.TypeAllowed(h.o.AllowedTypes, ct):
 			refused = append(refused, name+" (type "+ct+" is not allowed)")
 			continue
 		}
@@ -119,31 +120,3 @@ func mediaName(i int, ct string) string {
 // several for some, sorted: .jfif before .jpg).
 var commonExt = map[string]string{"image/jpeg": ".jpg", "image/png": ".png", "image/gif": ".gif",
 	"video/mp4": ".mp4", "video/3gpp": ".3gp", "audio/mpeg": ".mp3", "audio/amr": ".amr", "text/vcard": ".vcf"}
-
-func allowedType(allowed []string, ct string) bool {
-	for _, a := range allowed {
-		if a == ct || (strings.HasSuffix(a, "*") && strings.HasPrefix(ct, strings.TrimSuffix(a, "*"))) {
-			return true
-		}
-	}
-	return false
-}
-
-// describeFiles names files for a line: "mms-1.jpg (240 KB) and 2 more".
-func describeFiles(atts []threads.Attachment) string {
-	d := fmt.Sprintf("%s (%s)", atts[0].Name, humanSize(atts[0].Size))
-	if len(atts) > 1 {
-		d += fmt.Sprintf(" and %d more", len(atts)-1)
-	}
-	return d
-}
-
-func humanSize(n int64) string {
-	switch {
-	case n >= 1<<20:
-		return fmt.Sprintf("%.1f MB", float64(n)/(1<<20))
-	case n >= 1<<10:
-		return fmt.Sprintf("%d KB", (n+512)>>10)
-	}
-	return fmt.Sprintf("%d bytes", n)
-}

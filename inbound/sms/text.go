@@ -10,6 +10,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"parley/inbound"
 	"parley/threads"
 )
 
@@ -274,7 +275,7 @@ func (h *Handler) mute(ctx context.Context, log *slog.Logger, u threads.User, cm
 func lineText(text string, atts []threads.Attachment, refused []string) string {
 	text = strings.TrimSpace(strings.ToValidUTF8(text, "\uFFFD"))
 	if text == "" && len(atts) > 0 {
-		text = "sent " + describeFiles(atts)
+		text = "sent " + inbound.DescribeFiles(atts)
 	}
 	if len(refused) > 0 {
 		note := "[not kept: " + strings.Join(refused, "; ") + "]"
