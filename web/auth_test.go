@@ -68,11 +68,11 @@ func (e *webEnv) claimLink(addr string) string {
 func TestSignInByEmailedLink(t *testing.T) {
 	e := newWebEnv(t, nil)
 	b := e.browser("")
-	res, page := b.fetch(t, "GET", e.srv.URL+"/", nil)
+	res, _ := b.fetch(t, "GET", e.srv.URL+"/", nil)
 	if res.StatusCode != 303 || res.Header.Get("Location") != "/signin" {
 		t.Fatalf("/ without a session: %d %s", res.StatusCode, res.Header.Get("Location"))
 	}
-	_, page = b.fetch(t, "GET", e.srv.URL+"/signin", nil)
+	_, page := b.fetch(t, "GET", e.srv.URL+"/signin", nil)
 	csrf := formToken(t, page)
 
 	// A known and an unknown address get the same answer.

@@ -122,10 +122,7 @@ func (h *handler) adminUserForm(w http.ResponseWriter, r *http.Request, me *who)
 }
 
 func (h *handler) adminDomainsForm(w http.ResponseWriter, r *http.Request, me *who) (string, error) {
-	var list []string
-	for _, d := range strings.FieldsFunc(r.PostFormValue("domains"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' }) {
-		list = append(list, d)
-	}
+	list := strings.FieldsFunc(r.PostFormValue("domains"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' })
 	if _, err := h.store.SetAllowedDomains(r.Context(), me.user.ID, list); err != nil {
 		return "", err
 	}
