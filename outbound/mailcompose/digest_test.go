@@ -9,6 +9,7 @@ import (
 
 	"golang.org/x/net/html"
 
+	"parley/internal/golden"
 	"parley/threads"
 )
 
@@ -57,10 +58,10 @@ func TestDigestGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "digest.eml", m.Bytes)
+	golden.Check(t, "digest.eml", m.Bytes)
 	p := parse(t, m.Bytes)
-	golden(t, "digest.txt", []byte(strings.ReplaceAll(p.text, "\r\n", "\n")))
-	golden(t, "digest.html", []byte(strings.ReplaceAll(p.html, "\r\n", "\n")))
+	golden.Check(t, "digest.txt", []byte(strings.ReplaceAll(p.text, "\r\n", "\n")))
+	golden.Check(t, "digest.html", []byte(strings.ReplaceAll(p.html, "\r\n", "\n")))
 	h := p.h
 	want := map[string]string{
 		"List-Unsubscribe":         "<" + digestUnsub + ">",

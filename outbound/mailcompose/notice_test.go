@@ -5,6 +5,8 @@ import (
 	"net/mail"
 	"strings"
 	"testing"
+
+	"parley/internal/golden"
 )
 
 func addr(name, a string) mail.Address { return mail.Address{Name: name, Address: a} }
@@ -25,7 +27,7 @@ func TestNoticeGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "notice.eml", m.Bytes)
+	golden.Check(t, "notice.eml", m.Bytes)
 	p := parse(t, m.Bytes)
 	if p.html != "" {
 		t.Error("a notice without an HTML template has an HTML part")

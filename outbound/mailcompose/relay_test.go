@@ -3,7 +3,6 @@ package mailcompose
 import (
 	"bytes"
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -14,30 +13,10 @@ import (
 
 	"golang.org/x/net/html"
 
+	"parley/internal/golden"
 	"parley/templates"
 	"parley/threads"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./outbound/mailcompose -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // relayCase is one golden relay and what a member must see in it.
 type relayCase struct {
@@ -132,7 +111,7 @@ func TestRelayGolden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			golden(t, tc.name, m.Bytes)
+			golden.Check(t, tc.name, m.Bytes)
 			p := parse(t, m.Bytes)
 			checkRelayHeader(t, tc, m, p)
 			for _, s := range tc.text {

@@ -3,6 +3,8 @@ package mailcompose
 import (
 	"strings"
 	"testing"
+
+	"parley/internal/golden"
 )
 
 func TestSignInGolden(t *testing.T) {
@@ -17,7 +19,7 @@ func TestSignInGolden(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "signin.eml", m.Bytes)
+	golden.Check(t, "signin.eml", m.Bytes)
 	p := parse(t, m.Bytes)
 	if s := text(t, p.h, "Subject"); s != "Your parley sign-in link" {
 		t.Errorf("Subject = %q", s)

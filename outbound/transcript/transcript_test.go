@@ -5,7 +5,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -19,29 +18,10 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"parley/internal/golden"
 	"parley/outbound/mailcompose"
 	"parley/threads"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./outbound/transcript -update)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (run with -update to accept):\n--- got\n%s\n--- want\n%s", name, got, want)
-	}
-}
 
 // fakeSource serves lines from a slice, with the paging of threads.Lines.
 type fakeSource struct {
@@ -131,7 +111,7 @@ func TestGolden(t *testing.T) {
 		t.Run(string(f), func(t *testing.T) {
 			src := &fakeSource{lines: fixture()}
 			out, res := render(t, src, opts(f))
-			golden(t, "design."+string(f), out)
+			golden.Check(t, "design."+string(f), out)
 			if res.Lines != 7 || res.Cut {
 				t.Errorf("result %+v", res)
 			}
