@@ -11,7 +11,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -143,33 +142,10 @@ service imap-login {
 func (d *Dovecot) run(t testing.TB, bin string) error {
 	cmd := exec.Command(bin, "-F", "-c", d.Conf())
 	cmd.Stdout, cmd.Stderr = d.log, d.log
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", bin, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		// The master stops its children and exits within about a second.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(10 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.HasPrefix(firstLine(d.Addr), "* OK") {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("dovecot exited at start: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return fmt.Errorf("no IMAP greeting on %s after 10s", d.Addr)
-		}
-		time.Sleep(30 * time.Millisecond)
+	// The master stops its children and exits within about a second.
+	stop, err := daemon{name: "dovecot", cmd: cmd, addr: d.Addr, greeting: "* OK", grace: 10 * time.Second}.start()
+	if err != nil {
+		return err
 	}
 	t.Cleanup(func() {
 		stop()

@@ -23,6 +23,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -200,4 +201,47 @@ func linesWith(text string, want ...string) []string {
 		}
 	}
 	return out
+}
+
+// daemon is a server process a test runs in the foreground.
+type daemon struct {
+	name     string        // for errors: "dovecot", "master"
+	cmd      *exec.Cmd     // not yet started
+	addr     string        // where it greets
+	greeting string        // the start of its first line when ready
+	grace    time.Duration // how long it may take to stop after SIGTERM
+}
+
+// start starts the daemon and waits up to 10 s for its greeting (a bare
+// connect is not enough: a server may accept before it is ready). It
+// returns the function that stops it; on error the process is gone.
+func (d daemon) start() (stop func(), err error) {
+	if err := d.cmd.Start(); err != nil {
+		return nil, fmt.Errorf("start %s: %w", d.name, err)
+	}
+	exited := make(chan error, 1)
+	go func() { exited <- d.cmd.Wait() }()
+	stop = func() {
+		_ = d.cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-exited:
+		case <-time.After(d.grace):
+			_ = d.cmd.Process.Kill()
+			<-exited
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.HasPrefix(firstLine(d.addr), d.greeting) {
+		select {
+		case err := <-exited:
+			return nil, fmt.Errorf("%s exited at start: %v", d.name, err)
+		default:
+		}
+		if time.Now().After(deadline) {
+			stop()
+			return nil, fmt.Errorf("no %q greeting from %s on %s after 10s", d.greeting, d.name, d.addr)
+		}
+		time.Sleep(30 * time.Millisecond)
+	}
+	return stop, nil
 }

@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -133,33 +132,10 @@ maximal_backoff_time = 2s
 func (p *Postfix) run(t testing.TB) error {
 	cmd := exec.Command(postfixMaster, "-c", p.ConfigDir(), "-s")
 	cmd.Stdout, cmd.Stderr = p.out, p.out
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("start %s: %w", postfixMaster, err)
-	}
-	exited := make(chan error, 1)
-	go func() { exited <- cmd.Wait() }()
-	stop := func() {
-		// master passes TERM on to its children and is gone in ~50 ms.
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-exited:
-		case <-time.After(5 * time.Second):
-			_ = cmd.Process.Kill()
-			<-exited
-		}
-	}
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.HasPrefix(firstLine(p.Addr), "220 ") {
-		select {
-		case err := <-exited:
-			return fmt.Errorf("master exited at start: %v", err)
-		default:
-		}
-		if time.Now().After(deadline) {
-			stop()
-			return fmt.Errorf("no 220 banner on %s after 10s", p.Addr)
-		}
-		time.Sleep(30 * time.Millisecond)
+	// master passes TERM on to its children and is gone in ~50 ms.
+	stop, err := daemon{name: postfixMaster, cmd: cmd, addr: p.Addr, greeting: "220 ", grace: 5 * time.Second}.start()
+	if err != nil {
+		return err
 	}
 	t.Cleanup(func() {
 		stop()
