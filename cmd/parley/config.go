@@ -37,6 +37,7 @@ type Config struct {
 
 	// Delivery: the batching window and the templates folder.
 	BatchWindow  time.Duration
+	SMSWindow    time.Duration
 	TemplatesDir string
 	// Email: the smarthost (empty: the outbox), its login and TLS mode, the
 	// envelope sender, and optional DKIM signing.
@@ -188,6 +189,17 @@ var deliverySettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return c.BatchWindow.String() }},
+	{env: "PARLEY_SMS_WINDOW", key: "sms_window", def: "20s",
+		desc: "lines for one member and room within this window go out as one text where they fit (0: each line at once)",
+		apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < 0 {
+				return fmt.Errorf("%q is not a duration like 20s or 0s", v)
+			}
+			c.SMSWindow = d
+			return nil
+		},
+		show: func(c *Config) string { return c.SMSWindow.String() }},
 	{env: "PARLEY_TEMPLATES_DIR", key: "templates_dir", def: "",
 		desc:  "folder of template files that replace the built-in texts of emails and texts",
 		apply: func(c *Config, v string) error { c.TemplatesDir = v; return nil },

@@ -26,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{RedisURL: "", HTTPAddr: "127.0.0.1:8080", SMTPAddr: "127.0.0.1:2525", Domain: "localhost",
 		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", IdleAfter: 5 * time.Minute,
-		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SmarthostTLS: "starttls",
+		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
 		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour}
 	c.from = nil

@@ -95,7 +95,7 @@ func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, e
 	d.digests = outbound.NewDigests(outbound.DigestOptions{Store: st, Composer: composer, Transport: transport,
 		Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})
 	d.worker = outbound.NewWorker(st, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
-		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow}})
+		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow, threads.SMS: cfg.SMSWindow}})
 	return d, nil
 }
 

@@ -97,7 +97,7 @@ func serve(ctx context.Context, a *app) error {
 	go func() { served <- srv.Serve(ln) }()
 	a.log.Info("listening", "http", ln.Addr().String(), "sms_webhook", hook != nil)
 
-	a.log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow)
+	a.log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)
 	wctx, stopWorker := context.WithCancel(ctx)
 	worked := make(chan struct{})
 	go func() {
