@@ -64,6 +64,7 @@ func startParley(t *testing.T, rd *redistest.Redis, extra ...string) *parley {
 		"PARLEY_SECRET="+p.secret,
 		"PARLEY_DOMAIN="+domain,
 		"PARLEY_BATCH_WINDOW=0s",
+		"PARLEY_SMS_WINDOW=0s",
 	)
 	if raceEnabled {
 		// A race-enabled binary sleeps a second at exit (to let a late
