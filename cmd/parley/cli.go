@@ -176,6 +176,18 @@ func wantArgs(pos []string, names ...string) error {
 	return nil
 }
 
+// oneID takes the one positional argument, named arg in messages, as the
+// id of a kind ("user", "room") and checks it.
+func oneID(pos []string, arg, kind string) (string, error) {
+	if err := wantArgs(pos, arg); err != nil {
+		return "", err
+	}
+	if err := validID(kind, pos[0]); err != nil {
+		return "", err
+	}
+	return pos[0], nil
+}
+
 // validID checks an id given on the command line before anything is read.
 // Like every threads.ErrInvalid, a bad id exits with the usage code.
 func validID(kind, id string) error {

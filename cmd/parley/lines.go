@@ -141,11 +141,8 @@ func parseTail(args []string) (action, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := wantArgs(pos, "ROOM"); err != nil {
-		return nil, err
-	}
-	room := pos[0]
-	if err := validID("room", room); err != nil {
+	room, err := oneID(pos, "ROOM", "room")
+	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {

@@ -88,11 +88,8 @@ func parsePresenceShow(args []string) (action, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := wantArgs(pos, "USER"); err != nil {
-		return nil, err
-	}
-	user := pos[0]
-	if err := validID("user", user); err != nil {
+	user, err := oneID(pos, "USER", "user")
+	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
@@ -116,11 +113,8 @@ func parseHeartbeat(args []string) (action, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := wantArgs(pos, "USER"); err != nil {
-		return nil, err
-	}
-	user := pos[0]
-	if err := validID("user", user); err != nil {
+	user, err := oneID(pos, "USER", "user")
+	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {

@@ -64,11 +64,8 @@ func parseUserSet(args []string) (action, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := wantArgs(pos, "ID"); err != nil {
-		return nil, err
-	}
-	id := pos[0]
-	if err := validID("user", id); err != nil {
+	id, err := oneID(pos, "ID", "user")
+	if err != nil {
 		return nil, err
 	}
 	set := map[string]bool{}
@@ -371,11 +368,8 @@ func parseUserDisable(disable bool) func([]string) (action, error) {
 		if err != nil {
 			return nil, err
 		}
-		if err := wantArgs(pos, "ID"); err != nil {
-			return nil, err
-		}
-		id := pos[0]
-		if err := validID("user", id); err != nil {
+		id, err := oneID(pos, "ID", "user")
+		if err != nil {
 			return nil, err
 		}
 		return func(ctx context.Context, a *app) error {

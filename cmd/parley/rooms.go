@@ -123,11 +123,8 @@ func parseRoomShow(args []string) (action, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := wantArgs(pos, "ROOM"); err != nil {
-		return nil, err
-	}
-	id := pos[0]
-	if err := validID("room", id); err != nil {
+	id, err := oneID(pos, "ROOM", "room")
+	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {

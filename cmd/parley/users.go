@@ -114,11 +114,8 @@ func parseUserShow(args []string) (action, error) {
 	if err != nil {
 		return nil, err
 	}
-	if err := wantArgs(pos, "ID"); err != nil {
-		return nil, err
-	}
-	id := pos[0]
-	if err := validID("user", id); err != nil {
+	id, err := oneID(pos, "ID", "user")
+	if err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
