@@ -8,23 +8,9 @@ import (
 	"strconv"
 	"strings"
 
+	"parley/internal/twiliocode"
 	"parley/threads"
 )
-
-// Twilio error codes a status callback may carry that change what parley
-// does for the member. outbound/twiliosms classifies the same codes for
-// the sending side; inbound and outbound do not import each other.
-const (
-	codeOptedOut = 21610 // the recipient texted STOP to this sender
-)
-
-// invalidNumber reports codes that say the number cannot be texted at all:
-// invalid (21211), not a mobile (21614), not reachable by SMS (21612).
-func invalidNumber(code int) bool { return code == 21211 || code == 21614 || code == 21612 }
-
-// unreachable reports codes of a handset or carrier that did not take the
-// text (30003–30008): they count towards marking the phone as failing.
-func unreachable(code int) bool { return code >= 30003 && code <= 30008 }
 
 // status records a status callback for a text parley sent, and applies
 // what its error means for the member:
@@ -94,15 +80,16 @@ func (h *Handler) apply(ctx context.Context, member, phone, sid, status string, 
 	if member == "" {
 		return nil
 	}
-	switch {
-	case code == codeOptedOut:
+	kind := twiliocode.KindOf(0, code)
+	switch kind {
+	case twiliocode.KindOptedOut:
 		_, err := h.o.Store.SetSMSOptOut(ctx, member, true)
 		if err == nil {
 			h.log.Warn("member opted out of texts; routing will use email", "member", member)
 		}
 		return ignoreGone(err)
-	case invalidNumber(code), unreachable(code):
-		marked, err := h.o.Store.PhoneFailed(ctx, member, phone, sid, invalidNumber(code))
+	case twiliocode.KindBadNumber, twiliocode.KindUnreachable:
+		marked, err := h.o.Store.PhoneFailed(ctx, member, phone, sid, kind == twiliocode.KindBadNumber)
 		if marked {
 			h.log.Warn("phone marked failing; routing will use email", "member", member, "error_code", code)
 		}
