@@ -117,7 +117,7 @@ func TestEmailRelayThreadedAndBatched(t *testing.T) {
 		t.Errorf("reply token resolves to %s/%s, %v", room, member, err)
 	}
 	room, _ := e.store.Room(e.ctx, "design")
-	root := "<" + mailcompose.RootMessageID(room, "parley.test") + ">"
+	root := "<" + threads.RootMessageID(room, "parley.test") + ">"
 	for i, m := range []*mail.Message{first, second} {
 		if m.Header.Get("In-Reply-To") != root || !strings.Contains(m.Header.Get("References"), root) {
 			t.Errorf("email %d threading: In-Reply-To %q References %q, want %s", i, m.Header.Get("In-Reply-To"), m.Header.Get("References"), root)

@@ -8,8 +8,8 @@ import (
 	"net/mail"
 	"slices"
 
+	"parley/internal/transcript"
 	"parley/outbound/mailcompose"
-	"parley/outbound/transcript"
 	"parley/threads"
 )
 

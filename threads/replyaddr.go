@@ -7,6 +7,7 @@ import (
 	"encoding/base32"
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 
 	"github.com/redis/go-redis/v9"
@@ -149,4 +150,17 @@ func ParseReplyAddress(addr, domain string) (string, bool) {
 		return "", false
 	}
 	return tok, true
+}
+
+// RootMessageID is the Message-ID (without angle brackets) of a room's
+// thread: every relay of the room names it in In-Reply-To and References.
+// It is derived from the room's id and creation time, so it needs no storage
+// and a room created again under the same id starts a new thread. No email
+// with this id is ever sent; clients show the relays as replies to it.
+func RootMessageID(room Room, domain string) string {
+	created := int64(0)
+	if !room.Created.IsZero() {
+		created = room.Created.UnixMilli()
+	}
+	return "room." + room.ID + "." + strconv.FormatInt(created, 10) + "@" + domain
 }

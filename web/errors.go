@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"parley/internal/blobs"
-	"parley/outbound/transcript"
+	"parley/internal/transcript"
 	"parley/threads"
 )
 

@@ -7,14 +7,13 @@ import (
 	"strings"
 	"time"
 
-	"parley/outbound/transcript"
+	"parley/internal/transcript"
 	"parley/threads"
 )
 
-// Transcript downloads. web imports parley/outbound/transcript although
-// DESIGN.md lists outbound apart from web: the package is a pure renderer
-// (lines in, a document out, no SMTP, no queue), so the page, the CLI and
-// the emailed TRANSCRIPT share one rendering instead of two.
+// Transcript downloads. The page, the CLI and the emailed TRANSCRIPT share
+// one renderer, internal/transcript (lines in, a document out; it imports
+// only threads), so web needs nothing of outbound.
 
 // transcriptRoutes mounts the transcript download.
 func (h *handler) transcriptRoutes(mux *http.ServeMux) {

@@ -7,8 +7,8 @@ import (
 	"strings"
 	"time"
 
+	"parley/internal/transcript"
 	"parley/outbound"
-	"parley/outbound/transcript"
 )
 
 // showDigestAndTranscript sends dave's digest by hand (he was busy, so

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"time"
 
-	"parley/outbound/transcript"
+	"parley/internal/transcript"
 )
 
 func transcriptCommands() []command {

@@ -3,7 +3,7 @@
 // A relay email carries a batch of one room's lines to one member: a
 // multipart/alternative message with a plain-text part that reads well in a
 // terminal and a small HTML part with inline styles only. Every relay of a
-// room replies to the room's root Message-ID (RootMessageID), which is
+// room replies to the room's root Message-ID (threads.RootMessageID), which is
 // derived from the room and never stored, and has a subject that does not
 // change from batch to batch, so that every mail client shows one thread per
 // room. The member's Reply-To address brings answers back into the room.
@@ -18,12 +18,10 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strconv"
 	"strings"
 	"time"
 
 	"parley/templates"
-	"parley/threads"
 )
 
 // ErrInvalid marks input the composer cannot turn into an email (no lines,
@@ -130,19 +128,6 @@ func New(opt Options) (*Composer, error) {
 }
 
 var localPattern = regexp.MustCompile(`^[A-Za-z0-9._+-]{1,64}$`)
-
-// RootMessageID is the Message-ID (without angle brackets) of a room's
-// thread: every relay of the room names it in In-Reply-To and References.
-// It is derived from the room's id and creation time, so it needs no storage
-// and a room created again under the same id starts a new thread. No email
-// with this id is ever sent; clients show the relays as replies to it.
-func RootMessageID(room threads.Room, domain string) string {
-	created := int64(0)
-	if !room.Created.IsZero() {
-		created = room.Created.UnixMilli()
-	}
-	return "room." + room.ID + "." + strconv.FormatInt(created, 10) + "@" + domain
-}
 
 // invalid returns an ErrInvalid error with a reason.
 func invalid(format string, args ...any) error {

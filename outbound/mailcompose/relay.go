@@ -198,7 +198,7 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		return Message{}, err
 	}
 
-	root := RootMessageID(r.Room, c.domain)
+	root := threads.RootMessageID(r.Room, c.domain)
 	id := c.relayID(r)
 	to := r.To.Email()
 	fields := []field{

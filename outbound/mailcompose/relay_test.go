@@ -164,7 +164,7 @@ func checkRelayHeader(t *testing.T, tc relayCase, m Message, p parsed) {
 	if err != nil || id != m.MessageID || !strings.HasPrefix(id, "line.design."+tc.relay.Lines[0].ID+".") || !strings.HasSuffix(id, "@"+domain) {
 		t.Errorf("Message-ID = %q, %v (Message says %q)", id, err, m.MessageID)
 	}
-	root := RootMessageID(room, domain)
+	root := threads.RootMessageID(room, domain)
 	for _, k := range []string{"In-Reply-To", "References"} {
 		if ids, err := h.MsgIDList(k); err != nil || !slices.Equal(ids, []string{root}) {
 			t.Errorf("%s = %v, %v; want %s", k, ids, err, root)
@@ -288,12 +288,12 @@ func TestRelayIDs(t *testing.T) {
 	}
 	renamed := relay(l2)
 	renamed.Room.Name, renamed.Room.Topic = "Design team", "changed"
-	if root := RootMessageID(renamed.Room, domain); root != RootMessageID(design, domain) || root != "room.design.1793606400000@chat.example.org" {
+	if root := threads.RootMessageID(renamed.Room, domain); root != threads.RootMessageID(design, domain) || root != "room.design.1793606400000@chat.example.org" {
 		t.Errorf("root Message-ID changed with the room's name: %s", root)
 	}
 	later := design
 	later.Created = later.Created.Add(time.Hour)
-	if RootMessageID(later, domain) == RootMessageID(design, domain) {
+	if threads.RootMessageID(later, domain) == threads.RootMessageID(design, domain) {
 		t.Error("a room created again under the same id continues the old thread")
 	}
 }

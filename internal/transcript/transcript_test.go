@@ -19,7 +19,6 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"parley/internal/golden"
-	"parley/outbound/mailcompose"
 	"parley/threads"
 )
 
@@ -192,7 +191,7 @@ func TestMboxParsesBack(t *testing.T) {
 	if len(msgs) != len(lines) {
 		t.Fatalf("%d messages for %d lines", len(msgs), len(lines))
 	}
-	root := mailcompose.RootMessageID(design, "chat.example.org")
+	root := threads.RootMessageID(design, "chat.example.org")
 	for i, raw := range msgs {
 		l := lines[i]
 		r, err := mail.CreateReader(bytes.NewReader(raw))

@@ -9,7 +9,6 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
-	"parley/outbound/mailcompose"
 	"parley/threads"
 )
 
@@ -43,7 +42,7 @@ func (r *mboxRenderer) line(w io.Writer, l threads.Line) error {
 	h.SetAddressList("From", []*mail.Address{{Name: name(l), Address: r.sender()}})
 	h.SetSubject(r.subject())
 	h.SetMessageID("line." + r.o.Room.ID + "." + l.ID + "@" + r.o.Domain)
-	root := mailcompose.RootMessageID(r.o.Room, r.o.Domain)
+	root := threads.RootMessageID(r.o.Room, r.o.Domain)
 	h.SetMsgIDList("In-Reply-To", []string{root})
 	h.SetMsgIDList("References", []string{root})
 	h.Set("X-Parley-Room", r.o.Room.ID)
