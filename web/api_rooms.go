@@ -376,7 +376,7 @@ func (h *handler) postLine(w http.ResponseWriter, r *http.Request, me *who) erro
 		}
 		source = "web:" + me.user.ID + ":" + k
 	}
-	p, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, Text: in.Text,
+	p, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name, Text: in.Text,
 		Origin: me.origin(), SourceID: source})
 	if err != nil {
 		return err

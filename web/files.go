@@ -73,7 +73,7 @@ func (h *handler) upload(r *http.Request, me *who, room threads.Room) (threads.P
 	}
 	att := threads.Attachment{ID: meta.ID, Name: name, Type: ct, Size: meta.Size}
 	text := strings.TrimSpace(r.FormValue("text"))
-	p, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, Text: text,
+	p, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name, Text: text,
 		Origin: me.origin(), Attachments: []threads.Attachment{att}})
 	if err != nil {
 		return threads.Posted{}, err

@@ -376,7 +376,7 @@ func (h *handler) roomPost(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID,
+	if _, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
 		Text: strings.TrimRight(r.PostFormValue("text"), " \r\n\t"), Origin: threads.FromWeb}); err != nil {
 		return err
 	}

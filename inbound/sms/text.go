@@ -100,7 +100,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	if text == "" {
 		return fmt.Sprintf(textEmpty, room), nil
 	}
-	posted, err := h.o.Store.Post(ctx, threads.NewLine{Room: room, Author: u.ID, Text: text, Origin: threads.FromSMS,
+	posted, err := h.o.Store.Post(ctx, threads.NewLine{Room: room, Author: u.ID, AuthorName: u.Name, Text: text, Origin: threads.FromSMS,
 		Attachments: atts, SourceID: "sms:" + sid})
 	switch {
 	case errors.Is(err, threads.ErrNotMember), errors.Is(err, threads.ErrNotFound):
