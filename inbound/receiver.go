@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
-	"sync"
 	"time"
 	"unicode/utf8"
 
@@ -51,31 +50,40 @@ type Mail struct {
 	o    Options
 	from string // parley@domain
 	log  *slog.Logger
-	// known remembers tokens resolved lately (token -> resolved), so that
-	// RCPT and DATA of one message, and a busy member's replies, cost one
-	// lookup.
-	known sync.Map
+	// tokens and members hold what was read lately (recent.go).
+	tokens  recent[resolved]
+	members recent[threads.User]
 }
 
-type resolved struct {
-	room, member string
-	until        time.Time
-}
-
-// tokenCacheFor is how long a resolved token is trusted without a lookup.
-const tokenCacheFor = time.Minute
+// resolved is what a reply token names.
+type resolved struct{ room, member string }
 
 // resolve returns the room and member of a reply token.
 func (m *Mail) resolve(ctx context.Context, tok string) (string, string, error) {
-	if r, ok := m.known.Load(tok); ok && time.Now().Before(r.(resolved).until) {
-		return r.(resolved).room, r.(resolved).member, nil
+	now := time.Now()
+	if r, ok := m.tokens.get(tok, now); ok {
+		return r.room, r.member, nil
 	}
 	room, member, err := m.o.Store.ResolveReplyToken(ctx, tok)
 	if err != nil {
 		return "", "", err
 	}
-	m.known.Store(tok, resolved{room, member, time.Now().Add(tokenCacheFor)})
+	m.tokens.put(tok, resolved{room, member}, now)
 	return room, member, nil
+}
+
+// member returns a member's record. The receiver only reads it.
+func (m *Mail) member(ctx context.Context, id string) (threads.User, error) {
+	now := time.Now()
+	if u, ok := m.members.get(id, now); ok {
+		return u, nil
+	}
+	u, err := m.o.Store.User(ctx, id)
+	if err != nil {
+		return u, err
+	}
+	m.members.put(id, u, now)
+	return u, nil
 }
 
 var _ Receiver = (*Mail)(nil)
@@ -200,7 +208,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	}
 	res := Result{Room: room, Member: member}
 	log = log.With("room", room, "member", member)
-	user, err := m.o.Store.User(ctx, member)
+	user, err := m.member(ctx, member)
 	if errors.Is(err, threads.ErrNotFound) {
 		return res, Refuse("this reply address no longer works", err)
 	}

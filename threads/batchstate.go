@@ -72,7 +72,7 @@ func (s *Store) BatchStates(ctx context.Context, batches []Batch) (states []Batc
 func (s *Store) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error) {
 	var st BatchState
 	if data, err := c.user.Result(); err == nil {
-		if st.Member, err = decodeUser(b.Member, data); err != nil {
+		if st.Member, err = s.decodeUser(b.Member, data); err != nil {
 			return st, err
 		}
 		st.MemberFound = true

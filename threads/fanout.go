@@ -33,7 +33,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	var author User
 	if str, ok := users.Val()[len(others)].(string); ok {
 		var err error
-		if author, err = decodeUser(line.Author, str); err != nil {
+		if author, err = s.decodeUser(line.Author, str); err != nil {
 			return nil, nil, err
 		}
 	}
@@ -48,7 +48,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		if !ok {
 			continue // a member whose user record is gone gets nothing
 		}
-		u, err := decodeUser(m, str)
+		u, err := s.decodeUser(m, str)
 		if err != nil {
 			return nil, nil, err
 		}

@@ -231,6 +231,7 @@ func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) 
 	}
 	live := line
 	live.Quote = "" // live clients fetch it when they want it
+	// event goes to go-redis as []byte, which it sends without a copy.
 	event, err := json.Marshal(live)
 	if err != nil {
 		return line, false, "", nil, nil, err
@@ -243,7 +244,7 @@ func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) 
 	var post *redis.Cmd
 	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), string(event), line.Quote, urgentArg)
+			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), event, line.Quote, urgentArg)
 		pre = s.prefetch(ctx, p, n.Room, n.Author)
 	})
 	res, perr := post.StringSlice()

@@ -183,7 +183,7 @@ func (s *Store) ReindexPeople(ctx context.Context) (int, error) {
 			held := map[string]int{}
 			interests := map[string]bool{}
 			for id, data := range all {
-				u, err := decodeUser(id, data)
+				u, err := s.decodeUser(id, data)
 				if err != nil {
 					return err
 				}

@@ -45,7 +45,7 @@ func (s *Store) Reach(ctx context.Context, room string) (Room, map[string]Member
 		if !ok {
 			continue
 		}
-		u, err := decodeUser(m, str)
+		u, err := s.decodeUser(m, str)
 		if err != nil {
 			return Room{}, nil, err
 		}

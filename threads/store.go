@@ -77,6 +77,8 @@ type Store struct {
 	roomMembers sync.Map // room id → []string
 	// batch shares round trips among concurrent posts (batcher.go).
 	batch *batcher
+	// users keeps decoded user records by their stored JSON (usercache.go).
+	users userCache
 }
 
 // New returns a Store on rdb. It does no I/O.

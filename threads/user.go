@@ -427,10 +427,12 @@ func (s *Store) userRaw(ctx context.Context, id string) (User, string, error) {
 	if err != nil {
 		return User{}, "", fmt.Errorf("get user %s: %w", id, err)
 	}
-	u, err := decodeUser(id, data)
+	u, err := s.decodeUser(id, data)
 	return u, data, err
 }
 
+// decodeUser decodes a user record as stored (see usercache.go for the
+// Store's cached way to it).
 func decodeUser(id, data string) (User, error) {
 	var u User
 	if err := json.Unmarshal([]byte(data), &u); err != nil {
@@ -451,7 +453,7 @@ func (s *Store) usersByID(ctx context.Context, ids []string) (map[string]User, e
 	}
 	for i, v := range vals {
 		if str, ok := v.(string); ok {
-			u, err := decodeUser(ids[i], str)
+			u, err := s.decodeUser(ids[i], str)
 			if err != nil {
 				return nil, err
 			}
@@ -469,7 +471,7 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 	}
 	out := make([]User, 0, len(all))
 	for id, data := range all {
-		u, err := decodeUser(id, data)
+		u, err := s.decodeUser(id, data)
 		if err != nil {
 			return nil, err
 		}

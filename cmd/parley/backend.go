@@ -8,8 +8,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/go-redis/v9/maintnotifications"
 
+	"parley/internal/redisclient"
 	"parley/threads"
 )
 
@@ -63,10 +63,7 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		}
 		b.url = RedactURL(cfg.RedisURL)
 	}
-	// parley reads no maintenance push notifications; turning them off also
-	// keeps go-redis from logging about them on servers that lack them.
-	opt.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
-	b.client = redis.NewClient(opt)
+	b.client = redisclient.New(opt)
 	b.store = threads.New(b.client, threads.Options{
 		Prefix:       cfg.KeyPrefix,
 		IdleAfter:    cfg.IdleAfter,

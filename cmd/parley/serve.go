@@ -12,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"parley/internal/gcpolicy"
 	"parley/threads"
 	"parley/web"
 )
@@ -51,6 +52,7 @@ func parseServe(args []string) (action, error) {
 
 // serve runs the server until ctx ends.
 func serve(ctx context.Context, a *app) error {
+	defer gcpolicy.Apply()()
 	cfg := a.cfg
 	switch {
 	case cfg.Secret != "":

@@ -15,6 +15,7 @@ import (
 
 	"parley/inbound"
 	"parley/inbound/mailparse"
+	"parley/internal/gcpolicy"
 	"parley/internal/redistest"
 	"parley/threads"
 )
@@ -106,6 +107,7 @@ func BenchmarkSMTPSource(b *testing.B) {
 	if _, err := os.Stat(smtpSource); err != nil {
 		b.Skipf("%s is missing; to run this benchmark: %s", smtpSource, installHint)
 	}
+	defer gcpolicy.Apply()() // as parley serve runs
 	door := startServer(b, parseReceiver{}, Options{
 		MessagesPerMinutePerIP: -1, // one client sends everything
 		Log:                    slog.New(slog.DiscardHandler),
@@ -148,6 +150,7 @@ func BenchmarkSMTPSourceStored(b *testing.B) {
 	if _, err := os.Stat(smtpSource); err != nil {
 		b.Skipf("%s is missing; to run this benchmark: %s", smtpSource, installHint)
 	}
+	defer gcpolicy.Apply()() // as parley serve runs
 	r := redistest.New(b)
 	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()

@@ -18,6 +18,8 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+
+	"parley/internal/redisclient"
 )
 
 // Redis is one test's Redis.
@@ -47,7 +49,7 @@ func New(t testing.TB) *Redis {
 			t.Fatalf("REDIS_URL: %v", err)
 		}
 		r.Kind, r.Addr = "REDIS_URL", opt.Addr
-		r.Client = redis.NewClient(opt)
+		r.Client = redisclient.New(opt)
 	default:
 		if _, err := exec.LookPath("redis-server"); err == nil {
 			r.Kind, r.Addr = "redis-server", StartServer(t)
@@ -56,7 +58,7 @@ func New(t testing.TB) *Redis {
 			r.Mini = miniredis.RunT(t)
 			r.Addr = r.Mini.Addr()
 		}
-		r.Client = redis.NewClient(&redis.Options{Addr: r.Addr})
+		r.Client = redisclient.New(&redis.Options{Addr: r.Addr})
 	}
 	ctx := context.Background()
 	if err := r.Client.Ping(ctx).Err(); err != nil {
