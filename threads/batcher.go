@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sync"
 
 	"github.com/redis/go-redis/v9"
@@ -87,6 +88,11 @@ func (b *batcher) pipelined(ctx context.Context, fill func(p redis.Pipeliner)) (
 // left.
 func (b *batcher) flush() {
 	for {
+		// Yield once first: posts that are already running (parsing a
+		// message, routing a line) get to add their requests to this
+		// pipeline instead of starting the next one. With nothing else
+		// to run this returns at once.
+		runtime.Gosched()
 		b.mu.Lock()
 		n := min(len(b.queue), maxBatch)
 		if n == 0 {

@@ -229,8 +229,10 @@ func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) 
 		}
 		attach = string(b)
 	}
+	// The live event: the script adds the id and the text (live.go).
+	// Live clients fetch the quote when they want it.
 	live := line
-	live.Quote = "" // live clients fetch it when they want it
+	live.Text, live.Quote = "", ""
 	// event goes to go-redis as []byte, which it sends without a copy.
 	event, err := json.Marshal(live)
 	if err != nil {

@@ -123,13 +123,16 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 		var ev Event
 		switch EventKind(kind) {
 		case LineEvent:
-			id, data, _ := strings.Cut(rest, "\n")
+			// "line\nID\nJSON\nTEXT": the JSON holds no newline (encoding/json
+			// escapes them) and the text, last, may hold any.
+			id, rest, _ := strings.Cut(rest, "\n")
+			data, text, _ := strings.Cut(rest, "\n")
 			var l Line
 			if err := json.Unmarshal([]byte(data), &l); err != nil {
 				slog.Warn("undecodable live event", "channel", msg.Channel, "err", err)
 				continue
 			}
-			l.ID = id
+			l.ID, l.Text = id, text
 			ev = Event{Kind: LineEvent, Room: l.Room, Line: &l}
 		case PresenceEvent:
 			var p Presence

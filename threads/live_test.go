@@ -35,6 +35,12 @@ func TestSubscribeRoom(t *testing.T) {
 	if ev.Kind != LineEvent || ev.Line == nil || ev.Line.ID != p.Line.ID || ev.Line.String() != "User bob: hello design" {
 		t.Fatalf("event = %+v", ev)
 	}
+	// The text travels last in the event: newlines in it are its own.
+	const text = "two lines\n{\"id\": \"not json\"}\n\nand a blank one"
+	p = e.post(t, "design", "alice", text)
+	if ev := next(t, sub); ev.Line == nil || ev.Line.ID != p.Line.ID || ev.Line.Text != text || ev.Line.Author != "alice" {
+		t.Fatalf("event = %+v", ev.Line)
+	}
 	if err := sub.Close(); err != nil {
 		t.Fatal(err)
 	}

@@ -139,8 +139,9 @@ return 'ok'
 // record and the live event, all or nothing.
 // KEYS: meta, members, lines, source, pending.
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
-// live channel, dedupe seconds, event json (without the id), quote, urgent
-// ("1" or "").
+// live channel, dedupe seconds, event json (without the id and the text:
+// the script appends the text, so that it crosses the wire once), quote,
+// urgent ("1" or "").
 // Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
 // or an error word.
 var scriptPost = redis.NewScript(`
@@ -165,7 +166,7 @@ if ARGV[12] == '1' then fields[#fields + 1] = 'u'; fields[#fields + 1] = '1' end
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
 if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], id)
-redis.call('PUBLISH', ARGV[8], 'line\n' .. id .. '\n' .. ARGV[10])
+redis.call('PUBLISH', ARGV[8], 'line\n' .. id .. '\n' .. ARGV[10] .. '\n' .. ARGV[3])
 local out = {'new', id, redis.call('HGET', KEYS[1], 'kind') or 'group'}
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do out[#out + 1] = m end
 return out
