@@ -67,7 +67,7 @@ func scanLines(text string) []replyLine {
 	n := strings.Count(text, "\n") + strings.Count(text, "\r") + 1
 	lines := make([]replyLine, 0, n)
 	for len(text) > 0 || len(lines) == 0 {
-		i := strings.IndexAny(text, "\r\n")
+		i := lineBreak(text)
 		var l string
 		if i < 0 {
 			l, text = text, ""
@@ -80,9 +80,34 @@ func scanLines(text string) []replyLine {
 		}
 		// ">:" alone is the tail of a wrapped "Name <addr\n>:" header.
 		quoted := isQuoted(l) && strings.TrimSpace(l) != ">:"
-		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted, dateish: strings.ContainsAny(l, "0123456789@")})
+		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted, dateish: hasDigitOrAt(l)})
 	}
 	return lines
+}
+
+// lineBreak returns the index of the first CR or LF in s, or -1.
+func lineBreak(s string) int {
+	i := strings.IndexByte(s, '\n')
+	if i < 0 {
+		i = len(s)
+	}
+	if cr := strings.IndexByte(s[:i], '\r'); cr >= 0 {
+		return cr
+	}
+	if i == len(s) {
+		return -1
+	}
+	return i
+}
+
+// hasDigitOrAt reports whether s holds an ASCII digit or an "@".
+func hasDigitOrAt(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; '0' <= c && c <= '9' || c == '@' {
+			return true
+		}
+	}
+	return false
 }
 
 // findWroteHeaders marks "On <date>, <name> wrote:" attributions, which
@@ -142,8 +167,8 @@ func mayEndWroteHeader(s string) bool {
 	if len(t) > 24 {
 		t = t[len(t)-24:]
 	}
-	words := splitWords(strings.ToLower(t))
-	return len(words) > 0 && wroteVerbs[words[len(words)-1]]
+	var buf [96]byte
+	return wroteVerbs[string(lastLowerWord(buf[:0], t))]
 }
 
 func joinLines(ls []replyLine) string {
@@ -323,6 +348,18 @@ func keptTextAbove(lines []replyLine, i int) bool {
 // assemble joins the kept lines into the reply and the others into removed.
 func assemble(lines []replyLine) (reply, removed string) {
 	var kept, cut strings.Builder
+	keptLen, cutLen := 0, 0
+	for _, l := range lines {
+		if l.mark == lineKept {
+			keptLen += len(l.text) + 1
+		} else {
+			cutLen += len(l.text) + 1
+		}
+	}
+	kept.Grow(keptLen)
+	if cutLen > 0 {
+		cut.Grow(cutLen)
+	}
 	emittedBlank, gap, started := false, false, false
 	for _, l := range lines {
 		if l.mark != lineKept {

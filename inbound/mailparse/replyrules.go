@@ -257,7 +257,8 @@ func isSignOff(s string) bool {
 		return false
 	}
 	t = strings.TrimRight(t, ",.!-–— ")
-	return signOffs[strings.ToLower(t)]
+	var buf [160]byte
+	return signOffs[string(appendLower(buf[:0], t))]
 }
 
 // Header-key classes returned by headerKey.
@@ -278,32 +279,32 @@ func headerKey(s string) (class int, value string) {
 	if limit > maxKeyBytes {
 		limit = maxKeyBytes
 	}
-	colon, width := -1, 0
-	for i := 0; i < limit; {
-		r, w := utf8.DecodeRuneInString(t[i:])
-		if r == ':' || r == '：' {
-			colon, width = i, w
-			break
-		}
-		i += w
+	// The first ':' or '：' that starts before limit. A byte search finds
+	// the same colon as decoding rune by rune would: neither the ASCII
+	// colon nor the lead byte of '：' can be part of another character.
+	colon, width := strings.IndexByte(t[:limit], ':'), 1
+	wide := strings.Index(t[:min(limit+len("：")-1, len(t))], "：")
+	if wide >= 0 && (colon < 0 || wide < colon) {
+		colon, width = wide, len("：")
 	}
 	if colon <= 0 {
 		return keyNone, ""
 	}
-	key := strings.ToLower(strings.TrimFunc(t[:colon], func(r rune) bool { return isSpaceRune(r) || r == '*' }))
+	var buf [4 * maxKeyBytes]byte
+	key := appendLower(buf[:0], strings.TrimFunc(t[:colon], func(r rune) bool { return isSpaceRune(r) || r == '*' }))
 	value = strings.TrimLeft(t[colon+width:], "* \t\u00a0")
-	if key == "" {
+	if len(key) == 0 {
 		return keyNone, ""
 	}
-	if fromKeys[key] {
+	if fromKeys[string(key)] {
 		return keyFrom, value
 	}
-	if otherKeys[key] {
+	if otherKeys[string(key)] {
 		return keyOther, value
 	}
 	words := 0
 	inWord := false
-	for _, r := range key {
+	for _, r := range string(key) {
 		switch {
 		case unicode.IsLetter(r) || r == '-' || r == '\'':
 			if !inWord {
@@ -316,7 +317,7 @@ func headerKey(s string) (class int, value string) {
 			return keyNone, ""
 		}
 	}
-	if words == 0 || words > 3 || utf8.RuneCountInString(key) > 25 {
+	if words == 0 || words > 3 || utf8.RuneCount(key) > 25 {
 		return keyNone, ""
 	}
 	return keyGeneric, value
@@ -392,6 +393,50 @@ func isWroteHeader(t string) bool {
 // splitWords splits lower-cased text into runs of letters.
 func splitWords(s string) []string {
 	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+}
+
+// lastLowerWord appends to dst the last word of splitWords(strings.ToLower(s))
+// and returns it; nothing when s has no letter. It allocates nothing while
+// dst has room: mayEndWroteHeader calls it on every line.
+func lastLowerWord(dst []byte, s string) []byte {
+	// A word made of ASCII letters up to the end of s, the common case, is
+	// found from the end; an ASCII byte is always a whole character.
+	j := len(s)
+	for j > 0 && isASCIILetter(s[j-1]) {
+		j--
+	}
+	if j < len(s) && (j == 0 || s[j-1] < utf8.RuneSelf) {
+		return appendLower(dst, s[j:])
+	}
+	// Otherwise lower-case rune by rune as strings.ToLower does (invalid
+	// bytes become U+FFFD, which is no letter) and keep the last run.
+	word := dst
+	inWord := false
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if !unicode.IsLetter(r) {
+			inWord = false
+			continue
+		}
+		if !inWord {
+			word, inWord = word[:len(dst)], true
+		}
+		word = utf8.AppendRune(word, r)
+	}
+	return word
+}
+
+// appendLower appends strings.ToLower(s) to dst, so that a lower-cased key
+// can be looked up in a map without allocating a string.
+func appendLower(dst []byte, s string) []byte {
+	for _, r := range s {
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return dst
+}
+
+func isASCIILetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // continuesHeader reports whether line is the tail of a header that began
