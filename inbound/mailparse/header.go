@@ -28,6 +28,9 @@ func addressList(h mail.Header, key string) []Address {
 	if len(v) > maxAddressHeader {
 		v = v[:maxAddressHeader]
 	}
+	if addr, ok := plainAddress(v); ok {
+		return []Address{{Email: addr}}
+	}
 	if list, err := mail.ParseAddressList(v); err == nil && len(list) > 0 {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
@@ -41,6 +44,41 @@ func addressList(h mail.Header, key string) []Address {
 		return out
 	}
 	return lenientAddressList(v)
+}
+
+// plainAddress recognises the commonest field, one bare address such as
+// "bob@example.org" or "<bob@example.org>" with dot-atoms of ASCII on both
+// sides of the "@", without going through mail.ParseAddressList, which
+// returns that address with no name for such a value.
+func plainAddress(v string) (string, bool) {
+	if len(v) >= 2 && v[0] == '<' && v[len(v)-1] == '>' {
+		v = v[1 : len(v)-1]
+	}
+	local, domain, ok := strings.Cut(v, "@")
+	return v, ok && isDotAtom(local) && isDotAtom(domain)
+}
+
+// isDotAtom reports an RFC 5322 dot-atom of ASCII characters: atext runs
+// joined by single dots.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && !isASCIIAtext(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIIAtext reports the printable ASCII characters other than the RFC
+// 5322 specials.
+func isASCIIAtext(c byte) bool {
+	if c < '!' || c > '~' {
+		return false
+	}
+	return !strings.ContainsRune(`()<>[]:;@\,".`, rune(c))
 }
 
 // lenientAddressList splits v at commas outside quotes, brackets and

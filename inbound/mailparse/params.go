@@ -28,21 +28,25 @@ const (
 // lower-cased first token and its parameters, with RFC 2231 continuations
 // joined, percent-decoding and charsets applied. Values of plain
 // parameters are returned as written (unquoted); see decodeFilename for
-// RFC 2047 words in them.
+// RFC 2047 words in them. params is nil when v has no parameter.
 func parseParams(v string) (token string, params map[string]string) {
 	if len(v) > maxParamHeader {
 		v = v[:maxParamHeader]
 	}
+	if strings.IndexByte(v, ';') < 0 {
+		return strings.ToLower(strings.TrimSpace(v)), nil
+	}
 	pieces := splitParams(v)
 	token = strings.ToLower(strings.TrimSpace(pieces[0]))
-	plain := map[string]string{}
-	ext := map[string]string{}
+	// The maps are made when first needed: most values have one or two
+	// plain parameters and nothing else.
+	var plain, ext map[string]string
 	type piece struct {
 		n       int
 		value   string
 		encoded bool
 	}
-	conts := map[string][]piece{}
+	var conts map[string][]piece
 	for _, p := range pieces[1:] {
 		eq := strings.IndexByte(p, '=')
 		if eq <= 0 {
@@ -54,9 +58,15 @@ func parseParams(v string) (token string, params map[string]string) {
 		switch {
 		case star < 0:
 			if _, dup := plain[key]; !dup {
+				if plain == nil {
+					plain = map[string]string{}
+				}
 				plain[key] = val
 			}
 		case star == len(key)-1:
+			if ext == nil {
+				ext = map[string]string{}
+			}
 			ext[key[:star]] = val
 		default:
 			name, rest := key[:star], key[star+1:]
@@ -64,6 +74,9 @@ func parseParams(v string) (token string, params map[string]string) {
 			n, err := strconv.Atoi(strings.TrimSuffix(rest, "*"))
 			if err != nil || n < 0 || n >= maxContinuations {
 				continue
+			}
+			if conts == nil {
+				conts = map[string][]piece{}
 			}
 			conts[name] = append(conts[name], piece{n, val, encoded})
 		}

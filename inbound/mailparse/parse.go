@@ -172,11 +172,15 @@ func ParseBytes(data []byte, opt Options) (msg *Message, err error) {
 
 // parseBytes does the work of Parse on a message already in memory.
 func parseBytes(data []byte, opt Options) (*Message, error) {
-	br := bufio.NewReader(bytes.NewReader(cleanHeader(skipMboxLine(data))))
+	clean := cleanHeader(skipMboxLine(data))
+	rd := bytes.NewReader(clean)
+	br := bufio.NewReaderSize(rd, headerBufferSize(clean))
 	hdr, err := textproto.ReadHeader(br)
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading header: %w", ErrMalformed, err)
 	}
+	// The body is what br has not handed out.
+	body := &memBody{data: clean[len(clean)-rd.Len()-br.Buffered():]}
 	if !hdr.Has("From") {
 		return nil, fmt.Errorf("%w: no From field", ErrMalformed)
 	}
@@ -194,13 +198,11 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 	m.ReplyTo = addressList(h, "Reply-To")
 	m.To = addressList(h, "To")
 	m.Cc = addressList(h, "Cc")
-	if d, err := h.Date(); err == nil {
-		m.Date = d
-	}
+	m.Date = parseDate(hdr.Get("Date"))
 
 	c := newCollector(opt)
 	c.failedHeader = hdr.Get("X-Failed-Recipients")
-	c.walk(hdr, br, 0, false)
+	c.walk(hdr, body, 0, false)
 	m.Text = c.text()
 	m.Attachments = c.attachments
 	m.Encrypted = c.encrypted
@@ -215,6 +217,25 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 		m.Kind = KindAutoReply
 	}
 	return m, nil
+}
+
+// headerBufferSize sizes the buffer that textproto.ReadHeader reads data
+// through, which is bufio's default of 4096 bytes unless the header section
+// is shorter. ReadHeader reads the same through any buffer longer than every
+// line it reads (a line that fills the buffer at the end of the input is an
+// error), and it reads up to the first line that is empty once "\n" or
+// "\r\n" is dropped.
+func headerBufferSize(data []byte) int {
+	const defaultSize = 4096
+	end := 0
+	for end < len(data) && end < defaultSize {
+		line, next := nextLine(data, end)
+		end = next
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			break
+		}
+	}
+	return min(end+1, defaultSize)
 }
 
 // skipMboxLine drops the "From sender date" separator line that mbox files
@@ -256,8 +277,10 @@ func returnPath(v string) string {
 
 // firstMsgID returns the first message ID of a field, without brackets.
 func firstMsgID(v string) string {
-	if ids := msgIDs(v); len(ids) > 0 {
-		return ids[0]
+	for id, rest, ok := nextMsgID(v); ok; id, rest, ok = nextMsgID(rest) {
+		if id != "" {
+			return id
+		}
 	}
 	return ""
 }
@@ -266,29 +289,34 @@ func firstMsgID(v string) string {
 // tokens when a client forgot the brackets.
 func msgIDs(v string) []string {
 	var ids []string
-	for len(v) > 0 {
-		v = strings.TrimLeft(v, " \t\r\n,")
-		if v == "" {
-			break
-		}
-		var id string
-		if v[0] == '<' {
-			end := strings.IndexByte(v, '>')
-			if end < 0 {
-				id, v = v[1:], ""
-			} else {
-				id, v = v[1:end], v[end+1:]
-			}
-		} else {
-			end := strings.IndexAny(v, " \t\r\n,<")
-			if end < 0 {
-				end = len(v)
-			}
-			id, v = v[:end], v[end:]
-		}
-		if id = strings.TrimSpace(id); id != "" && len(ids) < 100 {
+	for id, rest, ok := nextMsgID(v); ok; id, rest, ok = nextMsgID(rest) {
+		if id != "" && len(ids) < 100 {
 			ids = append(ids, id)
 		}
 	}
 	return ids
+}
+
+// nextMsgID reads the message ID at the start of v, which is "" for empty
+// brackets, and returns what follows it. ok is false when v holds no more.
+func nextMsgID(v string) (id, rest string, ok bool) {
+	v = strings.TrimLeft(v, " \t\r\n,")
+	if v == "" {
+		return "", "", false
+	}
+	if v[0] == '<' {
+		end := strings.IndexByte(v, '>')
+		if end < 0 {
+			id, v = v[1:], ""
+		} else {
+			id, v = v[1:end], v[end+1:]
+		}
+	} else {
+		end := strings.IndexAny(v, " \t\r\n,<")
+		if end < 0 {
+			end = len(v)
+		}
+		id, v = v[:end], v[end:]
+	}
+	return strings.TrimSpace(id), v, true
 }
