@@ -182,7 +182,7 @@ func isSeparator(s string) bool {
 	}
 	phrase := strings.TrimRight(t, " :")
 	for _, p := range forwardPhrases {
-		if strings.EqualFold(phrase, p) {
+		if equalFold(phrase, p) {
 			return true
 		}
 	}
@@ -238,16 +238,50 @@ func isMobileSig(s string) bool {
 	if i := strings.IndexByte(t, '<'); i > 0 && strings.HasSuffix(t, ">") {
 		t = t[:i]
 	}
-	if len(t) > 80 || strings.ContainsAny(t, ",;!?") {
+	if len(t) > 80 || hasSentencePunct(t) {
 		return false
 	}
 	for _, p := range mobilePrefixes {
-		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
+		if hasPrefixFold(t, p) {
 			rest := strings.Fields(t[len(p):])
 			return len(rest) >= 1 && len(rest) <= 6
 		}
 	}
 	return false
+}
+
+// hasSentencePunct reports whether s holds one of ",;!?".
+func hasSentencePunct(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', ';', '!', '?':
+			return true
+		}
+	}
+	return false
+}
+
+// hasPrefixFold reports whether s begins with prefix, a lower-case
+// string, under strings.EqualFold.
+func hasPrefixFold(s, prefix string) bool {
+	return len(s) >= len(prefix) && equalFold(s[:len(prefix)], prefix)
+}
+
+// equalFold is strings.EqualFold(s, lower) for a lower-case string. Two
+// ASCII characters are equal under case folding only when they are the same
+// letter, so a first byte that differs so is a cheap early answer.
+func equalFold(s, lower string) bool {
+	if s != "" && lower != "" && s[0] < utf8.RuneSelf && lower[0] < utf8.RuneSelf && lowerASCII(s[0]) != lower[0] {
+		return false
+	}
+	return strings.EqualFold(s, lower)
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // isSignOff reports a closing such as "Best regards," on a line of its own.
@@ -406,7 +440,10 @@ func lastLowerWord(dst []byte, s string) []byte {
 		j--
 	}
 	if j < len(s) && (j == 0 || s[j-1] < utf8.RuneSelf) {
-		return appendLower(dst, s[j:])
+		for i := j; i < len(s); i++ {
+			dst = append(dst, lowerASCII(s[i]))
+		}
+		return dst
 	}
 	// Otherwise lower-case rune by rune as strings.ToLower does (invalid
 	// bytes become U+FFFD, which is no letter) and keep the last run.
