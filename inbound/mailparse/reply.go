@@ -17,9 +17,6 @@ type replyLine struct {
 	text   string
 	blank  bool
 	quoted bool
-	// dateish: the line holds a digit or an "@", which every quote
-	// header has; lines without one are skipped cheaply.
-	dateish bool
 	// hdrEnd is, for the first line of an "On ... wrote:" header, one past
 	// the header's last line; zero otherwise.
 	hdrEnd int
@@ -80,7 +77,7 @@ func scanLines(text string) []replyLine {
 		}
 		// ">:" alone is the tail of a wrapped "Name <addr\n>:" header.
 		quoted := isQuoted(l) && strings.TrimSpace(l) != ">:"
-		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted, dateish: hasDigitOrAt(l)})
+		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted})
 	}
 	return lines
 }
@@ -129,7 +126,9 @@ func findWroteHeaders(lines []replyLine) {
 			if size > maxHeaderWindow+8 {
 				break
 			}
-			if dateish = dateish || lines[s].dateish; !dateish {
+			// Every quote header holds a digit or an "@"; a window
+			// without one is not tested.
+			if dateish = dateish || hasDigitOrAt(lines[s].text); !dateish {
 				continue
 			}
 			if isWroteHeader(joinLines(lines[s : e+1])) {

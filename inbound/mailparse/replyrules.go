@@ -126,8 +126,14 @@ var signOffs = map[string]bool{
 // trimSpace trims ASCII white space and the invisible spaces mail clients
 // leave around text (no-break, zero-width, BOM, ideographic).
 func trimSpace(s string) string {
+	// Most lines begin and end with a visible ASCII character.
+	if s != "" && isVisibleASCII(s[0]) && isVisibleASCII(s[len(s)-1]) {
+		return s
+	}
 	return strings.TrimFunc(s, isSpaceRune)
 }
+
+func isVisibleASCII(c byte) bool { return '!' <= c && c <= '~' }
 
 func isSpaceRune(r rune) bool {
 	switch r {
@@ -156,14 +162,14 @@ func isQuoted(s string) bool {
 // isSigDelim reports the "-- " signature delimiter (trailing space is often
 // lost, so "--" counts too).
 func isSigDelim(s string) bool {
-	return strings.TrimRight(s, " \t\r") == "--"
+	return strings.HasPrefix(s, "--") && strings.TrimRight(s, " \t\r") == "--"
 }
 
 // isUnderscoreRule reports a line of underscores, used by Outlook above the
 // original message and by mailing lists above their footer.
 func isUnderscoreRule(s string) bool {
 	t := trimSpace(s)
-	return len(t) >= 2 && strings.Trim(t, "_") == ""
+	return len(t) >= 2 && t[0] == '_' && strings.Trim(t, "_") == ""
 }
 
 // isRule reports a line made only of drawing characters ("-----", "====").
@@ -180,7 +186,10 @@ func isSeparator(s string) bool {
 	if len(t) > 120 {
 		return false
 	}
-	phrase := strings.TrimRight(t, " :")
+	phrase := t
+	for phrase != "" && (phrase[len(phrase)-1] == ' ' || phrase[len(phrase)-1] == ':') {
+		phrase = phrase[:len(phrase)-1]
+	}
 	for _, p := range forwardPhrases {
 		if equalFold(phrase, p) {
 			return true
@@ -238,11 +247,20 @@ func isMobileSig(s string) bool {
 	if i := strings.IndexByte(t, '<'); i > 0 && strings.HasSuffix(t, ">") {
 		t = t[:i]
 	}
-	if len(t) > 80 || hasSentencePunct(t) {
+	if len(t) > 80 || t == "" {
 		return false
 	}
+	// An ASCII character equals another under case folding only when they
+	// are the same letter: most lines are rejected by their first byte.
+	first := lowerASCII(t[0])
 	for _, p := range mobilePrefixes {
-		if hasPrefixFold(t, p) {
+		if t[0] < utf8.RuneSelf && p[0] < utf8.RuneSelf && p[0] != first {
+			continue
+		}
+		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
+			if hasSentencePunct(t) {
+				return false
+			}
 			rest := strings.Fields(t[len(p):])
 			return len(rest) >= 1 && len(rest) <= 6
 		}
@@ -259,12 +277,6 @@ func hasSentencePunct(s string) bool {
 		}
 	}
 	return false
-}
-
-// hasPrefixFold reports whether s begins with prefix, a lower-case
-// string, under strings.EqualFold.
-func hasPrefixFold(s, prefix string) bool {
-	return len(s) >= len(prefix) && equalFold(s[:len(prefix)], prefix)
 }
 
 // equalFold is strings.EqualFold(s, lower) for a lower-case string. Two
