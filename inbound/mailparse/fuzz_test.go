@@ -1,9 +1,14 @@
 package mailparse
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 // FuzzParse runs the whole path — header, MIME walk, decoding, HTML,
@@ -79,4 +84,48 @@ func checkReplyInvariants(t *testing.T, text, reply, removed string) {
 	if trimSpace(text) != "" && trimSpace(reply) == "" && trimSpace(removed) == "" {
 		t.Fatalf("non-blank input %q vanished", text)
 	}
+}
+
+// FuzzReadHeader checks that readHeader reads every header section as
+// textproto.ReadHeader does: the same fields in the same order, the same
+// error, the same body after it.
+func FuzzReadHeader(f *testing.F) {
+	for _, name := range fixtureNames(f, "mime/deltachat", ".eml") {
+		// The header and a little body: small seeds fuzz faster.
+		data := fixture(f, name)
+		f.Add(data[:min(len(data), 2048)])
+	}
+	f.Add([]byte("From: a@b\r\nTo: c@d,\r\n e@f\r\n\r\nbody"))
+	f.Add([]byte("From: a@b\nX: 1\r\r\n\nbody"))
+	f.Add([]byte(" From: a@b\n\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, body, err := readHeader(data)
+		br := bufio.NewReader(bytes.NewReader(data))
+		want, wantErr := textproto.ReadHeader(br)
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("error %v, ReadHeader's %v", err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		rest, _ := io.ReadAll(br)
+		if !bytes.Equal(body, rest) {
+			t.Fatalf("body %q, ReadHeader leaves %q", body, rest)
+		}
+		got, exp := h.Fields(), want.Fields()
+		for exp.Next() {
+			if !got.Next() {
+				t.Fatalf("field %q missing", exp.Key())
+			}
+			if got.Key() != exp.Key() || got.Value() != exp.Value() {
+				t.Fatalf("field %q: %q, ReadHeader's %q: %q", got.Key(), got.Value(), exp.Key(), exp.Value())
+			}
+			if g, w := h.Get(exp.Key()), want.Get(exp.Key()); g != w {
+				t.Fatalf("Get(%q) = %q, ReadHeader's %q", exp.Key(), g, w)
+			}
+		}
+		if got.Next() {
+			t.Fatalf("extra field %q", got.Key())
+		}
+	})
 }

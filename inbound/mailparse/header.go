@@ -1,12 +1,14 @@
 package mailparse
 
 import (
+	"bufio"
 	"bytes"
 	"mime"
 	"strings"
 
 	"github.com/emersion/go-message"
 	"github.com/emersion/go-message/mail"
+	"github.com/emersion/go-message/textproto"
 )
 
 const (
@@ -222,4 +224,96 @@ func validHeaderLine(line []byte, first bool) bool {
 		}
 	}
 	return true
+}
+
+// readHeader reads the header section at the start of data as
+// textproto.ReadHeader does and returns it with the body that follows.
+func readHeader(data []byte) (textproto.Header, []byte, error) {
+	if h, body, ok := readPlainHeader(data); ok {
+		return h, body, nil
+	}
+	rd := bytes.NewReader(data)
+	br := bufio.NewReaderSize(rd, headerBufferSize(data))
+	h, err := textproto.ReadHeader(br)
+	// The body is what br has not handed out.
+	return h, data[len(data)-rd.Len()-br.Buffered():], err
+}
+
+// readPlainHeader builds the header that textproto.ReadHeader would read
+// from data, straight from memory, when the header section is plain: every
+// line ends in "\n", a blank line ends the section, and each field starts
+// with a non-empty key of valid bytes and a colon. ok is false for anything
+// else, which is left to ReadHeader and its errors.
+//
+// ReadHeader joins a field's lines with "\r\n" whatever ended them, and
+// takes its key and value with the same code as Header.AddRaw, which gives
+// the same value for the lines as they were written: the "\r" before a
+// "\n" is dropped either way. AddRaw puts a field in front of the ones
+// added before, so the fields are added last first.
+func readPlainHeader(data []byte) (h textproto.Header, body []byte, ok bool) {
+	var spans [32][2]int // start and end of each field
+	fields := spans[:0]
+	pos := 0
+	for {
+		end := bytes.IndexByte(data[pos:], '\n')
+		if end < 0 {
+			return h, nil, false
+		}
+		end += pos + 1
+		line := data[pos:end]
+		if len(line) == 1 || len(line) == 2 && line[0] == '\r' {
+			pos = end
+			break
+		}
+		if pos == 0 && (line[0] == ' ' || line[0] == '\t') {
+			return h, nil, false // ReadHeader's "malformed initial line"
+		}
+		colon := bytes.IndexByte(line, ':')
+		if colon < 0 || !validHeaderKey(bytes.Trim(line[:colon], " \t")) {
+			return h, nil, false
+		}
+		for end < len(data) && (data[end] == ' ' || data[end] == '\t') {
+			next := bytes.IndexByte(data[end:], '\n')
+			if next < 0 {
+				return h, nil, false
+			}
+			end += next + 1
+		}
+		fields = append(fields, [2]int{pos, end})
+		pos = end
+	}
+	for i := len(fields) - 1; i >= 0; i-- {
+		h.AddRaw(data[fields[i][0]:fields[i][1]])
+	}
+	return h, data[pos:], true
+}
+
+// validHeaderKey reports a key that ReadHeader takes without complaint:
+// not empty, printable ASCII without a colon.
+func validHeaderKey(key []byte) bool {
+	for _, c := range key {
+		if c < 33 || c > 126 || c == ':' {
+			return false
+		}
+	}
+	return len(key) > 0
+}
+
+// headerBufferSize sizes the buffer that textproto.ReadHeader reads data
+// through, which is bufio's default of 4096 bytes unless the header section
+// is shorter. ReadHeader reads the same through any buffer longer than every
+// line it reads (a line that fills the buffer at the end of the input is an
+// error), and it reads up to the first line that is empty once "\n" or
+// "\r\n" is dropped.
+func headerBufferSize(data []byte) int {
+	const defaultSize = 4096
+	end := 0
+	for end < len(data) && end < defaultSize {
+		line, next := nextLine(data, end)
+		end = next
+		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
+			break
+		}
+	}
+	return min(end+1, defaultSize)
 }

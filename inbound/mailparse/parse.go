@@ -11,7 +11,6 @@
 package mailparse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -22,7 +21,6 @@ import (
 	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // registers charsets for message and header decoding
 	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 )
 
 // DefaultMaxBytes is the message size limit used when Options.MaxBytes is
@@ -172,15 +170,10 @@ func ParseBytes(data []byte, opt Options) (msg *Message, err error) {
 
 // parseBytes does the work of Parse on a message already in memory.
 func parseBytes(data []byte, opt Options) (*Message, error) {
-	clean := cleanHeader(skipMboxLine(data))
-	rd := bytes.NewReader(clean)
-	br := bufio.NewReaderSize(rd, headerBufferSize(clean))
-	hdr, err := textproto.ReadHeader(br)
+	hdr, body, err := readHeader(cleanHeader(skipMboxLine(data)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading header: %w", ErrMalformed, err)
 	}
-	// The body is what br has not handed out.
-	body := &memBody{data: clean[len(clean)-rd.Len()-br.Buffered():]}
 	if !hdr.Has("From") {
 		return nil, fmt.Errorf("%w: no From field", ErrMalformed)
 	}
@@ -202,7 +195,7 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 
 	c := newCollector(opt)
 	c.failedHeader = hdr.Get("X-Failed-Recipients")
-	c.walk(hdr, body, 0, false)
+	c.walk(hdr, &memBody{data: body}, 0, false)
 	m.Text = c.text()
 	m.Attachments = c.attachments
 	m.Encrypted = c.encrypted
@@ -217,25 +210,6 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 		m.Kind = KindAutoReply
 	}
 	return m, nil
-}
-
-// headerBufferSize sizes the buffer that textproto.ReadHeader reads data
-// through, which is bufio's default of 4096 bytes unless the header section
-// is shorter. ReadHeader reads the same through any buffer longer than every
-// line it reads (a line that fills the buffer at the end of the input is an
-// error), and it reads up to the first line that is empty once "\n" or
-// "\r\n" is dropped.
-func headerBufferSize(data []byte) int {
-	const defaultSize = 4096
-	end := 0
-	for end < len(data) && end < defaultSize {
-		line, next := nextLine(data, end)
-		end = next
-		if len(line) == 0 || len(line) == 1 && line[0] == '\r' {
-			break
-		}
-	}
-	return min(end+1, defaultSize)
 }
 
 // skipMboxLine drops the "From sender date" separator line that mbox files
