@@ -56,6 +56,13 @@ func FuzzExtractReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		reply, removed := ExtractReply(text)
 		checkReplyInvariants(t, text, reply, removed)
+		// The shortcut for text kept whole must agree with assemble.
+		lines := markLines(text)
+		if whole, ok := keptWhole(lines, text); ok {
+			if r, rm := assemble(lines); whole != r || rm != "" {
+				t.Fatalf("keptWhole %q, assemble %q / %q", whole, r, rm)
+			}
+		}
 	})
 }
 

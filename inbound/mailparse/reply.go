@@ -38,9 +38,21 @@ type replyLine struct {
 // bounded number of times and every test reads a bounded part of a line.
 // reply is empty when the message holds nothing but quotes.
 func ExtractReply(text string) (reply, removed string) {
-	lines := scanLines(text)
+	lines := markLines(text)
 	if len(lines) == 0 {
 		return "", ""
+	}
+	if reply, ok := keptWhole(lines, text); ok {
+		return reply, ""
+	}
+	return assemble(lines)
+}
+
+// markLines splits text into lines and marks each kept, quote or trailer.
+func markLines(text string) []replyLine {
+	lines := scanLines(text)
+	if len(lines) == 0 {
+		return nil
 	}
 	findWroteHeaders(lines)
 	findHeaderBlocks(lines)
@@ -51,7 +63,7 @@ func ExtractReply(text string) (reply, removed string) {
 		lines[i].mark = lineTrailer
 	}
 	dropSignOff(lines, cut)
-	return assemble(lines)
+	return lines
 }
 
 // scanLines splits text into lines (any of CRLF, CR, LF ends a line) and
@@ -342,6 +354,37 @@ func keptTextAbove(lines []replyLine, i int) bool {
 		}
 	}
 	return false
+}
+
+// keptWhole returns what assemble would when every line is kept and the
+// text is already as assemble writes it: lines ended by LF alone, blank
+// lines empty, no blanks ending a line. The reply is then the text from its
+// first non-blank line (the blank lines before it are one byte each), with
+// no copy. Short replies that quote nothing are like that.
+func keptWhole(lines []replyLine, text string) (reply string, ok bool) {
+	text = strings.TrimRight(text, "\r\n") // as scanLines does
+	if strings.IndexByte(text, '\r') >= 0 {
+		return "", false
+	}
+	first := -1
+	for i, l := range lines {
+		switch {
+		case l.mark != lineKept:
+			return "", false
+		case l.blank:
+			if l.text != "" {
+				return "", false
+			}
+		case strings.HasSuffix(l.text, " ") || strings.HasSuffix(l.text, "\t"):
+			return "", false
+		case first < 0:
+			first = i
+		}
+	}
+	if first < 0 {
+		return "", false
+	}
+	return strings.TrimRight(text[first:], " \t\r\n"), true
 }
 
 // assemble joins the kept lines into the reply and the others into removed.

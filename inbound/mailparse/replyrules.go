@@ -445,14 +445,23 @@ func splitWords(s string) []string {
 // and returns it; nothing when s has no letter. It allocates nothing while
 // dst has room: mayEndWroteHeader calls it on every line.
 func lastLowerWord(dst []byte, s string) []byte {
-	// A word made of ASCII letters up to the end of s, the common case, is
-	// found from the end; an ASCII byte is always a whole character.
-	j := len(s)
-	for j > 0 && isASCIILetter(s[j-1]) {
-		j--
+	// The common case is found from the end: ASCII bytes that are not
+	// letters, then the ASCII letters of the word, after an ASCII byte or
+	// at the start. An ASCII byte is always a whole character and lowers
+	// to itself or to a letter of the other case.
+	end := len(s)
+	for end > 0 && s[end-1] < utf8.RuneSelf && !isASCIILetter(s[end-1]) {
+		end--
 	}
-	if j < len(s) && (j == 0 || s[j-1] < utf8.RuneSelf) {
-		for i := j; i < len(s); i++ {
+	start := end
+	for start > 0 && isASCIILetter(s[start-1]) {
+		start--
+	}
+	if end == 0 {
+		return dst // no letter at all
+	}
+	if start < end && (start == 0 || s[start-1] < utf8.RuneSelf) {
+		for i := start; i < end; i++ {
 			dst = append(dst, lowerASCII(s[i]))
 		}
 		return dst
