@@ -179,7 +179,7 @@ func mayEndWroteHeader(s string) bool {
 		t = t[len(t)-24:]
 	}
 	var buf [96]byte
-	return wroteVerbs[string(lastLowerWord(buf[:0], t))]
+	return wroteVerbs[string(lastLowerWord(buf[:0], t, maxWroteVerb))]
 }
 
 func joinLines(ls []replyLine) string {

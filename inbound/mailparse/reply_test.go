@@ -190,3 +190,13 @@ func ExampleExtractReply() {
 	// "Yes, 5pm works."
 	// "On Fri, 12 Jan 2024 at 10:00, Ann <ann@example.org> wrote:\n> Does 5pm work?"
 }
+
+// TestWroteVerbsFit keeps maxWroteVerb, which lets mayEndWroteHeader skip
+// long words, in step with wroteVerbs.
+func TestWroteVerbsFit(t *testing.T) {
+	for v := range wroteVerbs {
+		if len(v) > maxWroteVerb {
+			t.Errorf("wrote verb %q is %d bytes, more than maxWroteVerb (%d)", v, len(v), maxWroteVerb)
+		}
+	}
+}

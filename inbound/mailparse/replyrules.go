@@ -43,6 +43,10 @@ var wroteVerbs = map[string]bool{
 	"έγραψε": true, // Greek
 }
 
+// maxWroteVerb is the length in bytes of the longest of wroteVerbs
+// (TestWroteVerbsFit checks it): a longer word is none of them.
+const maxWroteVerb = 16
+
 // wroteMarkers are verbs of scripts written without spaces; they are
 // matched as substrings.
 var wroteMarkers = []string{"写道", "寫道", "작성", "のメッセージ", "كتب", "כתב"}
@@ -250,12 +254,9 @@ func isMobileSig(s string) bool {
 	if len(t) > 80 || t == "" {
 		return false
 	}
-	// An ASCII character equals another under case folding only when they
-	// are the same letter: most lines are rejected by their first byte.
-	first := lowerASCII(t[0])
 	for _, p := range mobilePrefixes {
-		if t[0] < utf8.RuneSelf && p[0] < utf8.RuneSelf && p[0] != first {
-			continue
+		if firstFoldDiffers(t, p) {
+			continue // most lines are rejected by their first byte
 		}
 		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
 			if hasSentencePunct(t) {
@@ -279,14 +280,16 @@ func hasSentencePunct(s string) bool {
 	return false
 }
 
-// equalFold is strings.EqualFold(s, lower) for a lower-case string. Two
-// ASCII characters are equal under case folding only when they are the same
-// letter, so a first byte that differs so is a cheap early answer.
+// equalFold is strings.EqualFold(s, lower) for a lower-case string.
 func equalFold(s, lower string) bool {
-	if s != "" && lower != "" && s[0] < utf8.RuneSelf && lower[0] < utf8.RuneSelf && lowerASCII(s[0]) != lower[0] {
-		return false
-	}
-	return strings.EqualFold(s, lower)
+	return !firstFoldDiffers(s, lower) && strings.EqualFold(s, lower)
+}
+
+// firstFoldDiffers reports that s cannot begin like lower, a lower-case
+// string, under case folding, judging by the first byte alone: two ASCII
+// characters fold to each other only when they are the same letter.
+func firstFoldDiffers(s, lower string) bool {
+	return s != "" && lower != "" && s[0] < utf8.RuneSelf && lower[0] < utf8.RuneSelf && lowerASCII(s[0]) != lower[0]
 }
 
 func lowerASCII(c byte) byte {
@@ -442,9 +445,10 @@ func splitWords(s string) []string {
 }
 
 // lastLowerWord appends to dst the last word of splitWords(strings.ToLower(s))
-// and returns it; nothing when s has no letter. It allocates nothing while
-// dst has room: mayEndWroteHeader calls it on every line.
-func lastLowerWord(dst []byte, s string) []byte {
+// and returns it; nothing when s has no letter, or when the word is longer
+// than max bytes. It allocates nothing while dst has room:
+// mayEndWroteHeader calls it on every line.
+func lastLowerWord(dst []byte, s string, max int) []byte {
 	// The common case is found from the end: ASCII bytes that are not
 	// letters, then the ASCII letters of the word, after an ASCII byte or
 	// at the start. An ASCII byte is always a whole character and lowers
@@ -461,6 +465,9 @@ func lastLowerWord(dst []byte, s string) []byte {
 		return dst // no letter at all
 	}
 	if start < end && (start == 0 || s[start-1] < utf8.RuneSelf) {
+		if end-start > max {
+			return dst
+		}
 		for i := start; i < end; i++ {
 			dst = append(dst, lowerASCII(s[i]))
 		}
@@ -480,6 +487,9 @@ func lastLowerWord(dst []byte, s string) []byte {
 			word, inWord = word[:len(dst)], true
 		}
 		word = utf8.AppendRune(word, r)
+	}
+	if len(word)-len(dst) > max {
+		return dst
 	}
 	return word
 }
