@@ -33,6 +33,9 @@ func addressList(h mail.Header, key string) []Address {
 	if addr, ok := plainAddress(v); ok {
 		return []Address{{Email: addr}}
 	}
+	if a, ok := plainNamedAddress(v); ok {
+		return []Address{a}
+	}
 	if list, err := mail.ParseAddressList(v); err == nil && len(list) > 0 {
 		out := make([]Address, 0, len(list))
 		for _, a := range list {
@@ -58,6 +61,31 @@ func plainAddress(v string) (string, bool) {
 	}
 	local, domain, ok := strings.Cut(v, "@")
 	return v, ok && isDotAtom(local) && isDotAtom(domain)
+}
+
+// plainNamedAddress recognises the next commonest field, one address with
+// a plain name: "Ann Lee <ann@example.org>", words of ASCII letters, digits
+// and ".-_'" apart by single spaces, a space or more, then a bracketed
+// address as plainAddress takes it. mail.ParseAddressList reads the words
+// as the name (no word is an encoded one) and then the address.
+func plainNamedAddress(v string) (Address, bool) {
+	lt := strings.IndexByte(v, '<')
+	if lt <= 0 || v[len(v)-1] != '>' {
+		return Address{}, false
+	}
+	email, ok := plainAddress(v[lt:])
+	name := strings.TrimRight(v[:lt], " ")
+	if !ok || name == "" || name[0] == ' ' || strings.Contains(name, "  ") {
+		return Address{}, false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == ' ', isASCIILetter(c), '0' <= c && c <= '9', strings.IndexByte(".-_'", c) >= 0:
+		default:
+			return Address{}, false
+		}
+	}
+	return Address{Name: name, Email: email}, true
 }
 
 // isDotAtom reports an RFC 5322 dot-atom of ASCII characters: atext runs

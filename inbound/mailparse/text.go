@@ -116,7 +116,7 @@ func htmlToText(src string) string {
 		if skip > 0 || inHead {
 			continue
 		}
-		var attrs map[string]string
+		var attrs tagAttrs
 		if hasAttr && !end {
 			attrs = readAttrs(z)
 		}
@@ -141,7 +141,7 @@ func htmlToText(src string) string {
 		case atom.Div:
 			w.block()
 			if start {
-				w.openDiv(attrs["name"] == "quote")
+				w.openDiv(attrs.name == "quote")
 			} else if end {
 				w.closeDiv()
 			}
@@ -161,26 +161,36 @@ func htmlToText(src string) string {
 			}
 		case atom.A:
 			if start {
-				w.openLink(linkTarget(attrs["href"]))
+				w.openLink(linkTarget(attrs.href))
 			} else if end {
 				w.closeLink()
 			}
 		case atom.Img:
-			if alt := strings.TrimSpace(attrs["alt"]); alt != "" {
+			if alt := strings.TrimSpace(attrs.alt); alt != "" {
 				w.text(alt, false)
 			}
 		}
 	}
 }
 
+// tagAttrs are the attributes of a tag that htmlToText uses; the last
+// of repeated ones wins.
+type tagAttrs struct {
+	name, href, alt string
+}
+
 // readAttrs collects the attributes that htmlToText uses.
-func readAttrs(z *html.Tokenizer) map[string]string {
-	attrs := map[string]string{}
+func readAttrs(z *html.Tokenizer) tagAttrs {
+	var attrs tagAttrs
 	for {
 		key, val, more := z.TagAttr()
-		switch k := string(key); k {
-		case "name", "href", "alt":
-			attrs[k] = string(val)
+		switch string(key) {
+		case "name":
+			attrs.name = string(val)
+		case "href":
+			attrs.href = string(val)
+		case "alt":
+			attrs.alt = string(val)
 		}
 		if !more {
 			return attrs
