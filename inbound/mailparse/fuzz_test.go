@@ -119,7 +119,7 @@ func FuzzReadHeader(f *testing.F) {
 		if !bytes.Equal(body, rest) {
 			t.Fatalf("body %q, ReadHeader leaves %q", body, rest)
 		}
-		got, exp := h.Fields(), want.Fields()
+		got, exp := h.Header.Fields(), want.Fields()
 		for exp.Next() {
 			if !got.Next() {
 				t.Fatalf("field %q missing", exp.Key())
@@ -133,6 +133,11 @@ func FuzzReadHeader(f *testing.F) {
 		}
 		if got.Next() {
 			t.Fatalf("extra field %q", got.Key())
+		}
+		for _, k := range []string{"From", "subject", "Received", "X-MS-Exchange-Inbox-Rules-Loop", "Content-Type", "x"} {
+			if g, w := h.Get(k), want.Get(k); g != w || len(h.Values(k)) != len(want.Values(k)) {
+				t.Fatalf("Get(%q) = %q, ReadHeader's %q", k, g, w)
+			}
 		}
 	})
 }

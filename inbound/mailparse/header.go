@@ -22,7 +22,7 @@ const (
 // first and falls back to a lenient reading, because bounces and old
 // clients write things like `MAILER-DAEMON@host (Mail Delivery System)` or
 // `"=?utf-8?q??=" <x@example.org>` that strict parsers reject.
-func addressList(h mail.Header, key string) []Address {
+func addressList(h Header, key string) []Address {
 	v := h.Get(key)
 	if strings.TrimSpace(v) == "" {
 		return nil
@@ -254,15 +254,71 @@ func validHeaderLine(line []byte, first bool) bool {
 	return true
 }
 
+// topHeader is the header of a message with a summary of its keys, which
+// answers for the many fields Parse and Classify ask for that are absent
+// without the key canonicalization and map lookup of textproto.Header.Get.
+// It satisfies Header and multiHeader as textproto.Header does.
+type topHeader struct {
+	textproto.Header
+	keys keySet
+}
+
+// Get returns the first value of the field k, or "".
+func (h *topHeader) Get(k string) string {
+	if !h.keys.mayHave(k) {
+		return ""
+	}
+	return h.Header.Get(k)
+}
+
+// Values returns the values of the fields k in message order.
+func (h *topHeader) Values(k string) []string {
+	if !h.keys.mayHave(k) {
+		return nil
+	}
+	return h.Header.Values(k)
+}
+
+// keySet sums up the keys of a header in 256 bits, one set for each length,
+// first and last byte (ASCII letters in either case) of a key. Those survive
+// the canonicalization of keys, which changes the case of ASCII letters
+// only, so a key whose bit is clear is in no field.
+type keySet [4]uint64
+
+func keyBit(n int, first, last byte) (word int, bit uint64) {
+	h := uint(n)*31 + uint(lowerASCII(first))*7 + uint(lowerASCII(last))
+	return int(h>>6) & 3, 1 << (h & 63)
+}
+
+func (s *keySet) add(k []byte) {
+	if len(k) > 0 {
+		w, b := keyBit(len(k), k[0], k[len(k)-1])
+		s[w] |= b
+	}
+}
+
+func (s *keySet) mayHave(k string) bool {
+	if k == "" {
+		return true
+	}
+	w, b := keyBit(len(k), k[0], k[len(k)-1])
+	return s[w]&b != 0
+}
+
 // readHeader reads the header section at the start of data as
 // textproto.ReadHeader does and returns it with the body that follows.
-func readHeader(data []byte) (textproto.Header, []byte, error) {
+func readHeader(data []byte) (*topHeader, []byte, error) {
 	if h, body, ok := readPlainHeader(data); ok {
 		return h, body, nil
 	}
 	rd := bytes.NewReader(data)
 	br := bufio.NewReaderSize(rd, headerBufferSize(data))
-	h, err := textproto.ReadHeader(br)
+	h := &topHeader{}
+	var err error
+	h.Header, err = textproto.ReadHeader(br)
+	for f := h.Header.Fields(); f.Next(); {
+		h.keys.add([]byte(f.Key()))
+	}
 	// The body is what br has not handed out.
 	return h, data[len(data)-rd.Len()-br.Buffered():], err
 }
@@ -278,7 +334,8 @@ func readHeader(data []byte) (textproto.Header, []byte, error) {
 // the same value for the lines as they were written: the "\r" before a
 // "\n" is dropped either way. AddRaw puts a field in front of the ones
 // added before, so the fields are added last first.
-func readPlainHeader(data []byte) (h textproto.Header, body []byte, ok bool) {
+func readPlainHeader(data []byte) (h *topHeader, body []byte, ok bool) {
+	var keys keySet
 	var spans [32][2]int // start and end of each field
 	fields := spans[:0]
 	pos := 0
@@ -297,9 +354,14 @@ func readPlainHeader(data []byte) (h textproto.Header, body []byte, ok bool) {
 			return h, nil, false // ReadHeader's "malformed initial line"
 		}
 		colon := bytes.IndexByte(line, ':')
-		if colon < 0 || !validHeaderKey(bytes.Trim(line[:colon], " \t")) {
+		if colon < 0 {
 			return h, nil, false
 		}
+		key := bytes.Trim(line[:colon], " \t")
+		if !validHeaderKey(key) {
+			return h, nil, false
+		}
+		keys.add(key)
 		for end < len(data) && (data[end] == ' ' || data[end] == '\t') {
 			next := bytes.IndexByte(data[end:], '\n')
 			if next < 0 {
@@ -310,6 +372,7 @@ func readPlainHeader(data []byte) (h textproto.Header, body []byte, ok bool) {
 		fields = append(fields, [2]int{pos, end})
 		pos = end
 	}
+	h = &topHeader{keys: keys}
 	for i := len(fields) - 1; i >= 0; i-- {
 		h.AddRaw(data[fields[i][0]:fields[i][1]])
 	}

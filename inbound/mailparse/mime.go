@@ -64,7 +64,7 @@ func (c *collector) text() string {
 }
 
 // walk visits one entity: its header h and its still-encoded body.
-func (c *collector) walk(h textproto.Header, body io.Reader, depth int, inReport bool) {
+func (c *collector) walk(h Header, body io.Reader, depth int, inReport bool) {
 	c.parts++
 	if c.parts > maxParts || depth > maxDepth {
 		return
@@ -135,7 +135,7 @@ func (c *collector) walkMultipart(ctype, boundary string, body io.Reader, depth 
 		bestScore := 0
 		for p, ok := next(); ok; p, ok = next() {
 			sub := &collector{shared: c.shared}
-			sub.walk(p.Header, p, depth+1, false)
+			sub.walk(&p.Header, p, depth+1, false)
 			score := sub.score()
 			if score == 2 && bestScore < 2 || score == 1 && bestScore <= 1 {
 				best, bestScore = sub, score
@@ -148,15 +148,15 @@ func (c *collector) walkMultipart(ctype, boundary string, body io.Reader, depth 
 		c.encrypted = true
 	case "multipart/signed":
 		if p, ok := next(); ok {
-			c.walk(p.Header, p, depth+1, false)
+			c.walk(&p.Header, p, depth+1, false)
 		}
 	case "multipart/report":
 		for p, ok := next(); ok; p, ok = next() {
-			c.walk(p.Header, p, depth+1, true)
+			c.walk(&p.Header, p, depth+1, true)
 		}
 	default: // mixed, related, parallel, digest and unknown subtypes
 		for p, ok := next(); ok; p, ok = next() {
-			c.walk(p.Header, p, depth+1, false)
+			c.walk(&p.Header, p, depth+1, false)
 		}
 	}
 }
@@ -178,7 +178,7 @@ func (c *collector) score() int {
 }
 
 // addText decodes a text part into the body text.
-func (c *collector) addText(h textproto.Header, body io.Reader, ctype string, params map[string]string) {
+func (c *collector) addText(h Header, body io.Reader, ctype string, params map[string]string) {
 	r := decodeCharset(params["charset"], decodeTransfer(h, body))
 	data := readText(r, c.opt.maxBytes())
 	if ctype == "text/html" {
@@ -193,7 +193,7 @@ func (c *collector) addText(h textproto.Header, body io.Reader, ctype string, pa
 }
 
 // addAttachment records a file, keeping its data up to the size cap.
-func (c *collector) addAttachment(h textproto.Header, body io.Reader, ctype, filename string) {
+func (c *collector) addAttachment(h Header, body io.Reader, ctype, filename string) {
 	r := decodeTransfer(h, body)
 	limit := c.opt.maxAttachmentBytes()
 	data := readLimited(r, limit+1)
@@ -213,7 +213,7 @@ func (c *collector) addAttachment(h textproto.Header, body io.Reader, ctype, fil
 
 // decodeTransfer undoes the Content-Transfer-Encoding. Unknown encodings
 // are read as they are.
-func decodeTransfer(h textproto.Header, body io.Reader) io.Reader {
+func decodeTransfer(h Header, body io.Reader) io.Reader {
 	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
 	case "base64":
 		return base64.NewDecoder(base64.RawStdEncoding, &base64Filter{r: bufio.NewReader(body)})

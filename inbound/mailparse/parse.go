@@ -18,9 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // registers charsets for message and header decoding
-	"github.com/emersion/go-message/mail"
 )
 
 // DefaultMaxBytes is the message size limit used when Options.MaxBytes is
@@ -177,7 +175,6 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 	if !hdr.Has("From") {
 		return nil, fmt.Errorf("%w: no From field", ErrMalformed)
 	}
-	h := mail.Header{Header: message.Header{Header: hdr}}
 	m := &Message{
 		MessageID:  firstMsgID(hdr.Get("Message-Id")),
 		InReplyTo:  firstMsgID(hdr.Get("In-Reply-To")),
@@ -185,12 +182,12 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 		ReturnPath: returnPath(hdr.Get("Return-Path")),
 		Subject:    decodeText(hdr.Get("Subject")),
 	}
-	if from := addressList(h, "From"); len(from) > 0 {
+	if from := addressList(hdr, "From"); len(from) > 0 {
 		m.From = from[0]
 	}
-	m.ReplyTo = addressList(h, "Reply-To")
-	m.To = addressList(h, "To")
-	m.Cc = addressList(h, "Cc")
+	m.ReplyTo = addressList(hdr, "Reply-To")
+	m.To = addressList(hdr, "To")
+	m.Cc = addressList(hdr, "Cc")
 	m.Date = parseDate(hdr.Get("Date"))
 
 	c := newCollector(opt)
@@ -201,7 +198,7 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 	m.Encrypted = c.encrypted
 	m.Reply, m.Removed = ExtractReply(m.Text)
 
-	m.Kind = Classify(&hdr, opt)
+	m.Kind = Classify(hdr, opt)
 	if b, isBounce := c.bounce(m, m.Kind); isBounce {
 		m.Kind, m.Bounce = KindBounce, b
 	} else if m.Kind == KindBounce {
