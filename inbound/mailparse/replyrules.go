@@ -251,7 +251,9 @@ func isMobileSig(s string) bool {
 	if i := strings.IndexByte(t, '<'); i > 0 && strings.HasSuffix(t, ">") {
 		t = t[:i]
 	}
-	if len(t) > 80 || t == "" {
+	// Every prefix begins with a letter (TestMobilePrefixes), which an
+	// ASCII character that is none cannot match.
+	if len(t) > 80 || t == "" || t[0] < utf8.RuneSelf && !isASCIILetter(t[0]) {
 		return false
 	}
 	for _, p := range mobilePrefixes {
@@ -465,16 +467,16 @@ func lastLowerWord(dst []byte, s string, max int) []byte {
 		end--
 	}
 	start := end
-	for start > 0 && isASCIILetter(s[start-1]) {
+	for start > 0 && isASCIILetter(s[start-1]) && end-start <= max {
 		start--
+	}
+	if end-start > max {
+		return dst // whatever comes before, the word is too long
 	}
 	if end == 0 {
 		return dst // no letter at all
 	}
 	if start < end && (start == 0 || s[start-1] < utf8.RuneSelf) {
-		if end-start > max {
-			return dst
-		}
 		for i := start; i < end; i++ {
 			dst = append(dst, lowerASCII(s[i]))
 		}
