@@ -329,15 +329,16 @@ func readHeader(data []byte) (*topHeader, []byte, error) {
 // with a non-empty key of valid bytes and a colon. ok is false for anything
 // else, which is left to ReadHeader and its errors.
 //
-// ReadHeader joins a field's lines with "\r\n" whatever ended them, and
-// takes its key and value with the same code as Header.AddRaw, which gives
-// the same value for the lines as they were written: the "\r" before a
-// "\n" is dropped either way. AddRaw puts a field in front of the ones
-// added before, so the fields are added last first.
+// ReadHeader joins a field's lines with "\r\n" whatever ended them and
+// makes the value as writeValue does, which drops the "\r" before a "\n"
+// either way. Every key and value is put in one string, and Header.Add
+// takes slices of it; Add puts a field in front of the ones added before,
+// so the fields are added last first.
 func readPlainHeader(data []byte) (h *topHeader, body []byte, ok bool) {
 	var keys keySet
-	var spans [32][2]int // start and end of each field
-	fields := spans[:0]
+	type field struct{ start, colon, end, keyEnd, valueEnd int }
+	var fieldsBuf [32]field
+	fields := fieldsBuf[:0]
 	pos := 0
 	for {
 		end := bytes.IndexByte(data[pos:], '\n')
@@ -369,14 +370,54 @@ func readPlainHeader(data []byte) (h *topHeader, body []byte, ok bool) {
 			}
 			end += next + 1
 		}
-		fields = append(fields, [2]int{pos, end})
+		fields = append(fields, field{start: pos, colon: pos + colon, end: end})
 		pos = end
 	}
+	var b strings.Builder
+	b.Grow(pos) // the keys and values are shorter than the section
+	for i := range fields {
+		f := &fields[i]
+		b.Write(bytes.Trim(data[f.start:f.colon], " \t"))
+		f.keyEnd = b.Len()
+		writeValue(&b, data[f.colon+1:f.end])
+		f.valueEnd = b.Len()
+	}
+	all := b.String()
 	h = &topHeader{keys: keys}
 	for i := len(fields) - 1; i >= 0; i-- {
-		h.AddRaw(data[fields[i][0]:fields[i][1]])
+		start := 0
+		if i > 0 {
+			start = fields[i-1].valueEnd
+		}
+		h.Add(all[start:fields[i].keyEnd], all[fields[i].keyEnd:fields[i].valueEnd])
 	}
 	return h, data[pos:], true
+}
+
+// writeValue writes the value of a header field as go-message's textproto
+// makes it of the text after the colon: each line without one "\r" at its
+// end and without spaces and tabs around it, the lines left non-empty
+// joined by a space.
+func writeValue(b *strings.Builder, v []byte) {
+	wrote := false
+	for len(v) > 0 {
+		line := v
+		if i := bytes.IndexByte(v, '\n'); i >= 0 {
+			line, v = v[:i], v[i+1:]
+		} else {
+			v = nil
+		}
+		line = bytes.TrimSuffix(line, []byte("\r"))
+		line = bytes.Trim(line, " \t")
+		if len(line) == 0 {
+			continue
+		}
+		if wrote {
+			b.WriteByte(' ')
+		}
+		b.Write(line)
+		wrote = true
+	}
 }
 
 // validHeaderKey reports a key that ReadHeader takes without complaint:

@@ -195,7 +195,7 @@ func isSeparator(s string) bool {
 		phrase = phrase[:len(phrase)-1]
 	}
 	for _, p := range forwardPhrases {
-		if equalFold(phrase, p) {
+		if !firstFoldDiffers(phrase, p) && strings.EqualFold(phrase, p) {
 			return true
 		}
 	}
@@ -280,11 +280,6 @@ func hasSentencePunct(s string) bool {
 		}
 	}
 	return false
-}
-
-// equalFold is strings.EqualFold(s, lower) for a lower-case string.
-func equalFold(s, lower string) bool {
-	return !firstFoldDiffers(s, lower) && strings.EqualFold(s, lower)
 }
 
 // firstFoldDiffers reports that s cannot begin like lower, a lower-case
