@@ -36,7 +36,8 @@ func parseParams(v string) (token string, params map[string]string) {
 	if strings.IndexByte(v, ';') < 0 {
 		return strings.ToLower(strings.TrimSpace(v)), nil
 	}
-	pieces := splitParams(v)
+	var buf [8]string
+	pieces := splitParams(buf[:0], v)
 	token = strings.ToLower(strings.TrimSpace(pieces[0]))
 	// The maps are made when first needed: most values have one or two
 	// plain parameters and nothing else.
@@ -81,6 +82,9 @@ func parseParams(v string) (token string, params map[string]string) {
 			conts[name] = append(conts[name], piece{n, val, encoded})
 		}
 	}
+	if ext == nil && conts == nil {
+		return token, plain // what the loops below would copy
+	}
 	params = make(map[string]string, len(plain)+len(ext)+len(conts))
 	for name, ps := range conts {
 		sort.Slice(ps, func(i, j int) bool { return ps[i].n < ps[j].n })
@@ -122,9 +126,9 @@ func parseParams(v string) (token string, params map[string]string) {
 	return token, params
 }
 
-// splitParams splits at semicolons outside quoted strings.
-func splitParams(v string) []string {
-	var out []string
+// splitParams appends to out the pieces of v between semicolons outside
+// quoted strings.
+func splitParams(out []string, v string) []string {
 	inQuote, start := false, 0
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
@@ -151,6 +155,9 @@ func unquote(s string) string {
 		return s
 	}
 	s = s[1:]
+	if end := strings.IndexAny(s, `"\`); end >= 0 && s[end] == '"' {
+		return s[:end] // no escape before the closing quote
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {

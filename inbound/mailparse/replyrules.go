@@ -206,7 +206,7 @@ func isSeparator(s string) bool {
 	if inner == "" || len(inner) > 60 {
 		return false
 	}
-	for _, w := range splitWords(inner) {
+	for w, rest := nextWord(inner); w != ""; w, rest = nextWord(rest) {
 		if separatorWords[w] {
 			return true
 		}
@@ -406,17 +406,15 @@ func isWroteHeader(t string) bool {
 	if !hasDigit && !hasAt {
 		return false
 	}
-	lower := strings.ToLower(t)
-	words := splitWords(lower)
-	if len(words) == 0 {
+	// The words of the lower-cased text: is any a verb, is the last one.
+	firstWord, rest := nextWord(strings.ToLower(t))
+	if firstWord == "" {
 		return false
 	}
 	verb, verbLast := false, false
-	for i, w := range words {
-		if wroteVerbs[w] {
-			verb = true
-			verbLast = i == len(words)-1
-		}
+	for w := firstWord; w != ""; w, rest = nextWord(rest) {
+		verbLast = wroteVerbs[w]
+		verb = verb || verbLast
 	}
 	if !verb {
 		for _, m := range wroteMarkers {
@@ -440,15 +438,29 @@ func isWroteHeader(t string) bool {
 	}
 	// No colon: "On Wed, 14 Nov 2018 ... <john@doe.com> wrote" (and Zoho's
 	// "---- On ... wrote ----") need every other sign of a header.
-	return verb && verbLast && leadWords[words[0]] && hasDigit && (hasAt || dashed)
+	return verb && verbLast && leadWords[firstWord] && hasDigit && (hasAt || dashed)
 }
 
-// splitWords splits lower-cased text into runs of letters.
-func splitWords(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+// nextWord returns the first run of letters in s and what follows it, or
+// "" when s has no letter; lower-cased text is thus split into the words
+// that the lists above are matched with.
+func nextWord(s string) (word, rest string) {
+	start := -1
+	for i, r := range s {
+		switch letter := unicode.IsLetter(r); {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			return s[start:i], s[i:]
+		}
+	}
+	if start < 0 {
+		return "", ""
+	}
+	return s[start:], ""
 }
 
-// lastLowerWord appends to dst the last word of splitWords(strings.ToLower(s))
+// lastLowerWord appends to dst the last word (see nextWord) of strings.ToLower(s)
 // and returns it; nothing when s has no letter, or when the word is longer
 // than max bytes. It allocates nothing while dst has room:
 // mayEndWroteHeader calls it on every line.
