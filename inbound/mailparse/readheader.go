@@ -3,38 +3,72 @@ package mailparse
 import (
 	"bufio"
 	"bytes"
+	nettextproto "net/textproto"
 	"strings"
 
 	"github.com/emersion/go-message/textproto"
 )
 
 // This file reads the header section of a message: from memory when it is
-// plain, through go-message's textproto.ReadHeader otherwise, into the same
-// textproto.Header either way.
+// plain, through go-message's textproto.ReadHeader otherwise, into the
+// same fields either way.
 
-// topHeader is the header of a message with a summary of its keys, which
-// answers for the many fields Parse and Classify ask for that are absent
-// without the key canonicalization and map lookup of textproto.Header.Get.
-// It satisfies Header and multiHeader as textproto.Header does.
+// topHeader is the header of a message: its fields in message order,
+// with keys canonical as textproto.ReadHeader makes them. Get, Values and
+// Has answer as those of textproto.Header do, and a summary of the keys
+// answers for the many absent fields Parse and Classify ask for without
+// canonicalizing the key. It satisfies Header and multiHeader.
 type topHeader struct {
-	textproto.Header
-	keys keySet
+	fields []headerField
+	keys   keySet
 }
 
-// Get returns the first value of the field k, or "".
+// headerField is one field of a topHeader.
+type headerField struct {
+	key, value string
+}
+
+// Get returns the value of the first field k, or "".
 func (h *topHeader) Get(k string) string {
 	if !h.keys.mayHave(k) {
 		return ""
 	}
-	return h.Header.Get(k)
+	k = nettextproto.CanonicalMIMEHeaderKey(k)
+	for _, f := range h.fields {
+		if f.key == k {
+			return f.value
+		}
+	}
+	return ""
 }
 
-// Values returns the values of the fields k in message order.
+// Values returns the values of the fields k in message order, or nil.
 func (h *topHeader) Values(k string) []string {
 	if !h.keys.mayHave(k) {
 		return nil
 	}
-	return h.Header.Values(k)
+	k = nettextproto.CanonicalMIMEHeaderKey(k)
+	var vs []string
+	for _, f := range h.fields {
+		if f.key == k {
+			vs = append(vs, f.value)
+		}
+	}
+	return vs
+}
+
+// Has reports whether there is a field k.
+func (h *topHeader) Has(k string) bool {
+	if !h.keys.mayHave(k) {
+		return false
+	}
+	k = nettextproto.CanonicalMIMEHeaderKey(k)
+	for _, f := range h.fields {
+		if f.key == k {
+			return true
+		}
+	}
+	return false
 }
 
 // keySet sums up the keys of a header in 256 bits, one set for each length,
@@ -48,11 +82,9 @@ func keyBit(n int, first, last byte) (word int, bit uint64) {
 	return int(h>>6) & 3, 1 << (h & 63)
 }
 
-func (s *keySet) add(k []byte) {
-	if len(k) > 0 {
-		w, b := keyBit(len(k), k[0], k[len(k)-1])
-		s[w] |= b
-	}
+func (s *keySet) add(n int, first, last byte) {
+	w, b := keyBit(n, first, last)
+	s[w] |= b
 }
 
 func (s *keySet) mayHave(k string) bool {
@@ -71,11 +103,14 @@ func readHeader(data []byte) (*topHeader, []byte, error) {
 	}
 	rd := bytes.NewReader(data)
 	br := bufio.NewReaderSize(rd, headerBufferSize(data))
-	h := &topHeader{}
-	var err error
-	h.Header, err = textproto.ReadHeader(br)
-	for f := h.Header.Fields(); f.Next(); {
-		h.keys.add([]byte(f.Key()))
+	hdr, err := textproto.ReadHeader(br)
+	h := &topHeader{fields: make([]headerField, 0, hdr.Len())}
+	for f := hdr.Fields(); f.Next(); {
+		k := f.Key()
+		h.fields = append(h.fields, headerField{key: k, value: f.Value()})
+		if k != "" {
+			h.keys.add(len(k), k[0], k[len(k)-1])
+		}
 	}
 	// The body is what br has not handed out.
 	return h, data[len(data)-rd.Len()-br.Buffered():], err
@@ -89,9 +124,8 @@ func readHeader(data []byte) (*topHeader, []byte, error) {
 //
 // ReadHeader joins a field's lines with "\r\n" whatever ended them and
 // makes the value as writeValue does, which drops the "\r" before a "\n"
-// either way. Every key and value is put in one string, and Header.Add
-// takes slices of it; Add puts a field in front of the ones added before,
-// so the fields are added last first.
+// either way; it canonicalizes the key with net/textproto. Every key and
+// value here is a slice of one string.
 func readPlainHeader(data []byte) (h *topHeader, body []byte, ok bool) {
 	var keys keySet
 	type field struct{ start, colon, end, keyEnd, valueEnd int }
@@ -120,7 +154,7 @@ func readPlainHeader(data []byte) (h *topHeader, body []byte, ok bool) {
 		if !validHeaderKey(key) {
 			return h, nil, false
 		}
-		keys.add(key)
+		keys.add(len(key), key[0], key[len(key)-1])
 		for end < len(data) && (data[end] == ' ' || data[end] == '\t') {
 			next := bytes.IndexByte(data[end:], '\n')
 			if next < 0 {
@@ -141,13 +175,14 @@ func readPlainHeader(data []byte) (h *topHeader, body []byte, ok bool) {
 		f.valueEnd = b.Len()
 	}
 	all := b.String()
-	h = &topHeader{keys: keys}
-	for i := len(fields) - 1; i >= 0; i-- {
-		start := 0
-		if i > 0 {
-			start = fields[i-1].valueEnd
+	h = &topHeader{fields: make([]headerField, len(fields)), keys: keys}
+	start := 0
+	for i, f := range fields {
+		h.fields[i] = headerField{
+			key:   nettextproto.CanonicalMIMEHeaderKey(all[start:f.keyEnd]),
+			value: all[f.keyEnd:f.valueEnd],
 		}
-		h.Add(all[start:fields[i].keyEnd], all[fields[i].keyEnd:fields[i].valueEnd])
+		start = f.valueEnd
 	}
 	return h, data[pos:], true
 }
