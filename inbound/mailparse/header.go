@@ -103,10 +103,11 @@ func isDotAtom(s string) bool {
 // isASCIIAtext reports the printable ASCII characters other than the RFC
 // 5322 specials.
 func isASCIIAtext(c byte) bool {
-	if c < '!' || c > '~' {
+	switch c {
+	case '(', ')', '<', '>', '[', ']', ':', ';', '@', '\\', ',', '"', '.':
 		return false
 	}
-	return !strings.ContainsRune(`()<>[]:;@\,".`, rune(c))
+	return '!' <= c && c <= '~'
 }
 
 // lenientAddressList splits v at commas outside quotes, brackets and

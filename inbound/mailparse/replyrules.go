@@ -336,9 +336,15 @@ func headerKey(s string) (class int, value string) {
 	// the same colon as decoding rune by rune would: neither the ASCII
 	// colon nor the lead byte of '：' can be part of another character.
 	colon, width := strings.IndexByte(t[:limit], ':'), 1
-	wide := strings.Index(t[:min(limit+len("：")-1, len(t))], "：")
-	if wide >= 0 && (colon < 0 || wide < colon) {
-		colon, width = wide, len("：")
+	end := limit
+	if colon >= 0 {
+		end = colon
+	}
+	// A '：' that starts before end; most lines have no 0xEF byte for it.
+	if w := t[:min(end+len("：")-1, len(t))]; strings.IndexByte(w, "："[0]) >= 0 {
+		if wide := strings.Index(w, "："); wide >= 0 {
+			colon, width = wide, len("：")
+		}
 	}
 	if colon <= 0 {
 		return keyNone, ""
