@@ -1,6 +1,7 @@
 package mailparse
 
 import (
+	"bytes"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -215,13 +216,13 @@ const maxStack = 1 << 12
 // textWriter accumulates rendered text line by line.
 type textWriter struct {
 	b       strings.Builder
-	line    strings.Builder // the current line, without its quote prefix
-	lineDep int             // quote depth of the current line
-	pending bool            // a collapsed space is due before the next text
-	blank   bool            // the last line written was blank
-	quotes  int             // open <blockquote> elements
-	divs    []bool          // open <div>s: whether each is a quote
-	qdivs   int             // open quote <div>s
+	line    []byte // the current line, without its quote prefix; reused
+	lineDep int    // quote depth of the current line
+	pending bool   // a collapsed space is due before the next text
+	blank   bool   // the last line written was blank
+	quotes  int    // open <blockquote> elements
+	divs    []bool // open <div>s: whether each is a quote
+	qdivs   int    // open quote <div>s
 	// The outermost open link: its target and the text shown so far.
 	links    int
 	href     string
@@ -292,7 +293,7 @@ func (w *textWriter) text(s string, pre bool) {
 				w.write(s[start:i])
 				start = -1
 			}
-			if w.line.Len() > 0 {
+			if len(w.line) > 0 {
 				w.pending = true
 			}
 			continue
@@ -318,18 +319,18 @@ func (w *textWriter) write(s string) {
 	if s == "" {
 		return
 	}
-	if w.line.Len() == 0 {
+	if len(w.line) == 0 {
 		w.lineDep = w.depth()
 	}
 	s = strings.ReplaceAll(s, "\u00a0", " ")
-	w.line.WriteString(s)
+	w.line = append(w.line, s...)
 	if w.links > 0 && w.linkText.Len() < 4096 {
 		w.linkText.WriteString(s)
 	}
 }
 
 func (w *textWriter) space() {
-	if w.line.Len() > 0 {
+	if len(w.line) > 0 {
 		w.pending = true
 	}
 }
@@ -337,14 +338,14 @@ func (w *textWriter) space() {
 // newline ends the current line, even if empty; runs of blank lines are
 // kept to one.
 func (w *textWriter) newline() {
-	line := strings.TrimRight(w.line.String(), " ")
+	line := bytes.TrimRight(w.line, " ") // written out before w.line is again
 	dep := w.lineDep
-	if w.line.Len() == 0 {
+	if len(w.line) == 0 {
 		dep = w.depth()
 	}
-	w.line.Reset()
+	w.line = w.line[:0]
 	w.pending = false
-	if trimSpace(line) == "" {
+	if len(bytes.TrimFunc(line, isSpaceRune)) == 0 {
 		if w.blank || w.b.Len() == 0 {
 			return
 		}
@@ -360,13 +361,13 @@ func (w *textWriter) newline() {
 	}
 	w.blank = false
 	writeQuotePrefix(&w.b, dep)
-	w.b.WriteString(line)
+	w.b.Write(line)
 	w.b.WriteByte('\n')
 }
 
 // block ends the current line if it holds text.
 func (w *textWriter) block() {
-	if w.line.Len() > 0 {
+	if len(w.line) > 0 {
 		w.newline()
 	}
 	w.pending = false
