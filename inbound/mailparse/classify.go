@@ -1,6 +1,7 @@
 package mailparse
 
 import (
+	"bytes"
 	"strings"
 )
 
@@ -144,15 +145,19 @@ func isDaemonSender(from string) bool {
 	return false
 }
 
-// separators are dropped from a sender's address before looking for
-// "noreply" in it.
-var separators = strings.NewReplacer("-", "", "_", "", ".", "")
-
-// isNoReplySender reports no-reply, do-not-reply and similar senders.
+// isNoReplySender reports no-reply, do-not-reply and similar senders:
+// "noreply" or "donotreply" in the address once "-", "_" and "." are
+// dropped.
 func isNoReplySender(from string) bool {
+	var buf [256]byte
+	squashed := buf[:0]
 	addr := senderAddr(from)
-	squashed := separators.Replace(addr)
-	return strings.Contains(squashed, "noreply") || strings.Contains(squashed, "donotreply")
+	for i := 0; i < len(addr); i++ {
+		if c := addr[i]; c != '-' && c != '_' && c != '.' {
+			squashed = append(squashed, c)
+		}
+	}
+	return bytes.Contains(squashed, []byte("noreply")) || bytes.Contains(squashed, []byte("donotreply"))
 }
 
 func hasPrefixAny(s string, prefixes []string) bool {

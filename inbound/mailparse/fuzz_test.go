@@ -1,9 +1,14 @@
 package mailparse
 
 import (
+	"bufio"
+	"bytes"
+	"io"
 	"strings"
 	"testing"
 	"unicode/utf8"
+
+	"github.com/emersion/go-message/textproto"
 )
 
 // FuzzParse runs the whole path — header, MIME walk, decoding, HTML,
@@ -51,6 +56,13 @@ func FuzzExtractReply(f *testing.F) {
 	f.Fuzz(func(t *testing.T, text string) {
 		reply, removed := ExtractReply(text)
 		checkReplyInvariants(t, text, reply, removed)
+		// The shortcut for text kept whole must agree with assemble.
+		lines := markLines(text)
+		if whole, ok := keptWhole(lines, text); ok {
+			if r, rm := assemble(lines); whole != r || rm != "" {
+				t.Fatalf("keptWhole %q, assemble %q / %q", whole, r, rm)
+			}
+		}
 	})
 }
 
@@ -79,4 +91,54 @@ func checkReplyInvariants(t *testing.T, text, reply, removed string) {
 	if trimSpace(text) != "" && trimSpace(reply) == "" && trimSpace(removed) == "" {
 		t.Fatalf("non-blank input %q vanished", text)
 	}
+}
+
+// FuzzReadHeader checks that readHeader reads every header section as
+// textproto.ReadHeader does: the same fields in the same order, the same
+// error, the same body after it.
+func FuzzReadHeader(f *testing.F) {
+	for _, name := range fixtureNames(f, "mime/deltachat", ".eml") {
+		// The header and a little body: small seeds fuzz faster.
+		data := fixture(f, name)
+		f.Add(data[:min(len(data), 2048)])
+	}
+	f.Add([]byte("From: a@b\r\nTo: c@d,\r\n e@f\r\n\r\nbody"))
+	f.Add([]byte("From: a@b\nX: 1\r\r\n\nbody"))
+	f.Add([]byte(" From: a@b\n\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		h, body, err := readHeader(data)
+		br := bufio.NewReader(bytes.NewReader(data))
+		want, wantErr := textproto.ReadHeader(br)
+		if (err == nil) != (wantErr == nil) || err != nil && err.Error() != wantErr.Error() {
+			t.Fatalf("error %v, ReadHeader's %v", err, wantErr)
+		}
+		if err != nil {
+			return
+		}
+		rest, _ := io.ReadAll(br)
+		if !bytes.Equal(body, rest) {
+			t.Fatalf("body %q, ReadHeader leaves %q", body, rest)
+		}
+		i := 0
+		for exp := want.Fields(); exp.Next(); i++ {
+			if i == len(h.fields) {
+				t.Fatalf("field %q missing", exp.Key())
+			}
+			if got := h.fields[i]; got.key != exp.Key() || got.value != exp.Value() {
+				t.Fatalf("field %q: %q, ReadHeader's %q: %q", got.key, got.value, exp.Key(), exp.Value())
+			}
+		}
+		if i != len(h.fields) {
+			t.Fatalf("extra field %q", h.fields[i].key)
+		}
+		keys := []string{"From", "subject", "Received", "X-MS-Exchange-Inbox-Rules-Loop", "Content-Type", "x"}
+		for _, f := range h.fields {
+			keys = append(keys, f.key, strings.ToLower(f.key))
+		}
+		for _, k := range keys {
+			if g, w := h.Get(k), want.Get(k); g != w || h.Has(k) != want.Has(k) || len(h.Values(k)) != len(want.Values(k)) {
+				t.Fatalf("Get(%q) = %q, ReadHeader's %q", k, g, w)
+			}
+		}
+	})
 }

@@ -20,13 +20,19 @@ const (
 // first and falls back to a lenient reading, because bounces and old
 // clients write things like `MAILER-DAEMON@host (Mail Delivery System)` or
 // `"=?utf-8?q??=" <x@example.org>` that strict parsers reject.
-func addressList(h mail.Header, key string) []Address {
+func addressList(h Header, key string) []Address {
 	v := h.Get(key)
 	if strings.TrimSpace(v) == "" {
 		return nil
 	}
 	if len(v) > maxAddressHeader {
 		v = v[:maxAddressHeader]
+	}
+	if addr, ok := plainAddress(v); ok {
+		return []Address{{Email: addr}}
+	}
+	if a, ok := plainNamedAddress(v); ok {
+		return []Address{a}
 	}
 	if list, err := mail.ParseAddressList(v); err == nil && len(list) > 0 {
 		out := make([]Address, 0, len(list))
@@ -41,6 +47,67 @@ func addressList(h mail.Header, key string) []Address {
 		return out
 	}
 	return lenientAddressList(v)
+}
+
+// plainAddress recognises the commonest field, one bare address such as
+// "bob@example.org" or "<bob@example.org>" with dot-atoms of ASCII on both
+// sides of the "@", without going through mail.ParseAddressList, which
+// returns that address with no name for such a value.
+func plainAddress(v string) (string, bool) {
+	if len(v) >= 2 && v[0] == '<' && v[len(v)-1] == '>' {
+		v = v[1 : len(v)-1]
+	}
+	local, domain, ok := strings.Cut(v, "@")
+	return v, ok && isDotAtom(local) && isDotAtom(domain)
+}
+
+// plainNamedAddress recognises the next commonest field, one address with
+// a plain name: "Ann Lee <ann@example.org>", words of ASCII letters, digits
+// and ".-_'" apart by single spaces, a space or more, then a bracketed
+// address as plainAddress takes it. mail.ParseAddressList reads the words
+// as the name (no word is an encoded one) and then the address.
+func plainNamedAddress(v string) (Address, bool) {
+	lt := strings.IndexByte(v, '<')
+	if lt <= 0 || v[len(v)-1] != '>' {
+		return Address{}, false
+	}
+	email, ok := plainAddress(v[lt:])
+	name := strings.TrimRight(v[:lt], " ")
+	if !ok || name == "" || name[0] == ' ' || strings.Contains(name, "  ") {
+		return Address{}, false
+	}
+	for i := 0; i < len(name); i++ {
+		switch c := name[i]; {
+		case c == ' ', isASCIILetter(c), '0' <= c && c <= '9', strings.IndexByte(".-_'", c) >= 0:
+		default:
+			return Address{}, false
+		}
+	}
+	return Address{Name: name, Email: email}, true
+}
+
+// isDotAtom reports an RFC 5322 dot-atom of ASCII characters: atext runs
+// joined by single dots.
+func isDotAtom(s string) bool {
+	if s == "" || s[0] == '.' || s[len(s)-1] == '.' || strings.Contains(s, "..") {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c != '.' && !isASCIIAtext(c) {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIIAtext reports the printable ASCII characters other than the RFC
+// 5322 specials.
+func isASCIIAtext(c byte) bool {
+	switch c {
+	case '(', ')', '<', '>', '[', ']', ':', ';', '@', '\\', ',', '"', '.':
+		return false
+	}
+	return '!' <= c && c <= '~'
 }
 
 // lenientAddressList splits v at commas outside quotes, brackets and

@@ -2,10 +2,12 @@ package mailparse
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/base64"
 	"io"
 	"mime/quotedprintable"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/emersion/go-message/charset"
 	"github.com/emersion/go-message/textproto"
@@ -51,7 +53,8 @@ func newCollector(opt Options) *collector {
 
 // text joins the body text found, in message order.
 func (c *collector) text() string {
-	var parts []string
+	var buf [4]string
+	parts := buf[:0]
 	for _, p := range c.texts {
 		if t := strings.Trim(p.text, "\n"); trimSpace(t) != "" {
 			parts = append(parts, t)
@@ -61,7 +64,7 @@ func (c *collector) text() string {
 }
 
 // walk visits one entity: its header h and its still-encoded body.
-func (c *collector) walk(h textproto.Header, body io.Reader, depth int, inReport bool) {
+func (c *collector) walk(h Header, body io.Reader, depth int, inReport bool) {
 	c.parts++
 	if c.parts > maxParts || depth > maxDepth {
 		return
@@ -132,7 +135,7 @@ func (c *collector) walkMultipart(ctype, boundary string, body io.Reader, depth 
 		bestScore := 0
 		for p, ok := next(); ok; p, ok = next() {
 			sub := &collector{shared: c.shared}
-			sub.walk(p.Header, p, depth+1, false)
+			sub.walk(&p.Header, p, depth+1, false)
 			score := sub.score()
 			if score == 2 && bestScore < 2 || score == 1 && bestScore <= 1 {
 				best, bestScore = sub, score
@@ -145,15 +148,15 @@ func (c *collector) walkMultipart(ctype, boundary string, body io.Reader, depth 
 		c.encrypted = true
 	case "multipart/signed":
 		if p, ok := next(); ok {
-			c.walk(p.Header, p, depth+1, false)
+			c.walk(&p.Header, p, depth+1, false)
 		}
 	case "multipart/report":
 		for p, ok := next(); ok; p, ok = next() {
-			c.walk(p.Header, p, depth+1, true)
+			c.walk(&p.Header, p, depth+1, true)
 		}
 	default: // mixed, related, parallel, digest and unknown subtypes
 		for p, ok := next(); ok; p, ok = next() {
-			c.walk(p.Header, p, depth+1, false)
+			c.walk(&p.Header, p, depth+1, false)
 		}
 	}
 }
@@ -175,14 +178,14 @@ func (c *collector) score() int {
 }
 
 // addText decodes a text part into the body text.
-func (c *collector) addText(h textproto.Header, body io.Reader, ctype string, params map[string]string) {
+func (c *collector) addText(h Header, body io.Reader, ctype string, params map[string]string) {
 	r := decodeCharset(params["charset"], decodeTransfer(h, body))
-	raw := strings.ToValidUTF8(string(readLimited(r, c.opt.maxBytes())), "\uFFFD")
+	data := readText(r, c.opt.maxBytes())
 	if ctype == "text/html" {
-		c.texts = append(c.texts, textPiece{text: htmlToText(raw), html: true})
+		c.texts = append(c.texts, textPiece{text: htmlToText(strings.ToValidUTF8(string(data), "\uFFFD")), html: true})
 		return
 	}
-	text := normalizeNewlines(raw)
+	text := plainText(data)
 	if strings.EqualFold(params["format"], "flowed") {
 		text = unflow(text, strings.EqualFold(params["delsp"], "yes"))
 	}
@@ -190,7 +193,7 @@ func (c *collector) addText(h textproto.Header, body io.Reader, ctype string, pa
 }
 
 // addAttachment records a file, keeping its data up to the size cap.
-func (c *collector) addAttachment(h textproto.Header, body io.Reader, ctype, filename string) {
+func (c *collector) addAttachment(h Header, body io.Reader, ctype, filename string) {
 	r := decodeTransfer(h, body)
 	limit := c.opt.maxAttachmentBytes()
 	data := readLimited(r, limit+1)
@@ -210,7 +213,7 @@ func (c *collector) addAttachment(h textproto.Header, body io.Reader, ctype, fil
 
 // decodeTransfer undoes the Content-Transfer-Encoding. Unknown encodings
 // are read as they are.
-func decodeTransfer(h textproto.Header, body io.Reader) io.Reader {
+func decodeTransfer(h Header, body io.Reader) io.Reader {
 	switch strings.ToLower(strings.TrimSpace(h.Get("Content-Transfer-Encoding"))) {
 	case "base64":
 		return base64.NewDecoder(base64.RawStdEncoding, &base64Filter{r: bufio.NewReader(body)})
@@ -254,6 +257,61 @@ func (f *base64Filter) Read(p []byte) (int, error) {
 		}
 	}
 	return n, nil
+}
+
+// memBody reads the body of a message held in memory. readText takes its
+// bytes in place rather than copying them.
+type memBody struct {
+	data []byte
+}
+
+func (m *memBody) Read(p []byte) (int, error) {
+	if len(m.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, m.data)
+	m.data = m.data[n:]
+	return n, nil
+}
+
+// readText is readLimited for a text part, which addText copies into a
+// string: the bytes of a memBody are returned in place, not copied.
+func readText(r io.Reader, limit int64) []byte {
+	m, ok := r.(*memBody)
+	if !ok {
+		return readLimited(r, limit)
+	}
+	data := m.data[:min(limit, int64(len(m.data)))]
+	m.data = m.data[len(data):]
+	return data
+}
+
+// plainText turns the bytes of a text/plain part into valid UTF-8 with
+// LF line ends, as normalizeNewlines(strings.ToValidUTF8(string(data),
+// "\uFFFD")) does, but with one copy for valid UTF-8.
+func plainText(data []byte) string {
+	if !utf8.Valid(data) {
+		return normalizeNewlines(strings.ToValidUTF8(string(data), "\uFFFD"))
+	}
+	if bytes.IndexByte(data, '\r') < 0 {
+		return string(data)
+	}
+	var b strings.Builder
+	b.Grow(len(data))
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\r')
+		if i < 0 {
+			b.Write(data)
+			break
+		}
+		b.Write(data[:i])
+		b.WriteByte('\n')
+		data = data[i+1:]
+		if len(data) > 0 && data[0] == '\n' {
+			data = data[1:]
+		}
+	}
+	return b.String()
 }
 
 // readLimited reads at most limit bytes from r, keeping what was read

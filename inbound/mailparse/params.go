@@ -28,21 +28,26 @@ const (
 // lower-cased first token and its parameters, with RFC 2231 continuations
 // joined, percent-decoding and charsets applied. Values of plain
 // parameters are returned as written (unquoted); see decodeFilename for
-// RFC 2047 words in them.
+// RFC 2047 words in them. params is nil when v has no parameter.
 func parseParams(v string) (token string, params map[string]string) {
 	if len(v) > maxParamHeader {
 		v = v[:maxParamHeader]
 	}
-	pieces := splitParams(v)
+	if strings.IndexByte(v, ';') < 0 {
+		return strings.ToLower(strings.TrimSpace(v)), nil
+	}
+	var buf [8]string
+	pieces := splitParams(buf[:0], v)
 	token = strings.ToLower(strings.TrimSpace(pieces[0]))
-	plain := map[string]string{}
-	ext := map[string]string{}
+	// The maps are made when first needed: most values have one or two
+	// plain parameters and nothing else.
+	var plain, ext map[string]string
 	type piece struct {
 		n       int
 		value   string
 		encoded bool
 	}
-	conts := map[string][]piece{}
+	var conts map[string][]piece
 	for _, p := range pieces[1:] {
 		eq := strings.IndexByte(p, '=')
 		if eq <= 0 {
@@ -54,9 +59,15 @@ func parseParams(v string) (token string, params map[string]string) {
 		switch {
 		case star < 0:
 			if _, dup := plain[key]; !dup {
+				if plain == nil {
+					plain = map[string]string{}
+				}
 				plain[key] = val
 			}
 		case star == len(key)-1:
+			if ext == nil {
+				ext = map[string]string{}
+			}
 			ext[key[:star]] = val
 		default:
 			name, rest := key[:star], key[star+1:]
@@ -65,8 +76,14 @@ func parseParams(v string) (token string, params map[string]string) {
 			if err != nil || n < 0 || n >= maxContinuations {
 				continue
 			}
+			if conts == nil {
+				conts = map[string][]piece{}
+			}
 			conts[name] = append(conts[name], piece{n, val, encoded})
 		}
+	}
+	if ext == nil && conts == nil {
+		return token, plain // what the loops below would copy
 	}
 	params = make(map[string]string, len(plain)+len(ext)+len(conts))
 	for name, ps := range conts {
@@ -109,9 +126,9 @@ func parseParams(v string) (token string, params map[string]string) {
 	return token, params
 }
 
-// splitParams splits at semicolons outside quoted strings.
-func splitParams(v string) []string {
-	var out []string
+// splitParams appends to out the pieces of v between semicolons outside
+// quoted strings.
+func splitParams(out []string, v string) []string {
 	inQuote, start := false, 0
 	for i := 0; i < len(v); i++ {
 		switch v[i] {
@@ -138,6 +155,9 @@ func unquote(s string) string {
 		return s
 	}
 	s = s[1:]
+	if end := strings.IndexAny(s, `"\`); end >= 0 && s[end] == '"' {
+		return s[:end] // no escape before the closing quote
+	}
 	var b strings.Builder
 	for i := 0; i < len(s); i++ {
 		switch c := s[i]; c {

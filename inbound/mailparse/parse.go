@@ -11,7 +11,6 @@
 package mailparse
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -19,10 +18,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/emersion/go-message"
 	_ "github.com/emersion/go-message/charset" // registers charsets for message and header decoding
-	"github.com/emersion/go-message/mail"
-	"github.com/emersion/go-message/textproto"
 )
 
 // DefaultMaxBytes is the message size limit used when Options.MaxBytes is
@@ -172,15 +168,13 @@ func ParseBytes(data []byte, opt Options) (msg *Message, err error) {
 
 // parseBytes does the work of Parse on a message already in memory.
 func parseBytes(data []byte, opt Options) (*Message, error) {
-	br := bufio.NewReader(bytes.NewReader(cleanHeader(skipMboxLine(data))))
-	hdr, err := textproto.ReadHeader(br)
+	hdr, body, err := readHeader(cleanHeader(skipMboxLine(data)))
 	if err != nil {
 		return nil, fmt.Errorf("%w: reading header: %w", ErrMalformed, err)
 	}
 	if !hdr.Has("From") {
 		return nil, fmt.Errorf("%w: no From field", ErrMalformed)
 	}
-	h := mail.Header{Header: message.Header{Header: hdr}}
 	m := &Message{
 		MessageID:  firstMsgID(hdr.Get("Message-Id")),
 		InReplyTo:  firstMsgID(hdr.Get("In-Reply-To")),
@@ -188,25 +182,23 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 		ReturnPath: returnPath(hdr.Get("Return-Path")),
 		Subject:    decodeText(hdr.Get("Subject")),
 	}
-	if from := addressList(h, "From"); len(from) > 0 {
+	if from := addressList(hdr, "From"); len(from) > 0 {
 		m.From = from[0]
 	}
-	m.ReplyTo = addressList(h, "Reply-To")
-	m.To = addressList(h, "To")
-	m.Cc = addressList(h, "Cc")
-	if d, err := h.Date(); err == nil {
-		m.Date = d
-	}
+	m.ReplyTo = addressList(hdr, "Reply-To")
+	m.To = addressList(hdr, "To")
+	m.Cc = addressList(hdr, "Cc")
+	m.Date = parseDate(hdr.Get("Date"))
 
 	c := newCollector(opt)
 	c.failedHeader = hdr.Get("X-Failed-Recipients")
-	c.walk(hdr, br, 0, false)
+	c.walk(hdr, &memBody{data: body}, 0, false)
 	m.Text = c.text()
 	m.Attachments = c.attachments
 	m.Encrypted = c.encrypted
 	m.Reply, m.Removed = ExtractReply(m.Text)
 
-	m.Kind = Classify(&hdr, opt)
+	m.Kind = Classify(hdr, opt)
 	if b, isBounce := c.bounce(m, m.Kind); isBounce {
 		m.Kind, m.Bounce = KindBounce, b
 	} else if m.Kind == KindBounce {
@@ -256,8 +248,10 @@ func returnPath(v string) string {
 
 // firstMsgID returns the first message ID of a field, without brackets.
 func firstMsgID(v string) string {
-	if ids := msgIDs(v); len(ids) > 0 {
-		return ids[0]
+	for id, rest, ok := nextMsgID(v); ok; id, rest, ok = nextMsgID(rest) {
+		if id != "" {
+			return id
+		}
 	}
 	return ""
 }
@@ -266,29 +260,34 @@ func firstMsgID(v string) string {
 // tokens when a client forgot the brackets.
 func msgIDs(v string) []string {
 	var ids []string
-	for len(v) > 0 {
-		v = strings.TrimLeft(v, " \t\r\n,")
-		if v == "" {
-			break
-		}
-		var id string
-		if v[0] == '<' {
-			end := strings.IndexByte(v, '>')
-			if end < 0 {
-				id, v = v[1:], ""
-			} else {
-				id, v = v[1:end], v[end+1:]
-			}
-		} else {
-			end := strings.IndexAny(v, " \t\r\n,<")
-			if end < 0 {
-				end = len(v)
-			}
-			id, v = v[:end], v[end:]
-		}
-		if id = strings.TrimSpace(id); id != "" && len(ids) < 100 {
+	for id, rest, ok := nextMsgID(v); ok; id, rest, ok = nextMsgID(rest) {
+		if id != "" && len(ids) < 100 {
 			ids = append(ids, id)
 		}
 	}
 	return ids
+}
+
+// nextMsgID reads the message ID at the start of v, which is "" for empty
+// brackets, and returns what follows it. ok is false when v holds no more.
+func nextMsgID(v string) (id, rest string, ok bool) {
+	v = strings.TrimLeft(v, " \t\r\n,")
+	if v == "" {
+		return "", "", false
+	}
+	if v[0] == '<' {
+		end := strings.IndexByte(v, '>')
+		if end < 0 {
+			id, v = v[1:], ""
+		} else {
+			id, v = v[1:end], v[end+1:]
+		}
+	} else {
+		end := strings.IndexAny(v, " \t\r\n,<")
+		if end < 0 {
+			end = len(v)
+		}
+		id, v = v[:end], v[end:]
+	}
+	return strings.TrimSpace(id), v, true
 }

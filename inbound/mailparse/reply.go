@@ -17,9 +17,6 @@ type replyLine struct {
 	text   string
 	blank  bool
 	quoted bool
-	// dateish: the line holds a digit or an "@", which every quote
-	// header has; lines without one are skipped cheaply.
-	dateish bool
 	// hdrEnd is, for the first line of an "On ... wrote:" header, one past
 	// the header's last line; zero otherwise.
 	hdrEnd int
@@ -41,9 +38,21 @@ type replyLine struct {
 // bounded number of times and every test reads a bounded part of a line.
 // reply is empty when the message holds nothing but quotes.
 func ExtractReply(text string) (reply, removed string) {
-	lines := scanLines(text)
+	lines := markLines(text)
 	if len(lines) == 0 {
 		return "", ""
+	}
+	if reply, ok := keptWhole(lines, text); ok {
+		return reply, ""
+	}
+	return assemble(lines)
+}
+
+// markLines splits text into lines and marks each kept, quote or trailer.
+func markLines(text string) []replyLine {
+	lines := scanLines(text)
+	if len(lines) == 0 {
+		return nil
 	}
 	findWroteHeaders(lines)
 	findHeaderBlocks(lines)
@@ -54,7 +63,7 @@ func ExtractReply(text string) (reply, removed string) {
 		lines[i].mark = lineTrailer
 	}
 	dropSignOff(lines, cut)
-	return assemble(lines)
+	return lines
 }
 
 // scanLines splits text into lines (any of CRLF, CR, LF ends a line) and
@@ -67,7 +76,7 @@ func scanLines(text string) []replyLine {
 	n := strings.Count(text, "\n") + strings.Count(text, "\r") + 1
 	lines := make([]replyLine, 0, n)
 	for len(text) > 0 || len(lines) == 0 {
-		i := strings.IndexAny(text, "\r\n")
+		i := lineBreak(text)
 		var l string
 		if i < 0 {
 			l, text = text, ""
@@ -80,9 +89,34 @@ func scanLines(text string) []replyLine {
 		}
 		// ">:" alone is the tail of a wrapped "Name <addr\n>:" header.
 		quoted := isQuoted(l) && strings.TrimSpace(l) != ">:"
-		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted, dateish: strings.ContainsAny(l, "0123456789@")})
+		lines = append(lines, replyLine{text: l, blank: isBlank(l), quoted: quoted})
 	}
 	return lines
+}
+
+// lineBreak returns the index of the first CR or LF in s, or -1.
+func lineBreak(s string) int {
+	i := strings.IndexByte(s, '\n')
+	if i < 0 {
+		i = len(s)
+	}
+	if cr := strings.IndexByte(s[:i], '\r'); cr >= 0 {
+		return cr
+	}
+	if i == len(s) {
+		return -1
+	}
+	return i
+}
+
+// hasDigitOrAt reports whether s holds an ASCII digit or an "@".
+func hasDigitOrAt(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; '0' <= c && c <= '9' || c == '@' {
+			return true
+		}
+	}
+	return false
 }
 
 // findWroteHeaders marks "On <date>, <name> wrote:" attributions, which
@@ -104,7 +138,9 @@ func findWroteHeaders(lines []replyLine) {
 			if size > maxHeaderWindow+8 {
 				break
 			}
-			if dateish = dateish || lines[s].dateish; !dateish {
+			// Every quote header holds a digit or an "@"; a window
+			// without one is not tested.
+			if dateish = dateish || hasDigitOrAt(lines[s].text); !dateish {
 				continue
 			}
 			if isWroteHeader(joinLines(lines[s : e+1])) {
@@ -142,8 +178,8 @@ func mayEndWroteHeader(s string) bool {
 	if len(t) > 24 {
 		t = t[len(t)-24:]
 	}
-	words := splitWords(strings.ToLower(t))
-	return len(words) > 0 && wroteVerbs[words[len(words)-1]]
+	var buf [96]byte
+	return wroteVerbs[string(lastLowerWord(buf[:0], t, maxWroteVerb))]
 }
 
 func joinLines(ls []replyLine) string {
@@ -320,9 +356,52 @@ func keptTextAbove(lines []replyLine, i int) bool {
 	return false
 }
 
+// keptWhole returns what assemble would when every line is kept and the
+// text is already as assemble writes it: lines ended by LF alone, blank
+// lines empty, no blanks ending a line. The reply is then the text from its
+// first non-blank line (the blank lines before it are one byte each), with
+// no copy. Short replies that quote nothing are like that.
+func keptWhole(lines []replyLine, text string) (reply string, ok bool) {
+	text = strings.TrimRight(text, "\r\n") // as scanLines does
+	if strings.IndexByte(text, '\r') >= 0 {
+		return "", false
+	}
+	first := -1
+	for i, l := range lines {
+		switch {
+		case l.mark != lineKept:
+			return "", false
+		case l.blank:
+			if l.text != "" {
+				return "", false
+			}
+		case strings.HasSuffix(l.text, " ") || strings.HasSuffix(l.text, "\t"):
+			return "", false
+		case first < 0:
+			first = i
+		}
+	}
+	if first < 0 {
+		return "", false
+	}
+	return strings.TrimRight(text[first:], " \t\r\n"), true
+}
+
 // assemble joins the kept lines into the reply and the others into removed.
 func assemble(lines []replyLine) (reply, removed string) {
 	var kept, cut strings.Builder
+	keptLen, cutLen := 0, 0
+	for _, l := range lines {
+		if l.mark == lineKept {
+			keptLen += len(l.text) + 1
+		} else {
+			cutLen += len(l.text) + 1
+		}
+	}
+	kept.Grow(keptLen)
+	if cutLen > 0 {
+		cut.Grow(cutLen)
+	}
 	emittedBlank, gap, started := false, false, false
 	for _, l := range lines {
 		if l.mark != lineKept {

@@ -5,6 +5,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // TestExtractReplyClients covers the formats of clients that have no
@@ -189,4 +191,24 @@ func ExampleExtractReply() {
 	// Output:
 	// "Yes, 5pm works."
 	// "On Fri, 12 Jan 2024 at 10:00, Ann <ann@example.org> wrote:\n> Does 5pm work?"
+}
+
+// TestWroteVerbsFit keeps maxWroteVerb, which lets mayEndWroteHeader skip
+// long words, in step with wroteVerbs.
+func TestWroteVerbsFit(t *testing.T) {
+	for v := range wroteVerbs {
+		if len(v) > maxWroteVerb {
+			t.Errorf("wrote verb %q is %d bytes, more than maxWroteVerb (%d)", v, len(v), maxWroteVerb)
+		}
+	}
+}
+
+// TestMobilePrefixes keeps true what isMobileSig relies on: every prefix
+// is lower-case and begins with a letter.
+func TestMobilePrefixes(t *testing.T) {
+	for _, p := range mobilePrefixes {
+		if r, _ := utf8.DecodeRuneInString(p); !unicode.IsLetter(r) || strings.ToLower(p) != p {
+			t.Errorf("mobile prefix %q must be lower-case and begin with a letter", p)
+		}
+	}
 }

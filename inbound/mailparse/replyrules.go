@@ -43,6 +43,10 @@ var wroteVerbs = map[string]bool{
 	"έγραψε": true, // Greek
 }
 
+// maxWroteVerb is the length in bytes of the longest of wroteVerbs
+// (TestWroteVerbsFit checks it): a longer word is none of them.
+const maxWroteVerb = 16
+
 // wroteMarkers are verbs of scripts written without spaces; they are
 // matched as substrings.
 var wroteMarkers = []string{"写道", "寫道", "작성", "のメッセージ", "كتب", "כתב"}
@@ -126,8 +130,14 @@ var signOffs = map[string]bool{
 // trimSpace trims ASCII white space and the invisible spaces mail clients
 // leave around text (no-break, zero-width, BOM, ideographic).
 func trimSpace(s string) string {
+	// Most lines begin and end with a visible ASCII character.
+	if s != "" && isVisibleASCII(s[0]) && isVisibleASCII(s[len(s)-1]) {
+		return s
+	}
 	return strings.TrimFunc(s, isSpaceRune)
 }
+
+func isVisibleASCII(c byte) bool { return '!' <= c && c <= '~' }
 
 func isSpaceRune(r rune) bool {
 	switch r {
@@ -156,14 +166,14 @@ func isQuoted(s string) bool {
 // isSigDelim reports the "-- " signature delimiter (trailing space is often
 // lost, so "--" counts too).
 func isSigDelim(s string) bool {
-	return strings.TrimRight(s, " \t\r") == "--"
+	return strings.HasPrefix(s, "--") && strings.TrimRight(s, " \t\r") == "--"
 }
 
 // isUnderscoreRule reports a line of underscores, used by Outlook above the
 // original message and by mailing lists above their footer.
 func isUnderscoreRule(s string) bool {
 	t := trimSpace(s)
-	return len(t) >= 2 && strings.Trim(t, "_") == ""
+	return len(t) >= 2 && t[0] == '_' && strings.Trim(t, "_") == ""
 }
 
 // isRule reports a line made only of drawing characters ("-----", "====").
@@ -180,9 +190,12 @@ func isSeparator(s string) bool {
 	if len(t) > 120 {
 		return false
 	}
-	phrase := strings.TrimRight(t, " :")
+	phrase := t
+	for phrase != "" && (phrase[len(phrase)-1] == ' ' || phrase[len(phrase)-1] == ':') {
+		phrase = phrase[:len(phrase)-1]
+	}
 	for _, p := range forwardPhrases {
-		if strings.EqualFold(phrase, p) {
+		if !firstFoldDiffers(phrase, p) && strings.EqualFold(phrase, p) {
 			return true
 		}
 	}
@@ -193,7 +206,7 @@ func isSeparator(s string) bool {
 	if inner == "" || len(inner) > 60 {
 		return false
 	}
-	for _, w := range splitWords(inner) {
+	for w, rest := nextWord(inner); w != ""; w, rest = nextWord(rest) {
 		if separatorWords[w] {
 			return true
 		}
@@ -238,16 +251,56 @@ func isMobileSig(s string) bool {
 	if i := strings.IndexByte(t, '<'); i > 0 && strings.HasSuffix(t, ">") {
 		t = t[:i]
 	}
-	if len(t) > 80 || strings.ContainsAny(t, ",;!?") {
+	// Every prefix begins with a letter (TestMobilePrefixes), which an
+	// ASCII character that is none cannot match.
+	if len(t) > 80 || t == "" || t[0] < utf8.RuneSelf && !isASCIILetter(t[0]) {
 		return false
 	}
 	for _, p := range mobilePrefixes {
+		if firstFoldDiffers(t, p) {
+			continue // most lines are rejected by their first byte
+		}
 		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
+			if hasSentencePunct(t) {
+				return false
+			}
 			rest := strings.Fields(t[len(p):])
 			return len(rest) >= 1 && len(rest) <= 6
 		}
 	}
 	return false
+}
+
+// hasSentencePunct reports whether s holds one of ",;!?".
+func hasSentencePunct(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ',', ';', '!', '?':
+			return true
+		}
+	}
+	return false
+}
+
+// firstFoldDiffers reports that s cannot begin like lower, a lower-case
+// string, under case folding, judging by an ASCII first byte of s: two
+// ASCII characters fold to each other only when they are the same letter,
+// and an ASCII character that is no letter folds to nothing else.
+func firstFoldDiffers(s, lower string) bool {
+	if s == "" || lower == "" || s[0] >= utf8.RuneSelf {
+		return false
+	}
+	if lower[0] < utf8.RuneSelf {
+		return lowerASCII(s[0]) != lower[0]
+	}
+	return !isASCIILetter(s[0])
+}
+
+func lowerASCII(c byte) byte {
+	if 'A' <= c && c <= 'Z' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // isSignOff reports a closing such as "Best regards," on a line of its own.
@@ -257,7 +310,8 @@ func isSignOff(s string) bool {
 		return false
 	}
 	t = strings.TrimRight(t, ",.!-–— ")
-	return signOffs[strings.ToLower(t)]
+	var buf [160]byte
+	return signOffs[string(appendLower(buf[:0], t))]
 }
 
 // Header-key classes returned by headerKey.
@@ -278,32 +332,38 @@ func headerKey(s string) (class int, value string) {
 	if limit > maxKeyBytes {
 		limit = maxKeyBytes
 	}
-	colon, width := -1, 0
-	for i := 0; i < limit; {
-		r, w := utf8.DecodeRuneInString(t[i:])
-		if r == ':' || r == '：' {
-			colon, width = i, w
-			break
+	// The first ':' or '：' that starts before limit. A byte search finds
+	// the same colon as decoding rune by rune would: neither the ASCII
+	// colon nor the lead byte of '：' can be part of another character.
+	colon, width := strings.IndexByte(t[:limit], ':'), 1
+	end := limit
+	if colon >= 0 {
+		end = colon
+	}
+	// A '：' that starts before end; most lines have no 0xEF byte for it.
+	if w := t[:min(end+len("：")-1, len(t))]; strings.IndexByte(w, "："[0]) >= 0 {
+		if wide := strings.Index(w, "："); wide >= 0 {
+			colon, width = wide, len("：")
 		}
-		i += w
 	}
 	if colon <= 0 {
 		return keyNone, ""
 	}
-	key := strings.ToLower(strings.TrimFunc(t[:colon], func(r rune) bool { return isSpaceRune(r) || r == '*' }))
+	var buf [4 * maxKeyBytes]byte
+	key := appendLower(buf[:0], strings.TrimFunc(t[:colon], func(r rune) bool { return isSpaceRune(r) || r == '*' }))
 	value = strings.TrimLeft(t[colon+width:], "* \t\u00a0")
-	if key == "" {
+	if len(key) == 0 {
 		return keyNone, ""
 	}
-	if fromKeys[key] {
+	if fromKeys[string(key)] {
 		return keyFrom, value
 	}
-	if otherKeys[key] {
+	if otherKeys[string(key)] {
 		return keyOther, value
 	}
 	words := 0
 	inWord := false
-	for _, r := range key {
+	for _, r := range string(key) {
 		switch {
 		case unicode.IsLetter(r) || r == '-' || r == '\'':
 			if !inWord {
@@ -316,7 +376,7 @@ func headerKey(s string) (class int, value string) {
 			return keyNone, ""
 		}
 	}
-	if words == 0 || words > 3 || utf8.RuneCountInString(key) > 25 {
+	if words == 0 || words > 3 || utf8.RuneCount(key) > 25 {
 		return keyNone, ""
 	}
 	return keyGeneric, value
@@ -352,17 +412,15 @@ func isWroteHeader(t string) bool {
 	if !hasDigit && !hasAt {
 		return false
 	}
-	lower := strings.ToLower(t)
-	words := splitWords(lower)
-	if len(words) == 0 {
+	// The words of the lower-cased text: is any a verb, is the last one.
+	firstWord, rest := nextWord(strings.ToLower(t))
+	if firstWord == "" {
 		return false
 	}
 	verb, verbLast := false, false
-	for i, w := range words {
-		if wroteVerbs[w] {
-			verb = true
-			verbLast = i == len(words)-1
-		}
+	for w := firstWord; w != ""; w, rest = nextWord(rest) {
+		verbLast = wroteVerbs[w]
+		verb = verb || verbLast
 	}
 	if !verb {
 		for _, m := range wroteMarkers {
@@ -386,12 +444,89 @@ func isWroteHeader(t string) bool {
 	}
 	// No colon: "On Wed, 14 Nov 2018 ... <john@doe.com> wrote" (and Zoho's
 	// "---- On ... wrote ----") need every other sign of a header.
-	return verb && verbLast && leadWords[words[0]] && hasDigit && (hasAt || dashed)
+	return verb && verbLast && leadWords[firstWord] && hasDigit && (hasAt || dashed)
 }
 
-// splitWords splits lower-cased text into runs of letters.
-func splitWords(s string) []string {
-	return strings.FieldsFunc(s, func(r rune) bool { return !unicode.IsLetter(r) })
+// nextWord returns the first run of letters in s and what follows it, or
+// "" when s has no letter; lower-cased text is thus split into the words
+// that the lists above are matched with.
+func nextWord(s string) (word, rest string) {
+	start := -1
+	for i, r := range s {
+		switch letter := unicode.IsLetter(r); {
+		case letter && start < 0:
+			start = i
+		case !letter && start >= 0:
+			return s[start:i], s[i:]
+		}
+	}
+	if start < 0 {
+		return "", ""
+	}
+	return s[start:], ""
+}
+
+// lastLowerWord appends to dst the last word (see nextWord) of strings.ToLower(s)
+// and returns it; nothing when s has no letter, or when the word is longer
+// than max bytes. It allocates nothing while dst has room:
+// mayEndWroteHeader calls it on every line.
+func lastLowerWord(dst []byte, s string, max int) []byte {
+	// The common case is found from the end: ASCII bytes that are not
+	// letters, then the ASCII letters of the word, after an ASCII byte or
+	// at the start. An ASCII byte is always a whole character and lowers
+	// to itself or to a letter of the other case.
+	end := len(s)
+	for end > 0 && s[end-1] < utf8.RuneSelf && !isASCIILetter(s[end-1]) {
+		end--
+	}
+	start := end
+	for start > 0 && isASCIILetter(s[start-1]) && end-start <= max {
+		start--
+	}
+	if end-start > max {
+		return dst // whatever comes before, the word is too long
+	}
+	if end == 0 {
+		return dst // no letter at all
+	}
+	if start < end && (start == 0 || s[start-1] < utf8.RuneSelf) {
+		for i := start; i < end; i++ {
+			dst = append(dst, lowerASCII(s[i]))
+		}
+		return dst
+	}
+	// Otherwise lower-case rune by rune as strings.ToLower does (invalid
+	// bytes become U+FFFD, which is no letter) and keep the last run.
+	word := dst
+	inWord := false
+	for _, r := range s {
+		r = unicode.ToLower(r)
+		if !unicode.IsLetter(r) {
+			inWord = false
+			continue
+		}
+		if !inWord {
+			word, inWord = word[:len(dst)], true
+		}
+		word = utf8.AppendRune(word, r)
+	}
+	if len(word)-len(dst) > max {
+		return dst
+	}
+	return word
+}
+
+// appendLower appends strings.ToLower(s) to dst, so that a lower-cased key
+// can be looked up in a map without allocating a string.
+func appendLower(dst []byte, s string) []byte {
+	for _, r := range s {
+		dst = utf8.AppendRune(dst, unicode.ToLower(r))
+	}
+	return dst
+}
+
+func isASCIILetter(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z'
 }
 
 // continuesHeader reports whether line is the tail of a header that began

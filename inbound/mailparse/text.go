@@ -1,6 +1,7 @@
 package mailparse
 
 import (
+	"bytes"
 	"strings"
 
 	"golang.org/x/net/html"
@@ -116,7 +117,7 @@ func htmlToText(src string) string {
 		if skip > 0 || inHead {
 			continue
 		}
-		var attrs map[string]string
+		var attrs tagAttrs
 		if hasAttr && !end {
 			attrs = readAttrs(z)
 		}
@@ -141,7 +142,7 @@ func htmlToText(src string) string {
 		case atom.Div:
 			w.block()
 			if start {
-				w.openDiv(attrs["name"] == "quote")
+				w.openDiv(attrs.name == "quote")
 			} else if end {
 				w.closeDiv()
 			}
@@ -161,26 +162,36 @@ func htmlToText(src string) string {
 			}
 		case atom.A:
 			if start {
-				w.openLink(linkTarget(attrs["href"]))
+				w.openLink(linkTarget(attrs.href))
 			} else if end {
 				w.closeLink()
 			}
 		case atom.Img:
-			if alt := strings.TrimSpace(attrs["alt"]); alt != "" {
+			if alt := strings.TrimSpace(attrs.alt); alt != "" {
 				w.text(alt, false)
 			}
 		}
 	}
 }
 
+// tagAttrs are the attributes of a tag that htmlToText uses; the last
+// of repeated ones wins.
+type tagAttrs struct {
+	name, href, alt string
+}
+
 // readAttrs collects the attributes that htmlToText uses.
-func readAttrs(z *html.Tokenizer) map[string]string {
-	attrs := map[string]string{}
+func readAttrs(z *html.Tokenizer) tagAttrs {
+	var attrs tagAttrs
 	for {
 		key, val, more := z.TagAttr()
-		switch k := string(key); k {
-		case "name", "href", "alt":
-			attrs[k] = string(val)
+		switch string(key) {
+		case "name":
+			attrs.name = string(val)
+		case "href":
+			attrs.href = string(val)
+		case "alt":
+			attrs.alt = string(val)
 		}
 		if !more {
 			return attrs
@@ -205,13 +216,13 @@ const maxStack = 1 << 12
 // textWriter accumulates rendered text line by line.
 type textWriter struct {
 	b       strings.Builder
-	line    strings.Builder // the current line, without its quote prefix
-	lineDep int             // quote depth of the current line
-	pending bool            // a collapsed space is due before the next text
-	blank   bool            // the last line written was blank
-	quotes  int             // open <blockquote> elements
-	divs    []bool          // open <div>s: whether each is a quote
-	qdivs   int             // open quote <div>s
+	line    []byte // the current line, without its quote prefix; reused
+	lineDep int    // quote depth of the current line
+	pending bool   // a collapsed space is due before the next text
+	blank   bool   // the last line written was blank
+	quotes  int    // open <blockquote> elements
+	divs    []bool // open <div>s: whether each is a quote
+	qdivs   int    // open quote <div>s
 	// The outermost open link: its target and the text shown so far.
 	links    int
 	href     string
@@ -282,7 +293,7 @@ func (w *textWriter) text(s string, pre bool) {
 				w.write(s[start:i])
 				start = -1
 			}
-			if w.line.Len() > 0 {
+			if len(w.line) > 0 {
 				w.pending = true
 			}
 			continue
@@ -308,18 +319,18 @@ func (w *textWriter) write(s string) {
 	if s == "" {
 		return
 	}
-	if w.line.Len() == 0 {
+	if len(w.line) == 0 {
 		w.lineDep = w.depth()
 	}
 	s = strings.ReplaceAll(s, "\u00a0", " ")
-	w.line.WriteString(s)
+	w.line = append(w.line, s...)
 	if w.links > 0 && w.linkText.Len() < 4096 {
 		w.linkText.WriteString(s)
 	}
 }
 
 func (w *textWriter) space() {
-	if w.line.Len() > 0 {
+	if len(w.line) > 0 {
 		w.pending = true
 	}
 }
@@ -327,14 +338,14 @@ func (w *textWriter) space() {
 // newline ends the current line, even if empty; runs of blank lines are
 // kept to one.
 func (w *textWriter) newline() {
-	line := strings.TrimRight(w.line.String(), " ")
+	line := bytes.TrimRight(w.line, " ") // written out before w.line is again
 	dep := w.lineDep
-	if w.line.Len() == 0 {
+	if len(w.line) == 0 {
 		dep = w.depth()
 	}
-	w.line.Reset()
+	w.line = w.line[:0]
 	w.pending = false
-	if trimSpace(line) == "" {
+	if len(bytes.TrimFunc(line, isSpaceRune)) == 0 {
 		if w.blank || w.b.Len() == 0 {
 			return
 		}
@@ -350,13 +361,13 @@ func (w *textWriter) newline() {
 	}
 	w.blank = false
 	writeQuotePrefix(&w.b, dep)
-	w.b.WriteString(line)
+	w.b.Write(line)
 	w.b.WriteByte('\n')
 }
 
 // block ends the current line if it holds text.
 func (w *textWriter) block() {
-	if w.line.Len() > 0 {
+	if len(w.line) > 0 {
 		w.newline()
 	}
 	w.pending = false
