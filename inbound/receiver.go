@@ -396,7 +396,10 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 		source = "email:" + source
 	}
 	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
-		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed})
+		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed,
+		// The sender hears 250 (or the mailbox marks the message) once the
+		// line is stored; routing it to the others follows.
+		Detach: true})
 	switch {
 	case errors.Is(err, threads.ErrInvalid):
 		return res, Refuse("the reply cannot be posted: "+err.Error(), err)

@@ -11,6 +11,22 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
+// pendingFanout is a stored line whose fan-out is due, with what the post
+// script returned: the room's kind and members, and the reads made for a
+// guess of the members (prefetch.go; nil when there was none).
+type pendingFanout struct {
+	line    Line
+	kind    RoomKind
+	members []string
+	pre     *prefetch
+}
+
+// fanoutResult is how one line was routed.
+type fanoutResult struct {
+	routes  map[string]Decision
+	replies []Line
+}
+
 // fanout routes a stored line to every member but its author, posts the
 // away auto-replies it draws, queues the delivery jobs and clears the
 // line's "fan-out due" record, in two round trips, or one when pre holds
@@ -18,31 +34,93 @@ import (
 // jobs twice, which their idempotency keys make the worker send once, and
 // posts no second auto-reply (threads/autoreply.go).
 func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string, pre *prefetch) (map[string]Decision, []Line, error) {
-	others := others(members, line.Author)
-	if !pre.matches(others) {
-		pre = &prefetch{others: others}
-		_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
-			pre.queue(ctx, s, p, line.Room, line.Author)
-		})
-		if err != nil && !errors.Is(err, redis.Nil) {
-			return nil, nil, fmt.Errorf("fan out %s/%s: %w", line.Room, line.ID, err)
+	res, err := s.fanoutMany(ctx, []pendingFanout{{line: line, kind: kind, members: members, pre: pre}})
+	if err != nil {
+		return nil, nil, err
+	}
+	return res[0].routes, res[0].replies, nil
+}
+
+// fanoutMany is fanout for several lines at once: the reads of the lines
+// whose guess was wrong share one round trip, and the jobs of all share
+// another. On error no line's "fan-out due" record is cleared, so recovery
+// routes them all again.
+func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutResult, error) {
+	var reread []*pendingFanout
+	for i := range lines {
+		f := &lines[i]
+		if others := others(f.members, f.line.Author); !f.pre.matches(others) {
+			f.pre = &prefetch{others: others}
+			reread = append(reread, f)
 		}
 	}
+	if len(reread) > 0 {
+		_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
+			for _, f := range reread {
+				f.pre.queue(ctx, s, p, f.line.Room, f.line.Author)
+			}
+		})
+		if err != nil && !errors.Is(err, redis.Nil) {
+			return nil, fmt.Errorf("fan out %s/%s: %w", reread[0].line.Room, reread[0].line.ID, err)
+		}
+	}
+	out := make([]fanoutResult, len(lines))
+	plans := make([]fanoutPlan, len(lines))
+	for i, f := range lines {
+		plan, err := s.planFanout(f)
+		if err != nil {
+			return nil, err
+		}
+		// Auto-replies before the fan-out record is cleared: a process
+		// that dies here leaves the line to recovery, which answers what
+		// is missing.
+		replies, err := s.autoReplies(ctx, plan.answer)
+		if err != nil {
+			return nil, err
+		}
+		plans[i], out[i] = plan, fanoutResult{routes: plan.routes, replies: replies}
+	}
+	_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
+		for i, f := range lines {
+			for _, j := range plans[i].jobs {
+				s.enqueue(ctx, p, j)
+			}
+			for _, m := range plans[i].held {
+				s.holdForDigest(ctx, p, f.line, m)
+			}
+			p.ZRem(ctx, s.k.pending(f.line.Room), f.line.ID)
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("queue deliveries of %s/%s: %w", lines[0].line.Room, lines[0].line.ID, err)
+	}
+	return out, nil
+}
+
+// fanoutPlan is the routing of one line, before anything is written.
+type fanoutPlan struct {
+	routes map[string]Decision
+	jobs   []Delivery
+	held   []string // members whose line waits for their digest
+	answer []AutoReplyInput
+}
+
+// planFanout routes f's line from the reads in f.pre.
+func (s *Store) planFanout(f pendingFanout) (fanoutPlan, error) {
+	line, pre := f.line, f.pre
+	others := pre.others
 	users, muted := pre.users, pre.muted
 	presence := s.decodePresences(others, pre.status, pre.seen)
 	var author User
 	if str, ok := users.Val()[len(others)].(string); ok {
 		var err error
 		if author, err = s.decodeUser(line.Author, str); err != nil {
-			return nil, nil, err
+			return fanoutPlan{}, err
 		}
 	}
 	mentioned := Mentions(line.Text)
 	now := s.now()
-	routes := make(map[string]Decision, len(others))
-	var jobs []Delivery
-	var answer []AutoReplyInput
-	var held []string
+	plan := fanoutPlan{routes: make(map[string]Decision, len(others))}
 	for i, m := range others {
 		str, ok := users.Val()[i].(string)
 		if !ok {
@@ -50,45 +128,27 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 		}
 		u, err := s.decodeUser(m, str)
 		if err != nil {
-			return nil, nil, err
+			return fanoutPlan{}, err
 		}
 		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
-		personal := kind == Direct || contains(mentioned, m)
+		personal := f.kind == Direct || contains(mentioned, m)
 		in := routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m))
 		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
 		d := Route(in)
-		routes[m] = d
+		plan.routes[m] = d
 		if d.Channel == Hold && !in.Automatic { // auto-replies are never sent, not even in a digest
-			held = append(held, m)
+			plan.held = append(plan.held, m)
 		}
 		if d.Channel.Queued() {
-			jobs = append(jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
+			plan.jobs = append(plan.jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
 				Queued: now.UTC().Truncate(time.Millisecond)})
 		}
 		if personal {
-			answer = append(answer, AutoReplyInput{Line: line, Author: author, Member: u, Presence: presence[m],
+			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u, Presence: presence[m],
 				Personal: true, Now: now})
 		}
 	}
-	// Auto-replies before the fan-out record is cleared: a process that
-	// dies here leaves the line to recovery, which answers what is missing.
-	replies, err := s.autoReplies(ctx, answer)
-	if err != nil {
-		return nil, nil, err
-	}
-	_, err = s.batch.pipelined(ctx, func(p redis.Pipeliner) {
-		for _, j := range jobs {
-			s.enqueue(ctx, p, j)
-		}
-		for _, m := range held {
-			s.holdForDigest(ctx, p, line, m)
-		}
-		p.ZRem(ctx, s.k.pending(line.Room), line.ID)
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("queue deliveries of %s/%s: %w", line.Room, line.ID, err)
-	}
-	return routes, replies, nil
+	return plan, nil
 }
 
 // RecoverFanout finishes the fan-out of every line stored at least

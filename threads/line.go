@@ -107,6 +107,10 @@ type NewLine struct {
 	// SourceID is the outside id (email Message-ID, Twilio MessageSid); a
 	// second post with the same id in the same room returns the first line.
 	SourceID string
+	// Detach: Post returns once the line is stored and routes it in the
+	// background (detach.go), so Posted has no Routes or AutoReplies. For
+	// doors that answer their sender as soon as the line is safe.
+	Detach bool
 }
 
 // Posted is the result of Post.
@@ -202,6 +206,9 @@ func (s *Store) post(ctx context.Context, n NewLine, name string, urgent bool) (
 	}
 	if dup {
 		return Posted{Line: line, Duplicate: true}, nil
+	}
+	if n.Detach && s.fanoutLater(pendingFanout{line: line, kind: kind, members: members, pre: pre}) {
+		return Posted{Line: line}, nil
 	}
 	routes, replies, err := s.fanout(ctx, line, kind, members, pre)
 	if err != nil {

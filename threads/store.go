@@ -79,6 +79,8 @@ type Store struct {
 	batch *batcher
 	// users keeps decoded user records by their stored JSON (usercache.go).
 	users userCache
+	// detached routes the lines of NewLine.Detach posts (detach.go).
+	detached detacher
 }
 
 // New returns a Store on rdb. It does no I/O.

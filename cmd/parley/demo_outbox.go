@@ -186,6 +186,9 @@ func (d *demo) replyByEmail(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("fold bob's reply in: %w", err)
 	}
+	if err := d.st.Drain(ctx); err != nil { // routed before the demo looks
+		return err
+	}
 	l, err := d.st.Line(ctx, res.Room, res.Line)
 	if err != nil {
 		return err

@@ -139,10 +139,16 @@ func serve(ctx context.Context, a *app) error {
 		}()
 	}
 	a.log.Info("mail in", "smtp", cfg.SMTPAddr, "imap", dr.imap != nil)
-	// The doors stop first: no new mail while the rest shuts down.
+	// The doors stop first: no new mail while the rest shuts down. The
+	// lines they stored are routed before the worker stops.
 	defer func() {
 		stopDoors()
 		doorsRunning.Wait()
+		dctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
+		defer cancel()
+		if err := b.store.Drain(dctx); err != nil {
+			a.log.Warn("lines left to fan-out recovery at the next start", "err", err)
+		}
 	}()
 
 	rctx, stopRecovery := context.WithCancel(ctx)

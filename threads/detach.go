@@ -1,0 +1,100 @@
+package threads
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// A door that answers its sender as soon as the line is safe (the SMTP
+// door's 250) need not wait for the line to be routed: Post with
+// NewLine.Detach stores the line and returns, and a background loop routes
+// the detached lines in batches, the jobs of a whole batch in one round
+// trip. The line's "fan-out due" record is written with the line, so a
+// process that dies first leaves the routing to RecoverFanout; Drain waits
+// for the loop at shutdown.
+
+// Bounds of the background fan-out.
+const (
+	// maxDetached is how many lines may wait for the loop; past it Post
+	// routes the line itself before it returns (backpressure).
+	maxDetached = 1024
+	// detachedBatch is the most lines routed in one round.
+	detachedBatch = 64
+	// detachedTimeout bounds one round's Redis work.
+	detachedTimeout = 30 * time.Second
+)
+
+// detacher queues detached lines for the loop. The loop runs while there
+// is work, like the batcher's flushers.
+type detacher struct {
+	mu    sync.Mutex
+	queue []pendingFanout
+	// running: the loop is routing (or about to take) a batch.
+	running bool
+}
+
+// fanoutLater queues f for the background loop, or reports false when the
+// queue is full.
+func (s *Store) fanoutLater(f pendingFanout) bool {
+	d := &s.detached
+	d.mu.Lock()
+	if len(d.queue) >= maxDetached {
+		d.mu.Unlock()
+		return false
+	}
+	d.queue = append(d.queue, f)
+	start := !d.running
+	d.running = true
+	d.mu.Unlock()
+	if start {
+		go s.fanoutLoop()
+	}
+	return true
+}
+
+// fanoutLoop routes queued lines, a batch at a time, until none is left.
+func (s *Store) fanoutLoop() {
+	d := &s.detached
+	for {
+		d.mu.Lock()
+		n := min(len(d.queue), detachedBatch)
+		if n == 0 {
+			d.running = false
+			d.mu.Unlock()
+			return
+		}
+		batch := d.queue[:n:n]
+		d.queue = d.queue[n:]
+		d.mu.Unlock()
+		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
+		if _, err := s.fanoutMany(ctx, batch); err != nil {
+			slog.Warn("fan-out left to recovery", "lines", len(batch), "room", batch[0].line.Room,
+				"line", batch[0].line.ID, "err", err)
+		}
+		cancel()
+	}
+}
+
+// Drain waits until the lines posted with NewLine.Detach so far have been
+// routed (or left to recovery), or until ctx ends. Call it at shutdown,
+// once the doors are closed, and wherever routing must have happened.
+func (s *Store) Drain(ctx context.Context) error {
+	tick := time.NewTicker(2 * time.Millisecond)
+	defer tick.Stop()
+	for {
+		s.detached.mu.Lock()
+		idle := !s.detached.running
+		s.detached.mu.Unlock()
+		if idle {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-ctx.Done():
+			return fmt.Errorf("drain fan-out: %w", ctx.Err())
+		}
+	}
+}

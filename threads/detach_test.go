@@ -1,0 +1,77 @@
+package threads
+
+import (
+	"fmt"
+	"sync"
+	"testing"
+)
+
+// TestPostDetach: detached posts return once stored; the background loop
+// routes them all, each member's job queued once, and clears their
+// "fan-out due" records.
+func TestPostDetach(t *testing.T) {
+	e := queueEnv(t)
+	const n = 150
+	var wg sync.WaitGroup
+	ids := make([]string, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: fmt.Sprint("line ", i),
+				Origin: FromEmail, SourceID: fmt.Sprintf("email:<%d@x>", i), Detach: true})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			if p.Routes != nil || p.Line.ID == "" {
+				t.Errorf("detached post returned %+v", p)
+			}
+			ids[i] = p.Line.ID
+		}()
+	}
+	wg.Wait()
+	if err := e.Drain(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	if due, err := e.redis.Client.ZCard(e.ctx, e.k.pending("design")).Result(); err != nil || due != 0 {
+		t.Fatalf("%d lines still due for fan-out (%v)", due, err)
+	}
+	jobs := map[string]int{}
+	for {
+		got := e.claim(t, "w")
+		if len(got) == 0 {
+			break
+		}
+		for _, j := range got {
+			jobs[j.Line+"/"+j.Member]++
+		}
+	}
+	for _, id := range ids {
+		for _, m := range []string{"bob", "carol"} {
+			if jobs[id+"/"+m] != 1 {
+				t.Errorf("line %s: %d jobs for %s, want 1", id, jobs[id+"/"+m], m)
+			}
+		}
+	}
+}
+
+// TestPostDetachFull: with the loop's queue full, Post routes the line
+// itself before it returns.
+func TestPostDetachFull(t *testing.T) {
+	e := queueEnv(t)
+	e.detached.mu.Lock()
+	e.detached.queue = make([]pendingFanout, maxDetached)
+	e.detached.running = true // no loop: the queue stays full
+	e.detached.mu.Unlock()
+	p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "busy", Origin: FromEmail, Detach: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Routes["bob"].Channel != Email || p.Routes["carol"].Channel != SMS {
+		t.Fatalf("routes %+v, want bob email and carol sms, routed before Post returned", p.Routes)
+	}
+	e.detached.mu.Lock()
+	e.detached.queue, e.detached.running = nil, false
+	e.detached.mu.Unlock()
+}
