@@ -34,6 +34,19 @@ type detacher struct {
 	queue []pendingFanout
 	// running: the loop is routing (or about to take) a batch.
 	running bool
+	// queued counts the queued lines by room and author (queuedKey).
+	queued map[string]int
+}
+
+func queuedKey(room, author string) string { return room + "\x00" + author }
+
+// waiting reports whether a line by author in room waits for the loop:
+// a line posted now will go in the same batch or a later one, and can
+// use that line's reads (fanoutMany) instead of making its own.
+func (d *detacher) waiting(room, author string) bool {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	return d.queued[queuedKey(room, author)] > 0
 }
 
 // fanoutLater queues f for the background loop, or reports false when the
@@ -46,6 +59,10 @@ func (s *Store) fanoutLater(f pendingFanout) bool {
 		return false
 	}
 	d.queue = append(d.queue, f)
+	if d.queued == nil {
+		d.queued = make(map[string]int)
+	}
+	d.queued[queuedKey(f.line.Room, f.line.Author)]++
 	start := !d.running
 	d.running = true
 	d.mu.Unlock()
@@ -68,6 +85,12 @@ func (s *Store) fanoutLoop() {
 		}
 		batch := d.queue[:n:n]
 		d.queue = d.queue[n:]
+		for _, f := range batch {
+			k := queuedKey(f.line.Room, f.line.Author)
+			if d.queued[k]--; d.queued[k] == 0 {
+				delete(d.queued, k)
+			}
+		}
 		d.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
 		if _, err := s.fanoutMany(ctx, batch); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -19,6 +20,12 @@ type pendingFanout struct {
 	kind    RoomKind
 	members []string
 	pre     *prefetch
+}
+
+// readsKey names the reads routing needs for a line by author in room
+// with the other members others.
+func readsKey(room, author string, others []string) string {
+	return room + "\x00" + author + "\x00" + strings.Join(others, "\x00")
 }
 
 // fanoutResult is how one line was routed.
@@ -46,13 +53,29 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 // another. On error no line's "fan-out due" record is cleared, so recovery
 // routes them all again.
 func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutResult, error) {
+	// Lines of one author in one room share their reads: a burst of
+	// detached replies reads once (see Store.store).
+	shared := make(map[string]*prefetch)
+	for _, f := range lines {
+		if others := others(f.members, f.line.Author); f.pre.matches(others) {
+			shared[readsKey(f.line.Room, f.line.Author, others)] = f.pre
+		}
+	}
 	var reread []*pendingFanout
 	for i := range lines {
 		f := &lines[i]
-		if others := others(f.members, f.line.Author); !f.pre.matches(others) {
-			f.pre = &prefetch{others: others}
-			reread = append(reread, f)
+		others := others(f.members, f.line.Author)
+		if f.pre.matches(others) {
+			continue
 		}
+		key := readsKey(f.line.Room, f.line.Author, others)
+		if pre, ok := shared[key]; ok {
+			f.pre = pre
+			continue
+		}
+		f.pre = &prefetch{others: others}
+		shared[key] = f.pre
+		reread = append(reread, f)
 	}
 	if len(reread) > 0 {
 		_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
@@ -88,7 +111,18 @@ func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanout
 			for _, m := range plans[i].held {
 				s.holdForDigest(ctx, p, f.line, m)
 			}
-			p.ZRem(ctx, s.k.pending(f.line.Room), f.line.ID)
+		}
+		// One ZREM per room clears the "fan-out due" records.
+		done := make(map[string][]any)
+		var rooms []string
+		for _, f := range lines {
+			if done[f.line.Room] == nil {
+				rooms = append(rooms, f.line.Room)
+			}
+			done[f.line.Room] = append(done[f.line.Room], f.line.ID)
+		}
+		for _, r := range rooms {
+			p.ZRem(ctx, s.k.pending(r), done[r]...)
 		}
 	})
 	if err != nil {

@@ -254,7 +254,11 @@ func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) 
 	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
 			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), event, line.Quote, urgentArg)
-		pre = s.prefetch(ctx, p, n.Room, n.Author)
+		// A detached line whose author has a line waiting for the
+		// background fan-out shares that line's reads (fanoutMany).
+		if !n.Detach || !s.detached.waiting(n.Room, n.Author) {
+			pre = s.prefetch(ctx, p, n.Room, n.Author)
+		}
 	})
 	res, perr := post.StringSlice()
 	if perr != nil {

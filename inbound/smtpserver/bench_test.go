@@ -142,10 +142,17 @@ func BenchmarkSMTPSource(b *testing.B) {
 // BenchmarkSMTPSourceStored is BenchmarkSMTPSource with parley's own
 // Receiver behind the door: every message is parsed, its reply extracted,
 // its sender checked against the reply address's member and the line
-// stored in Redis (and routed) before 250. Beside it, the discard floor;
-// both take smtp-source -s 16 -m 2000 -l 2048 (16 sessions):
+// stored in Redis before 250 (routing follows in the background,
+// NewLine.Detach). Beside it, the discard floor; both take
 //
-//	go test -run '^$' -bench SMTPSourceStored -benchtime 3x ./inbound/smtpserver/
+//	smtp-source -s SESSIONS -m 2000 -l 2048 -f bob@example.org -t reply+TOKEN@parley.test 127.0.0.1:PORT
+//
+// with 20 sessions by default: Postfix's default concurrency per
+// destination (default_destination_concurrency_limit), the most
+// connections an MX relaying to parley opens. PARLEY_BENCH_SESSIONS sets
+// another count. Run it with
+//
+//	go test -run '^$' -bench SMTPSourceStored -benchtime 10x ./inbound/smtpserver/
 func BenchmarkSMTPSourceStored(b *testing.B) {
 	if _, err := os.Stat(smtpSource); err != nil {
 		b.Skipf("%s is missing; to run this benchmark: %s", smtpSource, installHint)
@@ -169,7 +176,11 @@ func BenchmarkSMTPSourceStored(b *testing.B) {
 	recv := inbound.NewMail(inbound.Options{Store: st, Domain: testDomain, Log: slog.New(slog.DiscardHandler)})
 	door := startServer(b, recv, Options{MessagesPerMinutePerIP: -1, MaxConnsPerIP: -1, Log: slog.New(slog.DiscardHandler)})
 	floor := startDiscardServer(b)
-	load := []string{"-s", "16", "-m", "2000", "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
+	sessions := "20"
+	if v := os.Getenv("PARLEY_BENCH_SESSIONS"); v != "" {
+		sessions = v
+	}
+	load := []string{"-s", sessions, "-m", "2000", "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
 	run := func(addr string) time.Duration {
 		start := time.Now()
 		out, err := exec.Command(smtpSource, append(append([]string(nil), load...), addr)...).CombinedOutput()
