@@ -395,7 +395,12 @@ func (s *Store) Line(ctx context.Context, room, id string) (Line, error) {
 func Mentions(text string) []string {
 	var out []string
 	for i := 0; i < len(text); i++ {
-		if text[i] != '@' || (i > 0 && !mentionBoundary(text[:i])) {
+		at := strings.IndexByte(text[i:], '@')
+		if at < 0 {
+			break
+		}
+		i += at
+		if i > 0 && !mentionBoundary(text[:i]) {
 			continue
 		}
 		j := i + 1
