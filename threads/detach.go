@@ -93,9 +93,15 @@ func (s *Store) fanoutLoop() {
 		}
 		d.mu.Unlock()
 		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
-		if _, err := s.fanoutMany(ctx, batch); err != nil {
+		res, err := s.fanoutMany(ctx, batch)
+		if err != nil {
 			slog.Warn("fan-out left to recovery", "lines", len(batch), "room", batch[0].line.Room,
 				"line", batch[0].line.ID, "err", err)
+		}
+		for _, r := range res {
+			if r.err != nil {
+				slog.Warn("fan-out left to recovery", "err", r.err)
+			}
 		}
 		cancel()
 	}

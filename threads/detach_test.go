@@ -75,3 +75,36 @@ func TestPostDetachFull(t *testing.T) {
 	e.detached.queue, e.detached.running = nil, false
 	e.detached.mu.Unlock()
 }
+
+// TestFanoutManyLeavesBadLinesDue: a line that cannot be routed (here a
+// member's record is unreadable) stays due for recovery; the other lines
+// of its batch are routed.
+func TestFanoutManyLeavesBadLinesDue(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob", "carol")
+	e.room(t, "good", Group, "alice", "bob")
+	e.room(t, "bad", Group, "alice", "carol")
+	var batch []pendingFanout
+	for _, room := range []string{"good", "bad", "good"} {
+		line, _, kind, members, pre, err := e.store(e.ctx, NewLine{Room: room, Author: "alice", Text: "hi " + room, Origin: FromAPI}, "Alice", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		batch = append(batch, pendingFanout{line: line, kind: kind, members: members, pre: pre})
+	}
+	if err := e.redis.Client.HSet(e.ctx, e.k.users(), "carol", "{not json").Err(); err != nil {
+		t.Fatal(err)
+	}
+	res, err := e.fanoutMany(e.ctx, batch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res[0].err != nil || res[2].err != nil || res[1].err == nil {
+		t.Fatalf("errors %v, %v, %v: want only the line in bad to fail", res[0].err, res[1].err, res[2].err)
+	}
+	for room, want := range map[string]int64{"good": 0, "bad": 1} {
+		if due, err := e.redis.Client.ZCard(e.ctx, e.k.pending(room)).Result(); err != nil || due != want {
+			t.Errorf("%s: %d lines due (%v), want %d", room, due, err, want)
+		}
+	}
+}

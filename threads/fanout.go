@@ -28,10 +28,12 @@ func readsKey(room, author string, others []string) string {
 	return room + "\x00" + author + "\x00" + strings.Join(others, "\x00")
 }
 
-// fanoutResult is how one line was routed.
+// fanoutResult is how one line was routed, or why it was not (err: the
+// line stays due, for recovery).
 type fanoutResult struct {
 	routes  map[string]Decision
 	replies []Line
+	err     error
 }
 
 // fanout routes a stored line to every member but its author, posts the
@@ -45,13 +47,14 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 	if err != nil {
 		return nil, nil, err
 	}
-	return res[0].routes, res[0].replies, nil
+	return res[0].routes, res[0].replies, res[0].err
 }
 
 // fanoutMany is fanout for several lines at once: the reads of the lines
 // whose guess was wrong share one round trip, and the jobs of all share
-// another. On error no line's "fan-out due" record is cleared, so recovery
-// routes them all again.
+// another. A line that cannot be routed (its result's err) is left due,
+// the others go on; on error from Redis no line's "fan-out due" record is
+// cleared. Either way recovery routes what is left.
 func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutResult, error) {
 	// Lines of one author in one room share their reads: a burst of
 	// detached replies reads once (see Store.store).
@@ -92,19 +95,24 @@ func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanout
 	for i, f := range lines {
 		plan, err := s.planFanout(f)
 		if err != nil {
-			return nil, err
+			out[i].err = fmt.Errorf("fan out %s/%s: %w", f.line.Room, f.line.ID, err)
+			continue
 		}
 		// Auto-replies before the fan-out record is cleared: a process
 		// that dies here leaves the line to recovery, which answers what
 		// is missing.
 		replies, err := s.autoReplies(ctx, plan.answer)
 		if err != nil {
-			return nil, err
+			out[i].err = fmt.Errorf("auto-replies to %s/%s: %w", f.line.Room, f.line.ID, err)
+			continue
 		}
 		plans[i], out[i] = plan, fanoutResult{routes: plan.routes, replies: replies}
 	}
 	_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
 		for i, f := range lines {
+			if out[i].err != nil {
+				continue
+			}
 			for _, j := range plans[i].jobs {
 				s.enqueue(ctx, p, j)
 			}
@@ -115,7 +123,10 @@ func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanout
 		// One ZREM per room clears the "fan-out due" records.
 		done := make(map[string][]any)
 		var rooms []string
-		for _, f := range lines {
+		for i, f := range lines {
+			if out[i].err != nil {
+				continue
+			}
 			if done[f.line.Room] == nil {
 				rooms = append(rooms, f.line.Room)
 			}
