@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"parley/internal/syncbuf"
 	"parley/threads"
 )
 
@@ -337,7 +338,7 @@ func TestRetentionLoop(t *testing.T) {
 	}
 	ok(t, e, "post", "--room", "design", "--as", "alice", "new")
 	ok(t, e, "admin", "retention", "7")
-	var logs syncBuffer
+	var logs syncbuf.Buffer
 	done := make(chan struct{})
 	go func() {
 		defer close(done)

@@ -14,6 +14,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"parley/internal/redistest"
+	"parley/internal/syncbuf"
 	"parley/threads"
 )
 
@@ -45,7 +46,7 @@ func TestBrowser(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
 	defer func() {

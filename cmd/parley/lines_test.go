@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"parley/internal/syncbuf"
 	"parley/threads"
 )
 
@@ -84,7 +85,7 @@ func TestTailFollowsNewLines(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"tail", "design"}, &out, &errb, e.get) }()
 

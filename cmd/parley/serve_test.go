@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"parley/internal/redistest"
+	"parley/internal/syncbuf"
 )
 
 func TestDemo(t *testing.T) {
@@ -107,7 +108,7 @@ func TestDemoFollowsOtherTerminals(t *testing.T) {
 	t.Parallel()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"demo"}, &out, &errb, env{}.get) }()
 
@@ -138,7 +139,7 @@ func TestServe(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var out, errb syncBuffer
+	var out, errb syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
 

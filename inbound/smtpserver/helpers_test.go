@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"parley/inbound"
+	"parley/internal/syncbuf"
 	"parley/internal/testcert"
 )
 
@@ -100,29 +101,11 @@ func (f *fakeReceiver) wait(t testing.TB, n int, timeout time.Duration) {
 	}
 }
 
-// syncBuffer is a log sink safe for concurrent writers.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // testServer is a Server serving on a loopback port for one test.
 type testServer struct {
 	*Server
 	addr   string
-	logs   *syncBuffer
+	logs   *syncbuf.Buffer
 	cancel context.CancelFunc
 	done   chan error
 }
@@ -131,7 +114,7 @@ type testServer struct {
 // the test if it has not been stopped before.
 func startServer(t testing.TB, recv inbound.Receiver, opt Options) *testServer {
 	t.Helper()
-	logs := &syncBuffer{}
+	logs := &syncbuf.Buffer{}
 	if opt.Log == nil {
 		opt.Log = slog.New(slog.NewTextHandler(logs, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	}

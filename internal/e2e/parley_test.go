@@ -14,12 +14,12 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"parley/internal/redistest"
+	"parley/internal/syncbuf"
 )
 
 // The domain of parley's own addresses in these tests.
@@ -31,7 +31,7 @@ type parley struct {
 	HTTP, SMTP string // 127.0.0.1:PORT
 	secret     string
 	env        []string
-	log        *syncBuffer // serve's stderr and stdout
+	log        *syncbuf.Buffer // serve's stderr and stdout
 
 	cmd     *exec.Cmd
 	exited  chan struct{}
@@ -50,7 +50,7 @@ func startParley(t *testing.T, rd *redistest.Redis, extra ...string) *parley {
 	if rd.Kind == "REDIS_URL" {
 		redisURL = os.Getenv("REDIS_URL") // keeps its password and database
 	}
-	p := &parley{secret: randomHex(t, 24), log: &syncBuffer{}}
+	p := &parley{secret: randomHex(t, 24), log: &syncbuf.Buffer{}}
 	var base []string
 	for _, kv := range os.Environ() {
 		// The developer's own parley or Twilio settings stay out.
@@ -337,22 +337,4 @@ func randomHex(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return hex.EncodeToString(b)
-}
-
-// syncBuffer collects a process's output while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

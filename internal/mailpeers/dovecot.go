@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
+	"parley/internal/syncbuf"
 	"parley/internal/testcert"
 	"path/filepath"
 	"slices"
@@ -32,7 +33,7 @@ type Dovecot struct {
 	// Dir holds the instance: dovecot.conf, users, run/, state/, mail/.
 	Dir string
 
-	log   *syncBuffer
+	log   *syncbuf.Buffer
 	users map[string]string
 }
 
@@ -47,7 +48,7 @@ func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
 
 	// /tmp/dvNNNN: socket paths under run/ must stay below 108 bytes, and
 	// the auth process (user dovecot) must reach the users file.
-	d := &Dovecot{Dir: shortTempDir(t, "dv"), log: &syncBuffer{}, users: map[string]string{}}
+	d := &Dovecot{Dir: shortTempDir(t, "dv"), log: &syncbuf.Buffer{}, users: map[string]string{}}
 	for _, sub := range []string{"run", "state"} {
 		makeDir(t, filepath.Join(d.Dir, sub), 0o755, 0, 0)
 	}

@@ -14,7 +14,6 @@ package mailpeers
 
 import (
 	"bufio"
-	"bytes"
 	"fmt"
 	"net"
 	"os"
@@ -22,7 +21,6 @@ import (
 	"os/user"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -164,25 +162,6 @@ func shortTempDir(t testing.TB, prefix string) string {
 		t.Fatal(err)
 	}
 	return dir
-}
-
-// syncBuffer collects a process's output; safe for the process's copying
-// goroutine and the test reading it at once.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // linesWith returns the lines of text that contain every one of want.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"parley/internal/syncbuf"
 )
 
 // Where Debian's postfix package puts what a private instance needs.
@@ -35,7 +37,7 @@ type Postfix struct {
 	// and the maillog file.
 	Dir string
 
-	out *syncBuffer // master's own stdout and stderr
+	out *syncbuf.Buffer // master's own stdout and stderr
 }
 
 // StartPostfixRelay starts a private Postfix (its own configuration and
@@ -53,7 +55,7 @@ func StartPostfixRelay(t testing.TB, upstream string) *Postfix {
 		t.Fatalf("StartPostfixRelay: upstream %q: %v", upstream, err)
 	}
 
-	p := &Postfix{Upstream: upstream, Dir: shortTempDir(t, "pf"), out: &syncBuffer{}}
+	p := &Postfix{Upstream: upstream, Dir: shortTempDir(t, "pf"), out: &syncbuf.Buffer{}}
 	etc, spool, data := p.ConfigDir(), filepath.Join(p.Dir, "spool"), filepath.Join(p.Dir, "data")
 	pfUID, pfGID := ids(t, "postfix", "postfix")
 	_, dropGID := ids(t, "", "postdrop")

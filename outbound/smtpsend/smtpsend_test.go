@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"parley/internal/syncbuf"
 )
 
 // newTestClient makes a Client for ts with test defaults (plain text,
@@ -736,7 +738,7 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 		TLS: &tls.Config{Certificates: []tls.Certificate{cert}}, RequireAuth: true,
 		Users: map[string]string{"alice": "hunter2-PASSWORD"},
 	})
-	var buf syncBuffer
+	var buf syncbuf.Buffer
 	logger := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	c := newTestClient(t, ts.Addr, Options{
 		TLS: StartTLS, TLSConfig: &tls.Config{RootCAs: pool}, Username: "alice", Password: "hunter2-PASSWORD",
@@ -761,24 +763,6 @@ func TestLogsHoldNoSecrets(t *testing.T) {
 			t.Errorf("log lacks %q:\n%s", key, out)
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for the logger's concurrent writes.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 func TestEndedContextKeepsPooledConnection(t *testing.T) {
