@@ -20,9 +20,7 @@ func (h *handler) digestUnsubscribePage(w http.ResponseWriter, r *http.Request) 
 // digestUnsubscribe turns the member's digests off: RFC 8058 one-click (a
 // POST with List-Unsubscribe=One-Click) or the page's button.
 func (h *handler) digestUnsubscribe(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		writeJSON(w, http.StatusBadRequest, apiError{Error: "form body is malformed or too large", Code: "bad_form"})
+	if !readOneClickForm(w, r) {
 		return
 	}
 	member, ok := h.resolveDigest(w, r)

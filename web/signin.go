@@ -25,22 +25,32 @@ func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) {
 	h.render(w, r, http.StatusOK, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r)})
 }
 
+// signinForm reads a form posted by a sign-in page and makes the checks
+// both steps share (size, origin, rate). When one fails it answers the page
+// and returns false.
+func (h *handler) signinForm(w http.ResponseWriter, r *http.Request) bool {
+	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
+	if err := r.ParseForm(); err != nil {
+		h.pageFail(w, r, nil, errf(http.StatusBadRequest, "bad_form", "the form could not be read"))
+		return false
+	}
+	if err := checkPre(r); err != nil {
+		h.pageFail(w, r, nil, err)
+		return false
+	}
+	if err := h.limit(clientKey(r)); err != nil {
+		h.pageFail(w, r, nil, err)
+		return false
+	}
+	return true
+}
+
 // signinRequest sends a one-time link to the member who owns the address.
 // The answer is the same, and as quick, whether or not the address belongs
 // to anyone: the link is made and queued after the answer, so neither the
 // page nor its timing tells who has an account.
 func (h *handler) signinRequest(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		h.pageFail(w, r, nil, errf(http.StatusBadRequest, "bad_form", "the form could not be read"))
-		return
-	}
-	if err := checkPre(r); err != nil {
-		h.pageFail(w, r, nil, err)
-		return
-	}
-	if err := h.limit(clientKey(r)); err != nil {
-		h.pageFail(w, r, nil, err)
+	if !h.signinForm(w, r) {
 		return
 	}
 	addr, err := threads.NormalizeEmail(r.PostFormValue("email"))
@@ -106,17 +116,7 @@ func (h *handler) signinConfirm(w http.ResponseWriter, r *http.Request) {
 
 // signinConsume uses the link: a new session, its cookie, and the rooms.
 func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
-	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
-	if err := r.ParseForm(); err != nil {
-		h.pageFail(w, r, nil, errf(http.StatusBadRequest, "bad_form", "the form could not be read"))
-		return
-	}
-	if err := checkPre(r); err != nil {
-		h.pageFail(w, r, nil, err)
-		return
-	}
-	if err := h.limit(clientKey(r)); err != nil {
-		h.pageFail(w, r, nil, err)
+	if !h.signinForm(w, r) {
 		return
 	}
 	u, err := h.store.ConsumeSignInToken(r.Context(), r.PathValue("token"))

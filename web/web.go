@@ -211,12 +211,22 @@ func (h *handler) unsubscribePage(w http.ResponseWriter, r *http.Request) {
 		Text: "You will still see the room live and in your digest."})
 }
 
-// unsubscribe mutes the room for the member: RFC 8058 one-click (a POST
-// with List-Unsubscribe=One-Click) or the page's button.
-func (h *handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
+// readOneClickForm reads the small form of an unsubscribe POST (RFC 8058
+// one-click, or the page's button); it answers 400 and returns false when
+// the form is malformed or too large.
+func readOneClickForm(w http.ResponseWriter, r *http.Request) bool {
 	r.Body = http.MaxBytesReader(w, r.Body, maxFormBytes)
 	if err := r.ParseForm(); err != nil {
 		writeJSON(w, http.StatusBadRequest, apiError{Error: "form body is malformed or too large", Code: "bad_form"})
+		return false
+	}
+	return true
+}
+
+// unsubscribe mutes the room for the member: RFC 8058 one-click (a POST
+// with List-Unsubscribe=One-Click) or the page's button.
+func (h *handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
+	if !readOneClickForm(w, r) {
 		return
 	}
 	room, member, ok := h.resolve(w, r)

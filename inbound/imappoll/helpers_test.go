@@ -24,6 +24,7 @@ import (
 	"github.com/emersion/go-imap/v2/imapserver/imapmemserver"
 
 	"parley/inbound"
+	"parley/internal/syncbuf"
 	"parley/internal/testcert"
 )
 
@@ -348,22 +349,7 @@ func (r *recorder) waitCalls(t testing.TB, n int, d time.Duration) []call {
 }
 
 // logBuf collects log lines, safely for concurrent use.
-type logBuf struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (l *logBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.Write(p)
-}
-
-func (l *logBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.buf.String()
-}
+type logBuf struct{ syncbuf.Buffer }
 
 func (l *logBuf) count(s string) int { return strings.Count(l.String(), s) }
 
