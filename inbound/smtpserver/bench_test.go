@@ -8,6 +8,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"strconv"
 	"testing"
 	"time"
 
@@ -16,6 +17,7 @@ import (
 	"parley/inbound"
 	"parley/inbound/mailparse"
 	"parley/internal/gcpolicy"
+	"parley/internal/postfixtest"
 	"parley/internal/redistest"
 	"parley/threads"
 )
@@ -23,7 +25,7 @@ import (
 // benchLoad is the smtp-source load of one round: 4 sessions in
 // parallel, 2000 messages (one connection each, as smtp-source does
 // without -d), 2048 bytes of payload.
-var benchLoad = []string{"-s", "4", "-m", "2000", "-l", "2048",
+var benchLoad = []string{"-s", "4", "-m", strconv.Itoa(benchMessages), "-l", "2048",
 	"-f", "a@example.org", "-t", "reply+bench@parley.test"}
 
 const benchMessages = 2000
@@ -78,18 +80,37 @@ func startDiscardServer(b testing.TB) string {
 	return l.Addr().String()
 }
 
-// runSource runs one round of smtp-source against addr and returns how
-// long it took.
-func runSource(b *testing.B, addr string) time.Duration {
+// compareRounds runs smtp-source with load against the door and against
+// the discard floor, once each to warm up and then a round each per
+// benchmark iteration, alternating the order so that neither always runs
+// on a warmer machine. It returns the messages per second of each.
+func compareRounds(b *testing.B, load []string, door, floor string) (doorRate, floorRate float64) {
 	b.Helper()
-	args := append(append([]string(nil), benchLoad...), addr)
-	start := time.Now()
-	out, err := exec.Command(smtpSource, args...).CombinedOutput()
-	d := time.Since(start)
-	if err != nil {
-		b.Fatalf("smtp-source %v: %v\n%s", args, err, out)
+	source := postfixtest.FindTool(b, "smtp-source")
+	run := func(addr string) time.Duration {
+		args := append(append([]string(nil), load...), addr)
+		start := time.Now()
+		out, err := exec.Command(source, args...).CombinedOutput()
+		if err != nil {
+			b.Fatalf("smtp-source %v: %v\n%s", args, err, out)
+		}
+		return time.Since(start)
 	}
-	return d
+	run(door) // warm both up, and check the load is accepted
+	run(floor)
+	var doorTime, floorTime time.Duration
+	rounds := 0
+	for b.Loop() {
+		if rounds%2 == 0 {
+			doorTime += run(door)
+			floorTime += run(floor)
+		} else {
+			floorTime += run(floor)
+			doorTime += run(door)
+		}
+		rounds++
+	}
+	return float64(rounds*benchMessages) / doorTime.Seconds(), float64(rounds*benchMessages) / floorTime.Seconds()
 }
 
 // BenchmarkSMTPSource measures messages per second through the door with
@@ -104,39 +125,15 @@ func runSource(b *testing.B, addr string) time.Duration {
 //
 //	go test -run '^$' -bench SMTPSource -benchtime 5x ./inbound/smtpserver/
 func BenchmarkSMTPSource(b *testing.B) {
-	if _, err := os.Stat(smtpSource); err != nil {
-		b.Skipf("%s is missing; to run this benchmark: %s", smtpSource, installHint)
-	}
 	defer gcpolicy.Apply()() // as parley serve runs
 	door := startServer(b, parseReceiver{}, Options{
 		MessagesPerMinutePerIP: -1, // one client sends everything
 		Log:                    slog.New(slog.DiscardHandler),
 	})
-	floor := startDiscardServer(b)
-	// Warm both up (and check the load is accepted) before timing.
-	runSource(b, door.addr)
-	runSource(b, floor)
-
-	var doorTime, floorTime time.Duration
-	rounds := 0
-	for b.Loop() {
-		// Alternate the order so that neither always runs on a warmer machine.
-		if rounds%2 == 0 {
-			doorTime += runSource(b, door.addr)
-			floorTime += runSource(b, floor)
-		} else {
-			floorTime += runSource(b, floor)
-			doorTime += runSource(b, door.addr)
-		}
-		rounds++
-	}
-	doorRate := float64(rounds*benchMessages) / doorTime.Seconds()
-	floorRate := float64(rounds*benchMessages) / floorTime.Seconds()
+	doorRate, floorRate := compareRounds(b, benchLoad, door.addr, startDiscardServer(b))
 	b.ReportMetric(doorRate, "door_msg/s")
 	b.ReportMetric(floorRate, "discard_msg/s")
 	b.ReportMetric(100*doorRate/floorRate, "door_%_of_discard")
-	b.Logf("%d rounds of %d messages: door %.0f msg/s, discard %.0f msg/s, ratio %.0f%%",
-		rounds, benchMessages, doorRate, floorRate, 100*doorRate/floorRate)
 }
 
 // BenchmarkSMTPSourceStored is BenchmarkSMTPSource with parley's own
@@ -154,9 +151,6 @@ func BenchmarkSMTPSource(b *testing.B) {
 //
 //	go test -run '^$' -bench SMTPSourceStored -benchtime 10x ./inbound/smtpserver/
 func BenchmarkSMTPSourceStored(b *testing.B) {
-	if _, err := os.Stat(smtpSource); err != nil {
-		b.Skipf("%s is missing; to run this benchmark: %s", smtpSource, installHint)
-	}
 	defer gcpolicy.Apply()() // as parley serve runs
 	r := redistest.New(b)
 	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
@@ -175,41 +169,16 @@ func BenchmarkSMTPSourceStored(b *testing.B) {
 	}
 	recv := inbound.NewMail(inbound.Options{Store: st, Domain: testDomain, Log: slog.New(slog.DiscardHandler)})
 	door := startServer(b, recv, Options{MessagesPerMinutePerIP: -1, MaxConnsPerIP: -1, Log: slog.New(slog.DiscardHandler)})
-	floor := startDiscardServer(b)
 	sessions := "20"
 	if v := os.Getenv("PARLEY_BENCH_SESSIONS"); v != "" {
 		sessions = v
 	}
-	load := []string{"-s", sessions, "-m", "2000", "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
-	run := func(addr string) time.Duration {
-		start := time.Now()
-		out, err := exec.Command(smtpSource, append(append([]string(nil), load...), addr)...).CombinedOutput()
-		if err != nil {
-			b.Fatalf("smtp-source: %v\n%s", err, out)
-		}
-		return time.Since(start)
-	}
-	var doorTime, floorTime time.Duration
-	rounds := 0
-	run(door.addr) // warm both up before timing
-	run(floor)
-	for b.Loop() {
-		// Alternate the order so that neither always runs on a warmer machine.
-		if rounds%2 == 0 {
-			doorTime += run(door.addr)
-			floorTime += run(floor)
-		} else {
-			floorTime += run(floor)
-			doorTime += run(door.addr)
-		}
-		rounds++
-	}
+	load := []string{"-s", sessions, "-m", strconv.Itoa(benchMessages), "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
+	doorRate, floorRate := compareRounds(b, load, door.addr, startDiscardServer(b))
 	lines, err := st.Lines(ctx, "design", threads.Range{Limit: threads.MaxPage})
 	if err != nil || len(lines) == 0 {
 		b.Fatalf("no line was stored: %v", err)
 	}
-	doorRate := float64(rounds*2000) / doorTime.Seconds()
-	floorRate := float64(rounds*2000) / floorTime.Seconds()
 	b.ReportMetric(doorRate, "stored_msg/s")
 	b.ReportMetric(floorRate, "discard_msg/s")
 	b.ReportMetric(100*doorRate/floorRate, "stored_%_of_discard")

@@ -13,12 +13,7 @@ import (
 
 	"parley/inbound"
 	"parley/internal/mailpeers"
-)
-
-// Postfix's load generator, for the benchmarks and for submit without swaks.
-const (
-	smtpSource  = "/usr/sbin/smtp-source"
-	installHint = "apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postfix swaks"
+	"parley/internal/postfixtest"
 )
 
 // submit hands msg to the SMTP server at addr with a real client tool:
@@ -35,7 +30,7 @@ func submit(t testing.TB, addr, from, to, msg string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, smtpSource, "-f", from, "-t", to, "-F", file, "-m", "1", addr)
+	cmd := exec.CommandContext(ctx, postfixtest.FindTool(t, "smtp-source"), "-f", from, "-t", to, "-F", file, "-m", "1", addr)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
 	}
