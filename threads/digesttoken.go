@@ -2,7 +2,6 @@ package threads
 
 import (
 	"context"
-	"strings"
 )
 
 // digestPrefix starts the local part of a digest's own reply address.
@@ -43,16 +42,5 @@ func DigestAddress(token, domain string) string {
 // ParseDigestAddress returns the token of a digest address of domain (any
 // case), or false when addr is not one.
 func ParseDigestAddress(addr, domain string) (string, bool) {
-	local, host, ok := strings.Cut(strings.ToLower(strings.TrimSpace(addr)), "@")
-	if !ok || host != strings.ToLower(domain) || !strings.HasPrefix(local, digestPrefix) {
-		return "", false
-	}
-	tok := local[len(digestPrefix):]
-	if len(tok) != 32 {
-		return "", false
-	}
-	if _, err := tokenEncoding.DecodeString(strings.ToUpper(tok)); err != nil {
-		return "", false
-	}
-	return tok, true
+	return parseTokenAddress(addr, domain, digestPrefix)
 }

@@ -138,11 +138,17 @@ func ReplyAddress(token, domain string) string {
 // ParseReplyAddress returns the token of a reply address of domain (any
 // case), or false when addr is not one.
 func ParseReplyAddress(addr, domain string) (string, bool) {
+	return parseTokenAddress(addr, domain, replyPrefix)
+}
+
+// parseTokenAddress returns the token of prefix+TOKEN@domain (any case), or
+// false when addr is not such an address with a well-formed token.
+func parseTokenAddress(addr, domain, prefix string) (string, bool) {
 	local, host, ok := strings.Cut(strings.ToLower(strings.TrimSpace(addr)), "@")
-	if !ok || host != strings.ToLower(domain) || !strings.HasPrefix(local, replyPrefix) {
+	if !ok || host != strings.ToLower(domain) || !strings.HasPrefix(local, prefix) {
 		return "", false
 	}
-	tok := local[len(replyPrefix):]
+	tok := local[len(prefix):]
 	if len(tok) != 32 {
 		return "", false
 	}
