@@ -71,20 +71,9 @@ func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 // ClaimNotices takes up to count queued notices for consumer, first the
 // ones another consumer took more than minIdle ago and never acknowledged.
 func (s *Store) ClaimNotices(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]Notice, error) {
-	msgs, err := s.claimStream(ctx, s.k.notices(), noticeGroup, consumer, count, minIdle)
+	out, err := claimJSON(ctx, s, s.k.notices(), noticeGroup, consumer, count, minIdle, func(n *Notice, id string) { n.id = id })
 	if err != nil {
 		return nil, fmt.Errorf("claim notices: %w", err)
-	}
-	out := make([]Notice, 0, len(msgs))
-	for _, m := range msgs {
-		var n Notice
-		data, _ := m.Values["n"].(string)
-		if json.Unmarshal([]byte(data), &n) != nil {
-			_ = s.AckNotice(ctx, Notice{id: m.ID}) // not ours: drop it
-			continue
-		}
-		n.id = m.ID
-		out = append(out, n)
 	}
 	return out, nil
 }

@@ -63,20 +63,9 @@ func (s *Store) QueueTranscript(ctx context.Context, r TranscriptRequest) (bool,
 // ClaimTranscripts takes up to count queued requests for consumer, first
 // those another consumer took more than minIdle ago and never settled.
 func (s *Store) ClaimTranscripts(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]TranscriptRequest, error) {
-	msgs, err := s.claimStream(ctx, s.k.transcripts(), transcriptGroup, consumer, count, minIdle)
+	out, err := claimJSON(ctx, s, s.k.transcripts(), transcriptGroup, consumer, count, minIdle, func(r *TranscriptRequest, id string) { r.id = id })
 	if err != nil {
 		return nil, fmt.Errorf("claim transcript requests: %w", err)
-	}
-	out := make([]TranscriptRequest, 0, len(msgs))
-	for _, m := range msgs {
-		var r TranscriptRequest
-		data, _ := m.Values["n"].(string)
-		if json.Unmarshal([]byte(data), &r) != nil {
-			_ = s.AckTranscript(ctx, TranscriptRequest{id: m.ID}) // not ours: drop it
-			continue
-		}
-		r.id = m.ID
-		out = append(out, r)
 	}
 	return out, nil
 }

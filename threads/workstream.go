@@ -2,6 +2,7 @@ package threads
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -42,6 +43,28 @@ func (s *Store) claimStream(ctx context.Context, stream, group, consumer string,
 		}
 	}
 	return msgs, nil
+}
+
+// claimJSON is claimStream with each entry's document decoded into a T and
+// given its entry id with setID. An entry that does not decode is not
+// ours: it is settled and dropped.
+func claimJSON[T any](ctx context.Context, s *Store, stream, group, consumer string, count int, minIdle time.Duration, setID func(*T, string)) ([]T, error) {
+	msgs, err := s.claimStream(ctx, stream, group, consumer, count, minIdle)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]T, 0, len(msgs))
+	for _, m := range msgs {
+		var v T
+		data, _ := m.Values["n"].(string)
+		if json.Unmarshal([]byte(data), &v) != nil {
+			_ = s.settleStream(ctx, stream, group, m.ID)
+			continue
+		}
+		setID(&v, m.ID)
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 // settleStream acknowledges and deletes an entry: done, or given up.
