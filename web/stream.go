@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"regexp"
 	"slices"
@@ -33,9 +34,11 @@ import (
 //
 // A client that reconnects sends the id of the last line it saw as
 // Last-Event-ID (browsers do it by themselves; ?last= works too) and first
-// gets every line of its rooms after it, then the live ones. On one Redis
-// server stream ids grow in the order lines are posted, across rooms, so
-// nothing is lost; a client should still skip a line id it already has.
+// gets every line of its rooms from that line's millisecond on, then the
+// live ones. Each room is a stream of its own, and two rooms may give lines
+// of one millisecond the same id, so the resume starts at the millisecond,
+// not after the id: nothing is lost, and a client skips a line (room and
+// id) it already has.
 
 // maxResume is the most lines one resume sends per room; a client further
 // behind gets "reset" and reloads.
@@ -111,7 +114,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 	reset := false
 	if last != "" {
 		for _, rm := range rooms {
-			lines, err := h.store.Lines(ctx, rm.ID, threads.Range{After: last, Limit: maxResume})
+			lines, err := h.store.Lines(ctx, rm.ID, threads.Range{After: resumeAfter(last), Limit: maxResume})
 			if err != nil {
 				return err
 			}
@@ -234,6 +237,16 @@ func (h *handler) stillValid(ctx context.Context, me *who) bool {
 }
 
 // idLess orders two stream ids.
+// resumeAfter is the exclusive bound that starts a resume at the
+// millisecond of line id last (see above); "" when that is the start.
+func resumeAfter(last string) string {
+	ms, _ := splitID(last)
+	if ms == 0 {
+		return ""
+	}
+	return strconv.FormatUint(ms-1, 10) + "-" + strconv.FormatUint(math.MaxUint64, 10)
+}
+
 func idLess(a, b string) bool {
 	am, as := splitID(a)
 	bm, bs := splitID(b)
