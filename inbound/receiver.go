@@ -12,6 +12,7 @@ import (
 
 	"parley/inbound/mailparse"
 	"parley/internal/blobs"
+	"parley/internal/recent"
 	"parley/threads"
 )
 
@@ -50,10 +51,18 @@ type Mail struct {
 	o    Options
 	from string // parley@domain
 	log  *slog.Logger
-	// tokens and members hold what was read lately (recent.go).
-	tokens  recent[resolved]
-	members recent[threads.User]
+	// tokens and members hold what was read lately: for trustFor.
+	tokens  recent.Cache[resolved]
+	members recent.Cache[threads.User]
 }
+
+// A busy member's replies arrive one after another, each needing their
+// reply token resolved (at RCPT and again at DATA) and their record read
+// (to check the sender). The receiver trusts what it read for trustFor, so
+// that a burst costs one lookup of each. The price is that a revoked token,
+// or an address removed from a member, still works in this process for up
+// to trustFor.
+const trustFor = 10 * time.Second
 
 // resolved is what a reply token names.
 type resolved struct{ room, member string }
@@ -61,28 +70,28 @@ type resolved struct{ room, member string }
 // resolve returns the room and member of a reply token.
 func (m *Mail) resolve(ctx context.Context, tok string) (string, string, error) {
 	now := time.Now()
-	if r, ok := m.tokens.get(tok, now); ok {
+	if r, ok := m.tokens.Get(tok, now); ok {
 		return r.room, r.member, nil
 	}
 	room, member, err := m.o.Store.ResolveReplyToken(ctx, tok)
 	if err != nil {
 		return "", "", err
 	}
-	m.tokens.put(tok, resolved{room, member}, now)
+	m.tokens.Put(tok, resolved{room, member}, now)
 	return room, member, nil
 }
 
 // member returns a member's record. The receiver only reads it.
 func (m *Mail) member(ctx context.Context, id string) (threads.User, error) {
 	now := time.Now()
-	if u, ok := m.members.get(id, now); ok {
+	if u, ok := m.members.Get(id, now); ok {
 		return u, nil
 	}
 	u, err := m.o.Store.User(ctx, id)
 	if err != nil {
 		return u, err
 	}
-	m.members.put(id, u, now)
+	m.members.Put(id, u, now)
 	return u, nil
 }
 
@@ -104,7 +113,8 @@ func NewMail(o Options) *Mail {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Mail{o: o, from: strings.ToLower(o.FromLocal + "@" + o.Domain), log: log}
+	return &Mail{o: o, from: strings.ToLower(o.FromLocal + "@" + o.Domain), log: log,
+		tokens: recent.Cache[resolved]{TTL: trustFor}, members: recent.Cache[threads.User]{TTL: trustFor}}
 }
 
 // CheckRecipient accepts reply addresses parley issued, its own sender

@@ -8,9 +8,9 @@ import (
 	"mime"
 	"net/mail"
 	"strings"
-	"sync"
 	"time"
 
+	"parley/internal/recent"
 	"parley/outbound/mailcompose"
 	"parley/outbound/smtpsend"
 	"parley/threads"
@@ -43,13 +43,10 @@ type Email struct {
 	o EmailOptions
 	// known remembers, per room and member, tokens already stored in
 	// Redis recently, so that a busy room costs no extra round trip per email.
-	known sync.Map // room/member -> cachedTokens
+	known recent.Cache[tokenPair] // room/member -> tokens
 }
 
-type cachedTokens struct {
-	reply, unsub string
-	until        time.Time
-}
+type tokenPair struct{ reply, unsub string }
 
 // tokenCacheFor is how long a stored token pair is trusted without writing
 // it again (writing is idempotent; the rewrite heals a Redis that lost it).
@@ -58,14 +55,15 @@ const tokenCacheFor = 10 * time.Minute
 // tokens returns the member's reply and unsubscribe tokens for the room.
 func (e *Email) tokens(ctx context.Context, room, member string) (string, string, error) {
 	key := room + "/" + member
-	if c, ok := e.known.Load(key); ok && time.Now().Before(c.(cachedTokens).until) {
-		return c.(cachedTokens).reply, c.(cachedTokens).unsub, nil
+	now := time.Now()
+	if c, ok := e.known.Get(key, now); ok {
+		return c.reply, c.unsub, nil
 	}
 	reply, unsub, err := e.o.Store.Tokens(ctx, room, member)
 	if err != nil {
 		return "", "", err
 	}
-	e.known.Store(key, cachedTokens{reply, unsub, time.Now().Add(tokenCacheFor)})
+	e.known.Put(key, tokenPair{reply, unsub}, now)
 	return reply, unsub, nil
 }
 
@@ -74,7 +72,7 @@ var _ Channel = (*Email)(nil)
 // NewEmail returns the email channel.
 func NewEmail(o EmailOptions) *Email {
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	return &Email{o: o}
+	return &Email{o: o, known: recent.Cache[tokenPair]{TTL: tokenCacheFor}}
 }
 
 // Deliver composes the batch's email and submits it. A refusal that no
