@@ -235,10 +235,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 		res.Why = "already " + string(state) + " for " + period
 		return res, nil
 	}
-	if err := d.o.Transport.Send(ctx, msg.From, msg.To, msg.Bytes); err != nil {
-		if refusedForGood(err) {
-			return res, Permanent(fmt.Errorf("send digest to %s: %w", u.ID, err))
-		}
+	if err := send(ctx, d.o.Transport, msg); err != nil {
 		return res, fmt.Errorf("send digest to %s: %w", u.ID, err)
 	}
 	if err := st.DigestSent(ctx, content); err != nil {

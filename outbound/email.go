@@ -98,23 +98,22 @@ func (e *Email) Deliver(ctx context.Context, d Delivery) error {
 		// Bad input or a broken template: the same batch fails the same way again.
 		return Permanent(fmt.Errorf("compose email for %s: %w", d.Member.ID, err))
 	}
-	if err := e.o.Transport.Send(ctx, msg.From, msg.To, msg.Bytes); err != nil {
-		if refusedForGood(err) {
-			return Permanent(err)
-		}
-		return err
-	}
-	return nil
+	return send(ctx, e.o.Transport, msg)
 }
 
-// refusedForGood reports whether the smarthost refused this message or
-// this recipient for good (5xx at RCPT or DATA). Everything else, including
-// a permanent refusal at connect, TLS, AUTH or MAIL, is about parley's own
-// setup and is retried: dead-lettering would wrongly mark every member's
-// address as failing because of a wrong password.
-func refusedForGood(err error) bool {
+// send submits msg with t. When the smarthost refused this message or this
+// recipient for good (5xx at RCPT or DATA) the error is Permanent.
+// Everything else, including a permanent refusal at connect, TLS, AUTH or
+// MAIL, is about parley's own setup and is retried: dead-lettering would
+// wrongly mark every member's address as failing because of a wrong
+// password.
+func send(ctx context.Context, t Transport, msg mailcompose.Message) error {
+	err := t.Send(ctx, msg.From, msg.To, msg.Bytes)
 	var se *smtpsend.Error
-	return errors.As(err, &se) && !se.Temporary && (se.Op == "rcpt" || se.Op == "data")
+	if errors.As(err, &se) && !se.Temporary && (se.Op == "rcpt" || se.Op == "data") {
+		return Permanent(err)
+	}
+	return err
 }
 
 // Outbox is a Transport that keeps messages in the store instead of sending
@@ -154,11 +153,5 @@ func (e *Email) SendNotice(ctx context.Context, n threads.Notice) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	if err := e.o.Transport.Send(ctx, msg.From, msg.To, msg.Bytes); err != nil {
-		if refusedForGood(err) {
-			return Permanent(err)
-		}
-		return err
-	}
-	return nil
+	return send(ctx, e.o.Transport, msg)
 }

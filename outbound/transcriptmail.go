@@ -66,13 +66,7 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 	if err != nil {
 		return Permanent(err)
 	}
-	if err := e.o.Transport.Send(ctx, msg.From, msg.To, msg.Bytes); err != nil {
-		if refusedForGood(err) {
-			return Permanent(err)
-		}
-		return err
-	}
-	return nil
+	return send(ctx, e.o.Transport, msg)
 }
 
 // transcriptText is the body of a transcript email.
