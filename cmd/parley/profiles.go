@@ -125,15 +125,9 @@ func userSetChanges(set map[string]bool, v userSetValues) ([]userChange, error) 
 		add("name", func(u *threads.User) { u.Name = v.name })
 	}
 	if set["email"] {
-		var list []string
-		if !(len(v.emails) == 1 && v.emails[0] == "none") {
-			for _, e := range v.emails {
-				n, err := threads.NormalizeEmail(e)
-				if err != nil {
-					return nil, err
-				}
-				list = append(list, n)
-			}
+		list, err := normalizeList(v.emails, threads.NormalizeEmail)
+		if err != nil {
+			return nil, err
 		}
 		add("emails", func(u *threads.User) { u.Emails = list })
 	}
@@ -231,15 +225,9 @@ func userSetChanges(set map[string]bool, v userSetValues) ([]userChange, error) 
 		add("team", func(u *threads.User) { u.Profile.Team = v.team })
 	}
 	if set["interests"] {
-		var list []string
-		if !(len(v.interests) == 1 && v.interests[0] == "none") {
-			for _, in := range v.interests {
-				n, err := threads.NormalizeInterest(in)
-				if err != nil {
-					return nil, err
-				}
-				list = append(list, n)
-			}
+		list, err := normalizeList(v.interests, threads.NormalizeInterest)
+		if err != nil {
+			return nil, err
 		}
 		add("interests", func(u *threads.User) { u.Profile.Interests = list })
 	}
@@ -519,4 +507,21 @@ func auditCLI(ctx context.Context, a *app, action, target, detail string) error 
 		return fmt.Errorf("%s %s done, but not audited: %w", action, target, err)
 	}
 	return nil
+}
+
+// normalizeList normalizes each value of a repeatable flag; the single
+// value "none" clears the list.
+func normalizeList(values []string, normalize func(string) (string, error)) ([]string, error) {
+	if len(values) == 1 && values[0] == "none" {
+		return nil, nil
+	}
+	var out []string
+	for _, v := range values {
+		n, err := normalize(v)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, n)
+	}
+	return out, nil
 }
