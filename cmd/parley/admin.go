@@ -270,11 +270,7 @@ func printRetention(a *app, p threads.RetentionPolicy, room string) error {
 }
 
 func parseAdminReindex(args []string) (action, error) {
-	pos, err := parseFlags(newFlags("admin reindex"), args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(newFlags("admin reindex"), args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
@@ -299,11 +295,7 @@ func parseAdminAudit(args []string) (action, error) {
 	fs.StringVar(&f.Target, "target", "", "only entries about this target")
 	fs.StringVar(&f.Before, "before", "", "only entries older than this id (paging)")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if f.Limit < 1 || f.Limit > threads.MaxPage {

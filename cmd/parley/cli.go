@@ -141,6 +141,16 @@ func parseFlags(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 }
 
+// parseNoArgs parses the flags of a command that takes no positional
+// argument.
+func parseNoArgs(fs *flag.FlagSet, args []string) error {
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return err
+	}
+	return wantArgs(pos)
+}
+
 // listFlag collects a flag that may repeat and hold comma-separated values.
 type listFlag []string
 

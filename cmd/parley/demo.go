@@ -32,11 +32,7 @@ const (
 func parseDemo(args []string) (action, error) {
 	fs := newFlags("demo")
 	dur := fs.Duration("for", 0, "stop after this long (default: until Ctrl-C)")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if *dur < 0 {

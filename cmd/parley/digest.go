@@ -26,11 +26,7 @@ func parseDigestSend(args []string) (action, error) {
 	user := fs.String("user", "", "member id")
 	now := fs.Bool("now", false, "send now, whatever the schedule")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if err := need("user", *user); err != nil {
@@ -93,11 +89,7 @@ type digestDue struct {
 func parseDigestDue(args []string) (action, error) {
 	fs := newFlags("digest due")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {

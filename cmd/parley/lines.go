@@ -102,11 +102,7 @@ func parseLines(args []string) (action, error) {
 	fs.IntVar(&r.Limit, "limit", 100, fmt.Sprintf("at most this many lines (up to %d)", threads.MaxPage))
 	fs.BoolVar(&r.Newest, "newest", false, "the newest lines, newest first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if err := need("room", *room); err != nil {

@@ -23,11 +23,7 @@ func parseOutboxList(args []string) (action, error) {
 	after := fs.String("after", "", "only entries after this id")
 	limit := fs.Int("limit", 100, "at most this many entries")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if *limit < 1 {

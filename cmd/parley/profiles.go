@@ -396,11 +396,7 @@ func parsePeopleSearch(args []string) (action, error) {
 	fs.IntVar(&q.Limit, "limit", 20, fmt.Sprintf("at most this many people (up to %d)", threads.MaxPeoplePage))
 	fs.IntVar(&q.Offset, "offset", 0, "skip this many first")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if q.Limit < 1 || q.Limit > threads.MaxPeoplePage {

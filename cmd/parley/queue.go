@@ -20,11 +20,7 @@ func queueCommands() []command {
 func parseQueueStats(args []string) (action, error) {
 	fs := newFlags("queue stats")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
@@ -46,11 +42,7 @@ func parseQueueDead(args []string) (action, error) {
 	fs := newFlags("queue dead")
 	limit := fs.Int("limit", 100, "at most this many per queue shard")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if *limit < 1 {

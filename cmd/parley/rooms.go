@@ -33,11 +33,7 @@ func parseRoomCreate(args []string) (action, error) {
 	fs.Var(&members, "members", "members (comma-separated, or repeat)")
 	direct := fs.Bool("direct", false, "a direct, two-person room")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if err := need("id", r.ID, "name", r.Name, "members", members.String()); err != nil {
@@ -75,11 +71,7 @@ func parseRoomList(args []string) (action, error) {
 	fs := newFlags("room list")
 	user := fs.String("user", "", "only the rooms of this user")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if *user != "" {

@@ -40,11 +40,7 @@ func serveCommands() []command {
 }
 
 func parseServe(args []string) (action, error) {
-	pos, err := parseFlags(newFlags("serve"), args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(newFlags("serve"), args); err != nil {
 		return nil, err
 	}
 	return serve, nil

@@ -40,11 +40,7 @@ func parseTranscript(args []string) (action, error) {
 	format := fs.String("format", "html", "html, text or mbox")
 	tz := fs.String("tz", "", "reader's time zone (IANA name)")
 	forUser := fs.String("for", "", "use this member's time zone")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if err := need("room", *room); err != nil {

@@ -29,11 +29,7 @@ func parseUserAdd(args []string) (action, error) {
 	fs.StringVar(&u.TimeZone, "tz", "", "IANA time zone")
 	fs.BoolVar(&u.Bot, "bot", false, "the user is a program: away auto-replies never answer it")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	if err := need("id", u.ID, "name", u.Name); err != nil {
@@ -80,11 +76,7 @@ func parseUserAdd(args []string) (action, error) {
 func parseUserList(args []string) (action, error) {
 	fs := newFlags("user list")
 	asJSON := fs.Bool("json", false, "print JSON")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	if err := wantArgs(pos); err != nil {
+	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
