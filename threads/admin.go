@@ -15,7 +15,7 @@ import (
 // id, or "cli" for the command line.
 
 // SetRole gives a user a role.
-func (s *Store) SetRole(ctx context.Context, actor, user string, role Role) (User, error) {
+func (s *Directory) SetRole(ctx context.Context, actor, user string, role Role) (User, error) {
 	if role != RoleMember && role != RoleAdmin {
 		return User{}, invalid("role %q is not member or admin", role)
 	}
@@ -35,17 +35,17 @@ func (s *Store) SetRole(ctx context.Context, actor, user string, role Role) (Use
 // nothing, not even a digest), people search no longer finds them, and
 // they cannot be added to rooms. Their rooms, lines and profile are kept,
 // so EnableUser brings everything back.
-func (s *Store) DisableUser(ctx context.Context, actor, user string) (User, error) {
+func (s *Directory) DisableUser(ctx context.Context, actor, user string) (User, error) {
 	return s.setDisabled(ctx, actor, user, true)
 }
 
 // EnableUser undoes DisableUser.
-func (s *Store) EnableUser(ctx context.Context, actor, user string) (User, error) {
+func (s *Directory) EnableUser(ctx context.Context, actor, user string) (User, error) {
 	return s.setDisabled(ctx, actor, user, false)
 }
 
-func (s *Store) setDisabled(ctx context.Context, actor, user string, disabled bool) (User, error) {
-	u, err := s.UpdateUser(ctx, user, func(u *User) error {
+func (s *Directory) setDisabled(ctx context.Context, actor, user string, disabled bool) (User, error) {
+	u, err := s.dir.UpdateUser(ctx, user, func(u *User) error {
 		u.Disabled = disabled
 		return nil
 	})
@@ -73,7 +73,7 @@ func NormalizeDomain(d string) (string, error) {
 
 // AllowedDomains returns the email domains new addresses must belong to,
 // sorted; empty means any domain.
-func (s *Store) AllowedDomains(ctx context.Context) ([]string, error) {
+func (s *Directory) AllowedDomains(ctx context.Context) ([]string, error) {
 	ds, err := s.rdb.SMembers(ctx, s.k.domains()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read allowed domains: %w", err)
@@ -86,7 +86,7 @@ func (s *Store) AllowedDomains(ctx context.Context) ([]string, error) {
 // From then on AddUser and UpdateUser refuse an address outside them; the
 // addresses users already have are kept, so that nobody is cut off. It
 // returns the list as stored.
-func (s *Store) SetAllowedDomains(ctx context.Context, actor string, domains []string) ([]string, error) {
+func (s *Directory) SetAllowedDomains(ctx context.Context, actor string, domains []string) ([]string, error) {
 	var list []string
 	for _, d := range domains {
 		n, err := NormalizeDomain(d)
@@ -113,9 +113,9 @@ func (s *Store) SetAllowedDomains(ctx context.Context, actor string, domains []s
 }
 
 // domainRefused is the error for an address outside the allowed domains.
-func (s *Store) domainRefused(ctx context.Context, addr string) error {
+func (s *Directory) domainRefused(ctx context.Context, addr string) error {
 	_, domain, _ := strings.Cut(addr, "@")
-	allowed, err := s.AllowedDomains(ctx)
+	allowed, err := s.dir.AllowedDomains(ctx)
 	list := strings.Join(allowed, ", ")
 	if err != nil {
 		list = "see parley admin domains"

@@ -41,7 +41,7 @@ var auditAction = regexp.MustCompile(`^[a-z][a-z0-9_.-]{0,63}$`)
 
 // Audit appends an entry to the audit log. Actor and Action are required;
 // a detail longer than the limit is cut.
-func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
+func (s *Directory) Audit(ctx context.Context, e AuditEntry) error {
 	e.Actor = strings.TrimSpace(e.Actor)
 	switch {
 	case e.Actor == "":
@@ -66,8 +66,8 @@ func (s *Store) Audit(ctx context.Context, e AuditEntry) error {
 // auditDone records an action that has been carried out. When the entry
 // cannot be written the action stays done and the error says so, so that
 // the caller can tell the admin.
-func (s *Store) auditDone(ctx context.Context, e AuditEntry) error {
-	if err := s.Audit(ctx, e); err != nil {
+func (s *Directory) auditDone(ctx context.Context, e AuditEntry) error {
+	if err := s.dir.Audit(ctx, e); err != nil {
 		return fmt.Errorf("%s of %s done, but not audited: %w", e.Action, e.Target, err)
 	}
 	return nil
@@ -98,7 +98,7 @@ func (f AuditFilter) match(e AuditEntry) bool {
 const auditPage = 500
 
 // AuditLog returns the entries matching f, newest first.
-func (s *Store) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
+func (s *Directory) AuditLog(ctx context.Context, f AuditFilter) ([]AuditEntry, error) {
 	if f.Limit <= 0 {
 		f.Limit = 50
 	}

@@ -18,12 +18,12 @@ func TestAuditLog(t *testing.T) {
 		{Actor: "cli", Action: "users.export", Target: "all"},
 	}
 	for _, a := range entries {
-		if err := e.Audit(e.ctx, a); err != nil {
+		if err := e.Directory.Audit(e.ctx, a); err != nil {
 			t.Fatal(err)
 		}
 		e.clock.Add(time.Minute)
 	}
-	all, err := e.AuditLog(e.ctx, AuditFilter{})
+	all, err := e.Directory.AuditLog(e.ctx, AuditFilter{})
 	if err != nil || len(all) != 5 {
 		t.Fatalf("AuditLog = %d entries, %v", len(all), err)
 	}
@@ -32,7 +32,7 @@ func TestAuditLog(t *testing.T) {
 		t.Fatalf("oldest entry = %+v", first)
 	}
 	actions := func(f AuditFilter) []string {
-		log, err := e.AuditLog(e.ctx, f)
+		log, err := e.Directory.AuditLog(e.ctx, f)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -69,11 +69,11 @@ func TestAuditPagesThroughALongLog(t *testing.T) {
 		if i == 3 {
 			a = AuditEntry{Actor: "bob", Action: "signin"}
 		}
-		if err := e.Audit(e.ctx, a); err != nil {
+		if err := e.Directory.Audit(e.ctx, a); err != nil {
 			t.Fatal(err)
 		}
 	}
-	log, err := e.AuditLog(e.ctx, AuditFilter{Actor: "bob"})
+	log, err := e.Directory.AuditLog(e.ctx, AuditFilter{Actor: "bob"})
 	if err != nil || len(log) != 1 || log[0].Action != "signin" {
 		t.Fatalf("an entry older than one page: %+v, %v", log, err)
 	}
@@ -86,19 +86,19 @@ func TestAuditBadInput(t *testing.T) {
 		{Actor: "cli", Action: ""},
 		{Actor: "cli", Action: "Sign In"},
 	} {
-		if err := e.Audit(e.ctx, a); !errors.Is(err, ErrInvalid) {
+		if err := e.Directory.Audit(e.ctx, a); !errors.Is(err, ErrInvalid) {
 			t.Errorf("Audit(%+v) = %v, want ErrInvalid", a, err)
 		}
 	}
 	long := AuditEntry{Actor: "cli", Action: "x", Target: strings.Repeat("t", 500), Detail: strings.Repeat("é", 2000) + "\xff"}
-	if err := e.Audit(e.ctx, long); err != nil {
+	if err := e.Directory.Audit(e.ctx, long); err != nil {
 		t.Fatal(err)
 	}
-	log, _ := e.AuditLog(e.ctx, AuditFilter{})
+	log, _ := e.Directory.AuditLog(e.ctx, AuditFilter{})
 	if len(log) != 1 || len(log[0].Target) != maxAuditText || len(log[0].Detail) > maxAuditDetail || !strings.HasPrefix(log[0].Detail, "éé") {
 		t.Fatalf("long entry stored as %d/%d bytes", len(log[0].Target), len(log[0].Detail))
 	}
-	if _, err := e.AuditLog(e.ctx, AuditFilter{Before: "yesterday"}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.Directory.AuditLog(e.ctx, AuditFilter{Before: "yesterday"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad Before: %v", err)
 	}
 }

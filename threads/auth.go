@@ -63,8 +63,8 @@ func hashSecret(secret string) string {
 
 // NewSignInToken makes a one-time sign-in token for an existing, enabled
 // user, valid for SignInValidity.
-func (s *Store) NewSignInToken(ctx context.Context, user string) (string, error) {
-	u, err := s.User(ctx, user)
+func (s *Auth) NewSignInToken(ctx context.Context, user string) (string, error) {
+	u, err := s.dir.User(ctx, user)
 	if err != nil {
 		return "", err
 	}
@@ -81,7 +81,7 @@ func (s *Store) NewSignInToken(ctx context.Context, user string) (string, error)
 // ConsumeSignInToken returns the user a sign-in token was made for and
 // forgets the token in the same step, so a link works once. An unknown,
 // used or expired token is ErrBadCredential; a user disabled since is ErrDisabled.
-func (s *Store) ConsumeSignInToken(ctx context.Context, token string) (User, error) {
+func (s *Auth) ConsumeSignInToken(ctx context.Context, token string) (User, error) {
 	if !secretPattern.MatchString(token) {
 		return User{}, ErrBadCredential
 	}
@@ -92,7 +92,7 @@ func (s *Store) ConsumeSignInToken(ctx context.Context, token string) (User, err
 	if err != nil {
 		return User{}, fmt.Errorf("use sign-in token: %w", err)
 	}
-	u, err := s.User(ctx, id)
+	u, err := s.dir.User(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrBadCredential
 	}
@@ -106,7 +106,7 @@ func (s *Store) ConsumeSignInToken(ctx context.Context, token string) (User, err
 }
 
 // DropSignInToken forgets a sign-in token that will not be sent.
-func (s *Store) DropSignInToken(ctx context.Context, token string) error {
+func (s *Auth) DropSignInToken(ctx context.Context, token string) error {
 	if err := s.rdb.Del(ctx, s.k.signIn(hashSecret(token))).Err(); err != nil {
 		return fmt.Errorf("drop sign-in token: %w", err)
 	}
@@ -124,7 +124,7 @@ type Session struct {
 
 // NewSession starts a session for user, lasting SessionLifetime. It
 // returns the session's secret (the cookie value).
-func (s *Store) NewSession(ctx context.Context, user string) (string, Session, error) {
+func (s *Auth) NewSession(ctx context.Context, user string) (string, Session, error) {
 	now := s.now().UTC().Truncate(time.Second)
 	se := Session{User: user, CSRF: newSecret(), Created: now, Expires: now.Add(SessionLifetime)}
 	data, err := json.Marshal(se)
@@ -140,7 +140,7 @@ func (s *Store) NewSession(ctx context.Context, user string) (string, Session, e
 
 // Session returns the session of a secret; ErrBadCredential when there is none
 // (never made, signed out, or expired).
-func (s *Store) Session(ctx context.Context, token string) (Session, error) {
+func (s *Auth) Session(ctx context.Context, token string) (Session, error) {
 	if !secretPattern.MatchString(token) {
 		return Session{}, ErrBadCredential
 	}
@@ -159,7 +159,7 @@ func (s *Store) Session(ctx context.Context, token string) (Session, error) {
 }
 
 // EndSession signs a session out. Ending an unknown session is no error.
-func (s *Store) EndSession(ctx context.Context, token string) error {
+func (s *Auth) EndSession(ctx context.Context, token string) error {
 	if !secretPattern.MatchString(token) {
 		return nil
 	}
@@ -180,12 +180,12 @@ type APIToken struct {
 
 // NewAPIToken makes a personal API token for user, named so they know what
 // it is for. It returns the secret (shown once) and its record.
-func (s *Store) NewAPIToken(ctx context.Context, user, name string) (string, APIToken, error) {
+func (s *Auth) NewAPIToken(ctx context.Context, user, name string) (string, APIToken, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxTokenName || strings.IndexFunc(name, unicode.IsControl) >= 0 {
 		return "", APIToken{}, invalid("token name must be 1-%d characters of text", maxTokenName)
 	}
-	if err := s.mustExist(ctx, []string{user}); err != nil {
+	if err := s.chat.mustExist(ctx, []string{user}); err != nil {
 		return "", APIToken{}, err
 	}
 	id := make([]byte, 6)
@@ -208,7 +208,7 @@ func (s *Store) NewAPIToken(ctx context.Context, user, name string) (string, API
 }
 
 // APITokens lists a user's tokens, oldest first.
-func (s *Store) APITokens(ctx context.Context, user string) ([]APIToken, error) {
+func (s *Auth) APITokens(ctx context.Context, user string) ([]APIToken, error) {
 	hashes, err := s.rdb.HVals(ctx, s.k.userAPITokens(user)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("API tokens of %s: %w", user, err)
@@ -241,7 +241,7 @@ func (s *Store) APITokens(ctx context.Context, user string) ([]APIToken, error) 
 }
 
 // RevokeAPIToken deletes one of user's tokens; it stops working at once.
-func (s *Store) RevokeAPIToken(ctx context.Context, user, id string) error {
+func (s *Auth) RevokeAPIToken(ctx context.Context, user, id string) error {
 	n, err := scriptRevokeAPIToken.Run(ctx, s.rdb, []string{s.k.apiTokens(), s.k.userAPITokens(user)}, id).Int()
 	if err != nil {
 		return fmt.Errorf("revoke API token %s of %s: %w", id, user, err)
@@ -254,7 +254,7 @@ func (s *Store) RevokeAPIToken(ctx context.Context, user, id string) error {
 
 // APITokenOwner returns the record of a token secret; ErrBadCredential when it
 // is unknown or revoked.
-func (s *Store) APITokenOwner(ctx context.Context, secret string) (APIToken, error) {
+func (s *Auth) APITokenOwner(ctx context.Context, secret string) (APIToken, error) {
 	rest, ok := strings.CutPrefix(secret, APITokenPrefix)
 	if !ok || !secretPattern.MatchString(rest) {
 		return APIToken{}, ErrBadCredential

@@ -11,7 +11,7 @@ import (
 func TestSignInToken(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob")
-	tok, err := e.NewSignInToken(e.ctx, "alice")
+	tok, err := e.Auth.NewSignInToken(e.ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func TestSignInToken(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			u, err := e.ConsumeSignInToken(e.ctx, tok)
+			u, err := e.Auth.ConsumeSignInToken(e.ctx, tok)
 			if err == nil && u.ID == "alice" {
 				mu.Lock()
 				wins++
@@ -46,29 +46,29 @@ func TestSignInToken(t *testing.T) {
 		t.Fatalf("%d sign-ins with one token", wins)
 	}
 	for _, bad := range []string{"", "short", strings.Repeat("a", 43), tok + "x"} {
-		if _, err := e.ConsumeSignInToken(e.ctx, bad); !errors.Is(err, ErrBadCredential) {
+		if _, err := e.Auth.ConsumeSignInToken(e.ctx, bad); !errors.Is(err, ErrBadCredential) {
 			t.Errorf("consume %q: %v", bad, err)
 		}
 	}
 	// Dropped tokens and disabled users do not sign in.
-	tok2, _ := e.NewSignInToken(e.ctx, "bob")
-	if err := e.DropSignInToken(e.ctx, tok2); err != nil {
+	tok2, _ := e.Auth.NewSignInToken(e.ctx, "bob")
+	if err := e.Auth.DropSignInToken(e.ctx, tok2); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.ConsumeSignInToken(e.ctx, tok2); !errors.Is(err, ErrBadCredential) {
+	if _, err := e.Auth.ConsumeSignInToken(e.ctx, tok2); !errors.Is(err, ErrBadCredential) {
 		t.Fatalf("dropped token: %v", err)
 	}
-	tok3, _ := e.NewSignInToken(e.ctx, "bob")
-	if _, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { u.Disabled = true; return nil }); err != nil {
+	tok3, _ := e.Auth.NewSignInToken(e.ctx, "bob")
+	if _, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.ConsumeSignInToken(e.ctx, tok3); !errors.Is(err, ErrDisabled) {
+	if _, err := e.Auth.ConsumeSignInToken(e.ctx, tok3); !errors.Is(err, ErrDisabled) {
 		t.Fatalf("disabled user: %v", err)
 	}
-	if _, err := e.NewSignInToken(e.ctx, "bob"); !errors.Is(err, ErrDisabled) {
+	if _, err := e.Auth.NewSignInToken(e.ctx, "bob"); !errors.Is(err, ErrDisabled) {
 		t.Fatalf("token for a disabled user: %v", err)
 	}
-	if _, err := e.NewSignInToken(e.ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Auth.NewSignInToken(e.ctx, "nobody"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("token for nobody: %v", err)
 	}
 }
@@ -76,27 +76,27 @@ func TestSignInToken(t *testing.T) {
 func TestSessions(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice")
-	tok, se, err := e.NewSession(e.ctx, "alice")
+	tok, se, err := e.Auth.NewSession(e.ctx, "alice")
 	if err != nil {
 		t.Fatal(err)
 	}
 	if se.User != "alice" || len(se.CSRF) != 43 || !se.Expires.Equal(se.Created.Add(SessionLifetime)) {
 		t.Fatalf("session = %+v", se)
 	}
-	got, err := e.Session(e.ctx, tok)
+	got, err := e.Auth.Session(e.ctx, tok)
 	if err != nil || got != se {
 		t.Fatalf("Session = %+v, %v; want %+v", got, err, se)
 	}
-	if _, err := e.Session(e.ctx, se.CSRF); !errors.Is(err, ErrBadCredential) {
+	if _, err := e.Auth.Session(e.ctx, se.CSRF); !errors.Is(err, ErrBadCredential) {
 		t.Fatalf("the CSRF token opened a session: %v", err)
 	}
-	if err := e.EndSession(e.ctx, tok); err != nil {
+	if err := e.Auth.EndSession(e.ctx, tok); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.Session(e.ctx, tok); !errors.Is(err, ErrBadCredential) {
+	if _, err := e.Auth.Session(e.ctx, tok); !errors.Is(err, ErrBadCredential) {
 		t.Fatalf("after sign-out: %v", err)
 	}
-	if err := e.EndSession(e.ctx, "junk"); err != nil {
+	if err := e.Auth.EndSession(e.ctx, "junk"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -104,7 +104,7 @@ func TestSessions(t *testing.T) {
 func TestAPITokens(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob")
-	secret, tok, err := e.NewAPIToken(e.ctx, "alice", "  build bot ")
+	secret, tok, err := e.Auth.NewAPIToken(e.ctx, "alice", "  build bot ")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -112,50 +112,50 @@ func TestAPITokens(t *testing.T) {
 		t.Fatalf("token %q %+v", secret, tok)
 	}
 	e.clock.Add(time.Second)
-	_, tok2, _ := e.NewAPIToken(e.ctx, "alice", "phone")
-	got, err := e.APITokenOwner(e.ctx, secret)
+	_, tok2, _ := e.Auth.NewAPIToken(e.ctx, "alice", "phone")
+	got, err := e.Auth.APITokenOwner(e.ctx, secret)
 	if err != nil || got != tok {
 		t.Fatalf("owner = %+v, %v", got, err)
 	}
-	list, err := e.APITokens(e.ctx, "alice")
+	list, err := e.Auth.APITokens(e.ctx, "alice")
 	if err != nil || len(list) != 2 || list[0].ID != tok.ID || list[1].ID != tok2.ID {
 		t.Fatalf("list = %+v, %v", list, err)
 	}
-	if l, _ := e.APITokens(e.ctx, "bob"); len(l) != 0 {
+	if l, _ := e.Auth.APITokens(e.ctx, "bob"); len(l) != 0 {
 		t.Fatalf("bob's tokens = %+v", l)
 	}
 	// Only the owner revokes, and a revoked token stops at once.
-	if err := e.RevokeAPIToken(e.ctx, "bob", tok.ID); !errors.Is(err, ErrNotFound) {
+	if err := e.Auth.RevokeAPIToken(e.ctx, "bob", tok.ID); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("bob revoked alice's token: %v", err)
 	}
-	if err := e.RevokeAPIToken(e.ctx, "alice", tok.ID); err != nil {
+	if err := e.Auth.RevokeAPIToken(e.ctx, "alice", tok.ID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.APITokenOwner(e.ctx, secret); !errors.Is(err, ErrBadCredential) {
+	if _, err := e.Auth.APITokenOwner(e.ctx, secret); !errors.Is(err, ErrBadCredential) {
 		t.Fatalf("revoked token: %v", err)
 	}
 	for _, bad := range []string{"", secret[4:], "pat_x", "Bearer " + secret} {
-		if _, err := e.APITokenOwner(e.ctx, bad); !errors.Is(err, ErrBadCredential) {
+		if _, err := e.Auth.APITokenOwner(e.ctx, bad); !errors.Is(err, ErrBadCredential) {
 			t.Errorf("owner of %q: %v", bad, err)
 		}
 	}
 	for _, name := range []string{"", "   ", strings.Repeat("n", 65), "a\x00b"} {
-		if _, _, err := e.NewAPIToken(e.ctx, "alice", name); !errors.Is(err, ErrInvalid) {
+		if _, _, err := e.Auth.NewAPIToken(e.ctx, "alice", name); !errors.Is(err, ErrInvalid) {
 			t.Errorf("name %q: %v", name, err)
 		}
 	}
-	if _, _, err := e.NewAPIToken(e.ctx, "nobody", "x"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := e.Auth.NewAPIToken(e.ctx, "nobody", "x"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("token for nobody: %v", err)
 	}
 	for i := 1; i < MaxAPITokens; i++ {
-		if _, _, err := e.NewAPIToken(e.ctx, "bob", "t"); err != nil {
+		if _, _, err := e.Auth.NewAPIToken(e.ctx, "bob", "t"); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, _, err := e.NewAPIToken(e.ctx, "bob", "t"); err != nil {
+	if _, _, err := e.Auth.NewAPIToken(e.ctx, "bob", "t"); err != nil {
 		t.Fatal(err)
 	}
-	if _, _, err := e.NewAPIToken(e.ctx, "bob", "one too many"); !errors.Is(err, ErrInvalid) {
+	if _, _, err := e.Auth.NewAPIToken(e.ctx, "bob", "one too many"); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("token %d: %v", MaxAPITokens+1, err)
 	}
 }
@@ -164,12 +164,12 @@ func TestSignInNoticeLimit(t *testing.T) {
 	e := newEnv(t)
 	n := Notice{To: "alice@example.org", Kind: NoticeSignIn, Title: "Sign in", Link: "https://x/signin/abc"}
 	for i := 1; i <= 6; i++ {
-		q, err := e.QueueNotice(e.ctx, n)
+		q, err := e.Queue.QueueNotice(e.ctx, n)
 		if err != nil || q != (i <= 5) {
 			t.Fatalf("sign-in notice #%d queued %v, %v", i, q, err)
 		}
 	}
-	got, err := e.ClaimNotices(e.ctx, "w", 10, time.Minute)
+	got, err := e.Queue.ClaimNotices(e.ctx, "w", 10, time.Minute)
 	if err != nil || len(got) != 5 || got[0].Link != n.Link {
 		t.Fatalf("claimed %+v, %v", got, err)
 	}

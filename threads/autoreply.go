@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -86,7 +85,7 @@ func autoReplyName(u User) string { return u.Name + " (auto-reply)" }
 // autoReplies posts the auto-replies due for a line, each after claiming
 // it. A member who left the room meanwhile is skipped; any other error is
 // returned, and the line's fan-out is then finished by recovery.
-func (s *Store) autoReplies(ctx context.Context, ins []AutoReplyInput) ([]Line, error) {
+func (s *Chat) autoReplies(ctx context.Context, ins []AutoReplyInput) ([]Line, error) {
 	var out []Line
 	for _, in := range ins {
 		text, _ := AutoReplyText(in)
@@ -107,7 +106,7 @@ func (s *Store) autoReplies(ctx context.Context, ins []AutoReplyInput) ([]Line, 
 			SourceID: "autoreply:" + l.ID + "/" + m}, autoReplyName(in.Member), false)
 		switch {
 		case errors.Is(err, ErrNotMember), errors.Is(err, ErrNotFound):
-			slog.Info("auto-reply skipped: no longer in the room", "room", l.Room, "member", m)
+			s.log.Info("auto-reply skipped: no longer in the room", "room", l.Room, "member", m)
 			continue
 		case err != nil:
 			return out, fmt.Errorf("auto-reply of %s in %s: %w", m, l.Room, err)
@@ -124,7 +123,7 @@ func (s *Store) autoReplies(ctx context.Context, ins []AutoReplyInput) ([]Line, 
 // within the period, or when the last answer was for this very line (a
 // fan-out run again by recovery; the post's source id then keeps it to one
 // line).
-func (s *Store) claimAutoReply(ctx context.Context, member, sender, text, trigger string) (bool, error) {
+func (s *Chat) claimAutoReply(ctx context.Context, member, sender, text, trigger string) (bool, error) {
 	period := s.opts.AutoReplyPeriod
 	n, err := scriptClaimAutoReply.Run(ctx, s.rdb, []string{s.k.autoReplied(member, sender, text)},
 		s.now().UnixMilli(), period.Milliseconds(), trigger).Int()

@@ -59,7 +59,7 @@ func TestAutoReplyText(t *testing.T) {
 func autoEnv(t *testing.T) *env {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob", "carol")
-	if _, err := e.AddUser(e.ctx, User{ID: "ci", Name: "CI", Bot: true}); err != nil {
+	if _, err := e.Directory.AddUser(e.ctx, User{ID: "ci", Name: "CI", Bot: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.room(t, "design", Group, "alice", "bob", "carol", "ci")
@@ -72,7 +72,7 @@ func autoEnv(t *testing.T) *env {
 
 func (e *env) status(t *testing.T, user string, st Status) {
 	t.Helper()
-	if _, err := e.SetStatus(e.ctx, user, st); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, user, st); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -82,7 +82,7 @@ func (e *env) autoReplyLines(t *testing.T, rooms ...string) []string {
 	t.Helper()
 	var out []string
 	for _, r := range rooms {
-		ls, err := e.Lines(e.ctx, r, Range{Limit: MaxPage})
+		ls, err := e.Chat.Lines(e.ctx, r, Range{Limit: MaxPage})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -139,7 +139,7 @@ func TestAutoReplyRules(t *testing.T) {
 		{rule: "not when turned off",
 			before: func() {
 				e.status(t, "bob", Status{Availability: Away, Text: "gone fishing"})
-				if _, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { u.Prefs.AutoReply = AutoReplyOff; return nil }); err != nil {
+				if _, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { u.Prefs.AutoReply = AutoReplyOff; return nil }); err != nil {
 					t.Fatal(err)
 				}
 			},
@@ -163,7 +163,7 @@ func TestAutoReplyRules(t *testing.T) {
 			origin = FromAPI
 		}
 		e.clock.Add(time.Second)
-		p, err := e.Post(e.ctx, NewLine{Room: s.room, Author: s.author, Text: s.text, Origin: origin})
+		p, err := e.Chat.Post(e.ctx, NewLine{Room: s.room, Author: s.author, Text: s.text, Origin: origin})
 		if err != nil {
 			t.Fatalf("%s: %v", s.rule, err)
 		}
@@ -185,10 +185,10 @@ func TestAutoReplyRules(t *testing.T) {
 // and in the log, and that routing never relays it or answers it.
 func TestAutoReplyLine(t *testing.T) {
 	e := autoEnv(t)
-	if err := e.Heartbeat(e.ctx, "carol"); err != nil { // carol reads live
+	if err := e.Chat.Heartbeat(e.ctx, "carol"); err != nil { // carol reads live
 		t.Fatal(err)
 	}
-	sub, err := e.SubscribeRoom(e.ctx, "design")
+	sub, err := e.Chat.SubscribeRoom(e.ctx, "design")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -201,7 +201,7 @@ func TestAutoReplyLine(t *testing.T) {
 	if ar.Name != "User bob (auto-reply)" || ar.String() != "User bob (auto-reply): at the clinic" || ar.Origin != FromAutoReply {
 		t.Errorf("auto-reply line %+v", ar)
 	}
-	stored, err := e.Line(e.ctx, "design", ar.ID)
+	stored, err := e.Chat.Line(e.ctx, "design", ar.ID)
 	if err != nil || stored.Name != ar.Name || stored.Origin != FromAutoReply {
 		t.Errorf("stored auto-reply %+v, %v", stored, err)
 	}
@@ -221,8 +221,8 @@ func TestAutoReplyLine(t *testing.T) {
 		t.Errorf("live events %q", live)
 	}
 	// Routing the auto-reply again: nobody gets it by email or sms, no one answers it.
-	r, _ := e.Room(e.ctx, "design")
-	routes, replies, err := e.fanout(e.ctx, ar, r.Kind, r.Members, nil)
+	r, _ := e.Chat.Room(e.ctx, "design")
+	routes, replies, err := e.Chat.fanout(e.ctx, ar, r.Kind, r.Members, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -236,11 +236,11 @@ func TestAutoReplyLine(t *testing.T) {
 	}
 	// Only alice's line made a delivery job: bob's email (carol is online,
 	// the bot has no address).
-	st, err := e.Stats(e.ctx)
+	st, err := e.Queue.Stats(e.ctx)
 	if err != nil || st.Waiting != 1 {
 		t.Errorf("queue %+v, %v; want 1 job", st, err)
 	}
-	if _, err := e.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "forged", Origin: FromAutoReply}); err == nil {
+	if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "forged", Origin: FromAutoReply}); err == nil {
 		t.Error("a door posted an auto-reply line")
 	}
 }
@@ -262,7 +262,7 @@ func TestTwoAwayMembersNoLoop(t *testing.T) {
 	if strings.Join(got, "|") != strings.Join(want, "|") {
 		t.Errorf("auto-replies %q, want %q", got, want)
 	}
-	ls, _ := e.Lines(e.ctx, "ab", Range{Limit: MaxPage})
+	ls, _ := e.Chat.Lines(e.ctx, "ab", Range{Limit: MaxPage})
 	if len(ls) != 10 {
 		t.Errorf("%d lines in the room, want 8 written and 2 auto-replies", len(ls))
 	}
@@ -282,7 +282,7 @@ func TestAutoReplyOnceAcrossProcesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if _, err := s.Post(context.Background(), NewLine{Room: "ab", Author: "alice", Text: "ping", Origin: FromWeb}); err != nil {
+			if _, err := s.Chat.Post(context.Background(), NewLine{Room: "ab", Author: "alice", Text: "ping", Origin: FromWeb}); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -299,20 +299,20 @@ func TestAutoReplyOnceAcrossProcesses(t *testing.T) {
 func TestRecoverFanoutDoesNotDoubleAutoReply(t *testing.T) {
 	e := autoEnv(t)
 	// Died after the store: recovery answers.
-	line, _, _, _, _, err := e.store(e.ctx, NewLine{Room: "ab", Author: "alice", Text: "lost?", Origin: FromAPI}, "Alice", false)
+	line, _, _, _, _, err := e.Chat.store(e.ctx, NewLine{Room: "ab", Author: "alice", Text: "lost?", Origin: FromAPI}, "Alice", false)
 	if err != nil {
 		t.Fatal(err)
 	}
 	// ... and after claiming the auto-reply, before posting it.
-	if ok, err := e.claimAutoReply(e.ctx, "bob", "alice", "at the clinic", "ab/"+line.ID); !ok || err != nil {
+	if ok, err := e.Chat.claimAutoReply(e.ctx, "bob", "alice", "at the clinic", "ab/"+line.ID); !ok || err != nil {
 		t.Fatalf("claim %v %v", ok, err)
 	}
 	e.clock.Add(time.Minute)
-	if n, err := e.RecoverFanout(e.ctx, 30*time.Second); n != 1 || err != nil {
+	if n, err := e.Chat.RecoverFanout(e.ctx, 30*time.Second); n != 1 || err != nil {
 		t.Fatalf("recovered %d, %v", n, err)
 	}
 	// Died after posting the auto-reply, before clearing the fan-out record.
-	if _, _, err := e.fanout(e.ctx, line, Direct, []string{"alice", "bob"}, nil); err != nil {
+	if _, _, err := e.Chat.fanout(e.ctx, line, Direct, []string{"alice", "bob"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if got := e.autoReplyLines(t, "ab"); len(got) != 1 {
@@ -345,11 +345,11 @@ func TestAwayPrefsChecked(t *testing.T) {
 		func(u *User) { u.Prefs.AutoReply = "maybe" },
 		func(u *User) { u.Prefs.Quiet = &QuietHours{From: "22:00", To: "07:00", Mode: "sometimes"} },
 	} {
-		if _, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { change(u); return nil }); !errors.Is(err, ErrInvalid) {
+		if _, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { change(u); return nil }); !errors.Is(err, ErrInvalid) {
 			t.Errorf("bad preference stored: %v", err)
 		}
 	}
-	u, err := e.UpdateUser(e.ctx, "bob", func(u *User) error {
+	u, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error {
 		u.Prefs.AutoReply = AutoReplyOff
 		u.Prefs.Quiet = &QuietHours{From: "22:00", To: "07:00", Mode: QuietSMSToEmail}
 		return nil

@@ -67,7 +67,7 @@ func batchName(d Delivery, window time.Duration) string {
 // its first job was queued. With window 0 the job is a batch of its own, due
 // at once. A job whose line is already in the batch, or that was delivered
 // before, folds away.
-func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) error {
+func (s *Queue) Gather(ctx context.Context, d Delivery, window time.Duration) error {
 	if d.entry == "" {
 		return invalid("delivery %s was not claimed", d.Key())
 	}
@@ -79,7 +79,7 @@ func (s *Store) Gather(ctx context.Context, d Delivery, window time.Duration) er
 }
 
 // gatherCall is the keys and arguments of scriptGather for d.
-func (s *Store) gatherCall(d Delivery, window time.Duration) ([]string, []any) {
+func (s *Queue) gatherCall(d Delivery, window time.Duration) ([]string, []any) {
 	n, name := d.shard, batchName(d, window)
 	data, _ := json.Marshal(d)
 	start := d.Queued
@@ -94,7 +94,7 @@ func (s *Store) gatherCall(d Delivery, window time.Duration) ([]string, []any) {
 // LeaseDue hands out up to limit batches that are due, each leased to the
 // caller for lease: a batch that is not settled by then comes due again.
 // The attempt is counted before it is made.
-func (s *Store) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([]Batch, error) {
+func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([]Batch, error) {
 	now := s.now().UnixMilli()
 	due := make([]*redis.StringSliceCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -164,7 +164,7 @@ func (s *Store) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 // BatchSent settles a batch whose lines were sent, or deliberately dropped
 // (seen live, member gone): each job is remembered as delivered. Lines that
 // joined the batch meanwhile stay in it, due after window.
-func (s *Store) BatchSent(ctx context.Context, b Batch, window time.Duration) error {
+func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) error {
 	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
 	args := []any{"done", b.name, s.now().Add(window).UnixMilli(), "", int(doneFor / time.Second)}
 	for _, j := range b.Jobs {
@@ -176,7 +176,7 @@ func (s *Store) BatchSent(ctx context.Context, b Batch, window time.Duration) er
 
 // BatchRetry settles a batch that failed for now: it comes due again after
 // the backoff for its attempt, with the reason kept.
-func (s *Store) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
+func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
 	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
 	return due, s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0})
@@ -184,12 +184,12 @@ func (s *Store) BatchRetry(ctx context.Context, b Batch, reason error) (time.Tim
 
 // BatchFail settles a batch that can never be sent: its jobs go to the dead
 // letters with the reason.
-func (s *Store) BatchFail(ctx context.Context, b Batch, reason error) error {
+func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
 	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
 	return s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0})
 }
 
-func (s *Store) settleBatch(ctx context.Context, b Batch, keys []string, args []any) error {
+func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []any) error {
 	if b.name == "" {
 		return invalid("batch for %s was not leased", b.Member)
 	}

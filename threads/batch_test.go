@@ -12,7 +12,7 @@ func (e *env) gatherAll(t *testing.T, window time.Duration) int {
 	t.Helper()
 	jobs := e.claim(t, "w")
 	for _, j := range jobs {
-		if err := e.Gather(e.ctx, j, window); err != nil {
+		if err := e.Queue.Gather(e.ctx, j, window); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -21,7 +21,7 @@ func (e *env) gatherAll(t *testing.T, window time.Duration) int {
 
 func (e *env) lease(t *testing.T) []Batch {
 	t.Helper()
-	bs, err := e.LeaseDue(e.ctx, time.Minute, 100)
+	bs, err := e.Queue.LeaseDue(e.ctx, time.Minute, 100)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -59,7 +59,7 @@ func TestBatchWindow(t *testing.T) {
 	e.post(t, "design", "alice", "line 4")
 	e.gatherAll(t, 2*time.Minute)
 	for _, b := range bs {
-		if err := e.BatchSent(e.ctx, b, 2*time.Minute); err != nil {
+		if err := e.Queue.BatchSent(e.ctx, b, 2*time.Minute); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -73,7 +73,7 @@ func TestBatchWindow(t *testing.T) {
 		t.Fatalf("next batches = %+v", got)
 	}
 	for _, b := range got {
-		_ = e.BatchSent(e.ctx, b, 0)
+		_ = e.Queue.BatchSent(e.ctx, b, 0)
 	}
 	if got := e.lease(t); len(got) != 0 {
 		t.Fatalf("after all sent: %+v", got)
@@ -85,7 +85,7 @@ func TestBatchWindow(t *testing.T) {
 func TestBatchDuplicateJobs(t *testing.T) {
 	e := queueEnv(t)
 	p := e.post(t, "design", "alice", "hello")
-	if _, _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
+	if _, _, err := e.Chat.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if n := e.gatherAll(t, 0); n != 4 {
@@ -96,10 +96,10 @@ func TestBatchDuplicateJobs(t *testing.T) {
 		t.Fatalf("batches = %+v; want one job each", bs)
 	}
 	for _, b := range bs {
-		_ = e.BatchSent(e.ctx, b, 0)
+		_ = e.Queue.BatchSent(e.ctx, b, 0)
 	}
 	// A third copy arrives after the send.
-	if _, _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
+	if _, _, err := e.Chat.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	e.gatherAll(t, 0)
@@ -119,8 +119,8 @@ func TestBatchRetryAndFail(t *testing.T) {
 			bob = b
 		}
 	}
-	due, err := e.BatchRetry(e.ctx, bob, fmt.Errorf("451 greylisted"))
-	if err != nil || !due.Equal(e.clock.Now().Add(e.Backoff(1))) {
+	due, err := e.Queue.BatchRetry(e.ctx, bob, fmt.Errorf("451 greylisted"))
+	if err != nil || !due.Equal(e.clock.Now().Add(e.Queue.Backoff(1))) {
 		t.Fatalf("BatchRetry = %s, %v", due, err)
 	}
 	// Bob's backoff (22.5 s) and carol's lease (1 min, never settled: her
@@ -137,11 +137,11 @@ func TestBatchRetryAndFail(t *testing.T) {
 		if b.Member == "bob" && b.LastError != "451 greylisted" {
 			t.Errorf("bob's last error = %q", b.LastError)
 		}
-		if err := e.BatchFail(e.ctx, b, fmt.Errorf("550 unknown user")); err != nil {
+		if err := e.Queue.BatchFail(e.ctx, b, fmt.Errorf("550 unknown user")); err != nil {
 			t.Fatal(err)
 		}
 	}
-	dead, _ := e.DeadLetters(e.ctx, 10)
+	dead, _ := e.Queue.DeadLetters(e.ctx, 10)
 	if len(dead) != 2 || dead[0].Reason != "550 unknown user" {
 		t.Fatalf("dead letters = %+v", dead)
 	}
@@ -154,23 +154,23 @@ func TestReadMarker(t *testing.T) {
 	e := queueEnv(t)
 	a := e.post(t, "design", "alice", "one").Line.ID
 	b := e.post(t, "design", "alice", "two").Line.ID
-	if m, _ := e.ReadMarker(e.ctx, "design", "bob"); m != "" || Seen(a, m) {
+	if m, _ := e.Chat.ReadMarker(e.ctx, "design", "bob"); m != "" || Seen(a, m) {
 		t.Fatalf("fresh marker %q", m)
 	}
-	if err := e.MarkRead(e.ctx, "design", "bob", b); err != nil {
+	if err := e.Chat.MarkRead(e.ctx, "design", "bob", b); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.MarkRead(e.ctx, "design", "bob", a); err != nil {
+	if err := e.Chat.MarkRead(e.ctx, "design", "bob", a); err != nil {
 		t.Fatal(err)
 	}
-	m, _ := e.ReadMarker(e.ctx, "design", "bob")
+	m, _ := e.Chat.ReadMarker(e.ctx, "design", "bob")
 	if m != b || !Seen(a, m) || !Seen(b, m) || Seen("99999999999999-0", m) {
 		t.Fatalf("marker %q after marking %s then %s", m, b, a)
 	}
-	if err := e.MarkRead(e.ctx, "design", "dave", a); err == nil {
+	if err := e.Chat.MarkRead(e.ctx, "design", "dave", a); err == nil {
 		t.Fatal("a non-member marked read")
 	}
-	if err := e.MarkRead(e.ctx, "design", "bob", "x"); err == nil {
+	if err := e.Chat.MarkRead(e.ctx, "design", "bob", "x"); err == nil {
 		t.Fatal("a bad id was accepted")
 	}
 }
@@ -178,21 +178,21 @@ func TestReadMarker(t *testing.T) {
 func TestOutbox(t *testing.T) {
 	e := newEnv(t)
 	for i := range 3 {
-		if _, err := e.AddToOutbox(e.ctx, OutboxEntry{Channel: Email, To: "bob@example.org", Subject: fmt.Sprint("s", i), Body: "body"}); err != nil {
+		if _, err := e.Queue.AddToOutbox(e.ctx, OutboxEntry{Channel: Email, To: "bob@example.org", Subject: fmt.Sprint("s", i), Body: "body"}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	all, err := e.Outbox(e.ctx, "", 0)
+	all, err := e.Queue.Outbox(e.ctx, "", 0)
 	if err != nil || len(all) != 3 || all[0].Subject != "s0" || all[0].To != "bob@example.org" || !all[0].Time.Equal(e.clock.Now()) {
 		t.Fatalf("Outbox = %+v, %v", all, err)
 	}
-	if one, err := e.OutboxEntry(e.ctx, all[1].ID); err != nil || one.Subject != "s1" {
+	if one, err := e.Queue.OutboxEntry(e.ctx, all[1].ID); err != nil || one.Subject != "s1" {
 		t.Fatalf("OutboxEntry = %+v, %v", one, err)
 	}
-	if _, err := e.OutboxEntry(e.ctx, "1-1"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Queue.OutboxEntry(e.ctx, "1-1"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("missing entry: %v", err)
 	}
-	rest, _ := e.Outbox(e.ctx, all[0].ID, 10)
+	rest, _ := e.Queue.Outbox(e.ctx, all[0].ID, 10)
 	if len(rest) != 2 || rest[0].Subject != "s1" {
 		t.Fatalf("after the first: %+v", rest)
 	}
@@ -200,13 +200,13 @@ func TestOutbox(t *testing.T) {
 
 func TestCursor(t *testing.T) {
 	e := newEnv(t)
-	if v, err := e.Cursor(e.ctx, "imap:bob@host/INBOX"); err != nil || v != "" {
+	if v, err := e.Inbox.Cursor(e.ctx, "imap:bob@host/INBOX"); err != nil || v != "" {
 		t.Fatalf("fresh cursor = %q, %v", v, err)
 	}
-	if err := e.SetCursor(e.ctx, "imap:bob@host/INBOX", "7:42"); err != nil {
+	if err := e.Inbox.SetCursor(e.ctx, "imap:bob@host/INBOX", "7:42"); err != nil {
 		t.Fatal(err)
 	}
-	if v, _ := e.Cursor(e.ctx, "imap:bob@host/INBOX"); v != "7:42" {
+	if v, _ := e.Inbox.Cursor(e.ctx, "imap:bob@host/INBOX"); v != "7:42" {
 		t.Fatalf("cursor = %q", v)
 	}
 }
@@ -215,30 +215,30 @@ func TestNotices(t *testing.T) {
 	e := newEnv(t)
 	n := Notice{To: "Stranger@Example.org", Kind: "refused", Title: "Not posted", Text: "why", InReplyTo: "m1@x"}
 	for i, want := range []bool{true, false} {
-		q, err := e.QueueNotice(e.ctx, n)
+		q, err := e.Queue.QueueNotice(e.ctx, n)
 		if err != nil || q != want {
 			t.Fatalf("QueueNotice #%d = %v, %v; want %v (one a day)", i+1, q, err, want)
 		}
 	}
-	if q, _ := e.QueueNotice(e.ctx, Notice{To: "stranger@example.org", Kind: "files", Title: "t", Text: "x"}); !q {
+	if q, _ := e.Queue.QueueNotice(e.ctx, Notice{To: "stranger@example.org", Kind: "files", Title: "t", Text: "x"}); !q {
 		t.Fatal("another kind was rate-limited")
 	}
-	if _, err := e.QueueNotice(e.ctx, Notice{To: "not an address", Kind: "refused"}); err == nil {
+	if _, err := e.Queue.QueueNotice(e.ctx, Notice{To: "not an address", Kind: "refused"}); err == nil {
 		t.Fatal("a bad address was queued")
 	}
-	got, err := e.ClaimNotices(e.ctx, "w1", 10, time.Minute)
+	got, err := e.Queue.ClaimNotices(e.ctx, "w1", 10, time.Minute)
 	if err != nil || len(got) != 2 || got[0].To != "stranger@example.org" || got[0].InReplyTo != "m1@x" {
 		t.Fatalf("ClaimNotices = %+v, %v", got, err)
 	}
-	if again, _ := e.ClaimNotices(e.ctx, "w2", 10, time.Minute); len(again) != 0 {
+	if again, _ := e.Queue.ClaimNotices(e.ctx, "w2", 10, time.Minute); len(again) != 0 {
 		t.Fatalf("claimed twice: %+v", again)
 	}
-	if err := e.AckNotice(e.ctx, got[0]); err != nil {
+	if err := e.Queue.AckNotice(e.ctx, got[0]); err != nil {
 		t.Fatal(err)
 	}
 	// The second was never acknowledged: another worker takes it after the idle time.
 	time.Sleep(20 * time.Millisecond)
-	left, err := e.ClaimNotices(e.ctx, "w2", 10, 10*time.Millisecond)
+	left, err := e.Queue.ClaimNotices(e.ctx, "w2", 10, 10*time.Millisecond)
 	if err != nil || len(left) != 1 || left[0].Kind != "files" {
 		t.Fatalf("reclaimed = %+v, %v", left, err)
 	}
@@ -253,7 +253,7 @@ func TestScriptsReloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := e.claim(t, "w")
-	if err := e.GatherAll(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
+	if err := e.Queue.GatherAll(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
 		t.Fatal(err)
 	}
 	_ = e.redis.Client.ScriptFlush(e.ctx)

@@ -41,7 +41,7 @@ type batchStateCmds struct {
 // BatchStates reads everything the worker needs about each batch, for all
 // of them in one round trip. A batch whose state cannot be decoded gets an
 // error of its own in errs; err is for the round trip.
-func (s *Store) BatchStates(ctx context.Context, batches []Batch) (states []BatchState, errs []error, err error) {
+func (s *Queue) BatchStates(ctx context.Context, batches []Batch) (states []BatchState, errs []error, err error) {
 	cmds := make([]batchStateCmds, len(batches))
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for i, b := range batches {
@@ -49,7 +49,7 @@ func (s *Store) BatchStates(ctx context.Context, batches []Batch) (states []Batc
 			c.user = p.HGet(ctx, s.k.users(), b.Member)
 			c.meta = p.HGetAll(ctx, s.k.room(b.Room))
 			c.member = p.SIsMember(ctx, s.k.members(b.Room), b.Member)
-			c.status, c.seen = s.presenceCmds(ctx, p, []string{b.Member})
+			c.status, c.seen = s.chat.presenceCmds(ctx, p, []string{b.Member})
 			c.marker = p.HGet(ctx, s.k.read(b.Room), b.Member)
 			c.lines = make([]*redis.XMessageSliceCmd, len(b.Jobs))
 			for j, job := range b.Jobs {
@@ -69,7 +69,7 @@ func (s *Store) BatchStates(ctx context.Context, batches []Batch) (states []Batc
 	return states, errs, nil
 }
 
-func (s *Store) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error) {
+func (s *Queue) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error) {
 	var st BatchState
 	if data, err := c.user.Result(); err == nil {
 		if st.Member, err = s.decodeUser(b.Member, data); err != nil {
@@ -79,7 +79,7 @@ func (s *Store) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error)
 	}
 	st.Room, st.RoomFound = decodeRoom(b.Room, c.meta.Val(), nil)
 	st.IsMember = c.member.Val()
-	st.Presence = s.decodePresences([]string{b.Member}, c.status, c.seen)[b.Member]
+	st.Presence = s.chat.decodePresences([]string{b.Member}, c.status, c.seen)[b.Member]
 	st.ReadMarker = c.marker.Val()
 	for _, lc := range c.lines {
 		for _, m := range lc.Val() {
@@ -94,7 +94,7 @@ func (s *Store) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error)
 }
 
 // GatherAll is Gather for many jobs in one round trip.
-func (s *Store) GatherAll(ctx context.Context, jobs []Delivery, window func(Channel) time.Duration) error {
+func (s *Queue) GatherAll(ctx context.Context, jobs []Delivery, window func(Channel) time.Duration) error {
 	for _, d := range jobs {
 		if d.entry == "" {
 			return invalid("delivery %s was not claimed", d.Key())

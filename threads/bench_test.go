@@ -45,11 +45,11 @@ func benchPost(b *testing.B, par int) {
 	members := make([]string, 50)
 	for i := range members {
 		members[i] = fmt.Sprintf("m%02d", i)
-		if _, err := e.AddUser(e.ctx, User{ID: members[i], Name: "Member " + members[i], Emails: []string{members[i] + "@example.org"}}); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, User{ID: members[i], Name: "Member " + members[i], Emails: []string{members[i] + "@example.org"}}); err != nil {
 			b.Fatal(err)
 		}
 		if i > 0 {
-			if _, err := e.SetStatus(e.ctx, members[i], Status{Availability: Away}); err != nil {
+			if _, err := e.Chat.SetStatus(e.ctx, members[i], Status{Availability: Away}); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -64,7 +64,7 @@ func benchPost(b *testing.B, par int) {
 	var jobs atomic.Int64
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
-			p, err := e.Post(e.ctx, NewLine{Room: "bench", Author: "m00", Text: "a line of ordinary length for the benchmark", Origin: FromAPI})
+			p, err := e.Chat.Post(e.ctx, NewLine{Room: "bench", Author: "m00", Text: "a line of ordinary length for the benchmark", Origin: FromAPI})
 			if err != nil {
 				b.Error(err)
 				return
@@ -77,7 +77,7 @@ func benchPost(b *testing.B, par int) {
 	b.ReportMetric(float64(b.N)/elapsed, "lines/s")
 	b.ReportMetric(float64(jobs.Load())/elapsed, "jobs/s")
 	b.ReportMetric(float64(rt.n.Load())/float64(b.N), "roundtrips/line")
-	if st, err := e.Stats(e.ctx); err != nil || st.Waiting != jobs.Load() {
+	if st, err := e.Queue.Stats(e.ctx); err != nil || st.Waiting != jobs.Load() {
 		b.Fatalf("queue holds %d jobs, %d were routed (%v)", st.Waiting, jobs.Load(), err)
 	}
 }

@@ -3,7 +3,6 @@ package threads
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"sync"
 	"time"
 )
@@ -51,7 +50,7 @@ func (d *detacher) waiting(room, author string) bool {
 
 // fanoutLater queues f for the background loop, or reports false when the
 // queue is full.
-func (s *Store) fanoutLater(f pendingFanout) bool {
+func (s *Chat) fanoutLater(f pendingFanout) bool {
 	d := &s.detached
 	d.mu.Lock()
 	if len(d.queue) >= maxDetached {
@@ -73,7 +72,7 @@ func (s *Store) fanoutLater(f pendingFanout) bool {
 }
 
 // fanoutLoop routes queued lines, a batch at a time, until none is left.
-func (s *Store) fanoutLoop() {
+func (s *Chat) fanoutLoop() {
 	d := &s.detached
 	for {
 		d.mu.Lock()
@@ -95,12 +94,12 @@ func (s *Store) fanoutLoop() {
 		ctx, cancel := context.WithTimeout(context.Background(), detachedTimeout)
 		res, err := s.fanoutMany(ctx, batch)
 		if err != nil {
-			slog.Warn("fan-out left to recovery", "lines", len(batch), "room", batch[0].line.Room,
+			s.log.Warn("fan-out left to recovery", "lines", len(batch), "room", batch[0].line.Room,
 				"line", batch[0].line.ID, "err", err)
 		}
 		for _, r := range res {
 			if r.err != nil {
-				slog.Warn("fan-out left to recovery", "err", r.err)
+				s.log.Warn("fan-out left to recovery", "err", r.err)
 			}
 		}
 		cancel()
@@ -110,7 +109,7 @@ func (s *Store) fanoutLoop() {
 // Drain waits until the lines posted with NewLine.Detach so far have been
 // routed (or left to recovery), or until ctx ends. Call it at shutdown,
 // once the doors are closed, and wherever routing must have happened.
-func (s *Store) Drain(ctx context.Context) error {
+func (s *Chat) Drain(ctx context.Context) error {
 	tick := time.NewTicker(2 * time.Millisecond)
 	defer tick.Stop()
 	for {

@@ -18,7 +18,7 @@ func TestPostDetach(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: fmt.Sprint("line ", i),
+			p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: fmt.Sprint("line ", i),
 				Origin: FromEmail, SourceID: fmt.Sprintf("email:<%d@x>", i), Detach: true})
 			if err != nil {
 				t.Error(err)
@@ -31,7 +31,7 @@ func TestPostDetach(t *testing.T) {
 		}()
 	}
 	wg.Wait()
-	if err := e.Drain(e.ctx); err != nil {
+	if err := e.Chat.Drain(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	if due, err := e.redis.Client.ZCard(e.ctx, e.k.pending("design")).Result(); err != nil || due != 0 {
@@ -60,20 +60,20 @@ func TestPostDetach(t *testing.T) {
 // itself before it returns.
 func TestPostDetachFull(t *testing.T) {
 	e := queueEnv(t)
-	e.detached.mu.Lock()
-	e.detached.queue = make([]pendingFanout, maxDetached)
-	e.detached.running = true // no loop: the queue stays full
-	e.detached.mu.Unlock()
-	p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "busy", Origin: FromEmail, Detach: true})
+	e.Chat.detached.mu.Lock()
+	e.Chat.detached.queue = make([]pendingFanout, maxDetached)
+	e.Chat.detached.running = true // no loop: the queue stays full
+	e.Chat.detached.mu.Unlock()
+	p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "busy", Origin: FromEmail, Detach: true})
 	if err != nil {
 		t.Fatal(err)
 	}
 	if p.Routes["bob"].Channel != Email || p.Routes["carol"].Channel != SMS {
 		t.Fatalf("routes %+v, want bob email and carol sms, routed before Post returned", p.Routes)
 	}
-	e.detached.mu.Lock()
-	e.detached.queue, e.detached.running = nil, false
-	e.detached.mu.Unlock()
+	e.Chat.detached.mu.Lock()
+	e.Chat.detached.queue, e.Chat.detached.running = nil, false
+	e.Chat.detached.mu.Unlock()
 }
 
 // TestFanoutManyLeavesBadLinesDue: a line that cannot be routed (here a
@@ -86,7 +86,7 @@ func TestFanoutManyLeavesBadLinesDue(t *testing.T) {
 	e.room(t, "bad", Group, "alice", "carol")
 	var batch []pendingFanout
 	for _, room := range []string{"good", "bad", "good"} {
-		line, _, kind, members, pre, err := e.store(e.ctx, NewLine{Room: room, Author: "alice", Text: "hi " + room, Origin: FromAPI}, "Alice", false)
+		line, _, kind, members, pre, err := e.Chat.store(e.ctx, NewLine{Room: room, Author: "alice", Text: "hi " + room, Origin: FromAPI}, "Alice", false)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -95,7 +95,7 @@ func TestFanoutManyLeavesBadLinesDue(t *testing.T) {
 	if err := e.redis.Client.HSet(e.ctx, e.k.users(), "carol", "{not json").Err(); err != nil {
 		t.Fatal(err)
 	}
-	res, err := e.fanoutMany(e.ctx, batch)
+	res, err := e.Chat.fanoutMany(e.ctx, batch)
 	if err != nil {
 		t.Fatal(err)
 	}

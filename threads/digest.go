@@ -97,13 +97,13 @@ const maxHeld = 10000
 // rooms as limits say. Rooms with nothing unseen are left out; rooms are
 // ordered newest first. Reading pages through each room's lines, so a room
 // with many unseen lines costs round trips, not memory.
-func (s *Store) SelectDigest(ctx context.Context, member string, limits DigestLimits) (DigestContent, error) {
+func (s *Digests) SelectDigest(ctx context.Context, member string, limits DigestLimits) (DigestContent, error) {
 	limits = limits.withDefaults()
-	u, err := s.User(ctx, member)
+	u, err := s.dir.User(ctx, member)
 	if err != nil {
 		return DigestContent{}, err
 	}
-	rooms, err := s.RoomsOf(ctx, member)
+	rooms, err := s.chat.RoomsOf(ctx, member)
 	if err != nil {
 		return DigestContent{}, err
 	}
@@ -127,7 +127,7 @@ type digestMarkers struct {
 	held                    map[string]bool
 }
 
-func (s *Store) markers(ctx context.Context, room, member string) (digestMarkers, error) {
+func (s *Digests) markers(ctx context.Context, room, member string) (digestMarkers, error) {
 	var read, emailed, digested *redis.StringCmd
 	var held *redis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -156,7 +156,7 @@ func (m digestMarkers) wanted(l Line, member string) bool {
 	return !Seen(l.ID, m.emailed) || m.held[l.ID]
 }
 
-func (s *Store) digestRoom(ctx context.Context, r Room, member string, limits DigestLimits) (DigestRoom, error) {
+func (s *Digests) digestRoom(ctx context.Context, r Room, member string, limits DigestLimits) (DigestRoom, error) {
 	m, err := s.markers(ctx, r.ID, member)
 	if err != nil {
 		return DigestRoom{}, err
@@ -169,7 +169,7 @@ func (s *Store) digestRoom(ctx context.Context, r Room, member string, limits Di
 	var ring []Line // the last limits.Whole lines, once First is full
 	seen := map[string]bool{}
 	for {
-		page, err := s.Lines(ctx, r.ID, Range{After: after, Limit: digestPage})
+		page, err := s.chat.Lines(ctx, r.ID, Range{After: after, Limit: digestPage})
 		if err != nil {
 			return DigestRoom{}, err
 		}
@@ -215,7 +215,7 @@ func lineName(l Line) string {
 
 // MarkEmailed records that member was sent room's lines up to line by
 // email or SMS: the digest leaves them out. The marker only moves forward.
-func (s *Store) MarkEmailed(ctx context.Context, room, member, line string) error {
+func (s *Digests) MarkEmailed(ctx context.Context, room, member, line string) error {
 	if !streamID.MatchString(line) || !strings.Contains(line, "-") {
 		return invalid("line id %q is not like 1732500000000-0", line)
 	}
@@ -227,7 +227,7 @@ func (s *Store) MarkEmailed(ctx context.Context, room, member, line string) erro
 
 // holdForDigest queues, on p, the record that routing held line for
 // member's digest.
-func (s *Store) holdForDigest(ctx context.Context, p redis.Pipeliner, line Line, member string) {
+func (s *Digests) holdForDigest(ctx context.Context, p redis.Pipeliner, line Line, member string) {
 	ms, _ := splitID(line.ID)
 	key := s.k.heldFor(line.Room, member)
 	p.ZAdd(ctx, key, redis.Z{Score: float64(ms), Member: line.ID})
@@ -238,7 +238,7 @@ func (s *Store) holdForDigest(ctx context.Context, p redis.Pipeliner, line Line,
 // marker moves to the newest line looked at, and the held lines up to it
 // are forgotten. Call it only after the digest was handed to the mail
 // server: lines are never lost from digests, at worst shown twice.
-func (s *Store) DigestSent(ctx context.Context, d DigestContent) error {
+func (s *Digests) DigestSent(ctx context.Context, d DigestContent) error {
 	err := s.scriptPipeline(ctx, scriptDigested, func(p redis.Pipeliner) {
 		for _, r := range d.Rooms {
 			if r.Upto == "" {

@@ -29,7 +29,7 @@ func TestSelectDigest(t *testing.T) {
 
 	sel := func() DigestContent {
 		t.Helper()
-		d, err := e.SelectDigest(e.ctx, "bob", DigestLimits{Whole: 4, First: 2, Last: 1})
+		d, err := e.Digests.SelectDigest(e.ctx, "bob", DigestLimits{Whole: 4, First: 2, Last: 1})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -45,11 +45,11 @@ func TestSelectDigest(t *testing.T) {
 	if p2.Routes["bob"].Channel != Email {
 		t.Fatalf("bob routed %v", p2.Routes["bob"])
 	}
-	if err := e.MarkEmailed(e.ctx, "design", "bob", p2.Line.ID); err != nil {
+	if err := e.Digests.MarkEmailed(e.ctx, "design", "bob", p2.Line.ID); err != nil {
 		t.Fatal(err)
 	}
 	// Busy bob: held for the digest, then one line he wrote himself.
-	if _, err := e.SetStatus(e.ctx, "bob", Status{Availability: Busy}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "bob", Status{Availability: Busy}); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(time.Minute)
@@ -60,11 +60,11 @@ func TestSelectDigest(t *testing.T) {
 	e.post(t, "design", "bob", "d4 by bob")
 	// A line emailed later moves the emailed marker past d3: d3 stays
 	// because routing held it.
-	if _, err := e.SetStatus(e.ctx, "bob", Status{Availability: Away}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "bob", Status{Availability: Away}); err != nil {
 		t.Fatal(err)
 	}
 	p5 := e.post(t, "design", "alice", "d5 emailed")
-	if err := e.MarkEmailed(e.ctx, "design", "bob", p5.Line.ID); err != nil {
+	if err := e.Digests.MarkEmailed(e.ctx, "design", "bob", p5.Line.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(time.Minute)
@@ -76,7 +76,7 @@ func TestSelectDigest(t *testing.T) {
 	for i := 1; i <= 6; i++ {
 		ops = append(ops, e.post(t, "ops", "alice", fmt.Sprintf("o%d", i)))
 	}
-	if err := e.MarkRead(e.ctx, "ops", "bob", ops[1].Line.ID); err != nil {
+	if err := e.Chat.MarkRead(e.ctx, "ops", "bob", ops[1].Line.ID); err != nil {
 		t.Fatal(err)
 	}
 
@@ -99,7 +99,7 @@ func TestSelectDigest(t *testing.T) {
 	}
 
 	// The digest goes out: nothing is left, and what comes next is new.
-	if err := e.DigestSent(e.ctx, d); err != nil {
+	if err := e.Digests.DigestSent(e.ctx, d); err != nil {
 		t.Fatal(err)
 	}
 	if d := sel(); len(d.Rooms) != 0 {
@@ -133,11 +133,11 @@ func TestSelectDigestPages(t *testing.T) {
 	e.room(t, "big", Group, "alice", "bob")
 	n := digestPage + 37
 	for i := 0; i < n; i++ {
-		if _, _, _, _, _, err := e.store(e.ctx, NewLine{Room: "big", Author: "alice", Text: fmt.Sprint(i), Origin: FromAPI}, "Alice", false); err != nil {
+		if _, _, _, _, _, err := e.Chat.store(e.ctx, NewLine{Room: "big", Author: "alice", Text: fmt.Sprint(i), Origin: FromAPI}, "Alice", false); err != nil {
 			t.Fatal(err)
 		}
 	}
-	d, err := e.SelectDigest(e.ctx, "bob", DigestLimits{})
+	d, err := e.Digests.SelectDigest(e.ctx, "bob", DigestLimits{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,17 +212,17 @@ func TestDigestSchedule(t *testing.T) {
 		{ID: "hana", Name: "Hana", TimeZone: "Pacific/Honolulu", Prefs: Prefs{DigestHour: 8}},
 		{ID: "olaf", Name: "Olaf", Prefs: Prefs{Digest: DigestOff}},
 	} {
-		if _, err := e.AddUser(e.ctx, u); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n, err := e.ScheduleDigests(e.ctx); err != nil || n != 2 {
+	if n, err := e.Digests.ScheduleDigests(e.ctx); err != nil || n != 2 {
 		t.Fatalf("scheduled %d, %v", n, err)
 	}
-	if n, _ := e.ScheduleDigests(e.ctx); n != 0 {
+	if n, _ := e.Digests.ScheduleDigests(e.ctx); n != 0 {
 		t.Fatalf("scheduling again changed %d entries", n)
 	}
-	sched, err := e.DigestSchedule(e.ctx)
+	sched, err := e.Digests.DigestSchedule(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -235,7 +235,7 @@ func TestDigestSchedule(t *testing.T) {
 	}
 	claim := func() []DigestClaim {
 		t.Helper()
-		c, err := e.ClaimDigests(e.ctx, 10*time.Minute, 10)
+		c, err := e.Digests.ClaimDigests(e.ctx, 10*time.Minute, 10)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -253,9 +253,9 @@ func TestDigestSchedule(t *testing.T) {
 	if again := claim(); len(again) != 0 {
 		t.Fatalf("claimed twice: %v", again)
 	}
-	hana, _ := e.User(e.ctx, "hana")
+	hana, _ := e.Directory.User(e.ctx, "hana")
 	period := DigestPeriod(hana, c[0].Due)
-	if ok, _, err := e.BeginDigest(e.ctx, "hana", period); !ok || err != nil {
+	if ok, _, err := e.Digests.BeginDigest(e.ctx, "hana", period); !ok || err != nil {
 		t.Fatalf("begin: %v %v", ok, err)
 	}
 	// The process dies here. After the lease another one claims hana with
@@ -265,11 +265,11 @@ func TestDigestSchedule(t *testing.T) {
 	if len(c2) != 1 || c2[0] != c[0] {
 		t.Fatalf("after the lease: %v", c2)
 	}
-	if ok, st, _ := e.BeginDigest(e.ctx, "hana", period); ok || st != DigestSending {
+	if ok, st, _ := e.Digests.BeginDigest(e.ctx, "hana", period); ok || st != DigestSending {
 		t.Fatalf("second begin: %v %v", ok, st)
 	}
 	next := NextDigest(hana, e.clock.Now())
-	if err := e.EndDigest(e.ctx, c2[0], period, DigestOutcomeSkipped, next); err != nil {
+	if err := e.Digests.EndDigest(e.ctx, c2[0], period, DigestOutcomeSkipped, next); err != nil {
 		t.Fatal(err)
 	}
 	// A temporary failure keeps the period: the retry may send.
@@ -280,8 +280,8 @@ func TestDigestSchedule(t *testing.T) {
 			c3 = append(c3, c)
 			continue
 		}
-		kiwi, _ := e.User(e.ctx, c.Member)
-		if err := e.EndDigest(e.ctx, c, DigestPeriod(kiwi, c.Due), DigestOutcomeSkipped, NextDigest(kiwi, e.clock.Now())); err != nil {
+		kiwi, _ := e.Directory.User(e.ctx, c.Member)
+		if err := e.Digests.EndDigest(e.ctx, c, DigestPeriod(kiwi, c.Due), DigestOutcomeSkipped, NextDigest(kiwi, e.clock.Now())); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -289,16 +289,16 @@ func TestDigestSchedule(t *testing.T) {
 	if p3 == period {
 		t.Fatalf("next day has the same period %s (claim %v, next %v)", p3, c3, next)
 	}
-	if ok, _, _ := e.BeginDigest(e.ctx, "hana", p3); !ok {
+	if ok, _, _ := e.Digests.BeginDigest(e.ctx, "hana", p3); !ok {
 		t.Fatal("begin refused")
 	}
-	if err := e.EndDigest(e.ctx, c3[0], p3, DigestOutcomeRetry, e.clock.Now().Add(time.Minute)); err != nil {
+	if err := e.Digests.EndDigest(e.ctx, c3[0], p3, DigestOutcomeRetry, e.clock.Now().Add(time.Minute)); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.DigestStatus(e.ctx, "hana", p3); st != DigestFailed {
+	if st, _ := e.Digests.DigestStatus(e.ctx, "hana", p3); st != DigestFailed {
 		t.Fatalf("state after retry %q", st)
 	}
-	if n, _ := e.ScheduleDigests(e.ctx); n != 0 {
+	if n, _ := e.Digests.ScheduleDigests(e.ctx); n != 0 {
 		t.Fatal("scheduling moved a member waiting for a retry")
 	}
 	e.clock.Add(time.Minute)
@@ -306,27 +306,27 @@ func TestDigestSchedule(t *testing.T) {
 	if len(c4) != 1 || !c4[0].Due.Equal(c3[0].Due) {
 		t.Fatalf("retry claim %v, want due %v", c4, c3[0].Due)
 	}
-	if ok, _, _ := e.BeginDigest(e.ctx, "hana", p3); !ok {
+	if ok, _, _ := e.Digests.BeginDigest(e.ctx, "hana", p3); !ok {
 		t.Fatal("a failed period cannot be tried again")
 	}
-	if err := e.EndDigest(e.ctx, c4[0], p3, DigestOutcomeSent, NextDigest(hana, e.clock.Now())); err != nil {
+	if err := e.Digests.EndDigest(e.ctx, c4[0], p3, DigestOutcomeSent, NextDigest(hana, e.clock.Now())); err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.DigestStatus(e.ctx, "hana", p3); st != DigestDone {
+	if st, _ := e.Digests.DigestStatus(e.ctx, "hana", p3); st != DigestDone {
 		t.Fatalf("state %q", st)
 	}
 	// Turning the digest off takes the member off the schedule.
-	if _, err := e.UpdateUser(e.ctx, "kiwi", func(u *User) error { u.Prefs.Digest = DigestOff; return nil }); err != nil {
+	if _, err := e.Directory.UpdateUser(e.ctx, "kiwi", func(u *User) error { u.Prefs.Digest = DigestOff; return nil }); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.ScheduleDigests(e.ctx); err != nil {
+	if _, err := e.Digests.ScheduleDigests(e.ctx); err != nil {
 		t.Fatal(err)
 	}
-	sched, _ = e.DigestSchedule(e.ctx)
+	sched, _ = e.Digests.DigestSchedule(e.ctx)
 	if len(sched) != 1 || sched[0].Member != "hana" {
 		t.Fatalf("schedule %v", sched)
 	}
-	if _, _, err := e.BeginDigest(e.ctx, "hana", "bad period"); err == nil {
+	if _, _, err := e.Digests.BeginDigest(e.ctx, "hana", "bad period"); err == nil {
 		t.Error("a period with a space was accepted")
 	}
 }
@@ -337,11 +337,11 @@ func TestClaimDigestsConcurrent(t *testing.T) {
 	e := newEnv(t)
 	const members = 40
 	for i := 0; i < members; i++ {
-		if _, err := e.AddUser(e.ctx, User{ID: fmt.Sprintf("m%02d", i), Name: "M", Prefs: Prefs{DigestHour: 10}}); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, User{ID: fmt.Sprintf("m%02d", i), Name: "M", Prefs: Prefs{DigestHour: 10}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := e.ScheduleDigests(e.ctx); err != nil {
+	if _, err := e.Digests.ScheduleDigests(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(2 * time.Hour)
@@ -353,7 +353,7 @@ func TestClaimDigestsConcurrent(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for {
-				c, err := e.ClaimDigests(e.ctx, time.Hour, 3)
+				c, err := e.Digests.ClaimDigests(e.ctx, time.Hour, 3)
 				if err != nil {
 					t.Error(err)
 					return
@@ -385,22 +385,22 @@ func TestDigestTokens(t *testing.T) {
 	e.Store.opts.Secret = []byte("0123456789abcdef0123456789abcdef")
 	e.seed(t, "alice", "bob")
 	e.room(t, "design", Group, "bob", "alice")
-	reply, unsub, err := e.DigestTokens(e.ctx, "bob")
+	reply, unsub, err := e.Auth.DigestTokens(e.ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m, err := e.ResolveDigestToken(e.ctx, reply); err != nil || m != "bob" {
+	if m, err := e.Auth.ResolveDigestToken(e.ctx, reply); err != nil || m != "bob" {
 		t.Fatalf("resolve digest token: %q %v", m, err)
 	}
-	if m, err := e.ResolveDigestUnsubscribeToken(e.ctx, unsub); err != nil || m != "bob" {
+	if m, err := e.Auth.ResolveDigestUnsubscribeToken(e.ctx, unsub); err != nil || m != "bob" {
 		t.Fatalf("resolve digest unsubscribe token: %q %v", m, err)
 	}
 	// Purposes never mix: a digest token posts nowhere, a reply token is no digest token.
-	if _, _, err := e.ResolveReplyToken(e.ctx, reply); err != ErrBadToken {
+	if _, _, err := e.Auth.ResolveReplyToken(e.ctx, reply); err != ErrBadToken {
 		t.Errorf("digest token resolved as a reply token: %v", err)
 	}
-	rt, _ := e.ReplyToken(e.ctx, "design", "bob")
-	if _, err := e.ResolveDigestToken(e.ctx, rt); err != ErrBadToken {
+	rt, _ := e.Auth.ReplyToken(e.ctx, "design", "bob")
+	if _, err := e.Auth.ResolveDigestToken(e.ctx, rt); err != ErrBadToken {
 		t.Errorf("reply token resolved as a digest token: %v", err)
 	}
 	addr := DigestAddress(reply, "chat.example.org")
@@ -431,34 +431,34 @@ func FuzzParseDigestAddress(f *testing.F) {
 func TestTranscriptRequests(t *testing.T) {
 	e := newEnv(t)
 	r := TranscriptRequest{Room: "design", Member: "bob", To: "Bob@Example.org", InReplyTo: "x@y"}
-	if ok, err := e.QueueTranscript(e.ctx, r); !ok || err != nil {
+	if ok, err := e.Queue.QueueTranscript(e.ctx, r); !ok || err != nil {
 		t.Fatalf("queue: %v %v", ok, err)
 	}
-	if ok, _ := e.QueueTranscript(e.ctx, r); ok {
+	if ok, _ := e.Queue.QueueTranscript(e.ctx, r); ok {
 		t.Fatal("a second request within the rate limit was queued")
 	}
-	if _, err := e.QueueTranscript(e.ctx, TranscriptRequest{Room: "design", Member: "bob", To: "not an address"}); err == nil {
+	if _, err := e.Queue.QueueTranscript(e.ctx, TranscriptRequest{Room: "design", Member: "bob", To: "not an address"}); err == nil {
 		t.Error("a bad address was queued")
 	}
-	got, err := e.ClaimTranscripts(e.ctx, "w1", 10, time.Minute)
+	got, err := e.Queue.ClaimTranscripts(e.ctx, "w1", 10, time.Minute)
 	if err != nil || len(got) != 1 || got[0].To != "bob@example.org" || got[0].Asked.IsZero() {
 		t.Fatalf("claimed %+v, %v", got, err)
 	}
 	// Not settled: another worker takes it over after minIdle.
 	time.Sleep(20 * time.Millisecond)
-	again, err := e.ClaimTranscripts(e.ctx, "w2", 10, 10*time.Millisecond)
+	again, err := e.Queue.ClaimTranscripts(e.ctx, "w2", 10, 10*time.Millisecond)
 	if err != nil || len(again) != 1 {
 		t.Fatalf("reclaimed %+v, %v", again, err)
 	}
-	if err := e.AckTranscript(e.ctx, again[0]); err != nil {
+	if err := e.Queue.AckTranscript(e.ctx, again[0]); err != nil {
 		t.Fatal(err)
 	}
-	if left, _ := e.ClaimTranscripts(e.ctx, "w3", 10, 0); len(left) != 0 {
+	if left, _ := e.Queue.ClaimTranscripts(e.ctx, "w3", 10, 0); len(left) != 0 {
 		t.Fatalf("left %+v", left)
 	}
 	// Another room is another request.
 	r.Room = "ops"
-	if ok, _ := e.QueueTranscript(e.ctx, r); !ok {
+	if ok, _ := e.Queue.QueueTranscript(e.ctx, r); !ok {
 		t.Fatal("a request for another room was refused")
 	}
 }

@@ -89,8 +89,8 @@ type DigestClaim struct {
 // being sent is left alone; a member whose preferences changed is moved.
 // Run it at start-up and every few minutes. It returns how many entries
 // changed.
-func (s *Store) ScheduleDigests(ctx context.Context) (int, error) {
-	users, err := s.Users(ctx)
+func (s *Digests) ScheduleDigests(ctx context.Context) (int, error) {
+	users, err := s.dir.Users(ctx)
 	if err != nil {
 		return 0, err
 	}
@@ -121,7 +121,7 @@ func (s *Store) ScheduleDigests(ctx context.Context) (int, error) {
 
 // ClaimDigests leases up to limit members whose digest is due: until lease
 // has passed, no other caller gets them.
-func (s *Store) ClaimDigests(ctx context.Context, lease time.Duration, limit int) ([]DigestClaim, error) {
+func (s *Digests) ClaimDigests(ctx context.Context, lease time.Duration, limit int) ([]DigestClaim, error) {
 	now := s.now().UnixMilli()
 	flat, err := scriptClaimDigests.Run(ctx, s.rdb, []string{s.k.digestDue(), s.k.digestPeriod()},
 		now, lease.Milliseconds(), limit).StringSlice()
@@ -153,7 +153,7 @@ const (
 )
 
 // DigestStatus returns the state of member's digest for period.
-func (s *Store) DigestStatus(ctx context.Context, member, period string) (DigestState, error) {
+func (s *Digests) DigestStatus(ctx context.Context, member, period string) (DigestState, error) {
 	v, err := s.rdb.Get(ctx, s.k.digestSent(member, period)).Result()
 	if errors.Is(err, redis.Nil) {
 		return DigestNone, nil
@@ -167,7 +167,7 @@ func (s *Store) DigestStatus(ctx context.Context, member, period string) (Digest
 // BeginDigest records, before the send, that member's digest for period
 // is being sent. It returns false (and the state found) when the period
 // was begun or sent before: the caller must not send.
-func (s *Store) BeginDigest(ctx context.Context, member, period string) (bool, DigestState, error) {
+func (s *Digests) BeginDigest(ctx context.Context, member, period string) (bool, DigestState, error) {
 	if !validPeriod(period) {
 		return false, DigestNone, invalid("digest period %q is not a plain name", period)
 	}
@@ -199,7 +199,7 @@ const (
 
 // EndDigest settles a claim: the period's record (sent, or failed for a
 // retry) and the member's next due time (zero: off the schedule).
-func (s *Store) EndDigest(ctx context.Context, c DigestClaim, period string, outcome DigestOutcome, next time.Time) error {
+func (s *Digests) EndDigest(ctx context.Context, c DigestClaim, period string, outcome DigestOutcome, next time.Time) error {
 	if !validPeriod(period) {
 		return invalid("digest period %q is not a plain name", period)
 	}
@@ -217,7 +217,7 @@ func (s *Store) EndDigest(ctx context.Context, c DigestClaim, period string, out
 
 // DigestSchedule lists every member on the schedule with their next due
 // time (or the end of the lease of a digest being sent), soonest first.
-func (s *Store) DigestSchedule(ctx context.Context) ([]DigestClaim, error) {
+func (s *Digests) DigestSchedule(ctx context.Context) ([]DigestClaim, error) {
 	zs, err := s.rdb.ZRangeWithScores(ctx, s.k.digestDue(), 0, -1).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read digest schedule: %w", err)

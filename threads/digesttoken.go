@@ -9,7 +9,7 @@ const digestPrefix = "digest+"
 
 // DigestTokens returns member's digest reply token (for DigestAddress) and
 // digest unsubscribe token, and remembers both.
-func (s *Store) DigestTokens(ctx context.Context, member string) (reply, unsubscribe string, err error) {
+func (s *Auth) DigestTokens(ctx context.Context, member string) (reply, unsubscribe string, err error) {
 	if reply, err = s.token(ctx, digestPurpose, "", member); err != nil {
 		return "", "", err
 	}
@@ -21,14 +21,14 @@ func (s *Store) DigestTokens(ctx context.Context, member string) (reply, unsubsc
 
 // ResolveDigestToken returns the member a digest reply token was issued
 // for, or ErrBadToken.
-func (s *Store) ResolveDigestToken(ctx context.Context, token string) (string, error) {
+func (s *Auth) ResolveDigestToken(ctx context.Context, token string) (string, error) {
 	_, member, err := s.resolveToken(ctx, digestPurpose, token)
 	return member, err
 }
 
 // ResolveDigestUnsubscribeToken returns the member a digest unsubscribe
 // token was issued for, or ErrBadToken.
-func (s *Store) ResolveDigestUnsubscribeToken(ctx context.Context, token string) (string, error) {
+func (s *Auth) ResolveDigestUnsubscribeToken(ctx context.Context, token string) (string, error) {
 	_, member, err := s.resolveToken(ctx, digestOffPurpose, token)
 	return member, err
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"time"
@@ -42,7 +41,7 @@ type fanoutResult struct {
 // the reads already (prefetch.go). Running it twice for one line queues
 // jobs twice, which their idempotency keys make the worker send once, and
 // posts no second auto-reply (threads/autoreply.go).
-func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []string, pre *prefetch) (map[string]Decision, []Line, error) {
+func (s *Chat) fanout(ctx context.Context, line Line, kind RoomKind, members []string, pre *prefetch) (map[string]Decision, []Line, error) {
 	res, err := s.fanoutMany(ctx, []pendingFanout{{line: line, kind: kind, members: members, pre: pre}})
 	if err != nil {
 		return nil, nil, err
@@ -55,7 +54,7 @@ func (s *Store) fanout(ctx context.Context, line Line, kind RoomKind, members []
 // another. A line that cannot be routed (its result's err) is left due,
 // the others go on; on error from Redis no line's "fan-out due" record is
 // cleared. Either way recovery routes what is left.
-func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutResult, error) {
+func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutResult, error) {
 	// Lines of one author in one room share their reads: a burst of
 	// detached replies reads once (see Store.store).
 	shared := make(map[string]*prefetch)
@@ -114,10 +113,10 @@ func (s *Store) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanout
 				continue
 			}
 			for _, j := range plans[i].jobs {
-				s.enqueue(ctx, p, j)
+				s.queue.enqueue(ctx, p, j)
 			}
 			for _, m := range plans[i].held {
-				s.holdForDigest(ctx, p, f.line, m)
+				s.digests.holdForDigest(ctx, p, f.line, m)
 			}
 		}
 		// One ZREM per room clears the "fan-out due" records.
@@ -151,7 +150,7 @@ type fanoutPlan struct {
 }
 
 // planFanout routes f's line from the reads in f.pre.
-func (s *Store) planFanout(f pendingFanout) (fanoutPlan, error) {
+func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	line, pre := f.line, f.pre
 	others := pre.others
 	users, muted := pre.users, pre.muted
@@ -200,7 +199,7 @@ func (s *Store) planFanout(f pendingFanout) (fanoutPlan, error) {
 // olderThan ago whose fan-out is still due: the work of a process that died
 // between storing a line and routing it. It returns how many lines it
 // fanned out. Run it at start-up and then periodically.
-func (s *Store) RecoverFanout(ctx context.Context, olderThan time.Duration) (int, error) {
+func (s *Chat) RecoverFanout(ctx context.Context, olderThan time.Duration) (int, error) {
 	rooms, err := s.rdb.SMembers(ctx, s.k.rooms()).Result()
 	if err != nil {
 		return 0, fmt.Errorf("recover fan-out: %w", err)
@@ -226,7 +225,7 @@ func (s *Store) RecoverFanout(ctx context.Context, olderThan time.Duration) (int
 			}
 			if err != nil {
 				// The line is gone (retention): nothing left to deliver.
-				slog.Warn("pending fan-out of a missing line dropped", "room", room, "line", id, "err", err)
+				s.log.Warn("pending fan-out of a missing line dropped", "room", room, "line", id, "err", err)
 				if err := s.rdb.ZRem(ctx, s.k.pending(room), id).Err(); err != nil {
 					return done, fmt.Errorf("recover fan-out of %s: %w", room, err)
 				}

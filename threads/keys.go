@@ -31,7 +31,6 @@ import (
 //	{held}             stream inbound messages held for review
 //	{outbox}           stream what would have been sent, when nothing is sent for real
 //	{q:N}:jobs         stream delivery jobs of shard N (consumer group "workers")
-//	{q:N}:retry        zset  jobs waiting to be retried, scored by due time
 //	{q:N}:dead         stream jobs that failed for good, with the reason
 //	{q:N}:batches      zset  batch names, scored by when each is due (or its lease ends)
 //	{q:N}:batch:NAME   hash  a batch: "l:LINE" -> job JSON, attempt, error
@@ -124,7 +123,6 @@ func (k keys) source(room, sourceID string) string {
 
 func (k keys) shard(n int) string              { return k.prefix + "{q:" + strconv.Itoa(n) + "}" }
 func (k keys) jobs(n int) string               { return k.shard(n) + ":jobs" }
-func (k keys) retry(n int) string              { return k.shard(n) + ":retry" }
 func (k keys) dead(n int) string               { return k.shard(n) + ":dead" }
 func (k keys) batches(n int) string            { return k.shard(n) + ":batches" }
 func (k keys) batch(n int, name string) string { return k.shard(n) + ":batch:" + name }

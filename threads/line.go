@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"regexp"
 	"strconv"
 	"strings"
@@ -166,7 +165,7 @@ func (n NewLine) validate() error {
 // A line from a person that starts with !urgent is stored without the
 // prefix and marked Urgent while the author is within their rate limit
 // (threads/urgent.go).
-func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
+func (s *Chat) Post(ctx context.Context, n NewLine) (Posted, error) {
 	if n.Origin == FromAutoReply {
 		return Posted{}, invalid("auto-reply lines are posted by parley itself")
 	}
@@ -181,7 +180,7 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 	var author User
 	if name == "" || askedUrgent {
 		var err error
-		if author, err = s.User(ctx, n.Author); err != nil {
+		if author, err = s.dir.User(ctx, n.Author); err != nil {
 			return Posted{}, err
 		}
 		name = author.Name
@@ -199,7 +198,7 @@ func (s *Store) Post(ctx context.Context, n NewLine) (Posted, error) {
 }
 
 // post stores a validated line under the given display name and fans it out.
-func (s *Store) post(ctx context.Context, n NewLine, name string, urgent bool) (Posted, error) {
+func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (Posted, error) {
 	line, dup, kind, members, pre, err := s.store(ctx, n, name, urgent)
 	if err != nil {
 		return Posted{}, err
@@ -215,7 +214,7 @@ func (s *Store) post(ctx context.Context, n NewLine, name string, urgent bool) (
 		// The line is stored and its fan-out is still due: recovery will
 		// finish it. The caller must not post again, so no error; Routes
 		// stays nil.
-		slog.Warn("fan-out left to recovery", "room", line.Room, "line", line.ID, "err", err)
+		s.log.Warn("fan-out left to recovery", "room", line.Room, "line", line.ID, "err", err)
 		return Posted{Line: line}, nil
 	}
 	return Posted{Line: line, Routes: routes, AutoReplies: replies}, nil
@@ -224,7 +223,7 @@ func (s *Store) post(ctx context.Context, n NewLine, name string, urgent bool) (
 // store runs the post script. It returns the stored line (or the first line
 // with the same source id, dup true), the room kind and its members, and
 // the fan-out's reads made in the same round trip (see prefetch.go).
-func (s *Store) store(ctx context.Context, n NewLine, name string, urgent bool) (line Line, dup bool, kind RoomKind, members []string, pre *prefetch, err error) {
+func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (line Line, dup bool, kind RoomKind, members []string, pre *prefetch, err error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	line = Line{Room: n.Room, Author: n.Author, Name: name, Text: n.Text, Origin: n.Origin,
 		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Urgent: urgent, Time: now}
@@ -321,7 +320,7 @@ var streamID = regexp.MustCompile(`^[0-9]{1,20}(-[0-9]{1,20})?$`)
 
 // Lines reads a room's lines. With Newest, the limit keeps the newest lines
 // (before Before); otherwise the oldest (after After).
-func (s *Store) Lines(ctx context.Context, room string, r Range) ([]Line, error) {
+func (s *Chat) Lines(ctx context.Context, room string, r Range) ([]Line, error) {
 	if err := ValidID("room", room); err != nil {
 		return nil, err
 	}
@@ -370,7 +369,7 @@ func (s *Store) Lines(ctx context.Context, room string, r Range) ([]Line, error)
 }
 
 // Line reads one line.
-func (s *Store) Line(ctx context.Context, room, id string) (Line, error) {
+func (s *Chat) Line(ctx context.Context, room, id string) (Line, error) {
 	if err := ValidID("room", room); err != nil {
 		return Line{}, err
 	}

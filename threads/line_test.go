@@ -45,19 +45,19 @@ func TestPostAndRead(t *testing.T) {
 		{Range{After: ids[4]}, ""},
 	}
 	for _, c := range cases {
-		got, err := e.Lines(e.ctx, "design", c.r)
+		got, err := e.Chat.Lines(e.ctx, "design", c.r)
 		if err != nil || texts(got) != c.want {
 			t.Errorf("Lines(%+v) = %s, %v; want %s", c.r, texts(got), err, c.want)
 		}
 	}
-	got, _ := e.Lines(e.ctx, "design", Range{Limit: 1})
+	got, _ := e.Chat.Lines(e.ctx, "design", Range{Limit: 1})
 	if !got[0].Time.Equal(time.Date(2026, 11, 25, 9, 0, 1, 0, time.UTC)) || got[0].Author != "alice" || got[0].Origin != FromAPI {
 		t.Fatalf("first line = %+v", got[0])
 	}
-	if _, err := e.Lines(e.ctx, "nope", Range{}); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Chat.Lines(e.ctx, "nope", Range{}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("lines of a missing room: %v", err)
 	}
-	if _, err := e.Lines(e.ctx, "design", Range{After: "x; DROP"}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.Chat.Lines(e.ctx, "design", Range{After: "x; DROP"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad id: %v", err)
 	}
 }
@@ -80,15 +80,15 @@ func TestPostRefusals(t *testing.T) {
 		{"not member", NewLine{Room: "design", Author: "carol", Text: "hi", Origin: FromWeb}, ErrNotMember},
 	}
 	for _, c := range cases {
-		if _, err := e.Post(e.ctx, c.n); !errors.Is(err, c.want) {
+		if _, err := e.Chat.Post(e.ctx, c.n); !errors.Is(err, c.want) {
 			t.Errorf("%s: Post = %v, want %v", c.name, err, c.want)
 		}
 	}
-	if ls, _ := e.Lines(e.ctx, "design", Range{}); len(ls) != 0 {
+	if ls, _ := e.Chat.Lines(e.ctx, "design", Range{}); len(ls) != 0 {
 		t.Fatalf("refused posts stored %d lines", len(ls))
 	}
 	// A system line needs no membership.
-	if _, err := e.Post(e.ctx, NewLine{Room: "design", Author: "carol", Text: "carol was invited", Origin: FromSystem}); err != nil {
+	if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "carol", Text: "carol was invited", Origin: FromSystem}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -97,12 +97,12 @@ func TestPostDedupe(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob")
 	e.room(t, "design", Group, "alice", "bob")
-	first, err := e.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it", Origin: FromEmail,
+	first, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it", Origin: FromEmail,
 		SourceID: "<CAF=abc@mail.gmail.com>", Quote: "> can we ship?\n-- \nBob", Attachments: []Attachment{{ID: "f1", Name: "logo.png", Type: "image/png", Size: 1234}}})
 	if err != nil || first.Duplicate {
 		t.Fatalf("first post: %+v %v", first, err)
 	}
-	again, err := e.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it (resent)", Origin: FromEmail,
+	again, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it (resent)", Origin: FromEmail,
 		SourceID: "<CAF=abc@mail.gmail.com>"})
 	if err != nil || !again.Duplicate || again.Line.ID != first.Line.ID || again.Line.Text != "yes, ship it" ||
 		len(again.Line.Attachments) != 1 || again.Line.Attachments[0].Name != "logo.png" || again.Line.Quote != "> can we ship?\n-- \nBob" {
@@ -111,15 +111,15 @@ func TestPostDedupe(t *testing.T) {
 	if len(again.Routes) != 0 {
 		t.Fatalf("duplicate was routed: %v", again.Routes)
 	}
-	other, _ := e.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "another", Origin: FromEmail, SourceID: "<other@x>"})
+	other, _ := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "another", Origin: FromEmail, SourceID: "<other@x>"})
 	if other.Duplicate {
 		t.Fatal("a different source id was taken as a duplicate")
 	}
-	ls, _ := e.Lines(e.ctx, "design", Range{})
+	ls, _ := e.Chat.Lines(e.ctx, "design", Range{})
 	if len(ls) != 2 {
 		t.Fatalf("%d lines stored, want 2", len(ls))
 	}
-	st, _ := e.Stats(e.ctx)
+	st, _ := e.Queue.Stats(e.ctx)
 	if st.Waiting != 2 {
 		t.Fatalf("%d jobs queued, want 2 (alice is offline with email; the duplicate queues nothing)", st.Waiting)
 	}
@@ -143,7 +143,7 @@ func TestConcurrentPosts(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			for i := 0; i < each; i++ {
-				_, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: fmt.Sprintf("%d/%d", w, i), Origin: FromAPI})
+				_, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: fmt.Sprintf("%d/%d", w, i), Origin: FromAPI})
 				if err != nil {
 					errs <- err
 					return
@@ -161,7 +161,7 @@ func TestConcurrentPosts(t *testing.T) {
 	after := ""
 	prevID := ""
 	for {
-		page, err := e.Lines(e.ctx, "design", Range{After: after, Limit: MaxPage})
+		page, err := e.Chat.Lines(e.ctx, "design", Range{After: after, Limit: MaxPage})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -252,15 +252,15 @@ func TestPostWithAuthorName(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob")
 	e.room(t, "design", Group, "alice", "bob")
-	p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice from the door", Text: "hi", Origin: FromEmail})
+	p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice from the door", Text: "hi", Origin: FromEmail})
 	if err != nil {
 		t.Fatal(err)
 	}
-	q, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "again", Origin: FromEmail})
+	q, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "again", Origin: FromEmail})
 	if err != nil {
 		t.Fatal(err)
 	}
-	u, _ := e.User(e.ctx, "alice")
+	u, _ := e.Directory.User(e.ctx, "alice")
 	if p.Line.Name != "Alice from the door" || q.Line.Name != u.Name {
 		t.Errorf("names %q and %q, want the door's and %q", p.Line.Name, q.Line.Name, u.Name)
 	}

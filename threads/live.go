@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 
@@ -62,7 +61,7 @@ func (sub *Subscription) Close() error {
 
 // SubscribeRoom follows one room's lines. When it returns, the subscription
 // is active: every line posted afterwards arrives on C.
-func (s *Store) SubscribeRoom(ctx context.Context, room string) (*Subscription, error) {
+func (s *Chat) SubscribeRoom(ctx context.Context, room string) (*Subscription, error) {
 	if _, err := s.Room(ctx, room); err != nil {
 		return nil, err
 	}
@@ -71,7 +70,7 @@ func (s *Store) SubscribeRoom(ctx context.Context, room string) (*Subscription, 
 
 // SubscribeUser follows every room user is a member of, including rooms
 // they join later; rooms they leave stop at once.
-func (s *Store) SubscribeUser(ctx context.Context, user string) (*Subscription, error) {
+func (s *Chat) SubscribeUser(ctx context.Context, user string) (*Subscription, error) {
 	if err := s.mustExist(ctx, []string{user}); err != nil {
 		return nil, err
 	}
@@ -99,7 +98,7 @@ func (s *Store) SubscribeUser(ctx context.Context, user string) (*Subscription, 
 	return sub, nil
 }
 
-func (s *Store) subscribe(ctx context.Context, user string, chans []string) (*Subscription, error) {
+func (s *Chat) subscribe(ctx context.Context, user string, chans []string) (*Subscription, error) {
 	ps := s.rdb.Subscribe(ctx, chans...)
 	// Wait for the confirmation so that nothing posted after we return is missed.
 	if _, err := ps.Receive(ctx); err != nil {
@@ -115,7 +114,7 @@ func (s *Store) subscribe(ctx context.Context, user string, chans []string) (*Su
 
 // pump turns pub/sub messages into events. It follows joins and leaves of
 // user (when set) by subscribing and unsubscribing room channels.
-func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan<- Event) {
+func (s *Chat) pump(ctx context.Context, sub *Subscription, user string, c chan<- Event) {
 	defer close(sub.done)
 	defer close(c)
 	for msg := range sub.ps.Channel() {
@@ -129,7 +128,7 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 			data, text, _ := strings.Cut(rest, "\n")
 			var l Line
 			if err := json.Unmarshal([]byte(data), &l); err != nil {
-				slog.Warn("undecodable live event", "channel", msg.Channel, "err", err)
+				s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
 				continue
 			}
 			l.ID, l.Text = id, text
@@ -137,7 +136,7 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 		case PresenceEvent:
 			var p Presence
 			if err := json.Unmarshal([]byte(rest), &p); err != nil {
-				slog.Warn("undecodable live event", "channel", msg.Channel, "err", err)
+				s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
 				continue
 			}
 			ev = Event{Kind: PresenceEvent, Room: strings.TrimPrefix(msg.Channel, s.k.roomLive("")), Presence: &p}
@@ -153,7 +152,7 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 				err = sub.ps.Unsubscribe(ctx, s.k.roomLive(rest))
 			}
 			if err != nil && ctx.Err() == nil {
-				slog.Warn("follow membership change", "user", user, "room", rest, "err", err)
+				s.log.Warn("follow membership change", "user", user, "room", rest, "err", err)
 			}
 		default:
 			continue
@@ -169,7 +168,7 @@ func (s *Store) pump(ctx context.Context, sub *Subscription, user string, c chan
 // announcePresence tells the live subscribers of every room of p.User
 // about p. It is best effort, like every live event: a client that
 // reconnects reads presence afresh.
-func (s *Store) announcePresence(ctx context.Context, p Presence) {
+func (s *Chat) announcePresence(ctx context.Context, p Presence) {
 	rooms, err := s.rdb.SMembers(ctx, s.k.userRooms(p.User)).Result()
 	if err != nil || len(rooms) == 0 {
 		return

@@ -24,7 +24,7 @@ func TestSubscribeRoom(t *testing.T) {
 	e.seed(t, "alice", "bob")
 	e.room(t, "design", Group, "alice", "bob")
 	e.room(t, "other", Group, "alice", "bob")
-	sub, err := e.SubscribeRoom(e.ctx, "design")
+	sub, err := e.Chat.SubscribeRoom(e.ctx, "design")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +47,7 @@ func TestSubscribeRoom(t *testing.T) {
 	if _, ok := <-sub.C; ok {
 		t.Fatal("channel still open after Close")
 	}
-	if _, err := e.SubscribeRoom(e.ctx, "nope"); err == nil {
+	if _, err := e.Chat.SubscribeRoom(e.ctx, "nope"); err == nil {
 		t.Fatal("subscribed to a missing room")
 	}
 }
@@ -57,7 +57,7 @@ func TestSubscribeUserFollowsMembership(t *testing.T) {
 	e.seed(t, "alice", "bob", "carol", "dave")
 	e.room(t, "design", Group, "alice", "bob", "dave")
 	e.room(t, "ops", Group, "alice", "carol")
-	sub, err := e.SubscribeUser(e.ctx, "bob")
+	sub, err := e.Chat.SubscribeUser(e.ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func TestSubscribeUserFollowsMembership(t *testing.T) {
 	if ev := next(t, sub); ev.Line == nil || ev.Line.Text != "for bob" {
 		t.Fatalf("first event = %+v, want the design line", ev)
 	}
-	if err := e.AddMember(e.ctx, "ops", "bob"); err != nil {
+	if err := e.Chat.AddMember(e.ctx, "ops", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Kind != JoinedEvent || ev.Room != "ops" {
@@ -78,7 +78,7 @@ func TestSubscribeUserFollowsMembership(t *testing.T) {
 	if ev := next(t, sub); ev.Line == nil || ev.Line.Text != "welcome bob" {
 		t.Fatalf("event = %+v, want the ops line", ev)
 	}
-	if err := e.RemoveMember(e.ctx, "design", "bob"); err != nil {
+	if err := e.Chat.RemoveMember(e.ctx, "design", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Kind != LeftEvent || ev.Room != "design" {

@@ -52,7 +52,7 @@ const noticeGroup = "notifiers"
 // QueueNotice queues n unless the address already had its share of notices
 // of that kind (one a day; sign-in links five an hour). It reports whether
 // it was queued.
-func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
+func (s *Queue) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 	n.To = strings.ToLower(strings.TrimSpace(n.To))
 	if _, err := NormalizeEmail(n.To); err != nil {
 		return false, err
@@ -70,8 +70,8 @@ func (s *Store) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 
 // ClaimNotices takes up to count queued notices for consumer, first the
 // ones another consumer took more than minIdle ago and never acknowledged.
-func (s *Store) ClaimNotices(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]Notice, error) {
-	out, err := claimJSON(ctx, s, s.k.notices(), noticeGroup, consumer, count, minIdle, func(n *Notice, id string) { n.id = id })
+func (s *Queue) ClaimNotices(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]Notice, error) {
+	out, err := claimJSON(ctx, s.base, s.k.notices(), noticeGroup, consumer, count, minIdle, func(n *Notice, id string) { n.id = id })
 	if err != nil {
 		return nil, fmt.Errorf("claim notices: %w", err)
 	}
@@ -79,7 +79,7 @@ func (s *Store) ClaimNotices(ctx context.Context, consumer string, count int, mi
 }
 
 // AckNotice settles a notice: sent, or given up.
-func (s *Store) AckNotice(ctx context.Context, n Notice) error {
+func (s *Queue) AckNotice(ctx context.Context, n Notice) error {
 	if n.id == "" {
 		return invalid("notice to %s was not claimed", n.To)
 	}

@@ -56,7 +56,7 @@ type PersonMatch struct {
 // particular), ranked by how many interests they share with the viewer,
 // then by name. The viewer and disabled users are never in the result.
 // It reads the search indexes, never every user.
-func (s *Store) SearchPeople(ctx context.Context, viewer string, q PeopleQuery) ([]PersonMatch, error) {
+func (s *Directory) SearchPeople(ctx context.Context, viewer string, q PeopleQuery) ([]PersonMatch, error) {
 	q, err := s.checkQuery(ctx, q)
 	if err != nil {
 		return nil, err
@@ -163,7 +163,7 @@ func (q PeopleQuery) matches(u User) bool {
 // Run it once after upgrading from a version without profiles (users
 // stored before were not indexed), or to repair the indexes. It is one
 // transaction, retried when a user changes meanwhile.
-func (s *Store) ReindexPeople(ctx context.Context) (int, error) {
+func (s *Directory) ReindexPeople(ctx context.Context) (int, error) {
 	for attempt := 0; attempt < 10; attempt++ {
 		n := 0
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -236,7 +236,7 @@ func (s *Store) ReindexPeople(ctx context.Context) (int, error) {
 
 // checkQuery validates and normalises a query; fields must be defined and
 // searchable.
-func (s *Store) checkQuery(ctx context.Context, q PeopleQuery) (PeopleQuery, error) {
+func (s *Directory) checkQuery(ctx context.Context, q PeopleQuery) (PeopleQuery, error) {
 	switch {
 	case q.Limit < 0 || q.Offset < 0:
 		return q, invalid("limit and offset must not be negative")
@@ -268,7 +268,7 @@ func (s *Store) checkQuery(ctx context.Context, q PeopleQuery) (PeopleQuery, err
 	if len(q.Fields) == 0 {
 		return q, nil
 	}
-	defs, err := s.ProfileFields(ctx)
+	defs, err := s.dir.ProfileFields(ctx)
 	if err != nil {
 		return q, err
 	}
@@ -301,7 +301,7 @@ func (s *Store) checkQuery(ctx context.Context, q PeopleQuery) (PeopleQuery, err
 
 // candidates returns the ids matching every criterion of q, from the
 // indexes, in one round trip.
-func (s *Store) candidates(ctx context.Context, q PeopleQuery) ([]string, error) {
+func (s *Directory) candidates(ctx context.Context, q PeopleQuery) ([]string, error) {
 	var lex []*redis.StringSliceCmd
 	var inter *redis.StringSliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {

@@ -12,7 +12,7 @@ import (
 //	go test ./threads -run '^$' -bench SearchPeople -benchtime 200x
 func BenchmarkSearchPeople(b *testing.B) {
 	e := newEnv(b)
-	if err := e.SetProfileFields(e.ctx, "bench", []ProfileField{{Name: "office", Label: "Office", Searchable: true}}); err != nil {
+	if err := e.Directory.SetProfileFields(e.ctx, "bench", []ProfileField{{Name: "office", Label: "Office", Searchable: true}}); err != nil {
 		b.Fatal(err)
 	}
 	const users, topics = 5000, 100
@@ -23,7 +23,7 @@ func BenchmarkSearchPeople(b *testing.B) {
 		}
 		u := User{ID: fmt.Sprintf("u%04d", i), Name: fmt.Sprintf("Person %d Number%d", i, i%97),
 			Profile: Profile{Interests: in, Fields: map[string]string{"office": "Office " + strconv.Itoa(i%20)}}}
-		if _, err := e.AddUser(e.ctx, u); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, u); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -39,7 +39,7 @@ func BenchmarkSearchPeople(b *testing.B) {
 		b.Run(c.name, func(b *testing.B) {
 			found := 0
 			for b.Loop() {
-				got, err := e.SearchPeople(e.ctx, "u0001", c.q)
+				got, err := e.Directory.SearchPeople(e.ctx, "u0001", c.q)
 				if err != nil {
 					b.Fatal(err)
 				}
@@ -52,7 +52,7 @@ func BenchmarkSearchPeople(b *testing.B) {
 		i := 0
 		for b.Loop() {
 			i++
-			_, err := e.UpdateUser(e.ctx, "u0002", func(u *User) error {
+			_, err := e.Directory.UpdateUser(e.ctx, "u0002", func(u *User) error {
 				u.Profile.Interests = []string{"topic" + strconv.Itoa(i%topics), "topic" + strconv.Itoa((i+1)%topics)}
 				return nil
 			})

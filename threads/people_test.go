@@ -12,7 +12,7 @@ import (
 func people(t *testing.T) *env {
 	t.Helper()
 	e := newEnv(t)
-	if err := e.SetProfileFields(e.ctx, "cli", []ProfileField{{Name: "office", Label: "Office", Searchable: true},
+	if err := e.Directory.SetProfileFields(e.ctx, "cli", []ProfileField{{Name: "office", Label: "Office", Searchable: true},
 		{Name: "badge", Label: "Badge"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -25,7 +25,7 @@ func people(t *testing.T) *env {
 		{ID: "erin", Name: "erin Stone", Profile: Profile{Interests: []string{"go"}}},
 		{ID: "aaron", Name: "Aaron Go", Profile: Profile{Interests: []string{"rust"}}},
 	} {
-		if _, err := e.AddUser(e.ctx, u); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -69,7 +69,7 @@ func TestSearchPeopleRanking(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			got, err := e.SearchPeople(e.ctx, c.viewer, c.q)
+			got, err := e.Directory.SearchPeople(e.ctx, c.viewer, c.q)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -78,7 +78,7 @@ func TestSearchPeopleRanking(t *testing.T) {
 			}
 		})
 	}
-	got, err := e.SearchPeople(e.ctx, "alice", PeopleQuery{Limit: 1})
+	got, err := e.Directory.SearchPeople(e.ctx, "alice", PeopleQuery{Limit: 1})
 	if err != nil || len(got) != 1 {
 		t.Fatalf("limit 1: %+v, %v", got, err)
 	}
@@ -91,7 +91,7 @@ func TestSearchPeopleRanking(t *testing.T) {
 
 func TestSearchPeopleBadQueries(t *testing.T) {
 	e := people(t)
-	if _, err := e.AddUser(e.ctx, User{ID: "nobody", Name: "No Interests"}); err != nil {
+	if _, err := e.Directory.AddUser(e.ctx, User{ID: "nobody", Name: "No Interests"}); err != nil {
 		t.Fatal(err)
 	}
 	cases := []struct {
@@ -112,7 +112,7 @@ func TestSearchPeopleBadQueries(t *testing.T) {
 		{"control in name", "", PeopleQuery{Name: "a\x00"}, ErrInvalid, "control"},
 	}
 	for _, c := range cases {
-		if _, err := e.SearchPeople(e.ctx, c.viewer, c.q); !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) {
+		if _, err := e.Directory.SearchPeople(e.ctx, c.viewer, c.q); !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) {
 			t.Errorf("%s: SearchPeople = %v, want %v mentioning %q", c.name, err, c.err, c.text)
 		}
 	}
@@ -128,27 +128,27 @@ func TestPeopleIndexFollowsUpdatesAndDisabling(t *testing.T) {
 		want   []string
 	}{
 		{"bob drops jazz, takes chess", func() error {
-			_, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { u.Profile.Interests = []string{"go", "chess"}; return nil })
+			_, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { u.Profile.Interests = []string{"go", "chess"}; return nil })
 			return err
 		}, PeopleQuery{Interests: []string{"jazz"}}, []string{"alice", "carol"}},
 		{"bob renamed", func() error {
-			_, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { u.Name = "Robert Ray"; return nil })
+			_, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { u.Name = "Robert Ray"; return nil })
 			return err
 		}, PeopleQuery{Name: "bob"}, []string{}},
 		{"new name found", nil, PeopleQuery{Name: "rob"}, []string{"bob"}},
 		{"office moved", func() error {
-			_, err := e.UpdateUser(e.ctx, "dave", func(u *User) error { u.Profile.Fields["office"] = "Porto"; return nil })
+			_, err := e.Directory.UpdateUser(e.ctx, "dave", func(u *User) error { u.Profile.Fields["office"] = "Porto"; return nil })
 			return err
 		}, PeopleQuery{Fields: map[string]string{"office": "berlin"}}, []string{"bob"}},
-		{"carol disabled: gone from every search", func() error { _, err := e.DisableUser(e.ctx, "cli", "carol"); return err },
+		{"carol disabled: gone from every search", func() error { _, err := e.Directory.DisableUser(e.ctx, "cli", "carol"); return err },
 			PeopleQuery{Interests: []string{"chess"}}, []string{"dave", "bob"}}, // Dave Kim before Robert Ray
 		{"carol not found by name", nil, PeopleQuery{Name: "carol"}, []string{}},
 		{"carol not found by field", nil, PeopleQuery{Fields: map[string]string{"office": "lisbon"}}, []string{}},
 		{"carol's profile change while disabled stays out", func() error {
-			_, err := e.UpdateUser(e.ctx, "carol", func(u *User) error { u.Profile.Interests = append(u.Profile.Interests, "polo"); return nil })
+			_, err := e.Directory.UpdateUser(e.ctx, "carol", func(u *User) error { u.Profile.Interests = append(u.Profile.Interests, "polo"); return nil })
 			return err
 		}, PeopleQuery{Interests: []string{"polo"}}, []string{}},
-		{"carol enabled: back, with the new interest", func() error { _, err := e.EnableUser(e.ctx, "cli", "carol"); return err },
+		{"carol enabled: back, with the new interest", func() error { _, err := e.Directory.EnableUser(e.ctx, "cli", "carol"); return err },
 			PeopleQuery{Interests: []string{"polo"}}, []string{"carol"}},
 	}
 	for _, s := range steps {
@@ -157,7 +157,7 @@ func TestPeopleIndexFollowsUpdatesAndDisabling(t *testing.T) {
 				t.Fatalf("%s: %v", s.name, err)
 			}
 		}
-		got, err := e.SearchPeople(e.ctx, "", s.q)
+		got, err := e.Directory.SearchPeople(e.ctx, "", s.q)
 		if err != nil {
 			t.Fatalf("%s: %v", s.name, err)
 		}
@@ -168,7 +168,7 @@ func TestPeopleIndexFollowsUpdatesAndDisabling(t *testing.T) {
 	}
 	// The holder count still counts carol's office while she was disabled:
 	// the field could not have been removed meanwhile.
-	if err := e.SetProfileFields(e.ctx, "cli", nil); !errors.Is(err, ErrInUse) {
+	if err := e.Directory.SetProfileFields(e.ctx, "cli", nil); !errors.Is(err, ErrInUse) {
 		t.Fatalf("removing held fields: %v", err)
 	}
 }
@@ -180,7 +180,7 @@ func TestSearchPeopleConcurrentUpdates(t *testing.T) {
 	done := make(chan error)
 	for i := 0; i < 6; i++ {
 		go func() {
-			_, err := e.UpdateUser(e.ctx, "bob", func(u *User) error {
+			_, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error {
 				if contains(u.Profile.Interests, "chess") {
 					u.Profile.Interests = []string{"go", "topic" + strconv.Itoa(i)}
 				} else {
@@ -201,7 +201,7 @@ func TestSearchPeopleConcurrentUpdates(t *testing.T) {
 
 func TestReindexPeople(t *testing.T) {
 	e := people(t)
-	if _, err := e.DisableUser(e.ctx, "cli", "dave"); err != nil {
+	if _, err := e.Directory.DisableUser(e.ctx, "cli", "dave"); err != nil {
 		t.Fatal(err)
 	}
 	// Users stored before profiles were indexed, and an entry gone stale:
@@ -217,24 +217,24 @@ func TestReindexPeople(t *testing.T) {
 	}
 	e.redis.Client.SAdd(e.ctx, e.k.interest("polo"), "bob")
 	e.redis.Client.SAdd(e.ctx, e.k.interestNames(), "polo")
-	if got, err := e.SearchPeople(e.ctx, "", PeopleQuery{Interests: []string{"polo"}}); err != nil || len(got) != 0 {
+	if got, err := e.Directory.SearchPeople(e.ctx, "", PeopleQuery{Interests: []string{"polo"}}); err != nil || len(got) != 0 {
 		t.Fatalf("a stale entry answered: %q, %v", ids(got), err)
 	}
-	if got, _ := e.SearchPeople(e.ctx, "", PeopleQuery{Name: "bob"}); len(got) != 0 {
+	if got, _ := e.Directory.SearchPeople(e.ctx, "", PeopleQuery{Name: "bob"}); len(got) != 0 {
 		t.Fatalf("found without an index: %q", ids(got))
 	}
-	n, err := e.ReindexPeople(e.ctx)
+	n, err := e.Directory.ReindexPeople(e.ctx)
 	if err != nil || n != 6 {
 		t.Fatalf("ReindexPeople = %d, %v; want 6 users", n, err)
 	}
 	checkIndexes(t, e)
-	if got, _ := e.SearchPeople(e.ctx, "", PeopleQuery{Name: "bob"}); !reflect.DeepEqual(ids(got), []string{"bob"}) {
+	if got, _ := e.Directory.SearchPeople(e.ctx, "", PeopleQuery{Name: "bob"}); !reflect.DeepEqual(ids(got), []string{"bob"}) {
 		t.Fatalf("after reindex: %q", ids(got))
 	}
 	if e.redis.Client.Exists(e.ctx, e.k.interest("polo")).Val() != 0 {
 		t.Fatal("the stale interest set survived the reindex")
 	}
-	if err := e.SetProfileFields(e.ctx, "cli", nil); !errors.Is(err, ErrInUse) {
+	if err := e.Directory.SetProfileFields(e.ctx, "cli", nil); !errors.Is(err, ErrInUse) {
 		t.Fatalf("holder counts not rebuilt: %v", err)
 	}
 }

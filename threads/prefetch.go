@@ -25,7 +25,7 @@ type prefetch struct {
 
 // prefetch queues on p the reads fan-out needs for the members room had at
 // its last post, or returns nil when there is no guess.
-func (s *Store) prefetch(ctx context.Context, p redis.Pipeliner, room, author string) *prefetch {
+func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author string) *prefetch {
 	v, ok := s.roomMembers.Load(room)
 	if !ok {
 		return nil
@@ -38,7 +38,7 @@ func (s *Store) prefetch(ctx context.Context, p redis.Pipeliner, room, author st
 // queue adds the reads to p: the records of the others and then the
 // author's (auto-replies never answer a bot), their presence, the room's
 // mutes.
-func (pre *prefetch) queue(ctx context.Context, s *Store, p redis.Pipeliner, room, author string) {
+func (pre *prefetch) queue(ctx context.Context, s *Chat, p redis.Pipeliner, room, author string) {
 	pre.users = p.HMGet(ctx, s.k.users(), append(slices.Clip(pre.others), author)...)
 	pre.status, pre.seen = s.presenceCmds(ctx, p, pre.others)
 	pre.muted = p.SMembers(ctx, s.k.muted(room))

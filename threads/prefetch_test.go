@@ -19,7 +19,7 @@ func TestPrefetchFollowsMembership(t *testing.T) {
 	routed := func(text string) (string, int64) {
 		t.Helper()
 		before := rt.n.Load()
-		p, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice", Text: text, Origin: FromAPI})
+		p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice", Text: text, Origin: FromAPI})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -38,13 +38,13 @@ func TestPrefetchFollowsMembership(t *testing.T) {
 	if who, trips := routed("second: the guess is right"); who != "bob" || trips != 2 {
 		t.Errorf("second post routed to %q in %d round trips, want bob in 2", who, trips)
 	}
-	if err := e.AddMember(e.ctx, "design", "carol"); err != nil {
+	if err := e.Chat.AddMember(e.ctx, "design", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	if who, trips := routed("carol joined"); who != "bob,carol" || trips != 3 {
 		t.Errorf("after a join, routed to %q in %d round trips, want bob,carol in 3", who, trips)
 	}
-	if err := e.RemoveMember(e.ctx, "design", "bob"); err != nil {
+	if err := e.Chat.RemoveMember(e.ctx, "design", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if who, _ := routed("bob left"); who != "carol" {

@@ -82,7 +82,7 @@ func (p Presence) Text() string {
 // SetStatus sets a member's availability by hand. Text and until are
 // optional; available clears any away/busy/offline. An until in the past is
 // refused.
-func (s *Store) SetStatus(ctx context.Context, user string, st Status) (Presence, error) {
+func (s *Chat) SetStatus(ctx context.Context, user string, st Status) (Presence, error) {
 	if !st.Availability.valid() {
 		return Presence{}, invalid("availability %q is not available, away, busy or offline", st.Availability)
 	}
@@ -116,7 +116,7 @@ func (s *Store) SetStatus(ctx context.Context, user string, st Status) (Presence
 
 // Heartbeat records that a live client of user is there now. A member who
 // was idle or offline comes online: their rooms hear of it.
-func (s *Store) Heartbeat(ctx context.Context, user string) error {
+func (s *Chat) Heartbeat(ctx context.Context, user string) error {
 	now := s.now().UnixMilli()
 	prev, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen()}, user, now).Int64()
 	if err != nil {
@@ -134,7 +134,7 @@ func (s *Store) Heartbeat(ctx context.Context, user string) error {
 }
 
 // Presence returns one member's presence now.
-func (s *Store) Presence(ctx context.Context, user string) (Presence, error) {
+func (s *Chat) Presence(ctx context.Context, user string) (Presence, error) {
 	if err := s.mustExist(ctx, []string{user}); err != nil {
 		return Presence{}, err
 	}
@@ -146,7 +146,7 @@ func (s *Store) Presence(ctx context.Context, user string) (Presence, error) {
 }
 
 // Presences returns the presence of several members now, in one round trip.
-func (s *Store) Presences(ctx context.Context, users []string) (map[string]Presence, error) {
+func (s *Chat) Presences(ctx context.Context, users []string) (map[string]Presence, error) {
 	var st, seen *redis.SliceCmd
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		st, seen = s.presenceCmds(ctx, p, users)
@@ -161,14 +161,14 @@ func (s *Store) Presences(ctx context.Context, users []string) (map[string]Prese
 // presenceCmds queues the reads of users' presence on p; decodePresences
 // reads the answers. Split so that fan-out reads users and presence in one
 // round trip.
-func (s *Store) presenceCmds(ctx context.Context, p redis.Pipeliner, users []string) (st, seen *redis.SliceCmd) {
+func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []string) (st, seen *redis.SliceCmd) {
 	if len(users) == 0 {
 		return nil, nil
 	}
 	return p.HMGet(ctx, s.k.presence(), users...), p.HMGet(ctx, s.k.seen(), users...)
 }
 
-func (s *Store) decodePresences(users []string, st, seen *redis.SliceCmd) map[string]Presence {
+func (s *Chat) decodePresences(users []string, st, seen *redis.SliceCmd) map[string]Presence {
 	out := make(map[string]Presence, len(users))
 	if st == nil {
 		return out

@@ -44,7 +44,7 @@ func TestPresenceWithClock(t *testing.T) {
 	e.seed(t, "bob")
 	state := func() State {
 		t.Helper()
-		p, err := e.Presence(e.ctx, "bob")
+		p, err := e.Chat.Presence(e.ctx, "bob")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -53,7 +53,7 @@ func TestPresenceWithClock(t *testing.T) {
 	if s := state(); s != StateOffline {
 		t.Fatalf("new user is %s", s)
 	}
-	if err := e.Heartbeat(e.ctx, "bob"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "bob"); err != nil {
 		t.Fatal(err)
 	}
 	if s := state(); s != StateOnline {
@@ -68,16 +68,16 @@ func TestPresenceWithClock(t *testing.T) {
 		t.Fatalf("6 minutes without heartbeat: %s, want away", s)
 	}
 	// A status by hand, with an until-time, beats activity and then expires.
-	p, err := e.SetStatus(e.ctx, "bob", Status{Availability: Busy, Text: "in a workshop", Until: e.clock.Now().Add(2 * time.Hour)})
+	p, err := e.Chat.SetStatus(e.ctx, "bob", Status{Availability: Busy, Text: "in a workshop", Until: e.clock.Now().Add(2 * time.Hour)})
 	if err != nil || p.State != StateBusy || p.Text() != "in a workshop" {
 		t.Fatalf("SetStatus = %+v, %v", p, err)
 	}
-	_ = e.Heartbeat(e.ctx, "bob")
+	_ = e.Chat.Heartbeat(e.ctx, "bob")
 	if s := state(); s != StateBusy {
 		t.Fatalf("heartbeat overrode busy: %s", s)
 	}
 	e.clock.Add(2 * time.Hour)
-	_ = e.Heartbeat(e.ctx, "bob")
+	_ = e.Chat.Heartbeat(e.ctx, "bob")
 	if s := state(); s != StateOnline {
 		t.Fatalf("after the until-time: %s, want online", s)
 	}
@@ -87,14 +87,14 @@ func TestPresenceWithClock(t *testing.T) {
 		{Availability: Away, Until: e.clock.Now().Add(-time.Minute)},
 		{Availability: Away, Text: string(make([]byte, 300))},
 	} {
-		if _, err := e.SetStatus(e.ctx, "bob", bad); !errors.Is(err, ErrInvalid) {
+		if _, err := e.Chat.SetStatus(e.ctx, "bob", bad); !errors.Is(err, ErrInvalid) {
 			t.Errorf("SetStatus(%+v) = %v", bad, err)
 		}
 	}
-	if _, err := e.SetStatus(e.ctx, "zed", Status{Availability: Away}); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Chat.SetStatus(e.ctx, "zed", Status{Availability: Away}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("status of unknown user: %v", err)
 	}
-	if err := e.Heartbeat(e.ctx, "zed"); !errors.Is(err, ErrNotFound) {
+	if err := e.Chat.Heartbeat(e.ctx, "zed"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("heartbeat of unknown user: %v", err)
 	}
 }
@@ -104,7 +104,7 @@ func TestPresenceWithClock(t *testing.T) {
 func TestRoutingFollowsPresence(t *testing.T) {
 	e := newEnv(t)
 	add := func(u User) {
-		if _, err := e.AddUser(e.ctx, u); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -116,11 +116,11 @@ func TestRoutingFollowsPresence(t *testing.T) {
 		Prefs: Prefs{Quiet: &QuietHours{From: "17:00", To: "08:00", Mode: QuietHoldAll}}}) // 18:00 in Tokyo when the clock says 09:00 UTC
 	e.room(t, "design", Group, "alice", "bob", "carol", "dave", "erin")
 	e.room(t, "ac", Direct, "alice", "carol")
-	_ = e.Heartbeat(e.ctx, "alice")
-	_ = e.Heartbeat(e.ctx, "bob")
+	_ = e.Chat.Heartbeat(e.ctx, "alice")
+	_ = e.Chat.Heartbeat(e.ctx, "bob")
 	e.clock.Add(10 * time.Minute) // bob idles into away
-	_ = e.Heartbeat(e.ctx, "alice")
-	if _, err := e.SetStatus(e.ctx, "dave", Status{Availability: Busy}); err != nil {
+	_ = e.Chat.Heartbeat(e.ctx, "alice")
+	if _, err := e.Chat.SetStatus(e.ctx, "dave", Status{Availability: Busy}); err != nil {
 		t.Fatal(err)
 	}
 
@@ -147,21 +147,21 @@ func TestRoutingFollowsPresence(t *testing.T) {
 
 func TestMutedRoomIsHeld(t *testing.T) {
 	e := queueEnv(t)
-	if err := e.SetMuted(e.ctx, "design", "bob", true); err != nil {
+	if err := e.Chat.SetMuted(e.ctx, "design", "bob", true); err != nil {
 		t.Fatal(err)
 	}
-	if m, _ := e.Muted(e.ctx, "design", "bob"); !m {
+	if m, _ := e.Chat.Muted(e.ctx, "design", "bob"); !m {
 		t.Fatal("not muted")
 	}
 	p := e.post(t, "design", "alice", "news")
 	if p.Routes["bob"].Channel != Hold || p.Routes["carol"].Channel != SMS {
 		t.Fatalf("routes = %+v", p.Routes)
 	}
-	_ = e.SetMuted(e.ctx, "design", "bob", false)
+	_ = e.Chat.SetMuted(e.ctx, "design", "bob", false)
 	if p := e.post(t, "design", "alice", "more"); p.Routes["bob"].Channel != Email {
 		t.Fatalf("after unmute: %+v", p.Routes["bob"])
 	}
-	if err := e.SetMuted(e.ctx, "design", "zed", true); err == nil {
+	if err := e.Chat.SetMuted(e.ctx, "design", "zed", true); err == nil {
 		t.Fatal("muted for a non-member")
 	}
 }

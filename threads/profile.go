@@ -160,7 +160,7 @@ type storedField struct {
 }
 
 // ProfileFields returns the fields the admin defined, in their order.
-func (s *Store) ProfileFields(ctx context.Context) ([]ProfileField, error) {
+func (s *Directory) ProfileFields(ctx context.Context) ([]ProfileField, error) {
 	all, err := s.rdb.HGetAll(ctx, s.k.fieldDefs()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("read profile fields: %w", err)
@@ -185,7 +185,7 @@ func (s *Store) ProfileFields(ctx context.Context) ([]ProfileField, error) {
 // removes the values first, on purpose, so that no data is lost by
 // accident. Changing a label or whether a field is searchable keeps every
 // value. The change is audited under actor.
-func (s *Store) SetProfileFields(ctx context.Context, actor string, fields []ProfileField) error {
+func (s *Directory) SetProfileFields(ctx context.Context, actor string, fields []ProfileField) error {
 	if len(fields) > MaxProfileFields {
 		return invalid("at most %d profile fields, not %d", MaxProfileFields, len(fields))
 	}
@@ -245,7 +245,7 @@ func describeFields(fields []ProfileField) string {
 // ClearProfileField removes every user's value of a profile field, so that
 // the field can then be removed. It returns how many users lost a value.
 // Audited under actor, with their ids.
-func (s *Store) ClearProfileField(ctx context.Context, actor, name string) (int, error) {
+func (s *Directory) ClearProfileField(ctx context.Context, actor, name string) (int, error) {
 	if err := ValidFieldName(name); err != nil {
 		return 0, err
 	}
@@ -301,7 +301,7 @@ type indexEntry struct {
 
 // indexEntries returns the search index entries of u: none when u is
 // disabled, so that search never finds them.
-func (s *Store) indexEntries(u *User) []indexEntry {
+func (s *Directory) indexEntries(u *User) []indexEntry {
 	if u == nil || u.Disabled {
 		return nil
 	}
@@ -351,7 +351,7 @@ type profileWrite struct {
 // that checks new addresses against the allowed domains and field names
 // against the definitions, counts field holders and moves index entries
 // from old to u. Index keys are numbered from firstKey.
-func (s *Store) profileWriteArgs(old *User, u User, firstKey int) profileWrite {
+func (s *Directory) profileWriteArgs(old *User, u User, firstKey int) profileWrite {
 	var w profileWrite
 	var oldEmails []string
 	var oldFields map[string]string

@@ -80,7 +80,7 @@ func TestProfileFieldsStandard(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob")
 	// Undefined fields are refused, and nothing is written.
-	_, err := e.UpdateUser(e.ctx, "alice", func(u *User) error {
+	_, err := e.Directory.UpdateUser(e.ctx, "alice", func(u *User) error {
 		u.Profile.Fields = map[string]string{"office": "Berlin"}
 		return nil
 	})
@@ -88,10 +88,10 @@ func TestProfileFieldsStandard(t *testing.T) {
 		t.Fatalf("value of an undefined field: %v", err)
 	}
 	fields := []ProfileField{{Name: "office", Label: "Office", Searchable: true}, {Name: "languages", Label: "Languages"}}
-	if err := e.SetProfileFields(e.ctx, "cli", fields); err != nil {
+	if err := e.Directory.SetProfileFields(e.ctx, "cli", fields); err != nil {
 		t.Fatal(err)
 	}
-	got, err := e.ProfileFields(e.ctx)
+	got, err := e.Directory.ProfileFields(e.ctx)
 	if err != nil || !reflect.DeepEqual(got, fields) {
 		t.Fatalf("ProfileFields = %+v, %v; want %+v", got, err, fields)
 	}
@@ -110,34 +110,34 @@ func TestProfileFieldsStandard(t *testing.T) {
 		{"removing a held field", fields[:1], ErrInUse, "languages: 1 users hold a value"},
 		{"removing all", nil, ErrInUse, "users hold a value"},
 	} {
-		if err := e.SetProfileFields(e.ctx, "cli", c.fields); !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) {
+		if err := e.Directory.SetProfileFields(e.ctx, "cli", c.fields); !errors.Is(err, c.err) || !strings.Contains(err.Error(), c.text) {
 			t.Errorf("%s: SetProfileFields = %v, want %v mentioning %q", c.name, err, c.err, c.text)
 		}
 	}
-	if got, _ := e.ProfileFields(e.ctx); !reflect.DeepEqual(got, fields) {
+	if got, _ := e.Directory.ProfileFields(e.ctx); !reflect.DeepEqual(got, fields) {
 		t.Fatalf("a refused change changed the fields: %+v", got)
 	}
 	// Relabelling, reordering and making a field searchable keep the values.
 	changed := []ProfileField{{Name: "languages", Label: "Spoken languages", Searchable: true}, {Name: "office", Label: "Office"}}
-	if err := e.SetProfileFields(e.ctx, "cli", changed); err != nil {
+	if err := e.Directory.SetProfileFields(e.ctx, "cli", changed); err != nil {
 		t.Fatal(err)
 	}
-	if u, _ := e.User(e.ctx, "alice"); u.Profile.Fields["languages"] != "German, English" {
+	if u, _ := e.Directory.User(e.ctx, "alice"); u.Profile.Fields["languages"] != "German, English" {
 		t.Fatalf("alice's values after relabelling: %+v", u.Profile.Fields)
 	}
 	// A field is removed after its values are cleared, on purpose.
-	n, err := e.ClearProfileField(e.ctx, "cli", "languages")
+	n, err := e.Directory.ClearProfileField(e.ctx, "cli", "languages")
 	if err != nil || n != 1 {
 		t.Fatalf("ClearProfileField = %d, %v; want 1 user", n, err)
 	}
-	if err := e.SetProfileFields(e.ctx, "cli", changed[1:]); err != nil {
+	if err := e.Directory.SetProfileFields(e.ctx, "cli", changed[1:]); err != nil {
 		t.Fatalf("remove the cleared field: %v", err)
 	}
-	if u, _ := e.User(e.ctx, "alice"); !reflect.DeepEqual(u.Profile.Fields, map[string]string{"office": "Berlin"}) {
+	if u, _ := e.Directory.User(e.ctx, "alice"); !reflect.DeepEqual(u.Profile.Fields, map[string]string{"office": "Berlin"}) {
 		t.Fatalf("alice's fields: %+v", u.Profile.Fields)
 	}
 	checkIndexes(t, e)
-	log, err := e.AuditLog(e.ctx, AuditFilter{Actor: "cli"})
+	log, err := e.Directory.AuditLog(e.ctx, AuditFilter{Actor: "cli"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func TestProfileFieldsStandard(t *testing.T) {
 // setFields sets a user's profile fields.
 func setFields(t *testing.T, e *env, id string, fields map[string]string) {
 	t.Helper()
-	if _, err := e.UpdateUser(e.ctx, id, func(u *User) error { u.Profile.Fields = fields; return nil }); err != nil {
+	if _, err := e.Directory.UpdateUser(e.ctx, id, func(u *User) error { u.Profile.Fields = fields; return nil }); err != nil {
 		t.Fatalf("set fields of %s: %v", id, err)
 	}
 }
@@ -166,7 +166,7 @@ func setFields(t *testing.T, e *env, id string, fields map[string]string) {
 // with what the stored users say they should be.
 func checkIndexes(t *testing.T, e *env) {
 	t.Helper()
-	users, err := e.Users(e.ctx)
+	users, err := e.Directory.Users(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +174,7 @@ func checkIndexes(t *testing.T, e *env) {
 	held := map[string]string{}
 	for i := range users {
 		u := &users[i]
-		for _, en := range e.indexEntries(u) {
+		for _, en := range e.Directory.indexEntries(u) {
 			want[en.key] = append(want[en.key], en.member)
 		}
 		for f := range u.Profile.Fields {

@@ -44,13 +44,13 @@ func (d Delivery) Key() string {
 
 // shardOf puts all of a member's jobs on one shard, so a worker sees a
 // member's lines together and can batch them.
-func (s *Store) shardOf(member string) int {
+func (s *Queue) shardOf(member string) int {
 	h := fnv.New32a()
 	h.Write([]byte(member))
 	return int(h.Sum32() % uint32(s.opts.QueueShards))
 }
 
-func (s *Store) enqueue(ctx context.Context, p redis.Pipeliner, d Delivery) {
+func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, d Delivery) {
 	data, _ := json.Marshal(d) // a struct of strings, ints and a time cannot fail
 	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(s.shardOf(d.Member)), Values: []any{"j", data}})
 }
@@ -65,12 +65,11 @@ type ClaimOptions struct {
 	Wait time.Duration
 }
 
-// Claim takes new jobs for this worker: it first moves due retries back onto
-// their shards, then reads each shard in one pipeline. A job whose
+// Claim takes new jobs for this worker, reading each shard in one pipeline. A job whose
 // idempotency key shows it was already delivered is acknowledged and
-// skipped, so a duplicate is never handed out. Jobs not settled (Ack, Retry,
-// Fail) stay claimed until Reclaim gives them to another worker.
-func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
+// skipped, so a duplicate is never handed out. Jobs not settled (gathered
+// into a batch, or acknowledged) stay claimed until Reclaim gives them to another worker.
+func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 	if o.Consumer == "" {
 		return nil, invalid("claim needs a consumer name")
 	}
@@ -99,12 +98,8 @@ func (s *Store) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 // cross Cluster slots; a job on another shard would wait the whole Wait.)
 const claimPoll = 50 * time.Millisecond
 
-// readShards moves due retries back and reads every shard once, without
-// blocking, in one pipeline.
-func (s *Store) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
-	if err := s.promoteRetries(ctx); err != nil {
-		return nil, err
-	}
+// readShards reads every shard once, without blocking, in one pipeline.
+func (s *Queue) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 	reads := make([]*redis.XStreamSliceCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
@@ -135,30 +130,7 @@ func (s *Store) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, err
 	return jobs, nil
 }
 
-// promoteEvery is how often Claim moves due retries back onto the shards:
-// retry times are seconds apart, so once every half second is plenty.
-const promoteEvery = 500 * time.Millisecond
-
-// promoteRetries moves due retries back onto their shards, at most once
-// per promoteEvery for this Store.
-func (s *Store) promoteRetries(ctx context.Context) error {
-	now := s.now().UnixMilli()
-	last := s.lastPromote.Load()
-	if now-last < promoteEvery.Milliseconds() && now >= last || !s.lastPromote.CompareAndSwap(last, now) {
-		return nil
-	}
-	err := s.scriptPipeline(ctx, scriptPromote, func(p redis.Pipeliner) {
-		for n := range s.opts.QueueShards {
-			scriptPromote.EvalSha(ctx, p, []string{s.k.retry(n), s.k.jobs(n)}, now, 100)
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("promote due retries: %w", err)
-	}
-	return nil
-}
-
-func (s *Store) decodeJobs(ctx context.Context, n int, streams []redis.XStream) []Delivery {
+func (s *Queue) decodeJobs(ctx context.Context, n int, streams []redis.XStream) []Delivery {
 	var out []Delivery
 	for _, st := range streams {
 		out = append(out, s.decodeMessages(ctx, n, st.Messages)...)
@@ -166,7 +138,7 @@ func (s *Store) decodeJobs(ctx context.Context, n int, streams []redis.XStream) 
 	return out
 }
 
-func (s *Store) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage) []Delivery {
+func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage) []Delivery {
 	out := make([]Delivery, 0, len(msgs))
 	for _, m := range msgs {
 		var d Delivery
@@ -185,7 +157,7 @@ func (s *Store) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage
 }
 
 // dropDelivered acknowledges and removes jobs already delivered once.
-func (s *Store) dropDelivered(ctx context.Context, jobs []Delivery) ([]Delivery, error) {
+func (s *Queue) dropDelivered(ctx context.Context, jobs []Delivery) ([]Delivery, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -202,7 +174,7 @@ func (s *Store) dropDelivered(ctx context.Context, jobs []Delivery) ([]Delivery,
 	out := jobs[:0]
 	for i, d := range jobs {
 		if exists[i].Val() == 1 {
-			if err := s.Ack(ctx, d); err != nil {
+			if err := s.queue.Ack(ctx, d); err != nil {
 				return nil, err
 			}
 			continue
@@ -212,7 +184,7 @@ func (s *Store) dropDelivered(ctx context.Context, jobs []Delivery) ([]Delivery,
 	return out, nil
 }
 
-func (s *Store) ensureGroups(ctx context.Context) error {
+func (s *Queue) ensureGroups(ctx context.Context) error {
 	for n := range s.opts.QueueShards {
 		err := s.rdb.XGroupCreateMkStream(ctx, s.k.jobs(n), group, "0").Err()
 		if err != nil && !strings.HasPrefix(err.Error(), "BUSYGROUP") {
@@ -228,25 +200,14 @@ func isNoGroup(err error) bool {
 
 // Ack settles a job as delivered. Its idempotency key is remembered, so a
 // duplicate of the job is never handed out again.
-func (s *Store) Ack(ctx context.Context, d Delivery) error {
+func (s *Queue) Ack(ctx context.Context, d Delivery) error {
 	return s.settle(ctx, d, "done", "", "")
-}
-
-// Retry settles a job that failed for now: it comes back after a backoff
-// that doubles with each attempt (with jitter), with its attempt count
-// raised and the reason kept.
-func (s *Store) Retry(ctx context.Context, d Delivery, reason error) (time.Time, error) {
-	d.Attempt++
-	d.LastError = reason.Error()
-	due := s.now().Add(s.Backoff(d.Attempt))
-	data, _ := json.Marshal(d)
-	return due, s.settle(ctx, d, "retry", string(data), fmt.Sprint(due.UnixMilli()))
 }
 
 // Backoff is the wait before the given attempt (1 is the first retry):
 // Backoff·2^(attempt-1), at most MaxBackoff, of which the last half is
 // random jitter so that failed jobs do not come back all at once.
-func (s *Store) Backoff(attempt int) time.Duration {
+func (s *Queue) Backoff(attempt int) time.Duration {
 	d := s.opts.Backoff
 	for i := 1; i < attempt && d < s.opts.MaxBackoff; i++ {
 		d *= 2
@@ -255,20 +216,12 @@ func (s *Store) Backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(s.opts.Rand()*float64(d/2))
 }
 
-// Fail settles a job that can never succeed: it goes to the dead letters
-// with the reason.
-func (s *Store) Fail(ctx context.Context, d Delivery, reason error) error {
-	d.LastError = reason.Error()
-	data, _ := json.Marshal(d)
-	return s.settle(ctx, d, "dead", string(data), reason.Error())
-}
-
-func (s *Store) settle(ctx context.Context, d Delivery, mode, data, arg string) error {
+func (s *Queue) settle(ctx context.Context, d Delivery, mode, data, arg string) error {
 	if d.entry == "" {
 		return invalid("delivery %s was not claimed", d.Key())
 	}
 	n := d.shard
-	keys := []string{s.k.jobs(n), s.k.retry(n), s.k.dead(n), s.k.done(n, d.Key())}
+	keys := []string{s.k.jobs(n), s.k.dead(n), s.k.done(n, d.Key())}
 	if err := scriptSettle.Run(ctx, s.rdb, keys, group, d.entry, mode, data, arg, int(doneFor/time.Second)).Err(); err != nil {
 		return fmt.Errorf("settle delivery %s as %s: %w", d.Key(), mode, err)
 	}
@@ -277,7 +230,7 @@ func (s *Store) settle(ctx context.Context, d Delivery, mode, data, arg string) 
 
 // Reclaim takes over the jobs that other workers claimed more than minIdle
 // ago and never settled (the worker died), up to count per shard.
-func (s *Store) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Delivery, error) {
+func (s *Queue) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Delivery, error) {
 	if count <= 0 {
 		count = 10
 	}
@@ -304,7 +257,7 @@ type DeadLetter struct {
 }
 
 // DeadLetters lists up to limit dead letters of every shard, oldest first.
-func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
+func (s *Queue) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error) {
 	var out []DeadLetter
 	for n := range s.opts.QueueShards {
 		msgs, err := s.rdb.XRangeN(ctx, s.k.dead(n), "-", "+", int64(limit)).Result()
@@ -327,8 +280,6 @@ func (s *Store) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 type QueueStats struct {
 	// Waiting: jobs on the streams, new or claimed and not yet settled.
 	Waiting int64 `json:"waiting"`
-	// Retrying: jobs waiting for their retry time.
-	Retrying int64 `json:"retrying"`
 	// Batches: batches gathered and not yet sent.
 	Batches int64 `json:"batches"`
 	// Dead: jobs that failed for good.
@@ -336,12 +287,12 @@ type QueueStats struct {
 }
 
 // Stats counts the jobs in the queue.
-func (s *Store) Stats(ctx context.Context) (QueueStats, error) {
+func (s *Queue) Stats(ctx context.Context) (QueueStats, error) {
 	var st QueueStats
-	lens := make([][4]*redis.IntCmd, s.opts.QueueShards)
+	lens := make([][3]*redis.IntCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
-			lens[n] = [4]*redis.IntCmd{p.XLen(ctx, s.k.jobs(n)), p.ZCard(ctx, s.k.retry(n)), p.ZCard(ctx, s.k.batches(n)), p.XLen(ctx, s.k.dead(n))}
+			lens[n] = [3]*redis.IntCmd{p.XLen(ctx, s.k.jobs(n)), p.ZCard(ctx, s.k.batches(n)), p.XLen(ctx, s.k.dead(n))}
 		}
 		return nil
 	})
@@ -350,9 +301,8 @@ func (s *Store) Stats(ctx context.Context) (QueueStats, error) {
 	}
 	for _, l := range lens {
 		st.Waiting += l[0].Val()
-		st.Retrying += l[1].Val()
-		st.Batches += l[2].Val()
-		st.Dead += l[3].Val()
+		st.Batches += l[1].Val()
+		st.Dead += l[2].Val()
 	}
 	return st, nil
 }

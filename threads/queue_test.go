@@ -2,7 +2,6 @@ package threads
 
 import (
 	"errors"
-	"fmt"
 	"testing"
 	"time"
 )
@@ -12,7 +11,7 @@ import (
 func queueEnv(t *testing.T) *env {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob")
-	if _, err := e.AddUser(e.ctx, User{ID: "carol", Name: "Carol", Phone: "+15550001111", PhoneVerified: true}); err != nil {
+	if _, err := e.Directory.AddUser(e.ctx, User{ID: "carol", Name: "Carol", Phone: "+15550001111", PhoneVerified: true}); err != nil {
 		t.Fatal(err)
 	}
 	e.room(t, "design", Group, "alice", "bob", "carol")
@@ -21,7 +20,7 @@ func queueEnv(t *testing.T) *env {
 
 func (e *env) claim(t *testing.T, consumer string) []Delivery {
 	t.Helper()
-	jobs, err := e.Claim(e.ctx, ClaimOptions{Consumer: consumer})
+	jobs, err := e.Queue.Claim(e.ctx, ClaimOptions{Consumer: consumer})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,18 +51,18 @@ func TestQueueClaimAck(t *testing.T) {
 		t.Fatalf("claimed jobs handed out again: %+v", again)
 	}
 	for _, j := range jobs {
-		if err := e.Ack(e.ctx, j); err != nil {
+		if err := e.Queue.Ack(e.ctx, j); err != nil {
 			t.Fatal(err)
 		}
 	}
-	st, _ := e.Stats(e.ctx)
+	st, _ := e.Queue.Stats(e.ctx)
 	if st != (QueueStats{}) {
 		t.Fatalf("after ack: %+v", st)
 	}
-	if err := e.Ack(e.ctx, Delivery{Room: "design"}); !errors.Is(err, ErrInvalid) {
+	if err := e.Queue.Ack(e.ctx, Delivery{Room: "design"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("ack of an unclaimed job: %v", err)
 	}
-	if _, err := e.Claim(e.ctx, ClaimOptions{}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.Queue.Claim(e.ctx, ClaimOptions{}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("claim without consumer: %v", err)
 	}
 }
@@ -75,62 +74,28 @@ func TestQueueIdempotent(t *testing.T) {
 	p := e.post(t, "design", "alice", "hello")
 	jobs := e.claim(t, "w1")
 	for _, j := range jobs {
-		_ = e.Ack(e.ctx, j)
+		_ = e.Queue.Ack(e.ctx, j)
 	}
 	// The same fan-out again, as after a crash and recovery.
-	if _, _, err := e.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
+	if _, _, err := e.Chat.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
 	if jobs := e.claim(t, "w1"); len(jobs) != 0 {
 		t.Fatalf("delivered jobs handed out again: %+v", jobs)
 	}
-	if st, _ := e.Stats(e.ctx); st.Waiting != 0 {
+	if st, _ := e.Queue.Stats(e.ctx); st.Waiting != 0 {
 		t.Fatalf("duplicates left in the queue: %+v", st)
 	}
 }
 
-func TestQueueRetryAndDeadLetter(t *testing.T) {
+// TestBackoff: the wait before a batch's next attempt doubles per attempt,
+// with jitter in its second half (Rand is 0.5), up to MaxBackoff.
+func TestBackoff(t *testing.T) {
 	e := queueEnv(t)
-	e.post(t, "design", "alice", "hello")
-	jobs := e.claim(t, "w1")
-	var bob Delivery
-	for _, j := range jobs {
-		if j.Member == "bob" {
-			bob = j
-		} else {
-			_ = e.Ack(e.ctx, j)
-		}
-	}
-	// Backoff doubles per attempt with jitter in its second half; Rand is 0.5.
 	for attempt, want := range map[int]time.Duration{1: 22500 * time.Millisecond, 2: 45 * time.Second, 8: 45 * time.Minute, 30: 45 * time.Minute} {
-		if got := e.Backoff(attempt); got != want {
+		if got := e.Queue.Backoff(attempt); got != want {
 			t.Errorf("Backoff(%d) = %s, want %s", attempt, got, want)
 		}
-	}
-	due, err := e.Retry(e.ctx, bob, fmt.Errorf("421 try later"))
-	if err != nil || !due.Equal(e.clock.Now().Add(22500*time.Millisecond)) {
-		t.Fatalf("Retry = %s, %v", due, err)
-	}
-	if st, _ := e.Stats(e.ctx); st.Retrying != 1 || st.Waiting != 0 {
-		t.Fatalf("after retry: %+v", st)
-	}
-	if jobs := e.claim(t, "w1"); len(jobs) != 0 {
-		t.Fatalf("retry came back early: %+v", jobs)
-	}
-	e.clock.Add(23 * time.Second)
-	jobs = e.claim(t, "w2")
-	if len(jobs) != 1 || jobs[0].Member != "bob" || jobs[0].Attempt != 1 || jobs[0].LastError != "421 try later" {
-		t.Fatalf("after the backoff: %+v", jobs)
-	}
-	if err := e.Fail(e.ctx, jobs[0], fmt.Errorf("550 no such user")); err != nil {
-		t.Fatal(err)
-	}
-	dead, err := e.DeadLetters(e.ctx, 10)
-	if err != nil || len(dead) != 1 || dead[0].Member != "bob" || dead[0].Reason != "550 no such user" || dead[0].Attempt != 1 {
-		t.Fatalf("dead letters = %+v, %v", dead, err)
-	}
-	if st, _ := e.Stats(e.ctx); st != (QueueStats{Dead: 1}) {
-		t.Fatalf("after fail: %+v", st)
 	}
 }
 
@@ -144,29 +109,29 @@ func TestQueueReclaim(t *testing.T) {
 	if len(lost) != 2 {
 		t.Fatalf("claimed %d", len(lost))
 	}
-	got, err := e.Reclaim(e.ctx, "rescuer", time.Hour, 10)
+	got, err := e.Queue.Reclaim(e.ctx, "rescuer", time.Hour, 10)
 	if err != nil || len(got) != 0 {
 		t.Fatalf("reclaimed fresh jobs: %+v, %v", got, err)
 	}
 	time.Sleep(30 * time.Millisecond) // XAUTOCLAIM idle time is Redis's own clock
-	got, err = e.Reclaim(e.ctx, "rescuer", 10*time.Millisecond, 10)
+	got, err = e.Queue.Reclaim(e.ctx, "rescuer", 10*time.Millisecond, 10)
 	if err != nil || len(got) != 2 {
 		t.Fatalf("Reclaim = %+v, %v; want the 2 lost jobs", got, err)
 	}
 	for _, j := range got {
-		if err := e.Ack(e.ctx, j); err != nil {
+		if err := e.Queue.Ack(e.ctx, j); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// The dying worker wakes up and retries one: it was delivered, nothing happens.
-	if _, err := e.Retry(e.ctx, lost[0], fmt.Errorf("timeout")); err != nil {
+	// The dying worker wakes up and settles one: it was delivered, nothing happens.
+	if err := e.Queue.Ack(e.ctx, lost[0]); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(time.Hour)
 	if jobs := e.claim(t, "rescuer"); len(jobs) != 0 {
 		t.Fatalf("a settled job came back: %+v", jobs)
 	}
-	if st, _ := e.Stats(e.ctx); st != (QueueStats{}) {
+	if st, _ := e.Queue.Stats(e.ctx); st != (QueueStats{}) {
 		t.Fatalf("queue after reclaim: %+v", st)
 	}
 }
@@ -174,7 +139,7 @@ func TestQueueReclaim(t *testing.T) {
 func TestClaimWaits(t *testing.T) {
 	e := queueEnv(t)
 	start := time.Now()
-	jobs, err := e.Claim(e.ctx, ClaimOptions{Consumer: "w", Wait: 100 * time.Millisecond})
+	jobs, err := e.Queue.Claim(e.ctx, ClaimOptions{Consumer: "w", Wait: 100 * time.Millisecond})
 	if err != nil || len(jobs) != 0 {
 		t.Fatalf("Claim on empty queue = %v, %v", jobs, err)
 	}
@@ -188,19 +153,19 @@ func TestClaimWaits(t *testing.T) {
 func TestCrashBetweenStoreAndFanout(t *testing.T) {
 	e := queueEnv(t)
 	// The first half of Post only, as if the process died right after.
-	line, _, _, _, _, err := e.store(e.ctx, NewLine{Room: "design", Author: "alice", Text: "lost?", Origin: FromAPI}, "Alice", false)
+	line, _, _, _, _, err := e.Chat.store(e.ctx, NewLine{Room: "design", Author: "alice", Text: "lost?", Origin: FromAPI}, "Alice", false)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st, _ := e.Stats(e.ctx); st.Waiting != 0 {
+	if st, _ := e.Queue.Stats(e.ctx); st.Waiting != 0 {
 		t.Fatalf("jobs before recovery: %+v", st)
 	}
 	// Too young: another process may still be fanning it out.
-	if n, err := e.RecoverFanout(e.ctx, 30*time.Second); err != nil || n != 0 {
+	if n, err := e.Chat.RecoverFanout(e.ctx, 30*time.Second); err != nil || n != 0 {
 		t.Fatalf("RecoverFanout of a fresh line = %d, %v", n, err)
 	}
 	e.clock.Add(time.Minute)
-	n, err := e.RecoverFanout(e.ctx, 30*time.Second)
+	n, err := e.Chat.RecoverFanout(e.ctx, 30*time.Second)
 	if err != nil || n != 1 {
 		t.Fatalf("RecoverFanout = %d, %v; want 1", n, err)
 	}
@@ -208,7 +173,7 @@ func TestCrashBetweenStoreAndFanout(t *testing.T) {
 	if len(jobs) != 2 || jobs[0].Line != line.ID {
 		t.Fatalf("jobs after recovery: %+v", jobs)
 	}
-	if n, _ := e.RecoverFanout(e.ctx, 0); n != 0 {
+	if n, _ := e.Chat.RecoverFanout(e.ctx, 0); n != 0 {
 		t.Fatalf("recovered again: %d", n)
 	}
 }
@@ -222,7 +187,7 @@ func TestClaimWaitSeesEveryShard(t *testing.T) {
 		e.post(t, "design", "alice", "while waiting")
 	}()
 	start := time.Now()
-	jobs, err := e.Claim(e.ctx, ClaimOptions{Consumer: "w", Wait: 5 * time.Second})
+	jobs, err := e.Queue.Claim(e.ctx, ClaimOptions{Consumer: "w", Wait: 5 * time.Second})
 	if err != nil || len(jobs) == 0 {
 		t.Fatalf("Claim = %v, %v", jobs, err)
 	}

@@ -18,7 +18,7 @@ type MemberReach struct {
 // Reach tells, for every member of a room, their presence and how a plain
 // line (no mention) posted now by someone else would reach them, with the
 // same routing as Post. Members whose user record is gone are left out.
-func (s *Store) Reach(ctx context.Context, room string) (Room, map[string]MemberReach, error) {
+func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberReach, error) {
 	r, err := s.Room(ctx, room)
 	if err != nil {
 		return Room{}, nil, err

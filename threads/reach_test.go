@@ -8,14 +8,14 @@ import (
 func TestRoomOwner(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob", "carol")
-	r, err := e.CreateRoom(e.ctx, Room{ID: "design", Members: []string{"alice", "bob"}, Owner: "alice"})
+	r, err := e.Chat.CreateRoom(e.ctx, Room{ID: "design", Members: []string{"alice", "bob"}, Owner: "alice"})
 	if err != nil || r.Owner != "alice" {
 		t.Fatalf("create = %+v, %v", r, err)
 	}
-	if got, _ := e.Room(e.ctx, "design"); got.Owner != "alice" {
+	if got, _ := e.Chat.Room(e.ctx, "design"); got.Owner != "alice" {
 		t.Fatalf("owner read back = %q", got.Owner)
 	}
-	if _, err := e.CreateRoom(e.ctx, Room{ID: "x", Members: []string{"alice", "bob"}, Owner: "carol"}); !errors.Is(err, ErrInvalid) {
+	if _, err := e.Chat.CreateRoom(e.ctx, Room{ID: "x", Members: []string{"alice", "bob"}, Owner: "carol"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("an owner outside the room: %v", err)
 	}
 	if got := e.room(t, "plain", Group, "alice", "bob"); got.Owner != "" {
@@ -27,19 +27,19 @@ func TestReach(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob", "carol", "dave")
 	e.room(t, "design", Group, "alice", "bob", "carol", "dave")
-	if err := e.Heartbeat(e.ctx, "alice"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.SetStatus(e.ctx, "bob", Status{Availability: Away, Text: "clinic"}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "bob", Status{Availability: Away, Text: "clinic"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.SetStatus(e.ctx, "carol", Status{Availability: Busy}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "carol", Status{Availability: Busy}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.SetMuted(e.ctx, "design", "dave", true); err != nil {
+	if err := e.Chat.SetMuted(e.ctx, "design", "dave", true); err != nil {
 		t.Fatal(err)
 	}
-	_, got, err := e.Reach(e.ctx, "design")
+	_, got, err := e.Chat.Reach(e.ctx, "design")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +60,7 @@ func TestReach(t *testing.T) {
 	if got["bob"].Presence.Text() != "clinic" || got["bob"].User.Name != "User bob" {
 		t.Errorf("bob = %+v", got["bob"])
 	}
-	if _, _, err := e.Reach(e.ctx, "nope"); !errors.Is(err, ErrNotFound) {
+	if _, _, err := e.Chat.Reach(e.ctx, "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("reach of a missing room: %v", err)
 	}
 }
@@ -70,15 +70,15 @@ func TestPresenceEvents(t *testing.T) {
 	e.seed(t, "alice", "bob", "carol")
 	e.room(t, "design", Group, "alice", "bob")
 	e.room(t, "other", Group, "alice", "carol")
-	sub, err := e.SubscribeUser(e.ctx, "bob")
+	sub, err := e.Chat.SubscribeUser(e.ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Close()
-	if _, err := e.SetStatus(e.ctx, "carol", Status{Availability: Away}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "carol", Status{Availability: Away}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.SetStatus(e.ctx, "alice", Status{Availability: Away, Text: "lunch"}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "alice", Status{Availability: Away, Text: "lunch"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := next(t, sub)
@@ -86,7 +86,7 @@ func TestPresenceEvents(t *testing.T) {
 		ev.Presence.State != StateAway || ev.Presence.Text() != "lunch" {
 		t.Fatalf("event = %+v (carol shares no room with bob)", ev)
 	}
-	if _, err := e.SetStatus(e.ctx, "alice", Status{Availability: Available}); err != nil {
+	if _, err := e.Chat.SetStatus(e.ctx, "alice", Status{Availability: Available}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Presence == nil || ev.Presence.State != StateOffline {
@@ -94,20 +94,20 @@ func TestPresenceEvents(t *testing.T) {
 	}
 	// A heartbeat that brings alice online is announced; the next one,
 	// while she is online, is not.
-	if err := e.Heartbeat(e.ctx, "alice"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Presence == nil || ev.Presence.State != StateOnline {
 		t.Fatalf("event = %+v", ev)
 	}
-	if err := e.Heartbeat(e.ctx, "alice"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "alice"); err != nil {
 		t.Fatal(err)
 	}
 	p := e.post(t, "design", "alice", "after the heartbeats")
 	if ev := next(t, sub); ev.Kind != LineEvent || ev.Line.ID != p.Line.ID {
 		t.Fatalf("event = %+v, want the line (no second presence event)", ev)
 	}
-	if err := e.Heartbeat(e.ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+	if err := e.Chat.Heartbeat(e.ctx, "nobody"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("heartbeat of nobody: %v", err)
 	}
 }

@@ -13,7 +13,7 @@ import (
 
 // MarkRead records that member has seen room's lines up to and including
 // line. The marker only moves forward.
-func (s *Store) MarkRead(ctx context.Context, room, member, line string) error {
+func (s *Chat) MarkRead(ctx context.Context, room, member, line string) error {
 	if !streamID.MatchString(line) {
 		return invalid("line id %q is not like 1732500000000-0", line)
 	}
@@ -34,7 +34,7 @@ func (s *Store) MarkRead(ctx context.Context, room, member, line string) error {
 }
 
 // ReadMarker returns the id of the last line member has seen in room, or "".
-func (s *Store) ReadMarker(ctx context.Context, room, member string) (string, error) {
+func (s *Chat) ReadMarker(ctx context.Context, room, member string) (string, error) {
 	id, err := s.rdb.HGet(ctx, s.k.read(room), member).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
@@ -66,7 +66,7 @@ type OutboxEntry struct {
 const outboxMax = 1000
 
 // AddToOutbox keeps a message that was not sent for real.
-func (s *Store) AddToOutbox(ctx context.Context, e OutboxEntry) (string, error) {
+func (s *Queue) AddToOutbox(ctx context.Context, e OutboxEntry) (string, error) {
 	id, err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), MaxLen: outboxMax, Approx: true,
 		Values: []any{"c", string(e.Channel), "to", e.To, "s", e.Subject, "b", e.Body, "ts", s.now().UnixMilli()}}).Result()
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *Store) AddToOutbox(ctx context.Context, e OutboxEntry) (string, error) 
 }
 
 // Outbox lists kept messages after an id ("" for the oldest), oldest first.
-func (s *Store) Outbox(ctx context.Context, after string, limit int) ([]OutboxEntry, error) {
+func (s *Queue) Outbox(ctx context.Context, after string, limit int) ([]OutboxEntry, error) {
 	lo := "-"
 	if after != "" {
 		if !streamID.MatchString(after) {
@@ -99,7 +99,7 @@ func (s *Store) Outbox(ctx context.Context, after string, limit int) ([]OutboxEn
 }
 
 // OutboxEntry reads one kept message.
-func (s *Store) OutboxEntry(ctx context.Context, id string) (OutboxEntry, error) {
+func (s *Queue) OutboxEntry(ctx context.Context, id string) (OutboxEntry, error) {
 	if !streamID.MatchString(id) {
 		return OutboxEntry{}, invalid("outbox id %q is not like 1732500000000-0", id)
 	}
@@ -137,7 +137,7 @@ type HeldMessage struct {
 const heldMax = 1000
 
 // Hold keeps a message for review.
-func (s *Store) Hold(ctx context.Context, h HeldMessage) (string, error) {
+func (s *Inbox) Hold(ctx context.Context, h HeldMessage) (string, error) {
 	id, err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.held(), MaxLen: heldMax, Approx: true,
 		Values: []any{"room", h.Room, "member", h.Member, "from", h.From, "reason", h.Reason, "raw", h.Raw, "ts", s.now().UnixMilli()}}).Result()
 	if err != nil {
@@ -147,7 +147,7 @@ func (s *Store) Hold(ctx context.Context, h HeldMessage) (string, error) {
 }
 
 // Held lists held messages, oldest first.
-func (s *Store) Held(ctx context.Context, limit int) ([]HeldMessage, error) {
+func (s *Inbox) Held(ctx context.Context, limit int) ([]HeldMessage, error) {
 	if limit <= 0 || limit > MaxPage {
 		limit = MaxPage
 	}
@@ -167,7 +167,7 @@ func (s *Store) Held(ctx context.Context, limit int) ([]HeldMessage, error) {
 
 // Cursor returns a named position a door keeps between runs (an IMAP
 // mailbox's UIDVALIDITY and last UID, say), or "" when none was saved.
-func (s *Store) Cursor(ctx context.Context, name string) (string, error) {
+func (s *Inbox) Cursor(ctx context.Context, name string) (string, error) {
 	v, err := s.rdb.HGet(ctx, s.k.cursors(), name).Result()
 	if errors.Is(err, redis.Nil) {
 		return "", nil
@@ -179,7 +179,7 @@ func (s *Store) Cursor(ctx context.Context, name string) (string, error) {
 }
 
 // SetCursor saves a named position.
-func (s *Store) SetCursor(ctx context.Context, name, value string) error {
+func (s *Inbox) SetCursor(ctx context.Context, name, value string) error {
 	if err := s.rdb.HSet(ctx, s.k.cursors(), name, value).Err(); err != nil {
 		return fmt.Errorf("save cursor %s: %w", name, err)
 	}

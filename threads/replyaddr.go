@@ -40,7 +40,7 @@ const (
 	digestOffPurpose = "digestoff"
 )
 
-func (s *Store) tokenMAC(purpose, room, member string) (string, error) {
+func (s *Auth) tokenMAC(purpose, room, member string) (string, error) {
 	if len(s.opts.Secret) == 0 {
 		return "", errors.New("reply and unsubscribe tokens need a secret (PARLEY_SECRET)")
 	}
@@ -50,32 +50,32 @@ func (s *Store) tokenMAC(purpose, room, member string) (string, error) {
 }
 
 // ReplyToken returns member's reply token for room and remembers it.
-func (s *Store) ReplyToken(ctx context.Context, room, member string) (string, error) {
+func (s *Auth) ReplyToken(ctx context.Context, room, member string) (string, error) {
 	return s.token(ctx, replyPurpose, room, member)
 }
 
 // ResolveReplyToken returns the room and member a reply token was issued
 // for. A token that was never issued, or whose HMAC does not match, is
 // ErrBadToken.
-func (s *Store) ResolveReplyToken(ctx context.Context, token string) (room, member string, err error) {
+func (s *Auth) ResolveReplyToken(ctx context.Context, token string) (room, member string, err error) {
 	return s.resolveToken(ctx, replyPurpose, token)
 }
 
 // UnsubscribeToken returns the token of member's one-click unsubscribe link
 // for room. It is not the reply token: the link, which passes through more
 // hands (link scanners, logs), cannot be used to post.
-func (s *Store) UnsubscribeToken(ctx context.Context, room, member string) (string, error) {
+func (s *Auth) UnsubscribeToken(ctx context.Context, room, member string) (string, error) {
 	return s.token(ctx, unsubPurpose, room, member)
 }
 
 // ResolveUnsubscribeToken is ResolveReplyToken for unsubscribe tokens.
-func (s *Store) ResolveUnsubscribeToken(ctx context.Context, token string) (room, member string, err error) {
+func (s *Auth) ResolveUnsubscribeToken(ctx context.Context, token string) (room, member string, err error) {
 	return s.resolveToken(ctx, unsubPurpose, token)
 }
 
 // Tokens returns member's reply and unsubscribe tokens for room, and
 // remembers both, in one round trip.
-func (s *Store) Tokens(ctx context.Context, room, member string) (reply, unsubscribe string, err error) {
+func (s *Auth) Tokens(ctx context.Context, room, member string) (reply, unsubscribe string, err error) {
 	if reply, err = s.tokenMAC(replyPurpose, room, member); err != nil {
 		return "", "", err
 	}
@@ -93,7 +93,7 @@ func (s *Store) Tokens(ctx context.Context, room, member string) (reply, unsubsc
 	return reply, unsubscribe, nil
 }
 
-func (s *Store) token(ctx context.Context, purpose, room, member string) (string, error) {
+func (s *Auth) token(ctx context.Context, purpose, room, member string) (string, error) {
 	tok, err := s.tokenMAC(purpose, room, member)
 	if err != nil {
 		return "", err
@@ -104,7 +104,7 @@ func (s *Store) token(ctx context.Context, purpose, room, member string) (string
 	return tok, nil
 }
 
-func (s *Store) resolveToken(ctx context.Context, purpose, token string) (room, member string, err error) {
+func (s *Auth) resolveToken(ctx context.Context, purpose, token string) (room, member string, err error) {
 	token = strings.ToLower(token)
 	if len(token) != 32 {
 		return "", "", ErrBadToken

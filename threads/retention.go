@@ -44,7 +44,7 @@ func validRetention(days int) error {
 // SetRetention sets how many days lines are kept: for every room when room
 // is "", else as that room's override. 0 keeps lines forever. Lines go when
 // ApplyRetention next runs. Audited under actor.
-func (s *Store) SetRetention(ctx context.Context, actor, room string, days int) error {
+func (s *Chat) SetRetention(ctx context.Context, actor, room string, days int) error {
 	if err := validRetention(days); err != nil {
 		return err
 	}
@@ -59,23 +59,23 @@ func (s *Store) SetRetention(ctx context.Context, actor, room string, days int) 
 		}
 		target = "room " + room
 	}
-	return s.auditDone(ctx, AuditEntry{Actor: actor, Action: "retention.set", Target: target,
+	return s.dir.auditDone(ctx, AuditEntry{Actor: actor, Action: "retention.set", Target: target,
 		Detail: describeDays(days)})
 }
 
 // ResetRetention removes a room's override: the room follows the default
 // again. Audited under actor.
-func (s *Store) ResetRetention(ctx context.Context, actor, room string) error {
+func (s *Chat) ResetRetention(ctx context.Context, actor, room string) error {
 	if err := s.setRoomRetention(ctx, room, ""); err != nil {
 		return err
 	}
-	return s.auditDone(ctx, AuditEntry{Actor: actor, Action: "retention.reset", Target: "room " + room,
+	return s.dir.auditDone(ctx, AuditEntry{Actor: actor, Action: "retention.reset", Target: "room " + room,
 		Detail: "follows the default"})
 }
 
 // setRoomRetention sets (or, with "", removes) a room's override, only if
 // the room exists.
-func (s *Store) setRoomRetention(ctx context.Context, room, days string) error {
+func (s *Chat) setRoomRetention(ctx context.Context, room, days string) error {
 	if err := ValidID("room", room); err != nil {
 		return err
 	}
@@ -107,13 +107,13 @@ func describeDays(days int) string {
 
 // Retention returns the retention policy: the default and each room's
 // override.
-func (s *Store) Retention(ctx context.Context) (RetentionPolicy, error) {
+func (s *Chat) Retention(ctx context.Context) (RetentionPolicy, error) {
 	p, _, err := s.retention(ctx)
 	return p, err
 }
 
 // retention reads the policy and returns every room id with it.
-func (s *Store) retention(ctx context.Context) (RetentionPolicy, []string, error) {
+func (s *Chat) retention(ctx context.Context) (RetentionPolicy, []string, error) {
 	var p RetentionPolicy
 	rooms, err := s.rdb.SMembers(ctx, s.k.rooms()).Result()
 	if err != nil {
@@ -148,7 +148,7 @@ func (s *Store) retention(ctx context.Context) (RetentionPolicy, []string, error
 
 // ApplyRetention removes, in every room, the lines older than the room's
 // retention, and returns how many it removed. See ApplyRetentionByRoom.
-func (s *Store) ApplyRetention(ctx context.Context) (int, error) {
+func (s *Chat) ApplyRetention(ctx context.Context) (int, error) {
 	byRoom, err := s.ApplyRetentionByRoom(ctx)
 	removed := 0
 	for _, n := range byRoom {
@@ -165,7 +165,7 @@ func (s *Store) ApplyRetention(ctx context.Context) (int, error) {
 // apart); the lines' fan-out records go with them. Running it from several
 // processes at once is safe: trimming to a time is idempotent, and each
 // line is counted by the process that removed it.
-func (s *Store) ApplyRetentionByRoom(ctx context.Context) (map[string]int, error) {
+func (s *Chat) ApplyRetentionByRoom(ctx context.Context) (map[string]int, error) {
 	p, rooms, err := s.retention(ctx)
 	if err != nil {
 		return nil, err

@@ -29,7 +29,7 @@ func (e *env) lineAt(t *testing.T, room string, at time.Time, text string) {
 
 func (e *env) texts(t *testing.T, room string) []string {
 	t.Helper()
-	lines, err := e.Lines(e.ctx, room, Range{})
+	lines, err := e.Chat.Lines(e.ctx, room, Range{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,24 +52,24 @@ func TestApplyRetention(t *testing.T) {
 		}
 	}
 	// Nothing set: lines are kept forever.
-	if n, err := e.ApplyRetention(e.ctx); err != nil || n != 0 {
+	if n, err := e.Chat.ApplyRetention(e.ctx); err != nil || n != 0 {
 		t.Fatalf("ApplyRetention with no policy = %d, %v", n, err)
 	}
 	for _, set := range []struct {
 		room string
 		days int
 	}{{"", 7}, {"legal", 0}, {"ops", 30}} {
-		if err := e.SetRetention(e.ctx, "cli", set.room, set.days); err != nil {
+		if err := e.Chat.SetRetention(e.ctx, "cli", set.room, set.days); err != nil {
 			t.Fatal(err)
 		}
 	}
-	p, err := e.Retention(e.ctx)
+	p, err := e.Chat.Retention(e.ctx)
 	if want := (RetentionPolicy{Default: 7, Rooms: map[string]int{"legal": 0, "ops": 30}}); err != nil || !reflect.DeepEqual(p, want) {
 		t.Fatalf("Retention = %+v, %v; want %+v", p, err, want)
 	}
 	fresh := e.post(t, "design", "alice", "just now") // a real post, stored at Redis's time
 
-	n, err := e.ApplyRetention(e.ctx)
+	n, err := e.Chat.ApplyRetention(e.ctx)
 	if err != nil || n != 4 {
 		t.Fatalf("ApplyRetention = %d, %v; want 4 (3 in design, 1 in ops)", n, err)
 	}
@@ -87,11 +87,11 @@ func TestApplyRetention(t *testing.T) {
 	if left := e.redis.Client.ZRange(e.ctx, e.k.pending("design"), 0, -1).Val(); !reflect.DeepEqual(left, []string{"6d", "1d"}) {
 		t.Errorf("design's pending records after retention: %q", left)
 	}
-	if _, err := e.Line(e.ctx, "design", fresh.Line.ID); err != nil {
+	if _, err := e.Chat.Line(e.ctx, "design", fresh.Line.ID); err != nil {
 		t.Errorf("the fresh line: %v", err)
 	}
 	// Again: nothing more to do.
-	if n, err := e.ApplyRetention(e.ctx); err != nil || n != 0 {
+	if n, err := e.Chat.ApplyRetention(e.ctx); err != nil || n != 0 {
 		t.Fatalf("second ApplyRetention = %d, %v", n, err)
 	}
 
@@ -105,7 +105,7 @@ func TestApplyRetention(t *testing.T) {
 		go func() {
 			defer wg.Done()
 			var err error
-			if counts[i], err = e.ApplyRetention(e.ctx); err != nil {
+			if counts[i], err = e.Chat.ApplyRetention(e.ctx); err != nil {
 				t.Error(err)
 			}
 		}()
@@ -116,17 +116,17 @@ func TestApplyRetention(t *testing.T) {
 	}
 
 	// The override goes: ops follows the default of 7 days.
-	if err := e.ResetRetention(e.ctx, "cli", "ops"); err != nil {
+	if err := e.Chat.ResetRetention(e.ctx, "cli", "ops"); err != nil {
 		t.Fatal(err)
 	}
-	if by, err := e.ApplyRetentionByRoom(e.ctx); err != nil || !reflect.DeepEqual(by, map[string]int{"ops": 3}) {
+	if by, err := e.Chat.ApplyRetentionByRoom(e.ctx); err != nil || !reflect.DeepEqual(by, map[string]int{"ops": 3}) {
 		t.Fatalf("after reset: removed %v, %v; want 3 from ops", by, err)
 	}
 	if got := e.texts(t, "ops"); !reflect.DeepEqual(got, []string{"1d"}) {
 		t.Fatalf("ops after reset: %q", got)
 	}
 
-	log, _ := e.AuditLog(e.ctx, AuditFilter{Action: "retention."})
+	log, _ := e.Directory.AuditLog(e.ctx, AuditFilter{Action: "retention."})
 	var got []string
 	for _, a := range log {
 		got = append(got, a.Action+" "+a.Target+": "+a.Detail)
@@ -151,14 +151,14 @@ func TestSetRetentionBadInput(t *testing.T) {
 		{"Bad Room", 3, ErrInvalid},
 	}
 	for _, c := range cases {
-		if err := e.SetRetention(e.ctx, "cli", c.room, c.days); !errors.Is(err, c.err) {
+		if err := e.Chat.SetRetention(e.ctx, "cli", c.room, c.days); !errors.Is(err, c.err) {
 			t.Errorf("SetRetention(%q, %d) = %v, want %v", c.room, c.days, err, c.err)
 		}
 	}
-	if err := e.ResetRetention(e.ctx, "cli", "nope"); !errors.Is(err, ErrNotFound) {
+	if err := e.Chat.ResetRetention(e.ctx, "cli", "nope"); !errors.Is(err, ErrNotFound) {
 		t.Errorf("ResetRetention of an unknown room: %v", err)
 	}
-	if log, _ := e.AuditLog(e.ctx, AuditFilter{}); len(log) != 0 {
+	if log, _ := e.Directory.AuditLog(e.ctx, AuditFilter{}); len(log) != 0 {
 		t.Errorf("refused changes were audited: %+v", log)
 	}
 	if n := e.rdb.Exists(e.ctx, e.k.room("nope")).Val(); n != 0 {

@@ -46,7 +46,7 @@ type Room struct {
 
 // CreateRoom stores a new room. Every member must exist and be enabled; a
 // direct room has exactly two. Nothing is written when anything is wrong.
-func (s *Store) CreateRoom(ctx context.Context, r Room) (Room, error) {
+func (s *Chat) CreateRoom(ctx context.Context, r Room) (Room, error) {
 	if err := ValidID("room", r.ID); err != nil {
 		return r, err
 	}
@@ -113,7 +113,7 @@ func (s *Store) CreateRoom(ctx context.Context, r Room) (Room, error) {
 
 // index adds (or removes) the room to the global room set and the members'
 // room sets, in one pipeline.
-func (s *Store) index(ctx context.Context, room string, members []string, add bool) error {
+func (s *Chat) index(ctx context.Context, room string, members []string, add bool) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		if add {
 			p.SAdd(ctx, s.k.rooms(), room)
@@ -132,7 +132,7 @@ func (s *Store) index(ctx context.Context, room string, members []string, add bo
 
 // announce tells the members' live subscriptions that they joined or left a
 // room. It is best effort: a missed event only delays a subscription.
-func (s *Store) announce(ctx context.Context, what, room string, members ...string) {
+func (s *Chat) announce(ctx context.Context, what, room string, members ...string) {
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range members {
 			p.Publish(ctx, s.k.userLive(m), what+"\n"+room)
@@ -142,8 +142,8 @@ func (s *Store) announce(ctx context.Context, what, room string, members ...stri
 }
 
 // mustExist checks that every user exists and is not disabled.
-func (s *Store) mustExist(ctx context.Context, users []string) error {
-	found, err := s.usersByID(ctx, users)
+func (s *Chat) mustExist(ctx context.Context, users []string) error {
+	found, err := s.dir.usersByID(ctx, users)
 	if err != nil {
 		return err
 	}
@@ -174,7 +174,7 @@ func uniqueSorted(in []string) []string {
 }
 
 // Room returns a room with its members.
-func (s *Store) Room(ctx context.Context, id string) (Room, error) {
+func (s *Chat) Room(ctx context.Context, id string) (Room, error) {
 	if err := ValidID("room", id); err != nil {
 		return Room{}, err
 	}
@@ -189,7 +189,7 @@ func (s *Store) Room(ctx context.Context, id string) (Room, error) {
 }
 
 // roomsByID reads rooms in one pipeline, skipping ids that do not exist.
-func (s *Store) roomsByID(ctx context.Context, ids []string) ([]Room, error) {
+func (s *Chat) roomsByID(ctx context.Context, ids []string) ([]Room, error) {
 	metas := make([]*redis.MapStringStringCmd, len(ids))
 	mems := make([]*redis.StringSliceCmd, len(ids))
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -224,7 +224,7 @@ func decodeRoom(id string, meta map[string]string, members []string) (Room, bool
 }
 
 // Rooms returns every room, ordered by id.
-func (s *Store) Rooms(ctx context.Context) ([]Room, error) {
+func (s *Chat) Rooms(ctx context.Context) ([]Room, error) {
 	ids, err := s.rdb.SMembers(ctx, s.k.rooms()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list rooms: %w", err)
@@ -234,7 +234,7 @@ func (s *Store) Rooms(ctx context.Context) ([]Room, error) {
 }
 
 // RoomsOf returns the rooms a user is a member of, ordered by id.
-func (s *Store) RoomsOf(ctx context.Context, user string) ([]Room, error) {
+func (s *Chat) RoomsOf(ctx context.Context, user string) ([]Room, error) {
 	ids, err := s.rdb.SMembers(ctx, s.k.userRooms(user)).Result()
 	if err != nil {
 		return nil, fmt.Errorf("rooms of %s: %w", user, err)
@@ -263,16 +263,16 @@ func contains(list []string, v string) bool {
 }
 
 // RenameRoom sets a room's display name.
-func (s *Store) RenameRoom(ctx context.Context, id, name string) error {
+func (s *Chat) RenameRoom(ctx context.Context, id, name string) error {
 	return s.setRoomField(ctx, id, "name", strings.TrimSpace(name))
 }
 
 // SetTopic sets a room's topic.
-func (s *Store) SetTopic(ctx context.Context, id, topic string) error {
+func (s *Chat) SetTopic(ctx context.Context, id, topic string) error {
 	return s.setRoomField(ctx, id, "topic", topic)
 }
 
-func (s *Store) setRoomField(ctx context.Context, id, field, value string) error {
+func (s *Chat) setRoomField(ctx context.Context, id, field, value string) error {
 	if field == "name" {
 		if err := validName("room", value); err != nil {
 			return err
@@ -280,7 +280,7 @@ func (s *Store) setRoomField(ctx context.Context, id, field, value string) error
 	} else if utf8.RuneCountInString(value) > maxTopic || !utf8.ValidString(value) {
 		return invalid("topic must be valid text of at most %d characters", maxTopic)
 	}
-	if _, err := s.Room(ctx, id); err != nil {
+	if _, err := s.chat.Room(ctx, id); err != nil {
 		return err
 	}
 	if err := s.rdb.HSet(ctx, s.k.room(id), field, value).Err(); err != nil {
@@ -291,7 +291,7 @@ func (s *Store) setRoomField(ctx context.Context, id, field, value string) error
 
 // AddMember adds an existing, enabled user to a group room. Adding a
 // member twice is not an error.
-func (s *Store) AddMember(ctx context.Context, room, user string) error {
+func (s *Chat) AddMember(ctx context.Context, room, user string) error {
 	if err := s.mustExist(ctx, []string{user}); err != nil {
 		return err
 	}
@@ -316,7 +316,7 @@ func (s *Store) AddMember(ctx context.Context, room, user string) error {
 }
 
 // RemoveMember removes a member from a room; a room keeps at least two.
-func (s *Store) RemoveMember(ctx context.Context, room, user string) error {
+func (s *Chat) RemoveMember(ctx context.Context, room, user string) error {
 	res, err := s.membership(ctx, room, "remove", user)
 	if err != nil {
 		return err
@@ -331,7 +331,7 @@ func (s *Store) RemoveMember(ctx context.Context, room, user string) error {
 	return nil
 }
 
-func (s *Store) membership(ctx context.Context, room, op, user string) (string, error) {
+func (s *Chat) membership(ctx context.Context, room, op, user string) (string, error) {
 	res, err := scriptMembership.Run(ctx, s.rdb, []string{s.k.room(room), s.k.members(room)}, op, user, MinMembers).Text()
 	if err != nil {
 		return "", fmt.Errorf("%s member %s of room %s: %w", op, user, room, err)
@@ -348,7 +348,7 @@ func (s *Store) membership(ctx context.Context, room, op, user string) (string, 
 }
 
 // IsMember reports whether user is a member of room.
-func (s *Store) IsMember(ctx context.Context, room, user string) (bool, error) {
+func (s *Chat) IsMember(ctx context.Context, room, user string) (bool, error) {
 	ok, err := s.rdb.SIsMember(ctx, s.k.members(room), user).Result()
 	if err != nil {
 		return false, fmt.Errorf("membership of %s in %s: %w", user, room, err)
@@ -359,7 +359,7 @@ func (s *Store) IsMember(ctx context.Context, room, user string) (bool, error) {
 // SetMuted mutes (or unmutes) a room for a member: while muted, nothing from
 // the room is pushed to them by email or SMS; they read it live or in the
 // digest. It is what List-Unsubscribe and the SMS MUTE command do.
-func (s *Store) SetMuted(ctx context.Context, room, member string, muted bool) error {
+func (s *Chat) SetMuted(ctx context.Context, room, member string, muted bool) error {
 	ok, err := s.IsMember(ctx, room, member)
 	if err != nil {
 		return err
@@ -379,7 +379,7 @@ func (s *Store) SetMuted(ctx context.Context, room, member string, muted bool) e
 }
 
 // Muted reports whether member muted room.
-func (s *Store) Muted(ctx context.Context, room, member string) (bool, error) {
+func (s *Chat) Muted(ctx context.Context, room, member string) (bool, error) {
 	ok, err := s.rdb.SIsMember(ctx, s.k.muted(room), member).Result()
 	if err != nil {
 		return false, fmt.Errorf("muted %s for %s: %w", room, member, err)

@@ -9,7 +9,7 @@ import (
 // scriptPipeline runs the script calls fn queues (with EvalSha) in one
 // pipeline. When Redis does not know the script (a restart, SCRIPT FLUSH),
 // none of the calls ran: it loads the script and runs fn once more.
-func (s *Store) scriptPipeline(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
+func (s *base) scriptPipeline(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
 	return s.scriptRun(ctx, script, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
 		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fill(p); return nil })
 	}, fn)
@@ -17,7 +17,7 @@ func (s *Store) scriptPipeline(ctx context.Context, script *redis.Script, fn fun
 
 // scriptBatched is scriptPipeline through the shared pipelines of
 // batcher.go.
-func (s *Store) scriptBatched(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
+func (s *base) scriptBatched(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
 	return s.scriptRun(ctx, script, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
 		return s.batch.pipelined(ctx, fill)
 	}, fn)
@@ -25,7 +25,7 @@ func (s *Store) scriptBatched(ctx context.Context, script *redis.Script, fn func
 
 // scriptRun runs fn's commands with run and, when script was not loaded,
 // loads it and runs them once more.
-func (s *Store) scriptRun(ctx context.Context, script *redis.Script, run func(func(p redis.Pipeliner)) ([]redis.Cmder, error), fn func(p redis.Pipeliner)) error {
+func (s *base) scriptRun(ctx context.Context, script *redis.Script, run func(func(p redis.Pipeliner)) ([]redis.Cmder, error), fn func(p redis.Pipeliner)) error {
 	for attempt := 0; ; attempt++ {
 		cmds, err := run(fn)
 		noScript := false
@@ -172,31 +172,17 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do out[#out + 1] = m end
 return out
 `)
 
-// scriptPromote moves due retries back onto the shard's stream.
-// KEYS: retry, jobs. ARGV: now ms, limit.
-var scriptPromote = redis.NewScript(`
-local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
-for _, job in ipairs(due) do
-  redis.call('XADD', KEYS[2], '*', 'j', job)
-  redis.call('ZREM', KEYS[1], job)
-end
-return #due
-`)
-
 // scriptSettle finishes a claimed job: acknowledges and deletes it from the
-// stream and then, by mode, records it as done, schedules a retry, or
-// dead-letters it. KEYS: jobs, retry, dead, done.
-// ARGV: group, entry id, mode ("done", "retry", "dead"), job json, due ms
-// or reason, done seconds.
+// stream and then, by mode, records it as done or dead-letters it.
+// KEYS: jobs, dead, done. ARGV: group, entry id, mode ("done", "dead"), job
+// json, reason, done seconds.
 var scriptSettle = redis.NewScript(`
 local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 if ARGV[3] == 'done' then
-  redis.call('SET', KEYS[4], '1', 'EX', tonumber(ARGV[6]))
-elseif acked == 1 and ARGV[3] == 'retry' then
-  redis.call('ZADD', KEYS[2], ARGV[5], ARGV[4])
+  redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[6]))
 elseif acked == 1 and ARGV[3] == 'dead' then
-  redis.call('XADD', KEYS[3], '*', 'j', ARGV[4], 'reason', ARGV[5])
+  redis.call('XADD', KEYS[2], '*', 'j', ARGV[4], 'reason', ARGV[5])
 end
 return acked
 `)

@@ -71,7 +71,7 @@ func checkPhones(phones ...string) error {
 // number then go to that room without a prefix. It returns "" when every
 // pool number is bound to another room of this phone. A binding to a
 // number no longer in the pool is dropped.
-func (s *Store) BindSMSNumber(ctx context.Context, phone, room string, pool []string) (string, error) {
+func (s *SMSState) BindSMSNumber(ctx context.Context, phone, room string, pool []string) (string, error) {
 	if err := checkPhones(append([]string{phone}, pool...)...); err != nil {
 		return "", err
 	}
@@ -90,7 +90,7 @@ func (s *Store) BindSMSNumber(ctx context.Context, phone, room string, pool []st
 }
 
 // SMSBoundRoom returns the room bound to (member phone, parley number), or "".
-func (s *Store) SMSBoundRoom(ctx context.Context, phone, number string) (string, error) {
+func (s *SMSState) SMSBoundRoom(ctx context.Context, phone, number string) (string, error) {
 	if err := checkPhones(phone, number); err != nil {
 		return "", err
 	}
@@ -103,7 +103,7 @@ func (s *Store) SMSBoundRoom(ctx context.Context, phone, number string) (string,
 
 // NoteSMSSent remembers that phone last got a text from room on number
 // ("" when Twilio picks the number, a messaging service).
-func (s *Store) NoteSMSSent(ctx context.Context, phone, number, room string) error {
+func (s *SMSState) NoteSMSSent(ctx context.Context, phone, number, room string) error {
 	if number == "" {
 		number = anyNumber
 	} else if err := checkPhones(number); err != nil {
@@ -120,7 +120,7 @@ func (s *Store) NoteSMSSent(ctx context.Context, phone, number, room string) err
 
 // SMSLastRoom returns the room whose line phone last got by text on
 // number, else on a number Twilio picked; "" when none.
-func (s *Store) SMSLastRoom(ctx context.Context, phone, number string) (string, error) {
+func (s *SMSState) SMSLastRoom(ctx context.Context, phone, number string) (string, error) {
 	if err := checkPhones(phone, number); err != nil {
 		return "", err
 	}
@@ -139,7 +139,7 @@ func (s *Store) SMSLastRoom(ctx context.Context, phone, number string) (string, 
 // ReserveSMSSegments takes n segments from member u's daily budget of max
 // (the day in u's time zone) and reports whether they fit, and how many
 // were used today before. Nothing is taken when they do not fit.
-func (s *Store) ReserveSMSSegments(ctx context.Context, u User, n, max int) (ok bool, used int, err error) {
+func (s *SMSState) ReserveSMSSegments(ctx context.Context, u User, n, max int) (ok bool, used int, err error) {
 	key := s.k.smsDay(u.ID, s.now().In(u.Location()).Format("2006-01-02"))
 	res, err := scriptReserveSegments.Run(ctx, s.rdb, []string{key}, n, max, int((48 * time.Hour).Seconds())).Int64Slice()
 	if err != nil {
@@ -150,7 +150,7 @@ func (s *Store) ReserveSMSSegments(ctx context.Context, u User, n, max int) (ok 
 
 // RefundSMSSegments gives back n segments reserved for a text that was
 // not sent.
-func (s *Store) RefundSMSSegments(ctx context.Context, u User, n int) error {
+func (s *SMSState) RefundSMSSegments(ctx context.Context, u User, n int) error {
 	key := s.k.smsDay(u.ID, s.now().In(u.Location()).Format("2006-01-02"))
 	if err := s.rdb.DecrBy(ctx, key, int64(n)).Err(); err != nil {
 		return fmt.Errorf("refund text budget of %s: %w", u.ID, err)
@@ -179,7 +179,7 @@ type SMSMessage struct {
 
 // RecordSMS keeps what a text carried, by its SID, for a week. A status
 // that arrived first is kept.
-func (s *Store) RecordSMS(ctx context.Context, m SMSMessage) error {
+func (s *SMSState) RecordSMS(ctx context.Context, m SMSMessage) error {
 	if err := ValidSID(m.SID); err != nil {
 		return err
 	}
@@ -201,7 +201,7 @@ func (s *Store) RecordSMS(ctx context.Context, m SMSMessage) error {
 // record (only SID, status and error when parley has no record of it). A
 // final status (delivered, undelivered, failed, read) is not replaced by an
 // earlier one arriving late.
-func (s *Store) SetSMSStatus(ctx context.Context, sid, status string, code int) (SMSMessage, error) {
+func (s *SMSState) SetSMSStatus(ctx context.Context, sid, status string, code int) (SMSMessage, error) {
 	if err := ValidSID(sid); err != nil {
 		return SMSMessage{}, err
 	}
@@ -214,7 +214,7 @@ func (s *Store) SetSMSStatus(ctx context.Context, sid, status string, code int) 
 }
 
 // SMSMessageBySID returns a sent text's record.
-func (s *Store) SMSMessageBySID(ctx context.Context, sid string) (SMSMessage, error) {
+func (s *SMSState) SMSMessageBySID(ctx context.Context, sid string) (SMSMessage, error) {
 	if err := ValidSID(sid); err != nil {
 		return SMSMessage{}, err
 	}
@@ -251,7 +251,7 @@ func decodeSMSMessage(sid string, h map[string]any) SMSMessage {
 
 // PhoneDelivered records that a text reached phone: the failure count
 // starts over.
-func (s *Store) PhoneDelivered(ctx context.Context, phone string) error {
+func (s *SMSState) PhoneDelivered(ctx context.Context, phone string) error {
 	if err := checkPhones(phone); err != nil {
 		return err
 	}
@@ -265,7 +265,7 @@ func (s *Store) PhoneDelivered(ctx context.Context, phone string) error {
 // applies the failure policy (PhoneFailures within PhoneFailureWindow, or
 // at once when invalid): it reports whether the phone is now marked as
 // failing, so that routing prefers email. The same SID counts once.
-func (s *Store) PhoneFailed(ctx context.Context, member, phone, sid string, invalidNumber bool) (bool, error) {
+func (s *SMSState) PhoneFailed(ctx context.Context, member, phone, sid string, invalidNumber bool) (bool, error) {
 	if err := checkPhones(phone); err != nil {
 		return false, err
 	}
@@ -284,7 +284,7 @@ func (s *Store) PhoneFailed(ctx context.Context, member, phone, sid string, inva
 		}
 	}
 	marked := false
-	_, err := s.UpdateUser(ctx, member, func(u *User) error {
+	_, err := s.dir.UpdateUser(ctx, member, func(u *User) error {
 		if u.Phone == phone { // a number changed meanwhile is not blamed
 			marked = true
 			u.PhoneFailing = true
@@ -299,13 +299,13 @@ func (s *Store) PhoneFailed(ctx context.Context, member, phone, sid string, inva
 
 // SetSMSOptOut turns texts off (STOP, error 21610) or on again (START) for
 // a member, across all parley numbers.
-func (s *Store) SetSMSOptOut(ctx context.Context, member string, out bool) (User, error) {
-	return s.UpdateUser(ctx, member, func(u *User) error { u.SMSOptOut = out; return nil })
+func (s *SMSState) SetSMSOptOut(ctx context.Context, member string, out bool) (User, error) {
+	return s.dir.UpdateUser(ctx, member, func(u *User) error { u.SMSOptOut = out; return nil })
 }
 
 // SMSOnceADay reports whether an automatic reply of kind may go to phone
 // now, and if so records it: one of a kind a day per number.
-func (s *Store) SMSOnceADay(ctx context.Context, phone, kind string) (bool, error) {
+func (s *SMSState) SMSOnceADay(ctx context.Context, phone, kind string) (bool, error) {
 	if err := checkPhones(phone); err != nil {
 		return false, err
 	}
@@ -318,7 +318,7 @@ func (s *Store) SMSOnceADay(ctx context.Context, phone, kind string) (bool, erro
 
 // AllowSMSReply counts an automatic reply to phone and reports whether it
 // is within SMSReplyLimit per SMSReplyPeriod.
-func (s *Store) AllowSMSReply(ctx context.Context, phone string) (bool, error) {
+func (s *SMSState) AllowSMSReply(ctx context.Context, phone string) (bool, error) {
 	if err := checkPhones(phone); err != nil {
 		return false, err
 	}
@@ -331,7 +331,7 @@ func (s *Store) AllowSMSReply(ctx context.Context, phone string) (bool, error) {
 
 // SMSInboundSeen reports whether an inbound text with this MessageSid from
 // phone was handled already.
-func (s *Store) SMSInboundSeen(ctx context.Context, phone, sid string) (bool, error) {
+func (s *SMSState) SMSInboundSeen(ctx context.Context, phone, sid string) (bool, error) {
 	if err := checkPhones(phone); err != nil {
 		return false, err
 	}
@@ -347,7 +347,7 @@ func (s *Store) SMSInboundSeen(ctx context.Context, phone, sid string) (bool, er
 
 // MarkSMSInbound records that an inbound text was handled, so that
 // Twilio's retry of it is ignored.
-func (s *Store) MarkSMSInbound(ctx context.Context, phone, sid string) error {
+func (s *SMSState) MarkSMSInbound(ctx context.Context, phone, sid string) error {
 	if err := checkPhones(phone); err != nil {
 		return err
 	}

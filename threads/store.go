@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -62,26 +62,95 @@ type Options struct {
 	// through quiet hours (3 an hour); beyond that they are ordinary lines.
 	UrgentLimit  int
 	UrgentWindow time.Duration
+	// Logger receives what the engine reports (a background fan-out that
+	// fails, say); nothing is logged when nil.
+	Logger *slog.Logger
 }
 
-// Store is parley's engine on one Redis (a single server or a cluster).
-// It is safe for concurrent use.
-type Store struct {
+// base is what every job type shares: one Redis client, one key schema,
+// one clock and the options. It links the job types to each other, so that
+// a job that needs another (a post reads its members' records, a digest
+// reads lines) calls it by name: s.dir.User, s.chat.Lines.
+type base struct {
 	rdb  redis.UniversalClient
 	k    keys
 	opts Options
-	// lastPromote is when Claim last moved due retries (unix ms).
-	lastPromote atomic.Int64
-	// roomMembers remembers who was in each room at its last post (see
-	// prefetch.go).
-	roomMembers sync.Map // room id → []string
-	// batch shares round trips among concurrent posts (batcher.go).
+	log  *slog.Logger
+	// batch shares round trips among concurrent callers (batcher.go).
 	batch *batcher
 	// users keeps decoded user records by their stored JSON (usercache.go).
 	users userCache
+
+	chat    *Chat
+	queue   *Queue
+	sms     *SMSState
+	auth    *Auth
+	digests *Digests
+	dir     *Directory
+	inbox   *Inbox
+}
+
+// Store is parley's engine on one Redis (a single server or a cluster),
+// one type per job, all on one client and key schema. Callers take the
+// narrowest job type they need. It is safe for concurrent use.
+type Store struct {
+	*base
+	// Chat is the chat engine: rooms, lines, presence, fan-out, live
+	// events, read markers, retention.
+	Chat *Chat
+	// Queue is the delivery queue and what else goes out: batches,
+	// notices, transcript requests, the outbox.
+	Queue *Queue
+	// SMS keeps the state of text messaging: number bindings, sent texts,
+	// daily budgets, opt-outs, inbound dedupe.
+	SMS *SMSState
+	// Auth is web sign-in, sessions, API tokens, and the reply, digest and
+	// unsubscribe tokens of addresses.
+	Auth *Auth
+	// Digests selects, schedules and records digests.
+	Digests *Digests
+	// Directory is users, their profiles, admin settings and the audit log.
+	Directory *Directory
+	// Inbox is the inbound doors' state: held messages and saved cursors.
+	Inbox *Inbox
+}
+
+// Chat is the chat engine: rooms and their members, lines, presence,
+// fan-out to delivery jobs, live events, read markers and retention.
+type Chat struct {
+	*base
+	// roomMembers remembers who was in each room at its last post (see
+	// prefetch.go).
+	roomMembers sync.Map // room id → []string
 	// detached routes the lines of NewLine.Detach posts (detach.go).
 	detached detacher
 }
+
+// Queue is the delivery queue (sharded streams read by a consumer group),
+// its batches, the notices and transcript requests the worker sends, and
+// the outbox of what would have been sent.
+type Queue struct{ *base }
+
+// SMSState is what text messaging keeps: which room a phone is bound to,
+// the texts sent and their status, daily segment budgets, opt-outs and
+// the MessageSids already handled.
+type SMSState struct{ *base }
+
+// Auth is web sign-in links, sessions and API tokens, and the tokens of
+// reply, digest and unsubscribe addresses.
+type Auth struct{ *base }
+
+// Digests selects what a member has not seen, schedules their digests and
+// records which went out.
+type Digests struct{ *base }
+
+// Directory is the users, their profiles and the people search, the
+// organisation's admin settings and the audit log.
+type Directory struct{ *base }
+
+// Inbox is the state of the inbound doors: messages held for review and
+// the doors' saved positions (IMAP UIDs).
+type Inbox struct{ *base }
 
 // New returns a Store on rdb. It does no I/O.
 func New(rdb redis.UniversalClient, opts Options) *Store {
@@ -124,7 +193,19 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.UrgentWindow <= 0 {
 		opts.UrgentWindow = time.Hour
 	}
-	return &Store{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, batch: &batcher{rdb: rdb}}
+	if opts.Logger == nil {
+		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	b := &base{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, log: opts.Logger, batch: &batcher{rdb: rdb}}
+	b.chat = &Chat{base: b}
+	b.queue = &Queue{b}
+	b.sms = &SMSState{b}
+	b.auth = &Auth{b}
+	b.digests = &Digests{b}
+	b.dir = &Directory{b}
+	b.inbox = &Inbox{b}
+	return &Store{base: b, Chat: b.chat, Queue: b.queue, SMS: b.sms, Auth: b.auth,
+		Digests: b.digests, Directory: b.dir, Inbox: b.inbox}
 }
 
 // Options returns the options in force, defaults filled in.
@@ -138,4 +219,4 @@ func (s *Store) Ping(ctx context.Context) error {
 	return nil
 }
 
-func (s *Store) now() time.Time { return s.opts.Now() }
+func (s *base) now() time.Time { return s.opts.Now() }

@@ -51,7 +51,7 @@ func newEnv(t testing.TB) *env {
 func (e *env) seed(t testing.TB, ids ...string) {
 	t.Helper()
 	for _, id := range ids {
-		if _, err := e.AddUser(e.ctx, User{ID: id, Name: "User " + id, Emails: []string{id + "@example.org"}}); err != nil {
+		if _, err := e.Directory.AddUser(e.ctx, User{ID: id, Name: "User " + id, Emails: []string{id + "@example.org"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +59,7 @@ func (e *env) seed(t testing.TB, ids ...string) {
 
 func (e *env) room(t testing.TB, id string, kind RoomKind, members ...string) Room {
 	t.Helper()
-	r, err := e.CreateRoom(e.ctx, Room{ID: id, Name: id, Kind: kind, Members: members})
+	r, err := e.Chat.CreateRoom(e.ctx, Room{ID: id, Name: id, Kind: kind, Members: members})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,7 +68,7 @@ func (e *env) room(t testing.TB, id string, kind RoomKind, members ...string) Ro
 
 func (e *env) post(t testing.TB, room, author, text string) Posted {
 	t.Helper()
-	p, err := e.Post(e.ctx, NewLine{Room: room, Author: author, Text: text, Origin: FromAPI})
+	p, err := e.Chat.Post(e.ctx, NewLine{Room: room, Author: author, Text: text, Origin: FromAPI})
 	if err != nil {
 		t.Fatal(err)
 	}

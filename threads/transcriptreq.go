@@ -35,7 +35,7 @@ const transcriptGroup = "transcribers"
 
 // QueueTranscript queues r unless the member asked for the same room
 // within transcriptEvery. It reports whether it was queued.
-func (s *Store) QueueTranscript(ctx context.Context, r TranscriptRequest) (bool, error) {
+func (s *Queue) QueueTranscript(ctx context.Context, r TranscriptRequest) (bool, error) {
 	if err := ValidID("room", r.Room); err != nil {
 		return false, err
 	}
@@ -62,8 +62,8 @@ func (s *Store) QueueTranscript(ctx context.Context, r TranscriptRequest) (bool,
 
 // ClaimTranscripts takes up to count queued requests for consumer, first
 // those another consumer took more than minIdle ago and never settled.
-func (s *Store) ClaimTranscripts(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]TranscriptRequest, error) {
-	out, err := claimJSON(ctx, s, s.k.transcripts(), transcriptGroup, consumer, count, minIdle, func(r *TranscriptRequest, id string) { r.id = id })
+func (s *Queue) ClaimTranscripts(ctx context.Context, consumer string, count int, minIdle time.Duration) ([]TranscriptRequest, error) {
+	out, err := claimJSON(ctx, s.base, s.k.transcripts(), transcriptGroup, consumer, count, minIdle, func(r *TranscriptRequest, id string) { r.id = id })
 	if err != nil {
 		return nil, fmt.Errorf("claim transcript requests: %w", err)
 	}
@@ -71,7 +71,7 @@ func (s *Store) ClaimTranscripts(ctx context.Context, consumer string, count int
 }
 
 // AckTranscript settles a request: sent, or given up.
-func (s *Store) AckTranscript(ctx context.Context, r TranscriptRequest) error {
+func (s *Queue) AckTranscript(ctx context.Context, r TranscriptRequest) error {
 	if r.id == "" {
 		return invalid("transcript request for %s was not claimed", r.Member)
 	}

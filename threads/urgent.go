@@ -5,7 +5,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"strings"
 	"unicode"
@@ -37,7 +36,7 @@ func CutUrgent(text string) (string, bool) {
 // line is an ordinary one, and the author is told once per window: note is
 // then set, and an author who wrote by email or SMS also gets an email
 // notice (at most one a day).
-func (s *Store) allowUrgent(ctx context.Context, author User, origin Origin) (ok bool, note string, err error) {
+func (s *Chat) allowUrgent(ctx context.Context, author User, origin Origin) (ok bool, note string, err error) {
 	var nonce [6]byte
 	_, _ = rand.Read(nonce[:])
 	now := s.now().UnixMilli()
@@ -56,9 +55,9 @@ func (s *Store) allowUrgent(ctx context.Context, author User, origin Origin) (ok
 	note = fmt.Sprintf("you have sent %d urgent lines within %s; this one was posted as an ordinary line (the !urgent prefix was removed)",
 		s.opts.UrgentLimit, s.opts.UrgentWindow)
 	if (origin == FromEmail || origin == FromSMS) && author.Email() != "" {
-		if _, err := s.QueueNotice(ctx, Notice{To: author.Email(), Kind: "urgent-limit",
+		if _, err := s.queue.QueueNotice(ctx, Notice{To: author.Email(), Kind: "urgent-limit",
 			Title: "Your line was not marked urgent", Text: "parley: " + note + "."}); err != nil {
-			slog.Warn("queue urgent-limit notice", "member", author.ID, "err", err)
+			s.log.Warn("queue urgent-limit notice", "member", author.ID, "err", err)
 		}
 	}
 	return false, note, nil

@@ -34,7 +34,7 @@ func TestUrgentLines(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice")
 	// 09:00 UTC is 04:00 in New York: carol's quiet hours.
-	if _, err := e.AddUser(e.ctx, User{ID: "carol", Name: "Carol", Emails: []string{"carol@example.org"},
+	if _, err := e.Directory.AddUser(e.ctx, User{ID: "carol", Name: "Carol", Emails: []string{"carol@example.org"},
 		Phone: "+15550001111", PhoneVerified: true, TimeZone: "America/New_York",
 		Prefs: Prefs{Quiet: &QuietHours{From: "22:00", To: "07:00"}}}); err != nil {
 		t.Fatal(err)
@@ -59,7 +59,7 @@ func TestUrgentLines(t *testing.T) {
 		if d := p.Routes["carol"]; d.Channel != SMS {
 			t.Fatalf("urgent line %d to carol: %+v, want sms through quiet hours", i, d)
 		}
-		stored, err := e.Line(e.ctx, "design", p.Line.ID)
+		stored, err := e.Chat.Line(e.ctx, "design", p.Line.ID)
 		if err != nil || !stored.Urgent || stored.Text != "the server is down" {
 			t.Fatalf("stored %+v, %v", stored, err)
 		}
@@ -76,7 +76,7 @@ func TestUrgentLines(t *testing.T) {
 	if p = e.post(t, "design", "alice", "!urgent up again"); !p.Line.Urgent {
 		t.Fatalf("an hour later: %+v", p)
 	}
-	if _, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "!urgent ", Origin: FromWeb}); err == nil {
+	if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "!urgent ", Origin: FromWeb}); err == nil {
 		t.Error("an empty urgent line was posted")
 	}
 }
@@ -88,11 +88,11 @@ func TestUrgentNoticeByEmail(t *testing.T) {
 	e.seed(t, "alice", "bob")
 	e.room(t, "design", Group, "alice", "bob")
 	for i := 0; i < 6; i++ {
-		if _, err := e.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "!urgent x", Origin: FromEmail}); err != nil {
+		if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "!urgent x", Origin: FromEmail}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	ns, err := e.ClaimNotices(e.ctx, "t", 10, time.Minute)
+	ns, err := e.Queue.ClaimNotices(e.ctx, "t", 10, time.Minute)
 	if err != nil || len(ns) != 1 || ns[0].To != "alice@example.org" || ns[0].Kind != "urgent-limit" {
 		t.Fatalf("notices %+v, %v", ns, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/mail"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -317,7 +318,7 @@ func (u User) normalize() (User, error) {
 
 // AddUser stores a new user. The id, each email address and the phone must
 // be free. Nothing is written when anything is wrong.
-func (s *Store) AddUser(ctx context.Context, u User) (User, error) {
+func (s *Directory) AddUser(ctx context.Context, u User) (User, error) {
 	u, err := u.normalize()
 	if err != nil {
 		return u, err
@@ -333,7 +334,7 @@ func (s *Store) AddUser(ctx context.Context, u User) (User, error) {
 
 // UpdateUser reads a user, lets change modify it and writes it back, retrying
 // when someone else changed the user meanwhile. The id cannot change.
-func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) error) (User, error) {
+func (s *Directory) UpdateUser(ctx context.Context, id string, change func(*User) error) (User, error) {
 	for attempt := 0; attempt < 10; attempt++ {
 		old, raw, err := s.userRaw(ctx, id)
 		if err != nil {
@@ -347,6 +348,7 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) er
 		if u, err = u.normalize(); err != nil {
 			return old, err
 		}
+		u.forgetFailures(old)
 		err = s.writeUser(ctx, &old, raw, u)
 		if errors.Is(err, errConflict) {
 			continue
@@ -359,13 +361,26 @@ func (s *Store) UpdateUser(ctx context.Context, id string, change func(*User) er
 	return User{}, fmt.Errorf("update user %s: %w", id, errConflict)
 }
 
+// forgetFailures clears what parley learnt of addresses u no longer has:
+// a new phone has not failed nor opted out of texts, and a new set of email
+// addresses has not bounced. Every door that changes a user goes through
+// UpdateUser, so the CLI, the web page and the API agree.
+func (u *User) forgetFailures(old User) {
+	if u.Phone != old.Phone {
+		u.PhoneFailing, u.SMSOptOut = false, false
+	}
+	if !slices.Equal(u.Emails, old.Emails) {
+		u.EmailFailing = false
+	}
+}
+
 var errConflict = errors.New("changed concurrently, try again")
 
 // writeUser stores u with its email, phone and people-search index entries
 // in one script, checking new addresses against the allowed domains and
 // profile fields against the admin's definitions. With old set, it replaces
 // old, whose stored JSON is oldData (compare-and-swap).
-func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User) error {
+func (s *Directory) writeUser(ctx context.Context, old *User, oldData string, u User) error {
 	data, err := json.Marshal(u)
 	if err != nil {
 		return err
@@ -408,13 +423,13 @@ func (s *Store) writeUser(ctx context.Context, old *User, oldData string, u User
 }
 
 // User returns one user.
-func (s *Store) User(ctx context.Context, id string) (User, error) {
+func (s *Directory) User(ctx context.Context, id string) (User, error) {
 	u, _, err := s.userRaw(ctx, id)
 	return u, err
 }
 
 // userRaw returns a user and its stored JSON.
-func (s *Store) userRaw(ctx context.Context, id string) (User, string, error) {
+func (s *Directory) userRaw(ctx context.Context, id string) (User, string, error) {
 	var get *redis.StringCmd
 	_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) { get = p.HGet(ctx, s.k.users(), id) })
 	data := ""
@@ -442,7 +457,7 @@ func decodeUser(id, data string) (User, error) {
 }
 
 // usersByID returns the users among ids that exist, in one round trip.
-func (s *Store) usersByID(ctx context.Context, ids []string) (map[string]User, error) {
+func (s *Directory) usersByID(ctx context.Context, ids []string) (map[string]User, error) {
 	out := make(map[string]User, len(ids))
 	if len(ids) == 0 {
 		return out, nil
@@ -464,7 +479,7 @@ func (s *Store) usersByID(ctx context.Context, ids []string) (map[string]User, e
 }
 
 // Users returns every user, ordered by id.
-func (s *Store) Users(ctx context.Context) ([]User, error) {
+func (s *Directory) Users(ctx context.Context) ([]User, error) {
 	all, err := s.rdb.HGetAll(ctx, s.k.users()).Result()
 	if err != nil {
 		return nil, fmt.Errorf("list users: %w", err)
@@ -482,16 +497,16 @@ func (s *Store) Users(ctx context.Context) ([]User, error) {
 }
 
 // UserByEmail finds the user who owns an address (any case).
-func (s *Store) UserByEmail(ctx context.Context, addr string) (User, error) {
+func (s *Directory) UserByEmail(ctx context.Context, addr string) (User, error) {
 	return s.userByIndex(ctx, s.k.byEmail(), strings.ToLower(strings.TrimSpace(addr)), "email")
 }
 
 // UserByPhone finds the user whose number this is.
-func (s *Store) UserByPhone(ctx context.Context, phone string) (User, error) {
+func (s *Directory) UserByPhone(ctx context.Context, phone string) (User, error) {
 	return s.userByIndex(ctx, s.k.byPhone(), phone, "phone")
 }
 
-func (s *Store) userByIndex(ctx context.Context, key, value, kind string) (User, error) {
+func (s *Directory) userByIndex(ctx context.Context, key, value, kind string) (User, error) {
 	id, err := s.rdb.HGet(ctx, key, value).Result()
 	if errors.Is(err, redis.Nil) {
 		return User{}, fmt.Errorf("user with %s %s: %w", kind, value, ErrNotFound)
@@ -499,5 +514,5 @@ func (s *Store) userByIndex(ctx context.Context, key, value, kind string) (User,
 	if err != nil {
 		return User{}, fmt.Errorf("find user by %s: %w", kind, err)
 	}
-	return s.User(ctx, id)
+	return s.dir.User(ctx, id)
 }

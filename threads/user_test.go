@@ -31,13 +31,13 @@ func TestAddUserValidation(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, err := e.AddUser(e.ctx, c.user)
+			_, err := e.Directory.AddUser(e.ctx, c.user)
 			if !errors.Is(err, c.want) || !strings.Contains(err.Error(), c.text) {
 				t.Fatalf("AddUser(%+v) = %v, want %v mentioning %q", c.user, err, c.want, c.text)
 			}
 		})
 	}
-	users, err := e.Users(e.ctx)
+	users, err := e.Directory.Users(e.ctx)
 	if err != nil || len(users) != 1 {
 		t.Fatalf("after refused adds: %d users, %v; want only alice", len(users), err)
 	}
@@ -48,7 +48,7 @@ func TestUserRoundTripAndIndexes(t *testing.T) {
 	in := User{ID: "bob", Name: " Bob Ray ", Emails: []string{"Bob@Example.org", "bob@example.org", "ray@home.example"},
 		Phone: "+15550001111", PhoneVerified: true, TimeZone: "Europe/Berlin",
 		Prefs: Prefs{Digest: DigestWeekly, DigestHour: 8, Quiet: &QuietHours{From: "22:00", To: "07:00"}}}
-	got, err := e.AddUser(e.ctx, in)
+	got, err := e.Directory.AddUser(e.ctx, in)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,41 +56,41 @@ func TestUserRoundTripAndIndexes(t *testing.T) {
 		t.Fatalf("normalised user = %+v", got)
 	}
 	for _, find := range []func() (User, error){
-		func() (User, error) { return e.User(e.ctx, "bob") },
-		func() (User, error) { return e.UserByEmail(e.ctx, "RAY@home.example") },
-		func() (User, error) { return e.UserByPhone(e.ctx, "+15550001111") },
+		func() (User, error) { return e.Directory.User(e.ctx, "bob") },
+		func() (User, error) { return e.Directory.UserByEmail(e.ctx, "RAY@home.example") },
+		func() (User, error) { return e.Directory.UserByPhone(e.ctx, "+15550001111") },
 	} {
 		u, err := find()
 		if err != nil || u.ID != "bob" || u.Location().String() != "Europe/Berlin" || u.Prefs.Quiet.From != "22:00" {
 			t.Fatalf("lookup = %+v, %v", u, err)
 		}
 	}
-	if _, err := e.UserByEmail(e.ctx, "nobody@example.org"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Directory.UserByEmail(e.ctx, "nobody@example.org"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("unknown email: %v", err)
 	}
 
 	// Changing the address frees the old one and takes the new one.
-	if _, err := e.UpdateUser(e.ctx, "bob", func(u *User) error {
+	if _, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error {
 		u.Emails = []string{"bob@new.example"}
 		u.Phone = "+15550002222"
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.UserByEmail(e.ctx, "bob@example.org"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Directory.UserByEmail(e.ctx, "bob@example.org"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("old address still indexed: %v", err)
 	}
-	if _, err := e.UserByPhone(e.ctx, "+15550001111"); !errors.Is(err, ErrNotFound) {
+	if _, err := e.Directory.UserByPhone(e.ctx, "+15550001111"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("old phone still indexed: %v", err)
 	}
-	if u, err := e.UserByPhone(e.ctx, "+15550002222"); err != nil || u.ID != "bob" {
+	if u, err := e.Directory.UserByPhone(e.ctx, "+15550002222"); err != nil || u.ID != "bob" {
 		t.Fatalf("new phone: %+v %v", u, err)
 	}
 	// An update that breaks a rule changes nothing.
-	if _, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { u.Phone = "nope"; return nil }); !errors.Is(err, ErrInvalid) {
+	if _, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { u.Phone = "nope"; return nil }); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("bad update: %v", err)
 	}
-	if u, _ := e.User(e.ctx, "bob"); u.Phone != "+15550002222" {
+	if u, _ := e.Directory.User(e.ctx, "bob"); u.Phone != "+15550002222" {
 		t.Fatalf("phone after refused update = %q", u.Phone)
 	}
 }
@@ -101,7 +101,7 @@ func TestUpdateUserConcurrent(t *testing.T) {
 	done := make(chan error)
 	for i := 0; i < 5; i++ {
 		go func() {
-			_, err := e.UpdateUser(e.ctx, "bob", func(u *User) error { u.Prefs.DigestHour++; return nil })
+			_, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { u.Prefs.DigestHour++; return nil })
 			done <- err
 		}()
 	}
@@ -110,8 +110,43 @@ func TestUpdateUserConcurrent(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if u, _ := e.User(e.ctx, "bob"); u.Prefs.DigestHour != 5 {
+	if u, _ := e.Directory.User(e.ctx, "bob"); u.Prefs.DigestHour != 5 {
 		t.Fatalf("digest hour after 5 concurrent increments = %d; an update was lost", u.Prefs.DigestHour)
+	}
+}
+
+// TestUpdateUserForgetsFailuresOfOldAddresses: a changed phone or email
+// list starts clean, whichever door changed it; other changes keep the flags.
+func TestUpdateUserForgetsFailuresOfOldAddresses(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*User)
+		want   [3]bool // EmailFailing, PhoneFailing, SMSOptOut
+	}{
+		{"name only", func(u *User) { u.Name = "Bob B" }, [3]bool{true, true, true}},
+		{"new phone", func(u *User) { u.Phone = "+15550002222" }, [3]bool{true, false, false}},
+		{"no phone", func(u *User) { u.Phone = "" }, [3]bool{true, false, false}},
+		{"new email", func(u *User) { u.Emails = []string{"bob@example.com"} }, [3]bool{false, true, true}},
+		{"one more email", func(u *User) { u.Emails = append(u.Emails, "b2@example.org") }, [3]bool{false, true, true}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			e := newEnv(t)
+			if _, err := e.Directory.AddUser(e.ctx, User{ID: "bob", Name: "Bob", Emails: []string{"bob@example.org"},
+				Phone: "+15550001111", EmailFailing: true, PhoneFailing: true, SMSOptOut: true}); err != nil {
+				t.Fatal(err)
+			}
+			u, err := e.Directory.UpdateUser(e.ctx, "bob", func(u *User) error { tt.change(u); return nil })
+			if err != nil {
+				t.Fatal(err)
+			}
+			stored, _ := e.Directory.User(e.ctx, "bob")
+			for _, got := range []User{u, stored} {
+				if g := [3]bool{got.EmailFailing, got.PhoneFailing, got.SMSOptOut}; g != tt.want {
+					t.Errorf("email failing, phone failing, opted out = %v, want %v", g, tt.want)
+				}
+			}
+		})
 	}
 }
 

@@ -20,7 +20,7 @@ type userCache struct {
 
 // decodeUser decodes a stored user record, from the cache when the same
 // JSON was decoded before.
-func (s *Store) decodeUser(id, data string) (User, error) {
+func (s *base) decodeUser(id, data string) (User, error) {
 	c := &s.users
 	c.mu.Lock()
 	u, ok := c.m[data]

@@ -20,7 +20,7 @@ import (
 // claimStream takes up to count entries of stream for consumer: first those
 // another consumer claimed more than minIdle ago, then new ones. It makes
 // the group on first use. It returns each entry's id and document.
-func (s *Store) claimStream(ctx context.Context, stream, group, consumer string, count int, minIdle time.Duration) ([]redis.XMessage, error) {
+func (s *base) claimStream(ctx context.Context, stream, group, consumer string, count int, minIdle time.Duration) ([]redis.XMessage, error) {
 	msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: stream, Group: group,
 		Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
 	if isNoGroup(err) {
@@ -48,7 +48,7 @@ func (s *Store) claimStream(ctx context.Context, stream, group, consumer string,
 // claimJSON is claimStream with each entry's document decoded into a T and
 // given its entry id with setID. An entry that does not decode is not
 // ours: it is settled and dropped.
-func claimJSON[T any](ctx context.Context, s *Store, stream, group, consumer string, count int, minIdle time.Duration, setID func(*T, string)) ([]T, error) {
+func claimJSON[T any](ctx context.Context, s *base, stream, group, consumer string, count int, minIdle time.Duration, setID func(*T, string)) ([]T, error) {
 	msgs, err := s.claimStream(ctx, stream, group, consumer, count, minIdle)
 	if err != nil {
 		return nil, err
@@ -68,7 +68,7 @@ func claimJSON[T any](ctx context.Context, s *Store, stream, group, consumer str
 }
 
 // settleStream acknowledges and deletes an entry: done, or given up.
-func (s *Store) settleStream(ctx context.Context, stream, group, id string) error {
+func (s *base) settleStream(ctx context.Context, stream, group, id string) error {
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		p.XAck(ctx, stream, group, id)
 		p.XDel(ctx, stream, id)

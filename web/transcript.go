@@ -111,7 +111,7 @@ func (h *handler) downloadTranscript(w http.ResponseWriter, r *http.Request, me 
 	hd.Set("X-Content-Type-Options", "nosniff")
 	hd.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; sandbox")
 	sw := &sentWriter{w: w}
-	res, err := transcript.Write(ctx, sw, h.store, o)
+	res, err := transcript.Write(ctx, sw, h.store.Chat, o)
 	if err != nil && !sw.sent {
 		hd.Del("Content-Disposition")
 		hd.Del("Content-Security-Policy")

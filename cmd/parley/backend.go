@@ -72,6 +72,7 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		Secret:       []byte(cfg.Secret),
 		// Away auto-replies (config_away.go).
 		AutoReplyPeriod: cfg.AutoReplyPeriod,
+		Logger:          o.Log,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()

@@ -30,12 +30,12 @@ func (d *demo) showDigestAndTranscript(ctx context.Context, digests *outbound.Di
 		return ctx.Err()
 	case <-time.After(3 * outboxPoll):
 	}
-	room, err := d.st.Room(ctx, "design")
+	room, err := d.st.Chat.Room(ctx, "design")
 	if err != nil {
 		return err
 	}
 	var buf bytes.Buffer
-	if _, err := transcript.Write(ctx, &buf, d.st, transcript.Options{Room: room, Format: transcript.Text,
+	if _, err := transcript.Write(ctx, &buf, d.st.Chat, transcript.Options{Room: room, Format: transcript.Text,
 		Loc: time.UTC, Domain: domain}); err != nil {
 		return fmt.Errorf("design's transcript: %w", err)
 	}

@@ -10,7 +10,7 @@ import (
 
 func queueCommands() []command {
 	return []command{
-		{path: "queue stats", args: "[--json]", summary: "count delivery jobs waiting, retrying and dead",
+		{path: "queue stats", args: "[--json]", summary: "count delivery jobs waiting, batches waiting to be sent (retries among them) and dead letters",
 			mode: sharedStore, parse: parseQueueStats},
 		{path: "queue dead", args: "[--limit N] [--json]", summary: "list dead letters: jobs that failed for good",
 			mode: sharedStore, parse: parseQueueDead},
@@ -24,7 +24,7 @@ func parseQueueStats(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		st, err := a.store.Stats(ctx)
+		st, err := a.store.Queue.Stats(ctx)
 		if err != nil {
 			return err
 		}
@@ -33,7 +33,7 @@ func parseQueueStats(args []string) (action, error) {
 		}
 		return fields(a.out,
 			"waiting", strconv.FormatInt(st.Waiting, 10),
-			"retrying", strconv.FormatInt(st.Retrying, 10),
+			"batches", strconv.FormatInt(st.Batches, 10),
 			"dead", strconv.FormatInt(st.Dead, 10))
 	}, nil
 }
@@ -49,7 +49,7 @@ func parseQueueDead(args []string) (action, error) {
 		return nil, usagef("--limit %d is not a positive number", *limit)
 	}
 	return func(ctx context.Context, a *app) error {
-		dead, err := a.store.DeadLetters(ctx, *limit)
+		dead, err := a.store.Queue.DeadLetters(ctx, *limit)
 		if err != nil {
 			return err
 		}

@@ -69,7 +69,7 @@ func parseTranscript(args []string) (action, error) {
 	}
 	return func(ctx context.Context, a *app) error {
 		if *forUser != "" {
-			u, err := a.store.User(ctx, *forUser)
+			u, err := a.store.Directory.User(ctx, *forUser)
 			if err != nil {
 				return err
 			}
@@ -83,11 +83,11 @@ func parseTranscript(args []string) (action, error) {
 		if err != nil {
 			return err
 		}
-		r, err := a.store.Room(ctx, *room)
+		r, err := a.store.Chat.Room(ctx, *room)
 		if err != nil {
 			return err
 		}
-		_, err = transcript.Write(ctx, a.out, a.store, transcript.Options{Room: r, Format: f, From: start, To: end,
+		_, err = transcript.Write(ctx, a.out, a.store.Chat, transcript.Options{Room: r, Format: f, From: start, To: end,
 			Loc: loc, Domain: a.cfg.Domain, Now: a.now})
 		if errors.Is(err, transcript.ErrInvalid) {
 			return usagef("%v", err)

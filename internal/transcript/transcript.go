@@ -39,12 +39,12 @@ func ParseFormat(s string) (Format, error) {
 // ErrInvalid marks options that cannot make a transcript.
 var ErrInvalid = errors.New("cannot make transcript")
 
-// Source reads a room's lines; *threads.Store is one.
+// Source reads a room's lines; *threads.Chat is one.
 type Source interface {
 	Lines(ctx context.Context, room string, r threads.Range) ([]threads.Line, error)
 }
 
-var _ Source = (*threads.Store)(nil)
+var _ Source = (*threads.Chat)(nil)
 
 // Options say what to render.
 type Options struct {
