@@ -136,7 +136,7 @@ func workerPart(cfg Config, dl *delivery, log *slog.Logger) lifecycle.Component 
 func drainPart(st *threads.Store, log *slog.Logger) lifecycle.Component {
 	return lifecycle.Component{Name: "fan-out drain", Grace: shutdownGrace,
 		Stop: func(ctx context.Context) error {
-			if err := st.Drain(ctx); err != nil {
+			if err := st.Chat.Drain(ctx); err != nil {
 				log.Warn("lines left to fan-out recovery at the next start", "err", err)
 			}
 			return nil
@@ -202,7 +202,7 @@ func recoverLoop(ctx context.Context, st *threads.Store, log *slog.Logger) {
 	t := time.NewTicker(recoverEvery)
 	defer t.Stop()
 	for {
-		n, err := st.RecoverFanout(ctx, recoverAge)
+		n, err := st.Chat.RecoverFanout(ctx, recoverAge)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("recover fan-out", "err", err)
