@@ -52,6 +52,9 @@ const (
 	noStore storeMode = iota
 	// sharedStore: an admin command; it needs PARLEY_REDIS_URL.
 	sharedStore
+	// noConfig: the command reads no configuration either (version): a
+	// broken configuration does not stop it.
+	noConfig
 )
 
 // app is what an action works with.
@@ -81,7 +84,8 @@ type command struct {
 func commands() []command {
 	var out []command
 	for _, group := range [][]command{serveCommands(), userCommands(), profileCommands(), roomCommands(), lineCommands(),
-		presenceCommands(), queueCommands(), outboxCommands(), digestCommands(), transcriptCommands(), adminCommands()} {
+		presenceCommands(), queueCommands(), outboxCommands(), digestCommands(), transcriptCommands(), adminCommands(),
+		versionCommands()} {
 		out = append(out, group...)
 	}
 	return out

@@ -9,6 +9,7 @@ import (
 const helpIntro = `parley: instant messaging for people who are often away from a fast connection.
 
 Usage: parley [--config FILE] COMMAND [ARGUMENTS]
+       parley --version
 
 Commands:
 `

@@ -41,6 +41,7 @@ func main() {
 func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv func(string) string) int {
 	global := newFlags("parley")
 	configPath := global.String("config", "", "TOML configuration file")
+	showVersion := global.Bool("version", false, "print the version, as parley version does")
 	if err := global.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return printHelp(stdout, *configPath, getenv)
@@ -48,6 +49,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return fail(stderr, Config{}, usagef("%v (see parley help)", err))
 	}
 	args = global.Args()
+	if *showVersion {
+		if len(args) > 0 {
+			return fail(stderr, Config{}, usagef("--version takes no command (see parley help)"))
+		}
+		args = []string{"version"}
+	}
 	if len(args) == 0 {
 		writeHelp(stderr, *configPath, getenv)
 		return exitUsage
@@ -79,6 +86,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 		return fail(stderr, Config{}, fmt.Errorf("%s: %w", cmd.path, err))
 	}
 
+	if cmd.mode == noConfig {
+		if err := act(ctx, &app{out: stdout, log: slog.New(slog.DiscardHandler), now: time.Now}); err != nil {
+			return fail(stderr, Config{}, err)
+		}
+		return exitOK
+	}
 	cfg, err := LoadConfig(*configPath, getenv)
 	if err != nil {
 		return fail(stderr, cfg, usagef("%v", err))

@@ -9,10 +9,11 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
+	"parley/inbound/smtpserver"
 	"parley/internal/gcpolicy"
+	"parley/internal/lifecycle"
 	"parley/threads"
 	"parley/web"
 )
@@ -76,114 +77,123 @@ func serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-
 	wo, err := webOptions(cfg, b.store, a.log)
 	if err != nil {
 		return err
 	}
 	wo.SMSHook = hook
-	ln, err := net.Listen("tcp", cfg.HTTPAddr)
-	if err != nil {
-		return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
-	}
-	stopStreams := make(chan struct{})
-	wo.Stop = stopStreams
-	srv := &http.Server{Handler: web.New(wo), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(a.log.Handler(), slog.LevelWarn)}
-	srv.RegisterOnShutdown(func() { close(stopStreams) })
-	served := make(chan error, 1)
-	go func() { served <- srv.Serve(ln) }()
-	a.log.Info("listening", "http", ln.Addr().String(), "sms_webhook", hook != nil)
-
-	a.log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)
-	wctx, stopWorker := context.WithCancel(ctx)
-	worked := make(chan struct{})
-	go func() {
-		defer close(worked)
-		_ = dl.run(wctx)
-	}()
-	digested := make(chan struct{})
-	go func() { defer close(digested); digestLoop(wctx, dl, a.log) }()
-	// The worker stops last: batches in flight finish before parley exits.
-	defer func() {
-		stopWorker()
-		<-worked
-		<-digested
-	}()
-
 	dr, err := newDoors(cfg, b.store, a.log)
 	if err != nil {
 		return err
 	}
-	dctx, stopDoors := context.WithCancel(ctx)
-	doorFailed := make(chan error, 2)
-	var doorsRunning sync.WaitGroup
-	doorsRunning.Add(1)
-	go func() {
-		defer doorsRunning.Done()
-		if err := dr.smtp.ListenAndServe(dctx); err != nil && dctx.Err() == nil {
-			doorFailed <- fmt.Errorf("smtp server on PARLEY_SMTP_ADDR %s: %w", cfg.SMTPAddr, err)
-		}
-	}()
+
+	// Started in this order and stopped in reverse: the doors stop first,
+	// so no new line comes in while the rest shuts down; then the lines
+	// they stored are routed (the drain); the worker stops last, so
+	// batches in flight finish.
+	parts := []lifecycle.Component{
+		workerPart(cfg, dl, a.log),
+		{Name: "digest scheduler", Run: func(ctx context.Context) error {
+			digestLoop(ctx, dl, a.log)
+			return nil
+		}},
+		drainPart(b.store, a.log),
+		{Name: "fan-out recovery", Run: func(ctx context.Context) error {
+			recoverLoop(ctx, b.store, a.log)
+			return nil
+		}},
+		{Name: "retention", Run: func(ctx context.Context) error {
+			retentionLoop(ctx, b.store, a.log, retentionEvery)
+			return nil
+		}},
+		httpPart(cfg, wo, a.log),
+		smtpPart(cfg, dr, a.log),
+	}
 	if dr.imap != nil {
-		doorsRunning.Add(1)
-		go func() {
-			defer doorsRunning.Done()
-			if err := dr.imap.Run(dctx); err != nil && dctx.Err() == nil {
-				doorFailed <- fmt.Errorf("imap poller: %w", err)
+		parts = append(parts, lifecycle.Component{Name: "imap poller", Grace: shutdownGrace,
+			Run: func(ctx context.Context) error { return ignoreStopped(ctx, dr.imap.Run(ctx)) }})
+	}
+	return lifecycle.Run(ctx, a.log, parts...)
+}
+
+// workerGrace bounds the wait for the delivery worker's batches in flight
+// when parley stops.
+const workerGrace = time.Minute
+
+// workerPart runs the delivery worker.
+func workerPart(cfg Config, dl *delivery, log *slog.Logger) lifecycle.Component {
+	return lifecycle.Component{Name: "delivery worker", Grace: workerGrace,
+		Start: func(context.Context) error {
+			log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)
+			return nil
+		},
+		Run: dl.run}
+}
+
+// drainPart waits, at its stop, for the fan-out of the lines stored before
+// (see threads.Store.Drain); what is left goes to fan-out recovery at the
+// next start.
+func drainPart(st *threads.Store, log *slog.Logger) lifecycle.Component {
+	return lifecycle.Component{Name: "fan-out drain", Grace: shutdownGrace,
+		Stop: func(ctx context.Context) error {
+			if err := st.Chat.Drain(ctx); err != nil {
+				log.Warn("lines left to fan-out recovery at the next start", "err", err)
 			}
-		}()
-	}
-	a.log.Info("mail in", "smtp", cfg.SMTPAddr, "imap", dr.imap != nil)
-	// The doors stop first: no new mail while the rest shuts down. The
-	// lines they stored are routed before the worker stops.
-	defer func() {
-		stopDoors()
-		doorsRunning.Wait()
-		dctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-		defer cancel()
-		if err := b.store.Chat.Drain(dctx); err != nil {
-			a.log.Warn("lines left to fan-out recovery at the next start", "err", err)
-		}
-	}()
+			return nil
+		}}
+}
 
-	rctx, stopRecovery := context.WithCancel(ctx)
-	recovered := make(chan struct{})
-	go func() {
-		defer close(recovered)
-		recoverLoop(rctx, b.store, a.log)
-	}()
-	defer func() {
-		stopRecovery()
-		<-recovered
-	}()
-	retained := make(chan struct{})
-	go func() {
-		defer close(retained)
-		retentionLoop(rctx, b.store, a.log, retentionEvery)
-	}()
-	defer func() {
-		stopRecovery() // rctx ends both loops
-		<-retained
-	}()
+// httpPart serves the web side on PARLEY_HTTP_ADDR; at its stop, requests
+// in flight get shutdownGrace and live streams end.
+func httpPart(cfg Config, wo web.Options, log *slog.Logger) lifecycle.Component {
+	var srv *http.Server
+	var ln net.Listener
+	return lifecycle.Component{Name: "http server", Grace: shutdownGrace,
+		Start: func(context.Context) error {
+			var err error
+			if ln, err = net.Listen("tcp", cfg.HTTPAddr); err != nil {
+				return fmt.Errorf("listen on PARLEY_HTTP_ADDR %s: %w", cfg.HTTPAddr, err)
+			}
+			stopStreams := make(chan struct{})
+			wo.Stop = stopStreams
+			srv = &http.Server{Handler: web.New(wo), ReadHeaderTimeout: 10 * time.Second,
+				ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+			srv.RegisterOnShutdown(func() { close(stopStreams) })
+			log.Info("listening", "http", ln.Addr().String(), "sms_webhook", wo.SMSHook != nil)
+			return nil
+		},
+		Run: func(context.Context) error {
+			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+				return err
+			}
+			return nil
+		},
+		Stop: func(ctx context.Context) error { return srv.Shutdown(ctx) }}
+}
 
-	select {
-	case err := <-served:
-		return fmt.Errorf("http server: %w", err)
-	case err := <-doorFailed:
-		return err
-	case <-ctx.Done():
+// smtpPart runs the SMTP server on PARLEY_SMTP_ADDR; at its stop, messages
+// in flight get the server's grace period.
+func smtpPart(cfg Config, dr *doors, log *slog.Logger) lifecycle.Component {
+	var ln net.Listener
+	return lifecycle.Component{Name: "smtp server", Grace: smtpserver.DefaultGracePeriod + shutdownGrace,
+		Start: func(context.Context) error {
+			var err error
+			if ln, err = net.Listen("tcp", cfg.SMTPAddr); err != nil {
+				return fmt.Errorf("listen on PARLEY_SMTP_ADDR %s: %w", cfg.SMTPAddr, err)
+			}
+			log.Info("mail in", "smtp", cfg.SMTPAddr, "imap", dr.imap != nil)
+			return nil
+		},
+		Run: func(ctx context.Context) error { return ignoreStopped(ctx, dr.smtp.Serve(ctx, ln)) }}
+}
+
+// ignoreStopped returns err unless ctx has ended: a door's error on its way
+// out is not a failure.
+func ignoreStopped(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		return nil
 	}
-	a.log.Info("stopping")
-	sctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("stop http server: %w", err)
-	}
-	if err := <-served; err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("http server: %w", err)
-	}
-	return nil
+	return err
 }
 
 // recoverLoop finishes interrupted fan-outs at start and then every

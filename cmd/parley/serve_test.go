@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"io"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -168,6 +169,34 @@ func TestServe(t *testing.T) {
 	}
 	if strings.Contains(errb.String(), strings.Repeat("k", 32)) {
 		t.Error("serve logged the secret")
+	}
+}
+
+// TestServePartFails takes serve's SMTP address first: serve stops what
+// it started, in reverse, and exits 1.
+func TestServePartFails(t *testing.T) {
+	t.Parallel()
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	e := redisEnv(t).with("PARLEY_HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(redistest.FreePort(t)),
+		"PARLEY_SMTP_ADDR", taken.Addr().String(), "PARLEY_SECRET", strings.Repeat("k", 32))
+	r := parley(t, e, "serve")
+	if r.code != 1 || !strings.Contains(r.err, "parley: smtp server: listen on PARLEY_SMTP_ADDR "+taken.Addr().String()) {
+		t.Errorf("exit %d, stderr:\n%s\nwant exit 1 and the SMTP address taken", r.code, r.err)
+	}
+	var stopped []string
+	for _, line := range strings.Split(r.err, "\n") {
+		if _, name, ok := strings.Cut(line, "msg=stopped component="); ok {
+			name, _, _ = strings.Cut(name, " took=")
+			stopped = append(stopped, name)
+		}
+	}
+	want := `"http server",retention,"fan-out recovery","fan-out drain","digest scheduler","delivery worker"`
+	if got := strings.Join(stopped, ","); got != want {
+		t.Errorf("stopped %s, want %s", got, want)
 	}
 }
 
