@@ -58,7 +58,7 @@ func TestTemplatesDir(t *testing.T) {
 	if w.Code != http.StatusOK {
 		t.Fatalf("webhook answered %d %s", w.Code, w.Body)
 	}
-	sent, err := b.store.Outbox(ctx, "", 10)
+	sent, err := b.store.Queue.Outbox(ctx, "", 10)
 	if err != nil || len(sent) != 1 || sent[0].Channel != threads.SMS || sent[0].Body != "Front desk: text #room and your words." {
 		t.Fatalf("outbox %+v, %v; want the answer from the templates folder", sent, err)
 	}
