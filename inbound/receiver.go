@@ -13,6 +13,7 @@ import (
 	"parley/inbound/mailparse"
 	"parley/internal/blobs"
 	"parley/internal/recent"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -34,7 +35,10 @@ type Options struct {
 	// HoldMismatched: a reply whose From is not the member's address is held
 	// for review instead of refused. Either way nothing is posted.
 	HoldMismatched bool
-	Log            *slog.Logger
+	// Templates render the notices written to senders (the
+	// email-notice-*.txt files; templates.Default() when nil).
+	Templates *templates.Set
+	Log       *slog.Logger
 }
 
 // DefaultAllowedTypes are the attachment types kept by default.
@@ -109,6 +113,9 @@ func NewMail(o Options) *Mail {
 	if o.AllowedTypes == nil {
 		o.AllowedTypes = DefaultAllowedTypes
 	}
+	if o.Templates == nil {
+		o.Templates = templates.Default()
+	}
 	log := o.Log
 	if log == nil {
 		log = slog.Default()
@@ -169,17 +176,22 @@ func (m *Mail) explain(ctx context.Context, env Envelope, msg *mailparse.Message
 	if msg.Kind != mailparse.KindPerson && msg.Kind != mailparse.KindVacation || msg.From.Email == "" {
 		return
 	}
-	var notices []threads.Notice
+	type notice struct {
+		kind string
+		data NoticeData
+	}
+	var notices []notice
 	if len(res.Refused) > 0 {
-		notices = append(notices, threads.Notice{Kind: "files", Title: "Some files were not posted",
-			Text: "Your message was posted, but these files were not: " + strings.Join(res.Refused, "; ") + "."})
+		notices = append(notices, notice{noticeFiles, NoticeData{Files: res.Refused}})
 	}
 	if ie := AsError(err); err != nil && !ie.Temporary && env.Door == "imap" && msg.Kind == mailparse.KindPerson {
-		notices = append(notices, threads.Notice{Kind: "refused", Title: "Your message was not posted",
-			Text: "parley could not post your message: " + ie.Reason + "."})
+		notices = append(notices, notice{noticeRefused, NoticeData{Reason: ie.Reason}})
 	}
-	for _, n := range notices {
-		n.To, n.InReplyTo = msg.From.Email, msg.MessageID
+	for _, nd := range notices {
+		n, ok := m.newNotice(nd.kind, msg.From.Email, msg.MessageID, nd.data)
+		if !ok {
+			continue
+		}
 		if _, err := m.o.Store.Queue.QueueNotice(ctx, n); err != nil {
 			m.log.Warn("queue notice", "kind", n.Kind, "err", err)
 		}

@@ -173,14 +173,13 @@ func (m *Mail) setStatus(ctx context.Context, log *slog.Logger, res Result, u th
 	}
 	res.Outcome, res.Note = StatusSet, describeStatus(p, u)
 	log.Info("status set by email", "availability", st.Availability)
-	kind := "status-away"
+	kind := noticeStatusAway
 	if cmd.Back {
-		kind = "status-back"
+		kind = noticeStatusBack
 	}
-	n := threads.Notice{To: msg.From.Email, Kind: kind, InReplyTo: msg.MessageID, Title: "Your parley status",
-		Text: "Your status is now: " + res.Note + ".\nWrite BACK to status@" + m.o.Domain + " to end it."}
-	if cmd.Back {
-		n.Text = "Welcome back: your status is now available, and your auto-reply is off."
+	n, ok := m.newNotice(kind, msg.From.Email, msg.MessageID, NoticeData{Status: res.Note, StatusAddress: m.statusAddress()})
+	if !ok {
+		return res, nil
 	}
 	if _, err := m.o.Store.Queue.QueueNotice(ctx, n); err != nil {
 		log.Warn("queue status notice", "err", err)

@@ -116,11 +116,11 @@ func (m *Mail) digestReply(ctx context.Context, log *slog.Logger, member string,
 	if !ownsAddress(user, msg.From.Email) {
 		return res, Refuse("this digest address belongs to another member", nil)
 	}
-	queued, err := m.o.Store.Queue.QueueNotice(ctx, threads.Notice{To: msg.From.Email, Kind: "digest-reply", InReplyTo: msg.MessageID,
-		Title: "Your reply to the digest was not posted",
-		Text: "A reply to the digest itself is not posted anywhere, since a digest covers several rooms. " +
-			"To post in a room, reply to that room's address: each room in the digest has its own " +
-			"(\"To post in Design, write to: reply+...\", or the \"Reply in\" link)."})
+	n, ok := m.newNotice(noticeDigestReply, msg.From.Email, msg.MessageID, NoticeData{})
+	if !ok {
+		return res, nil
+	}
+	queued, err := m.o.Store.Queue.QueueNotice(ctx, n)
 	if err != nil {
 		return res, Defer("temporary failure, try again later", err)
 	}

@@ -7,9 +7,12 @@ import (
 	"fmt"
 	"net/mail"
 	"slices"
+	"strings"
+	"time"
 
 	"parley/internal/transcript"
 	"parley/outbound/mailcompose"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -57,11 +60,20 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 	if err != nil {
 		return fmt.Errorf("transcript of %s for %s: %w", r.Room, r.Member, err)
 	}
-	text := transcriptText(room, u, r, res, max)
+	data := TranscriptText{Room: room.Name, Since: r.Since, Loc: u.Location(), Lines: res.Lines, Cut: res.Cut, LimitMB: max >> 20}
+	tmpl := e.o.Composer.Templates()
+	title, err := tmpl.Render("email-transcript-subject.txt", data)
+	if err != nil {
+		return Permanent(err)
+	}
+	text, err := tmpl.Render("email-transcript.txt", data)
+	if err != nil {
+		return Permanent(err)
+	}
 	name := room.ID + "-transcript-" + st.Options().Now().In(u.Location()).Format("2006-01-02") + ".html"
 	msg, err := e.o.Composer.NoticeWithFile(mailcompose.Notice{To: mail.Address{Name: u.Name, Address: r.To},
 		Subject: "email-notice-subject.txt", Body: "email-notice.txt", InReplyTo: r.InReplyTo,
-		Data: mailcompose.NoticeText{Title: "Transcript of " + room.Name, Text: text}},
+		Data: mailcompose.NoticeText{Title: strings.TrimSpace(title), Text: strings.TrimSpace(text)}},
 		mailcompose.File{Name: name, ContentType: "text/html; charset=utf-8", Data: buf.Bytes()})
 	if err != nil {
 		return Permanent(err)
@@ -69,27 +81,27 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 	return send(ctx, e.o.Transport, msg)
 }
 
-// transcriptText is the body of a transcript email.
-func transcriptText(room threads.Room, u threads.User, r threads.TranscriptRequest, res transcript.Result, max int64) string {
-	what := "the whole of " + room.Name
-	if !r.Since.IsZero() {
-		what = room.Name + " since " + r.Since.In(u.Location()).Format("Monday 2 January 2006 15:04")
-	}
-	text := fmt.Sprintf("Here is the transcript you asked for: %s, %d %s, times in %s. "+
-		"It is attached as a web page: open it in a browser to read it, print it, or save it as PDF.",
-		what, res.Lines, plural(res.Lines, "line", "lines"), u.Location())
-	if res.Cut {
-		text += fmt.Sprintf("\n\nThe transcript was cut at the size limit of %d MB, after %d lines. "+
-			"For the rest, reply to a room email with a shorter period, for example TRANSCRIPT 7d.", max>>20, res.Lines)
-	}
-	return text
+// TranscriptText is the data of email-transcript-subject.txt and
+// email-transcript.txt, the email that carries a transcript.
+type TranscriptText struct {
+	// Room is the room's name.
+	Room string
+	// Since is where the transcript starts; zero for the whole room.
+	Since time.Time
+	// Loc is the member's time zone, the transcript's.
+	Loc *time.Location
+	// Lines is how many lines the transcript holds.
+	Lines int
+	// Cut: the transcript was cut at the size limit, LimitMB megabytes.
+	Cut     bool
+	LimitMB int64
 }
 
-func plural(n int, one, many string) string {
-	if n == 1 {
-		return one
+func init() {
+	for _, name := range []string{"email-transcript-subject.txt", "email-transcript.txt"} {
+		templates.Declare(name, TranscriptText{Room: "Design", Loc: time.UTC, Lines: 1},
+			TranscriptText{Room: "Design", Since: time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC), Loc: time.UTC, Lines: 40, Cut: true, LimitMB: 2})
 	}
-	return many
 }
 
 // transcribe mails the transcripts asked for by email, through the email

@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"fmt"
 	"io"
 	"strings"
 	"testing"
@@ -8,7 +9,9 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
+	"parley/internal/golden"
 	"parley/outbound/mailcompose"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -104,4 +107,28 @@ func TestTranscriptMailed(t *testing.T) {
 	if left, _ := e.store.Queue.ClaimTranscripts(e.ctx, "x", 10, 0); len(left) != 0 {
 		t.Errorf("requests left: %+v", left)
 	}
+}
+
+// TestTranscriptTextGolden pins the transcript email's subject and text,
+// as rendered from the built-in templates (before they are wrapped).
+func TestTranscriptTextGolden(t *testing.T) {
+	auckland, err := time.LoadLocation("Pacific/Auckland")
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := templates.Default()
+	var b strings.Builder
+	for _, d := range []TranscriptText{
+		{Room: "Design", Loc: auckland, Lines: 1},
+		{Room: "Design", Since: time.Date(2026, 11, 25, 9, 30, 0, 0, time.UTC), Loc: auckland, Lines: 40, Cut: true, LimitMB: 2},
+	} {
+		for _, name := range []string{"email-transcript-subject.txt", "email-transcript.txt"} {
+			s, err := set.Render(name, d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			fmt.Fprintf(&b, "== %s\n%s\n", name, strings.TrimSpace(s))
+		}
+	}
+	golden.Check(t, "transcript-text.txt", []byte(b.String()))
 }

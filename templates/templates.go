@@ -4,6 +4,12 @@
 //
 // Files ending in .html are html/template (escaped); every other file is
 // text/template. Headers are never built from templates: code builds them.
+//
+// A package that renders a template may Declare the data it renders it
+// with; Load then renders every declared template (built in or replaced)
+// with that data, so a replacement that names a field the data lacks, or
+// that fails to run, is refused at start-up with the file's name, not when
+// a text is first sent.
 package templates
 
 import (
@@ -17,6 +23,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	texttemplate "text/template"
 	"time"
 	"unicode/utf8"
@@ -63,7 +70,7 @@ func Load(dir string) (*Set, error) {
 		}
 	}
 	if dir == "" {
-		return s, nil
+		return s, s.check("")
 	}
 	entries, err := os.ReadDir(dir)
 	if err != nil {
@@ -84,7 +91,49 @@ func Load(dir string) (*Set, error) {
 			return nil, fmt.Errorf("templates folder %s: %w", dir, err)
 		}
 	}
-	return s, nil
+	return s, s.check(dir)
+}
+
+// declared holds, per template name, the data its renderer declared.
+var declared = struct {
+	sync.Mutex
+	samples map[string][]any
+}{samples: map[string][]any{}}
+
+// Declare says that the named template is rendered with data like each of
+// samples (values of the very types the renderer passes; fill them so that
+// every branch a template may take has data). Load renders the template with
+// each sample and refuses the set when one fails. Call it from a package's
+// init, before Load.
+func Declare(name string, samples ...any) {
+	declared.Lock()
+	defer declared.Unlock()
+	declared.samples[name] = append(declared.samples[name], samples...)
+}
+
+// check renders every declared template with its samples.
+func (s *Set) check(dir string) error {
+	declared.Lock()
+	defer declared.Unlock()
+	names := make([]string, 0, len(declared.samples))
+	for n := range declared.samples {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if s.text[name] == nil && s.html[name] == nil {
+			return fmt.Errorf("template %s is missing", name)
+		}
+		for _, sample := range declared.samples[name] {
+			if _, err := s.Render(name, sample); err != nil {
+				if dir != "" {
+					return fmt.Errorf("templates folder %s: %w", dir, err)
+				}
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // Default returns the embedded templates. It panics only if the embedded

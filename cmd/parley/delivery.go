@@ -29,6 +29,10 @@ type delivery struct {
 	// texts sends text messages (Twilio or the outbox); the SMS webhook
 	// answers through it too, sharing its pace per number.
 	texts outbound.TextSender
+	// tmpl are the texts (PARLEY_TEMPLATES_DIR over the built-in ones):
+	// the emails' here, and the SMS webhook's answers and the email
+	// receiver's notices too, so one folder replaces them all.
+	tmpl  *templates.Set
 	close func()
 }
 
@@ -58,7 +62,7 @@ func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, e
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{close: func() {}}
+	d := &delivery{tmpl: tmpl, close: func() {}}
 	var transport outbound.Transport = outbound.Outbox{Store: st}
 	d.emailTo = "the outbox (parley outbox)"
 	if cfg.Smarthost != "" && !o.OutboxOnly {

@@ -13,6 +13,7 @@ import (
 
 	"parley/inbound"
 	"parley/outbound"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -106,6 +107,7 @@ type demo struct {
 	// worker is the delivery worker; lastOutbox the last outbox entry printed.
 	worker     *outbound.Worker
 	mail       *inbound.Mail
+	tmpl       *templates.Set // the texts of parley serve
 	lastOutbox string
 }
 
@@ -146,7 +148,7 @@ func runDemo(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	d.worker = dl.worker
+	d.worker, d.tmpl = dl.worker, dl.tmpl
 	d.printf("\nOutbox: the delivery worker runs as in parley serve, but keeps every email and text message\n"+
 		"in the outbox instead of sending it; each is printed as \"outbox: ...\". Lines for one member\n"+
 		"and room within %s go out as one email (parley serve: PARLEY_BATCH_WINDOW, 2m).\n", demoWindow)
@@ -174,7 +176,7 @@ func runDemo(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	d.mail = inbound.NewMail(inbound.Options{Store: b.store, Domain: cfg.Domain, FromLocal: cfg.MailFrom, Log: quietLog(a.log)})
+	d.mail = inbound.NewMail(inbound.Options{Store: b.store, Domain: cfg.Domain, FromLocal: cfg.MailFrom, Templates: d.tmpl, Log: quietLog(a.log)})
 	if err := d.replyByEmail(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}

@@ -12,6 +12,7 @@ import (
 	"parley/inbound/imappoll"
 	"parley/inbound/smtpserver"
 	"parley/internal/blobs"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -22,10 +23,11 @@ type doors struct {
 	imap *imappoll.Poller
 }
 
-// newDoors builds the receiver and the doors from cfg.
-func newDoors(cfg Config, st *threads.Store, log *slog.Logger) (*doors, error) {
+// newDoors builds the receiver and the doors from cfg; the receiver's
+// notices are rendered from tmpl.
+func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logger) (*doors, error) {
 	o := inbound.Options{Store: st, Domain: cfg.Domain, FromLocal: cfg.MailFrom, MaxBytes: cfg.MaxMessageBytes,
-		HoldMismatched: cfg.HoldMismatched, Log: log}
+		HoldMismatched: cfg.HoldMismatched, Templates: tmpl, Log: log}
 	if cfg.BlobDir != "" {
 		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
 		if err != nil {

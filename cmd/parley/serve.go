@@ -73,7 +73,7 @@ func serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	hook, err := newSMSHook(cfg, b.store, dl.texts, a.log)
+	hook, err := newSMSHook(cfg, b.store, dl.texts, dl.tmpl, a.log)
 	if err != nil {
 		return err
 	}
@@ -82,7 +82,7 @@ func serve(ctx context.Context, a *app) error {
 		return err
 	}
 	wo.SMSHook = hook
-	dr, err := newDoors(cfg, b.store, a.log)
+	dr, err := newDoors(cfg, b.store, dl.tmpl, a.log)
 	if err != nil {
 		return err
 	}

@@ -9,19 +9,20 @@ import (
 	smshook "parley/inbound/sms"
 	"parley/internal/blobs"
 	"parley/outbound"
+	"parley/templates"
 	"parley/threads"
 )
 
 // newSMSHook builds the Twilio webhook (inbound texts and status
 // callbacks) when TWILIO_AUTH_TOKEN is set, else returns nil: without the
 // token no request can be verified, so none is taken. Its answers go out
-// through replies, the delivery worker's text sender.
-func newSMSHook(cfg Config, st *threads.Store, replies outbound.TextSender, log *slog.Logger) (http.Handler, error) {
+// through replies, the delivery worker's text sender, rendered from tmpl.
+func newSMSHook(cfg Config, st *threads.Store, replies outbound.TextSender, tmpl *templates.Set, log *slog.Logger) (http.Handler, error) {
 	if cfg.TwilioAuthToken == "" {
 		return nil, nil
 	}
 	o := smshook.Options{Store: st, PublicURL: cfg.PublicURL, AccountSID: cfg.TwilioAccountSID,
-		AuthToken: cfg.TwilioAuthToken, Replies: replies, Log: log}
+		AuthToken: cfg.TwilioAuthToken, Replies: replies, Templates: tmpl, Log: log}
 	if cfg.TwilioAPIURL != "" {
 		// A local test server or a proxy serves the media too.
 		u, err := url.Parse(cfg.TwilioAPIURL)

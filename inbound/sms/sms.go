@@ -23,6 +23,7 @@ import (
 	"parley/inbound"
 	"parley/inbound/twiliosig"
 	"parley/internal/blobs"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -63,6 +64,9 @@ type Options struct {
 	// "unknown number" replies, from the number the text came to. Without
 	// it nothing is answered.
 	Replies Sender
+	// Templates render the answers (the sms-*.txt files; templates.Default()
+	// when nil).
+	Templates *templates.Set
 	// Blobs keeps MMS media; without it media are refused.
 	Blobs *blobs.Store
 	// MediaBases are the origins (scheme://host[:port]) media are fetched
@@ -114,6 +118,9 @@ func New(o Options) (*Handler, error) {
 	}
 	if o.AllowedTypes == nil {
 		o.AllowedTypes = inbound.DefaultAllowedTypes
+	}
+	if o.Templates == nil {
+		o.Templates = templates.Default()
 	}
 	if o.MaxMedia <= 0 {
 		o.MaxMedia = DefaultMaxMedia

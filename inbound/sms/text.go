@@ -3,7 +3,6 @@ package sms
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -12,14 +11,6 @@ import (
 
 	"parley/inbound"
 	"parley/threads"
-)
-
-// Texts parley answers with. They stay short: each costs a segment or two.
-const (
-	textUnknown = "parley: this number is not known, so your text was not posted. Ask your parley admin to add your phone."
-	textHelp    = "parley: your text goes to the room of the last text you got; start with #room to choose (#design hi). " +
-		"ROOMS, AWAY [note], BACK, MUTE #room, UNMUTE #room, STOP."
-	textEmpty = "parley: nothing to post. Write your text after the room, for example: #%s on my way"
 )
 
 // inbound handles a text a member sent to a parley number.
@@ -84,7 +75,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	if err != nil {
 		return "", err
 	}
-	room, text, answer, err := h.chooseRoom(ctx, u, to, body, rooms)
+	room, text, answer, err := h.chooseRoom(ctx, log, u, to, body, rooms)
 	if err != nil || room == "" {
 		if answer != "" {
 			log.Info("text not posted", "why", "room not certain")
@@ -98,16 +89,16 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	}
 	text = lineText(text, atts, refused)
 	if text == "" {
-		return fmt.Sprintf(textEmpty, room), nil
+		return h.say(log, "sms-empty.txt", Answer{Room: room}), nil
 	}
 	posted, err := h.o.Store.Chat.Post(ctx, threads.NewLine{Room: room, Author: u.ID, AuthorName: u.Name, Text: text, Origin: threads.FromSMS,
 		Attachments: atts, SourceID: "sms:" + sid})
 	switch {
 	case errors.Is(err, threads.ErrNotMember), errors.Is(err, threads.ErrNotFound):
-		return "parley: you are no longer in #" + room + "; your text was not posted.", nil
+		return h.say(log, "sms-left-room.txt", Answer{Room: room}), nil
 	case errors.Is(err, threads.ErrInvalid):
 		log.Warn("text refused", "err", err)
-		return "parley: your text could not be posted: " + strings.TrimPrefix(err.Error(), threads.ErrInvalid.Error()+": "), nil
+		return h.say(log, "sms-refused.txt", Answer{Room: room, Reason: strings.TrimPrefix(err.Error(), threads.ErrInvalid.Error()+": ")}), nil
 	case err != nil:
 		return "", err
 	}
@@ -123,7 +114,7 @@ func (h *Handler) unknown(ctx context.Context, log *slog.Logger, from string) (s
 	if err != nil || !ok {
 		return "", err
 	}
-	return textUnknown, nil
+	return h.say(log, "sms-unknown.txt", Answer{}), nil
 }
 
 // chooseRoom decides where a text goes, never guessing:
@@ -133,7 +124,7 @@ func (h *Handler) unknown(ctx context.Context, log *slog.Logger, from string) (s
 //  4. else the member's only room.
 //
 // Otherwise it returns no room and an answer listing the member's rooms.
-func (h *Handler) chooseRoom(ctx context.Context, u threads.User, to, body string, rooms []threads.Room) (room, text, answer string, err error) {
+func (h *Handler) chooseRoom(ctx context.Context, log *slog.Logger, u threads.User, to, body string, rooms []threads.Room) (room, text, answer string, err error) {
 	refs := make([]RoomRef, len(rooms))
 	ids := make(map[string]bool, len(rooms))
 	for i, r := range rooms {
@@ -141,12 +132,12 @@ func (h *Handler) chooseRoom(ctx context.Context, u threads.User, to, body strin
 		ids[r.ID] = true
 	}
 	if len(rooms) == 0 {
-		return "", "", "parley: you are in no room, so your text was not posted.", nil
+		return "", "", h.say(log, "sms-no-rooms.txt", Answer{}), nil
 	}
 	pre := ParsePrefix(body, refs)
 	switch {
 	case pre.Found && pre.Room == "":
-		return "", "", "parley: you have no room #" + shorten(pre.Ref, 30) + ". " + listRooms(rooms), nil
+		return "", "", h.say(log, "sms-no-such-room.txt", Answer{Ref: shorten(pre.Ref, 30), List: h.listRooms(log, rooms)}), nil
 	case pre.Found:
 		return pre.Room, pre.Text, "", nil
 	}
@@ -169,31 +160,31 @@ func (h *Handler) chooseRoom(ctx context.Context, u threads.User, to, body strin
 	if len(rooms) == 1 {
 		return rooms[0].ID, pre.Text, "", nil
 	}
-	return "", "", "parley: which room? Your text was not posted. " + listRooms(rooms), nil
+	return "", "", h.say(log, "sms-which-room.txt", Answer{List: h.listRooms(log, rooms)}), nil
 }
 
-// listRooms names the member's rooms and how to address one.
-func listRooms(rooms []threads.Room) string {
-	if len(rooms) == 0 {
-		return "You are in no room."
-	}
-	var b strings.Builder
-	b.WriteString("Your rooms:")
+// listRooms names the member's rooms and how to address one
+// (sms-room-list.txt).
+func (h *Handler) listRooms(log *slog.Logger, rooms []threads.Room) string {
+	return h.say(log, "sms-room-list.txt", roomList(rooms))
+}
+
+// roomList is the data of sms-room-list.txt: the first eight rooms, and
+// how many more.
+func roomList(rooms []threads.Room) RoomList {
+	var l RoomList
 	for i, r := range rooms {
-		if i == 8 {
-			fmt.Fprintf(&b, " and %d more", len(rooms)-i)
+		if i == maxListed {
+			l.More = len(rooms) - i
 			break
 		}
-		b.WriteString(" #" + r.ID)
+		item := RoomItem{ID: r.ID}
 		if !strings.EqualFold(r.Name, r.ID) {
-			b.WriteString(" (" + shorten(r.Name, 20) + ")")
+			item.Name = shorten(r.Name, 20)
 		}
-		if i < len(rooms)-1 && i < 7 {
-			b.WriteString(",")
-		}
+		l.Rooms = append(l.Rooms, item)
 	}
-	b.WriteString(". Text #" + rooms[0].ID + " your text to post there.")
-	return b.String()
+	return l
 }
 
 // command carries out a command and returns its answer.
@@ -202,30 +193,27 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 	switch cmd.Kind {
 	case Help:
 		log.Info("command")
-		return textHelp, nil
+		return h.say(log, "sms-help.txt", Answer{}), nil
 	case Rooms:
 		rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
 		if err != nil {
 			return "", err
 		}
 		log.Info("command")
-		return "parley: " + listRooms(rooms), nil
+		return h.say(log, "sms-rooms.txt", Answer{List: h.listRooms(log, rooms)}), nil
 	case Away:
 		text := shorten(cmd.Arg, 200)
 		if _, err := h.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
 			return "", err
 		}
 		log.Info("command")
-		if text == "" {
-			return "parley: you are away. Text BACK when you return.", nil
-		}
-		return "parley: you are away (" + text + "). Text BACK when you return.", nil
+		return h.say(log, "sms-away.txt", Answer{Note: text}), nil
 	case Back:
 		if _, err := h.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Available}); err != nil {
 			return "", err
 		}
 		log.Info("command")
-		return "parley: welcome back, you are available.", nil
+		return h.say(log, "sms-back.txt", Answer{}), nil
 	case Mute, Unmute:
 		return h.mute(ctx, log, u, cmd)
 	case Stop, Start:
@@ -253,21 +241,21 @@ func (h *Handler) mute(ctx context.Context, log *slog.Logger, u threads.User, cm
 	}
 	pre := ParsePrefix("#"+cmd.Arg, refs)
 	if pre.Room == "" {
-		return "parley: you have no room #" + shorten(cmd.Arg, 30) + ". " + listRooms(rooms), nil
+		return h.say(log, "sms-no-such-room.txt", Answer{Ref: shorten(cmd.Arg, 30), List: h.listRooms(log, rooms)}), nil
 	}
 	mute := cmd.Kind == Mute
 	err = h.o.Store.Chat.SetMuted(ctx, pre.Room, u.ID, mute)
 	if errors.Is(err, threads.ErrNotMember) {
-		return "parley: you are no longer in #" + pre.Room + ".", nil
+		return h.say(log, "sms-left-room.txt", Answer{Room: pre.Room, Command: strings.ToUpper(cmd.Kind.String())}), nil
 	}
 	if err != nil {
 		return "", err
 	}
 	log.Info("command", "room", pre.Room)
 	if mute {
-		return "parley: #" + pre.Room + " muted: nothing more by text or email, only your digest. UNMUTE #" + pre.Room + " undoes it.", nil
+		return h.say(log, "sms-muted.txt", Answer{Room: pre.Room, Command: "MUTE"}), nil
 	}
-	return "parley: #" + pre.Room + " unmuted.", nil
+	return h.say(log, "sms-unmuted.txt", Answer{Room: pre.Room, Command: "UNMUTE"}), nil
 }
 
 // lineText is the line posted for a text: what the member wrote (cut to a

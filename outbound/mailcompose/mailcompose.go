@@ -134,6 +134,10 @@ func invalid(format string, args ...any) error {
 	return fmt.Errorf("%w: %s", ErrInvalid, fmt.Sprintf(format, args...))
 }
 
+// Templates are the texts the composer renders: for callers that put texts
+// of their own in a notice (NoticeText), so that one set serves them all.
+func (c *Composer) Templates() *templates.Set { return c.tmpl }
+
 // LoopID is the X-Loop value of every message parley sends (its sender
 // address): mail that comes back carrying it is parley's own, never posted
 // or answered (inbound/mailparse Options.LoopID).
