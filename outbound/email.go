@@ -67,7 +67,7 @@ func (e *Email) tokens(ctx context.Context, room, member string) (string, string
 	return reply, unsub, nil
 }
 
-var _ Channel = (*Email)(nil)
+var _ Carrier = (*Email)(nil)
 
 // NewEmail returns the email channel.
 func NewEmail(o EmailOptions) *Email {
@@ -77,7 +77,7 @@ func NewEmail(o EmailOptions) *Email {
 
 // Deliver composes the batch's email and submits it. A refusal that no
 // retry can fix (5xx, an address that cannot be written to) is Permanent.
-func (e *Email) Deliver(ctx context.Context, d Delivery) error {
+func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 	if d.Member.Email() == "" {
 		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
 	}

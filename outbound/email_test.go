@@ -58,7 +58,7 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 		t.Fatal(err)
 	}
 	email := NewEmail(EmailOptions{Store: s, Composer: comp, Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org/"})
-	w := NewWorker(s, map[threads.Channel]Channel{threads.Email: email},
+	w := NewWorker(s, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}})
 	return &mailEnv{store: s, clock: c, sink: sink, worker: w, ctx: ctx}
 }

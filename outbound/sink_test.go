@@ -28,7 +28,7 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 	}
 	defer client.Close()
 	comp, _ := mailcompose.New(mailcompose.Options{Domain: "parley.test", Now: e.clock.Now})
-	e.worker = NewWorker(e.store, map[threads.Channel]Channel{threads.Email: NewEmail(EmailOptions{Store: e.store, Composer: comp,
+	e.worker = NewWorker(e.store, map[threads.Channel]Carrier{threads.Email: NewEmail(EmailOptions{Store: e.store, Composer: comp,
 		Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org"})}, Options{Consumer: "w", Log: quiet})
 
 	e.post(t, "First line")
@@ -147,7 +147,7 @@ func newRelayBench(b *testing.B) *relayBench {
 	comp, _ := mailcompose.New(mailcompose.Options{Domain: "parley.test"})
 	counted := &countingTransport{next: client}
 	email := NewEmail(EmailOptions{Store: s, Composer: comp, Transport: counted, Domain: "parley.test", PublicURL: "https://chat.example.org"})
-	w := NewWorker(s, map[threads.Channel]Channel{threads.Email: email},
+	w := NewWorker(s, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "bench", Log: quiet, Concurrency: 32, Poll: 5 * time.Millisecond,
 			Window: map[threads.Channel]time.Duration{threads.Email: 0}})
 	return &relayBench{b: b, s: s, w: w, counted: counted}

@@ -53,7 +53,7 @@ type SMSOptions struct {
 	DailySegments int
 	// Fallback is the channel a batch goes by instead when texting is not
 	// possible (over budget, opted out, unreachable): the email channel.
-	Fallback Channel
+	Fallback Carrier
 	Log      *slog.Logger
 }
 
@@ -63,7 +63,7 @@ type SMS struct {
 	log *slog.Logger
 }
 
-var _ Channel = (*SMS)(nil)
+var _ Carrier = (*SMS)(nil)
 
 // NewSMS returns the SMS channel.
 func NewSMS(o SMSOptions) *SMS {
@@ -84,7 +84,7 @@ func NewSMS(o SMSOptions) *SMS {
 // before sending; the text's SID is recorded with its member, room and
 // lines for the status callbacks, and the room as the one the member last
 // got a text from on that number.
-func (s *SMS) Deliver(ctx context.Context, d Delivery) error {
+func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 	if d.Member.Phone == "" {
 		return Permanent(fmt.Errorf("%s has no phone", d.Member.ID))
 	}
@@ -130,7 +130,7 @@ func (s *SMS) Deliver(ctx context.Context, d Delivery) error {
 
 // number picks the number to send from: the pool number bound to the room
 // for this member, else the default with a "#room" hint (hint true).
-func (s *SMS) number(ctx context.Context, d Delivery) (from string, hint bool, err error) {
+func (s *SMS) number(ctx context.Context, d Parcel) (from string, hint bool, err error) {
 	if len(s.o.Pool) == 0 {
 		return s.o.DefaultFrom, false, nil
 	}
@@ -149,7 +149,7 @@ func (s *SMS) number(ctx context.Context, d Delivery) (from string, hint bool, e
 
 // format renders the batch. With hint, the room is shown as "#id", the way
 // a reply names it, instead of its name.
-func (s *SMS) format(d Delivery, hint bool) string {
+func (s *SMS) format(d Parcel, hint bool) string {
 	room := d.Room.Name
 	if hint {
 		room = "#" + d.Room.ID
@@ -176,7 +176,7 @@ func (s *SMS) format(d Delivery, hint bool) string {
 //   - a bad number and any other permanent refusal: dead-lettered, and the
 //     phone marked failing;
 //   - rate limits, network errors, 5xx: retried with backoff.
-func (s *SMS) failed(ctx context.Context, log *slog.Logger, d Delivery, err error) error {
+func (s *SMS) failed(ctx context.Context, log *slog.Logger, d Parcel, err error) error {
 	var te *twiliosms.Error
 	if !errors.As(err, &te) {
 		return err
@@ -213,7 +213,7 @@ func (s *SMS) failed(ctx context.Context, log *slog.Logger, d Delivery, err erro
 
 // instead delivers the batch by email when the member has a working
 // address; otherwise the lines wait for the member's digest.
-func (s *SMS) instead(ctx context.Context, log *slog.Logger, d Delivery, why string) error {
+func (s *SMS) instead(ctx context.Context, log *slog.Logger, d Parcel, why string) error {
 	if s.o.Fallback == nil || !emailUsable(d.Member) {
 		log.Info("not texted; the lines wait for the digest", "why", why)
 		return nil
@@ -233,7 +233,7 @@ func emailUsable(u threads.User) bool { return u.Email() != "" && !u.EmailFailin
 
 // attemptID names one attempt of a batch, letters and digits, for the
 // phone failure count when Twilio gave no message SID.
-func attemptID(d Delivery) string {
+func attemptID(d Parcel) string {
 	h := sha256.New()
 	for _, l := range d.Lines {
 		h.Write([]byte(d.Room.ID + "/" + l.ID + "\x00"))

@@ -51,7 +51,7 @@ func TestTranscriptMailed(t *testing.T) {
 		t.Fatal(err)
 	}
 	email := NewEmail(EmailOptions{Store: e.store, Composer: comp, Transport: e.mail, Domain: "chat.example.org", MaxTranscriptBytes: 6 << 10})
-	w := NewWorker(e.store, map[threads.Channel]Channel{threads.Email: email}, Options{Consumer: "w", Log: quiet, Lease: time.Minute})
+	w := NewWorker(e.store, map[threads.Channel]Carrier{threads.Email: email}, Options{Consumer: "w", Log: quiet, Lease: time.Minute})
 	e.post(t, "The new header is on staging.")
 	e.clock.Add(time.Hour)
 	e.post(t, "Comments by Friday, please.")

@@ -13,7 +13,7 @@ import (
 
 // Delivery is what a channel needs to send one batch: the member, the room
 // and the lines still to send, oldest first.
-type Delivery struct {
+type Parcel struct {
 	Batch  threads.Batch
 	Member threads.User
 	Room   threads.Room
@@ -22,8 +22,8 @@ type Delivery struct {
 
 // Channel sends one batch to one member. An error is temporary unless
 // marked with Permanent.
-type Channel interface {
-	Deliver(ctx context.Context, d Delivery) error
+type Carrier interface {
+	Deliver(ctx context.Context, d Parcel) error
 }
 
 // Notifier sends notices (threads.Notice); the email channel is one.
@@ -62,14 +62,14 @@ const DefaultWindow = 2 * time.Minute
 // Worker delivers the queue's jobs through its channels.
 type Worker struct {
 	store    *threads.Store
-	channels map[threads.Channel]Channel
+	channels map[threads.Channel]Carrier
 	opts     Options
 	log      *slog.Logger
 }
 
 // NewWorker returns a worker for the given channels (a channel that is not
 // given is not consumed: its jobs wait).
-func NewWorker(store *threads.Store, channels map[threads.Channel]Channel, opts Options) *Worker {
+func NewWorker(store *threads.Store, channels map[threads.Channel]Carrier, opts Options) *Worker {
 	if opts.Consumer == "" {
 		opts.Consumer = "worker"
 	}
@@ -296,7 +296,7 @@ func (w *Worker) process(ctx context.Context, l leased) {
 
 // deliver calls the channel; a panic sets the batch aside instead of
 // retrying it forever.
-func (w *Worker) deliver(ctx context.Context, ch Channel, d Delivery) (err error) {
+func (w *Worker) deliver(ctx context.Context, ch Carrier, d Parcel) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = Permanent(fmt.Errorf("channel panicked: %v", p))
@@ -308,8 +308,8 @@ func (w *Worker) deliver(ctx context.Context, ch Channel, d Delivery) (err error
 // prepare checks again, from the state read just before sending, that the
 // batch is still wanted, and makes what the channel needs. A non-empty
 // reason means: drop the batch, nothing to send.
-func prepare(b threads.Batch, st threads.BatchState) (Delivery, string) {
-	d := Delivery{Batch: b, Member: st.Member, Room: st.Room}
+func prepare(b threads.Batch, st threads.BatchState) (Parcel, string) {
+	d := Parcel{Batch: b, Member: st.Member, Room: st.Room}
 	switch {
 	case !st.MemberFound:
 		return d, "member no longer exists"

@@ -22,7 +22,7 @@ type Batch struct {
 	Room    string  `json:"room"`
 	Channel Channel `json:"channel"`
 	// Jobs are the batch's deliveries, oldest line first.
-	Jobs []Delivery `json:"jobs"`
+	Jobs []Job `json:"jobs"`
 	// Attempt counts attempts including the one now leased (1 the first time).
 	Attempt int `json:"attempt"`
 	// LastError is the reason of the last temporary failure.
@@ -55,7 +55,7 @@ func (b Batch) Lines() []string {
 // batchName names the batch a job joins: one per member, room and channel
 // while a window gathers lines; with no window (0, "send at once") every
 // line is a message of its own, even when the worker is behind.
-func batchName(d Delivery, window time.Duration) string {
+func batchName(d Job, window time.Duration) string {
 	name := d.Member + "/" + d.Room + "/" + string(d.Channel)
 	if window <= 0 {
 		name += "/" + d.Line
@@ -67,7 +67,7 @@ func batchName(d Delivery, window time.Duration) string {
 // its first job was queued. With window 0 the job is a batch of its own, due
 // at once. A job whose line is already in the batch, or that was delivered
 // before, folds away.
-func (s *Queue) Gather(ctx context.Context, d Delivery, window time.Duration) error {
+func (s *Queue) Gather(ctx context.Context, d Job, window time.Duration) error {
 	if d.entry == "" {
 		return invalid("delivery %s was not claimed", d.Key())
 	}
@@ -79,7 +79,7 @@ func (s *Queue) Gather(ctx context.Context, d Delivery, window time.Duration) er
 }
 
 // gatherCall is the keys and arguments of scriptGather for d.
-func (s *Queue) gatherCall(d Delivery, window time.Duration) ([]string, []any) {
+func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
 	n, name := d.shard, batchName(d, window)
 	data, _ := json.Marshal(d)
 	start := d.Queued
@@ -144,7 +144,7 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 			case f == "error":
 				b.LastError = v
 			case strings.HasPrefix(f, "l:"):
-				var d Delivery
+				var d Job
 				if json.Unmarshal([]byte(v), &d) == nil {
 					d.shard = c.n
 					b.Jobs = append(b.Jobs, d)

@@ -94,7 +94,7 @@ func (s *Queue) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error)
 }
 
 // GatherAll is Gather for many jobs in one round trip.
-func (s *Queue) GatherAll(ctx context.Context, jobs []Delivery, window func(Channel) time.Duration) error {
+func (s *Queue) GatherAll(ctx context.Context, jobs []Job, window func(Channel) time.Duration) error {
 	for _, d := range jobs {
 		if d.entry == "" {
 			return invalid("delivery %s was not claimed", d.Key())

@@ -144,7 +144,7 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 // fanoutPlan is the routing of one line, before anything is written.
 type fanoutPlan struct {
 	routes map[string]Decision
-	jobs   []Delivery
+	jobs   []Job
 	held   []string // members whose line waits for their digest
 	answer []AutoReplyInput
 }
@@ -184,7 +184,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 			plan.held = append(plan.held, m)
 		}
 		if d.Channel.Queued() {
-			plan.jobs = append(plan.jobs, Delivery{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
+			plan.jobs = append(plan.jobs, Job{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
 				Queued: now.UTC().Truncate(time.Millisecond)})
 		}
 		if personal {

@@ -20,7 +20,7 @@ const group = "workers"
 const doneFor = 7 * 24 * time.Hour
 
 // Delivery is one job: carry one line to one member by one channel.
-type Delivery struct {
+type Job struct {
 	Room    string  `json:"room"`
 	Line    string  `json:"line"`
 	Member  string  `json:"member"`
@@ -38,7 +38,7 @@ type Delivery struct {
 
 // Key is the job's idempotency key: line, member and channel. Two jobs with
 // the same key are one delivery.
-func (d Delivery) Key() string {
+func (d Job) Key() string {
 	return d.Room + "/" + d.Line + "/" + d.Member + "/" + string(d.Channel)
 }
 
@@ -50,7 +50,7 @@ func (s *Queue) shardOf(member string) int {
 	return int(h.Sum32() % uint32(s.opts.QueueShards))
 }
 
-func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, d Delivery) {
+func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, d Job) {
 	data, _ := json.Marshal(d) // a struct of strings, ints and a time cannot fail
 	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(s.shardOf(d.Member)), Values: []any{"j", data}})
 }
@@ -69,7 +69,7 @@ type ClaimOptions struct {
 // idempotency key shows it was already delivered is acknowledged and
 // skipped, so a duplicate is never handed out. Jobs not settled (gathered
 // into a batch, or acknowledged) stay claimed until Reclaim gives them to another worker.
-func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
+func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Job, error) {
 	if o.Consumer == "" {
 		return nil, invalid("claim needs a consumer name")
 	}
@@ -99,7 +99,7 @@ func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
 const claimPoll = 50 * time.Millisecond
 
 // readShards reads every shard once, without blocking, in one pipeline.
-func (s *Queue) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, error) {
+func (s *Queue) readShards(ctx context.Context, o ClaimOptions) ([]Job, error) {
 	reads := make([]*redis.XStreamSliceCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
@@ -108,7 +108,7 @@ func (s *Queue) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, err
 		}
 		return nil
 	})
-	var jobs []Delivery
+	var jobs []Job
 	for n, r := range reads {
 		switch err := r.Err(); {
 		case isNoGroup(err):
@@ -130,22 +130,22 @@ func (s *Queue) readShards(ctx context.Context, o ClaimOptions) ([]Delivery, err
 	return jobs, nil
 }
 
-func (s *Queue) decodeJobs(ctx context.Context, n int, streams []redis.XStream) []Delivery {
-	var out []Delivery
+func (s *Queue) decodeJobs(ctx context.Context, n int, streams []redis.XStream) []Job {
+	var out []Job
 	for _, st := range streams {
 		out = append(out, s.decodeMessages(ctx, n, st.Messages)...)
 	}
 	return out
 }
 
-func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage) []Delivery {
-	out := make([]Delivery, 0, len(msgs))
+func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage) []Job {
+	out := make([]Job, 0, len(msgs))
 	for _, m := range msgs {
-		var d Delivery
+		var d Job
 		data, _ := m.Values["j"].(string)
 		if err := json.Unmarshal([]byte(data), &d); err != nil {
 			// Not one of ours: keep it out of the way, where a person can look.
-			d = Delivery{LastError: "undecodable job: " + err.Error()}
+			d = Job{LastError: "undecodable job: " + err.Error()}
 			d.shard, d.entry = n, m.ID
 			_ = s.settle(ctx, d, "dead", data, "undecodable job")
 			continue
@@ -157,7 +157,7 @@ func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage
 }
 
 // dropDelivered acknowledges and removes jobs already delivered once.
-func (s *Queue) dropDelivered(ctx context.Context, jobs []Delivery) ([]Delivery, error) {
+func (s *Queue) dropDelivered(ctx context.Context, jobs []Job) ([]Job, error) {
 	if len(jobs) == 0 {
 		return nil, nil
 	}
@@ -200,7 +200,7 @@ func isNoGroup(err error) bool {
 
 // Ack settles a job as delivered. Its idempotency key is remembered, so a
 // duplicate of the job is never handed out again.
-func (s *Queue) Ack(ctx context.Context, d Delivery) error {
+func (s *Queue) Ack(ctx context.Context, d Job) error {
 	return s.settle(ctx, d, "done", "", "")
 }
 
@@ -216,7 +216,7 @@ func (s *Queue) Backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(s.opts.Rand()*float64(d/2))
 }
 
-func (s *Queue) settle(ctx context.Context, d Delivery, mode, data, arg string) error {
+func (s *Queue) settle(ctx context.Context, d Job, mode, data, arg string) error {
 	if d.entry == "" {
 		return invalid("delivery %s was not claimed", d.Key())
 	}
@@ -230,11 +230,11 @@ func (s *Queue) settle(ctx context.Context, d Delivery, mode, data, arg string) 
 
 // Reclaim takes over the jobs that other workers claimed more than minIdle
 // ago and never settled (the worker died), up to count per shard.
-func (s *Queue) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Delivery, error) {
+func (s *Queue) Reclaim(ctx context.Context, consumer string, minIdle time.Duration, count int) ([]Job, error) {
 	if count <= 0 {
 		count = 10
 	}
-	var jobs []Delivery
+	var jobs []Job
 	for n := range s.opts.QueueShards {
 		msgs, _, err := s.rdb.XAutoClaim(ctx, &redis.XAutoClaimArgs{Stream: s.k.jobs(n), Group: group,
 			Consumer: consumer, MinIdle: minIdle, Start: "0-0", Count: int64(count)}).Result()
@@ -251,7 +251,7 @@ func (s *Queue) Reclaim(ctx context.Context, consumer string, minIdle time.Durat
 
 // DeadLetter is a job that failed for good.
 type DeadLetter struct {
-	Delivery
+	Job
 	Reason string `json:"reason"`
 	ID     string `json:"id"`
 }
@@ -267,7 +267,7 @@ func (s *Queue) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 		for _, m := range msgs {
 			var dl DeadLetter
 			data, _ := m.Values["j"].(string)
-			_ = json.Unmarshal([]byte(data), &dl.Delivery)
+			_ = json.Unmarshal([]byte(data), &dl.Job)
 			dl.Reason, _ = m.Values["reason"].(string)
 			dl.ID = fmt.Sprintf("%d/%s", n, m.ID)
 			out = append(out, dl)

@@ -18,7 +18,7 @@ func queueEnv(t *testing.T) *env {
 	return e
 }
 
-func (e *env) claim(t *testing.T, consumer string) []Delivery {
+func (e *env) claim(t *testing.T, consumer string) []Job {
 	t.Helper()
 	jobs, err := e.Queue.Claim(e.ctx, ClaimOptions{Consumer: consumer})
 	if err != nil {
@@ -59,7 +59,7 @@ func TestQueueClaimAck(t *testing.T) {
 	if st != (QueueStats{}) {
 		t.Fatalf("after ack: %+v", st)
 	}
-	if err := e.Queue.Ack(e.ctx, Delivery{Room: "design"}); !errors.Is(err, ErrInvalid) {
+	if err := e.Queue.Ack(e.ctx, Job{Room: "design"}); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("ack of an unclaimed job: %v", err)
 	}
 	if _, err := e.Queue.Claim(e.ctx, ClaimOptions{}); !errors.Is(err, ErrInvalid) {

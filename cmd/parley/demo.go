@@ -144,7 +144,7 @@ func runDemo(ctx context.Context, a *app) error {
 	}
 	cfg.BatchWindow = demoWindow
 	cfg.SMSWindow = 0 // each text at once: the demo shows them as they happen
-	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: demoConsumer, OutboxOnly: true, Log: quietLog(a.log)})
+	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: demoConsumer, OutboxOnly: true, Log: quietLog(a.log)})
 	if err != nil {
 		return err
 	}

@@ -42,7 +42,7 @@ func parseDigestSend(args []string) (action, error) {
 		if a.cfg.Secret == "" {
 			return usagef("digest send needs PARLEY_SECRET (the one parley serve uses): the digest carries reply addresses")
 		}
-		dl, err := newDelivery(a.cfg, a.store, deliveryOptions{Consumer: consumerName(), Log: quietLog(a.log)})
+		dl, err := newDispatcher(a.cfg, a.store, dispatcherOptions{Consumer: consumerName(), Log: quietLog(a.log)})
 		if err != nil {
 			return err
 		}
@@ -154,7 +154,7 @@ func digestsDue(ctx context.Context, st *threads.Store, now time.Time) ([]digest
 }
 
 // digestLoop runs the digest scheduler of serve until ctx ends.
-func digestLoop(ctx context.Context, dl *delivery, log *slog.Logger) {
+func digestLoop(ctx context.Context, dl *dispatcher, log *slog.Logger) {
 	if err := dl.digests.Run(ctx); err != nil && ctx.Err() == nil {
 		log.Warn("digest scheduler stopped", "err", err)
 	}

@@ -69,7 +69,7 @@ func serve(ctx context.Context, a *app) error {
 	defer b.Close()
 	a.log.Info("store ready", "redis", b.url, "prefix", cfg.KeyPrefix)
 
-	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: consumerName(), Log: a.log})
+	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: consumerName(), Log: a.log})
 	if err != nil {
 		return err
 	}
@@ -121,7 +121,7 @@ func serve(ctx context.Context, a *app) error {
 const workerGrace = time.Minute
 
 // workerPart runs the delivery worker.
-func workerPart(cfg Config, dl *delivery, log *slog.Logger) lifecycle.Component {
+func workerPart(cfg Config, dl *dispatcher, log *slog.Logger) lifecycle.Component {
 	return lifecycle.Component{Name: "delivery worker", Grace: workerGrace,
 		Start: func(context.Context) error {
 			log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)

@@ -39,7 +39,7 @@ func TestTemplatesDir(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer b.Close()
-	dl, err := newDelivery(cfg, b.store, deliveryOptions{Consumer: "t", OutboxOnly: true, Log: log})
+	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: "t", OutboxOnly: true, Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}

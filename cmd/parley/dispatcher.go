@@ -17,10 +17,10 @@ import (
 	"parley/threads"
 )
 
-// delivery is the delivery worker with the channels the configuration
+// dispatcher is the delivery worker with the carriers the configuration
 // asks for: a smarthost or the outbox for email, Twilio or the outbox for
 // texts.
-type delivery struct {
+type dispatcher struct {
 	worker *outbound.Worker
 	// digests sends the digests that come due, by the same email route.
 	digests *outbound.Digests
@@ -36,16 +36,16 @@ type delivery struct {
 	close func()
 }
 
-// deliveryOptions override the configuration (the demo keeps everything
+// dispatcherOptions override the configuration (the demo keeps everything
 // in the outbox).
-type deliveryOptions struct {
+type dispatcherOptions struct {
 	Consumer   string
 	OutboxOnly bool
 	Log        *slog.Logger
 }
 
-// newDelivery builds the worker from cfg.
-func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, error) {
+// newDispatcher builds the worker from cfg.
+func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatcher, error) {
 	tmpl, err := templates.Load(cfg.TemplatesDir)
 	if err != nil {
 		return nil, fmt.Errorf("PARLEY_TEMPLATES_DIR: %w", err)
@@ -62,7 +62,7 @@ func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, e
 	if err != nil {
 		return nil, err
 	}
-	d := &delivery{tmpl: tmpl, close: func() {}}
+	d := &dispatcher{tmpl: tmpl, close: func() {}}
 	var transport outbound.Transport = outbound.Outbox{Store: st}
 	d.emailTo = "the outbox (parley outbox)"
 	if cfg.Smarthost != "" && !o.OutboxOnly {
@@ -91,7 +91,7 @@ func newDelivery(cfg Config, st *threads.Store, o deliveryOptions) (*delivery, e
 	}
 	email := outbound.NewEmail(outbound.EmailOptions{Store: st, Composer: composer, Transport: transport,
 		Domain: cfg.Domain, PublicURL: cfg.PublicURL})
-	channels := map[threads.Channel]outbound.Channel{
+	channels := map[threads.Channel]outbound.Carrier{
 		threads.Email: email,
 		threads.SMS: outbound.NewSMS(outbound.SMSOptions{Store: st, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
 			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Log: o.Log}),
@@ -111,7 +111,7 @@ func consumerName() string {
 }
 
 // run works until ctx ends, then waits for the batches in flight.
-func (d *delivery) run(ctx context.Context) error {
+func (d *dispatcher) run(ctx context.Context) error {
 	defer d.close()
 	return d.worker.Run(ctx)
 }
