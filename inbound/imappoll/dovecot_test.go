@@ -5,20 +5,20 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
-	"parley/internal/mailpeers"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"parley/internal/fixtures"
+	"parley/internal/mailpeers"
 )
 
 // The poller against a real Dovecot (Debian package dovecot-imapd): a
 // throwaway instance of our own, on free loopback ports, started and
-// stopped by PID (see ../shared/recipes/mail-peers.md).
+// stopped by PID.
 
 // dovecot is a running test instance (internal/mailpeers).
 type dovecot struct {
@@ -46,10 +46,7 @@ func (f stringerFunc) String() string { return f() }
 
 func TestDovecotEndToEnd(t *testing.T) {
 	d := startDovecot(t)
-	fixture, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "mime", "deltachat", "gmx-quote.eml"))
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	fixture := fixtures.Read(t, "mime/deltachat/gmx-quote.eml")
 	// IMAP messages are CRLF; Dovecot stores LF and serves CRLF.
 	raw := bytes.ReplaceAll(bytes.ReplaceAll(fixture, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 
