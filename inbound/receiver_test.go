@@ -14,7 +14,7 @@ import (
 
 	"parley/internal/blobs"
 	"parley/internal/fixtures"
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 )
 
@@ -29,7 +29,7 @@ type renv struct {
 
 // newRenv: alice, bob (bob@example.org, away) and carol in "design".
 func newRenv(t *testing.T, o Options) *renv {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte(secret)})
 	ctx := context.Background()
 	for _, u := range []threads.User{

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
 	"parley/internal/syncbuf"
+	"parley/internal/testpeers"
 )
 
 func TestDemo(t *testing.T) {
@@ -133,8 +133,8 @@ func TestDemoFollowsOtherTerminals(t *testing.T) {
 func TestServe(t *testing.T) {
 	t.Parallel()
 	e := redisEnv(t)
-	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-	smtpAddr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
+	smtpAddr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
 	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", smtpAddr, "PARLEY_SECRET", strings.Repeat("k", 32))
 
 	ctx, cancel := context.WithCancel(context.Background())

@@ -13,14 +13,14 @@ import (
 	"github.com/emersion/go-imap/v2"
 
 	"parley/internal/fixtures"
-	"parley/internal/mailpeers"
+	"parley/internal/testpeers/dovecotpeer"
 )
 
 // The poller against a real Dovecot (Debian package dovecot-imapd): a
 // throwaway instance of our own, on free loopback ports, started and
 // stopped by PID.
 
-// dovecot is a running test instance (internal/mailpeers).
+// dovecot is a running test instance (internal/testpeers/dovecotpeer).
 type dovecot struct {
 	plain, imaps string // 127.0.0.1:PORT
 	pool         *x509.CertPool
@@ -36,7 +36,7 @@ func startDovecot(t *testing.T) *dovecot {
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
 		users[u] = testPassword
 	}
-	mp := mailpeers.StartDovecot(t, users)
+	mp := dovecotpeer.Start(t, users)
 	return &dovecot{plain: mp.Addr, imaps: mp.TLSAddr, pool: mp.RootCAs, log: stringerFunc(mp.Log)}
 }
 

@@ -1,151 +1,20 @@
-// Package redistest gives each test its own corner of a Redis server: the
-// one in REDIS_URL when set; else a redis-server started on a free loopback
-// port when the binary exists; else an in-process miniredis.
+// Package redistest is the old name of internal/testpeers/redispeer, kept
+// only for threads/store_test.go while threads is being split (its files
+// are not to be edited meanwhile). Use redispeer; when threads imports it,
+// delete this package.
 package redistest
 
 import (
-	"context"
-	"crypto/rand"
-	"encoding/hex"
-	"fmt"
-	"net"
-	"os"
-	"os/exec"
-	"strconv"
-	"strings"
 	"testing"
-	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
-	"parley/internal/redisclient"
+	"parley/internal/testpeers/redispeer"
 )
 
-// Redis is one test's Redis.
-type Redis struct {
-	// Client talks to the server.
-	Client redis.UniversalClient
-	// Prefix is this test's key prefix; every key it writes must start with it.
-	Prefix string
-	// Kind says which server: "REDIS_URL", "redis-server" or "miniredis".
-	Kind string
-	// Mini is the in-process server when Kind is "miniredis", for tests that
-	// move its clock; nil otherwise.
-	Mini *miniredis.Miniredis
-	// Addr is the server's host:port.
-	Addr string
-}
+// Redis is redispeer.Redis.
+type Redis = redispeer.Redis
 
-// New returns a Redis for t. Keys under its prefix are deleted and servers
-// it started are stopped when t ends.
+// New is redispeer.New.
 func New(t testing.TB) *Redis {
 	t.Helper()
-	r := &Redis{Prefix: "t:" + randomHex(6) + ":"}
-	switch url := os.Getenv("REDIS_URL"); {
-	case url != "":
-		opt, err := redis.ParseURL(url)
-		if err != nil {
-			t.Fatalf("REDIS_URL: %v", err)
-		}
-		r.Kind, r.Addr = "REDIS_URL", opt.Addr
-		r.Client = redisclient.New(opt)
-	default:
-		if _, err := exec.LookPath("redis-server"); err == nil {
-			r.Kind, r.Addr = "redis-server", StartServer(t)
-		} else {
-			r.Kind = "miniredis"
-			r.Mini = miniredis.RunT(t)
-			r.Addr = r.Mini.Addr()
-		}
-		r.Client = redisclient.New(&redis.Options{Addr: r.Addr})
-	}
-	ctx := context.Background()
-	if err := r.Client.Ping(ctx).Err(); err != nil {
-		t.Fatalf("redis at %s (%s): %v", r.Addr, r.Kind, err)
-	}
-	t.Cleanup(func() {
-		r.cleanup(t)
-		_ = r.Client.Close()
-	})
-	return r
-}
-
-// cleanup deletes every key under the prefix.
-func (r *Redis) cleanup(t testing.TB) {
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	iter := r.Client.Scan(ctx, 0, r.Prefix+"*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 1000 {
-			r.Client.Del(ctx, batch...)
-			batch = batch[:0]
-		}
-	}
-	if len(batch) > 0 {
-		r.Client.Del(ctx, batch...)
-	}
-	if err := iter.Err(); err != nil {
-		t.Logf("clean up redis keys %s*: %v", r.Prefix, err)
-	}
-}
-
-// StartServer starts a throwaway redis-server (no persistence) on a free
-// loopback port, stopped when t ends, and returns its address. Tests that
-// restart or kill Redis use it directly. extra are more server arguments.
-func StartServer(t testing.TB, extra ...string) string {
-	t.Helper()
-	port := FreePort(t)
-	dir := t.TempDir()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", dir + "/redis.log"}, extra...)
-	cmd := exec.Command("redis-server", args...)
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
-	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	t.Cleanup(func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_, _ = c.Write([]byte("PING\r\n"))
-			buf := make([]byte, 16)
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
-			n, _ := c.Read(buf)
-			_ = c.Close()
-			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(dir + "/redis.log")
-			t.Fatalf("redis-server on %s did not start: %v\n%s", addr, err, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
-}
-
-// FreePort returns a loopback TCP port that was free a moment ago.
-func FreePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatalf("find a free port: %v", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
-}
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(fmt.Sprintf("crypto/rand: %v", err))
-	}
-	return hex.EncodeToString(b)
+	return redispeer.New(t)
 }

@@ -1,4 +1,14 @@
-package mailpeers
+// Package dovecotpeer starts a throwaway Dovecot IMAP server for tests,
+// with users of the test's choosing: a private instance (its own
+// configuration and mail directories under /tmp) on free loopback ports,
+// which leaves the system's mail setup alone and is stopped by PID when
+// the test ends.
+//
+// It needs the Debian package dovecot-imapd and root, because Dovecot's
+// daemons drop privileges to their own users. When either is missing the
+// test fails under CI and is skipped elsewhere (the rule of package
+// testpeers).
+package dovecotpeer
 
 import (
 	"context"
@@ -6,8 +16,6 @@ import (
 	"fmt"
 	"net"
 	"os/exec"
-	"parley/internal/syncbuf"
-	"parley/internal/testcert"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -17,11 +25,18 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 	"github.com/emersion/go-imap/v2/imapclient"
+
+	"parley/internal/syncbuf"
+	"parley/internal/testcert"
+	"parley/internal/testpeers"
 )
 
-// Dovecot is a running throwaway Dovecot IMAP server. Its users' mail is
+// Install is the command that installs Dovecot's IMAP server.
+var Install = testpeers.Apt("dovecot-imapd")
+
+// Server is a running throwaway Dovecot IMAP server. Its users' mail is
 // in Maildirs under Dir/mail/USER, served as uid 65534 (nobody).
-type Dovecot struct {
+type Server struct {
 	// Addr is plain IMAP (STARTTLS offered), 127.0.0.1:PORT. From
 	// loopback Dovecot lets a plain-text LOGIN through.
 	Addr string
@@ -37,22 +52,22 @@ type Dovecot struct {
 	users map[string]string
 }
 
-// StartDovecot starts a private Dovecot (`dovecot -F`, a child of the
+// Start starts a private Dovecot (`dovecot -F`, a child of the
 // test) on free loopback ports with the given users (name: password; a
 // name or password may not hold ':' or a line break). It returns once
 // Dovecot greets. It is stopped by PID, and its directory removed, when t
 // ends; on failure its log is logged.
-func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
+func Start(t testing.TB, users map[string]string) *Server {
 	t.Helper()
-	bin := NeedDovecot(t)
+	bin := Need(t)
 
 	// /tmp/dvNNNN: socket paths under run/ must stay below 108 bytes, and
 	// the auth process (user dovecot) must reach the users file.
-	d := &Dovecot{Dir: shortTempDir(t, "dv"), log: &syncbuf.Buffer{}, users: map[string]string{}}
+	d := &Server{Dir: testpeers.TempDir(t, "dv"), log: &syncbuf.Buffer{}, users: map[string]string{}}
 	for _, sub := range []string{"run", "state"} {
-		makeDir(t, filepath.Join(d.Dir, sub), 0o755, 0, 0)
+		testpeers.MakeDir(t, filepath.Join(d.Dir, sub), 0o755, 0, 0)
 	}
-	makeDir(t, filepath.Join(d.Dir, "mail"), 0o755, 65534, 65534)
+	testpeers.MakeDir(t, filepath.Join(d.Dir, "mail"), 0o755, 65534, 65534)
 	names := make([]string, 0, len(users))
 	for name := range users {
 		names = append(names, name)
@@ -62,23 +77,23 @@ func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
 	for _, name := range names {
 		pw := users[name]
 		if name == "" || strings.ContainsAny(name, ":\r\n/") || strings.ContainsAny(pw, ":\r\n") || pw == "" {
-			t.Fatalf("StartDovecot: user %q: names may not be empty or hold ':', '/' or line breaks; passwords may not be empty or hold ':' or line breaks", name)
+			t.Fatalf("dovecotpeer.Start: user %q: names may not be empty or hold ':', '/' or line breaks; passwords may not be empty or hold ':' or line breaks", name)
 		}
 		fmt.Fprintf(&passwd, "%s:{PLAIN}%s\n", name, pw)
 		d.users[name] = pw
 	}
 	// Readable by the auth process, which runs as user dovecot.
-	writeFile(t, filepath.Join(d.Dir, "users"), []byte(passwd.String()), 0o644)
+	testpeers.WriteFile(t, filepath.Join(d.Dir, "users"), []byte(passwd.String()), 0o644)
 	certPEM, keyPEM, pool := selfSigned(t)
 	d.RootCAs = pool
-	writeFile(t, filepath.Join(d.Dir, "cert.pem"), certPEM, 0o644)
-	writeFile(t, filepath.Join(d.Dir, "key.pem"), keyPEM, 0o600)
+	testpeers.WriteFile(t, filepath.Join(d.Dir, "cert.pem"), certPEM, 0o644)
+	testpeers.WriteFile(t, filepath.Join(d.Dir, "key.pem"), keyPEM, 0o600)
 
 	for attempt := 1; ; attempt++ {
-		port, tlsPort := FreePort(t), FreePort(t)
+		port, tlsPort := testpeers.FreePort(t), testpeers.FreePort(t)
 		d.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		d.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort))
-		writeFile(t, d.Conf(), []byte(dovecotConf(d.Dir, port, tlsPort)), 0o644)
+		testpeers.WriteFile(t, d.Conf(), []byte(dovecotConf(d.Dir, port, tlsPort)), 0o644)
 		start := time.Now()
 		err := d.run(t, bin)
 		if err == nil {
@@ -91,14 +106,13 @@ func StartDovecot(t testing.TB, users map[string]string) *Dovecot {
 	}
 }
 
-// NeedDovecot checks, before a test starts anything else, that
-// StartDovecot can run here: Dovecot installed, and root. Otherwise the
-// test fails under CI and is skipped elsewhere. It returns the path of
-// dovecot.
-func NeedDovecot(t testing.TB) string {
+// Need checks, before a test starts anything else, that Start can run
+// here: Dovecot installed, and root. Otherwise the test fails under CI and
+// is skipped elsewhere. It returns the path of dovecot.
+func Need(t testing.TB) string {
 	t.Helper()
-	bin := NeedProgram(t, "dovecot", DovecotInstall, "/usr/sbin/dovecot")
-	needRoot(t, "Dovecot")
+	bin := testpeers.Program(t, "dovecot", Install, "/usr/sbin/dovecot")
+	testpeers.Root(t, "Dovecot")
 	return bin
 }
 
@@ -140,11 +154,11 @@ service imap-login {
 // run starts dovecot in the foreground and waits for its greeting (a bare
 // connect is not enough: auth may not be up yet). On success the cleanup
 // that stops it is registered; on error it is gone.
-func (d *Dovecot) run(t testing.TB, bin string) error {
+func (d *Server) run(t testing.TB, bin string) error {
 	cmd := exec.Command(bin, "-F", "-c", d.Conf())
 	cmd.Stdout, cmd.Stderr = d.log, d.log
 	// The master stops its children and exits within about a second.
-	stop, err := daemon{name: "dovecot", cmd: cmd, addr: d.Addr, greeting: "* OK", grace: 10 * time.Second}.start()
+	stop, err := testpeers.Daemon{Name: "dovecot", Cmd: cmd, Addr: d.Addr, Greeting: "* OK", Grace: 10 * time.Second}.Start()
 	if err != nil {
 		return err
 	}
@@ -159,15 +173,15 @@ func (d *Dovecot) run(t testing.TB, bin string) error {
 
 // Conf is the path of the instance's dovecot.conf, for Dovecot's tools
 // (doveadm -c CONF).
-func (d *Dovecot) Conf() string { return filepath.Join(d.Dir, "dovecot.conf") }
+func (d *Server) Conf() string { return filepath.Join(d.Dir, "dovecot.conf") }
 
 // Log returns what Dovecot logged so far (logins, errors).
-func (d *Dovecot) Log() string { return d.log.String() }
+func (d *Server) Log() string { return d.log.String() }
 
 // Dial logs user in over plain IMAP and returns the client, logged out
 // and closed when t ends. Dovecot allows 10 connections per user and
 // address: close clients you are done with.
-func (d *Dovecot) Dial(t testing.TB, user string) *imapclient.Client {
+func (d *Server) Dial(t testing.TB, user string) *imapclient.Client {
 	t.Helper()
 	c := d.login(t, user)
 	t.Cleanup(func() { logout(c) })
@@ -175,7 +189,7 @@ func (d *Dovecot) Dial(t testing.TB, user string) *imapclient.Client {
 }
 
 // login dials and logs user in; the caller logs out.
-func (d *Dovecot) login(t testing.TB, user string) *imapclient.Client {
+func (d *Server) login(t testing.TB, user string) *imapclient.Client {
 	t.Helper()
 	pw, ok := d.users[user]
 	if !ok {
@@ -200,7 +214,7 @@ func logout(c *imapclient.Client) {
 // Append puts msg (CRLF line ends, as IMAP wants) into user's mailbox with
 // IMAP APPEND, as a mail client or delivery agent would, and returns its
 // UID. flags may be empty: the message is then new and unseen.
-func (d *Dovecot) Append(t testing.TB, user, mailbox string, msg []byte, flags ...imap.Flag) imap.UID {
+func (d *Server) Append(t testing.TB, user, mailbox string, msg []byte, flags ...imap.Flag) imap.UID {
 	t.Helper()
 	c := d.login(t, user)
 	defer logout(c)
@@ -220,7 +234,7 @@ func (d *Dovecot) Append(t testing.TB, user, mailbox string, msg []byte, flags .
 
 // Flags returns the flags of every message in user's mailbox, by UID. It
 // reads the mailbox with EXAMINE (read-only), so reading changes nothing.
-func (d *Dovecot) Flags(t testing.TB, user, mailbox string) map[imap.UID][]imap.Flag {
+func (d *Server) Flags(t testing.TB, user, mailbox string) map[imap.UID][]imap.Flag {
 	t.Helper()
 	c := d.login(t, user)
 	defer logout(c)
@@ -247,9 +261,9 @@ func (d *Dovecot) Flags(t testing.TB, user, mailbox string) map[imap.UID][]imap.
 // Doveadm runs `doveadm -c CONF args...` against the instance and returns
 // its output, for example Doveadm(t, "mailbox", "status", "-u", "alice",
 // "messages unseen", "INBOX").
-func (d *Dovecot) Doveadm(t testing.TB, args ...string) string {
+func (d *Server) Doveadm(t testing.TB, args ...string) string {
 	t.Helper()
-	bin := NeedProgram(t, "doveadm", DovecotInstall, "/usr/bin/doveadm")
+	bin := testpeers.Program(t, "doveadm", Install, "/usr/bin/doveadm")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, bin, append([]string{"-c", d.Conf()}, args...)...).CombinedOutput()

@@ -1,10 +1,10 @@
-// Package twiliotest fakes the part of Twilio that parley talks to, for
+// Package twiliopeer fakes the part of Twilio that parley talks to, for
 // tests: a REST server on the loopback interface that accepts
 // Messages.json posts the way Twilio does (Basic auth, form values, a 201
 // with a message SID, Twilio's error JSON when told to fail), and the
 // signing side of Twilio's webhooks (Sign, NewSignedRequest) to drive
 // parley's webhook handlers.
-package twiliotest
+package twiliopeer
 
 import (
 	"crypto/rand"
@@ -19,8 +19,6 @@ import (
 	"testing"
 	"time"
 	"unicode/utf8"
-
-	"parley/outbound/smsfmt"
 )
 
 // maxBody bounds what the fake server reads of a request.
@@ -272,8 +270,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 
 	segments := "0" // Twilio says 0 until a service has picked a sender.
 	if m.MessagingServiceSID == "" {
-		n, _, _ := smsfmt.Segments(m.Body)
-		segments = strconv.Itoa(n)
+		segments = strconv.Itoa(Segments(m.Body))
 	}
 	now := time.Now().UTC().Format(time.RFC1123Z)
 	uri := "/2010-04-01/Accounts/" + account + "/Messages/" + m.SID

@@ -1,7 +1,9 @@
-// Package smtptest runs an in-process SMTP server (go-smtp) on a loopback
-// port that records what it receives and refuses on demand: the peer of
-// parley's SMTP client in unit tests.
-package smtptest
+// Package smtppeer holds both ends of SMTP for tests: an in-process SMTP
+// server (go-smtp) on a loopback port that records what it receives and
+// refuses on demand, the peer of parley's SMTP client (Start); and swaks,
+// a real SMTP client, to submit to parley's SMTP server or to a Postfix
+// (Swaks).
+package smtppeer
 
 import (
 	"io"

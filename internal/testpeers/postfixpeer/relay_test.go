@@ -1,21 +1,17 @@
-package mailpeers
+package postfixpeer
 
 import (
 	"bytes"
-	"crypto/tls"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/emersion/go-imap/v2"
-	"github.com/emersion/go-imap/v2/imapclient"
-
-	"parley/internal/smtptest"
+	"parley/internal/testpeers/smtppeer"
 )
 
 // waitMessages waits until the upstream server holds n messages.
-func waitMessages(t *testing.T, up *smtptest.Server, n int, timeout time.Duration) []smtptest.Message {
+func waitMessages(t *testing.T, up *smtppeer.Server, n int, timeout time.Duration) []smtppeer.Message {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -35,14 +31,14 @@ func waitMessages(t *testing.T, up *smtptest.Server, n int, timeout time.Duratio
 // upstream; a temporary one is retried within seconds.
 func TestPostfixRelay(t *testing.T) {
 	start := time.Now()
-	up := smtptest.Start(t)
-	pf := StartPostfixRelay(t, up.Addr)
+	up := smtppeer.Start(t)
+	pf := StartRelay(t, up.Addr)
 
 	msg := []byte("From: a@example.test\r\nTo: b@example.net\r\nSubject: one %DATE%\r\nMessage-ID: <one@example.test>\r\n\r\n" +
 		"hello\r\n.\r\n..two dots\r\nstill hello\nLF only")
 	n := 0
-	if HaveSwaks() {
-		Swaks(t, pf.Addr, "a@example.test", "b@example.net", msg)
+	if smtppeer.HaveSwaks(t) {
+		smtppeer.Swaks(t, pf.Addr, "a@example.test", "b@example.net", msg)
 		n++
 		got := waitMessages(t, up, n, 10*time.Second)[n-1]
 		if got.From != "a@example.test" || !slices.Equal(got.To, []string{"b@example.net"}) {
@@ -58,7 +54,7 @@ func TestPostfixRelay(t *testing.T) {
 		}
 		pf.WaitLog(t, 5*time.Second, "to=<b@example.net>", "relay=127.0.0.1", "status=sent")
 	} else {
-		t.Logf("swaks is not installed: only sendmail is tried (%s)", SwaksInstall)
+		t.Logf("swaks is not installed: only sendmail is tried (%s)", smtppeer.SwaksInstall)
 	}
 
 	pf.Sendmail(t, "c@example.test", []string{"d@example.net", "e@example.net"},
@@ -77,7 +73,7 @@ func TestPostfixRelay(t *testing.T) {
 	up.Refuse(func(stage string) error {
 		if stage == "rcpt" {
 			up.Refuse(nil)
-			return smtptest.Permanent
+			return smtppeer.Permanent
 		}
 		return nil
 	})
@@ -94,7 +90,7 @@ func TestPostfixRelay(t *testing.T) {
 	up.Refuse(func(stage string) error {
 		if stage == "rcpt" {
 			up.Refuse(nil)
-			return smtptest.Temporary
+			return smtppeer.Temporary
 		}
 		return nil
 	})
@@ -105,49 +101,6 @@ func TestPostfixRelay(t *testing.T) {
 	waitMessages(t, up, n, 5*time.Second)
 	if q := pf.Queue(t); !strings.Contains(q, "Mail queue is empty") {
 		t.Errorf("queue after delivery:\n%s", q)
-	}
-	t.Logf("whole exchange in %v", time.Since(start).Round(time.Millisecond))
-}
-
-// TestDovecot: the given users exist and no other; APPEND lands unseen
-// in the user's own mailbox, where doveadm and a reader see it; IMAPS
-// works with RootCAs.
-func TestDovecot(t *testing.T) {
-	start := time.Now()
-	d := StartDovecot(t, map[string]string{"alice": "alice-pw", "box-user": "s3cret/@x"})
-
-	msg := []byte("From: a@example.test\r\nTo: alice@example.test\r\nSubject: hi\r\nMessage-ID: <hi@example.test>\r\n\r\nhello\r\n")
-	uid := d.Append(t, "alice", "INBOX", msg)
-	seenUID := d.Append(t, "alice", "INBOX", msg, imap.FlagSeen)
-	flags := d.Flags(t, "alice", "INBOX")
-	if len(flags) != 2 || slices.Contains(flags[uid], imap.FlagSeen) || !slices.Contains(flags[seenUID], imap.FlagSeen) {
-		t.Errorf("alice's INBOX flags %v: want %d unseen and %d seen", flags, uid, seenUID)
-	}
-	if got := d.Flags(t, "box-user", "INBOX"); len(got) != 0 {
-		t.Errorf("box-user's INBOX holds %v, want nothing", got)
-	}
-	// Reading with Flags (EXAMINE) marked nothing.
-	if st := d.Doveadm(t, "mailbox", "status", "-u", "alice", "messages unseen", "INBOX"); !strings.Contains(st, "messages=2 unseen=1") {
-		t.Errorf("doveadm mailbox status: %q", st)
-	}
-
-	// IMAPS, trusting the instance's certificate; a wrong password fails
-	// (after Dovecot's auth failure delay of about 2 s).
-	c, err := imapclient.DialTLS(d.TLSAddr, &imapclient.Options{TLSConfig: &tls.Config{RootCAs: d.RootCAs, ServerName: "localhost"}})
-	if err != nil {
-		t.Fatalf("imaps: %v", err)
-	}
-	defer c.Close()
-	if err := c.Login("box-user", "s3cret/@x").Wait(); err != nil {
-		t.Errorf("imaps login: %v", err)
-	}
-	c2, err := imapclient.DialInsecure(d.Addr, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.Close()
-	if err := c2.Login("alice", "wrong").Wait(); err == nil {
-		t.Error("login with a wrong password succeeded")
 	}
 	t.Logf("whole exchange in %v", time.Since(start).Round(time.Millisecond))
 }

@@ -1,8 +1,11 @@
-// Package postfixtest runs Postfix's test programs for parley's tests:
-// smtp-sink, a real SMTP server in C that captures or discards mail and can
-// inject faults, and the path of smtp-source, Postfix's load generator.
-// Both come with the Debian package postfix (no daemon is started).
-package postfixtest
+// Package postfixpeer runs Postfix for parley's tests: its test programs
+// smtp-sink (a real SMTP server in C that captures or discards mail and
+// can inject faults) and smtp-source (its load generator), which start no
+// daemon; and a throwaway Postfix that relays everything to an SMTP server
+// of the test's choosing (StartRelay), which needs root. All come with the
+// Debian package postfix; when it is missing the test fails under CI and
+// is skipped elsewhere (the rule of package testpeers).
+package postfixpeer
 
 import (
 	"bufio"
@@ -19,7 +22,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers"
 )
 
 // Sink is a running smtp-sink.
@@ -28,25 +31,16 @@ type Sink struct {
 	Dir  string // capture directory, "" when not capturing
 }
 
+// Install is the command that installs Postfix (installing starts no
+// daemon that the tests need or use).
+var Install = testpeers.Apt("postfix")
+
 // FindTool returns the path of a Postfix test program (smtp-sink,
-// smtp-source). When it is missing the test fails under CI (CI installs the
-// Debian package postfix) and is skipped elsewhere.
+// smtp-source). When it is missing the test fails under CI and is skipped
+// elsewhere.
 func FindTool(t testing.TB, name string) string {
 	t.Helper()
-	path, err := exec.LookPath(name)
-	if err != nil {
-		if _, serr := os.Stat("/usr/sbin/" + name); serr == nil {
-			return "/usr/sbin/" + name
-		}
-		msg := fmt.Sprintf("%s not found: install it with "+
-			"`apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y postfix` "+
-			"(Debian package postfix; no daemon is started)", name)
-		if os.Getenv("CI") != "" {
-			t.Fatal(msg)
-		}
-		t.Skip(msg)
-	}
-	return path
+	return testpeers.Program(t, name, Install, "/usr/sbin/"+name)
 }
 
 // StartSink starts smtp-sink on a free loopback port and stops it (by its
@@ -61,14 +55,7 @@ func StartSink(t testing.TB, capture bool, args ...string) *Sink {
 	// smtp-sink drops root privileges to -u and then writes captures as that
 	// user, so the directory and all its parents must be reachable by it:
 	// t.TempDir's parent is 0700, hence a directory of our own in /tmp.
-	dir, err := os.MkdirTemp("", "smtpsink-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = os.RemoveAll(dir) })
-	if err := os.Chmod(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	dir := testpeers.TempDir(t, "smtpsink-")
 	var pre []string
 	s := &Sink{}
 	if os.Geteuid() == 0 {
@@ -97,7 +84,7 @@ func StartSink(t testing.TB, capture bool, args ...string) *Sink {
 	// try a few.
 	var lastErr string
 	for range 5 {
-		port := redistest.FreePort(t)
+		port := testpeers.FreePort(t)
 		s.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		var stderr bytes.Buffer
 		cmd := exec.Command(bin, slices.Concat(pre, args, []string{s.Addr, "64"})...)

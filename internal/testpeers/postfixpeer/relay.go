@@ -1,4 +1,4 @@
-package mailpeers
+package postfixpeer
 
 import (
 	"bytes"
@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"parley/internal/syncbuf"
+	"parley/internal/testpeers"
 )
 
 // Where Debian's postfix package puts what a private instance needs.
@@ -24,11 +25,11 @@ const (
 	postfixQueue    = "/usr/sbin/postqueue"
 )
 
-// Postfix is a running throwaway Postfix: its smtpd on Addr accepts mail
+// Relay is a running throwaway Postfix: its smtpd on Addr accepts mail
 // from loopback for any address and its smtp client relays all of it to
 // Upstream, without DNS. Every delivery, deferral and bounce is logged to
 // Maillog.
-type Postfix struct {
+type Relay struct {
 	// Addr is where Postfix's smtpd listens, 127.0.0.1:PORT.
 	Addr string
 	// Upstream is the SMTP server all mail is relayed to, host:port.
@@ -40,35 +41,35 @@ type Postfix struct {
 	out *syncbuf.Buffer // master's own stdout and stderr
 }
 
-// StartPostfixRelay starts a private Postfix (its own configuration and
+// StartRelay starts a private Postfix (its own configuration and
 // queue in /tmp, master in the foreground as a child of the test) that
 // listens on a free loopback port and relays every message to upstream
 // (host:port, no MX lookup, no TLS). Retries are quick (a deferred message
 // is tried again within seconds) so that tests can watch them. It is
 // stopped by PID, and its directory removed, when t ends; on failure its
 // output and maillog are logged.
-func StartPostfixRelay(t testing.TB, upstream string) *Postfix {
+func StartRelay(t testing.TB, upstream string) *Relay {
 	t.Helper()
-	NeedPostfix(t)
+	Need(t)
 	host, port, err := net.SplitHostPort(upstream)
 	if err != nil {
-		t.Fatalf("StartPostfixRelay: upstream %q: %v", upstream, err)
+		t.Fatalf("StartRelay: upstream %q: %v", upstream, err)
 	}
 
-	p := &Postfix{Upstream: upstream, Dir: shortTempDir(t, "pf"), out: &syncbuf.Buffer{}}
+	p := &Relay{Upstream: upstream, Dir: testpeers.TempDir(t, "pf"), out: &syncbuf.Buffer{}}
 	etc, spool, data := p.ConfigDir(), filepath.Join(p.Dir, "spool"), filepath.Join(p.Dir, "data")
-	pfUID, pfGID := ids(t, "postfix", "postfix")
-	_, dropGID := ids(t, "", "postdrop")
-	makeDir(t, etc, 0o755, 0, 0)
-	makeDir(t, spool, 0o755, 0, 0)
-	makeDir(t, data, 0o700, pfUID, pfGID)
+	pfUID, pfGID := testpeers.IDs(t, "postfix", "postfix")
+	_, dropGID := testpeers.IDs(t, "", "postdrop")
+	testpeers.MakeDir(t, etc, 0o755, 0, 0)
+	testpeers.MakeDir(t, spool, 0o755, 0, 0)
+	testpeers.MakeDir(t, data, 0o700, pfUID, pfGID)
 	for _, q := range []string{"active", "bounce", "corrupt", "defer", "deferred", "flush", "hold", "incoming",
 		"private", "saved", "trace"} {
-		makeDir(t, filepath.Join(spool, q), 0o700, pfUID, 0)
+		testpeers.MakeDir(t, filepath.Join(spool, q), 0o700, pfUID, 0)
 	}
-	makeDir(t, filepath.Join(spool, "maildrop"), 0o730, pfUID, dropGID)
-	makeDir(t, filepath.Join(spool, "public"), 0o710, pfUID, dropGID)
-	makeDir(t, filepath.Join(spool, "pid"), 0o755, 0, 0)
+	testpeers.MakeDir(t, filepath.Join(spool, "maildrop"), 0o730, pfUID, dropGID)
+	testpeers.MakeDir(t, filepath.Join(spool, "public"), 0o710, pfUID, dropGID)
+	testpeers.MakeDir(t, filepath.Join(spool, "pid"), 0o755, 0, 0)
 
 	// [host]:port relays there without an MX lookup; nothing is local
 	// (mydestination is empty), so even bounces go upstream.
@@ -97,7 +98,7 @@ queue_run_delay = 1s
 minimal_backoff_time = 1s
 maximal_backoff_time = 2s
 `, spool, data, p.Dir, host, port)
-	writeFile(t, filepath.Join(etc, "main.cf"), []byte(mainCF), 0o644)
+	testpeers.WriteFile(t, filepath.Join(etc, "main.cf"), []byte(mainCF), 0o644)
 	debianMasterCF, err := os.ReadFile(postfixMasterCF)
 	if err != nil {
 		t.Fatal(err)
@@ -106,8 +107,8 @@ maximal_backoff_time = 2s
 	// The free port may be taken before master binds it: then master
 	// exits at once, and another port is tried.
 	for attempt := 1; ; attempt++ {
-		p.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(FreePort(t)))
-		writeFile(t, filepath.Join(etc, "master.cf"), privateMasterCF(debianMasterCF, p.Addr), 0o644)
+		p.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(testpeers.FreePort(t)))
+		testpeers.WriteFile(t, filepath.Join(etc, "master.cf"), privateMasterCF(debianMasterCF, p.Addr), 0o644)
 		// Postfix will not read a configuration file changed within the
 		// last second or two ("being edited"): it waits in steps of 0.3 s.
 		// Dating the files a minute back saves those ~1.8 s.
@@ -131,11 +132,11 @@ maximal_backoff_time = 2s
 
 // run starts master and waits for smtpd's banner. On success the cleanup
 // that stops it is registered; on error master is gone.
-func (p *Postfix) run(t testing.TB) error {
+func (p *Relay) run(t testing.TB) error {
 	cmd := exec.Command(postfixMaster, "-c", p.ConfigDir(), "-s")
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	// master passes TERM on to its children and is gone in ~50 ms.
-	stop, err := daemon{name: postfixMaster, cmd: cmd, addr: p.Addr, greeting: "220 ", grace: 5 * time.Second}.start()
+	stop, err := testpeers.Daemon{Name: postfixMaster, Cmd: cmd, Addr: p.Addr, Greeting: "220 ", Grace: 5 * time.Second}.Start()
 	if err != nil {
 		return err
 	}
@@ -148,15 +149,15 @@ func (p *Postfix) run(t testing.TB) error {
 	return nil
 }
 
-// NeedPostfix checks, before a test starts anything else, that
-// StartPostfixRelay can run here: Postfix installed, and root. Otherwise
-// the test fails under CI and is skipped elsewhere.
-func NeedPostfix(t testing.TB) {
+// Need checks, before a test starts anything else, that StartRelay can
+// run here: Postfix installed, and root. Otherwise the test fails under CI
+// and is skipped elsewhere.
+func Need(t testing.TB) {
 	t.Helper()
-	needFile(t, postfixMaster, PostfixInstall)
-	needFile(t, postfixMasterCF, PostfixInstall)
-	needFile(t, postfixSendmail, PostfixInstall)
-	needRoot(t, "Postfix")
+	testpeers.File(t, postfixMaster, Install)
+	testpeers.File(t, postfixMasterCF, Install)
+	testpeers.File(t, postfixSendmail, Install)
+	testpeers.Root(t, "Postfix")
 }
 
 // privateMasterCF is Debian's master.cf with chroot off for every service
@@ -180,27 +181,27 @@ func privateMasterCF(debian []byte, listen string) []byte {
 
 // ConfigDir is the instance's configuration directory, for Postfix's
 // tools: postqueue -c DIR, postsuper -c DIR, sendmail -C DIR.
-func (p *Postfix) ConfigDir() string { return filepath.Join(p.Dir, "etc") }
+func (p *Relay) ConfigDir() string { return filepath.Join(p.Dir, "etc") }
 
 // Maillog returns the whole log so far.
-func (p *Postfix) Maillog() string {
+func (p *Relay) Maillog() string {
 	b, _ := os.ReadFile(filepath.Join(p.Dir, "maillog"))
 	return string(b)
 }
 
 // LogLines returns the maillog lines that contain all of want.
-func (p *Postfix) LogLines(want ...string) []string { return linesWith(p.Maillog(), want...) }
+func (p *Relay) LogLines(want ...string) []string { return linesWith(p.Maillog(), want...) }
 
 // WaitLog waits until the maillog has a line that contains all of want,
 // and returns the first such line.
-func (p *Postfix) WaitLog(t testing.TB, timeout time.Duration, want ...string) string {
+func (p *Relay) WaitLog(t testing.TB, timeout time.Duration, want ...string) string {
 	t.Helper()
 	return p.WaitLogN(t, timeout, 1, want...)[0]
 }
 
 // WaitLogN waits until the maillog has n lines that contain all of want,
 // and returns all such lines.
-func (p *Postfix) WaitLogN(t testing.TB, timeout time.Duration, n int, want ...string) []string {
+func (p *Relay) WaitLogN(t testing.TB, timeout time.Duration, n int, want ...string) []string {
 	t.Helper()
 	deadline := time.Now().Add(timeout)
 	for {
@@ -217,9 +218,9 @@ func (p *Postfix) WaitLogN(t testing.TB, timeout time.Duration, n int, want ...s
 // Sendmail submits msg the way a local program does, with Postfix's own
 // sendmail (postdrop into the maildrop queue, then pickup): envelope
 // sender from, recipients to. It returns once Postfix has queued it.
-func (p *Postfix) Sendmail(t testing.TB, from string, to []string, msg []byte) {
+func (p *Relay) Sendmail(t testing.TB, from string, to []string, msg []byte) {
 	t.Helper()
-	needFile(t, postfixSendmail, PostfixInstall)
+	testpeers.File(t, postfixSendmail, Install)
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	// -i: a line with a lone dot is text, not the end.
@@ -233,9 +234,9 @@ func (p *Postfix) Sendmail(t testing.TB, from string, to []string, msg []byte) {
 
 // Queue returns postqueue -p's listing of what waits in the queue
 // ("Mail queue is empty" when nothing).
-func (p *Postfix) Queue(t testing.TB) string {
+func (p *Relay) Queue(t testing.TB) string {
 	t.Helper()
-	needFile(t, postfixQueue, PostfixInstall)
+	testpeers.File(t, postfixQueue, Install)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	out, err := exec.CommandContext(ctx, postfixQueue, "-c", p.ConfigDir(), "-p").CombinedOutput()
@@ -245,48 +246,20 @@ func (p *Postfix) Queue(t testing.TB) string {
 	return string(out)
 }
 
-// Swaks submits msg (the whole message, header and body) over SMTP to addr
-// with swaks, a real SMTP client: EHLO client.test, envelope sender from,
-// recipient to. The message goes out byte for byte (line ends made CRLF,
-// leading dots doubled as SMTP wants, nothing else: swaks's own fix-ups,
-// such as expanding %DATE% tokens, are off). It fails the test unless the
-// message was accepted. Without swaks the test fails under CI and is
-// skipped elsewhere; see HaveSwaks.
-func Swaks(t testing.TB, addr, from, to string, msg []byte) {
-	t.Helper()
-	bin := NeedProgram(t, "swaks", SwaksInstall, "/usr/bin/swaks")
-	file := filepath.Join(t.TempDir(), "msg.eml")
-	writeFile(t, file, smtpData(msg), 0o644)
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-	defer cancel()
-	args := []string{"--server", addr, "--ehlo", "client.test", "--from", from, "--to", to,
-		"--data", "@" + file, "--no-data-fixup", "--timeout", "10", "--silent", "2"}
-	if out, err := exec.CommandContext(ctx, bin, args...).CombinedOutput(); err != nil {
-		t.Fatalf("swaks %s: %v\n%s", strings.Join(args, " "), err, out)
+// linesWith returns the lines of text that contain every one of want.
+func linesWith(text string, want ...string) []string {
+	var out []string
+	for _, line := range strings.Split(text, "\n") {
+		all := true
+		for _, w := range want {
+			if !strings.Contains(line, w) {
+				all = false
+				break
+			}
+		}
+		if all && line != "" {
+			out = append(out, line)
+		}
 	}
-}
-
-// smtpData is msg as the DATA of an SMTP transaction: CRLF line ends, a
-// dot doubled at the start of a line, and the final "." line without its
-// line end (swaks --no-data-fixup adds it; with one more it would send an
-// empty command).
-func smtpData(msg []byte) []byte {
-	text := strings.ReplaceAll(strings.ReplaceAll(string(msg), "\r\n", "\n"), "\n", "\r\n")
-	if !strings.HasSuffix(text, "\r\n") {
-		text += "\r\n"
-	}
-	if strings.HasPrefix(text, ".") {
-		text = "." + text
-	}
-	return []byte(strings.ReplaceAll(text, "\r\n.", "\r\n..") + ".")
-}
-
-// HaveSwaks tells whether swaks is installed. MAILPEERS_NO_SWAKS=1
-// pretends it is not, to try the tests' fallbacks.
-func HaveSwaks() bool {
-	if os.Getenv("MAILPEERS_NO_SWAKS") == "1" {
-		return false
-	}
-	_, err := exec.LookPath("swaks")
-	return err == nil
+	return out
 }
