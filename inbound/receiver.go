@@ -73,7 +73,7 @@ func (m *Mail) resolve(ctx context.Context, tok string) (string, string, error) 
 	if r, ok := m.tokens.Get(tok, now); ok {
 		return r.room, r.member, nil
 	}
-	room, member, err := m.o.Store.ResolveReplyToken(ctx, tok)
+	room, member, err := m.o.Store.Auth.ResolveReplyToken(ctx, tok)
 	if err != nil {
 		return "", "", err
 	}
@@ -87,7 +87,7 @@ func (m *Mail) member(ctx context.Context, id string) (threads.User, error) {
 	if u, ok := m.members.Get(id, now); ok {
 		return u, nil
 	}
-	u, err := m.o.Store.User(ctx, id)
+	u, err := m.o.Store.Directory.User(ctx, id)
 	if err != nil {
 		return u, err
 	}
@@ -180,7 +180,7 @@ func (m *Mail) explain(ctx context.Context, env Envelope, msg *mailparse.Message
 	}
 	for _, n := range notices {
 		n.To, n.InReplyTo = msg.From.Email, msg.MessageID
-		if _, err := m.o.Store.QueueNotice(ctx, n); err != nil {
+		if _, err := m.o.Store.Queue.QueueNotice(ctx, n); err != nil {
 			m.log.Warn("queue notice", "kind", n.Kind, "err", err)
 		}
 	}
@@ -289,7 +289,7 @@ func (m *Mail) mismatch(ctx context.Context, log *slog.Logger, res Result, msg *
 	if !m.o.HoldMismatched {
 		return res, Refuse("this reply address belongs to another member; reply from your own address", nil)
 	}
-	if _, err := m.o.Store.Hold(ctx, threads.HeldMessage{Room: res.Room, Member: res.Member, From: msg.From.Email,
+	if _, err := m.o.Store.Inbox.Hold(ctx, threads.HeldMessage{Room: res.Room, Member: res.Member, From: msg.From.Email,
 		Reason: "sender does not match the member", Raw: string(raw)}); err != nil {
 		return res, Defer("temporary failure, try again later", err)
 	}
@@ -301,7 +301,7 @@ func (m *Mail) mismatch(ctx context.Context, log *slog.Logger, res Result, msg *
 // address: from a member's known address it sets them away; from anyone
 // else it is ignored. It is never answered.
 func (m *Mail) vacation(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
-	u, err := m.o.Store.UserByEmail(ctx, msg.From.Email)
+	u, err := m.o.Store.Directory.UserByEmail(ctx, msg.From.Email)
 	if errors.Is(err, threads.ErrNotFound) {
 		log.Info("out-of-office reply from a stranger ignored")
 		return Result{Outcome: Ignored, Note: "vacation from a non-member"}, nil
@@ -314,7 +314,7 @@ func (m *Mail) vacation(ctx context.Context, log *slog.Logger, msg *mailparse.Me
 
 // away turns a member's own out-of-office reply into an away status.
 func (m *Mail) away(ctx context.Context, log *slog.Logger, res Result, u threads.User, msg *mailparse.Message) (Result, error) {
-	p, err := m.o.Store.Presence(ctx, u.ID)
+	p, err := m.o.Store.Chat.Presence(ctx, u.ID)
 	if err != nil {
 		return res, Defer("temporary failure, try again later", err)
 	}
@@ -324,7 +324,7 @@ func (m *Mail) away(ctx context.Context, log *slog.Logger, res Result, u threads
 		return res, nil // a status set by hand wins
 	}
 	text := statusText(msg.Reply, msg.Subject)
-	if _, err := m.o.Store.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
+	if _, err := m.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
 		return res, Defer("temporary failure, try again later", err)
 	}
 	log.Info("out-of-office reply set the member away")
@@ -360,14 +360,14 @@ func (m *Mail) bounce(ctx context.Context, log *slog.Logger, msg *mailparse.Mess
 		return res, nil
 	}
 	for _, addr := range msg.Bounce.Recipients {
-		u, err := m.o.Store.UserByEmail(ctx, addr)
+		u, err := m.o.Store.Directory.UserByEmail(ctx, addr)
 		if errors.Is(err, threads.ErrNotFound) {
 			continue
 		}
 		if err != nil {
 			return res, Defer("temporary failure, try again later", err)
 		}
-		if _, err := m.o.Store.UpdateUser(ctx, u.ID, func(u *threads.User) error { u.EmailFailing = true; return nil }); err != nil {
+		if _, err := m.o.Store.Directory.UpdateUser(ctx, u.ID, func(u *threads.User) error { u.EmailFailing = true; return nil }); err != nil {
 			return res, Defer("temporary failure, try again later", err)
 		}
 		log.Warn("address bounces; routing will prefer SMS", "member", u.ID, "status", msg.Bounce.Status)
@@ -405,7 +405,7 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	if source != "" {
 		source = "email:" + source
 	}
-	p, err := m.o.Store.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
+	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
 		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed,
 		// The sender hears 250 (or the mailbox marks the message) once the
 		// line is stored; routing it to the others follows.

@@ -37,14 +37,14 @@ func newRenv(t *testing.T, o Options) *renv {
 		{ID: "bob", Name: "Bob", Emails: []string{"bob@example.org", "bob@home.example"}},
 		{ID: "carol", Name: "Carol", Emails: []string{"carol@example.org"}},
 	} {
-		if _, err := s.AddUser(ctx, u); err != nil {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol"}}); err != nil {
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol"}}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.ReplyToken(ctx, "design", "bob")
+	tok, err := s.Auth.ReplyToken(ctx, "design", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +76,7 @@ func (e *renv) receive(t *testing.T, raw []byte, rcpt ...string) (Result, error)
 
 func (e *renv) lines(t *testing.T) []threads.Line {
 	t.Helper()
-	ls, err := e.store.Lines(e.ctx, "design", threads.Range{})
+	ls, err := e.store.Chat.Lines(e.ctx, "design", threads.Range{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,7 +142,7 @@ func TestRefusals(t *testing.T) {
 		t.Fatalf("refused mail was posted: %+v", ls)
 	}
 	// A member who left the room.
-	if err := e.store.RemoveMember(e.ctx, "design", "bob"); err != nil {
+	if err := e.store.Chat.RemoveMember(e.ctx, "design", "bob"); err != nil {
 		t.Fatal(err)
 	}
 	_, err := e.receive(t, reply("bob@example.org", e.bob, "m6@x", "hi"), e.bob)
@@ -157,7 +157,7 @@ func TestMismatchHeldForReview(t *testing.T) {
 	if err != nil || res.Outcome != Held {
 		t.Fatalf("Receive = %+v, %v", res, err)
 	}
-	held, _ := e.store.Held(e.ctx, 10)
+	held, _ := e.store.Inbox.Held(e.ctx, 10)
 	if len(held) != 1 || held[0].From != "mallory@evil.example" || held[0].Member != "bob" || !strings.Contains(held[0].Raw, "let me in") {
 		t.Fatalf("held = %+v", held)
 	}
@@ -200,7 +200,7 @@ func TestVacationSetsAway(t *testing.T) {
 	if err != nil || res.Outcome != AwayHint || res.Member != "bob" {
 		t.Fatalf("Receive = %+v, %v", res, err)
 	}
-	p, _ := e.store.Presence(e.ctx, "bob")
+	p, _ := e.store.Chat.Presence(e.ctx, "bob")
 	if p.State != threads.StateAway || p.Text() != "I am at the clinic until Friday." {
 		t.Fatalf("presence = %+v %q", p, p.Text())
 	}
@@ -208,14 +208,14 @@ func TestVacationSetsAway(t *testing.T) {
 		t.Fatal("an out-of-office reply was posted")
 	}
 	// A status set by hand is not overwritten.
-	if _, err := e.store.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Busy, Text: "workshop"}); err != nil {
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Busy, Text: "workshop"}); err != nil {
 		t.Fatal(err)
 	}
 	raw = []byte(strings.Replace(string(raw), "v1@x", "v2@x", 1))
 	if res, err := e.receive(t, raw, "parley@parley.test"); err != nil || res.Outcome != AwayHint {
 		t.Fatalf("second vacation = %+v, %v", res, err)
 	}
-	if p, _ := e.store.Presence(e.ctx, "bob"); p.State != threads.StateBusy {
+	if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != threads.StateBusy {
 		t.Fatalf("vacation overrode busy: %+v", p)
 	}
 }
@@ -224,7 +224,7 @@ func TestBounceMarksAddressFailing(t *testing.T) {
 	e := newRenv(t, Options{})
 	raw := fixture(t, "mime/deltachat/gmail_ndn.eml")
 	// The failing recipient of this real Gmail bounce becomes carol's address.
-	if _, err := e.store.UpdateUser(e.ctx, "carol", func(u *threads.User) error {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "carol", func(u *threads.User) error {
 		u.Emails = []string{"assidhfaaspocwaeofi@gmail.com"}
 		return nil
 	}); err != nil {
@@ -234,7 +234,7 @@ func TestBounceMarksAddressFailing(t *testing.T) {
 	if err != nil || res.Outcome != BounceRecorded || res.Member != "carol" {
 		t.Fatalf("Receive = %+v, %v", res, err)
 	}
-	if u, _ := e.store.User(e.ctx, "carol"); !u.EmailFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "carol"); !u.EmailFailing {
 		t.Fatal("carol's address not marked failing")
 	}
 }
@@ -265,7 +265,7 @@ func TestAttachments(t *testing.T) {
 	if len(res.Refused) != 1 || !strings.Contains(res.Refused[0], "run.exe") {
 		t.Fatalf("refused = %v", res.Refused)
 	}
-	notices, _ := e.store.ClaimNotices(e.ctx, "t", 10, time.Hour)
+	notices, _ := e.store.Queue.ClaimNotices(e.ctx, "t", 10, time.Hour)
 	if len(notices) != 1 || notices[0].To != "bob@example.org" || notices[0].Kind != "files" || !strings.Contains(notices[0].Text, "run.exe") {
 		t.Fatalf("notices = %+v", notices)
 	}
@@ -335,7 +335,7 @@ func TestIMAPRefusalIsExplained(t *testing.T) {
 	}
 	// Automatic mail is never answered.
 	_, _ = e.mail.Receive(e.ctx, Envelope{Door: "imap"}, reply("robot@example.org", "nobody@parley.test", "a@x", "x", "Auto-Submitted: auto-generated"))
-	notices, _ := e.store.ClaimNotices(e.ctx, "t", 10, time.Hour)
+	notices, _ := e.store.Queue.ClaimNotices(e.ctx, "t", 10, time.Hour)
 	if len(notices) != 1 || notices[0].To != "stranger@example.org" || notices[0].Kind != "refused" ||
 		!strings.Contains(notices[0].Text, "belongs to another member") || notices[0].InReplyTo != "s0@x" {
 		t.Fatalf("notices = %+v; want one explanation for three refusals", notices)

@@ -132,7 +132,7 @@ func (m *Mail) toStatus(env Envelope, msg *mailparse.Message) bool {
 // (found by the From address, as replies are checked against it) and the
 // text (or, failing that, the subject) a command.
 func (m *Mail) statusMail(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
-	u, err := m.o.Store.UserByEmail(ctx, msg.From.Email)
+	u, err := m.o.Store.Directory.UserByEmail(ctx, msg.From.Email)
 	if errors.Is(err, threads.ErrNotFound) {
 		log.Info("status mail from a non-member", "from", msg.From.Email)
 		return Result{}, Refuse("only parley members can set a status; write from your member address", nil)
@@ -164,7 +164,7 @@ func (m *Mail) setStatus(ctx context.Context, log *slog.Logger, res Result, u th
 			st.Until = until
 		}
 	}
-	p, err := m.o.Store.SetStatus(ctx, u.ID, st)
+	p, err := m.o.Store.Chat.SetStatus(ctx, u.ID, st)
 	switch {
 	case errors.Is(err, threads.ErrInvalid):
 		return res, Refuse("the status was not set: "+strings.TrimPrefix(err.Error(), threads.ErrInvalid.Error()+": "), err)
@@ -182,7 +182,7 @@ func (m *Mail) setStatus(ctx context.Context, log *slog.Logger, res Result, u th
 	if cmd.Back {
 		n.Text = "Welcome back: your status is now available, and your auto-reply is off."
 	}
-	if _, err := m.o.Store.QueueNotice(ctx, n); err != nil {
+	if _, err := m.o.Store.Queue.QueueNotice(ctx, n); err != nil {
 		log.Warn("queue status notice", "err", err)
 	}
 	return res, nil

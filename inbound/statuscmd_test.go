@@ -79,7 +79,7 @@ func TestStatusByEmail(t *testing.T) {
 		t.Fatalf("CheckRecipient(status@): %v", err)
 	}
 	presence := func() threads.Presence {
-		p, err := e.store.Presence(e.ctx, "bob")
+		p, err := e.store.Chat.Presence(e.ctx, "bob")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -93,13 +93,13 @@ func TestStatusByEmail(t *testing.T) {
 	if p := presence(); p.State != threads.StateAway || p.Text() != "at the clinic" || p.Status.Until.Year() != 2099 {
 		t.Fatalf("presence after AWAY: %+v", p)
 	}
-	ns, err := e.store.ClaimNotices(e.ctx, "t", 10, time.Minute)
+	ns, err := e.store.Queue.ClaimNotices(e.ctx, "t", 10, time.Minute)
 	if err != nil || len(ns) != 1 || ns[0].To != "bob@home.example" || !strings.Contains(ns[0].Text, "at the clinic") {
 		t.Fatalf("confirmation notices %+v, %v", ns, err)
 	}
 
 	// The engine answers alice with bob's text.
-	p, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: "@bob ok?", Origin: threads.FromWeb})
+	p, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: "@bob ok?", Origin: threads.FromWeb})
 	if err != nil || len(p.AutoReplies) != 1 || p.AutoReplies[0].Text != "at the clinic (until Thu 1 Jan 00:00 UTC)" {
 		t.Fatalf("auto-reply after AWAY by email: %+v, %v", p.AutoReplies, err)
 	}

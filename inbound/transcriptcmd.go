@@ -57,12 +57,12 @@ func (m *Mail) transcript(ctx context.Context, log *slog.Logger, res Result, msg
 	if span > 0 {
 		req.Since = m.o.Store.Options().Now().Add(-span).UTC()
 	}
-	if ok, err := m.o.Store.IsMember(ctx, res.Room, res.Member); err != nil {
+	if ok, err := m.o.Store.Chat.IsMember(ctx, res.Room, res.Member); err != nil {
 		return res, Defer("temporary failure, try again later", err)
 	} else if !ok {
 		return res, Refuse("you are no longer a member of this room", nil)
 	}
-	queued, err := m.o.Store.QueueTranscript(ctx, req)
+	queued, err := m.o.Store.Queue.QueueTranscript(ctx, req)
 	if errors.Is(err, threads.ErrInvalid) {
 		return res, Refuse("the transcript cannot be sent to this address", err)
 	}
@@ -89,7 +89,7 @@ func (m *Mail) digestAddressee(ctx context.Context, candidates []string) (string
 		if !ok {
 			continue
 		}
-		member, err := m.o.Store.ResolveDigestToken(ctx, tok)
+		member, err := m.o.Store.Auth.ResolveDigestToken(ctx, tok)
 		switch {
 		case errors.Is(err, threads.ErrBadToken):
 			return "", Refuse("unknown or expired digest address", err)
@@ -106,7 +106,7 @@ func (m *Mail) digestAddressee(ctx context.Context, candidates []string) (string
 // address instead.
 func (m *Mail) digestReply(ctx context.Context, log *slog.Logger, member string, msg *mailparse.Message) (Result, error) {
 	res := Result{Member: member, Outcome: Explained, Note: "reply to a digest: explained"}
-	user, err := m.o.Store.User(ctx, member)
+	user, err := m.o.Store.Directory.User(ctx, member)
 	if errors.Is(err, threads.ErrNotFound) {
 		return res, Refuse("this digest address no longer works", err)
 	}
@@ -116,7 +116,7 @@ func (m *Mail) digestReply(ctx context.Context, log *slog.Logger, member string,
 	if !ownsAddress(user, msg.From.Email) {
 		return res, Refuse("this digest address belongs to another member", nil)
 	}
-	queued, err := m.o.Store.QueueNotice(ctx, threads.Notice{To: msg.From.Email, Kind: "digest-reply", InReplyTo: msg.MessageID,
+	queued, err := m.o.Store.Queue.QueueNotice(ctx, threads.Notice{To: msg.From.Email, Kind: "digest-reply", InReplyTo: msg.MessageID,
 		Title: "Your reply to the digest was not posted",
 		Text: "A reply to the digest itself is not posted anywhere, since a digest covers several rooms. " +
 			"To post in a room, reply to that room's address: each room in the digest has its own " +

@@ -53,7 +53,7 @@ func TestTranscriptByEmail(t *testing.T) {
 	if err != nil || res.Outcome != TranscriptQueued || res.Room != "design" || res.Note != "transcript queued" {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	reqs, err := e.store.ClaimTranscripts(e.ctx, "w", 10, time.Minute)
+	reqs, err := e.store.Queue.ClaimTranscripts(e.ctx, "w", 10, time.Minute)
 	if err != nil || len(reqs) != 1 {
 		t.Fatalf("requests %+v, %v", reqs, err)
 	}
@@ -62,7 +62,7 @@ func TestTranscriptByEmail(t *testing.T) {
 		r.Since.IsZero() || time.Since(r.Since) < 7*24*time.Hour-time.Minute {
 		t.Errorf("request %+v", r)
 	}
-	if lines, _ := e.store.Lines(e.ctx, "design", threads.Range{}); len(lines) != 0 {
+	if lines, _ := e.store.Chat.Lines(e.ctx, "design", threads.Range{}); len(lines) != 0 {
 		t.Errorf("the command was posted: %+v", lines)
 	}
 	// Asked again at once: not queued twice.
@@ -80,7 +80,7 @@ func TestTranscriptByEmail(t *testing.T) {
 // nowhere; its sender gets one explanation.
 func TestDigestReplyExplained(t *testing.T) {
 	e := newRenv(t, Options{})
-	tok, _, err := e.store.DigestTokens(e.ctx, "bob")
+	tok, _, err := e.store.Auth.DigestTokens(e.ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,18 +95,18 @@ func TestDigestReplyExplained(t *testing.T) {
 	if err != nil || res.Outcome != Explained || res.Member != "bob" {
 		t.Fatalf("%+v, %v", res, err)
 	}
-	notices, _ := e.store.ClaimNotices(e.ctx, "w", 10, time.Minute)
+	notices, _ := e.store.Queue.ClaimNotices(e.ctx, "w", 10, time.Minute)
 	if len(notices) != 1 || notices[0].To != "bob@example.org" || notices[0].Kind != "digest-reply" || notices[0].InReplyTo != "d1@example.org" {
 		t.Fatalf("notices %+v", notices)
 	}
-	if lines, _ := e.store.Lines(e.ctx, "design", threads.Range{}); len(lines) != 0 {
+	if lines, _ := e.store.Chat.Lines(e.ctx, "design", threads.Range{}); len(lines) != 0 {
 		t.Errorf("a digest reply was posted: %+v", lines)
 	}
 	// Once a day: the second reply is explained no more.
 	if res, _ := e.receive(t, reply("Bob <bob@example.org>", addr, "d2@example.org", "again"), addr); res.Outcome != Explained {
 		t.Errorf("second: %+v", res)
 	}
-	if n, _ := e.store.ClaimNotices(e.ctx, "w", 10, time.Hour); len(n) != 0 {
+	if n, _ := e.store.Queue.ClaimNotices(e.ctx, "w", 10, time.Hour); len(n) != 0 {
 		t.Errorf("explained twice: %+v", n)
 	}
 	// Someone else writing to bob's digest address is refused.

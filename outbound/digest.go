@@ -88,7 +88,7 @@ func (d *Digests) Run(ctx context.Context) error {
 	var lastSchedule time.Time
 	for ctx.Err() == nil {
 		if time.Since(lastSchedule) >= d.o.ScheduleEvery {
-			if _, err := d.o.Store.ScheduleDigests(ctx); err != nil && ctx.Err() == nil {
+			if _, err := d.o.Store.Digests.ScheduleDigests(ctx); err != nil && ctx.Err() == nil {
 				d.log.Warn("schedule digests", "err", err)
 			} else {
 				lastSchedule = time.Now()
@@ -113,7 +113,7 @@ func (d *Digests) Run(ctx context.Context) error {
 // Step claims the digests that are due (up to 10) and settles each one:
 // sent, skipped or to be retried. It returns how many it claimed.
 func (d *Digests) Step(ctx context.Context) (int, error) {
-	claims, err := d.o.Store.ClaimDigests(ctx, d.o.Lease, 10)
+	claims, err := d.o.Store.Digests.ClaimDigests(ctx, d.o.Lease, 10)
 	if err != nil {
 		return 0, err
 	}
@@ -135,10 +135,10 @@ func (d *Digests) Step(ctx context.Context) (int, error) {
 // process sends a claimed digest and settles the claim.
 func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestResult, error) {
 	res := DigestResult{Member: c.Member}
-	u, err := d.o.Store.User(ctx, c.Member)
+	u, err := d.o.Store.Directory.User(ctx, c.Member)
 	if errors.Is(err, threads.ErrNotFound) {
 		res.Why = "no such member"
-		return res, d.o.Store.EndDigest(ctx, c, "gone", threads.DigestOutcomeSkipped, time.Time{})
+		return res, d.o.Store.Digests.EndDigest(ctx, c, "gone", threads.DigestOutcomeSkipped, time.Time{})
 	}
 	if err != nil {
 		return res, err // the lease runs out and the claim comes back
@@ -148,17 +148,17 @@ func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestRes
 	next := threads.NextDigest(u, maxTime(now, c.Due))
 	if threads.EffectiveDigest(u) == threads.DigestOff {
 		res.Why = "digest off"
-		return res, d.o.Store.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, time.Time{})
+		return res, d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, time.Time{})
 	}
 	res, err = d.send(ctx, u, res.Period, u.Prefs.Digest == "")
 	switch {
 	case err == nil && res.Sent:
-		return res, d.o.Store.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSent, next)
+		return res, d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSent, next)
 	case err == nil:
-		return res, d.o.Store.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next)
+		return res, d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next)
 	case IsPermanent(err):
 		// Retrying cannot help; the lines stay for the next period.
-		if serr := d.o.Store.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next); serr != nil {
+		if serr := d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next); serr != nil {
 			d.log.Error("settle digest", "member", c.Member, "err", serr)
 		}
 		return res, err
@@ -167,7 +167,7 @@ func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestRes
 		if !next.IsZero() && retry.After(next) {
 			retry = next
 		}
-		if serr := d.o.Store.EndDigest(ctx, c, res.Period, threads.DigestOutcomeRetry, retry); serr != nil {
+		if serr := d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeRetry, retry); serr != nil {
 			d.log.Error("settle digest", "member", c.Member, "err", serr)
 		}
 		return res, err
@@ -179,7 +179,7 @@ func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestRes
 // minute, so running it twice in a minute sends once; the lines it carries
 // are left out of the next scheduled digest.
 func (d *Digests) SendNow(ctx context.Context, member string) (DigestResult, error) {
-	u, err := d.o.Store.User(ctx, member)
+	u, err := d.o.Store.Directory.User(ctx, member)
 	if err != nil {
 		return DigestResult{Member: member}, err
 	}
@@ -194,7 +194,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 	st := d.o.Store
 	res := DigestResult{Member: u.ID, Period: period}
 	if onlyAway {
-		p, err := st.Presence(ctx, u.ID)
+		p, err := st.Chat.Presence(ctx, u.ID)
 		if err != nil {
 			return res, err
 		}
@@ -207,7 +207,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 		res.Why = "no working email address"
 		return res, nil
 	}
-	state, err := st.DigestStatus(ctx, u.ID, period)
+	state, err := st.Digests.DigestStatus(ctx, u.ID, period)
 	if err != nil {
 		return res, err
 	}
@@ -215,7 +215,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 		res.Why = "already sent for " + period
 		return res, nil
 	}
-	content, err := st.SelectDigest(ctx, u.ID, d.o.Limits)
+	content, err := st.Digests.SelectDigest(ctx, u.ID, d.o.Limits)
 	if err != nil {
 		return res, err
 	}
@@ -227,7 +227,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 	if err != nil {
 		return res, err
 	}
-	ok, state, err := st.BeginDigest(ctx, u.ID, period)
+	ok, state, err := st.Digests.BeginDigest(ctx, u.ID, period)
 	if err != nil {
 		return res, err
 	}
@@ -238,7 +238,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 	if err := send(ctx, d.o.Transport, msg); err != nil {
 		return res, fmt.Errorf("send digest to %s: %w", u.ID, err)
 	}
-	if err := st.DigestSent(ctx, content); err != nil {
+	if err := st.Digests.DigestSent(ctx, content); err != nil {
 		// Sent but not recorded: the next digest shows these lines again.
 		d.log.Warn("digest sent but its lines were not recorded", "member", u.ID, "err", err)
 	}
@@ -249,7 +249,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 // compose builds the digest email with its reply addresses and links.
 func (d *Digests) compose(ctx context.Context, u threads.User, period string, content threads.DigestContent) (mailcompose.Message, error) {
 	st := d.o.Store
-	reply, unsub, err := st.DigestTokens(ctx, u.ID)
+	reply, unsub, err := st.Auth.DigestTokens(ctx, u.ID)
 	if err != nil {
 		return mailcompose.Message{}, fmt.Errorf("digest addresses for %s: %w", u.ID, err)
 	}
@@ -258,7 +258,7 @@ func (d *Digests) compose(ctx context.Context, u threads.User, period string, co
 		dg.UnsubscribeURL = d.o.PublicURL + "/unsubscribe-digest/" + unsub
 	}
 	for _, r := range content.Rooms {
-		tok, err := st.ReplyToken(ctx, r.Room.ID, u.ID)
+		tok, err := st.Auth.ReplyToken(ctx, r.Room.ID, u.ID)
 		if err != nil {
 			return mailcompose.Message{}, fmt.Errorf("reply address for %s in %s: %w", u.ID, r.Room.ID, err)
 		}

@@ -76,19 +76,19 @@ func newDenv(t *testing.T) *denv {
 		{ID: "erin", Name: "Erin", Emails: []string{"erin@example.org"}},
 		{ID: "olaf", Name: "Olaf", Emails: []string{"olaf@example.org"}, Prefs: threads.Prefs{Digest: threads.DigestOff}},
 	} {
-		if _, err := s.AddUser(ctx, u); err != nil {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "kiwi", "hana", "erin", "olaf"}}); err != nil {
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "kiwi", "hana", "erin", "olaf"}}); err != nil {
 		t.Fatal(err)
 	}
 	for _, m := range []string{"kiwi", "hana", "olaf"} {
-		if _, err := s.SetStatus(ctx, m, threads.Status{Availability: threads.Busy}); err != nil {
+		if _, err := s.Chat.SetStatus(ctx, m, threads.Status{Availability: threads.Busy}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.SetStatus(ctx, "erin", threads.Status{Availability: threads.Available}); err != nil {
+	if _, err := s.Chat.SetStatus(ctx, "erin", threads.Status{Availability: threads.Available}); err != nil {
 		t.Fatal(err)
 	}
 	return &denv{store: s, clock: c, mail: &memTransport{}, ctx: ctx}
@@ -106,7 +106,7 @@ func (e *denv) digests(t *testing.T) *Digests {
 
 func (e *denv) post(t *testing.T, text string) {
 	t.Helper()
-	if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -114,7 +114,7 @@ func (e *denv) post(t *testing.T, text string) {
 // heartbeat keeps erin online at the current clock.
 func (e *denv) heartbeat(t *testing.T) {
 	t.Helper()
-	if err := e.store.Heartbeat(e.ctx, "erin"); err != nil {
+	if err := e.store.Chat.Heartbeat(e.ctx, "erin"); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -147,7 +147,7 @@ func TestDigestsTwoSchedulers(t *testing.T) {
 	e := newDenv(t)
 	a, b := e.digests(t), e.digests(t)
 	e.heartbeat(t)
-	if _, err := e.store.ScheduleDigests(e.ctx); err != nil {
+	if _, err := e.store.Digests.ScheduleDigests(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.post(t, "The new header is on staging.")
@@ -192,7 +192,7 @@ func TestDigestsTwoSchedulers(t *testing.T) {
 		t.Fatalf("%d emails after a quiet day, want still 2", n)
 	}
 	// Both are back on the schedule for their next hour.
-	sched, err := e.store.DigestSchedule(e.ctx)
+	sched, err := e.store.Digests.DigestSchedule(e.ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -212,18 +212,18 @@ func TestDigestsTwoSchedulers(t *testing.T) {
 func TestDigestCrashBetweenClaimAndSend(t *testing.T) {
 	e := newDenv(t)
 	d := e.digests(t)
-	if _, err := e.store.ScheduleDigests(e.ctx); err != nil {
+	if _, err := e.store.Digests.ScheduleDigests(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.post(t, "before the crash")
 	e.clock.Add(9 * time.Hour) // 18:00 UTC: hana is due
-	claims, err := e.store.ClaimDigests(e.ctx, 10*time.Minute, 10)
+	claims, err := e.store.Digests.ClaimDigests(e.ctx, 10*time.Minute, 10)
 	if err != nil || len(claims) != 1 || claims[0].Member != "hana" {
 		t.Fatalf("claims %v, %v", claims, err)
 	}
-	hana, _ := e.store.User(e.ctx, "hana")
+	hana, _ := e.store.Directory.User(e.ctx, "hana")
 	period := threads.DigestPeriod(hana, claims[0].Due)
-	if ok, _, err := e.store.BeginDigest(e.ctx, "hana", period); !ok || err != nil {
+	if ok, _, err := e.store.Digests.BeginDigest(e.ctx, "hana", period); !ok || err != nil {
 		t.Fatal(ok, err)
 	}
 	// ... the process dies here, before the send.
@@ -249,7 +249,7 @@ func TestDigestCrashBetweenClaimAndSend(t *testing.T) {
 
 func mustClaim(t *testing.T, e *denv, member string) threads.DigestClaim {
 	t.Helper()
-	claims, err := e.store.ClaimDigests(e.ctx, 10*time.Minute, 10)
+	claims, err := e.store.Digests.ClaimDigests(e.ctx, 10*time.Minute, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +268,7 @@ func mustClaim(t *testing.T, e *denv, member string) threads.DigestClaim {
 func TestDigestRetryAndSendNow(t *testing.T) {
 	e := newDenv(t)
 	d := e.digests(t)
-	if _, err := e.store.ScheduleDigests(e.ctx); err != nil {
+	if _, err := e.store.Digests.ScheduleDigests(e.ctx); err != nil {
 		t.Fatal(err)
 	}
 	e.post(t, "one")

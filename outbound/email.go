@@ -59,7 +59,7 @@ func (e *Email) tokens(ctx context.Context, room, member string) (string, string
 	if c, ok := e.known.Get(key, now); ok {
 		return c.reply, c.unsub, nil
 	}
-	reply, unsub, err := e.o.Store.Tokens(ctx, room, member)
+	reply, unsub, err := e.o.Store.Auth.Tokens(ctx, room, member)
 	if err != nil {
 		return "", "", err
 	}
@@ -130,7 +130,7 @@ func (o Outbox) Send(ctx context.Context, _ string, to []string, msg []byte) err
 		subject, _ = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 	}
 	for _, rcpt := range to {
-		if _, err := o.Store.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: rcpt, Subject: subject, Body: string(msg)}); err != nil {
+		if _, err := o.Store.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: rcpt, Subject: subject, Body: string(msg)}); err != nil {
 			return err
 		}
 	}

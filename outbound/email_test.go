@@ -37,14 +37,14 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 		{ID: "alice", Name: "Alice Archer", Emails: []string{"alice@example.org"}},
 		{ID: "bob", Name: "Bob Ray", Emails: []string{"bob@example.org"}, TimeZone: "Europe/Berlin"},
 	} {
-		if _, err := s.AddUser(ctx, u); err != nil {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
+	if _, err := s.Chat.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
 		t.Fatal(err)
 	}
 	sink := smtppeer.Start(t)
@@ -65,7 +65,7 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 
 func (e *mailEnv) post(t *testing.T, text string) {
 	t.Helper()
-	if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -113,16 +113,16 @@ func TestEmailRelayThreadedAndBatched(t *testing.T) {
 	if !ok {
 		t.Fatalf("Reply-To %q is not a reply address", replyTo.Address)
 	}
-	if room, member, err := e.store.ResolveReplyToken(e.ctx, tok); err != nil || room != "design" || member != "bob" {
+	if room, member, err := e.store.Auth.ResolveReplyToken(e.ctx, tok); err != nil || room != "design" || member != "bob" {
 		t.Errorf("reply token resolves to %s/%s, %v", room, member, err)
 	}
-	room, _ := e.store.Room(e.ctx, "design")
+	room, _ := e.store.Chat.Room(e.ctx, "design")
 	root := "<" + threads.RootMessageID(room, "parley.test") + ">"
 	for i, m := range []*mail.Message{first, second} {
 		if m.Header.Get("In-Reply-To") != root || !strings.Contains(m.Header.Get("References"), root) {
 			t.Errorf("email %d threading: In-Reply-To %q References %q, want %s", i, m.Header.Get("In-Reply-To"), m.Header.Get("References"), root)
 		}
-		unsub, _ := e.store.UnsubscribeToken(e.ctx, "design", "bob")
+		unsub, _ := e.store.Auth.UnsubscribeToken(e.ctx, "design", "bob")
 		if !strings.Contains(m.Header.Get("List-Unsubscribe"), "https://chat.example.org/unsubscribe/"+unsub) ||
 			m.Header.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
 			t.Errorf("email %d unsubscribe headers: %q", i, m.Header.Get("List-Unsubscribe"))
@@ -147,7 +147,7 @@ func TestEmailSmarthostDownThenBack(t *testing.T) {
 	e.sink.Stop()
 	e.post(t, "sent while the smarthost is down")
 	step(t, e.worker)
-	if st, _ := e.store.Stats(e.ctx); st.Batches != 1 || st.Dead != 0 {
+	if st, _ := e.store.Queue.Stats(e.ctx); st.Batches != 1 || st.Dead != 0 {
 		t.Fatalf("after a refused connection: %+v", st)
 	}
 	e.sink.Restart(t)
@@ -177,7 +177,7 @@ func TestEmailTemporaryThenAccepted(t *testing.T) {
 	if n := len(e.sink.Messages()); n != 1 {
 		t.Fatalf("%d emails, want 1 after two 451s", n)
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); u.EmailFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); u.EmailFailing {
 		t.Fatal("4xx marked the address as failing")
 	}
 }
@@ -192,11 +192,11 @@ func TestEmailPermanentRefusal(t *testing.T) {
 	})
 	e.post(t, "to a dead address")
 	step(t, e.worker)
-	dead, _ := e.store.DeadLetters(e.ctx, 10)
+	dead, _ := e.store.Queue.DeadLetters(e.ctx, 10)
 	if len(dead) != 1 || !strings.Contains(dead[0].Reason, "550") {
 		t.Fatalf("dead letters = %+v", dead)
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); !u.EmailFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); !u.EmailFailing {
 		t.Fatal("bob's address not marked failing")
 	}
 }
@@ -208,7 +208,7 @@ func TestOutboxTransport(t *testing.T) {
 	if err := (Outbox{Store: s}).Send(context.Background(), "x@y", []string{"bob@example.org"}, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
-	got, err := s.Outbox(context.Background(), "", 10)
+	got, err := s.Queue.Outbox(context.Background(), "", 10)
 	if err != nil || len(got) != 1 || got[0].Subject != "Café" || got[0].To != "bob@example.org" || got[0].Body != msg {
 		t.Fatalf("outbox = %+v, %v", got, err)
 	}
@@ -226,10 +226,10 @@ func TestEmailSetupErrorIsRetried(t *testing.T) {
 	})
 	e.post(t, "hello")
 	step(t, e.worker)
-	if st, _ := e.store.Stats(e.ctx); st.Dead != 0 || st.Batches != 1 {
+	if st, _ := e.store.Queue.Stats(e.ctx); st.Dead != 0 || st.Batches != 1 {
 		t.Fatalf("after a refused sender: %+v", st)
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); u.EmailFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); u.EmailFailing {
 		t.Fatal("a setup error marked bob's address failing")
 	}
 	e.sink.Refuse(nil)
@@ -242,7 +242,7 @@ func TestEmailSetupErrorIsRetried(t *testing.T) {
 
 func TestNoticesAreSent(t *testing.T) {
 	e := newMailEnv(t, 0)
-	if _, err := e.store.QueueNotice(e.ctx, threads.Notice{To: "stranger@example.org", Kind: "refused",
+	if _, err := e.store.Queue.QueueNotice(e.ctx, threads.Notice{To: "stranger@example.org", Kind: "refused",
 		Title: "Your message was not posted", Text: "This address only takes replies from members.", InReplyTo: "m1@example.org"}); err != nil {
 		t.Fatal(err)
 	}
@@ -265,7 +265,7 @@ func TestNoticesAreSent(t *testing.T) {
 func TestSignInNoticeIsSent(t *testing.T) {
 	e := newMailEnv(t, 0)
 	link := "https://chat.example.org/signin/abc"
-	if _, err := e.store.QueueNotice(e.ctx, threads.Notice{To: "bob@example.org", Kind: threads.NoticeSignIn,
+	if _, err := e.store.Queue.QueueNotice(e.ctx, threads.Notice{To: "bob@example.org", Kind: threads.NoticeSignIn,
 		Name: "Bob", Link: link}); err != nil {
 		t.Fatal(err)
 	}

@@ -44,7 +44,7 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 		t.Fatalf("smtp-sink captured %d messages, want 1 batch", len(got))
 	}
 	m := got[0]
-	room, _ := e.store.Room(e.ctx, "design")
+	room, _ := e.store.Chat.Room(e.ctx, "design")
 	for _, want := range []string{
 		"X-Mail-Args: <parley@parley.test>",
 		"X-Rcpt-Args: <bob@example.org>",
@@ -129,14 +129,14 @@ func newRelayBench(b *testing.B) *relayBench {
 	members := make([]string, 50)
 	for i := range members {
 		members[i] = fmt.Sprintf("m%02d", i)
-		if _, err := s.AddUser(ctx, threads.User{ID: members[i], Name: "Member " + members[i], Emails: []string{members[i] + "@example.org"}}); err != nil {
+		if _, err := s.Directory.AddUser(ctx, threads.User{ID: members[i], Name: "Member " + members[i], Emails: []string{members[i] + "@example.org"}}); err != nil {
 			b.Fatal(err)
 		}
-		if _, err := s.SetStatus(ctx, members[i], threads.Status{Availability: threads.Away}); err != nil {
+		if _, err := s.Chat.SetStatus(ctx, members[i], threads.Status{Availability: threads.Away}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRoom(ctx, threads.Room{ID: "bench", Name: "Bench", Members: members}); err != nil {
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "bench", Name: "Bench", Members: members}); err != nil {
 		b.Fatal(err)
 	}
 	client, err := smtpsend.New(smtpsend.Options{Addr: sink.Addr, TLS: smtpsend.NoTLS, PoolSize: 16})
@@ -165,12 +165,12 @@ func (rb *relayBench) round(n int) time.Duration {
 	go func() { defer close(done); _ = rb.w.Run(wctx) }()
 	for i := 0; i < n; i++ {
 		rb.posted++
-		if _, err := rb.s.Post(ctx, threads.NewLine{Room: "bench", Author: "m00", Text: fmt.Sprintf("line %d of the benchmark", rb.posted), Origin: threads.FromAPI}); err != nil {
+		if _, err := rb.s.Chat.Post(ctx, threads.NewLine{Room: "bench", Author: "m00", Text: fmt.Sprintf("line %d of the benchmark", rb.posted), Origin: threads.FromAPI}); err != nil {
 			rb.b.Fatal(err)
 		}
 	}
 	for {
-		st, err := rb.s.Stats(ctx)
+		st, err := rb.s.Queue.Stats(ctx)
 		if err != nil {
 			rb.b.Fatal(err)
 		}

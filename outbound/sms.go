@@ -98,7 +98,7 @@ func (s *SMS) Deliver(ctx context.Context, d Delivery) error {
 		return nil // nothing readable to send (attachments only)
 	}
 	segments, _, _ := smsfmt.Segments(body)
-	ok, used, err := s.o.Store.ReserveSMSSegments(ctx, d.Member, segments, s.o.DailySegments)
+	ok, used, err := s.o.Store.SMS.ReserveSMSSegments(ctx, d.Member, segments, s.o.DailySegments)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *SMS) Deliver(ctx context.Context, d Delivery) error {
 	}
 	sid, err := s.o.Sender.Send(ctx, d.Member.Phone, from, body)
 	if err != nil {
-		if rerr := s.o.Store.RefundSMSSegments(ctx, d.Member, segments); rerr != nil {
+		if rerr := s.o.Store.SMS.RefundSMSSegments(ctx, d.Member, segments); rerr != nil {
 			log.Warn("refund text budget", "err", rerr)
 		}
 		return s.failed(ctx, log, d, err)
@@ -118,11 +118,11 @@ func (s *SMS) Deliver(ctx context.Context, d Delivery) error {
 	for i, l := range d.Lines {
 		lines[i] = l.ID
 	}
-	if err := s.o.Store.RecordSMS(ctx, threads.SMSMessage{SID: sid, Member: d.Member.ID, Room: d.Room.ID, Lines: lines,
+	if err := s.o.Store.SMS.RecordSMS(ctx, threads.SMSMessage{SID: sid, Member: d.Member.ID, Room: d.Room.ID, Lines: lines,
 		To: d.Member.Phone, From: from, Segments: segments}); err != nil && !errors.Is(err, threads.ErrInvalid) {
 		log.Warn("record sent text", "sid", sid, "err", err)
 	}
-	if err := s.o.Store.NoteSMSSent(ctx, d.Member.Phone, from, d.Room.ID); err != nil {
+	if err := s.o.Store.SMS.NoteSMSSent(ctx, d.Member.Phone, from, d.Room.ID); err != nil {
 		log.Warn("note the room texted", "err", err)
 	}
 	return nil
@@ -134,7 +134,7 @@ func (s *SMS) number(ctx context.Context, d Delivery) (from string, hint bool, e
 	if len(s.o.Pool) == 0 {
 		return s.o.DefaultFrom, false, nil
 	}
-	n, err := s.o.Store.BindSMSNumber(ctx, d.Member.Phone, d.Room.ID, s.o.Pool)
+	n, err := s.o.Store.SMS.BindSMSNumber(ctx, d.Member.Phone, d.Room.ID, s.o.Pool)
 	if err != nil {
 		if errors.Is(err, threads.ErrInvalid) {
 			return "", false, Permanent(err)
@@ -185,14 +185,14 @@ func (s *SMS) failed(ctx context.Context, log *slog.Logger, d Delivery, err erro
 	case te.Temporary:
 		return err
 	case te.Kind == twiliosms.KindOptedOut:
-		if _, uerr := s.o.Store.SetSMSOptOut(ctx, d.Member.ID, true); uerr != nil {
+		if _, uerr := s.o.Store.SMS.SetSMSOptOut(ctx, d.Member.ID, true); uerr != nil {
 			return fmt.Errorf("turn texts off after %w: %v", err, uerr)
 		}
 		log.Warn("member opted out of texts at Twilio; texts turned off", "err", err)
 		d.Member.SMSOptOut = true
 		return s.instead(ctx, log, d, "opted out of texts")
 	case te.Kind == twiliosms.KindUnreachable:
-		marked, ferr := s.o.Store.PhoneFailed(ctx, d.Member.ID, d.Member.Phone, attemptID(d), false)
+		marked, ferr := s.o.Store.SMS.PhoneFailed(ctx, d.Member.ID, d.Member.Phone, attemptID(d), false)
 		if ferr != nil {
 			return fmt.Errorf("%w (and recording the failure: %v)", err, ferr)
 		}
@@ -251,7 +251,7 @@ type TextOutbox struct {
 
 // Send keeps the text.
 func (o TextOutbox) Send(ctx context.Context, to, _, body string) (string, error) {
-	id, err := o.Store.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.SMS, To: to, Body: body})
+	id, err := o.Store.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.SMS, To: to, Body: body})
 	if err != nil {
 		return "", err
 	}

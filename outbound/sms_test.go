@@ -64,11 +64,11 @@ func TestSMSPermanentFailure(t *testing.T) {
 	fake.FailNext(twiliopeer.Failure{HTTPStatus: 400, Code: 21211, Message: "Invalid 'To' Phone Number"})
 	e.post(t, "hello")
 	step(t, w)
-	dead, _ := e.store.DeadLetters(e.ctx, 10)
+	dead, _ := e.store.Queue.DeadLetters(e.ctx, 10)
 	if len(dead) != 1 || !strings.Contains(dead[0].Reason, "21211") {
 		t.Fatalf("dead letters = %+v", dead)
 	}
-	if u, _ := e.store.User(e.ctx, "carol"); !u.PhoneFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "carol"); !u.PhoneFailing {
 		t.Fatal("carol's phone not marked failing")
 	}
 }
@@ -90,7 +90,7 @@ func TestSMSTemporaryFailure(t *testing.T) {
 // texted (she is offline).
 func (e *wenv) withEmail(t *testing.T) {
 	t.Helper()
-	if _, err := e.store.UpdateUser(e.ctx, "carol", func(u *threads.User) error {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "carol", func(u *threads.User) error {
 		u.Emails = []string{"carol@example.org"}
 		return nil
 	}); err != nil {
@@ -111,14 +111,14 @@ func TestSMSRecordsWhatItSent(t *testing.T) {
 	if m.StatusCallback != "https://chat.example.org/sms/twilio/status" || m.ValidityPeriod != "14400" {
 		t.Errorf("status callback %q, validity %q", m.StatusCallback, m.ValidityPeriod)
 	}
-	rec, err := e.store.SMSMessageBySID(e.ctx, m.SID)
+	rec, err := e.store.SMS.SMSMessageBySID(e.ctx, m.SID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if rec.Member != "carol" || rec.Room != "design" || len(rec.Lines) != 1 || rec.Lines[0] != l.ID || rec.To != "+15550001111" || rec.Segments != 1 {
 		t.Errorf("record %+v", rec)
 	}
-	if room, _ := e.store.SMSLastRoom(e.ctx, "+15550001111", "+15550009999"); room != "design" {
+	if room, _ := e.store.SMS.SMSLastRoom(e.ctx, "+15550001111", "+15550009999"); room != "design" {
 		t.Errorf("last room texted = %q", room)
 	}
 }
@@ -126,13 +126,13 @@ func TestSMSRecordsWhatItSent(t *testing.T) {
 func TestSMSNumberPool(t *testing.T) {
 	e := newWenv(t)
 	for _, id := range []string{"ops", "sales"} {
-		if _, err := e.store.CreateRoom(e.ctx, threads.Room{ID: id, Name: strings.ToUpper(id[:1]) + id[1:], Members: []string{"alice", "carol"}}); err != nil {
+		if _, err := e.store.Chat.CreateRoom(e.ctx, threads.Room{ID: id, Name: strings.ToUpper(id[:1]) + id[1:], Members: []string{"alice", "carol"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
 	w, fake := smsWorkerWith(t, e, SMSOptions{Pool: []string{"+15550009001", "+15550009002"}})
 	for _, room := range []string{"design", "ops", "sales", "design"} {
-		if _, err := e.store.Post(e.ctx, threads.NewLine{Room: room, Author: "alice", Text: "hi " + room, Origin: threads.FromWeb}); err != nil {
+		if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: room, Author: "alice", Text: "hi " + room, Origin: threads.FromWeb}); err != nil {
 			t.Fatal(err)
 		}
 		step(t, w)
@@ -152,10 +152,10 @@ func TestSMSNumberPool(t *testing.T) {
 			t.Errorf("text %d: from %s %q, want from %s %q", i, m.From, m.Body, want[i].from, want[i].body)
 		}
 	}
-	if room, _ := e.store.SMSBoundRoom(e.ctx, "+15550001111", "+15550009002"); room != "ops" {
+	if room, _ := e.store.SMS.SMSBoundRoom(e.ctx, "+15550001111", "+15550009002"); room != "ops" {
 		t.Errorf("room bound to the second number = %q", room)
 	}
-	if room, _ := e.store.SMSLastRoom(e.ctx, "+15550001111", "+15550009999"); room != "sales" {
+	if room, _ := e.store.SMS.SMSLastRoom(e.ctx, "+15550001111", "+15550009999"); room != "sales" {
 		t.Errorf("last room on the default number = %q", room)
 	}
 }
@@ -182,7 +182,7 @@ func TestSMSDailyBudget(t *testing.T) {
 			if !withEmail && len(got) != 0 {
 				t.Fatalf("emails to a member without an address: %q", got)
 			}
-			if dead, _ := e.store.DeadLetters(e.ctx, 10); len(dead) != 0 {
+			if dead, _ := e.store.Queue.DeadLetters(e.ctx, 10); len(dead) != 0 {
 				t.Fatalf("dead letters: %+v", dead)
 			}
 			// The next day the budget is full again.
@@ -203,18 +203,18 @@ func TestSMSOptedOutAtTwilio(t *testing.T) {
 	fake.FailNext(twiliopeer.Failure{HTTPStatus: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"})
 	e.post(t, "@carol are you there?")
 	step(t, w)
-	u, _ := e.store.User(e.ctx, "carol")
+	u, _ := e.store.Directory.User(e.ctx, "carol")
 	if !u.SMSOptOut || u.PhoneFailing {
 		t.Fatalf("carol after 21610: opted out %v, phone failing %v", u.SMSOptOut, u.PhoneFailing)
 	}
 	if got := e.email.texts(); len(got) != 1 {
 		t.Fatalf("the batch did not go by email: %q", got)
 	}
-	if dead, _ := e.store.DeadLetters(e.ctx, 10); len(dead) != 0 {
+	if dead, _ := e.store.Queue.DeadLetters(e.ctx, 10); len(dead) != 0 {
 		t.Fatalf("dead letters: %+v", dead)
 	}
 	// Routing now emails her.
-	p, err := e.store.Post(context.Background(), threads.NewLine{Room: "design", Author: "alice", Text: "@carol again", Origin: threads.FromWeb})
+	p, err := e.store.Chat.Post(context.Background(), threads.NewLine{Room: "design", Author: "alice", Text: "@carol again", Origin: threads.FromWeb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -233,11 +233,11 @@ func TestSMSUnreachableAtTwilio(t *testing.T) {
 		step(t, w)
 		e.clock.Add(2 * time.Hour)
 	}
-	u, _ := e.store.User(e.ctx, "carol")
+	u, _ := e.store.Directory.User(e.ctx, "carol")
 	if !u.PhoneFailing {
 		t.Fatal("three unreachable attempts did not mark the phone failing")
 	}
-	if dead, _ := e.store.DeadLetters(e.ctx, 10); len(dead) != 1 {
+	if dead, _ := e.store.Queue.DeadLetters(e.ctx, 10); len(dead) != 1 {
 		t.Fatalf("dead letters: %+v", dead)
 	}
 }

@@ -30,14 +30,14 @@ const MaxTranscriptBytes = 2 << 20
 // attachment. A member who left the room gets nothing (Permanent).
 func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest) error {
 	st := e.o.Store
-	room, err := st.Room(ctx, r.Room)
+	room, err := st.Chat.Room(ctx, r.Room)
 	if errors.Is(err, threads.ErrNotFound) {
 		return Permanent(err)
 	}
 	if err != nil {
 		return err
 	}
-	u, err := st.User(ctx, r.Member)
+	u, err := st.Directory.User(ctx, r.Member)
 	if errors.Is(err, threads.ErrNotFound) {
 		return Permanent(err)
 	}
@@ -100,7 +100,7 @@ func (w *Worker) transcribe(ctx context.Context) {
 	if !ok {
 		return
 	}
-	reqs, err := w.store.ClaimTranscripts(ctx, w.opts.Consumer, 2, w.opts.Lease)
+	reqs, err := w.store.Queue.ClaimTranscripts(ctx, w.opts.Consumer, 2, w.opts.Lease)
 	if err != nil {
 		if !isShutdown(ctx, err) {
 			w.log.Warn("claim transcript requests", "err", err)
@@ -119,7 +119,7 @@ func (w *Worker) transcribe(ctx context.Context) {
 			log.Info("transcript will be retried", "err", err)
 			continue
 		}
-		if err := w.store.AckTranscript(ctx, r); err != nil {
+		if err := w.store.Queue.AckTranscript(ctx, r); err != nil {
 			log.Warn("settle transcript request", "err", err)
 		}
 	}

@@ -55,7 +55,7 @@ func TestTranscriptMailed(t *testing.T) {
 
 	queue := func(r threads.TranscriptRequest) {
 		t.Helper()
-		if ok, err := e.store.QueueTranscript(e.ctx, r); !ok || err != nil {
+		if ok, err := e.store.Queue.QueueTranscript(e.ctx, r); !ok || err != nil {
 			t.Fatalf("queue: %v %v", ok, err)
 		}
 	}
@@ -83,7 +83,7 @@ func TestTranscriptMailed(t *testing.T) {
 	}
 	queue(threads.TranscriptRequest{Room: "design", Member: "hana", To: "hana@example.org"})
 	// Olaf left the room: the request is dropped, nothing sent.
-	if err := e.store.RemoveMember(e.ctx, "design", "olaf"); err != nil {
+	if err := e.store.Chat.RemoveMember(e.ctx, "design", "olaf"); err != nil {
 		t.Fatal(err)
 	}
 	queue(threads.TranscriptRequest{Room: "design", Member: "olaf", To: "olaf@example.org"})
@@ -101,7 +101,7 @@ func TestTranscriptMailed(t *testing.T) {
 	if n := len(e.mail.to("olaf@example.org")); n != 0 {
 		t.Error("a member who left got the transcript")
 	}
-	if left, _ := e.store.ClaimTranscripts(e.ctx, "x", 10, 0); len(left) != 0 {
+	if left, _ := e.store.Queue.ClaimTranscripts(e.ctx, "x", 10, 0); len(left) != 0 {
 		t.Errorf("requests left: %+v", left)
 	}
 }

@@ -88,14 +88,14 @@ func newWenv(t *testing.T) *wenv {
 		{ID: "carol", Name: "Carol", Phone: "+15550001111", PhoneVerified: true},
 		{ID: "dave", Name: "Dave", Emails: []string{"dave@example.org"}},
 	} {
-		if _, err := s.AddUser(ctx, u); err != nil {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol"}}); err != nil {
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol"}}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := s.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
+	if _, err := s.Chat.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
 		t.Fatal(err)
 	}
 	return &wenv{store: s, clock: c, email: &fakeChannel{}, sms: &fakeChannel{}, ctx: ctx}
@@ -108,7 +108,7 @@ func (e *wenv) worker(name string, window time.Duration) *Worker {
 
 func (e *wenv) post(t *testing.T, text string) threads.Line {
 	t.Helper()
-	p, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb})
+	p, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -156,7 +156,7 @@ func TestWorkerChecksAgainBeforeSending(t *testing.T) {
 	e.post(t, "not seen")
 	step(t, w)
 	// Bob read the first line in the web page meanwhile.
-	if err := e.store.MarkRead(e.ctx, "design", "bob", first.ID); err != nil {
+	if err := e.store.Chat.MarkRead(e.ctx, "design", "bob", first.ID); err != nil {
 		t.Fatal(err)
 	}
 	e.clock.Add(time.Minute)
@@ -168,10 +168,10 @@ func TestWorkerChecksAgainBeforeSending(t *testing.T) {
 	// Bob comes back online before the next batch is due: nothing is emailed.
 	e.post(t, "while bob returns")
 	step(t, w)
-	if _, err := e.store.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Available}); err != nil {
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Available}); err != nil {
 		t.Fatal(err)
 	}
-	_ = e.store.Heartbeat(e.ctx, "bob")
+	_ = e.store.Chat.Heartbeat(e.ctx, "bob")
 	e.clock.Add(time.Minute)
 	step(t, w)
 	if got := e.email.texts(); len(got) != 1 {
@@ -182,10 +182,10 @@ func TestWorkerChecksAgainBeforeSending(t *testing.T) {
 	e.sms.fail = []error{errors.New("421 busy")}
 	e.post(t, "after carol left")
 	step(t, w) // the text fails once and waits for its retry
-	if err := e.store.AddMember(e.ctx, "design", "dave"); err != nil {
+	if err := e.store.Chat.AddMember(e.ctx, "design", "dave"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.RemoveMember(e.ctx, "design", "carol"); err != nil {
+	if err := e.store.Chat.RemoveMember(e.ctx, "design", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	before := len(e.sms.texts())
@@ -194,7 +194,7 @@ func TestWorkerChecksAgainBeforeSending(t *testing.T) {
 	if got := e.sms.texts(); len(got) != before {
 		t.Fatalf("a member who left was texted: %v", got)
 	}
-	if st, _ := e.store.Stats(e.ctx); st.Dead != 0 {
+	if st, _ := e.store.Queue.Stats(e.ctx); st.Dead != 0 {
 		t.Fatalf("a dropped batch was dead-lettered: %+v", st)
 	}
 }
@@ -215,7 +215,7 @@ func TestWorkerRetriesThenDelivers(t *testing.T) {
 	if got := e.email.texts(); strings.Join(got, ",") != "bob:hello" {
 		t.Fatalf("after two temporary failures: %v", got)
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); u.EmailFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); u.EmailFailing {
 		t.Fatal("temporary failures marked the address as failing")
 	}
 }
@@ -226,15 +226,15 @@ func TestWorkerPermanentFailure(t *testing.T) {
 	e.email.fail = []error{Permanent(errors.New("550 5.1.1 no such user"))}
 	e.post(t, "hello")
 	step(t, w)
-	dead, _ := e.store.DeadLetters(e.ctx, 10)
+	dead, _ := e.store.Queue.DeadLetters(e.ctx, 10)
 	if len(dead) != 1 || dead[0].Member != "bob" || !strings.Contains(dead[0].Reason, "550") {
 		t.Fatalf("dead letters = %+v", dead)
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); !u.EmailFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); !u.EmailFailing {
 		t.Fatal("bob's address not marked failing")
 	}
 	// Routing now texts bob? He has no phone: held for the digest instead.
-	p, _ := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: "again", Origin: threads.FromWeb})
+	p, _ := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: "again", Origin: threads.FromWeb})
 	if p.Routes["bob"].Channel != threads.Hold {
 		t.Fatalf("bob after bouncing: %+v", p.Routes["bob"])
 	}
@@ -251,7 +251,7 @@ func TestWorkerGivesUpAfterMaxAge(t *testing.T) {
 		step(t, w)
 		e.clock.Add(time.Hour)
 	}
-	dead, _ := e.store.DeadLetters(e.ctx, 10)
+	dead, _ := e.store.Queue.DeadLetters(e.ctx, 10)
 	if len(dead) != 1 || !strings.Contains(dead[0].Reason, "gave up after") || !strings.Contains(dead[0].Reason, "421") {
 		t.Fatalf("dead letters = %+v", dead)
 	}
@@ -266,7 +266,7 @@ func TestWorkerPanicIsSetAside(t *testing.T) {
 	e.email.panic = true
 	e.post(t, "hello")
 	step(t, w)
-	dead, _ := e.store.DeadLetters(e.ctx, 10)
+	dead, _ := e.store.Queue.DeadLetters(e.ctx, 10)
 	if len(dead) != 1 || !strings.Contains(dead[0].Reason, "panicked") {
 		t.Fatalf("dead letters = %+v", dead)
 	}
@@ -278,11 +278,11 @@ func TestWorkerDiesMidBatch(t *testing.T) {
 	e := newWenv(t)
 	e.post(t, "hello")
 	// The dying worker gathers and leases, then stops.
-	jobs, _ := e.store.Claim(e.ctx, threads.ClaimOptions{Consumer: "dying"})
+	jobs, _ := e.store.Queue.Claim(e.ctx, threads.ClaimOptions{Consumer: "dying"})
 	for _, j := range jobs {
-		_ = e.store.Gather(e.ctx, j, 0)
+		_ = e.store.Queue.Gather(e.ctx, j, 0)
 	}
-	if bs, _ := e.store.LeaseDue(e.ctx, time.Minute, 10); len(bs) != 2 {
+	if bs, _ := e.store.Queue.LeaseDue(e.ctx, time.Minute, 10); len(bs) != 2 {
 		t.Fatalf("leased %d", len(bs))
 	}
 	rescuer := e.worker("rescuer", 0)

@@ -68,7 +68,7 @@ func adminUserOf(u threads.User) adminUser {
 }
 
 func (h *handler) adminUsers(w http.ResponseWriter, r *http.Request, me *who) error {
-	users, err := h.store.Users(r.Context())
+	users, err := h.store.Directory.Users(r.Context())
 	if err != nil {
 		return err
 	}
@@ -96,7 +96,7 @@ func (h *handler) createUser(r *http.Request, me *who, in newUserBody) (threads.
 	if len(in.Emails) == 0 {
 		return threads.User{}, errf(http.StatusBadRequest, "invalid", "a user needs at least one email address to sign in with")
 	}
-	u, err := h.store.AddUser(r.Context(), threads.User{ID: strings.TrimSpace(in.ID), Name: strings.TrimSpace(in.Name),
+	u, err := h.store.Directory.AddUser(r.Context(), threads.User{ID: strings.TrimSpace(in.ID), Name: strings.TrimSpace(in.Name),
 		Emails: in.Emails, Phone: strings.Join(strings.Fields(in.Phone), ""), PhoneVerified: in.Phone != "",
 		TimeZone: strings.TrimSpace(in.TimeZone), Role: in.Role})
 	if err != nil {
@@ -110,7 +110,7 @@ func (h *handler) createUser(r *http.Request, me *who, in newUserBody) (threads.
 // audited writes an entry for an action already done: a failure to write
 // it is an error the admin sees, but the action stays done.
 func (h *handler) audited(r *http.Request, e threads.AuditEntry) error {
-	if err := h.store.Audit(r.Context(), e); err != nil {
+	if err := h.store.Directory.Audit(r.Context(), e); err != nil {
 		return fmt.Errorf("%s of %s done, but not audited: %w", e.Action, e.Target, err)
 	}
 	return nil
@@ -148,20 +148,20 @@ func (h *handler) changeUser(r *http.Request, me *who, id string, c userChange) 
 	if c.Role == nil && c.Disabled == nil {
 		return threads.User{}, errf(http.StatusBadRequest, "invalid", "say what to change: role, disabled or both")
 	}
-	u, err := h.store.User(r.Context(), id)
+	u, err := h.store.Directory.User(r.Context(), id)
 	if err != nil {
 		return u, err
 	}
 	if c.Role != nil && *c.Role != u.Role {
-		if u, err = h.store.SetRole(r.Context(), me.user.ID, id, *c.Role); err != nil {
+		if u, err = h.store.Directory.SetRole(r.Context(), me.user.ID, id, *c.Role); err != nil {
 			return u, err
 		}
 	}
 	if c.Disabled != nil && *c.Disabled != u.Disabled {
 		if *c.Disabled {
-			u, err = h.store.DisableUser(r.Context(), me.user.ID, id)
+			u, err = h.store.Directory.DisableUser(r.Context(), me.user.ID, id)
 		} else {
-			u, err = h.store.EnableUser(r.Context(), me.user.ID, id)
+			u, err = h.store.Directory.EnableUser(r.Context(), me.user.ID, id)
 		}
 		if err != nil {
 			return u, err
@@ -190,7 +190,7 @@ type domainsBody struct {
 }
 
 func (h *handler) adminDomains(w http.ResponseWriter, r *http.Request, me *who) error {
-	ds, err := h.store.AllowedDomains(r.Context())
+	ds, err := h.store.Directory.AllowedDomains(r.Context())
 	if err != nil {
 		return err
 	}
@@ -203,7 +203,7 @@ func (h *handler) adminSetDomains(w http.ResponseWriter, r *http.Request, me *wh
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	ds, err := h.store.SetAllowedDomains(r.Context(), me.user.ID, in.Domains)
+	ds, err := h.store.Directory.SetAllowedDomains(r.Context(), me.user.ID, in.Domains)
 	if err != nil {
 		return err
 	}
@@ -222,7 +222,7 @@ type fieldsBody struct {
 }
 
 func (h *handler) adminFields(w http.ResponseWriter, r *http.Request, me *who) error {
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return err
 	}
@@ -235,7 +235,7 @@ func (h *handler) adminSetFields(w http.ResponseWriter, r *http.Request, me *who
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := h.store.SetProfileFields(r.Context(), me.user.ID, in.Fields); err != nil {
+	if err := h.store.Directory.SetProfileFields(r.Context(), me.user.ID, in.Fields); err != nil {
 		return err
 	}
 	return h.adminFields(w, r, me)
@@ -247,7 +247,7 @@ func (h *handler) deleteField(r *http.Request, me *who, name string, clear bool)
 	if err := threads.ValidFieldName(name); err != nil {
 		return err
 	}
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return err
 	}
@@ -256,11 +256,11 @@ func (h *handler) deleteField(r *http.Request, me *who, name string, clear bool)
 		return errf(http.StatusNotFound, "not_found", "no profile field %s", name)
 	}
 	if clear {
-		if _, err := h.store.ClearProfileField(r.Context(), me.user.ID, name); err != nil {
+		if _, err := h.store.Directory.ClearProfileField(r.Context(), me.user.ID, name); err != nil {
 			return err
 		}
 	}
-	return h.store.SetProfileFields(r.Context(), me.user.ID, keep)
+	return h.store.Directory.SetProfileFields(r.Context(), me.user.ID, keep)
 }
 
 func (h *handler) adminDeleteField(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -288,7 +288,7 @@ func flag(q url.Values, name string) (bool, error) {
 }
 
 func (h *handler) adminRetention(w http.ResponseWriter, r *http.Request, me *who) error {
-	p, err := h.store.Retention(r.Context())
+	p, err := h.store.Chat.Retention(r.Context())
 	if err != nil {
 		return err
 	}
@@ -313,7 +313,7 @@ func (h *handler) setRetention(r *http.Request, me *who, b retentionBody) error 
 		return errf(http.StatusBadRequest, "invalid", "at most 1000 rooms at once")
 	}
 	if b.Default != nil {
-		if err := h.store.SetRetention(r.Context(), me.user.ID, "", *b.Default); err != nil {
+		if err := h.store.Chat.SetRetention(r.Context(), me.user.ID, "", *b.Default); err != nil {
 			return err
 		}
 	}
@@ -325,9 +325,9 @@ func (h *handler) setRetention(r *http.Request, me *who, b retentionBody) error 
 	for _, id := range rooms {
 		var err error
 		if d := b.Rooms[id]; d == nil {
-			err = h.store.ResetRetention(r.Context(), me.user.ID, id)
+			err = h.store.Chat.ResetRetention(r.Context(), me.user.ID, id)
 		} else {
-			err = h.store.SetRetention(r.Context(), me.user.ID, id, *d)
+			err = h.store.Chat.SetRetention(r.Context(), me.user.ID, id, *d)
 		}
 		if err != nil {
 			return err
@@ -358,11 +358,11 @@ type adminRoom struct {
 
 // adminRoomList lists every room with its retention.
 func (h *handler) adminRoomList(r *http.Request) ([]adminRoom, threads.RetentionPolicy, error) {
-	rooms, err := h.store.Rooms(r.Context())
+	rooms, err := h.store.Chat.Rooms(r.Context())
 	if err != nil {
 		return nil, threads.RetentionPolicy{}, err
 	}
-	p, err := h.store.Retention(r.Context())
+	p, err := h.store.Chat.Retention(r.Context())
 	if err != nil {
 		return nil, p, err
 	}
@@ -402,7 +402,7 @@ func (h *handler) adminAudit(w http.ResponseWriter, r *http.Request, me *who) er
 	if err != nil {
 		return err
 	}
-	list, err := h.store.AuditLog(r.Context(), f)
+	list, err := h.store.Directory.AuditLog(r.Context(), f)
 	if err != nil {
 		return err
 	}

@@ -37,13 +37,13 @@ func TestAdminAPIRefusesMembers(t *testing.T) {
 		e.want(401, "unauthenticated", st, body, "nobody: "+ep.method+" "+ep.path)
 	}
 	// Nothing changed.
-	if u, _ := e.store.User(e.ctx, "bob"); u.Role != threads.RoleMember {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); u.Role != threads.RoleMember {
 		t.Errorf("bob's role: %s", u.Role)
 	}
-	if _, err := e.store.User(e.ctx, "erin"); err == nil {
+	if _, err := e.store.Directory.User(e.ctx, "erin"); err == nil {
 		t.Error("a member created a user")
 	}
-	if log, _ := e.store.AuditLog(e.ctx, threads.AuditFilter{}); len(log) != 0 {
+	if log, _ := e.store.Directory.AuditLog(e.ctx, threads.AuditFilter{}); len(log) != 0 {
 		t.Errorf("audit log after refused requests: %+v", log)
 	}
 	// A browser session of a member is refused as well, CSRF header or not.
@@ -107,7 +107,7 @@ func TestAdminUsers(t *testing.T) {
 		}
 		e.want(c.status, c.code, st, body, c.what)
 	}
-	log, err := e.store.AuditLog(e.ctx, threads.AuditFilter{Actor: "dave"})
+	log, err := e.store.Directory.AuditLog(e.ctx, threads.AuditFilter{Actor: "dave"})
 	var got []string
 	for _, a := range log {
 		got = append(got, a.Action+" "+a.Target)
@@ -146,7 +146,7 @@ func TestAdminSettings(t *testing.T) {
 	e.want(409, "in_use", st, body, "leaving out a field in use")
 	st, body = e.do("dave", "DELETE", "/api/admin/profile-fields/pronouns?clear=1", nil)
 	e.want(204, "", st, body, "removing a field with clear=1")
-	if u, _ := e.store.User(e.ctx, "alice"); u.Profile.Fields["pronouns"] != "" {
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); u.Profile.Fields["pronouns"] != "" {
 		t.Errorf("alice keeps the removed field: %+v", u.Profile.Fields)
 	}
 	for _, c := range []struct {

@@ -26,7 +26,7 @@ type meView struct {
 }
 
 func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
-	p, err := h.store.Presence(ctx, u.ID)
+	p, err := h.store.Chat.Presence(ctx, u.ID)
 	if err != nil {
 		return meView{}, err
 	}
@@ -122,7 +122,7 @@ func (h *handler) updateMe(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := h.store.UpdateUser(r.Context(), me.user.ID, in.apply)
+	u, err := h.store.Directory.UpdateUser(r.Context(), me.user.ID, in.apply)
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func (h *handler) setStatus(w http.ResponseWriter, r *http.Request, me *who) err
 	if err != nil {
 		return err
 	}
-	p, err := h.store.SetStatus(r.Context(), me.user.ID, st)
+	p, err := h.store.Chat.SetStatus(r.Context(), me.user.ID, st)
 	if err != nil {
 		return err
 	}
@@ -175,7 +175,7 @@ func (h *handler) setStatus(w http.ResponseWriter, r *http.Request, me *who) err
 }
 
 func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, me *who) error {
-	if err := h.store.Heartbeat(r.Context(), me.user.ID); err != nil {
+	if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
@@ -183,7 +183,7 @@ func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, me *who) err
 }
 
 func (h *handler) listTokens(w http.ResponseWriter, r *http.Request, me *who) error {
-	list, err := h.store.APITokens(r.Context(), me.user.ID)
+	list, err := h.store.Auth.APITokens(r.Context(), me.user.ID)
 	if err != nil {
 		return err
 	}
@@ -207,7 +207,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, me *who) e
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	secret, t, err := h.store.NewAPIToken(r.Context(), me.user.ID, in.Name)
+	secret, t, err := h.store.Auth.NewAPIToken(r.Context(), me.user.ID, in.Name)
 	if err != nil {
 		return err
 	}
@@ -217,7 +217,7 @@ func (h *handler) createToken(w http.ResponseWriter, r *http.Request, me *who) e
 }
 
 func (h *handler) revokeToken(w http.ResponseWriter, r *http.Request, me *who) error {
-	if err := h.store.RevokeAPIToken(r.Context(), me.user.ID, r.PathValue("id")); err != nil {
+	if err := h.store.Auth.RevokeAPIToken(r.Context(), me.user.ID, r.PathValue("id")); err != nil {
 		return err
 	}
 	h.log.Info("API token revoked", "member", me.user.ID, "token", r.PathValue("id"))

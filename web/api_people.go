@@ -83,7 +83,7 @@ func (h *handler) search(r *http.Request, me *who) ([]threads.PersonMatch, error
 	if err != nil {
 		return nil, err
 	}
-	return h.store.SearchPeople(r.Context(), me.user.ID, pq)
+	return h.store.Directory.SearchPeople(r.Context(), me.user.ID, pq)
 }
 
 func (h *handler) searchPeople(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -127,7 +127,7 @@ func (h *handler) person(r *http.Request, me *who, id string) (personView, error
 	if threads.ValidID("user", id) != nil {
 		return personView{}, notFound
 	}
-	u, err := h.store.User(r.Context(), id)
+	u, err := h.store.Directory.User(r.Context(), id)
 	if errors.Is(err, threads.ErrNotFound) {
 		return personView{}, notFound
 	}
@@ -138,7 +138,7 @@ func (h *handler) person(r *http.Request, me *who, id string) (personView, error
 	if u.Disabled && !admin {
 		return personView{}, notFound
 	}
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return personView{}, err
 	}
@@ -165,7 +165,7 @@ func (h *handler) person(r *http.Request, me *who, id string) (personView, error
 	if u.Disabled {
 		return v, nil // no presence: nothing reaches them
 	}
-	p, err := h.store.Presence(r.Context(), u.ID)
+	p, err := h.store.Chat.Presence(r.Context(), u.ID)
 	if err != nil {
 		return personView{}, err
 	}
@@ -183,7 +183,7 @@ func (h *handler) showPerson(w http.ResponseWriter, r *http.Request, me *who) er
 }
 
 func (h *handler) listProfileFields(w http.ResponseWriter, r *http.Request, me *who) error {
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,7 @@ import (
 // gives alice, bob and carol interests, phones and field values.
 func seedProfiles(t *testing.T, e *webEnv) {
 	t.Helper()
-	if err := e.store.SetProfileFields(e.ctx, "cli", []threads.ProfileField{
+	if err := e.store.Directory.SetProfileFields(e.ctx, "cli", []threads.ProfileField{
 		{Name: "office", Label: "Office", Searchable: true}, {Name: "pronouns", Label: "Pronouns"}}); err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func seedProfiles(t *testing.T, e *webEnv) {
 		"bob":   {Title: "Engineer", Team: "Core", Interests: []string{"go", "cycling"}, Fields: map[string]string{"office": "Berlin Mitte", "pronouns": "he/him"}},
 		"carol": {Interests: []string{"go"}, Fields: map[string]string{"office": "Lisbon"}},
 	} {
-		if _, err := e.store.UpdateUser(e.ctx, id, func(u *threads.User) error {
+		if _, err := e.store.Directory.UpdateUser(e.ctx, id, func(u *threads.User) error {
 			u.Profile = p
 			u.Phone, u.PhoneVerified = "+1555000"+map[string]string{"alice": "1111", "bob": "2222", "carol": "3333"}[id], true
 			return nil
@@ -70,7 +70,7 @@ func TestPeopleSearch(t *testing.T) {
 		}
 	}
 	// A disabled member is not found.
-	if _, err := e.store.DisableUser(e.ctx, "cli", "carol"); err != nil {
+	if _, err := e.store.Directory.DisableUser(e.ctx, "cli", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	if st, body := e.do("alice", "GET", "/api/people?interest=go", nil); st != 200 || ids(body) != "bob/go+cycling" {
@@ -118,7 +118,7 @@ func TestPersonProfile(t *testing.T) {
 			t.Errorf("%s reads bob: %d %s, want his contact details", as, st, body)
 		}
 	}
-	if _, err := e.store.DisableUser(e.ctx, "cli", "carol"); err != nil {
+	if _, err := e.store.Directory.DisableUser(e.ctx, "cli", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	st, _, body = get("alice", "carol")
@@ -148,7 +148,7 @@ func TestMeProfileFieldsAndDigest(t *testing.T) {
 	}
 	// An empty value removes a field; fields not named stay.
 	st, body = e.do("alice", "PUT", "/api/me", map[string]any{"profile": map[string]any{"fields": map[string]string{"pronouns": ""}}})
-	if u, _ := e.store.User(e.ctx, "alice"); st != 200 || u.Profile.Fields["office"] != "Porto" || u.Profile.Fields["pronouns"] != "" ||
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); st != 200 || u.Profile.Fields["office"] != "Porto" || u.Profile.Fields["pronouns"] != "" ||
 		u.Prefs.Digest != threads.DigestWeekly {
 		t.Errorf("removing a field: %d %s, stored %+v", st, body, u.Profile)
 	}
@@ -172,7 +172,7 @@ func TestMeProfileFieldsAndDigest(t *testing.T) {
 	}
 	st, body = e.do("alice", "PUT", "/api/me", `{"digest": 3}`)
 	e.want(400, "bad_json", st, body, "a digest that is a number")
-	if u, _ := e.store.User(e.ctx, "alice"); u.Prefs.DigestHour != 7 || u.Profile.Fields["office"] != "Porto" {
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); u.Prefs.DigestHour != 7 || u.Profile.Fields["office"] != "Porto" {
 		t.Errorf("a refused change was stored: %+v", u)
 	}
 }
@@ -180,7 +180,7 @@ func TestMeProfileFieldsAndDigest(t *testing.T) {
 func TestTranscriptDownload(t *testing.T) {
 	e := newWebEnv(t, func(o *Options) { o.MaxTranscriptBytes = 8000 })
 	for _, text := range []string{"first line", "<b>second</b>", "From the start"} {
-		if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
+		if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: text, Origin: threads.FromWeb}); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -221,7 +221,7 @@ func TestTranscriptDownload(t *testing.T) {
 	}
 	// The size limit cuts the document, with a note.
 	for i := 0; i < 120; i++ {
-		if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: strings.Repeat("long line ", 10), Origin: threads.FromWeb}); err != nil {
+		if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: strings.Repeat("long line ", 10), Origin: threads.FromWeb}); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -73,7 +73,7 @@ func (h *handler) memberRoom(ctx context.Context, me *who, id string) (threads.R
 	if threads.ValidID("room", id) != nil {
 		return threads.Room{}, errNoRoom
 	}
-	r, err := h.store.Room(ctx, id)
+	r, err := h.store.Chat.Room(ctx, id)
 	if errors.Is(err, threads.ErrNotFound) {
 		return threads.Room{}, errNoRoom
 	}
@@ -87,7 +87,7 @@ func (h *handler) memberRoom(ctx context.Context, me *who, id string) (threads.R
 }
 
 func (h *handler) listRooms(w http.ResponseWriter, r *http.Request, me *who) error {
-	rooms, err := h.store.RoomsOf(r.Context(), me.user.ID)
+	rooms, err := h.store.Chat.RoomsOf(r.Context(), me.user.ID)
 	if err != nil {
 		return err
 	}
@@ -113,7 +113,7 @@ func (h *handler) createRoom(w http.ResponseWriter, r *http.Request, me *who) er
 	if in.ID == "" {
 		in.ID = roomID(in.Name)
 	}
-	room, err := h.store.CreateRoom(r.Context(), threads.Room{ID: in.ID, Name: in.Name, Topic: in.Topic, Kind: in.Kind,
+	room, err := h.store.Chat.CreateRoom(r.Context(), threads.Room{ID: in.ID, Name: in.Name, Topic: in.Topic, Kind: in.Kind,
 		Members: append(in.Members, me.user.ID), Owner: me.user.ID})
 	if err != nil {
 		return err
@@ -175,7 +175,7 @@ type roomView struct {
 
 // roomDetail reads a room with its members' presence and reach.
 func (h *handler) roomDetail(ctx context.Context, id string) (roomView, error) {
-	room, reach, err := h.store.Reach(ctx, id)
+	room, reach, err := h.store.Chat.Reach(ctx, id)
 	if err != nil {
 		return roomView{}, err
 	}
@@ -230,7 +230,7 @@ func (h *handler) manageRoom(ctx context.Context, me *who, id string) (threads.R
 		if threads.ValidID("room", id) != nil {
 			return threads.Room{}, errNoRoom
 		}
-		r, err := h.store.Room(ctx, id)
+		r, err := h.store.Chat.Room(ctx, id)
 		if errors.Is(err, threads.ErrNotFound) {
 			return threads.Room{}, errNoRoom
 		}
@@ -263,11 +263,11 @@ func (h *handler) addMember(w http.ResponseWriter, r *http.Request, me *who) err
 	if err := threads.ValidID("user", in.User); err != nil {
 		return err
 	}
-	if err := h.store.AddMember(r.Context(), room.ID, in.User); err != nil {
+	if err := h.store.Chat.AddMember(r.Context(), room.ID, in.User); err != nil {
 		return err
 	}
 	h.log.Info("member added", "room", room.ID, "member", in.User, "by", me.user.ID)
-	room, err = h.store.Room(r.Context(), room.ID)
+	room, err = h.store.Chat.Room(r.Context(), room.ID)
 	if err != nil {
 		return err
 	}
@@ -299,7 +299,7 @@ func (h *handler) removeMember(w http.ResponseWriter, r *http.Request, me *who) 
 	if err != nil {
 		return err
 	}
-	if err := h.store.RemoveMember(r.Context(), room.ID, user); err != nil {
+	if err := h.store.Chat.RemoveMember(r.Context(), room.ID, user); err != nil {
 		return err
 	}
 	h.log.Info("member removed", "room", room.ID, "member", user, "by", me.user.ID)
@@ -339,7 +339,7 @@ func (h *handler) listLines(w http.ResponseWriter, r *http.Request, me *who) err
 	if err != nil {
 		return err
 	}
-	lines, err := h.store.Lines(r.Context(), room.ID, rg)
+	lines, err := h.store.Chat.Lines(r.Context(), room.ID, rg)
 	if err != nil {
 		return err
 	}
@@ -376,7 +376,7 @@ func (h *handler) postLine(w http.ResponseWriter, r *http.Request, me *who) erro
 		}
 		source = "web:" + me.user.ID + ":" + k
 	}
-	p, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name, Text: in.Text,
+	p, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name, Text: in.Text,
 		Origin: me.origin(), SourceID: source})
 	if err != nil {
 		return err
@@ -403,7 +403,7 @@ func (h *handler) markRead(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	if err := h.store.MarkRead(r.Context(), room.ID, me.user.ID, in.Line); err != nil {
+	if err := h.store.Chat.MarkRead(r.Context(), room.ID, me.user.ID, in.Line); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

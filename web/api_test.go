@@ -19,7 +19,7 @@ import (
 // members, and that nobody gets anything without credentials.
 func TestRoomAccess(t *testing.T) {
 	e := newWebEnv(t, nil)
-	p, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: "secret plans", Origin: threads.FromWeb})
+	p, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "alice", Text: "secret plans", Origin: threads.FromWeb})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -80,7 +80,7 @@ func TestRoomAccess(t *testing.T) {
 
 func TestRoomsAPI(t *testing.T) {
 	e := newWebEnv(t, nil)
-	if _, err := e.store.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "at the clinic"}); err != nil {
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "at the clinic"}); err != nil {
 		t.Fatal(err)
 	}
 	st, body := e.do("alice", "POST", "/api/rooms", map[string]any{"name": "Launch Plan!", "topic": "q3", "members": []string{"bob"}})
@@ -163,7 +163,7 @@ func TestRoomsAPI(t *testing.T) {
 	// Read marker.
 	st, body = e.do("bob", "POST", "/api/rooms/"+room.ID+"/read", map[string]string{"line": ids[2]})
 	e.want(204, "", st, body, "mark read")
-	if m, _ := e.store.ReadMarker(e.ctx, room.ID, "bob"); m != ids[2] {
+	if m, _ := e.store.Chat.ReadMarker(e.ctx, room.ID, "bob"); m != ids[2] {
 		t.Errorf("marker = %q", m)
 	}
 	st, body = e.do("bob", "POST", "/api/rooms/"+room.ID+"/read", map[string]string{"line": "yesterday"})
@@ -254,7 +254,7 @@ func manyInterests(n int) string {
 
 func TestMeAndPresenceAPI(t *testing.T) {
 	e := newWebEnv(t, nil)
-	if _, err := e.store.UpdateUser(e.ctx, "alice", func(u *threads.User) error {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "alice", func(u *threads.User) error {
 		u.Phone, u.PhoneVerified = "+15550001111", true
 		return nil
 	}); err != nil {
@@ -267,11 +267,11 @@ func TestMeAndPresenceAPI(t *testing.T) {
 		me.Profile.Title != "Designer" || strings.Join(me.Profile.Interests, ",") != "go,typography" || me.Phone != "+15550001111" {
 		t.Fatalf("PUT /api/me: %d %s", st, body)
 	}
-	if u, _ := e.store.User(e.ctx, "alice"); !u.PhoneVerified {
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); !u.PhoneVerified {
 		t.Error("an unchanged phone lost its verification")
 	}
 	st, body = e.do("alice", "PUT", "/api/me", map[string]any{"phone": "+15550009999"})
-	if u, _ := e.store.User(e.ctx, "alice"); st != 200 || u.Phone != "+15550009999" || u.PhoneVerified {
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); st != 200 || u.Phone != "+15550009999" || u.PhoneVerified {
 		t.Errorf("new phone: %d %s, stored %+v", st, body, u)
 	}
 	st, body = e.do("alice", "GET", "/api/me", nil)
@@ -285,7 +285,7 @@ func TestMeAndPresenceAPI(t *testing.T) {
 	}
 	st, body = e.do("bob", "POST", "/api/me/heartbeat", nil)
 	e.want(204, "", st, body, "heartbeat")
-	if p, _ := e.store.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
+	if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
 		t.Errorf("bob after a heartbeat: %s", p.State)
 	}
 }
@@ -376,7 +376,7 @@ func TestFiles(t *testing.T) {
 	// The file only through a line of the room that holds it.
 	st, body = e.do("bob", "GET", "/api/rooms/design/files/"+a.ID, nil)
 	e.want(404, "not_found", st, body, "download without a line")
-	other, _ := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "no file", Origin: threads.FromWeb})
+	other, _ := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "no file", Origin: threads.FromWeb})
 	st, body = e.do("bob", "GET", "/api/rooms/design/files/"+a.ID+"?line="+other.Line.ID, nil)
 	e.want(404, "not_found", st, body, "download through a line without the file")
 	st, body = e.do("bob", "GET", "/api/rooms/other/files/"+a.ID+"?line="+p.Line.ID, nil)

@@ -53,11 +53,11 @@ func (h *handler) identify(r *http.Request) (*who, error) {
 		if !ok {
 			return nil, errAuth
 		}
-		t, err := h.store.APITokenOwner(ctx, strings.TrimSpace(secret))
+		t, err := h.store.Auth.APITokenOwner(ctx, strings.TrimSpace(secret))
 		if err != nil {
 			return nil, err
 		}
-		u, err := h.store.User(ctx, t.User)
+		u, err := h.store.Directory.User(ctx, t.User)
 		if errors.Is(err, threads.ErrNotFound) {
 			return nil, errAuth
 		}
@@ -73,23 +73,23 @@ func (h *handler) identify(r *http.Request) (*who, error) {
 	if err != nil {
 		return nil, nil
 	}
-	se, err := h.store.Session(ctx, c.Value)
+	se, err := h.store.Auth.Session(ctx, c.Value)
 	if errors.Is(err, threads.ErrBadCredential) {
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	u, err := h.store.User(ctx, se.User)
+	u, err := h.store.Directory.User(ctx, se.User)
 	if errors.Is(err, threads.ErrNotFound) {
-		_ = h.store.EndSession(ctx, c.Value)
+		_ = h.store.Auth.EndSession(ctx, c.Value)
 		return nil, nil
 	}
 	if err != nil {
 		return nil, err
 	}
 	if u.Disabled {
-		_ = h.store.EndSession(ctx, c.Value)
+		_ = h.store.Auth.EndSession(ctx, c.Value)
 		return nil, threads.ErrDisabled
 	}
 	return &who{user: u, session: &se, sessionTok: c.Value}, nil

@@ -49,12 +49,12 @@ func (e *webEnv) claimLink(addr string) string {
 	e.t.Helper()
 	var link string
 	waitFor(e.t, "a sign-in notice to "+addr, func() bool {
-		ns, err := e.store.ClaimNotices(e.ctx, "test", 10, time.Minute)
+		ns, err := e.store.Queue.ClaimNotices(e.ctx, "test", 10, time.Minute)
 		if err != nil {
 			e.t.Fatal(err)
 		}
 		for _, n := range ns {
-			_ = e.store.AckNotice(e.ctx, n)
+			_ = e.store.Queue.AckNotice(e.ctx, n)
 			e.noticed = append(e.noticed, n.To)
 			if n.To == addr && n.Kind == threads.NoticeSignIn {
 				link = n.Link
@@ -113,7 +113,7 @@ func TestSignInByEmailedLink(t *testing.T) {
 	if cookie == nil || !cookie.HttpOnly || cookie.SameSite != http.SameSiteLaxMode || cookie.Secure || cookie.MaxAge < 86400 {
 		t.Fatalf("session cookie %+v", cookie)
 	}
-	if log, err := e.store.AuditLog(e.ctx, threads.AuditFilter{Action: "signin"}); err != nil || len(log) != 1 || log[0].Actor != "alice" {
+	if log, err := e.store.Directory.AuditLog(e.ctx, threads.AuditFilter{Action: "signin"}); err != nil || len(log) != 1 || log[0].Actor != "alice" {
 		t.Errorf("audit of the sign-in: %v %+v", err, log)
 	}
 	res, page = b.fetch(t, "GET", e.srv.URL+"/", nil)
@@ -128,7 +128,7 @@ func TestSignInByEmailedLink(t *testing.T) {
 		t.Errorf("second use: %d %s", res.StatusCode, page)
 	}
 	// Nothing was queued for the unknown address, nor for a disabled member.
-	if _, err := e.store.UpdateUser(e.ctx, "bob", func(u *threads.User) error { u.Disabled = true; return nil }); err != nil {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "bob", func(u *threads.User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	c := e.browser("")
@@ -206,7 +206,7 @@ func TestCSRFAndDisabledMembers(t *testing.T) {
 		t.Errorf("status form with a wrong CSRF token: %d", res.StatusCode)
 	}
 	// A disabled member's session and tokens stop working.
-	if _, err := e.store.UpdateUser(e.ctx, "alice", func(u *threads.User) error { u.Disabled = true; return nil }); err != nil {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "alice", func(u *threads.User) error { u.Disabled = true; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = b.fetch(t, "GET", e.srv.URL+"/api/me", nil)
@@ -215,7 +215,7 @@ func TestCSRFAndDisabledMembers(t *testing.T) {
 	}
 	st, body := e.do("alice", "GET", "/api/rooms", nil)
 	e.want(403, "disabled", st, body, "disabled member's token")
-	if _, err := e.store.UpdateUser(e.ctx, "alice", func(u *threads.User) error { u.Disabled = false; return nil }); err != nil {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "alice", func(u *threads.User) error { u.Disabled = false; return nil }); err != nil {
 		t.Fatal(err)
 	}
 	res, _ = b.fetch(t, "GET", e.srv.URL+"/", nil)

@@ -27,7 +27,7 @@ func (h *handler) digestUnsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	_, err := h.store.UpdateUser(r.Context(), member, func(u *threads.User) error {
+	_, err := h.store.Directory.UpdateUser(r.Context(), member, func(u *threads.User) error {
 		u.Prefs.Digest = threads.DigestOff
 		return nil
 	})
@@ -44,7 +44,7 @@ func (h *handler) digestUnsubscribe(w http.ResponseWriter, r *http.Request) {
 }
 
 func (h *handler) resolveDigest(w http.ResponseWriter, r *http.Request) (string, bool) {
-	member, err := h.store.ResolveDigestUnsubscribeToken(r.Context(), r.PathValue("token"))
+	member, err := h.store.Auth.ResolveDigestUnsubscribeToken(r.Context(), r.PathValue("token"))
 	if errors.Is(err, threads.ErrBadToken) {
 		h.html(w, http.StatusNotFound, page{Title: "Unknown link", Text: "This unsubscribe link is not valid. Use the link of a recent digest."})
 		return "", false

@@ -13,7 +13,7 @@ import (
 func TestDigestOneClickUnsubscribe(t *testing.T) {
 	s, srv, _ := setup(t)
 	ctx := context.Background()
-	_, tok, err := s.DigestTokens(ctx, "bob")
+	_, tok, err := s.Auth.DigestTokens(ctx, "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -22,7 +22,7 @@ func TestDigestOneClickUnsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if u, _ := s.User(ctx, "bob"); res.StatusCode != 200 || u.Prefs.Digest == threads.DigestOff {
+	if u, _ := s.Directory.User(ctx, "bob"); res.StatusCode != 200 || u.Prefs.Digest == threads.DigestOff {
 		t.Fatalf("GET: %d, digest %q", res.StatusCode, u.Prefs.Digest)
 	}
 	res, err = http.PostForm(srv.URL+"/unsubscribe-digest/"+tok, url.Values{"List-Unsubscribe": {"One-Click"}})
@@ -30,11 +30,11 @@ func TestDigestOneClickUnsubscribe(t *testing.T) {
 		t.Fatal(err)
 	}
 	res.Body.Close()
-	if u, _ := s.User(ctx, "bob"); res.StatusCode != 200 || u.Prefs.Digest != threads.DigestOff {
+	if u, _ := s.Directory.User(ctx, "bob"); res.StatusCode != 200 || u.Prefs.Digest != threads.DigestOff {
 		t.Fatalf("POST: %d, digest %q", res.StatusCode, u.Prefs.Digest)
 	}
 	// A room's unsubscribe token is not a digest token, and forged ones are 404.
-	room, _ := s.UnsubscribeToken(ctx, "design", "bob")
+	room, _ := s.Auth.UnsubscribeToken(ctx, "design", "bob")
 	for _, bad := range []string{room, strings.Repeat("a", 32), "short"} {
 		res, err := http.PostForm(srv.URL+"/unsubscribe-digest/"+bad, url.Values{"List-Unsubscribe": {"One-Click"}})
 		if err != nil {

@@ -73,7 +73,7 @@ func (h *handler) upload(r *http.Request, me *who, room threads.Room) (threads.P
 	}
 	att := threads.Attachment{ID: meta.ID, Name: name, Type: ct, Size: meta.Size}
 	text := strings.TrimSpace(r.FormValue("text"))
-	p, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name, Text: text,
+	p, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name, Text: text,
 		Origin: me.origin(), Attachments: []threads.Attachment{att}})
 	if err != nil {
 		return threads.Posted{}, err
@@ -155,7 +155,7 @@ func (h *handler) sendFile(ctx context.Context, w http.ResponseWriter, r *http.R
 	if h.opts.Blobs == nil || lineID == "" {
 		return errNoFile
 	}
-	line, err := h.store.Line(ctx, room.ID, lineID)
+	line, err := h.store.Chat.Line(ctx, room.ID, lineID)
 	if errors.Is(err, threads.ErrNotFound) || errors.Is(err, threads.ErrInvalid) {
 		return errNoFile
 	}

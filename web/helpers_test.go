@@ -41,7 +41,7 @@ func newWebEnv(t *testing.T, tune func(*Options)) *webEnv {
 		{ID: "carol", Name: "Carol", Emails: []string{"carol@example.org"}},
 		{ID: "dave", Name: "Dave", Emails: []string{"dave@example.org"}, Role: threads.RoleAdmin},
 	} {
-		if _, err := s.AddUser(ctx, u); err != nil {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -49,7 +49,7 @@ func newWebEnv(t *testing.T, tune func(*Options)) *webEnv {
 		{ID: "design", Name: "Design", Members: []string{"alice", "bob"}, Owner: "alice"},
 		{ID: "other", Name: "Other", Members: []string{"bob", "carol"}, Owner: "bob"},
 	} {
-		if _, err := s.CreateRoom(ctx, rm); err != nil {
+		if _, err := s.Chat.CreateRoom(ctx, rm); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -66,7 +66,7 @@ func newWebEnv(t *testing.T, tune func(*Options)) *webEnv {
 	t.Cleanup(srv.Close)
 	e := &webEnv{t: t, store: s, srv: srv, ctx: ctx, tokens: map[string]string{}}
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
-		secret, _, err := s.NewAPIToken(ctx, u, "test")
+		secret, _, err := s.Auth.NewAPIToken(ctx, u, "test")
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -134,7 +134,7 @@ func (e *webEnv) browser(user string) *browser {
 	c := &http.Client{Jar: jar, CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 	b := &browser{Client: c}
 	if user != "" {
-		tok, se, err := e.store.NewSession(e.ctx, user)
+		tok, se, err := e.store.Auth.NewSession(e.ctx, user)
 		if err != nil {
 			e.t.Fatal(err)
 		}

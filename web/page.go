@@ -296,11 +296,11 @@ func reachText(m memberView) string {
 
 // home lists the member's rooms.
 func (h *handler) home(w http.ResponseWriter, r *http.Request, me *who) error {
-	rooms, err := h.store.RoomsOf(r.Context(), me.user.ID)
+	rooms, err := h.store.Chat.RoomsOf(r.Context(), me.user.ID)
 	if err != nil {
 		return err
 	}
-	p, err := h.store.Presence(r.Context(), me.user.ID)
+	p, err := h.store.Chat.Presence(r.Context(), me.user.ID)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err != nil {
 		return err
 	}
-	lines, err := h.store.Lines(r.Context(), room.ID, threads.Range{Before: before, Limit: roomPageLines, Newest: true})
+	lines, err := h.store.Chat.Lines(r.Context(), room.ID, threads.Range{Before: before, Limit: roomPageLines, Newest: true})
 	if err != nil {
 		return err
 	}
@@ -352,7 +352,7 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 	if len(lines) > 0 {
 		d.Last = lines[len(lines)-1].ID
 		if d.Live {
-			if err := h.store.MarkRead(r.Context(), room.ID, me.user.ID, d.Last); err != nil {
+			if err := h.store.Chat.MarkRead(r.Context(), room.ID, me.user.ID, d.Last); err != nil {
 				h.log.Warn("mark read", "room", room.ID, "member", me.user.ID, "err", err)
 			}
 		}
@@ -376,7 +376,7 @@ func (h *handler) roomPost(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
+	if _, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
 		Text: strings.TrimRight(r.PostFormValue("text"), " \r\n\t"), Origin: threads.FromWeb}); err != nil {
 		return err
 	}
@@ -403,7 +403,7 @@ func (h *handler) statusForm(w http.ResponseWriter, r *http.Request, me *who) er
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.SetStatus(r.Context(), me.user.ID, st); err != nil {
+	if _, err := h.store.Chat.SetStatus(r.Context(), me.user.ID, st); err != nil {
 		return err
 	}
 	http.Redirect(w, r, backTo(r, "/"), http.StatusSeeOther)
@@ -421,11 +421,11 @@ type profileData struct {
 }
 
 func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, error) {
-	p, err := h.store.Presence(r.Context(), u.ID)
+	p, err := h.store.Chat.Presence(r.Context(), u.ID)
 	if err != nil {
 		return view{}, err
 	}
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return view{}, err
 	}
@@ -472,7 +472,7 @@ func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) e
 		}
 		in.DigestHour = &hour
 	}
-	_, err := h.store.UpdateUser(r.Context(), me.user.ID, in.apply)
+	_, err := h.store.Directory.UpdateUser(r.Context(), me.user.ID, in.apply)
 	if he := classify(err); err != nil && he.status == http.StatusBadRequest {
 		// Show the form again with what was typed and what is wrong.
 		typed := me.user
@@ -500,7 +500,7 @@ type tokensData struct {
 }
 
 func (h *handler) tokensView(w http.ResponseWriter, r *http.Request, me *who, status int, made *newToken, problem string) error {
-	list, err := h.store.APITokens(r.Context(), me.user.ID)
+	list, err := h.store.Auth.APITokens(r.Context(), me.user.ID)
 	if err != nil {
 		return err
 	}
@@ -516,7 +516,7 @@ func (h *handler) tokensPage(w http.ResponseWriter, r *http.Request, me *who) er
 }
 
 func (h *handler) tokensCreate(w http.ResponseWriter, r *http.Request, me *who) error {
-	secret, t, err := h.store.NewAPIToken(r.Context(), me.user.ID, r.PostFormValue("name"))
+	secret, t, err := h.store.Auth.NewAPIToken(r.Context(), me.user.ID, r.PostFormValue("name"))
 	if errors.Is(err, threads.ErrInvalid) {
 		return h.tokensView(w, r, me, http.StatusBadRequest, nil, classify(err).msg)
 	}
@@ -528,7 +528,7 @@ func (h *handler) tokensCreate(w http.ResponseWriter, r *http.Request, me *who) 
 }
 
 func (h *handler) tokensRevoke(w http.ResponseWriter, r *http.Request, me *who) error {
-	if err := h.store.RevokeAPIToken(r.Context(), me.user.ID, r.PathValue("id")); err != nil {
+	if err := h.store.Auth.RevokeAPIToken(r.Context(), me.user.ID, r.PathValue("id")); err != nil {
 		return err
 	}
 	h.log.Info("API token revoked", "member", me.user.ID, "token", r.PathValue("id"))

@@ -60,7 +60,7 @@ type adminData struct {
 
 func (h *handler) adminView(w http.ResponseWriter, r *http.Request, me *who, status int, problem string) error {
 	ctx := r.Context()
-	users, err := h.store.Users(ctx)
+	users, err := h.store.Directory.Users(ctx)
 	if err != nil {
 		return err
 	}
@@ -69,16 +69,16 @@ func (h *handler) adminView(w http.ResponseWriter, r *http.Request, me *who, sta
 		d.Users = append(d.Users, adminUserOf(u))
 	}
 	slices.SortFunc(d.Users, func(a, b adminUser) int { return strings.Compare(a.ID, b.ID) })
-	if d.Domains, err = h.store.AllowedDomains(ctx); err != nil {
+	if d.Domains, err = h.store.Directory.AllowedDomains(ctx); err != nil {
 		return err
 	}
-	if d.Fields, err = h.store.ProfileFields(ctx); err != nil {
+	if d.Fields, err = h.store.Directory.ProfileFields(ctx); err != nil {
 		return err
 	}
 	if d.Rooms, d.Retention, err = h.adminRoomList(r); err != nil {
 		return err
 	}
-	if d.Audit, err = h.store.AuditLog(ctx, threads.AuditFilter{Limit: auditShown}); err != nil {
+	if d.Audit, err = h.store.Directory.AuditLog(ctx, threads.AuditFilter{Limit: auditShown}); err != nil {
 		return err
 	}
 	v := viewFor(me, "Admin")
@@ -123,7 +123,7 @@ func (h *handler) adminUserForm(w http.ResponseWriter, r *http.Request, me *who)
 
 func (h *handler) adminDomainsForm(w http.ResponseWriter, r *http.Request, me *who) (string, error) {
 	list := strings.FieldsFunc(r.PostFormValue("domains"), func(c rune) bool { return c == ',' || c == ' ' || c == '\n' })
-	if _, err := h.store.SetAllowedDomains(r.Context(), me.user.ID, list); err != nil {
+	if _, err := h.store.Directory.SetAllowedDomains(r.Context(), me.user.ID, list); err != nil {
 		return "", err
 	}
 	return "/admin?done=1#domains", nil
@@ -134,7 +134,7 @@ func (h *handler) adminDomainsForm(w http.ResponseWriter, r *http.Request, me *w
 func (h *handler) adminFieldForm(w http.ResponseWriter, r *http.Request, me *who) (string, error) {
 	f := threads.ProfileField{Name: strings.TrimSpace(r.PostFormValue("name")), Label: r.PostFormValue("label"),
 		Searchable: r.PostFormValue("searchable") == "1"}
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return "", err
 	}
@@ -143,7 +143,7 @@ func (h *handler) adminFieldForm(w http.ResponseWriter, r *http.Request, me *who
 	} else {
 		defs = append(defs, f)
 	}
-	if err := h.store.SetProfileFields(r.Context(), me.user.ID, defs); err != nil {
+	if err := h.store.Directory.SetProfileFields(r.Context(), me.user.ID, defs); err != nil {
 		return "", err
 	}
 	return "/admin?done=1#fields", nil
@@ -159,7 +159,7 @@ func (h *handler) adminFieldDeleteForm(w http.ResponseWriter, r *http.Request, m
 // adminRetentionForm applies what changed: the default, and each room's
 // box (empty: the room follows the default).
 func (h *handler) adminRetentionForm(w http.ResponseWriter, r *http.Request, me *who) (string, error) {
-	cur, err := h.store.Retention(r.Context())
+	cur, err := h.store.Chat.Retention(r.Context())
 	if err != nil {
 		return "", err
 	}

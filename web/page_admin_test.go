@@ -39,10 +39,10 @@ func TestAdminPageRefusedToMembers(t *testing.T) {
 			t.Errorf("member posts %s: %d", path, res.StatusCode)
 		}
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); u.Role != threads.RoleMember {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); u.Role != threads.RoleMember {
 		t.Errorf("bob became %s", u.Role)
 	}
-	if log, _ := e.store.AuditLog(e.ctx, threads.AuditFilter{}); len(log) != 0 {
+	if log, _ := e.store.Directory.AuditLog(e.ctx, threads.AuditFilter{}); len(log) != 0 {
 		t.Errorf("audit after refused forms: %+v", log)
 	}
 	// Without a session: the sign-in page.
@@ -90,13 +90,13 @@ func TestAdminPageForms(t *testing.T) {
 			t.Errorf("%s: %d %s", c.path, st, loc)
 		}
 	}
-	if u, _ := e.store.User(e.ctx, "bob"); u.Role != threads.RoleAdmin {
+	if u, _ := e.store.Directory.User(e.ctx, "bob"); u.Role != threads.RoleAdmin {
 		t.Errorf("bob is %s", u.Role)
 	}
-	if u, _ := e.store.User(e.ctx, "carol"); !u.Disabled {
+	if u, _ := e.store.Directory.User(e.ctx, "carol"); !u.Disabled {
 		t.Error("carol is not disabled")
 	}
-	if p, _ := e.store.Retention(e.ctx); p.Default != 90 || p.Days("design") != 7 || p.Days("other") != 90 {
+	if p, _ := e.store.Chat.Retention(e.ctx); p.Default != 90 || p.Days("design") != 7 || p.Days("other") != 90 {
 		t.Errorf("retention %+v", p)
 	}
 	// Refusals show the page again with the reason.
@@ -117,7 +117,7 @@ func TestAdminPageForms(t *testing.T) {
 		}
 	}
 	// A field in use is removed only with "clear values".
-	if _, err := e.store.UpdateUser(e.ctx, "alice", func(u *threads.User) error {
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "alice", func(u *threads.User) error {
 		u.Profile.Fields = map[string]string{"office": "Porto"}
 		return nil
 	}); err != nil {
@@ -131,7 +131,7 @@ func TestAdminPageForms(t *testing.T) {
 	}
 	// A form without the session's token changes nothing.
 	res, _ = b.fetch(t, "POST", e.srv.URL+"/admin/users/alice", url.Values{"role": {"admin"}})
-	if u, _ := e.store.User(e.ctx, "alice"); res.StatusCode != 403 || u.Role != threads.RoleMember {
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); res.StatusCode != 403 || u.Role != threads.RoleMember {
 		t.Errorf("form without CSRF: %d, alice is %s", res.StatusCode, u.Role)
 	}
 	// The audit log on the page names the admin.
@@ -183,7 +183,7 @@ func TestPeopleAndProfilePages(t *testing.T) {
 	if res, _ := b.fetch(t, "POST", e.srv.URL+"/me", form); res.StatusCode != 303 {
 		t.Fatalf("profile form: %d", res.StatusCode)
 	}
-	u, _ := e.store.User(e.ctx, "alice")
+	u, _ := e.store.Directory.User(e.ctx, "alice")
 	if u.Profile.Fields["office"] != "Porto" || u.Prefs.Digest != threads.DigestWeekly || u.Prefs.DigestHour != 7 {
 		t.Errorf("stored %+v %+v", u.Profile, u.Prefs)
 	}

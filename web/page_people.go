@@ -31,7 +31,7 @@ type peopleData struct {
 
 func (h *handler) peoplePage(w http.ResponseWriter, r *http.Request, me *who) error {
 	q := r.URL.Query()
-	defs, err := h.store.ProfileFields(r.Context())
+	defs, err := h.store.Directory.ProfileFields(r.Context())
 	if err != nil {
 		return err
 	}

@@ -26,14 +26,14 @@ func text(page string) string {
 
 func TestRoomPage(t *testing.T) {
 	e := newWebEnv(t, nil)
-	if _, err := e.store.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "at the clinic"}); err != nil {
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "at the clinic"}); err != nil {
 		t.Fatal(err)
 	}
 	e.post("design", "alice", "The header is on <staging>")
-	if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Looks good", Origin: threads.FromEmail}); err != nil {
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Looks good", Origin: threads.FromEmail}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Bob is away: at the clinic", Origin: threads.FromSystem}); err != nil {
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Bob is away: at the clinic", Origin: threads.FromSystem}); err != nil {
 		t.Fatal(err)
 	}
 	st, body := e.upload("bob", "design", "dot.png", "image/png", png, "")
@@ -82,7 +82,7 @@ func TestPageFormsWithoutScript(t *testing.T) {
 	if res.StatusCode != 303 || res.Header.Get("Location") != "/rooms/design#end" {
 		t.Fatalf("post form: %d %v", res.StatusCode, res.Header)
 	}
-	if ls, _ := e.store.Lines(e.ctx, "design", threads.Range{}); len(ls) != 1 || ls[0].Text != "posted from a form" || ls[0].Origin != threads.FromWeb {
+	if ls, _ := e.store.Chat.Lines(e.ctx, "design", threads.Range{}); len(ls) != 1 || ls[0].Text != "posted from a form" || ls[0].Origin != threads.FromWeb {
 		t.Errorf("lines %+v", ls)
 	}
 	res, page = b.fetch(t, "POST", e.srv.URL+"/rooms/design/lines", url.Values{"csrf": {csrf}, "text": {"   "}})
@@ -94,7 +94,7 @@ func TestPageFormsWithoutScript(t *testing.T) {
 	if res.StatusCode != 303 || res.Header.Get("Location") != "/rooms/design" {
 		t.Fatalf("status form: %d %v", res.StatusCode, res.Header)
 	}
-	if p, _ := e.store.Presence(e.ctx, "alice"); p.State != threads.StateAway || p.Text() != "on a train" {
+	if p, _ := e.store.Chat.Presence(e.ctx, "alice"); p.State != threads.StateAway || p.Text() != "on a train" {
 		t.Errorf("presence %+v", p)
 	}
 	res, _ = b.fetch(t, "POST", e.srv.URL+"/me/status", url.Values{"csrf": {csrf}, "availability": {"available"}, "back": {"//evil.example/"}})
@@ -118,7 +118,7 @@ func TestPageFormsWithoutScript(t *testing.T) {
 	if res.StatusCode != 303 {
 		t.Fatalf("upload form: %d", res.StatusCode)
 	}
-	if ls, _ := e.store.Lines(e.ctx, "design", threads.Range{Newest: true, Limit: 1}); len(ls[0].Attachments) != 1 || ls[0].Attachments[0].Type != "text/plain" {
+	if ls, _ := e.store.Chat.Lines(e.ctx, "design", threads.Range{Newest: true, Limit: 1}); len(ls[0].Attachments) != 1 || ls[0].Attachments[0].Type != "text/plain" {
 		t.Errorf("uploaded line %+v", ls)
 	}
 
@@ -128,7 +128,7 @@ func TestPageFormsWithoutScript(t *testing.T) {
 	if res.StatusCode != 303 {
 		t.Fatalf("profile form: %d", res.StatusCode)
 	}
-	if u, _ := e.store.User(e.ctx, "alice"); u.Name != "Alice Archer" || strings.Join(u.Profile.Interests, "|") != "go|typography" || u.TimeZone != "Europe/Berlin" {
+	if u, _ := e.store.Directory.User(e.ctx, "alice"); u.Name != "Alice Archer" || strings.Join(u.Profile.Interests, "|") != "go|typography" || u.TimeZone != "Europe/Berlin" {
 		t.Errorf("user %+v", u)
 	}
 	res, page = b.fetch(t, "POST", e.srv.URL+"/me", url.Values{"csrf": {csrf}, "name": {"Alice"}, "tz": {"Nowhere/Land"}})
@@ -150,7 +150,7 @@ func TestPageFormsWithoutScript(t *testing.T) {
 	if strings.Contains(page, m[1]) || !strings.Contains(page, "my script") {
 		t.Errorf("tokens page shows the secret again, or not the token")
 	}
-	list, _ := e.store.APITokens(e.ctx, "alice")
+	list, _ := e.store.Auth.APITokens(e.ctx, "alice")
 	for _, tk := range list {
 		res, _ = b.fetch(t, "POST", e.srv.URL+"/tokens/"+tk.ID+"/revoke", url.Values{"csrf": {csrf}})
 		if res.StatusCode != 303 {

@@ -91,18 +91,18 @@ func (h *handler) sendSignInLink(ctx context.Context, addr string) {
 // then forgotten); threads.ErrNotFound when no member owns the address,
 // threads.ErrDisabled for a disabled member.
 func QueueSignInLink(ctx context.Context, st *threads.Store, publicURL, addr string) (threads.User, bool, error) {
-	u, err := st.UserByEmail(ctx, addr)
+	u, err := st.Directory.UserByEmail(ctx, addr)
 	if err != nil {
 		return u, false, err
 	}
-	tok, err := st.NewSignInToken(ctx, u.ID)
+	tok, err := st.Auth.NewSignInToken(ctx, u.ID)
 	if err != nil {
 		return u, false, err
 	}
-	queued, err := st.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
+	queued, err := st.Queue.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
 		Title: "Your parley sign-in link", Link: strings.TrimRight(publicURL, "/") + "/signin/" + tok})
 	if err != nil || !queued {
-		_ = st.DropSignInToken(ctx, tok)
+		_ = st.Auth.DropSignInToken(ctx, tok)
 	}
 	return u, queued, err
 }
@@ -119,7 +119,7 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 	if !h.signinForm(w, r) {
 		return
 	}
-	u, err := h.store.ConsumeSignInToken(r.Context(), r.PathValue("token"))
+	u, err := h.store.Auth.ConsumeSignInToken(r.Context(), r.PathValue("token"))
 	if errors.Is(err, threads.ErrBadCredential) {
 		h.render(w, r, http.StatusBadRequest, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r),
 			Error: "This sign-in link was used already or is more than 15 minutes old. Ask for a new one below."})
@@ -129,7 +129,7 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 		h.pageFail(w, r, nil, err)
 		return
 	}
-	tok, se, err := h.store.NewSession(r.Context(), u.ID)
+	tok, se, err := h.store.Auth.NewSession(r.Context(), u.ID)
 	if err != nil {
 		h.pageFail(w, r, nil, err)
 		return
@@ -137,7 +137,7 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 	h.setCookie(w, sessionCookie, tok, int(se.Expires.Sub(se.Created)/time.Second))
 	h.setCookie(w, preCookie, "", -1)
 	h.log.Info("signed in", "member", u.ID)
-	if err := h.store.Audit(r.Context(), threads.AuditEntry{Actor: u.ID, Action: "signin", Target: u.ID}); err != nil {
+	if err := h.store.Directory.Audit(r.Context(), threads.AuditEntry{Actor: u.ID, Action: "signin", Target: u.ID}); err != nil {
 		// The member is in; a sign-in the log missed is reported, not refused.
 		h.log.Error("audit sign-in", "member", u.ID, "err", err)
 	}
@@ -146,7 +146,7 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 
 // signout ends the session.
 func (h *handler) signout(w http.ResponseWriter, r *http.Request, me *who) error {
-	if err := h.store.EndSession(r.Context(), me.sessionTok); err != nil {
+	if err := h.store.Auth.EndSession(r.Context(), me.sessionTok); err != nil {
 		return err
 	}
 	h.setCookie(w, sessionCookie, "", -1)

@@ -96,12 +96,12 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 	ctx := r.Context()
 	// Subscribe first: a line posted while the backlog is read comes live,
 	// and is skipped there if the backlog had it.
-	sub, err := h.store.SubscribeUser(ctx, me.user.ID)
+	sub, err := h.store.Chat.SubscribeUser(ctx, me.user.ID)
 	if err != nil {
 		return err
 	}
 	defer sub.Close()
-	rooms, err := h.store.RoomsOf(ctx, me.user.ID)
+	rooms, err := h.store.Chat.RoomsOf(ctx, me.user.ID)
 	if err != nil {
 		return err
 	}
@@ -114,7 +114,7 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 	reset := false
 	if last != "" {
 		for _, rm := range rooms {
-			lines, err := h.store.Lines(ctx, rm.ID, threads.Range{After: resumeAfter(last), Limit: maxResume})
+			lines, err := h.store.Chat.Lines(ctx, rm.ID, threads.Range{After: resumeAfter(last), Limit: maxResume})
 			if err != nil {
 				return err
 			}
@@ -194,7 +194,7 @@ func (h *handler) relay(ctx context.Context, out sse, ev threads.Event, mine map
 		if !mine[ev.Room] || ev.Presence == nil {
 			return nil
 		}
-		_, reach, err := h.store.Reach(ctx, ev.Room)
+		_, reach, err := h.store.Chat.Reach(ctx, ev.Room)
 		if err != nil {
 			return nil // best effort, like every live event
 		}
@@ -209,7 +209,7 @@ func (h *handler) relay(ctx context.Context, out sse, ev threads.Event, mine map
 
 // beat records that the member has a live page open.
 func (h *handler) beat(ctx context.Context, me *who) {
-	if err := h.store.Heartbeat(ctx, me.user.ID); err != nil && ctx.Err() == nil {
+	if err := h.store.Chat.Heartbeat(ctx, me.user.ID); err != nil && ctx.Err() == nil {
 		h.log.Warn("heartbeat from the live stream", "member", me.user.ID, "err", err)
 	}
 }
@@ -218,7 +218,7 @@ func (h *handler) beat(ctx context.Context, me *who) {
 // the session not ended, the token not revoked, the member not disabled.
 // A Redis hiccup keeps the stream going.
 func (h *handler) stillValid(ctx context.Context, me *who) bool {
-	u, err := h.store.User(ctx, me.user.ID)
+	u, err := h.store.Directory.User(ctx, me.user.ID)
 	if err != nil {
 		return !errors.Is(err, threads.ErrNotFound)
 	}
@@ -227,10 +227,10 @@ func (h *handler) stillValid(ctx context.Context, me *who) bool {
 	}
 	switch {
 	case me.session != nil:
-		_, err := h.store.Session(ctx, me.sessionTok)
+		_, err := h.store.Auth.Session(ctx, me.sessionTok)
 		return !errors.Is(err, threads.ErrBadCredential)
 	case me.token != nil:
-		list, err := h.store.APITokens(ctx, me.user.ID)
+		list, err := h.store.Auth.APITokens(ctx, me.user.ID)
 		return err != nil || slices.ContainsFunc(list, func(t threads.APIToken) bool { return t.ID == me.token.ID })
 	}
 	return true

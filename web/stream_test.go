@@ -107,7 +107,7 @@ func (c *sseClient) line() threads.Line {
 
 func (e *webEnv) post(room, author, text string) threads.Line {
 	e.t.Helper()
-	p, err := e.store.Post(e.ctx, threads.NewLine{Room: room, Author: author, Text: text, Origin: threads.FromWeb})
+	p, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: room, Author: author, Text: text, Origin: threads.FromWeb})
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -123,10 +123,10 @@ func TestStreamOnlyMyRooms(t *testing.T) {
 		t.Fatalf("alice got %+v", l)
 	}
 	// Presence of a member of my rooms, with how they are reached.
-	if _, err := e.store.SetStatus(e.ctx, "carol", threads.Status{Availability: threads.Away}); err != nil {
+	if _, err := e.store.Chat.SetStatus(e.ctx, "carol", threads.Status{Availability: threads.Away}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "clinic"}); err != nil {
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away, Text: "clinic"}); err != nil {
 		t.Fatal(err)
 	}
 	ev := alice.next()
@@ -139,7 +139,7 @@ func TestStreamOnlyMyRooms(t *testing.T) {
 		t.Fatalf("presence event %+v (carol shares no room with alice)", ev)
 	}
 	// Joining a room brings its lines; leaving stops them.
-	if err := e.store.AddMember(e.ctx, "other", "alice"); err != nil {
+	if err := e.store.Chat.AddMember(e.ctx, "other", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := alice.next(); ev.Name != "joined" || !strings.Contains(ev.Data, `"other"`) {
@@ -149,7 +149,7 @@ func TestStreamOnlyMyRooms(t *testing.T) {
 	if l := alice.line(); l.Text != "welcome alice" {
 		t.Fatalf("alice got %+v", l)
 	}
-	if err := e.store.RemoveMember(e.ctx, "other", "alice"); err != nil {
+	if err := e.store.Chat.RemoveMember(e.ctx, "other", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	if ev := alice.next(); ev.Name != "left" {
@@ -164,7 +164,7 @@ func TestStreamOnlyMyRooms(t *testing.T) {
 
 func TestStreamResume(t *testing.T) {
 	e := newWebEnv(t, nil)
-	if err := e.store.AddMember(e.ctx, "other", "alice"); err != nil {
+	if err := e.store.Chat.AddMember(e.ctx, "other", "alice"); err != nil {
 		t.Fatal(err)
 	}
 	first := e.openStream("alice", "")
@@ -238,11 +238,11 @@ func TestStreamHeartbeatAndRevocation(t *testing.T) {
 			return false
 		}
 	})
-	if p, _ := e.store.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
+	if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
 		t.Errorf("bob with a stream open is %s", p.State)
 	}
-	list, _ := e.store.APITokens(e.ctx, "bob")
-	if err := e.store.RevokeAPIToken(e.ctx, "bob", list[0].ID); err != nil {
+	list, _ := e.store.Auth.APITokens(e.ctx, "bob")
+	if err := e.store.Auth.RevokeAPIToken(e.ctx, "bob", list[0].ID); err != nil {
 		t.Fatal(err)
 	}
 	if ev := s.next(); ev.Name != "reset" {

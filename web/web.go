@@ -182,7 +182,7 @@ type page struct {
 
 // resolve finds the room and member of an unsubscribe token.
 func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (threads.Room, string, bool) {
-	room, member, err := h.store.ResolveUnsubscribeToken(r.Context(), r.PathValue("token"))
+	room, member, err := h.store.Auth.ResolveUnsubscribeToken(r.Context(), r.PathValue("token"))
 	if errors.Is(err, threads.ErrBadToken) {
 		h.html(w, http.StatusNotFound, page{Title: "Unknown link", Text: "This unsubscribe link is not valid. Use the link of a recent email from the room."})
 		return threads.Room{}, "", false
@@ -192,7 +192,7 @@ func (h *handler) resolve(w http.ResponseWriter, r *http.Request) (threads.Room,
 		h.html(w, http.StatusServiceUnavailable, page{Title: "Try again", Text: "parley cannot reach its store just now. Please try again in a minute."})
 		return threads.Room{}, "", false
 	}
-	rm, err := h.store.Room(r.Context(), room)
+	rm, err := h.store.Chat.Room(r.Context(), room)
 	if err != nil {
 		h.html(w, http.StatusNotFound, page{Title: "Room gone", Text: "That room no longer exists; no more emails will come from it."})
 		return threads.Room{}, "", false
@@ -233,7 +233,7 @@ func (h *handler) unsubscribe(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := h.store.SetMuted(r.Context(), room.ID, member, true)
+	err := h.store.Chat.SetMuted(r.Context(), room.ID, member, true)
 	switch {
 	case errors.Is(err, threads.ErrNotMember):
 		// Already gone from the room: nothing more will come.

@@ -21,14 +21,14 @@ func setup(t *testing.T) (*threads.Store, *httptest.Server, string) {
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
 	for _, id := range []string{"alice", "bob"} {
-		if _, err := s.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
+		if _, err := s.Directory.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if _, err := s.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
 		t.Fatal(err)
 	}
-	tok, err := s.UnsubscribeToken(ctx, "design", "bob")
+	tok, err := s.Auth.UnsubscribeToken(ctx, "design", "bob")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -63,7 +63,7 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	if res.StatusCode != 200 || !strings.Contains(string(body), "Stop emails from Design") || !strings.Contains(string(body), `method="post"`) {
 		t.Fatalf("GET = %d %s", res.StatusCode, body)
 	}
-	if m, _ := s.Muted(ctx, "design", "bob"); m {
+	if m, _ := s.Chat.Muted(ctx, "design", "bob"); m {
 		t.Fatal("GET unsubscribed")
 	}
 	// RFC 8058: POST with List-Unsubscribe=One-Click.
@@ -75,10 +75,10 @@ func TestOneClickUnsubscribe(t *testing.T) {
 	if res.StatusCode != 200 {
 		t.Fatalf("POST = %d", res.StatusCode)
 	}
-	if m, _ := s.Muted(ctx, "design", "bob"); !m {
+	if m, _ := s.Chat.Muted(ctx, "design", "bob"); !m {
 		t.Fatal("not muted after one-click")
 	}
-	if p, _ := s.Post(ctx, threads.NewLine{Room: "design", Author: "alice", Text: "hi", Origin: threads.FromWeb}); p.Routes["bob"].Channel != threads.Hold {
+	if p, _ := s.Chat.Post(ctx, threads.NewLine{Room: "design", Author: "alice", Text: "hi", Origin: threads.FromWeb}); p.Routes["bob"].Channel != threads.Hold {
 		t.Fatalf("bob still routed %v", p.Routes["bob"])
 	}
 }

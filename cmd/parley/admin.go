@@ -70,9 +70,9 @@ func parseAdminDomains(args []string) (action, error) {
 		var list []string
 		var err error
 		if change {
-			list, err = a.store.SetAllowedDomains(ctx, cliActor, set)
+			list, err = a.store.Directory.SetAllowedDomains(ctx, cliActor, set)
 		} else {
-			list, err = a.store.AllowedDomains(ctx)
+			list, err = a.store.Directory.AllowedDomains(ctx)
 		}
 		if err != nil {
 			return err
@@ -138,7 +138,7 @@ func parseAdminFields(args []string) (action, error) {
 			return nil, err
 		}
 		return func(ctx context.Context, a *app) error {
-			n, err := a.store.ClearProfileField(ctx, cliActor, name)
+			n, err := a.store.Directory.ClearProfileField(ctx, cliActor, name)
 			if err != nil {
 				return err
 			}
@@ -157,7 +157,7 @@ func parseAdminFields(args []string) (action, error) {
 			}
 			defs = append(defs, f)
 		}
-		run = func(ctx context.Context, a *app) error { return a.store.SetProfileFields(ctx, cliActor, defs) }
+		run = func(ctx context.Context, a *app) error { return a.store.Directory.SetProfileFields(ctx, cliActor, defs) }
 	default:
 		return nil, usagef("unexpected argument %q: admin fields takes set NAME:LABEL[:searchable]... or clear NAME", pos[0])
 	}
@@ -167,7 +167,7 @@ func parseAdminFields(args []string) (action, error) {
 				return err
 			}
 		}
-		defs, err := a.store.ProfileFields(ctx)
+		defs, err := a.store.Directory.ProfileFields(ctx)
 		if err != nil {
 			return err
 		}
@@ -221,16 +221,16 @@ func parseAdminRetention(args []string) (action, error) {
 		var err error
 		switch {
 		case reset:
-			err = a.store.ResetRetention(ctx, cliActor, *room)
+			err = a.store.Chat.ResetRetention(ctx, cliActor, *room)
 		case !show:
-			err = a.store.SetRetention(ctx, cliActor, *room, days)
+			err = a.store.Chat.SetRetention(ctx, cliActor, *room, days)
 		case *room != "":
-			_, err = a.store.Room(ctx, *room)
+			_, err = a.store.Chat.Room(ctx, *room)
 		}
 		if err != nil {
 			return err
 		}
-		p, err := a.store.Retention(ctx)
+		p, err := a.store.Chat.Retention(ctx)
 		if err != nil {
 			return err
 		}
@@ -274,7 +274,7 @@ func parseAdminReindex(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		n, err := a.store.ReindexPeople(ctx)
+		n, err := a.store.Directory.ReindexPeople(ctx)
 		if err != nil {
 			return err
 		}
@@ -302,7 +302,7 @@ func parseAdminAudit(args []string) (action, error) {
 		return nil, usagef("--limit %d is not between 1 and %d", f.Limit, threads.MaxPage)
 	}
 	return func(ctx context.Context, a *app) error {
-		log, err := a.store.AuditLog(ctx, f)
+		log, err := a.store.Directory.AuditLog(ctx, f)
 		if err != nil {
 			return err
 		}

@@ -163,7 +163,7 @@ func runDemo(ctx context.Context, a *app) error {
 
 	// Subscribe before the script so no line posted from elsewhere is lost
 	// between the script's end and the live tail.
-	sub, err := d.st.SubscribeRoom(ctx, "design")
+	sub, err := d.st.Chat.SubscribeRoom(ctx, "design")
 	if err != nil {
 		return err
 	}
@@ -218,22 +218,22 @@ func (d *demo) printf(format string, args ...any) {
 // them (a second demo run) they are kept as they are.
 func (d *demo) seed(ctx context.Context) error {
 	for _, du := range demoUsers() {
-		if _, err := d.st.AddUser(ctx, du.user); err != nil && !errors.Is(err, threads.ErrExists) {
+		if _, err := d.st.Directory.AddUser(ctx, du.user); err != nil && !errors.Is(err, threads.ErrExists) {
 			return fmt.Errorf("seed user %s: %w", du.user.ID, err)
 		}
 		if du.status != nil {
-			if _, err := d.st.SetStatus(ctx, du.user.ID, *du.status); err != nil {
+			if _, err := d.st.Chat.SetStatus(ctx, du.user.ID, *du.status); err != nil {
 				return fmt.Errorf("seed presence of %s: %w", du.user.ID, err)
 			}
 		}
 		if du.online {
-			if err := d.st.Heartbeat(ctx, du.user.ID); err != nil {
+			if err := d.st.Chat.Heartbeat(ctx, du.user.ID); err != nil {
 				return err
 			}
 		}
 	}
 	for _, r := range demoRooms() {
-		if _, err := d.st.CreateRoom(ctx, r); err != nil && !errors.Is(err, threads.ErrExists) {
+		if _, err := d.st.Chat.CreateRoom(ctx, r); err != nil && !errors.Is(err, threads.ErrExists) {
 			return fmt.Errorf("seed room %s: %w", r.ID, err)
 		}
 	}
@@ -247,7 +247,7 @@ func (d *demo) printCast(ctx context.Context) error {
 	for i, du := range users {
 		ids[i] = du.user.ID
 	}
-	pres, err := d.st.Presences(ctx, ids)
+	pres, err := d.st.Chat.Presences(ctx, ids)
 	if err != nil {
 		return err
 	}
@@ -294,7 +294,7 @@ func (d *demo) play(ctx context.Context) (string, error) {
 			case <-time.After(demoPause):
 			}
 		}
-		p, err := d.st.Post(ctx, n)
+		p, err := d.st.Chat.Post(ctx, n)
 		if err != nil {
 			return last, fmt.Errorf("post the demo line %d: %w", i+1, err)
 		}
@@ -403,7 +403,7 @@ func (d *demo) keepOnline(ctx context.Context, user string, every time.Duration)
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := d.st.Heartbeat(ctx, user); err != nil && ctx.Err() == nil {
+			if err := d.st.Chat.Heartbeat(ctx, user); err != nil && ctx.Err() == nil {
 				d.log.Warn("heartbeat", "member", user, "err", err)
 			}
 		}

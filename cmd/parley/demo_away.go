@@ -15,7 +15,7 @@ const demoAwayRoom = "alice-bob"
 // awayStep shows an away auto-reply: bob sets one, alice writes to him
 // directly, his auto-reply appears once; alice writes again and gets none.
 func (d *demo) awayStep(ctx context.Context) error {
-	bob, err := d.st.User(ctx, "bob")
+	bob, err := d.st.Directory.User(ctx, "bob")
 	if err != nil {
 		return err
 	}
@@ -24,11 +24,11 @@ func (d *demo) awayStep(ctx context.Context) error {
 		return err
 	}
 	const text = "at the clinic, back tomorrow"
-	if _, err := d.st.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away, Text: text, Until: until}); err != nil {
+	if _, err := d.st.Chat.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away, Text: text, Until: until}); err != nil {
 		return fmt.Errorf("set bob's auto-reply: %w", err)
 	}
 	room := threads.Room{ID: demoAwayRoom, Name: "Alice & Bob", Kind: threads.Direct, Members: []string{"alice", "bob"}}
-	if _, err := d.st.CreateRoom(ctx, room); err != nil && !errors.Is(err, threads.ErrExists) {
+	if _, err := d.st.Chat.CreateRoom(ctx, room); err != nil && !errors.Is(err, threads.ErrExists) {
 		return fmt.Errorf("seed room %s: %w", room.ID, err)
 	}
 	d.printf("\nBob sets an away auto-reply (parley presence set bob away --message %q --until 15:00):\n"+
@@ -39,7 +39,7 @@ func (d *demo) awayStep(ctx context.Context) error {
 			return ctx.Err()
 		case <-time.After(demoPause):
 		}
-		p, err := d.st.Post(ctx, threads.NewLine{Room: demoAwayRoom, Author: "alice", Origin: threads.FromWeb, Text: line})
+		p, err := d.st.Chat.Post(ctx, threads.NewLine{Room: demoAwayRoom, Author: "alice", Origin: threads.FromWeb, Text: line})
 		if err != nil {
 			return fmt.Errorf("post in %s: %w", demoAwayRoom, err)
 		}

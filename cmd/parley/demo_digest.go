@@ -30,7 +30,7 @@ func (d *demo) showDigestAndTranscript(ctx context.Context, digests *outbound.Di
 		return ctx.Err()
 	case <-time.After(3 * outboxPoll):
 	}
-	room, err := d.st.Room(ctx, "design")
+	room, err := d.st.Chat.Room(ctx, "design")
 	if err != nil {
 		return err
 	}

@@ -33,7 +33,7 @@ func (d *demo) followOutbox(ctx context.Context) {
 
 // printOutbox prints the entries after the last one printed.
 func (d *demo) printOutbox(ctx context.Context) {
-	entries, err := d.st.Outbox(ctx, d.lastOutbox, 100)
+	entries, err := d.st.Queue.Outbox(ctx, d.lastOutbox, 100)
 	if err != nil {
 		if ctx.Err() == nil {
 			d.log.Warn("read outbox", "err", err)
@@ -56,7 +56,7 @@ func (d *demo) drain() {
 		if _, err := d.worker.Step(ctx); err != nil {
 			break
 		}
-		st, err := d.st.Stats(ctx)
+		st, err := d.st.Queue.Stats(ctx)
 		if err != nil || (st.Waiting == 0 && st.Batches == 0) {
 			break
 		}
@@ -143,7 +143,7 @@ func (d *demo) replyByEmail(ctx context.Context) error {
 	var email threads.OutboxEntry
 	deadline := time.Now().Add(demoWindow + 5*time.Second)
 	for email.ID == "" {
-		entries, err := d.st.Outbox(ctx, "", 100)
+		entries, err := d.st.Queue.Outbox(ctx, "", 100)
 		if err != nil {
 			return err
 		}
@@ -186,10 +186,10 @@ func (d *demo) replyByEmail(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("fold bob's reply in: %w", err)
 	}
-	if err := d.st.Drain(ctx); err != nil { // routed before the demo looks
+	if err := d.st.Chat.Drain(ctx); err != nil { // routed before the demo looks
 		return err
 	}
-	l, err := d.st.Line(ctx, res.Room, res.Line)
+	l, err := d.st.Chat.Line(ctx, res.Room, res.Line)
 	if err != nil {
 		return err
 	}

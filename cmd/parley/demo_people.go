@@ -30,7 +30,7 @@ var demoField = threads.ProfileField{Name: "office", Label: "Office", Searchable
 // with Alice, as `parley people search --as alice` does. A profile someone
 // already filled in (a second demo on a shared Redis) is kept.
 func (d *demo) showPeople(ctx context.Context) error {
-	fields, err := d.st.ProfileFields(ctx)
+	fields, err := d.st.Directory.ProfileFields(ctx)
 	if err != nil {
 		return err
 	}
@@ -39,12 +39,12 @@ func (d *demo) showPeople(ctx context.Context) error {
 		defined = defined || f.Name == demoField.Name
 	}
 	if !defined {
-		if err := d.st.SetProfileFields(ctx, "demo", append(fields, demoField)); err != nil {
+		if err := d.st.Directory.SetProfileFields(ctx, "demo", append(fields, demoField)); err != nil {
 			return fmt.Errorf("demo profile fields: %w", err)
 		}
 	}
 	for id, p := range demoProfiles() {
-		_, err := d.st.UpdateUser(ctx, id, func(u *threads.User) error {
+		_, err := d.st.Directory.UpdateUser(ctx, id, func(u *threads.User) error {
 			if len(u.Profile.Interests) == 0 {
 				u.Profile = p
 			}
@@ -54,7 +54,7 @@ func (d *demo) showPeople(ctx context.Context) error {
 			return fmt.Errorf("demo profile of %s: %w", id, err)
 		}
 	}
-	found, err := d.st.SearchPeople(ctx, "alice", threads.PeopleQuery{Limit: 5})
+	found, err := d.st.Directory.SearchPeople(ctx, "alice", threads.PeopleQuery{Limit: 5})
 	if err != nil {
 		return err
 	}

@@ -36,7 +36,7 @@ func (d *demo) replyByText(ctx context.Context, publicURL string) error {
 	const carol = "+15550002222"
 	deadline := time.Now().Add(demoWindow + 5*time.Second)
 	for found := false; !found; {
-		entries, err := d.st.Outbox(ctx, "", 100)
+		entries, err := d.st.Queue.Outbox(ctx, "", 100)
 		if err != nil {
 			return err
 		}
@@ -71,7 +71,7 @@ func (d *demo) replyByText(ctx context.Context, publicURL string) error {
 	if w.Code != http.StatusOK {
 		return fmt.Errorf("the SMS webhook answered carol's text with %d: %s", w.Code, strings.TrimSpace(w.Body.String()))
 	}
-	lines, err := d.st.Lines(ctx, "design", threads.Range{Newest: true, Limit: 1})
+	lines, err := d.st.Chat.Lines(ctx, "design", threads.Range{Newest: true, Limit: 1})
 	if err != nil {
 		return err
 	}

@@ -98,7 +98,7 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 // signInLinks returns the sign-in links emailed to demoSignIn that the
 // outbox holds, oldest first.
 func (d *demo) signInLinks(ctx context.Context) ([]string, error) {
-	entries, err := d.st.Outbox(ctx, "", threads.MaxPage)
+	entries, err := d.st.Queue.Outbox(ctx, "", threads.MaxPage)
 	if err != nil {
 		return nil, err
 	}

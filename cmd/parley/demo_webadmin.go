@@ -12,7 +12,7 @@ import (
 // come with it: people search, profiles and transcripts for everyone,
 // and /admin for admins.
 func (d *demo) showWebAdmin(ctx context.Context, url string) error {
-	if _, err := d.st.SetRole(ctx, "cli", "alice", threads.RoleAdmin); err != nil {
+	if _, err := d.st.Directory.SetRole(ctx, "cli", "alice", threads.RoleAdmin); err != nil {
 		return fmt.Errorf("make alice an admin: %w", err)
 	}
 	d.printf("  Find colleagues who share Alice's interests: %s/people?interest=go (or /api/people?interest=go)\n"+

@@ -119,11 +119,11 @@ func parseDigestDue(args []string) (action, error) {
 // digestsDue lists every user with their next digest: the schedule's time
 // when they are on it, else the time their preferences give.
 func digestsDue(ctx context.Context, st *threads.Store, now time.Time) ([]digestDue, error) {
-	users, err := st.Users(ctx)
+	users, err := st.Directory.Users(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sched, err := st.DigestSchedule(ctx)
+	sched, err := st.Digests.DigestSchedule(ctx)
 	if err != nil {
 		return nil, err
 	}

@@ -68,7 +68,7 @@ type cursorState struct{ st *threads.Store }
 var _ imappoll.StateStore = cursorState{}
 
 func (c cursorState) Load(ctx context.Context, mailbox string) (uint32, uint32, error) {
-	v, err := c.st.Cursor(ctx, "imap:"+mailbox)
+	v, err := c.st.Inbox.Cursor(ctx, "imap:"+mailbox)
 	if err != nil || v == "" {
 		return 0, 0, err
 	}
@@ -82,5 +82,5 @@ func (c cursorState) Load(ctx context.Context, mailbox string) (uint32, uint32, 
 }
 
 func (c cursorState) Save(ctx context.Context, mailbox string, validity, last uint32) error {
-	return c.st.SetCursor(ctx, "imap:"+mailbox, fmt.Sprintf("%d:%d", validity, last))
+	return c.st.Inbox.SetCursor(ctx, "imap:"+mailbox, fmt.Sprintf("%d:%d", validity, last))
 }

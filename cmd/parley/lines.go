@@ -51,7 +51,7 @@ func parsePost(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		p, err := a.store.Post(ctx, threads.NewLine{Room: *room, Author: *as, Text: text, Origin: threads.FromAPI})
+		p, err := a.store.Chat.Post(ctx, threads.NewLine{Room: *room, Author: *as, Text: text, Origin: threads.FromAPI})
 		if err != nil {
 			return err
 		}
@@ -115,7 +115,7 @@ func parseLines(args []string) (action, error) {
 		return nil, usagef("--limit %d is not between 1 and %d", r.Limit, threads.MaxPage)
 	}
 	return func(ctx context.Context, a *app) error {
-		lines, err := a.store.Lines(ctx, *room, r)
+		lines, err := a.store.Chat.Lines(ctx, *room, r)
 		if err != nil {
 			return err
 		}
@@ -150,12 +150,12 @@ func parseTail(args []string) (action, error) {
 // It subscribes before reading the history, so no line falls between the
 // two, and skips live lines it already printed from the history.
 func tail(ctx context.Context, st *threads.Store, w io.Writer, room string, n int) error {
-	sub, err := st.SubscribeRoom(ctx, room)
+	sub, err := st.Chat.SubscribeRoom(ctx, room)
 	if err != nil {
 		return err
 	}
 	defer sub.Close()
-	lines, err := st.Lines(ctx, room, threads.Range{Limit: n, Newest: true})
+	lines, err := st.Chat.Lines(ctx, room, threads.Range{Limit: n, Newest: true})
 	if err != nil {
 		return err
 	}

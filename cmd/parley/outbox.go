@@ -30,7 +30,7 @@ func parseOutboxList(args []string) (action, error) {
 		return nil, usagef("--limit %d is not a positive number", *limit)
 	}
 	return func(ctx context.Context, a *app) error {
-		entries, err := a.store.Outbox(ctx, *after, *limit)
+		entries, err := a.store.Queue.Outbox(ctx, *after, *limit)
 		if err != nil {
 			return err
 		}
@@ -68,7 +68,7 @@ func parseOutboxShow(args []string) (action, error) {
 	}
 	id := pos[0]
 	return func(ctx context.Context, a *app) error {
-		e, err := a.store.OutboxEntry(ctx, id)
+		e, err := a.store.Queue.OutboxEntry(ctx, id)
 		if err != nil {
 			return err
 		}

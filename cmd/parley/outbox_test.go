@@ -25,11 +25,11 @@ func TestOutboxCommands(t *testing.T) {
 		t.Fatalf("empty outbox as JSON = %q", out)
 	}
 	email := "From: \"Alice (parley)\" <parley@localhost>\r\nSubject: [Design] chat in Design\r\n\r\nAlice (09:00): hi\r\n"
-	id, err := st.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: "bob@example.org", Subject: "[Design] chat in Design", Body: email})
+	id, err := st.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: "bob@example.org", Subject: "[Design] chat in Design", Body: email})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := st.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.SMS, To: "+15550002222", Body: "[Design] Alice: hi"}); err != nil {
+	if _, err := st.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.SMS, To: "+15550002222", Body: "[Design] Alice: hi"}); err != nil {
 		t.Fatal(err)
 	}
 	list := ok(t, e, "outbox", "list")

@@ -55,7 +55,7 @@ func parsePresenceSet(args []string) (action, error) {
 		}
 	}
 	return func(ctx context.Context, a *app) error {
-		u, err := a.store.User(ctx, user)
+		u, err := a.store.Directory.User(ctx, user)
 		if err != nil {
 			return err
 		}
@@ -66,11 +66,11 @@ func parsePresenceSet(args []string) (action, error) {
 			}
 		}
 		if *autoReply != "" && *autoReply != u.Prefs.AutoReply {
-			if u, err = a.store.UpdateUser(ctx, user, func(u *threads.User) error { u.Prefs.AutoReply = *autoReply; return nil }); err != nil {
+			if u, err = a.store.Directory.UpdateUser(ctx, user, func(u *threads.User) error { u.Prefs.AutoReply = *autoReply; return nil }); err != nil {
 				return err
 			}
 		}
-		p, err := a.store.SetStatus(ctx, user, st)
+		p, err := a.store.Chat.SetStatus(ctx, user, st)
 		if err != nil {
 			return err
 		}
@@ -93,11 +93,11 @@ func parsePresenceShow(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		u, err := a.store.User(ctx, user)
+		u, err := a.store.Directory.User(ctx, user)
 		if err != nil {
 			return err
 		}
-		p, err := a.store.Presence(ctx, user)
+		p, err := a.store.Chat.Presence(ctx, user)
 		if err != nil {
 			return err
 		}
@@ -119,13 +119,13 @@ func parseHeartbeat(args []string) (action, error) {
 	}
 	return func(ctx context.Context, a *app) error {
 		// Heartbeat writes for any id; refuse one that is not a user.
-		if _, err := a.store.User(ctx, user); err != nil {
+		if _, err := a.store.Directory.User(ctx, user); err != nil {
 			return err
 		}
-		if err := a.store.Heartbeat(ctx, user); err != nil {
+		if err := a.store.Chat.Heartbeat(ctx, user); err != nil {
 			return err
 		}
-		p, err := a.store.Presence(ctx, user)
+		p, err := a.store.Chat.Presence(ctx, user)
 		if err != nil {
 			return err
 		}

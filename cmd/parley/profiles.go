@@ -80,7 +80,7 @@ func parseUserSet(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		u, err := a.store.UpdateUser(ctx, id, func(u *threads.User) error {
+		u, err := a.store.Directory.UpdateUser(ctx, id, func(u *threads.User) error {
 			for _, c := range changes {
 				if err := c.apply(u); err != nil {
 					return err
@@ -332,7 +332,7 @@ func parseUserRole(args []string) (action, error) {
 		return nil, usagef("role %q is not admin or member", pos[1])
 	}
 	return func(ctx context.Context, a *app) error {
-		u, err := a.store.SetRole(ctx, cliActor, id, role)
+		u, err := a.store.Directory.SetRole(ctx, cliActor, id, role)
 		if err != nil {
 			return err
 		}
@@ -364,9 +364,9 @@ func parseUserDisable(disable bool) func([]string) (action, error) {
 			var u threads.User
 			var err error
 			if disable {
-				u, err = a.store.DisableUser(ctx, cliActor, id)
+				u, err = a.store.Directory.DisableUser(ctx, cliActor, id)
 			} else {
-				u, err = a.store.EnableUser(ctx, cliActor, id)
+				u, err = a.store.Directory.EnableUser(ctx, cliActor, id)
 			}
 			if err != nil {
 				return err
@@ -431,7 +431,7 @@ func parsePeopleSearch(args []string) (action, error) {
 		return nil, usagef("give --name, --interest or --field, or --as USER to find who shares their interests")
 	}
 	return func(ctx context.Context, a *app) error {
-		found, err := a.store.SearchPeople(ctx, *as, q)
+		found, err := a.store.Directory.SearchPeople(ctx, *as, q)
 		if err != nil {
 			return err
 		}
@@ -498,7 +498,7 @@ func profileLines(u threads.User) []string {
 // auditCLI records an admin action made with the command line. The action
 // is done by then: a failure says so.
 func auditCLI(ctx context.Context, a *app, action, target, detail string) error {
-	err := a.store.Audit(ctx, threads.AuditEntry{Actor: cliActor, Action: action, Target: target, Detail: detail})
+	err := a.store.Directory.Audit(ctx, threads.AuditEntry{Actor: cliActor, Action: action, Target: target, Detail: detail})
 	if err != nil {
 		return fmt.Errorf("%s %s done, but not audited: %w", action, target, err)
 	}

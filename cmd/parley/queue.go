@@ -24,7 +24,7 @@ func parseQueueStats(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		st, err := a.store.Stats(ctx)
+		st, err := a.store.Queue.Stats(ctx)
 		if err != nil {
 			return err
 		}
@@ -49,7 +49,7 @@ func parseQueueDead(args []string) (action, error) {
 		return nil, usagef("--limit %d is not a positive number", *limit)
 	}
 	return func(ctx context.Context, a *app) error {
-		dead, err := a.store.DeadLetters(ctx, *limit)
+		dead, err := a.store.Queue.DeadLetters(ctx, *limit)
 		if err != nil {
 			return err
 		}

@@ -23,7 +23,7 @@ func retentionLoop(ctx context.Context, st *threads.Store, log *slog.Logger, eve
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
-		byRoom, err := st.ApplyRetentionByRoom(ctx)
+		byRoom, err := st.Chat.ApplyRetentionByRoom(ctx)
 		if err != nil && ctx.Err() == nil {
 			log.Warn("apply retention", "err", err)
 		}

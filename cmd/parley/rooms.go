@@ -53,7 +53,7 @@ func parseRoomCreate(args []string) (action, error) {
 		r.Kind = threads.Direct
 	}
 	return func(ctx context.Context, a *app) error {
-		created, err := a.store.CreateRoom(ctx, r)
+		created, err := a.store.Chat.CreateRoom(ctx, r)
 		if err != nil {
 			return err
 		}
@@ -84,12 +84,12 @@ func parseRoomList(args []string) (action, error) {
 		var err error
 		if *user != "" {
 			// RoomsOf gives an empty list for a user who does not exist.
-			if _, err := a.store.User(ctx, *user); err != nil {
+			if _, err := a.store.Directory.User(ctx, *user); err != nil {
 				return err
 			}
-			rooms, err = a.store.RoomsOf(ctx, *user)
+			rooms, err = a.store.Chat.RoomsOf(ctx, *user)
 		} else {
-			rooms, err = a.store.Rooms(ctx)
+			rooms, err = a.store.Chat.Rooms(ctx)
 		}
 		if err != nil {
 			return err
@@ -120,7 +120,7 @@ func parseRoomShow(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		r, err := a.store.Room(ctx, id)
+		r, err := a.store.Chat.Room(ctx, id)
 		if err != nil {
 			return err
 		}
@@ -155,7 +155,7 @@ func parseAddMember(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		if err := a.store.AddMember(ctx, room, user); err != nil {
+		if err := a.store.Chat.AddMember(ctx, room, user); err != nil {
 			return err
 		}
 		if err := auditCLI(ctx, a, "room.add_member", room, user); err != nil {
@@ -172,7 +172,7 @@ func parseRemoveMember(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		if err := a.store.RemoveMember(ctx, room, user); err != nil {
+		if err := a.store.Chat.RemoveMember(ctx, room, user); err != nil {
 			return err
 		}
 		if err := auditCLI(ctx, a, "room.remove_member", room, user); err != nil {
@@ -196,7 +196,7 @@ func parseRename(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		if err := a.store.RenameRoom(ctx, room, name); err != nil {
+		if err := a.store.Chat.RenameRoom(ctx, room, name); err != nil {
 			return err
 		}
 		if err := auditCLI(ctx, a, "room.rename", room, strings.TrimSpace(name)); err != nil {

@@ -142,7 +142,7 @@ func serve(ctx context.Context, a *app) error {
 		doorsRunning.Wait()
 		dctx, cancel := context.WithTimeout(context.Background(), shutdownGrace)
 		defer cancel()
-		if err := b.store.Drain(dctx); err != nil {
+		if err := b.store.Chat.Drain(dctx); err != nil {
 			a.log.Warn("lines left to fan-out recovery at the next start", "err", err)
 		}
 	}()
@@ -192,7 +192,7 @@ func recoverLoop(ctx context.Context, st *threads.Store, log *slog.Logger) {
 	t := time.NewTicker(recoverEvery)
 	defer t.Stop()
 	for {
-		n, err := st.RecoverFanout(ctx, recoverAge)
+		n, err := st.Chat.RecoverFanout(ctx, recoverAge)
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("recover fan-out", "err", err)

@@ -69,7 +69,7 @@ func parseTranscript(args []string) (action, error) {
 	}
 	return func(ctx context.Context, a *app) error {
 		if *forUser != "" {
-			u, err := a.store.User(ctx, *forUser)
+			u, err := a.store.Directory.User(ctx, *forUser)
 			if err != nil {
 				return err
 			}
@@ -83,7 +83,7 @@ func parseTranscript(args []string) (action, error) {
 		if err != nil {
 			return err
 		}
-		r, err := a.store.Room(ctx, *room)
+		r, err := a.store.Chat.Room(ctx, *room)
 		if err != nil {
 			return err
 		}

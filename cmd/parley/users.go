@@ -59,7 +59,7 @@ func parseUserAdd(args []string) (action, error) {
 		}
 	}
 	return func(ctx context.Context, a *app) error {
-		added, err := a.store.AddUser(ctx, u)
+		added, err := a.store.Directory.AddUser(ctx, u)
 		if err != nil {
 			return err
 		}
@@ -80,7 +80,7 @@ func parseUserList(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		users, err := a.store.Users(ctx)
+		users, err := a.store.Directory.Users(ctx)
 		if err != nil {
 			return err
 		}
@@ -111,14 +111,14 @@ func parseUserShow(args []string) (action, error) {
 		return nil, err
 	}
 	return func(ctx context.Context, a *app) error {
-		u, err := a.store.User(ctx, id)
+		u, err := a.store.Directory.User(ctx, id)
 		if err != nil {
 			return err
 		}
 		if *asJSON {
 			return writeJSON(a.out, u)
 		}
-		rooms, err := a.store.RoomsOf(ctx, id)
+		rooms, err := a.store.Chat.RoomsOf(ctx, id)
 		if err != nil {
 			return err
 		}

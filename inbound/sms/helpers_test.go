@@ -53,7 +53,7 @@ func newHenv(t *testing.T) *henv {
 		{ID: "erin", Name: "Erin", Phone: erinPh, PhoneVerified: true},
 		{ID: "dave", Name: "Dave", Phone: davePh, PhoneVerified: true, Disabled: true},
 	} {
-		if _, err := st.AddUser(ctx, u); err != nil {
+		if _, err := st.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -61,7 +61,7 @@ func newHenv(t *testing.T) *henv {
 		{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol", "erin"}},
 		{ID: "ops", Name: "Ops Team", Members: []string{"alice", "carol"}},
 	} {
-		if _, err := st.CreateRoom(ctx, rm); err != nil {
+		if _, err := st.Chat.CreateRoom(ctx, rm); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -147,7 +147,7 @@ func (e *henv) replies(phone string) []string {
 // lines returns a room's lines as "author: text".
 func (e *henv) lines(t *testing.T, room string) []string {
 	t.Helper()
-	ls, err := e.store.Lines(e.ctx, room, threads.Range{})
+	ls, err := e.store.Chat.Lines(e.ctx, room, threads.Range{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -206,7 +206,7 @@ func (h *Handler) reply(ctx context.Context, log *slog.Logger, phone, from, body
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
 	defer cancel()
-	ok, err := h.o.Store.AllowSMSReply(ctx, phone)
+	ok, err := h.o.Store.SMS.AllowSMSReply(ctx, phone)
 	if err != nil {
 		log.Warn("reply not sent", "err", err)
 		return

@@ -61,7 +61,7 @@ func TestRefusedRequests(t *testing.T) {
 	if ls := e.lines(t, "design"); len(ls) != 0 {
 		t.Fatalf("a refused request posted: %q", ls)
 	}
-	if u, _ := e.store.User(e.ctx, "carol"); u.SMSOptOut {
+	if u, _ := e.store.Directory.User(e.ctx, "carol"); u.SMSOptOut {
 		t.Fatal("a forged status callback turned texts off")
 	}
 	if n := len(e.fake.Messages()); n != 0 {
@@ -72,21 +72,21 @@ func TestRefusedRequests(t *testing.T) {
 func TestCommands(t *testing.T) {
 	e := newHenv(t)
 	status := func() threads.Presence {
-		p, err := e.store.Presence(e.ctx, "carol")
+		p, err := e.store.Chat.Presence(e.ctx, "carol")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return p
 	}
 	muted := func() bool {
-		m, err := e.store.Muted(e.ctx, "ops", "carol")
+		m, err := e.store.Chat.Muted(e.ctx, "ops", "carol")
 		if err != nil {
 			t.Fatal(err)
 		}
 		return m
 	}
 	optOut := func() bool {
-		u, _ := e.store.User(e.ctx, "carol")
+		u, _ := e.store.Directory.User(e.ctx, "carol")
 		return u.SMSOptOut
 	}
 	for _, c := range []struct {
@@ -154,16 +154,16 @@ func TestRoomChoice(t *testing.T) {
 	// erin has one room: no doubt.
 	e.text(t, erinPh, num1, "on my way")
 	// The room carol last got a text from on num1; a binding on num2.
-	if err := e.store.NoteSMSSent(e.ctx, carolPh, num1, "design"); err != nil {
+	if err := e.store.SMS.NoteSMSSent(e.ctx, carolPh, num1, "design"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := e.store.BindSMSNumber(e.ctx, carolPh, "ops", []string{num2}); err != nil {
+	if _, err := e.store.SMS.BindSMSNumber(e.ctx, carolPh, "ops", []string{num2}); err != nil {
 		t.Fatal(err)
 	}
 	e.text(t, carolPh, num1, "reply to the last text")
 	e.text(t, carolPh, num2, "reply on the bound number")
 	// The binding wins over the last room on that number.
-	if err := e.store.NoteSMSSent(e.ctx, carolPh, num2, "design"); err != nil {
+	if err := e.store.SMS.NoteSMSSent(e.ctx, carolPh, num2, "design"); err != nil {
 		t.Fatal(err)
 	}
 	e.text(t, carolPh, num2, "still the bound room")
@@ -186,7 +186,7 @@ func TestRoomChoice(t *testing.T) {
 			t.Errorf("reply does not list the rooms and how to address one: %q", r)
 		}
 	}
-	ls, _ := e.store.Lines(e.ctx, "ops", threads.Range{})
+	ls, _ := e.store.Chat.Lines(e.ctx, "ops", threads.Range{})
 	if ls[0].Origin != threads.FromSMS || !strings.HasPrefix(ls[0].SourceID, "sms:SM") {
 		t.Errorf("line origin %s, source %q", ls[0].Origin, ls[0].SourceID)
 	}
@@ -194,13 +194,13 @@ func TestRoomChoice(t *testing.T) {
 
 func TestLeftRoomIsNotChosen(t *testing.T) {
 	e := newHenv(t)
-	if _, err := e.store.CreateRoom(e.ctx, threads.Room{ID: "trip", Name: "Trip", Members: []string{"alice", "bob", "carol"}}); err != nil {
+	if _, err := e.store.Chat.CreateRoom(e.ctx, threads.Room{ID: "trip", Name: "Trip", Members: []string{"alice", "bob", "carol"}}); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.NoteSMSSent(e.ctx, carolPh, num1, "trip"); err != nil {
+	if err := e.store.SMS.NoteSMSSent(e.ctx, carolPh, num1, "trip"); err != nil {
 		t.Fatal(err)
 	}
-	if err := e.store.RemoveMember(e.ctx, "trip", "carol"); err != nil {
+	if err := e.store.Chat.RemoveMember(e.ctx, "trip", "carol"); err != nil {
 		t.Fatal(err)
 	}
 	e.text(t, carolPh, num1, "am I still here?")
@@ -222,7 +222,7 @@ func TestDuplicateText(t *testing.T) {
 		t.Fatalf("ops: %q", got)
 	}
 	p2 := e.fake.InboundParams(carolPh, num1, "#ops twice?")
-	if _, err := e.store.Post(e.ctx, threads.NewLine{Room: "ops", Author: "carol", Text: "twice?", Origin: threads.FromSMS,
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "ops", Author: "carol", Text: "twice?", Origin: threads.FromSMS,
 		SourceID: "sms:" + p2.Get("MessageSid")}); err != nil {
 		t.Fatal(err)
 	}
@@ -284,7 +284,7 @@ func TestMMS(t *testing.T) {
 	if elsewhere != 0 {
 		t.Fatal("a file outside Twilio's media host was fetched")
 	}
-	ls, _ := e.store.Lines(e.ctx, "ops", threads.Range{})
+	ls, _ := e.store.Chat.Lines(e.ctx, "ops", threads.Range{})
 	if len(ls) != 1 {
 		t.Fatalf("%d lines", len(ls))
 	}

@@ -32,7 +32,7 @@ func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Value
 	if code != 0 {
 		log = log.With("error_code", code)
 	}
-	m, err := h.o.Store.SetSMSStatus(ctx, sid, status, code)
+	m, err := h.o.Store.SMS.SetSMSStatus(ctx, sid, status, code)
 	if err != nil {
 		h.fail(w, log, err)
 		return
@@ -49,7 +49,7 @@ func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Value
 	if member == "" {
 		// A callback for a text parley has no record of (yet): the
 		// number tells the member.
-		u, err := h.o.Store.UserByPhone(ctx, phone)
+		u, err := h.o.Store.Directory.UserByPhone(ctx, phone)
 		switch {
 		case errors.Is(err, threads.ErrNotFound):
 		case err != nil:
@@ -72,7 +72,7 @@ func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Value
 func (h *Handler) apply(ctx context.Context, member, phone, sid, status string, code int) error {
 	switch status {
 	case "delivered", "read":
-		return h.o.Store.PhoneDelivered(ctx, phone)
+		return h.o.Store.SMS.PhoneDelivered(ctx, phone)
 	case "undelivered", "failed":
 	default:
 		return nil
@@ -83,13 +83,13 @@ func (h *Handler) apply(ctx context.Context, member, phone, sid, status string, 
 	kind := twiliocode.KindOf(0, code)
 	switch kind {
 	case twiliocode.KindOptedOut:
-		_, err := h.o.Store.SetSMSOptOut(ctx, member, true)
+		_, err := h.o.Store.SMS.SetSMSOptOut(ctx, member, true)
 		if err == nil {
 			h.log.Warn("member opted out of texts; routing will use email", "member", member)
 		}
 		return ignoreGone(err)
 	case twiliocode.KindBadNumber, twiliocode.KindUnreachable:
-		marked, err := h.o.Store.PhoneFailed(ctx, member, phone, sid, kind == twiliocode.KindBadNumber)
+		marked, err := h.o.Store.SMS.PhoneFailed(ctx, member, phone, sid, kind == twiliocode.KindBadNumber)
 		if marked {
 			h.log.Warn("phone marked failing; routing will use email", "member", member, "error_code", code)
 		}

@@ -41,7 +41,7 @@ func TestStatusCallbacks(t *testing.T) {
 				// has no record (a callback that beat the record).
 				m := twiliopeer.Message{SID: fmt.Sprintf("SM%032d", i), AccountSID: e.fake.AccountSID, To: carolPh, From: num1}
 				if i > 0 {
-					if err := e.store.RecordSMS(e.ctx, threads.SMSMessage{SID: m.SID, Member: "carol", Room: "design",
+					if err := e.store.SMS.RecordSMS(e.ctx, threads.SMSMessage{SID: m.SID, Member: "carol", Room: "design",
 						Lines: []string{"1-0"}, To: carolPh, From: num1, Segments: 1}); err != nil {
 						t.Fatal(err)
 					}
@@ -51,7 +51,7 @@ func TestStatusCallbacks(t *testing.T) {
 				}
 				last = m
 			}
-			rec, err := e.store.SMSMessageBySID(e.ctx, last.SID)
+			rec, err := e.store.SMS.SMSMessageBySID(e.ctx, last.SID)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -59,7 +59,7 @@ func TestStatusCallbacks(t *testing.T) {
 			if rec.Status != final.status || rec.ErrorCode != final.code {
 				t.Errorf("record %+v, want status %s error %d", rec, final.status, final.code)
 			}
-			u, _ := e.store.User(e.ctx, "carol")
+			u, _ := e.store.Directory.User(e.ctx, "carol")
 			if u.PhoneFailing != c.failing || u.SMSOptOut != c.optOut {
 				t.Errorf("carol: phone failing %v, opted out %v; want %v, %v", u.PhoneFailing, u.SMSOptOut, c.failing, c.optOut)
 			}
@@ -75,7 +75,7 @@ func TestStatusCallbackRetriedCountsOnce(t *testing.T) {
 			t.Fatalf("answered %d", w.Code)
 		}
 	}
-	if u, _ := e.store.User(e.ctx, "carol"); u.PhoneFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "carol"); u.PhoneFailing {
 		t.Fatal("one text's callback, retried, counted as several failures")
 	}
 }
@@ -92,7 +92,7 @@ func TestStatusCallbackRefusesGarbage(t *testing.T) {
 	if w := e.do(t, StatusPath, p); w.Code != http.StatusBadRequest {
 		t.Fatalf("callback with a malformed SID answered %d", w.Code)
 	}
-	if u, _ := e.store.User(e.ctx, "carol"); u.PhoneFailing {
+	if u, _ := e.store.Directory.User(e.ctx, "carol"); u.PhoneFailing {
 		t.Fatal("a malformed callback marked the phone")
 	}
 }

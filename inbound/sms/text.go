@@ -33,7 +33,7 @@ func (h *Handler) inbound(w http.ResponseWriter, ctx context.Context, p url.Valu
 		to = "" // a short code or a channel address: no per-number state
 	}
 	log := h.log.With("sid", sid)
-	seen, err := h.o.Store.SMSInboundSeen(ctx, from, sid)
+	seen, err := h.o.Store.SMS.SMSInboundSeen(ctx, from, sid)
 	if err != nil {
 		h.fail(w, log, err)
 		return
@@ -48,7 +48,7 @@ func (h *Handler) inbound(w http.ResponseWriter, ctx context.Context, p url.Valu
 		h.fail(w, log, err)
 		return
 	}
-	if err := h.o.Store.MarkSMSInbound(ctx, from, sid); err != nil {
+	if err := h.o.Store.SMS.MarkSMSInbound(ctx, from, sid); err != nil {
 		// Stored, but not marked: Twilio's retry folds into the same line
 		// (Post's dedupe by MessageSid), so answer 500 and let it retry.
 		h.fail(w, log, err)
@@ -67,7 +67,7 @@ func (h *Handler) fail(w http.ResponseWriter, log *slog.Logger, err error) {
 // handle does what the text asks and returns the answer to send, if any.
 // An error means nothing was decided for good: Twilio is to retry.
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, from, to, sid string) (string, error) {
-	u, err := h.o.Store.UserByPhone(ctx, from)
+	u, err := h.o.Store.Directory.UserByPhone(ctx, from)
 	if errors.Is(err, threads.ErrNotFound) || err == nil && u.Disabled {
 		return h.unknown(ctx, log, from)
 	}
@@ -80,7 +80,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	if cmd.Kind != Post { // files sent with a command are not kept
 		return h.command(ctx, log, u, cmd)
 	}
-	rooms, err := h.o.Store.RoomsOf(ctx, u.ID)
+	rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -100,7 +100,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	if text == "" {
 		return fmt.Sprintf(textEmpty, room), nil
 	}
-	posted, err := h.o.Store.Post(ctx, threads.NewLine{Room: room, Author: u.ID, AuthorName: u.Name, Text: text, Origin: threads.FromSMS,
+	posted, err := h.o.Store.Chat.Post(ctx, threads.NewLine{Room: room, Author: u.ID, AuthorName: u.Name, Text: text, Origin: threads.FromSMS,
 		Attachments: atts, SourceID: "sms:" + sid})
 	switch {
 	case errors.Is(err, threads.ErrNotMember), errors.Is(err, threads.ErrNotFound):
@@ -119,7 +119,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 // at most once a day per number.
 func (h *Handler) unknown(ctx context.Context, log *slog.Logger, from string) (string, error) {
 	log.Info("text from an unknown number ignored")
-	ok, err := h.o.Store.SMSOnceADay(ctx, from, "unknown")
+	ok, err := h.o.Store.SMS.SMSOnceADay(ctx, from, "unknown")
 	if err != nil || !ok {
 		return "", err
 	}
@@ -151,14 +151,14 @@ func (h *Handler) chooseRoom(ctx context.Context, u threads.User, to, body strin
 		return pre.Room, pre.Text, "", nil
 	}
 	if to != "" {
-		bound, err := h.o.Store.SMSBoundRoom(ctx, u.Phone, to)
+		bound, err := h.o.Store.SMS.SMSBoundRoom(ctx, u.Phone, to)
 		if err != nil {
 			return "", "", "", err
 		}
 		if ids[bound] {
 			return bound, pre.Text, "", nil
 		}
-		last, err := h.o.Store.SMSLastRoom(ctx, u.Phone, to)
+		last, err := h.o.Store.SMS.SMSLastRoom(ctx, u.Phone, to)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -204,7 +204,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		log.Info("command")
 		return textHelp, nil
 	case Rooms:
-		rooms, err := h.o.Store.RoomsOf(ctx, u.ID)
+		rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
 		if err != nil {
 			return "", err
 		}
@@ -212,7 +212,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		return "parley: " + listRooms(rooms), nil
 	case Away:
 		text := shorten(cmd.Arg, 200)
-		if _, err := h.o.Store.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
+		if _, err := h.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
 			return "", err
 		}
 		log.Info("command")
@@ -221,7 +221,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		}
 		return "parley: you are away (" + text + "). Text BACK when you return.", nil
 	case Back:
-		if _, err := h.o.Store.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Available}); err != nil {
+		if _, err := h.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Available}); err != nil {
 			return "", err
 		}
 		log.Info("command")
@@ -232,7 +232,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		// No answer: on a real number Twilio answers STOP and START
 		// itself, and refuses (21610) any other text to a number that
 		// just sent STOP.
-		if _, err := h.o.Store.SetSMSOptOut(ctx, u.ID, cmd.Kind == Stop); err != nil {
+		if _, err := h.o.Store.SMS.SetSMSOptOut(ctx, u.ID, cmd.Kind == Stop); err != nil {
 			return "", err
 		}
 		log.Info("command", "sms_opt_out", cmd.Kind == Stop)
@@ -243,7 +243,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 
 // mute mutes or unmutes one of the member's rooms.
 func (h *Handler) mute(ctx context.Context, log *slog.Logger, u threads.User, cmd Command) (string, error) {
-	rooms, err := h.o.Store.RoomsOf(ctx, u.ID)
+	rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -256,7 +256,7 @@ func (h *Handler) mute(ctx context.Context, log *slog.Logger, u threads.User, cm
 		return "parley: you have no room #" + shorten(cmd.Arg, 30) + ". " + listRooms(rooms), nil
 	}
 	mute := cmd.Kind == Mute
-	err = h.o.Store.SetMuted(ctx, pre.Room, u.ID, mute)
+	err = h.o.Store.Chat.SetMuted(ctx, pre.Room, u.ID, mute)
 	if errors.Is(err, threads.ErrNotMember) {
 		return "parley: you are no longer in #" + pre.Room + ".", nil
 	}

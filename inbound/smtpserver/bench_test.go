@@ -156,14 +156,14 @@ func BenchmarkSMTPSourceStored(b *testing.B) {
 	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
 	for _, id := range []string{"alice", "bob"} {
-		if _, err := st.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
+		if _, err := st.Directory.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
 			b.Fatal(err)
 		}
 	}
-	if _, err := st.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
+	if _, err := st.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
 		b.Fatal(err)
 	}
-	tok, err := st.ReplyToken(ctx, "design", "bob")
+	tok, err := st.Auth.ReplyToken(ctx, "design", "bob")
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func BenchmarkSMTPSourceStored(b *testing.B) {
 	}
 	load := []string{"-s", sessions, "-m", strconv.Itoa(benchMessages), "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
 	doorRate, floorRate := compareRounds(b, load, door.addr, startDiscardServer(b))
-	lines, err := st.Lines(ctx, "design", threads.Range{Limit: threads.MaxPage})
+	lines, err := st.Chat.Lines(ctx, "design", threads.Range{Limit: threads.MaxPage})
 	if err != nil || len(lines) == 0 {
 		b.Fatalf("no line was stored: %v", err)
 	}
