@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"os"
 	"strings"
 	"testing"
 	"time"
@@ -14,7 +13,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"parley/internal/blobs"
-	"parley/internal/redistest"
+	"parley/internal/fixtures"
+	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 )
 
@@ -29,7 +29,7 @@ type renv struct {
 
 // newRenv: alice, bob (bob@example.org, away) and carol in "design".
 func newRenv(t *testing.T, o Options) *renv {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte(secret)})
 	ctx := context.Background()
 	for _, u := range []threads.User{
@@ -63,15 +63,10 @@ func reply(from, to, msgID, body string, extra ...string) []byte {
 	return []byte(h + "\r\n" + strings.ReplaceAll(body, "\n", "\r\n"))
 }
 
-// fixture reads a file of ../shared/fixtures (the shared folder beside the
-// repository).
+// fixture reads a sample of internal/fixtures.
 func fixture(t *testing.T, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile("../../shared/fixtures/" + name)
-	if err != nil {
-		t.Fatalf("fixture %s (shared/ must sit beside the repository): %v", name, err)
-	}
-	return b
+	return fixtures.Read(t, name)
 }
 
 func (e *renv) receive(t *testing.T, raw []byte, rcpt ...string) (Result, error) {

@@ -11,7 +11,7 @@ import (
 
 	"github.com/emersion/go-message/mail"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 	"parley/outbound/mailcompose"
 	"parley/threads"
 )
@@ -64,7 +64,7 @@ type denv struct {
 // 08:00 their time; erin is online with the default frequency; olaf has
 // digests off. The clock starts at 2026-11-25 09:00 UTC.
 func newDenv(t *testing.T) *denv {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Now: c.Now, Rand: func() float64 { return 0.5 },
 		Secret: []byte("0123456789abcdef0123456789abcdef")})

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
-	"parley/internal/smtptest"
+	"parley/internal/testpeers/redispeer"
+	"parley/internal/testpeers/smtppeer"
 	"parley/outbound/mailcompose"
 	"parley/outbound/smtpsend"
 	"parley/threads"
@@ -22,13 +22,13 @@ import (
 type mailEnv struct {
 	store  *threads.Store
 	clock  *clock
-	sink   *smtptest.Server
+	sink   *smtppeer.Server
 	worker *Worker
 	ctx    context.Context
 }
 
 func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Now: c.Now, Rand: func() float64 { return 0.5 },
 		Secret: []byte("0123456789abcdef0123456789abcdef")})
@@ -47,7 +47,7 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 	if _, err := s.Chat.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
 		t.Fatal(err)
 	}
-	sink := smtptest.Start(t)
+	sink := smtppeer.Start(t)
 	client, err := smtpsend.New(smtpsend.Options{Addr: sink.Addr, TLS: smtpsend.NoTLS, Timeout: 2 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -165,7 +165,7 @@ func TestEmailTemporaryThenAccepted(t *testing.T) {
 	e.sink.Refuse(func(stage string) error {
 		if stage == "rcpt" && refusals > 0 {
 			refusals--
-			return smtptest.Temporary
+			return smtppeer.Temporary
 		}
 		return nil
 	})
@@ -186,7 +186,7 @@ func TestEmailPermanentRefusal(t *testing.T) {
 	e := newMailEnv(t, 0)
 	e.sink.Refuse(func(stage string) error {
 		if stage == "rcpt" {
-			return smtptest.Permanent
+			return smtppeer.Permanent
 		}
 		return nil
 	})
@@ -202,7 +202,7 @@ func TestEmailPermanentRefusal(t *testing.T) {
 }
 
 func TestOutboxTransport(t *testing.T) {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix})
 	msg := "From: x@y\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n\r\nbody\r\n"
 	if err := (Outbox{Store: s}).Send(context.Background(), "x@y", []string{"bob@example.org"}, []byte(msg)); err != nil {
@@ -220,7 +220,7 @@ func TestEmailSetupErrorIsRetried(t *testing.T) {
 	e := newMailEnv(t, 0)
 	e.sink.Refuse(func(stage string) error {
 		if stage == "mail" {
-			return smtptest.Permanent
+			return smtppeer.Permanent
 		}
 		return nil
 	})

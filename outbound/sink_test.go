@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/postfixtest"
-	"parley/internal/redistest"
+	"parley/internal/testpeers/postfixpeer"
+	"parley/internal/testpeers/redispeer"
 	"parley/outbound/mailcompose"
 	"parley/outbound/smtpsend"
 	"parley/threads"
@@ -20,7 +20,7 @@ import (
 // TestEmailThroughSmtpSink relays a batch through Postfix's smtp-sink and
 // reads what it captured: envelope, threading headers, batching and text.
 func TestEmailThroughSmtpSink(t *testing.T) {
-	sink := postfixtest.StartSink(t, true)
+	sink := postfixpeer.StartSink(t, true)
 	e := newMailEnv(t, 2*time.Minute)
 	client, err := smtpsend.New(smtpsend.Options{Addr: sink.Addr, TLS: smtpsend.NoTLS, LocalName: "parley.test"})
 	if err != nil {
@@ -72,9 +72,9 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 //	go test ./outbound -run '^$' -bench Relay -benchtime 10x
 func BenchmarkRelay(b *testing.B) {
 	const linesPerRound = 100
-	source := postfixtest.FindTool(b, "smtp-source")
+	source := postfixpeer.FindTool(b, "smtp-source")
 	relay := newRelayBench(b)
-	ceiling := postfixtest.StartSink(b, false)
+	ceiling := postfixpeer.StartSink(b, false)
 	emails := linesPerRound * 49
 	runSource := func() time.Duration {
 		start := time.Now()
@@ -122,8 +122,8 @@ type relayBench struct {
 }
 
 func newRelayBench(b *testing.B) *relayBench {
-	sink := postfixtest.StartSink(b, false)
-	r := redistest.New(b)
+	sink := postfixpeer.StartSink(b, false)
+	r := redispeer.New(b)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
 	members := make([]string, 50)

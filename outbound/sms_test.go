@@ -6,20 +6,20 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/twiliopeer"
 	"parley/outbound/twiliosms"
 	"parley/threads"
 )
 
 // smsWorker sends carol's texts through the real twilio-go client to a
 // fake Twilio on loopback.
-func smsWorker(t *testing.T, e *wenv) (*Worker, *twiliotest.Server) {
+func smsWorker(t *testing.T, e *wenv) (*Worker, *twiliopeer.Server) {
 	return smsWorkerWith(t, e, SMSOptions{})
 }
 
 // smsWorkerWith is smsWorker with more options; e.email is the fallback.
-func smsWorkerWith(t *testing.T, e *wenv, o SMSOptions) (*Worker, *twiliotest.Server) {
-	fake := twiliotest.New(t)
+func smsWorkerWith(t *testing.T, e *wenv, o SMSOptions) (*Worker, *twiliopeer.Server) {
+	fake := twiliopeer.New(t)
 	sender, err := twiliosms.New(twiliosms.Options{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
 		From: "+15550009999", Numbers: o.Pool, APIBaseURL: fake.URL, Rate: -1,
 		StatusCallback: "https://chat.example.org/sms/twilio/status", ValidityPeriod: 4 * time.Hour})
@@ -61,7 +61,7 @@ func TestSMSLongLineCutWithLink(t *testing.T) {
 func TestSMSPermanentFailure(t *testing.T) {
 	e := newWenv(t)
 	w, fake := smsWorker(t, e)
-	fake.FailNext(twiliotest.Failure{HTTPStatus: 400, Code: 21211, Message: "Invalid 'To' Phone Number"})
+	fake.FailNext(twiliopeer.Failure{HTTPStatus: 400, Code: 21211, Message: "Invalid 'To' Phone Number"})
 	e.post(t, "hello")
 	step(t, w)
 	dead, _ := e.store.Queue.DeadLetters(e.ctx, 10)
@@ -76,7 +76,7 @@ func TestSMSPermanentFailure(t *testing.T) {
 func TestSMSTemporaryFailure(t *testing.T) {
 	e := newWenv(t)
 	w, fake := smsWorker(t, e)
-	fake.FailNext(twiliotest.Failure{HTTPStatus: 429, Code: 20429, Message: "Too Many Requests"})
+	fake.FailNext(twiliopeer.Failure{HTTPStatus: 429, Code: 20429, Message: "Too Many Requests"})
 	e.post(t, "hello")
 	step(t, w)
 	e.clock.Add(time.Minute)
@@ -200,7 +200,7 @@ func TestSMSOptedOutAtTwilio(t *testing.T) {
 	e := newWenv(t)
 	e.withEmail(t)
 	w, fake := smsWorker(t, e)
-	fake.FailNext(twiliotest.Failure{HTTPStatus: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"})
+	fake.FailNext(twiliopeer.Failure{HTTPStatus: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"})
 	e.post(t, "@carol are you there?")
 	step(t, w)
 	u, _ := e.store.Directory.User(e.ctx, "carol")
@@ -227,7 +227,7 @@ func TestSMSUnreachableAtTwilio(t *testing.T) {
 	e := newWenv(t)
 	w, fake := smsWorker(t, e)
 	// No email: the batch is retried; the third failure marks the phone.
-	fake.FailAlways(twiliotest.Failure{HTTPStatus: 400, Code: 30003, Message: "Unreachable destination handset"})
+	fake.FailAlways(twiliopeer.Failure{HTTPStatus: 400, Code: 30003, Message: "Unreachable destination handset"})
 	e.post(t, "hello")
 	for i := 0; i < 3; i++ {
 		step(t, w)

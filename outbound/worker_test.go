@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 )
 
@@ -78,7 +78,7 @@ type wenv struct {
 // newWenv: alice writes; bob is away (email), carol offline with a phone
 // and no email (sms), all in "design".
 func newWenv(t *testing.T) *wenv {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Now: c.Now, Rand: func() float64 { return 0.5 }})
 	ctx := context.Background()

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 )
 
 // fakeClock is a clock tests move by hand.
@@ -35,13 +35,13 @@ func (c *fakeClock) Add(d time.Duration) {
 type env struct {
 	*Store
 	clock *fakeClock
-	redis *redistest.Redis
+	redis *redispeer.Redis
 	ctx   context.Context
 }
 
 func newEnv(t testing.TB) *env {
 	t.Helper()
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	clock := newClock()
 	s := New(r.Client, Options{Prefix: r.Prefix, Now: clock.Now, Rand: func() float64 { return 0.5 }})
 	return &env{Store: s, clock: clock, redis: r, ctx: context.Background()}

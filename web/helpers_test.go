@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"parley/internal/blobs"
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 )
 
@@ -32,7 +32,7 @@ type webEnv struct {
 
 func newWebEnv(t *testing.T, tune func(*Options)) *webEnv {
 	t.Helper()
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
 	for _, u := range []threads.User{

@@ -10,14 +10,14 @@ import (
 	"strings"
 	"testing"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 
 	"github.com/redis/go-redis/v9"
 )
 
 func setup(t *testing.T) (*threads.Store, *httptest.Server, string) {
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
 	for _, id := range []string{"alice", "bob"} {

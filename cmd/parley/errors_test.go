@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers"
 )
 
 // TestBadInput checks that every kind of bad input gives exactly one line
@@ -115,7 +115,7 @@ func TestBadInput(t *testing.T) {
 
 func TestUnreachableRedis(t *testing.T) {
 	t.Parallel()
-	port := strconv.Itoa(redistest.FreePort(t)) // free a moment ago: nothing listens
+	port := strconv.Itoa(testpeers.FreePort(t)) // free a moment ago: nothing listens
 	for _, tc := range []struct{ url, shown string }{
 		{"redis://127.0.0.1:" + port, "redis://127.0.0.1:" + port},
 		{"redis://admin:hunter2hunter2@127.0.0.1:" + port + "/3", "redis://admin:***@127.0.0.1:" + port + "/3"},

@@ -12,7 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"parley/internal/redistest"
+	"parley/internal/testpeers/redispeer"
 )
 
 // env is a fake environment for run.
@@ -36,7 +36,7 @@ func (e env) with(kv ...string) env {
 // points parley at it.
 func redisEnv(t *testing.T) env {
 	t.Helper()
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	return env{"PARLEY_REDIS_URL": "redis://" + r.Addr, "PARLEY_KEY_PREFIX": r.Prefix}
 }
 

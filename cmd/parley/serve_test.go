@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
 	"parley/internal/syncbuf"
+	"parley/internal/testpeers"
 )
 
 func TestDemo(t *testing.T) {
@@ -134,8 +134,8 @@ func TestDemoFollowsOtherTerminals(t *testing.T) {
 func TestServe(t *testing.T) {
 	t.Parallel()
 	e := redisEnv(t)
-	addr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-	smtpAddr := "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
+	smtpAddr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
 	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", smtpAddr, "PARLEY_SECRET", strings.Repeat("k", 32))
 
 	ctx, cancel := context.WithCancel(context.Background())
@@ -181,7 +181,7 @@ func TestServePartFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	e := redisEnv(t).with("PARLEY_HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(redistest.FreePort(t)),
+	e := redisEnv(t).with("PARLEY_HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(testpeers.FreePort(t)),
 		"PARLEY_SMTP_ADDR", taken.Addr().String(), "PARLEY_SECRET", strings.Repeat("k", 32))
 	r := parley(t, e, "serve")
 	if r.code != 1 || !strings.Contains(r.err, "parley: smtp server: listen on PARLEY_SMTP_ADDR "+taken.Addr().String()) {

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/twiliopeer"
 	"parley/threads"
 )
 
@@ -49,7 +49,7 @@ func TestTemplatesDir(t *testing.T) {
 	}
 	params := url.Values{"From": {"+15550002222"}, "To": {"+15550009001"}, "Body": {"HELP"},
 		"MessageSid": {"SM0123456789abcdef0123456789abcdef"}}
-	req, err := twiliotest.NewSignedRequest(ctx, token, public+"/sms/twilio", "http://127.0.0.1/sms/twilio", params)
+	req, err := twiliopeer.NewSignedRequest(ctx, token, public+"/sms/twilio", "http://127.0.0.1/sms/twilio", params)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -5,22 +5,22 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"fmt"
-	"os"
-	"parley/internal/mailpeers"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
+
+	"parley/internal/fixtures"
+	"parley/internal/testpeers/dovecotpeer"
 )
 
 // The poller against a real Dovecot (Debian package dovecot-imapd): a
 // throwaway instance of our own, on free loopback ports, started and
-// stopped by PID (see ../shared/recipes/mail-peers.md).
+// stopped by PID.
 
-// dovecot is a running test instance (internal/mailpeers).
+// dovecot is a running test instance (internal/testpeers/dovecotpeer).
 type dovecot struct {
 	plain, imaps string // 127.0.0.1:PORT
 	pool         *x509.CertPool
@@ -36,7 +36,7 @@ func startDovecot(t *testing.T) *dovecot {
 	for _, u := range []string{"alice", "bob", "carol", "dave"} {
 		users[u] = testPassword
 	}
-	mp := mailpeers.StartDovecot(t, users)
+	mp := dovecotpeer.Start(t, users)
 	return &dovecot{plain: mp.Addr, imaps: mp.TLSAddr, pool: mp.RootCAs, log: stringerFunc(mp.Log)}
 }
 
@@ -46,10 +46,7 @@ func (f stringerFunc) String() string { return f() }
 
 func TestDovecotEndToEnd(t *testing.T) {
 	d := startDovecot(t)
-	fixture, err := os.ReadFile(filepath.Join("..", "..", "..", "shared", "fixtures", "mime", "deltachat", "gmx-quote.eml"))
-	if err != nil {
-		t.Fatalf("fixture: %v", err)
-	}
+	fixture := fixtures.Read(t, "mime/deltachat/gmx-quote.eml")
 	// IMAP messages are CRLF; Dovecot stores LF and serves CRLF.
 	raw := bytes.ReplaceAll(bytes.ReplaceAll(fixture, []byte("\r\n"), []byte("\n")), []byte("\n"), []byte("\r\n"))
 

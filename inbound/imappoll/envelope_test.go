@@ -1,11 +1,12 @@
 package imappoll
 
 import (
-	"os"
-	"path/filepath"
+	"path"
 	"slices"
 	"strings"
 	"testing"
+
+	"parley/internal/fixtures"
 )
 
 func TestEnvelope(t *testing.T) {
@@ -56,14 +57,10 @@ func TestEnvelope(t *testing.T) {
 }
 
 // TestEnvelopeFixtures reads the envelope of real messages: every fixture
-// of ../shared/fixtures/mime/deltachat that has a Return-Path or a
+// of internal/fixtures/mime/deltachat that has a Return-Path or a
 // Delivered-To must give them back, and none may panic.
 func TestEnvelopeFixtures(t *testing.T) {
-	dir := filepath.Join("..", "..", "..", "shared", "fixtures", "mime", "deltachat")
-	files, _ := filepath.Glob(filepath.Join(dir, "*.eml"))
-	if len(files) == 0 {
-		t.Skip("no fixtures in " + dir)
-	}
+	files := fixtures.Names(t, "mime/deltachat", ".eml")
 	want := map[string]struct {
 		mailFrom string
 		rcpt     []string
@@ -72,12 +69,9 @@ func TestEnvelopeFixtures(t *testing.T) {
 		"gmx-quote.eml": {"alice@gmx.de", []string{"bob@gmx.de"}},
 	}
 	for _, f := range files {
-		raw, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
+		raw := fixtures.Read(t, f)
 		env := envelope("INBOX", raw)
-		name := filepath.Base(f)
+		name := path.Base(f)
 		if w, ok := want[name]; ok {
 			if env.MailFrom != w.mailFrom || !slices.Equal(env.Rcpt, w.rcpt) {
 				t.Errorf("%s: MailFrom %q Rcpt %q, want %q %q", name, env.MailFrom, env.Rcpt, w.mailFrom, w.rcpt)

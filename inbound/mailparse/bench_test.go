@@ -5,7 +5,7 @@ import (
 	"testing"
 )
 
-// benchHeaders wrap the plain-text replies of the shared fixtures into
+// benchHeaders wrap the plain-text replies of internal/fixtures into
 // whole messages as Gmail and Outlook send them.
 const (
 	gmailHeader = "Return-Path: <someone@gmail.com>\r\n" +

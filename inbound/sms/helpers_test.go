@@ -11,8 +11,8 @@ import (
 	"testing"
 
 	"parley/internal/blobs"
-	"parley/internal/redistest"
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/redispeer"
+	"parley/internal/testpeers/twiliopeer"
 	"parley/outbound/twiliosms"
 	"parley/threads"
 )
@@ -34,7 +34,7 @@ var quiet = slog.New(slog.NewTextHandler(io.Discard, nil))
 // account's credentials.
 type henv struct {
 	store *threads.Store
-	fake  *twiliotest.Server
+	fake  *twiliopeer.Server
 	h     *Handler
 	ctx   context.Context
 	media *httptest.Server
@@ -43,7 +43,7 @@ type henv struct {
 
 func newHenv(t *testing.T) *henv {
 	t.Helper()
-	r := redistest.New(t)
+	r := redispeer.New(t)
 	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix})
 	ctx := context.Background()
 	for _, u := range []threads.User{
@@ -65,7 +65,7 @@ func newHenv(t *testing.T) *henv {
 			t.Fatal(err)
 		}
 	}
-	fake := twiliotest.New(t)
+	fake := twiliopeer.New(t)
 	sender, err := twiliosms.New(twiliosms.Options{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
 		From: "+15550009999", Numbers: []string{num1, num2}, APIBaseURL: fake.URL, Rate: -1})
 	if err != nil {
@@ -107,7 +107,7 @@ func newHenv(t *testing.T) *henv {
 // do sends a form signed as Twilio signs it for the public URL of path.
 func (e *henv) do(t *testing.T, path string, params url.Values) *httptest.ResponseRecorder {
 	t.Helper()
-	req, err := twiliotest.NewSignedRequest(e.ctx, e.fake.AuthToken, publicURL+path, "http://127.0.0.1"+path, params)
+	req, err := twiliopeer.NewSignedRequest(e.ctx, e.fake.AuthToken, publicURL+path, "http://127.0.0.1"+path, params)
 	if err != nil {
 		t.Fatal(err)
 	}

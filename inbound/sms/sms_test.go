@@ -14,7 +14,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/twiliopeer"
 	"parley/threads"
 )
 
@@ -22,7 +22,7 @@ func TestRefusedRequests(t *testing.T) {
 	e := newHenv(t)
 	params := e.fake.InboundParams(carolPh, num1, "#design forged")
 	sign := func(token, signedURL string) *http.Request {
-		req, err := twiliotest.NewSignedRequest(e.ctx, token, signedURL, "http://127.0.0.1"+InboundPath, params)
+		req, err := twiliopeer.NewSignedRequest(e.ctx, token, signedURL, "http://127.0.0.1"+InboundPath, params)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -32,8 +32,8 @@ func TestRefusedRequests(t *testing.T) {
 	unsigned.Header.Del("X-Twilio-Signature")
 	get := httptest.NewRequest(http.MethodGet, InboundPath, nil)
 	big := e.fake.InboundParams(carolPh, num1, strings.Repeat("x", 70<<10))
-	tooLarge, _ := twiliotest.NewSignedRequest(e.ctx, e.fake.AuthToken, publicURL+InboundPath, "http://127.0.0.1"+InboundPath, big)
-	statusForged, _ := twiliotest.NewSignedRequest(e.ctx, "0123456789abcdef", publicURL+StatusPath, "http://127.0.0.1"+StatusPath,
+	tooLarge, _ := twiliopeer.NewSignedRequest(e.ctx, e.fake.AuthToken, publicURL+InboundPath, "http://127.0.0.1"+InboundPath, big)
+	statusForged, _ := twiliopeer.NewSignedRequest(e.ctx, "0123456789abcdef", publicURL+StatusPath, "http://127.0.0.1"+StatusPath,
 		url.Values{"MessageSid": {"SM123"}, "MessageStatus": {"failed"}, "ErrorCode": {"21610"}, "To": {carolPh}})
 	for _, c := range []struct {
 		name string
@@ -331,7 +331,7 @@ func TestRedisDown(t *testing.T) {
 	for _, path := range []string{InboundPath, StatusPath} {
 		params := e.fake.InboundParams(carolPh, num1, "#ops hi")
 		params.Set("MessageStatus", "delivered")
-		req, _ := twiliotest.NewSignedRequest(context.Background(), e.fake.AuthToken, publicURL+path, "http://127.0.0.1"+path, params)
+		req, _ := twiliopeer.NewSignedRequest(context.Background(), e.fake.AuthToken, publicURL+path, "http://127.0.0.1"+path, params)
 		w := httptest.NewRecorder()
 		h.ServeHTTP(w, req)
 		if w.Code != http.StatusInternalServerError {

@@ -5,7 +5,7 @@ import (
 	"net/http"
 	"testing"
 
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/twiliopeer"
 	"parley/threads"
 )
 
@@ -35,11 +35,11 @@ func TestStatusCallbacks(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newHenv(t)
-			var last twiliotest.Message
+			var last twiliopeer.Message
 			for i, cb := range c.seq {
 				// Each callback is about another text to carol; the first
 				// has no record (a callback that beat the record).
-				m := twiliotest.Message{SID: fmt.Sprintf("SM%032d", i), AccountSID: e.fake.AccountSID, To: carolPh, From: num1}
+				m := twiliopeer.Message{SID: fmt.Sprintf("SM%032d", i), AccountSID: e.fake.AccountSID, To: carolPh, From: num1}
 				if i > 0 {
 					if err := e.store.SMS.RecordSMS(e.ctx, threads.SMSMessage{SID: m.SID, Member: "carol", Room: "design",
 						Lines: []string{"1-0"}, To: carolPh, From: num1, Segments: 1}); err != nil {
@@ -69,7 +69,7 @@ func TestStatusCallbacks(t *testing.T) {
 
 func TestStatusCallbackRetriedCountsOnce(t *testing.T) {
 	e := newHenv(t)
-	m := twiliotest.Message{SID: "SM00000000000000000000000000000001", AccountSID: e.fake.AccountSID, To: carolPh, From: num1}
+	m := twiliopeer.Message{SID: "SM00000000000000000000000000000001", AccountSID: e.fake.AccountSID, To: carolPh, From: num1}
 	for i := 0; i < 4; i++ {
 		if w := e.do(t, StatusPath, e.fake.StatusParams(m, "undelivered", 30003)); w.Code != http.StatusNoContent {
 			t.Fatalf("answered %d", w.Code)
@@ -82,13 +82,13 @@ func TestStatusCallbackRetriedCountsOnce(t *testing.T) {
 
 func TestStatusCallbackRefusesGarbage(t *testing.T) {
 	e := newHenv(t)
-	m := twiliotest.Message{SID: "SM1", To: carolPh}
+	m := twiliopeer.Message{SID: "SM1", To: carolPh}
 	p := e.fake.StatusParams(m, "", 0)
 	p.Del("MessageStatus")
 	if w := e.do(t, StatusPath, p); w.Code != http.StatusBadRequest {
 		t.Fatalf("callback without a status answered %d", w.Code)
 	}
-	p = e.fake.StatusParams(twiliotest.Message{SID: "SM 1; DROP", To: carolPh}, "failed", 21211)
+	p = e.fake.StatusParams(twiliopeer.Message{SID: "SM 1; DROP", To: carolPh}, "failed", 21211)
 	if w := e.do(t, StatusPath, p); w.Code != http.StatusBadRequest {
 		t.Fatalf("callback with a malformed SID answered %d", w.Code)
 	}

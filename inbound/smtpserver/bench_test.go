@@ -17,8 +17,8 @@ import (
 	"parley/inbound"
 	"parley/inbound/mailparse"
 	"parley/internal/gcpolicy"
-	"parley/internal/postfixtest"
-	"parley/internal/redistest"
+	"parley/internal/testpeers/postfixpeer"
+	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 )
 
@@ -86,7 +86,7 @@ func startDiscardServer(b testing.TB) string {
 // on a warmer machine. It returns the messages per second of each.
 func compareRounds(b *testing.B, load []string, door, floor string) (doorRate, floorRate float64) {
 	b.Helper()
-	source := postfixtest.FindTool(b, "smtp-source")
+	source := postfixpeer.FindTool(b, "smtp-source")
 	run := func(addr string) time.Duration {
 		args := append(append([]string(nil), load...), addr)
 		start := time.Now()
@@ -152,7 +152,7 @@ func BenchmarkSMTPSource(b *testing.B) {
 //	go test -run '^$' -bench SMTPSourceStored -benchtime 10x ./inbound/smtpserver/
 func BenchmarkSMTPSourceStored(b *testing.B) {
 	defer gcpolicy.Apply()() // as parley serve runs
-	r := redistest.New(b)
+	r := redispeer.New(b)
 	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
 	for _, id := range []string{"alice", "bob"} {

@@ -12,16 +12,16 @@ import (
 	"time"
 
 	"parley/inbound"
-	"parley/internal/mailpeers"
-	"parley/internal/postfixtest"
+	"parley/internal/testpeers/postfixpeer"
+	"parley/internal/testpeers/smtppeer"
 )
 
 // submit hands msg to the SMTP server at addr with a real client tool:
 // swaks when installed, else Postfix's smtp-source.
 func submit(t testing.TB, addr, from, to, msg string) {
 	t.Helper()
-	if mailpeers.HaveSwaks() {
-		mailpeers.Swaks(t, addr, from, to, []byte(msg))
+	if smtppeer.HaveSwaks(t) {
+		smtppeer.Swaks(t, addr, from, to, []byte(msg))
 		return
 	}
 	file := filepath.Join(t.TempDir(), "msg.eml")
@@ -30,7 +30,7 @@ func submit(t testing.TB, addr, from, to, msg string) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, postfixtest.FindTool(t, "smtp-source"), "-f", from, "-t", to, "-F", file, "-m", "1", addr)
+	cmd := exec.CommandContext(ctx, postfixpeer.FindTool(t, "smtp-source"), "-f", from, "-t", to, "-F", file, "-m", "1", addr)
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Fatalf("%s: %v\n%s", strings.Join(cmd.Args, " "), err, out)
 	}
@@ -42,7 +42,7 @@ func submit(t testing.TB, addr, from, to, msg string) {
 // our reason and nothing internal; a temporary failure leaves the mail
 // deferred in Postfix's queue.
 func TestThroughPostfix(t *testing.T) {
-	mailpeers.NeedPostfix(t)
+	postfixpeer.Need(t)
 	recv := newFakeReceiver()
 	recv.receive = func(_ context.Context, env inbound.Envelope, raw []byte) (inbound.Result, error) {
 		if bytes.Contains(raw, []byte("defer-me")) {
@@ -52,7 +52,7 @@ func TestThroughPostfix(t *testing.T) {
 	}
 	ts := startServer(t, recv, Options{})
 	start := time.Now()
-	pf := mailpeers.StartPostfixRelay(t, ts.addr)
+	pf := postfixpeer.StartRelay(t, ts.addr)
 	t.Logf("postfix up in %v", time.Since(start))
 
 	// 1. A reply goes through.

@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/twiliopeer"
 )
 
 // The example of Twilio's security documentation.
@@ -50,7 +50,7 @@ func TestVerify(t *testing.T) {
 		{name: "public URL with default port", publicURL: "https://mycompany.com:443", req: doc},
 		{name: "public URL with a path prefix a proxy strips", publicURL: "https://mycompany.com/parley",
 			req: with(func(r *request) {
-				r.signature = twiliotest.Sign(docToken, "https://mycompany.com/parley"+target, docParams)
+				r.signature = twiliopeer.Sign(docToken, "https://mycompany.com/parley"+target, docParams)
 			})},
 		{name: "content type with charset", publicURL: "https://mycompany.com",
 			req: with(func(r *request) { r.contentType = "application/x-www-form-urlencoded; charset=utf-8" })},
@@ -152,13 +152,13 @@ func TestVerify(t *testing.T) {
 	}
 }
 
-// TestVerifyOverNetwork sends requests signed with twiliotest, an
+// TestVerifyOverNetwork sends requests signed with twiliopeer, an
 // implementation of Twilio's algorithm independent of twilio-go, over
 // loopback to a handler behind http.StripPrefix, as parley's server might
 // mount it.
 func TestVerifyOverNetwork(t *testing.T) {
 	const publicURL = "https://parley.example"
-	tw := twiliotest.New(t)
+	tw := twiliopeer.New(t)
 	var got url.Values
 	handler := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		params, err := Verify(r, publicURL, tw.AuthToken, 0)
@@ -195,7 +195,7 @@ func TestVerifyOverNetwork(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got = nil
-			req, err := twiliotest.NewSignedRequest(context.Background(), tt.token, tt.signedURL, srv.URL+tt.target, params)
+			req, err := twiliopeer.NewSignedRequest(context.Background(), tt.token, tt.signedURL, srv.URL+tt.target, params)
 			if err != nil {
 				t.Fatal(err)
 			}

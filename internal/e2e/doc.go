@@ -3,7 +3,7 @@
 // subprocess on loopback ports, its admin commands (user, room, presence,
 // post, lines, outbox) as a script would run them, a throwaway Postfix
 // relaying members' replies to parley's SMTP server, and a throwaway
-// Dovecot mailbox read by parley's IMAP poller (internal/mailpeers).
+// Dovecot mailbox read by parley's IMAP poller (internal/testpeers).
 //
 // The package has no code of its own: everything is in its _test.go
 // files. Run it with
@@ -12,9 +12,10 @@
 //
 // as root, with the Debian packages postfix and dovecot-imapd (and, for
 // SMTP submission by a real client, swaks) installed; without them the
-// tests are skipped, or fail when the environment variable CI is set.
-// Without swaks, replies are submitted with Postfix's own sendmail
-// (MAILPEERS_NO_SWAKS=1 tries that path on a machine that has swaks).
+// tests are skipped, or fail under CI=true (the rule of
+// internal/testpeers). Off CI, without swaks, replies are submitted with
+// Postfix's own sendmail (TESTPEERS_NO_SWAKS=1 tries that path on a
+// machine that has swaks).
 // E2E_SHOW_LOG=1 prints parley serve's log even when a test passes.
 //
 // The binary is built once per run, with -race when the tests run with

@@ -18,8 +18,9 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
 	"parley/internal/syncbuf"
+	"parley/internal/testpeers"
+	"parley/internal/testpeers/redispeer"
 )
 
 // The domain of parley's own addresses in these tests.
@@ -44,7 +45,7 @@ type parley struct {
 // KEY=VALUE variables, and waits until /healthz answers 200 and the SMTP
 // server greets. It is stopped by PID when t ends; call stop to check
 // that it exits cleanly.
-func startParley(t *testing.T, rd *redistest.Redis, extra ...string) *parley {
+func startParley(t *testing.T, rd *redispeer.Redis, extra ...string) *parley {
 	t.Helper()
 	redisURL := "redis://" + rd.Addr
 	if rd.Kind == "REDIS_URL" {
@@ -72,8 +73,8 @@ func startParley(t *testing.T, rd *redistest.Redis, extra ...string) *parley {
 		base = append(base, "GORACE="+strings.TrimSpace(os.Getenv("GORACE")+" atexit_sleep_ms=0"))
 	}
 	for attempt := 1; ; attempt++ {
-		p.HTTP = "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
-		p.SMTP = "127.0.0.1:" + strconv.Itoa(redistest.FreePort(t))
+		p.HTTP = "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
+		p.SMTP = "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
 		p.env = append(append(append([]string(nil), base...), "PARLEY_HTTP_ADDR="+p.HTTP, "PARLEY_SMTP_ADDR="+p.SMTP), extra...)
 		start := time.Now()
 		err := p.start(t)

@@ -11,8 +11,10 @@ import (
 
 	"github.com/emersion/go-imap/v2"
 
-	"parley/internal/mailpeers"
-	"parley/internal/redistest"
+	"parley/internal/testpeers/dovecotpeer"
+	"parley/internal/testpeers/postfixpeer"
+	"parley/internal/testpeers/redispeer"
+	"parley/internal/testpeers/smtppeer"
 )
 
 const (
@@ -128,10 +130,10 @@ func checkRelayedToOthers(t *testing.T, p *parley, r reply) {
 // submitTool sends msg to the Postfix relay with a real client: swaks
 // over SMTP when installed, else Postfix's own sendmail. It returns the
 // tool's name.
-func submitTool(t *testing.T, pf *mailpeers.Postfix, useSwaks bool, from, to string, msg []byte) string {
+func submitTool(t *testing.T, pf *postfixpeer.Relay, useSwaks bool, from, to string, msg []byte) string {
 	t.Helper()
 	if useSwaks {
-		mailpeers.Swaks(t, pf.Addr, from, to, msg)
+		smtppeer.Swaks(t, pf.Addr, from, to, msg)
 		return "swaks"
 	}
 	pf.Sendmail(t, from, []string{to}, msg)
@@ -144,20 +146,20 @@ func submitTool(t *testing.T, pf *mailpeers.Postfix, useSwaks bool, from, to str
 // which carol then gets by email. The same message delivered again (same
 // Message-ID, through Postfix's other submission path) adds nothing.
 func TestReplyThroughPostfix(t *testing.T) {
-	mailpeers.NeedPostfix(t)
+	postfixpeer.Need(t)
 	start := time.Now()
-	rd := redistest.New(t)
+	rd := redispeer.New(t)
 	p := startParley(t, rd)
-	pf := mailpeers.StartPostfixRelay(t, p.SMTP)
+	pf := postfixpeer.StartRelay(t, p.SMTP)
 	s := setScene(t, p)
 
 	r := reply{From: "Bob Ray <bob@example.org>", To: s.relay.ReplyTo,
 		MessageID: "<CAF" + randomHex(t, 12) + "@mail.gmail.com>",
 		Typed:     "Friday works for me, ship it.", Signature: "Bob Ray\nField team, Lisbon"}
 	msg := gmailReply(t, r, s.relay)
-	haveSwaks := mailpeers.HaveSwaks()
+	haveSwaks := smtppeer.HaveSwaks(t)
 	if !haveSwaks {
-		t.Logf("swaks is not installed: submitting with Postfix's sendmail instead (%s)", mailpeers.SwaksInstall)
+		t.Logf("swaks is not installed: submitting with Postfix's sendmail instead (%s)", smtppeer.SwaksInstall)
 	}
 
 	sent := time.Now()
@@ -202,12 +204,12 @@ func TestReplyThroughPostfix(t *testing.T) {
 // and the message is marked \Seen. A second copy of the same message is
 // marked \Seen too but adds no line.
 func TestReplyThroughDovecot(t *testing.T) {
-	mailpeers.NeedDovecot(t)
+	dovecotpeer.Need(t)
 	start := time.Now()
 	const mailbox = "bob-mailbox-user"
 	password := "pw/@" + randomHex(t, 8) // '/' and '@' must be percent-encoded in the URL
-	d := mailpeers.StartDovecot(t, map[string]string{mailbox: password})
-	rd := redistest.New(t)
+	d := dovecotpeer.Start(t, map[string]string{mailbox: password})
+	rd := redispeer.New(t)
 	imapURL := (&url.URL{Scheme: "imap", User: url.UserPassword(mailbox, password), Host: d.Addr, Path: "/INBOX"}).String()
 	p := startParley(t, rd, "PARLEY_IMAP_URL="+imapURL)
 	// The poller is in the mailbox, waiting with IDLE: new mail reaches it
@@ -265,18 +267,18 @@ func TestReplyThroughDovecot(t *testing.T) {
 // member), Postfix logs the refusal and bounces to mallory, and nothing is
 // posted or relayed. A made-up reply address is refused at RCPT.
 func TestStrangerRefused(t *testing.T) {
-	mailpeers.NeedPostfix(t)
+	postfixpeer.Need(t)
 	start := time.Now()
-	rd := redistest.New(t)
+	rd := redispeer.New(t)
 	p := startParley(t, rd)
-	pf := mailpeers.StartPostfixRelay(t, p.SMTP)
+	pf := postfixpeer.StartRelay(t, p.SMTP)
 	s := setScene(t, p)
 
 	const evil = "Let's move this to https://evil.example/login, bob"
 	r := reply{From: "Mallory <mallory@evil.example>", To: s.relay.ReplyTo,
 		MessageID: "<" + randomHex(t, 8) + "@evil.example>", Typed: evil, Signature: "Mallory\nEvil Inc."}
 	msg := gmailReply(t, r, s.relay)
-	useSwaks := mailpeers.HaveSwaks()
+	useSwaks := smtppeer.HaveSwaks(t)
 	tool := submitTool(t, pf, useSwaks, "mallory@evil.example", r.To, msg)
 	refused := pf.WaitLog(t, mailWait, "to=<"+r.To+">", "status=bounced", "550 5.7.1")
 	if !strings.Contains(refused, "belongs to another member") {

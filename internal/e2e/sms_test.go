@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/redistest"
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/redispeer"
+	"parley/internal/testpeers/twiliopeer"
 )
 
 // TestSMSLoop drives the SMS loop through the real binary: a line
@@ -23,8 +23,8 @@ func TestSMSLoop(t *testing.T) {
 		carol  = "+15550002222"
 		reply  = "Calling them at 11, the header looks fine on my phone."
 	)
-	fake := twiliotest.New(t)
-	rd := redistest.New(t)
+	fake := twiliopeer.New(t)
+	rd := redispeer.New(t)
 	p := startParley(t, rd, "TWILIO_ACCOUNT_SID="+fake.AccountSID, "TWILIO_AUTH_TOKEN="+fake.AuthToken,
 		"PARLEY_SMS_FROM=+15550009999", "PARLEY_TWILIO_API_URL="+fake.URL, "PARLEY_PUBLIC_URL="+public, "PARLEY_SMS_RATE=50")
 	p.run(t, "user", "add", "--id", "alice", "--name", "Alice Archer", "--email", "alice@example.org")
@@ -35,7 +35,7 @@ func TestSMSLoop(t *testing.T) {
 	p.run(t, "presence", "set", "carol", "offline", "--message", "on the road")
 	p.run(t, "post", "--room", room, "--as", "alice", "@carol can you call the printer before noon?")
 
-	var text twiliotest.Message
+	var text twiliopeer.Message
 	waitFor(t, mailWait, "a text to carol at the fake Twilio", func() bool {
 		for _, m := range fake.Messages() {
 			if m.To == carol {
@@ -54,7 +54,7 @@ func TestSMSLoop(t *testing.T) {
 
 	post := func(path string, token string, form map[string][]string) (int, string) {
 		t.Helper()
-		req, err := twiliotest.NewSignedRequest(context.Background(), token, public+path, "http://"+p.HTTP+path, form)
+		req, err := twiliopeer.NewSignedRequest(context.Background(), token, public+path, "http://"+p.HTTP+path, form)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -19,6 +18,7 @@ import (
 	"github.com/emersion/go-message/mail"
 
 	"parley/internal/golden"
+	"parley/internal/testpeers/browserpeer"
 	"parley/threads"
 )
 
@@ -323,15 +323,7 @@ func TestHTMLStandsAlone(t *testing.T) {
 // page laid out 794 CSS px wide (A4 at 96 dpi) must not scroll sideways,
 // and printed to PDF it must be A4 pages, as many as the text needs.
 func TestHTMLPrintsOnA4(t *testing.T) {
-	bin, err := exec.LookPath("chromium")
-	if err != nil {
-		if bin, err = exec.LookPath("/usr/bin/chromium"); err != nil {
-			if os.Getenv("CI") == "true" {
-				t.Fatal("chromium is not installed (apt-get install chromium)")
-			}
-			t.Skip("chromium is not installed (apt-get install chromium); skipping the print check")
-		}
-	}
+	browserpeer.Path(t) // fails under CI, skips elsewhere, when it is missing
 	var lines []threads.Line
 	for i := 0; i < 120; i++ {
 		lines = append(lines, fixture()[i%7])
@@ -355,18 +347,7 @@ func TestHTMLPrintsOnA4(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
 	defer cancel()
-	chrome := func(args ...string) []byte {
-		t.Helper()
-		cmd := exec.CommandContext(ctx, bin, append([]string{"--headless", "--no-sandbox", "--disable-gpu",
-			"--user-data-dir=" + filepath.Join(dir, "profile"), "--no-first-run"}, args...)...)
-		var stdout, stderr bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &stdout, &stderr
-		if err := cmd.Run(); err != nil {
-			t.Fatalf("chromium %v: %v\n%s", args, err, stderr.String())
-		}
-		return stdout.Bytes()
-	}
-	dom := chrome("--window-size=794,1123", "--dump-dom", "file://"+probe)
+	dom := browserpeer.Run(ctx, t, "--window-size=794,1123", "--dump-dom", "file://"+probe)
 	m := regexp.MustCompile(`<title>W=(\d+);B=(\d+)</title>`).FindSubmatch(dom)
 	if m == nil {
 		t.Fatalf("no measure in the dumped page:\n%.500s", dom)
@@ -378,7 +359,7 @@ func TestHTMLPrintsOnA4(t *testing.T) {
 	t.Logf("laid out at 794 px: scrollWidth %s, body %s", m[1], m[2])
 
 	pdf := filepath.Join(dir, "design.pdf")
-	chrome("--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+page)
+	browserpeer.Run(ctx, t, "--no-pdf-header-footer", "--print-to-pdf="+pdf, "file://"+page)
 	b, err := os.ReadFile(pdf)
 	if err != nil {
 		t.Fatal(err)

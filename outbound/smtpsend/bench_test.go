@@ -5,12 +5,13 @@ import (
 	"fmt"
 	"log/slog"
 	"os/exec"
-	"parley/internal/postfixtest"
 	"slices"
 	"strconv"
 	"sync"
 	"sync/atomic"
 	"testing"
+
+	"parley/internal/testpeers/postfixpeer"
 )
 
 // benchMsg is a message with a small header and a body of bodyLen bytes in
@@ -37,7 +38,7 @@ func BenchmarkSinkSend(b *testing.B) {
 	msg := benchMsg(1024)
 	for _, senders := range []int{4, 16} {
 		b.Run(fmt.Sprintf("pool=4/senders=%d", senders), func(b *testing.B) {
-			s := postfixtest.StartSink(b, false)
+			s := postfixpeer.StartSink(b, false)
 			c := newTestClient(b, s.Addr, Options{PoolSize: 4, Logger: slog.New(slog.DiscardHandler)})
 			b.SetBytes(int64(len(msg)))
 			b.ResetTimer()
@@ -72,8 +73,8 @@ func BenchmarkSinkSmtpSource(b *testing.B) {
 		{"sessions=4/connection-per-message", nil},
 	} {
 		b.Run(mode.name, func(b *testing.B) {
-			bin := postfixtest.FindTool(b, "smtp-source")
-			s := postfixtest.StartSink(b, false)
+			bin := postfixpeer.FindTool(b, "smtp-source")
+			s := postfixpeer.StartSink(b, false)
 			args := slices.Concat(mode.args, []string{"-m", strconv.Itoa(b.N), "-s", "4", "-l", "1024",
 				"-f", "room@parley.test", "-t", "bob@example.test", s.Addr})
 			b.ResetTimer()

@@ -1,17 +1,18 @@
 package smtpsend
 
 // Integration tests against Postfix's smtp-sink, a real SMTP server in C that
-// captures or discards mail and can inject faults (internal/postfixtest).
+// captures or discards mail and can inject faults (internal/testpeers/postfixpeer).
 
 import (
 	"fmt"
-	"parley/internal/postfixtest"
 	"strings"
 	"testing"
+
+	"parley/internal/testpeers/postfixpeer"
 )
 
 func TestSinkDelivers(t *testing.T) {
-	s := postfixtest.StartSink(t, true)
+	s := postfixpeer.StartSink(t, true)
 	c := newTestClient(t, s.Addr, Options{PoolSize: 2, LocalName: "parley.test"})
 	const n = 6
 	for i := range n {
@@ -68,7 +69,7 @@ func TestSinkFaults(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := postfixtest.StartSink(t, false, tt.args...)
+			s := postfixpeer.StartSink(t, false, tt.args...)
 			c := newTestClient(t, s.Addr, Options{})
 			err := c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("fault"))
 			e := asError(t, err)

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/twiliotest"
+	"parley/internal/testpeers/twiliopeer"
 )
 
 const (
@@ -20,9 +20,9 @@ const (
 
 // newSender returns a fake Twilio and a Sender pointed at it without
 // pacing, with opts filled in.
-func newSender(t *testing.T, opts Options) (*twiliotest.Server, *Sender) {
+func newSender(t *testing.T, opts Options) (*twiliopeer.Server, *Sender) {
 	t.Helper()
-	tw := twiliotest.New(t)
+	tw := twiliopeer.New(t)
 	if opts.AccountSID == "" {
 		opts.AccountSID, opts.AuthToken = tw.AccountSID, tw.AuthToken
 	}
@@ -98,25 +98,25 @@ func TestSendOmitsUnsetOptions(t *testing.T) {
 func TestSendErrors(t *testing.T) {
 	tests := []struct {
 		name      string
-		fail      twiliotest.Failure
+		fail      twiliopeer.Failure
 		code      int
 		status    int
 		kind      Kind
 		temporary bool
 	}{
-		{"opted out", twiliotest.Failure{HTTPStatus: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"}, 21610, 400, KindOptedOut, false},
-		{"invalid number", twiliotest.Failure{HTTPStatus: 400, Code: 21211, Message: "Invalid 'To' Phone Number"}, 21211, 400, KindBadNumber, false},
-		{"not a mobile", twiliotest.Failure{HTTPStatus: 400, Code: 21614, Message: "'To' number is not a valid mobile number"}, 21614, 400, KindBadNumber, false},
-		{"unreachable handset", twiliotest.Failure{HTTPStatus: 400, Code: 30003, Message: "Unreachable destination handset"}, 30003, 400, KindUnreachable, false},
-		{"carrier filter", twiliotest.Failure{HTTPStatus: 400, Code: 30007, Message: "Message filtered"}, 30007, 400, KindUnreachable, false},
-		{"too many requests", twiliotest.Failure{HTTPStatus: 429, Code: 20429, Message: "Too Many Requests"}, 20429, 429, KindRate, true},
-		{"HTTP 429 without a code", twiliotest.Failure{HTTPStatus: 429}, 0, 429, KindRate, true},
-		{"queue overflow", twiliotest.Failure{HTTPStatus: 400, Code: 30001, Message: "Queue overflow"}, 30001, 400, KindRate, true},
-		{"server error", twiliotest.Failure{HTTPStatus: 500, Code: 20500, Message: "Internal Server Error"}, 20500, 500, KindTransient, true},
-		{"proxy page", twiliotest.Failure{HTTPStatus: 502, Raw: "<html>Bad Gateway</html>"}, 0, 502, KindTransient, true},
-		{"proxy refusal", twiliotest.Failure{HTTPStatus: 403, Raw: "<html>Forbidden</html>"}, 0, 403, KindAccount, false},
-		{"bad From", twiliotest.Failure{HTTPStatus: 400, Code: 21606, Message: "The From phone number is not a valid, SMS-capable inbound phone number"}, 21606, 400, KindAccount, false},
-		{"other 4xx", twiliotest.Failure{HTTPStatus: 400, Code: 21617, Message: "too long"}, 21617, 400, KindOther, false},
+		{"opted out", twiliopeer.Failure{HTTPStatus: 400, Code: 21610, Message: "Attempt to send to unsubscribed recipient"}, 21610, 400, KindOptedOut, false},
+		{"invalid number", twiliopeer.Failure{HTTPStatus: 400, Code: 21211, Message: "Invalid 'To' Phone Number"}, 21211, 400, KindBadNumber, false},
+		{"not a mobile", twiliopeer.Failure{HTTPStatus: 400, Code: 21614, Message: "'To' number is not a valid mobile number"}, 21614, 400, KindBadNumber, false},
+		{"unreachable handset", twiliopeer.Failure{HTTPStatus: 400, Code: 30003, Message: "Unreachable destination handset"}, 30003, 400, KindUnreachable, false},
+		{"carrier filter", twiliopeer.Failure{HTTPStatus: 400, Code: 30007, Message: "Message filtered"}, 30007, 400, KindUnreachable, false},
+		{"too many requests", twiliopeer.Failure{HTTPStatus: 429, Code: 20429, Message: "Too Many Requests"}, 20429, 429, KindRate, true},
+		{"HTTP 429 without a code", twiliopeer.Failure{HTTPStatus: 429}, 0, 429, KindRate, true},
+		{"queue overflow", twiliopeer.Failure{HTTPStatus: 400, Code: 30001, Message: "Queue overflow"}, 30001, 400, KindRate, true},
+		{"server error", twiliopeer.Failure{HTTPStatus: 500, Code: 20500, Message: "Internal Server Error"}, 20500, 500, KindTransient, true},
+		{"proxy page", twiliopeer.Failure{HTTPStatus: 502, Raw: "<html>Bad Gateway</html>"}, 0, 502, KindTransient, true},
+		{"proxy refusal", twiliopeer.Failure{HTTPStatus: 403, Raw: "<html>Forbidden</html>"}, 0, 403, KindAccount, false},
+		{"bad From", twiliopeer.Failure{HTTPStatus: 400, Code: 21606, Message: "The From phone number is not a valid, SMS-capable inbound phone number"}, 21606, 400, KindAccount, false},
+		{"other 4xx", twiliopeer.Failure{HTTPStatus: 400, Code: 21617, Message: "too long"}, 21617, 400, KindOther, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -146,7 +146,7 @@ func TestSendErrors(t *testing.T) {
 }
 
 func TestSendWrongCredentials(t *testing.T) {
-	tw := twiliotest.New(t)
+	tw := twiliopeer.New(t)
 	s, err := New(Options{AccountSID: tw.AccountSID, AuthToken: "0123456789abcdef", From: numberA, APIBaseURL: tw.URL, Rate: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -1,0 +1,156 @@
+// Package smtppeer holds both ends of SMTP for tests: an in-process SMTP
+// server (go-smtp) on a loopback port that records what it receives and
+// refuses on demand, the peer of parley's SMTP client (Start); and swaks,
+// a real SMTP client, to submit to parley's SMTP server or to a Postfix
+// (Swaks).
+package smtppeer
+
+import (
+	"io"
+	"net"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/emersion/go-smtp"
+)
+
+// Message is one accepted message.
+type Message struct {
+	From string
+	To   []string
+	Data []byte
+}
+
+// Server is a recording SMTP server.
+type Server struct {
+	// Addr is host:port to dial.
+	Addr string
+
+	mu     sync.Mutex
+	msgs   []Message
+	refuse func(stage string) error
+	srv    *smtp.Server
+	l      net.Listener
+}
+
+// Start runs a server until t ends.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := &Server{Addr: l.Addr().String()}
+	s.serve(l)
+	t.Cleanup(s.Stop)
+	return s
+}
+
+func (s *Server) serve(l net.Listener) {
+	srv := smtp.NewServer(s)
+	srv.Domain = "sink.test"
+	srv.AllowInsecureAuth = true
+	srv.ReadTimeout = 10 * time.Second
+	srv.WriteTimeout = 10 * time.Second
+	s.mu.Lock()
+	s.srv, s.l = srv, l
+	s.mu.Unlock()
+	go func() { _ = srv.Serve(l) }()
+}
+
+// Stop closes the listener and every connection: the smarthost is down.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	srv, l := s.srv, s.l
+	s.srv, s.l = nil, nil
+	s.mu.Unlock()
+	if l != nil {
+		_ = l.Close() // Serve may not have taken it yet
+	}
+	if srv != nil {
+		_ = srv.Close()
+	}
+}
+
+// Restart listens again on the same address after Stop.
+func (s *Server) Restart(t testing.TB) {
+	t.Helper()
+	l, err := net.Listen("tcp", s.Addr)
+	if err != nil {
+		t.Fatalf("restart smtp test server on %s: %v", s.Addr, err)
+	}
+	s.serve(l)
+}
+
+// Refuse makes the server answer with the error f returns for a stage
+// ("mail", "rcpt", "data"); nil accepts. Pass nil to accept everything.
+func (s *Server) Refuse(f func(stage string) error) {
+	s.mu.Lock()
+	s.refuse = f
+	s.mu.Unlock()
+}
+
+// Messages returns what was accepted so far.
+func (s *Server) Messages() []Message {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return append([]Message(nil), s.msgs...)
+}
+
+// Temporary is a 451 refusal, Permanent a 550 one.
+var (
+	Temporary = &smtp.SMTPError{Code: 451, EnhancedCode: smtp.EnhancedCode{4, 3, 0}, Message: "try again later"}
+	Permanent = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
+)
+
+func (s *Server) check(stage string) error {
+	s.mu.Lock()
+	f := s.refuse
+	s.mu.Unlock()
+	if f == nil {
+		return nil
+	}
+	return f(stage)
+}
+
+// NewSession implements smtp.Backend.
+func (s *Server) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }
+
+type session struct {
+	s    *Server
+	from string
+	to   []string
+}
+
+var _ smtp.Session = (*session)(nil)
+
+func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
+	ss.from = from
+	return ss.s.check("mail")
+}
+
+func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	if err := ss.s.check("rcpt"); err != nil {
+		return err
+	}
+	ss.to = append(ss.to, to)
+	return nil
+}
+
+func (ss *session) Data(r io.Reader) error {
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return err
+	}
+	if err := ss.s.check("data"); err != nil {
+		return err
+	}
+	ss.s.mu.Lock()
+	ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: ss.to, Data: data})
+	ss.s.mu.Unlock()
+	return nil
+}
+
+func (ss *session) Reset()        { ss.from, ss.to = "", nil }
+func (ss *session) Logout() error { return nil }
