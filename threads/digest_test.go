@@ -2,6 +2,7 @@ package threads
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -216,6 +217,22 @@ func TestDigestSchedule(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	states := func() map[string]string {
+		t.Helper()
+		due, err := e.Digests.Due(e.ctx, e.clock.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		out := map[string]string{}
+		for _, d := range due {
+			out[d.Member] = d.State + " " + d.Due.UTC().Format(time.Kitchen)
+		}
+		return out
+	}
+	if got, want := states(), map[string]string{"hana": "not scheduled yet (parley serve schedules it) 6:00PM",
+		"kiwi": "not scheduled yet (parley serve schedules it) 7:00PM", "olaf": "off 12:00AM"}; !maps.Equal(got, want) {
+		t.Fatalf("before scheduling: %v, want %v", got, want)
+	}
 	if n, err := e.Digests.ScheduleDigests(e.ctx); err != nil || n != 2 {
 		t.Fatalf("scheduled %d, %v", n, err)
 	}
@@ -232,6 +249,9 @@ func TestDigestSchedule(t *testing.T) {
 	}
 	if !slices.Equal(sched, want) {
 		t.Fatalf("schedule %v, want %v", sched, want)
+	}
+	if got, want := states(), map[string]string{"hana": "scheduled 6:00PM", "kiwi": "scheduled 7:00PM", "olaf": "off 12:00AM"}; !maps.Equal(got, want) {
+		t.Fatalf("after scheduling: %v, want %v", got, want)
 	}
 	claim := func() []DigestClaim {
 		t.Helper()

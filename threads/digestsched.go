@@ -215,6 +215,53 @@ func (s *Digests) EndDigest(ctx context.Context, c DigestClaim, period string, o
 	return nil
 }
 
+// DigestDue is when one member's next digest is due.
+type DigestDue struct {
+	Member    string          `json:"member"`
+	Frequency DigestFrequency `json:"frequency"`
+	Hour      int             `json:"hour"`
+	TimeZone  string          `json:"tz"`
+	// Due is the next due time (zero when off).
+	Due time.Time `json:"due,omitempty"`
+	// State: scheduled, due (waiting for or being sent), not scheduled yet
+	// (parley serve has not run since), or off.
+	State string `json:"state"`
+}
+
+// Due lists every user with their next digest at now: the schedule's time
+// when they are on it, else the time their preferences give.
+func (s *Digests) Due(ctx context.Context, now time.Time) ([]DigestDue, error) {
+	users, err := s.dir.Users(ctx)
+	if err != nil {
+		return nil, err
+	}
+	sched, err := s.DigestSchedule(ctx)
+	if err != nil {
+		return nil, err
+	}
+	on := make(map[string]time.Time, len(sched))
+	for _, c := range sched {
+		on[c.Member] = c.Due
+	}
+	out := make([]DigestDue, 0, len(users))
+	for _, u := range users {
+		r := DigestDue{Member: u.ID, Frequency: EffectiveDigest(u), Hour: u.Prefs.DigestHour, TimeZone: u.Location().String()}
+		due, ok := on[u.ID]
+		switch {
+		case r.Frequency == DigestOff && !ok:
+			r.State = "off"
+		case ok && !due.After(now):
+			r.Due, r.State = due, "due"
+		case ok:
+			r.Due, r.State = due, "scheduled"
+		default:
+			r.Due, r.State = NextDigest(u, now), "not scheduled yet (parley serve schedules it)"
+		}
+		out = append(out, r)
+	}
+	return out, nil
+}
+
 // DigestSchedule lists every member on the schedule with their next due
 // time (or the end of the lease of a digest being sent), soonest first.
 func (s *Digests) DigestSchedule(ctx context.Context) ([]DigestClaim, error) {

@@ -71,19 +71,11 @@ func plural(n int, one, many string) string {
 	return many
 }
 
-// digestDue is one row of `parley digest due`.
+// digestDue is one row of `parley digest due`: the schedule, with the due
+// time in the member's own zone.
 type digestDue struct {
-	Member    string                  `json:"member"`
-	Frequency threads.DigestFrequency `json:"frequency"`
-	Hour      int                     `json:"hour"`
-	TimeZone  string                  `json:"tz"`
-	// Due is the next due time (zero when off); Local the same in the
-	// member's zone.
-	Due   time.Time `json:"due,omitempty"`
-	Local string    `json:"local,omitempty"`
-	// State: scheduled, due (waiting for or being sent), not scheduled yet
-	// (parley serve has not run since), or off.
-	State string `json:"state"`
+	threads.DigestDue
+	Local string `json:"local,omitempty"`
 }
 
 func parseDigestDue(args []string) (action, error) {
@@ -116,39 +108,26 @@ func parseDigestDue(args []string) (action, error) {
 	}, nil
 }
 
-// digestsDue lists every user with their next digest: the schedule's time
-// when they are on it, else the time their preferences give.
+// digestsDue reads the schedule and adds each due time in the member's zone.
 func digestsDue(ctx context.Context, st *threads.Store, now time.Time) ([]digestDue, error) {
+	due, err := st.Digests.Due(ctx, now)
+	if err != nil {
+		return nil, err
+	}
 	users, err := st.Directory.Users(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sched, err := st.Digests.DigestSchedule(ctx)
-	if err != nil {
-		return nil, err
-	}
-	on := map[string]time.Time{}
-	for _, c := range sched {
-		on[c.Member] = c.Due
-	}
-	out := make([]digestDue, 0, len(users))
+	zone := make(map[string]*time.Location, len(users))
 	for _, u := range users {
-		r := digestDue{Member: u.ID, Frequency: threads.EffectiveDigest(u), Hour: u.Prefs.DigestHour, TimeZone: u.Location().String()}
-		due, ok := on[u.ID]
-		switch {
-		case r.Frequency == threads.DigestOff && !ok:
-			r.State = "off"
-		case ok && !due.After(now):
-			r.Due, r.State = due, "due"
-		case ok:
-			r.Due, r.State = due, "scheduled"
-		default:
-			r.Due, r.State = threads.NextDigest(u, now), "not scheduled yet (parley serve schedules it)"
+		zone[u.ID] = u.Location()
+	}
+	out := make([]digestDue, len(due))
+	for i, d := range due {
+		out[i].DigestDue = d
+		if !d.Due.IsZero() {
+			out[i].Local = d.Due.In(zone[d.Member]).Format("Mon 2006-01-02 15:04 MST")
 		}
-		if !r.Due.IsZero() {
-			r.Local = r.Due.In(u.Location()).Format("Mon 2006-01-02 15:04 MST")
-		}
-		out = append(out, r)
 	}
 	return out, nil
 }
