@@ -19,6 +19,10 @@ import (
 
 // Options configure the email Receiver.
 type Options struct {
+	// Store is the whole engine: a reply reaches five of its jobs (Auth
+	// resolves the reply token, Directory the member, Chat takes the line
+	// or the status, Queue the notices and transcript requests, Inbox the
+	// held messages).
 	Store *threads.Store
 	// Domain is parley's mail domain: reply addresses are reply+TOKEN@Domain.
 	Domain string

@@ -14,7 +14,14 @@ import (
 
 // DigestOptions configure the digest sender.
 type DigestOptions struct {
-	Store     *threads.Store
+	// Digests schedules, selects and records the digests.
+	Digests *threads.Digests
+	// Directory gives the members.
+	Directory *threads.Directory
+	// Chat tells who is online (they get no digest by default).
+	Chat *threads.Chat
+	// Auth makes the digest's reply and unsubscribe tokens.
+	Auth      *threads.Auth
 	Composer  *mailcompose.Composer
 	Transport Transport
 	// Domain is parley's mail domain (reply addresses).
@@ -40,7 +47,7 @@ type DigestOptions struct {
 
 // Digests sends the digests that come due. Any number of processes may
 // run it on one store: each digest is claimed by one of them, and a
-// period's digest never goes out twice (see threads.ClaimDigests).
+// period's digest never goes out twice (see threads.Digests.ClaimDigests).
 type Digests struct {
 	o   DigestOptions
 	log *slog.Logger
@@ -88,7 +95,7 @@ func (d *Digests) Run(ctx context.Context) error {
 	var lastSchedule time.Time
 	for ctx.Err() == nil {
 		if time.Since(lastSchedule) >= d.o.ScheduleEvery {
-			if _, err := d.o.Store.Digests.ScheduleDigests(ctx); err != nil && ctx.Err() == nil {
+			if _, err := d.o.Digests.ScheduleDigests(ctx); err != nil && ctx.Err() == nil {
 				d.log.Warn("schedule digests", "err", err)
 			} else {
 				lastSchedule = time.Now()
@@ -113,7 +120,7 @@ func (d *Digests) Run(ctx context.Context) error {
 // Step claims the digests that are due (up to 10) and settles each one:
 // sent, skipped or to be retried. It returns how many it claimed.
 func (d *Digests) Step(ctx context.Context) (int, error) {
-	claims, err := d.o.Store.Digests.ClaimDigests(ctx, d.o.Lease, 10)
+	claims, err := d.o.Digests.ClaimDigests(ctx, d.o.Lease, 10)
 	if err != nil {
 		return 0, err
 	}
@@ -135,30 +142,30 @@ func (d *Digests) Step(ctx context.Context) (int, error) {
 // process sends a claimed digest and settles the claim.
 func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestResult, error) {
 	res := DigestResult{Member: c.Member}
-	u, err := d.o.Store.Directory.User(ctx, c.Member)
+	u, err := d.o.Directory.User(ctx, c.Member)
 	if errors.Is(err, threads.ErrNotFound) {
 		res.Why = "no such member"
-		return res, d.o.Store.Digests.EndDigest(ctx, c, "gone", threads.DigestOutcomeSkipped, time.Time{})
+		return res, d.o.Digests.EndDigest(ctx, c, "gone", threads.DigestOutcomeSkipped, time.Time{})
 	}
 	if err != nil {
 		return res, err // the lease runs out and the claim comes back
 	}
-	now := d.o.Store.Options().Now()
+	now := d.o.Digests.Options().Now()
 	res.Period = threads.DigestPeriod(u, c.Due)
 	next := threads.NextDigest(u, maxTime(now, c.Due))
 	if threads.EffectiveDigest(u) == threads.DigestOff {
 		res.Why = "digest off"
-		return res, d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, time.Time{})
+		return res, d.o.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, time.Time{})
 	}
 	res, err = d.send(ctx, u, res.Period, u.Prefs.Digest == "")
 	switch {
 	case err == nil && res.Sent:
-		return res, d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSent, next)
+		return res, d.o.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSent, next)
 	case err == nil:
-		return res, d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next)
+		return res, d.o.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next)
 	case IsPermanent(err):
 		// Retrying cannot help; the lines stay for the next period.
-		if serr := d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next); serr != nil {
+		if serr := d.o.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeSkipped, next); serr != nil {
 			d.log.Error("settle digest", "member", c.Member, "err", serr)
 		}
 		return res, err
@@ -167,7 +174,7 @@ func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestRes
 		if !next.IsZero() && retry.After(next) {
 			retry = next
 		}
-		if serr := d.o.Store.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeRetry, retry); serr != nil {
+		if serr := d.o.Digests.EndDigest(ctx, c, res.Period, threads.DigestOutcomeRetry, retry); serr != nil {
 			d.log.Error("settle digest", "member", c.Member, "err", serr)
 		}
 		return res, err
@@ -179,11 +186,11 @@ func (d *Digests) process(ctx context.Context, c threads.DigestClaim) (DigestRes
 // minute, so running it twice in a minute sends once; the lines it carries
 // are left out of the next scheduled digest.
 func (d *Digests) SendNow(ctx context.Context, member string) (DigestResult, error) {
-	u, err := d.o.Store.Directory.User(ctx, member)
+	u, err := d.o.Directory.User(ctx, member)
 	if err != nil {
 		return DigestResult{Member: member}, err
 	}
-	period := "manual-" + d.o.Store.Options().Now().UTC().Format("20060102T1504")
+	period := "manual-" + d.o.Digests.Options().Now().UTC().Format("20060102T1504")
 	return d.send(ctx, u, period, false)
 }
 
@@ -191,10 +198,9 @@ func (d *Digests) SendNow(ctx context.Context, member string) (DigestResult, err
 // a member who is online now gets none (the default frequency is for
 // members who were away).
 func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyAway bool) (DigestResult, error) {
-	st := d.o.Store
 	res := DigestResult{Member: u.ID, Period: period}
 	if onlyAway {
-		p, err := st.Chat.Presence(ctx, u.ID)
+		p, err := d.o.Chat.Presence(ctx, u.ID)
 		if err != nil {
 			return res, err
 		}
@@ -207,7 +213,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 		res.Why = "no working email address"
 		return res, nil
 	}
-	state, err := st.Digests.DigestStatus(ctx, u.ID, period)
+	state, err := d.o.Digests.DigestStatus(ctx, u.ID, period)
 	if err != nil {
 		return res, err
 	}
@@ -215,7 +221,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 		res.Why = "already sent for " + period
 		return res, nil
 	}
-	content, err := st.Digests.SelectDigest(ctx, u.ID, d.o.Limits)
+	content, err := d.o.Digests.SelectDigest(ctx, u.ID, d.o.Limits)
 	if err != nil {
 		return res, err
 	}
@@ -227,7 +233,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 	if err != nil {
 		return res, err
 	}
-	ok, state, err := st.Digests.BeginDigest(ctx, u.ID, period)
+	ok, state, err := d.o.Digests.BeginDigest(ctx, u.ID, period)
 	if err != nil {
 		return res, err
 	}
@@ -238,7 +244,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 	if err := send(ctx, d.o.Transport, msg); err != nil {
 		return res, fmt.Errorf("send digest to %s: %w", u.ID, err)
 	}
-	if err := st.Digests.DigestSent(ctx, content); err != nil {
+	if err := d.o.Digests.DigestSent(ctx, content); err != nil {
 		// Sent but not recorded: the next digest shows these lines again.
 		d.log.Warn("digest sent but its lines were not recorded", "member", u.ID, "err", err)
 	}
@@ -248,8 +254,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 
 // compose builds the digest email with its reply addresses and links.
 func (d *Digests) compose(ctx context.Context, u threads.User, period string, content threads.DigestContent) (mailcompose.Message, error) {
-	st := d.o.Store
-	reply, unsub, err := st.Auth.DigestTokens(ctx, u.ID)
+	reply, unsub, err := d.o.Auth.DigestTokens(ctx, u.ID)
 	if err != nil {
 		return mailcompose.Message{}, fmt.Errorf("digest addresses for %s: %w", u.ID, err)
 	}
@@ -258,7 +263,7 @@ func (d *Digests) compose(ctx context.Context, u threads.User, period string, co
 		dg.UnsubscribeURL = d.o.PublicURL + "/unsubscribe-digest/" + unsub
 	}
 	for _, r := range content.Rooms {
-		tok, err := st.Auth.ReplyToken(ctx, r.Room.ID, u.ID)
+		tok, err := d.o.Auth.ReplyToken(ctx, r.Room.ID, u.ID)
 		if err != nil {
 			return mailcompose.Message{}, fmt.Errorf("reply address for %s in %s: %w", u.ID, r.Room.ID, err)
 		}

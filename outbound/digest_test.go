@@ -100,8 +100,8 @@ func (e *denv) digests(t *testing.T) *Digests {
 	if err != nil {
 		t.Fatal(err)
 	}
-	return NewDigests(DigestOptions{Store: e.store, Composer: comp, Transport: e.mail, Domain: "chat.example.org",
-		PublicURL: "https://chat.example.org", Lease: 10 * time.Minute, Log: quiet})
+	return NewDigests(DigestOptions{Digests: e.store.Digests, Directory: e.store.Directory, Chat: e.store.Chat,
+		Auth: e.store.Auth, Composer: comp, Transport: e.mail, Domain: "chat.example.org", PublicURL: "https://chat.example.org", Lease: 10 * time.Minute, Log: quiet})
 }
 
 func (e *denv) post(t *testing.T, text string) {

@@ -26,7 +26,12 @@ var _ Transport = (*smtpsend.Client)(nil)
 
 // EmailOptions configure the email channel.
 type EmailOptions struct {
-	Store     *threads.Store
+	// Auth makes the reply and unsubscribe tokens of the addresses.
+	Auth *threads.Auth
+	// Chat and Directory give the room, its lines and the member of a
+	// mailed transcript (SendTranscript).
+	Chat      *threads.Chat
+	Directory *threads.Directory
 	Composer  *mailcompose.Composer
 	Transport Transport
 	// Domain is parley's mail domain (reply addresses).
@@ -59,7 +64,7 @@ func (e *Email) tokens(ctx context.Context, room, member string) (string, string
 	if c, ok := e.known.Get(key, now); ok {
 		return c.reply, c.unsub, nil
 	}
-	reply, unsub, err := e.o.Store.Auth.Tokens(ctx, room, member)
+	reply, unsub, err := e.o.Auth.Tokens(ctx, room, member)
 	if err != nil {
 		return "", "", err
 	}
@@ -116,11 +121,11 @@ func send(ctx context.Context, t Transport, msg mailcompose.Message) error {
 	return err
 }
 
-// Outbox is a Transport that keeps messages in the store instead of sending
-// them: without a smarthost, and always in the demo. `parley outbox` shows
-// them.
+// Outbox is a Transport that keeps messages in the queue's outbox instead
+// of sending them: without a smarthost, and always in the demo. `parley
+// outbox` shows them.
 type Outbox struct {
-	Store *threads.Store
+	Queue *threads.Queue
 }
 
 // Send keeps the message, one outbox entry per recipient.
@@ -130,7 +135,7 @@ func (o Outbox) Send(ctx context.Context, _ string, to []string, msg []byte) err
 		subject, _ = new(mime.WordDecoder).DecodeHeader(m.Header.Get("Subject"))
 	}
 	for _, rcpt := range to {
-		if _, err := o.Store.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: rcpt, Subject: subject, Body: string(msg)}); err != nil {
+		if _, err := o.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.Email, To: rcpt, Subject: subject, Body: string(msg)}); err != nil {
 			return err
 		}
 	}

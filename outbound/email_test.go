@@ -57,8 +57,9 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	email := NewEmail(EmailOptions{Store: s, Composer: comp, Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org/"})
-	w := NewWorker(s, map[threads.Channel]Carrier{threads.Email: email},
+	email := NewEmail(EmailOptions{Auth: s.Auth, Chat: s.Chat, Directory: s.Directory, Composer: comp, Transport: client,
+		Domain: "parley.test", PublicURL: "https://chat.example.org/"})
+	w := NewWorker(s.Queue, s.Directory, s.Digests, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}})
 	return &mailEnv{store: s, clock: c, sink: sink, worker: w, ctx: ctx}
 }
@@ -205,7 +206,7 @@ func TestOutboxTransport(t *testing.T) {
 	r := redispeer.New(t)
 	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix})
 	msg := "From: x@y\r\nSubject: =?utf-8?q?Caf=C3=A9?=\r\n\r\nbody\r\n"
-	if err := (Outbox{Store: s}).Send(context.Background(), "x@y", []string{"bob@example.org"}, []byte(msg)); err != nil {
+	if err := (Outbox{Queue: s.Queue}).Send(context.Background(), "x@y", []string{"bob@example.org"}, []byte(msg)); err != nil {
 		t.Fatal(err)
 	}
 	got, err := s.Queue.Outbox(context.Background(), "", 10)

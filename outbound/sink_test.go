@@ -28,8 +28,10 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 	}
 	defer client.Close()
 	comp, _ := mailcompose.New(mailcompose.Options{Domain: "parley.test", Now: e.clock.Now})
-	e.worker = NewWorker(e.store, map[threads.Channel]Carrier{threads.Email: NewEmail(EmailOptions{Store: e.store, Composer: comp,
-		Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org"})}, Options{Consumer: "w", Log: quiet})
+	email := NewEmail(EmailOptions{Auth: e.store.Auth, Chat: e.store.Chat, Directory: e.store.Directory, Composer: comp,
+		Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org"})
+	e.worker = NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: email},
+		Options{Consumer: "w", Log: quiet})
 
 	e.post(t, "First line")
 	step(t, e.worker)
@@ -146,8 +148,9 @@ func newRelayBench(b *testing.B) *relayBench {
 	b.Cleanup(func() { client.Close() })
 	comp, _ := mailcompose.New(mailcompose.Options{Domain: "parley.test"})
 	counted := &countingTransport{next: client}
-	email := NewEmail(EmailOptions{Store: s, Composer: comp, Transport: counted, Domain: "parley.test", PublicURL: "https://chat.example.org"})
-	w := NewWorker(s, map[threads.Channel]Carrier{threads.Email: email},
+	email := NewEmail(EmailOptions{Auth: s.Auth, Chat: s.Chat, Directory: s.Directory, Composer: comp, Transport: counted,
+		Domain: "parley.test", PublicURL: "https://chat.example.org"})
+	w := NewWorker(s.Queue, s.Directory, s.Digests, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "bench", Log: quiet, Concurrency: 32, Poll: 5 * time.Millisecond,
 			Window: map[threads.Channel]time.Duration{threads.Email: 0}})
 	return &relayBench{b: b, s: s, w: w, counted: counted}

@@ -29,9 +29,9 @@ const DefaultDailySegments = 20
 
 // SMSOptions configure the SMS channel.
 type SMSOptions struct {
-	// Store keeps what the channel remembers: pool bindings, the room each
+	// SMS keeps what the channel remembers: pool bindings, the room each
 	// member last got a text from, the daily budget and the sent texts.
-	Store  *threads.Store
+	SMS    *threads.SMSState
 	Sender TextSender
 	// Budget is the most segments one text may use (smsfmt.DefaultBudget).
 	Budget int
@@ -98,7 +98,7 @@ func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 		return nil // nothing readable to send (attachments only)
 	}
 	segments, _, _ := smsfmt.Segments(body)
-	ok, used, err := s.o.Store.SMS.ReserveSMSSegments(ctx, d.Member, segments, s.o.DailySegments)
+	ok, used, err := s.o.SMS.ReserveSMSSegments(ctx, d.Member, segments, s.o.DailySegments)
 	if err != nil {
 		return err
 	}
@@ -108,7 +108,7 @@ func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 	}
 	sid, err := s.o.Sender.Send(ctx, d.Member.Phone, from, body)
 	if err != nil {
-		if rerr := s.o.Store.SMS.RefundSMSSegments(ctx, d.Member, segments); rerr != nil {
+		if rerr := s.o.SMS.RefundSMSSegments(ctx, d.Member, segments); rerr != nil {
 			log.Warn("refund text budget", "err", rerr)
 		}
 		return s.failed(ctx, log, d, err)
@@ -118,11 +118,11 @@ func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 	for i, l := range d.Lines {
 		lines[i] = l.ID
 	}
-	if err := s.o.Store.SMS.RecordSMS(ctx, threads.SMSMessage{SID: sid, Member: d.Member.ID, Room: d.Room.ID, Lines: lines,
+	if err := s.o.SMS.RecordSMS(ctx, threads.SMSMessage{SID: sid, Member: d.Member.ID, Room: d.Room.ID, Lines: lines,
 		To: d.Member.Phone, From: from, Segments: segments}); err != nil && !errors.Is(err, threads.ErrInvalid) {
 		log.Warn("record sent text", "sid", sid, "err", err)
 	}
-	if err := s.o.Store.SMS.NoteSMSSent(ctx, d.Member.Phone, from, d.Room.ID); err != nil {
+	if err := s.o.SMS.NoteSMSSent(ctx, d.Member.Phone, from, d.Room.ID); err != nil {
 		log.Warn("note the room texted", "err", err)
 	}
 	return nil
@@ -134,7 +134,7 @@ func (s *SMS) number(ctx context.Context, d Parcel) (from string, hint bool, err
 	if len(s.o.Pool) == 0 {
 		return s.o.DefaultFrom, false, nil
 	}
-	n, err := s.o.Store.SMS.BindSMSNumber(ctx, d.Member.Phone, d.Room.ID, s.o.Pool)
+	n, err := s.o.SMS.BindSMSNumber(ctx, d.Member.Phone, d.Room.ID, s.o.Pool)
 	if err != nil {
 		if errors.Is(err, threads.ErrInvalid) {
 			return "", false, Permanent(err)
@@ -185,14 +185,14 @@ func (s *SMS) failed(ctx context.Context, log *slog.Logger, d Parcel, err error)
 	case te.Temporary:
 		return err
 	case te.Kind == twiliosms.KindOptedOut:
-		if _, uerr := s.o.Store.SMS.SetSMSOptOut(ctx, d.Member.ID, true); uerr != nil {
+		if _, uerr := s.o.SMS.SetSMSOptOut(ctx, d.Member.ID, true); uerr != nil {
 			return fmt.Errorf("turn texts off after %w: %v", err, uerr)
 		}
 		log.Warn("member opted out of texts at Twilio; texts turned off", "err", err)
 		d.Member.SMSOptOut = true
 		return s.instead(ctx, log, d, "opted out of texts")
 	case te.Kind == twiliosms.KindUnreachable:
-		marked, ferr := s.o.Store.SMS.PhoneFailed(ctx, d.Member.ID, d.Member.Phone, attemptID(d), false)
+		marked, ferr := s.o.SMS.PhoneFailed(ctx, d.Member.ID, d.Member.Phone, attemptID(d), false)
 		if ferr != nil {
 			return fmt.Errorf("%w (and recording the failure: %v)", err, ferr)
 		}
@@ -242,16 +242,16 @@ func attemptID(d Parcel) string {
 	return "try" + hex.EncodeToString(h.Sum(nil)[:12])
 }
 
-// TextOutbox is a TextSender that keeps texts in the store instead of
-// sending them: without Twilio settings, and always in the demo. Its
-// "SIDs" are letters and digits, like Twilio's.
+// TextOutbox is a TextSender that keeps texts in the queue's outbox
+// instead of sending them: without Twilio settings, and always in the
+// demo. Its "SIDs" are letters and digits, like Twilio's.
 type TextOutbox struct {
-	Store *threads.Store
+	Queue *threads.Queue
 }
 
 // Send keeps the text.
 func (o TextOutbox) Send(ctx context.Context, to, _, body string) (string, error) {
-	id, err := o.Store.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.SMS, To: to, Body: body})
+	id, err := o.Queue.AddToOutbox(ctx, threads.OutboxEntry{Channel: threads.SMS, To: to, Body: body})
 	if err != nil {
 		return "", err
 	}

@@ -26,9 +26,9 @@ func smsWorkerWith(t *testing.T, e *wenv, o SMSOptions) (*Worker, *twiliopeer.Se
 	if err != nil {
 		t.Fatal(err)
 	}
-	o.Store, o.Sender, o.PublicURL, o.Fallback, o.Log = e.store, sender, "https://chat.example.org", e.email, quiet
+	o.SMS, o.Sender, o.PublicURL, o.Fallback, o.Log = e.store.SMS, sender, "https://chat.example.org", e.email, quiet
 	ch := NewSMS(o)
-	return NewWorker(e.store, map[threads.Channel]Carrier{threads.SMS: ch, threads.Email: &fakeChannel{}},
+	return NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.SMS: ch, threads.Email: &fakeChannel{}},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.SMS: 0}}), fake
 }
 

@@ -32,15 +32,14 @@ const MaxTranscriptBytes = 2 << 20
 // member who asked, in their time zone, and mails it to them as an
 // attachment. A member who left the room gets nothing (Permanent).
 func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest) error {
-	st := e.o.Store
-	room, err := st.Chat.Room(ctx, r.Room)
+	room, err := e.o.Chat.Room(ctx, r.Room)
 	if errors.Is(err, threads.ErrNotFound) {
 		return Permanent(err)
 	}
 	if err != nil {
 		return err
 	}
-	u, err := st.Directory.User(ctx, r.Member)
+	u, err := e.o.Directory.User(ctx, r.Member)
 	if errors.Is(err, threads.ErrNotFound) {
 		return Permanent(err)
 	}
@@ -55,8 +54,8 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 		max = MaxTranscriptBytes
 	}
 	var buf bytes.Buffer
-	res, err := transcript.Write(ctx, &buf, st.Chat, transcript.Options{Room: room, Format: transcript.HTML, From: r.Since,
-		Loc: u.Location(), Domain: e.o.Domain, MaxBytes: max, Now: st.Options().Now})
+	res, err := transcript.Write(ctx, &buf, e.o.Chat, transcript.Options{Room: room, Format: transcript.HTML, From: r.Since,
+		Loc: u.Location(), Domain: e.o.Domain, MaxBytes: max, Now: e.o.Chat.Options().Now})
 	if err != nil {
 		return fmt.Errorf("transcript of %s for %s: %w", r.Room, r.Member, err)
 	}
@@ -70,7 +69,7 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 	if err != nil {
 		return Permanent(err)
 	}
-	name := room.ID + "-transcript-" + st.Options().Now().In(u.Location()).Format("2006-01-02") + ".html"
+	name := room.ID + "-transcript-" + e.o.Chat.Options().Now().In(u.Location()).Format("2006-01-02") + ".html"
 	msg, err := e.o.Composer.NoticeWithFile(mailcompose.Notice{To: mail.Address{Name: u.Name, Address: r.To},
 		Subject: "email-notice-subject.txt", Body: "email-notice.txt", InReplyTo: r.InReplyTo,
 		Data: mailcompose.NoticeText{Title: strings.TrimSpace(title), Text: strings.TrimSpace(text)}},
@@ -112,7 +111,7 @@ func (w *Worker) transcribe(ctx context.Context) {
 	if !ok {
 		return
 	}
-	reqs, err := w.store.Queue.ClaimTranscripts(ctx, w.opts.Consumer, 2, w.opts.Lease)
+	reqs, err := w.queue.ClaimTranscripts(ctx, w.opts.Consumer, 2, w.opts.Lease)
 	if err != nil {
 		if !isShutdown(ctx, err) {
 			w.log.Warn("claim transcript requests", "err", err)
@@ -131,7 +130,7 @@ func (w *Worker) transcribe(ctx context.Context) {
 			log.Info("transcript will be retried", "err", err)
 			continue
 		}
-		if err := w.store.Queue.AckTranscript(ctx, r); err != nil {
+		if err := w.queue.AckTranscript(ctx, r); err != nil {
 			log.Warn("settle transcript request", "err", err)
 		}
 	}

@@ -59,9 +59,13 @@ type Options struct {
 // DefaultWindow is the batching window for email.
 const DefaultWindow = 2 * time.Minute
 
-// Worker delivers the queue's jobs through its channels.
+// Worker delivers the queue's jobs through its channels. Besides the queue
+// it marks what was emailed for the digests and, when a channel fails for
+// good, the member's record in the directory.
 type Worker struct {
-	store    *threads.Store
+	queue    *threads.Queue
+	digests  *threads.Digests
+	dir      *threads.Directory
 	channels map[threads.Channel]Carrier
 	opts     Options
 	log      *slog.Logger
@@ -69,7 +73,7 @@ type Worker struct {
 
 // NewWorker returns a worker for the given channels (a channel that is not
 // given is not consumed: its jobs wait).
-func NewWorker(store *threads.Store, channels map[threads.Channel]Carrier, opts Options) *Worker {
+func NewWorker(queue *threads.Queue, dir *threads.Directory, digests *threads.Digests, channels map[threads.Channel]Carrier, opts Options) *Worker {
 	if opts.Consumer == "" {
 		opts.Consumer = "worker"
 	}
@@ -97,7 +101,7 @@ func NewWorker(store *threads.Store, channels map[threads.Channel]Carrier, opts 
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{store: store, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+	return &Worker{queue: queue, digests: digests, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
 }
 
 // Run works until ctx ends. Concurrency senders take leased batches from a
@@ -189,12 +193,12 @@ type leased struct {
 // leases up to limit batches that are due and reads their state, all of
 // them at once.
 func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, limit int) ([]leased, error) {
-	jobs, err := w.store.Queue.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
+	jobs, err := w.queue.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
 	if err != nil {
 		return nil, err
 	}
 	if reclaim {
-		lost, err := w.store.Queue.Reclaim(ctx, w.opts.Consumer, w.opts.ReclaimAfter, 100)
+		lost, err := w.queue.Reclaim(ctx, w.opts.Consumer, w.opts.ReclaimAfter, 100)
 		if err != nil {
 			return nil, err
 		}
@@ -203,17 +207,17 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 		}
 		jobs = append(jobs, lost...)
 	}
-	if err := w.store.Queue.GatherAll(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] }); err != nil {
+	if err := w.queue.GatherAll(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] }); err != nil {
 		return nil, err
 	}
 	w.notify(ctx)
 	w.transcribe(ctx)
-	batches, err := w.store.Queue.LeaseDue(ctx, w.opts.Lease, limit)
+	batches, err := w.queue.LeaseDue(ctx, w.opts.Lease, limit)
 	if err != nil || len(batches) == 0 {
 		return nil, err
 	}
 	out := make([]leased, len(batches))
-	states, errs, err := w.store.Queue.BatchStates(ctx, batches)
+	states, errs, err := w.queue.BatchStates(ctx, batches)
 	for i, b := range batches {
 		out[i].b = b
 		switch {
@@ -233,7 +237,7 @@ func (w *Worker) notify(ctx context.Context) {
 	if !ok {
 		return
 	}
-	notices, err := w.store.Queue.ClaimNotices(ctx, w.opts.Consumer, 10, w.opts.Lease)
+	notices, err := w.queue.ClaimNotices(ctx, w.opts.Consumer, 10, w.opts.Lease)
 	if err != nil {
 		if !isShutdown(ctx, err) {
 			w.log.Warn("claim notices", "err", err)
@@ -251,7 +255,7 @@ func (w *Worker) notify(ctx context.Context) {
 			w.log.Info("notice will be retried", "kind", notice.Kind, "err", err)
 			continue
 		}
-		if err := w.store.Queue.AckNotice(ctx, notice); err != nil {
+		if err := w.queue.AckNotice(ctx, notice); err != nil {
 			w.log.Warn("settle notice", "err", err)
 		}
 	}
@@ -268,12 +272,12 @@ func (w *Worker) process(ctx context.Context, l leased) {
 	d, why := prepare(b, l.st)
 	if why != "" {
 		log.Info("batch dropped", "why", why)
-		w.settle(log, w.store.Queue.BatchSent(ctx, b, w.opts.Window[b.Channel]))
+		w.settle(log, w.queue.BatchSent(ctx, b, w.opts.Window[b.Channel]))
 		return
 	}
 	ch := w.channels[b.Channel]
 	if ch == nil {
-		w.settle(log, w.store.Queue.BatchFail(ctx, b, fmt.Errorf("no %s channel configured", b.Channel)))
+		w.settle(log, w.queue.BatchFail(ctx, b, fmt.Errorf("no %s channel configured", b.Channel)))
 		return
 	}
 	err := w.deliver(ctx, ch, d)
@@ -282,10 +286,10 @@ func (w *Worker) process(ctx context.Context, l leased) {
 		log.Info("batch delivered")
 		// The digest leaves out what was carried (best effort: a line the
 		// marker misses shows up in the digest too, never goes missing).
-		if err := w.store.Digests.MarkEmailed(ctx, b.Room, b.Member, d.Lines[len(d.Lines)-1].ID); err != nil {
+		if err := w.digests.MarkEmailed(ctx, b.Room, b.Member, d.Lines[len(d.Lines)-1].ID); err != nil {
 			log.Warn("could not record the lines sent for the digest", "err", err)
 		}
-		w.settle(log, w.store.Queue.BatchSent(ctx, b, w.opts.Window[b.Channel]))
+		w.settle(log, w.queue.BatchSent(ctx, b, w.opts.Window[b.Channel]))
 	case IsPermanent(err):
 		log.Warn("batch failed for good", "err", err)
 		w.fail(ctx, log, b, err)
@@ -334,12 +338,12 @@ func prepare(b threads.Batch, st threads.BatchState) (Parcel, string) {
 }
 
 func (w *Worker) retry(ctx context.Context, log *slog.Logger, b threads.Batch, err error) {
-	if age := w.store.Options().Now().Sub(b.First()); age > w.opts.MaxAge {
+	if age := w.queue.Options().Now().Sub(b.First()); age > w.opts.MaxAge {
 		log.Warn("batch given up", "age", age.Round(time.Second), "err", err)
 		w.fail(ctx, log, b, fmt.Errorf("gave up after %s: %w", age.Round(time.Minute), err))
 		return
 	}
-	due, serr := w.store.Queue.BatchRetry(ctx, b, err)
+	due, serr := w.queue.BatchRetry(ctx, b, err)
 	log.Info("batch will be retried", "err", err, "due", due.Format(time.RFC3339))
 	w.settle(log, serr)
 }
@@ -347,11 +351,11 @@ func (w *Worker) retry(ctx context.Context, log *slog.Logger, b threads.Batch, e
 // fail dead-letters the batch and marks the member's channel as failing,
 // so routing chooses the other one.
 func (w *Worker) fail(ctx context.Context, log *slog.Logger, b threads.Batch, reason error) {
-	w.settle(log, w.store.Queue.BatchFail(ctx, b, reason))
+	w.settle(log, w.queue.BatchFail(ctx, b, reason))
 	if isSettled(reason) {
 		return // the channel has dealt with the member already
 	}
-	_, err := w.store.Directory.UpdateUser(ctx, b.Member, func(u *threads.User) error {
+	_, err := w.dir.UpdateUser(ctx, b.Member, func(u *threads.User) error {
 		switch b.Channel {
 		case threads.Email:
 			u.EmailFailing = true

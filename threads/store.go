@@ -208,8 +208,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 		Digests: b.digests, Directory: b.dir, Inbox: b.inbox}
 }
 
-// Options returns the options in force, defaults filled in.
-func (s *Store) Options() Options { return s.opts }
+// Options returns the options in force, defaults filled in. Every job type
+// has it, so a caller that holds one job reads the same clock as the rest.
+func (s *base) Options() Options { return s.opts }
 
 // Ping checks that Redis answers.
 func (s *Store) Ping(ctx context.Context) error {

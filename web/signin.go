@@ -69,7 +69,7 @@ func (h *handler) signinRequest(w http.ResponseWriter, r *http.Request) {
 func (h *handler) sendSignInLink(ctx context.Context, addr string) {
 	ctx, cancel := context.WithTimeout(ctx, signinSendTimeout)
 	defer cancel()
-	u, queued, err := QueueSignInLink(ctx, h.store, h.opts.PublicURL, addr)
+	u, queued, err := QueueSignInLink(ctx, h.store.Directory, h.store.Auth, h.store.Queue, h.opts.PublicURL, addr)
 	switch {
 	case errors.Is(err, threads.ErrNotFound):
 		h.log.Info("sign-in asked for an unknown address")
@@ -89,20 +89,21 @@ func (h *handler) sendSignInLink(ctx context.Context, addr string) {
 // the delivery worker sends it (or keeps it in the outbox). It reports
 // false when the address had its share of links this hour (the token is
 // then forgotten); threads.ErrNotFound when no member owns the address,
-// threads.ErrDisabled for a disabled member.
-func QueueSignInLink(ctx context.Context, st *threads.Store, publicURL, addr string) (threads.User, bool, error) {
-	u, err := st.Directory.UserByEmail(ctx, addr)
+// threads.ErrDisabled for a disabled member. The directory finds the
+// member, auth makes the token and the queue takes the notice.
+func QueueSignInLink(ctx context.Context, dir *threads.Directory, auth *threads.Auth, queue *threads.Queue, publicURL, addr string) (threads.User, bool, error) {
+	u, err := dir.UserByEmail(ctx, addr)
 	if err != nil {
 		return u, false, err
 	}
-	tok, err := st.Auth.NewSignInToken(ctx, u.ID)
+	tok, err := auth.NewSignInToken(ctx, u.ID)
 	if err != nil {
 		return u, false, err
 	}
-	queued, err := st.Queue.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
+	queued, err := queue.QueueNotice(ctx, threads.Notice{To: addr, Kind: threads.NoticeSignIn, Name: u.Name,
 		Title: "Your parley sign-in link", Link: strings.TrimRight(publicURL, "/") + "/signin/" + tok})
 	if err != nil || !queued {
-		_ = st.Auth.DropSignInToken(ctx, tok)
+		_ = auth.DropSignInToken(ctx, tok)
 	}
 	return u, queued, err
 }

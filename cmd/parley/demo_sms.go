@@ -56,8 +56,9 @@ func (d *demo) replyByText(ctx context.Context, publicURL string) error {
 		}
 	}
 	token, sid := randomHexString(16), "SM"+randomHexString(16)
-	hook, err := smshook.New(smshook.Options{Store: d.st, PublicURL: publicURL, AccountSID: "AC" + randomHexString(16),
-		AuthToken: token, Replies: outbound.TextOutbox{Store: d.st}, Templates: d.tmpl, Log: quietLog(d.log)})
+	hook, err := smshook.New(smshook.Options{SMS: d.st.SMS, Directory: d.st.Directory, Chat: d.st.Chat,
+		PublicURL: publicURL, AccountSID: "AC" + randomHexString(16), AuthToken: token,
+		Replies: outbound.TextOutbox{Queue: d.st.Queue}, Templates: d.tmpl, Log: quietLog(d.log)})
 	if err != nil {
 		return err
 	}

@@ -68,7 +68,7 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 		return err
 	}
 	before := len(links)
-	if _, queued, err := web.QueueSignInLink(ctx, d.st, url, demoSignIn); err != nil {
+	if _, queued, err := web.QueueSignInLink(ctx, d.st.Directory, d.st.Auth, d.st.Queue, url, demoSignIn); err != nil {
 		return fmt.Errorf("sign-in link for %s: %w", demoSignIn, err)
 	} else if !queued {
 		d.printf("\nThe web page: %s/ (sign-in links for %s are used up for this hour)\n", url, demoSignIn)

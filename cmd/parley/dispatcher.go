@@ -63,7 +63,7 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		return nil, err
 	}
 	d := &dispatcher{tmpl: tmpl, close: func() {}}
-	var transport outbound.Transport = outbound.Outbox{Store: st}
+	var transport outbound.Transport = outbound.Outbox{Queue: st.Queue}
 	d.emailTo = "the outbox (parley outbox)"
 	if cfg.Smarthost != "" && !o.OutboxOnly {
 		client, err := smtpsend.New(smtpsend.Options{Addr: cfg.Smarthost, Username: cfg.SmarthostUser,
@@ -73,7 +73,7 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		}
 		transport, d.emailTo, d.close = client, cfg.Smarthost, func() { _ = client.Close() }
 	}
-	d.texts = outbound.TextOutbox{Store: st}
+	d.texts = outbound.TextOutbox{Queue: st.Queue}
 	d.smsTo = "the outbox (parley outbox)"
 	if cfg.TwilioAccountSID != "" && !o.OutboxOnly {
 		sender, err := twiliosms.New(twiliosms.Options{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken,
@@ -89,16 +89,16 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	if defaultFrom == "" && cfg.TwilioMessagingService == "" && len(cfg.SMSNumbers) > 0 {
 		defaultFrom = cfg.SMSNumbers[0] // what twiliosms sends from when given none
 	}
-	email := outbound.NewEmail(outbound.EmailOptions{Store: st, Composer: composer, Transport: transport,
-		Domain: cfg.Domain, PublicURL: cfg.PublicURL})
+	email := outbound.NewEmail(outbound.EmailOptions{Auth: st.Auth, Chat: st.Chat, Directory: st.Directory,
+		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL})
 	channels := map[threads.Channel]outbound.Carrier{
 		threads.Email: email,
-		threads.SMS: outbound.NewSMS(outbound.SMSOptions{Store: st, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
+		threads.SMS: outbound.NewSMS(outbound.SMSOptions{SMS: st.SMS, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
 			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Log: o.Log}),
 	}
-	d.digests = outbound.NewDigests(outbound.DigestOptions{Store: st, Composer: composer, Transport: transport,
-		Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})
-	d.worker = outbound.NewWorker(st, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
+	d.digests = outbound.NewDigests(outbound.DigestOptions{Digests: st.Digests, Directory: st.Directory, Chat: st.Chat,
+		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})
+	d.worker = outbound.NewWorker(st.Queue, st.Directory, st.Digests, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
 		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow, threads.SMS: cfg.SMSWindow}})
 	return d, nil
 }

@@ -131,7 +131,7 @@ func workerPart(cfg Config, dl *dispatcher, log *slog.Logger) lifecycle.Componen
 }
 
 // drainPart waits, at its stop, for the fan-out of the lines stored before
-// (see threads.Store.Drain); what is left goes to fan-out recovery at the
+// (see threads.Chat.Drain); what is left goes to fan-out recovery at the
 // next start.
 func drainPart(st *threads.Store, log *slog.Logger) lifecycle.Component {
 	return lifecycle.Component{Name: "fan-out drain", Grace: shutdownGrace,

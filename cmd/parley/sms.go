@@ -21,8 +21,8 @@ func newSMSHook(cfg Config, st *threads.Store, replies outbound.TextSender, tmpl
 	if cfg.TwilioAuthToken == "" {
 		return nil, nil
 	}
-	o := smshook.Options{Store: st, PublicURL: cfg.PublicURL, AccountSID: cfg.TwilioAccountSID,
-		AuthToken: cfg.TwilioAuthToken, Replies: replies, Templates: tmpl, Log: log}
+	o := smshook.Options{SMS: st.SMS, Directory: st.Directory, Chat: st.Chat, PublicURL: cfg.PublicURL,
+		AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, Replies: replies, Templates: tmpl, Log: log}
 	if cfg.TwilioAPIURL != "" {
 		// A local test server or a proxy serves the media too.
 		u, err := url.Parse(cfg.TwilioAPIURL)

@@ -96,8 +96,8 @@ func newHenv(t *testing.T) *henv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := New(Options{Store: st, PublicURL: publicURL, AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
-		Replies: sender, Blobs: b, MediaBases: []string{media.URL}, MaxMedia: 1024, Log: quiet})
+	h, err := New(Options{SMS: st.SMS, Directory: st.Directory, Chat: st.Chat, PublicURL: publicURL,
+		AccountSID: fake.AccountSID, AuthToken: fake.AuthToken, Replies: sender, Blobs: b, MediaBases: []string{media.URL}, MaxMedia: 1024, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -50,9 +50,16 @@ const (
 	replyTimeout = 15 * time.Second
 )
 
-// Options configure the Handler. Store, PublicURL and AuthToken are required.
+// Options configure the Handler. SMS, Directory, Chat, PublicURL and
+// AuthToken are required.
 type Options struct {
-	Store *threads.Store
+	// SMS keeps the texts' state: bindings, sent texts, opt-outs and the
+	// MessageSids already handled.
+	SMS *threads.SMSState
+	// Directory finds the member a phone belongs to.
+	Directory *threads.Directory
+	// Chat takes the texts as lines, and the commands (away, mute...).
+	Chat *threads.Chat
 	// PublicURL is parley's public origin as Twilio calls it
 	// (PARLEY_PUBLIC_URL); signatures are checked against it plus the
 	// request's path.
@@ -95,8 +102,8 @@ var _ http.Handler = (*Handler)(nil)
 
 // New checks o and returns the handler.
 func New(o Options) (*Handler, error) {
-	if o.Store == nil {
-		return nil, errors.New("sms webhook: no store")
+	if o.SMS == nil || o.Directory == nil || o.Chat == nil {
+		return nil, errors.New("sms webhook: no store (SMS, Directory and Chat are required)")
 	}
 	if o.AuthToken == "" {
 		return nil, errors.New("sms webhook: no Twilio auth token (TWILIO_AUTH_TOKEN)")
@@ -213,7 +220,7 @@ func (h *Handler) reply(ctx context.Context, log *slog.Logger, phone, from, body
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), replyTimeout)
 	defer cancel()
-	ok, err := h.o.Store.SMS.AllowSMSReply(ctx, phone)
+	ok, err := h.o.SMS.AllowSMSReply(ctx, phone)
 	if err != nil {
 		log.Warn("reply not sent", "err", err)
 		return

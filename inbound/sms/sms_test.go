@@ -324,7 +324,8 @@ func TestRedisDown(t *testing.T) {
 	e := newHenv(t)
 	dead := redis.NewClient(&redis.Options{Addr: "127.0.0.1:1", MaxRetries: -1})
 	defer dead.Close()
-	h, err := New(Options{Store: threads.New(dead, threads.Options{}), PublicURL: publicURL, AuthToken: e.fake.AuthToken, Log: quiet})
+	st := threads.New(dead, threads.Options{})
+	h, err := New(Options{SMS: st.SMS, Directory: st.Directory, Chat: st.Chat, PublicURL: publicURL, AuthToken: e.fake.AuthToken, Log: quiet})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,8 +17,9 @@ import (
 //   - delivered (or read): the phone's failure count starts over;
 //   - 21610: texts are turned off for the member, routing picks email;
 //   - 21211, 21614, 21612: the phone is marked failing at once;
-//   - 30003–30008: one failure towards the policy of threads.PhoneFailed
-//     (threads.PhoneFailures within threads.PhoneFailureWindow).
+//   - 30003–30008: one failure towards the policy of
+//     threads.SMSState.PhoneFailed (threads.PhoneFailures within
+//     threads.PhoneFailureWindow).
 //
 // Other statuses (queued, sent, ...) and other errors are only recorded.
 func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Values) {
@@ -32,7 +33,7 @@ func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Value
 	if code != 0 {
 		log = log.With("error_code", code)
 	}
-	m, err := h.o.Store.SMS.SetSMSStatus(ctx, sid, status, code)
+	m, err := h.o.SMS.SetSMSStatus(ctx, sid, status, code)
 	if err != nil {
 		h.fail(w, log, err)
 		return
@@ -49,7 +50,7 @@ func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Value
 	if member == "" {
 		// A callback for a text parley has no record of (yet): the
 		// number tells the member.
-		u, err := h.o.Store.Directory.UserByPhone(ctx, phone)
+		u, err := h.o.Directory.UserByPhone(ctx, phone)
 		switch {
 		case errors.Is(err, threads.ErrNotFound):
 		case err != nil:
@@ -72,7 +73,7 @@ func (h *Handler) status(w http.ResponseWriter, ctx context.Context, p url.Value
 func (h *Handler) apply(ctx context.Context, member, phone, sid, status string, code int) error {
 	switch status {
 	case "delivered", "read":
-		return h.o.Store.SMS.PhoneDelivered(ctx, phone)
+		return h.o.SMS.PhoneDelivered(ctx, phone)
 	case "undelivered", "failed":
 	default:
 		return nil
@@ -83,13 +84,13 @@ func (h *Handler) apply(ctx context.Context, member, phone, sid, status string, 
 	kind := twiliocode.KindOf(0, code)
 	switch kind {
 	case twiliocode.KindOptedOut:
-		_, err := h.o.Store.SMS.SetSMSOptOut(ctx, member, true)
+		_, err := h.o.SMS.SetSMSOptOut(ctx, member, true)
 		if err == nil {
 			h.log.Warn("member opted out of texts; routing will use email", "member", member)
 		}
 		return ignoreGone(err)
 	case twiliocode.KindBadNumber, twiliocode.KindUnreachable:
-		marked, err := h.o.Store.SMS.PhoneFailed(ctx, member, phone, sid, kind == twiliocode.KindBadNumber)
+		marked, err := h.o.SMS.PhoneFailed(ctx, member, phone, sid, kind == twiliocode.KindBadNumber)
 		if marked {
 			h.log.Warn("phone marked failing; routing will use email", "member", member, "error_code", code)
 		}

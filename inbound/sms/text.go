@@ -24,7 +24,7 @@ func (h *Handler) inbound(w http.ResponseWriter, ctx context.Context, p url.Valu
 		to = "" // a short code or a channel address: no per-number state
 	}
 	log := h.log.With("sid", sid)
-	seen, err := h.o.Store.SMS.SMSInboundSeen(ctx, from, sid)
+	seen, err := h.o.SMS.SMSInboundSeen(ctx, from, sid)
 	if err != nil {
 		h.fail(w, log, err)
 		return
@@ -39,7 +39,7 @@ func (h *Handler) inbound(w http.ResponseWriter, ctx context.Context, p url.Valu
 		h.fail(w, log, err)
 		return
 	}
-	if err := h.o.Store.SMS.MarkSMSInbound(ctx, from, sid); err != nil {
+	if err := h.o.SMS.MarkSMSInbound(ctx, from, sid); err != nil {
 		// Stored, but not marked: Twilio's retry folds into the same line
 		// (Post's dedupe by MessageSid), so answer 500 and let it retry.
 		h.fail(w, log, err)
@@ -58,7 +58,7 @@ func (h *Handler) fail(w http.ResponseWriter, log *slog.Logger, err error) {
 // handle does what the text asks and returns the answer to send, if any.
 // An error means nothing was decided for good: Twilio is to retry.
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, from, to, sid string) (string, error) {
-	u, err := h.o.Store.Directory.UserByPhone(ctx, from)
+	u, err := h.o.Directory.UserByPhone(ctx, from)
 	if errors.Is(err, threads.ErrNotFound) || err == nil && u.Disabled {
 		return h.unknown(ctx, log, from)
 	}
@@ -71,7 +71,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	if cmd.Kind != Post { // files sent with a command are not kept
 		return h.command(ctx, log, u, cmd)
 	}
-	rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
+	rooms, err := h.o.Chat.RoomsOf(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -91,7 +91,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 	if text == "" {
 		return h.say(log, "sms-empty.txt", Answer{Room: room}), nil
 	}
-	posted, err := h.o.Store.Chat.Post(ctx, threads.NewLine{Room: room, Author: u.ID, AuthorName: u.Name, Text: text, Origin: threads.FromSMS,
+	posted, err := h.o.Chat.Post(ctx, threads.NewLine{Room: room, Author: u.ID, AuthorName: u.Name, Text: text, Origin: threads.FromSMS,
 		Attachments: atts, SourceID: "sms:" + sid})
 	switch {
 	case errors.Is(err, threads.ErrNotMember), errors.Is(err, threads.ErrNotFound):
@@ -110,7 +110,7 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 // at most once a day per number.
 func (h *Handler) unknown(ctx context.Context, log *slog.Logger, from string) (string, error) {
 	log.Info("text from an unknown number ignored")
-	ok, err := h.o.Store.SMS.SMSOnceADay(ctx, from, "unknown")
+	ok, err := h.o.SMS.SMSOnceADay(ctx, from, "unknown")
 	if err != nil || !ok {
 		return "", err
 	}
@@ -142,14 +142,14 @@ func (h *Handler) chooseRoom(ctx context.Context, log *slog.Logger, u threads.Us
 		return pre.Room, pre.Text, "", nil
 	}
 	if to != "" {
-		bound, err := h.o.Store.SMS.SMSBoundRoom(ctx, u.Phone, to)
+		bound, err := h.o.SMS.SMSBoundRoom(ctx, u.Phone, to)
 		if err != nil {
 			return "", "", "", err
 		}
 		if ids[bound] {
 			return bound, pre.Text, "", nil
 		}
-		last, err := h.o.Store.SMS.SMSLastRoom(ctx, u.Phone, to)
+		last, err := h.o.SMS.SMSLastRoom(ctx, u.Phone, to)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -195,7 +195,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		log.Info("command")
 		return h.say(log, "sms-help.txt", Answer{}), nil
 	case Rooms:
-		rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
+		rooms, err := h.o.Chat.RoomsOf(ctx, u.ID)
 		if err != nil {
 			return "", err
 		}
@@ -203,13 +203,13 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		return h.say(log, "sms-rooms.txt", Answer{List: h.listRooms(log, rooms)}), nil
 	case Away:
 		text := shorten(cmd.Arg, 200)
-		if _, err := h.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
+		if _, err := h.o.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Away, Text: text}); err != nil {
 			return "", err
 		}
 		log.Info("command")
 		return h.say(log, "sms-away.txt", Answer{Note: text}), nil
 	case Back:
-		if _, err := h.o.Store.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Available}); err != nil {
+		if _, err := h.o.Chat.SetStatus(ctx, u.ID, threads.Status{Availability: threads.Available}); err != nil {
 			return "", err
 		}
 		log.Info("command")
@@ -220,7 +220,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 		// No answer: on a real number Twilio answers STOP and START
 		// itself, and refuses (21610) any other text to a number that
 		// just sent STOP.
-		if _, err := h.o.Store.SMS.SetSMSOptOut(ctx, u.ID, cmd.Kind == Stop); err != nil {
+		if _, err := h.o.SMS.SetSMSOptOut(ctx, u.ID, cmd.Kind == Stop); err != nil {
 			return "", err
 		}
 		log.Info("command", "sms_opt_out", cmd.Kind == Stop)
@@ -231,7 +231,7 @@ func (h *Handler) command(ctx context.Context, log *slog.Logger, u threads.User,
 
 // mute mutes or unmutes one of the member's rooms.
 func (h *Handler) mute(ctx context.Context, log *slog.Logger, u threads.User, cmd Command) (string, error) {
-	rooms, err := h.o.Store.Chat.RoomsOf(ctx, u.ID)
+	rooms, err := h.o.Chat.RoomsOf(ctx, u.ID)
 	if err != nil {
 		return "", err
 	}
@@ -244,7 +244,7 @@ func (h *Handler) mute(ctx context.Context, log *slog.Logger, u threads.User, cm
 		return h.say(log, "sms-no-such-room.txt", Answer{Ref: shorten(cmd.Arg, 30), List: h.listRooms(log, rooms)}), nil
 	}
 	mute := cmd.Kind == Mute
-	err = h.o.Store.Chat.SetMuted(ctx, pre.Room, u.ID, mute)
+	err = h.o.Chat.SetMuted(ctx, pre.Room, u.ID, mute)
 	if errors.Is(err, threads.ErrNotMember) {
 		return h.say(log, "sms-left-room.txt", Answer{Room: pre.Room, Command: strings.ToUpper(cmd.Kind.String())}), nil
 	}
