@@ -15,17 +15,7 @@ import (
 )
 
 // The example of Twilio's security documentation.
-var (
-	docToken  = "12345"
-	docParams = url.Values{
-		"CallSid": {"CA1234567890ABCDE"},
-		"Caller":  {"+12349013030"},
-		"Digits":  {"1234"},
-		"From":    {"+12349013030"},
-		"To":      {"+18005551212"},
-	}
-	docSignature = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-)
+var docParams = twiliopeer.DocParams()
 
 func TestVerify(t *testing.T) {
 	const target = "/myapp.php?foo=1&bar=2"
@@ -34,7 +24,7 @@ func TestVerify(t *testing.T) {
 		method, target, body, signature, contentType, host string
 		contentLength                                      int64 // 0: len(body); -1: unknown
 	}
-	doc := request{method: "POST", target: target, body: form, signature: docSignature}
+	doc := request{method: "POST", target: target, body: form, signature: twiliopeer.DocSignature}
 	with := func(f func(*request)) request { r := doc; f(&r); return r }
 
 	tests := []struct {
@@ -50,7 +40,7 @@ func TestVerify(t *testing.T) {
 		{name: "public URL with default port", publicURL: "https://mycompany.com:443", req: doc},
 		{name: "public URL with a path prefix a proxy strips", publicURL: "https://mycompany.com/parley",
 			req: with(func(r *request) {
-				r.signature = twiliopeer.Sign(docToken, "https://mycompany.com/parley"+target, docParams)
+				r.signature = twiliopeer.Sign(twiliopeer.DocToken, "https://mycompany.com/parley"+target, docParams)
 			})},
 		{name: "content type with charset", publicURL: "https://mycompany.com",
 			req: with(func(r *request) { r.contentType = "application/x-www-form-urlencoded; charset=utf-8" })},
@@ -123,7 +113,7 @@ func TestVerify(t *testing.T) {
 			token := tt.token
 			switch token {
 			case "":
-				token = docToken
+				token = twiliopeer.DocToken
 			case "-":
 				token = ""
 			}

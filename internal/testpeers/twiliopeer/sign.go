@@ -58,3 +58,23 @@ func NewSignedRequest(ctx context.Context, authToken, signedURL, target string, 
 	req.Header.Set("User-Agent", "TwilioProxy/1.1")
 	return req, nil
 }
+
+// The worked example of Twilio's security documentation: a request to
+// DocURL with DocParams, signed with DocToken, carries DocSignature. Both
+// the signing peer and parley's verifier are checked against it.
+const (
+	DocToken     = "12345"
+	DocURL       = "https://mycompany.com/myapp.php?foo=1&bar=2"
+	DocSignature = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
+)
+
+// DocParams returns the form of the documentation's example.
+func DocParams() url.Values {
+	return url.Values{
+		"CallSid": {"CA1234567890ABCDE"},
+		"Caller":  {"+12349013030"},
+		"Digits":  {"1234"},
+		"From":    {"+12349013030"},
+		"To":      {"+18005551212"},
+	}
+}

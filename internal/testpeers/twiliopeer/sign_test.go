@@ -13,18 +13,7 @@ import (
 )
 
 // The example of Twilio's security documentation.
-var (
-	docToken  = "12345"
-	docURL    = "https://mycompany.com/myapp.php?foo=1&bar=2"
-	docParams = url.Values{
-		"CallSid": {"CA1234567890ABCDE"},
-		"Caller":  {"+12349013030"},
-		"Digits":  {"1234"},
-		"From":    {"+12349013030"},
-		"To":      {"+18005551212"},
-	}
-	docSignature = "0/KCTR6DLpKmkAf8muzZqo1nDgQ="
-)
+var docParams = DocParams()
 
 func TestSign(t *testing.T) {
 	tests := []struct {
@@ -34,16 +23,16 @@ func TestSign(t *testing.T) {
 		params url.Values
 		same   bool // whether the signature is the documented one
 	}{
-		{"Twilio's documented example", docToken, docURL, docParams, true},
-		{"other token", "54321", docURL, docParams, false},
-		{"other URL", docToken, "https://mycompany.com/myapp.php?foo=1&bar=3", docParams, false},
-		{"no params", docToken, docURL, nil, false},
+		{"Twilio's documented example", DocToken, DocURL, docParams, true},
+		{"other token", "54321", DocURL, docParams, false},
+		{"other URL", DocToken, "https://mycompany.com/myapp.php?foo=1&bar=3", docParams, false},
+		{"no params", DocToken, DocURL, nil, false},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got := Sign(tt.token, tt.url, tt.params)
-			if (got == docSignature) != tt.same {
-				t.Errorf("Sign() = %q; documented signature %q, want same: %v", got, docSignature, tt.same)
+			if (got == DocSignature) != tt.same {
+				t.Errorf("Sign() = %q; documented signature %q, want same: %v", got, DocSignature, tt.same)
 			}
 		})
 	}
@@ -84,7 +73,7 @@ func TestNewSignedRequest(t *testing.T) {
 		got, sig, ctype = r.PostForm, r.Header.Get("X-Twilio-Signature"), r.Header.Get("Content-Type")
 	}))
 	defer srv.Close()
-	req, err := NewSignedRequest(context.Background(), docToken, docURL, srv.URL+"/myapp.php?foo=1&bar=2", docParams)
+	req, err := NewSignedRequest(context.Background(), DocToken, DocURL, srv.URL+"/myapp.php?foo=1&bar=2", docParams)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -94,8 +83,8 @@ func TestNewSignedRequest(t *testing.T) {
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
-	if sig != docSignature {
-		t.Errorf("X-Twilio-Signature = %q, want %q", sig, docSignature)
+	if sig != DocSignature {
+		t.Errorf("X-Twilio-Signature = %q, want %q", sig, DocSignature)
 	}
 	if ctype != "application/x-www-form-urlencoded" {
 		t.Errorf("Content-Type = %q", ctype)
