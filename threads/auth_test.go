@@ -16,7 +16,7 @@ func TestSignInToken(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Only the hash is stored, and it expires.
-	keys, _ := e.redis.Client.Keys(e.ctx, e.redis.Prefix+"{auth}:signin:*").Result()
+	keys, _ := e.redis.Keys(e.ctx, e.redis.Prefix+"{auth}:signin:*")
 	if len(keys) != 1 || strings.Contains(keys[0], tok) {
 		t.Fatalf("keys = %v", keys)
 	}

@@ -206,11 +206,11 @@ func TestReindexPeople(t *testing.T) {
 	}
 	// Users stored before profiles were indexed, and an entry gone stale:
 	// bob never had polo.
-	keys, err := e.redis.Client.Keys(e.ctx, e.k.prefix+"{users}:[in]*").Result()
+	keys, err := e.redis.Keys(e.ctx, e.k.prefix+"{users}:[in]*")
 	if err != nil {
 		t.Fatal(err)
 	}
-	fv, _ := e.redis.Client.Keys(e.ctx, e.k.fieldValues("*")).Result()
+	fv, _ := e.redis.Keys(e.ctx, e.k.fieldValues("*"))
 	keys = append(append(keys, fv...), e.k.fieldHeld())
 	if err := e.redis.Client.Del(e.ctx, keys...).Err(); err != nil {
 		t.Fatal(err)

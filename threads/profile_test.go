@@ -184,7 +184,7 @@ func checkIndexes(t *testing.T, e *env) {
 	}
 	got := map[string][]string{}
 	for _, pattern := range []string{e.k.interest("*"), e.k.names(), e.k.fieldValues("*")} {
-		keys, err := e.redis.Client.Keys(e.ctx, pattern).Result()
+		keys, err := e.redis.Keys(e.ctx, pattern)
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -13,17 +13,18 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"parley/internal/syncbuf"
+	"parley/internal/redisclient"
 	"parley/threads"
 )
 
 // storeFor opens the store the commands of e use, for checks behind their back.
-func storeFor(t *testing.T, e env) (*threads.Store, *redis.Client) {
+func storeFor(t *testing.T, e env) (*threads.Store, redis.UniversalClient) {
 	t.Helper()
-	opt, err := redis.ParseURL(e["PARLEY_REDIS_URL"])
+	target, err := redisclient.ParseURL(e["PARLEY_REDIS_URL"])
 	if err != nil {
 		t.Fatal(err)
 	}
-	rdb := redis.NewClient(opt)
+	rdb := target.Client()
 	t.Cleanup(func() { _ = rdb.Close() })
 	return threads.New(rdb, threads.Options{Prefix: e["PARLEY_KEY_PREFIX"]}), rdb
 }

@@ -20,7 +20,7 @@ const pingTimeout = 3 * time.Second
 // embedded store) and the engine on it.
 type backend struct {
 	store  *threads.Store
-	client *redis.Client
+	client redis.UniversalClient
 	// url is the Redis address, redacted: safe to print.
 	url string
 	// emb is the embedded store, nil with a shared Redis.
@@ -44,7 +44,7 @@ var errNeedRedis = errors.New("needs a shared Redis: set PARLEY_REDIS_URL " +
 // store, and checks with a ping that it answers.
 func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, error) {
 	b := &backend{}
-	var opt *redis.Options
+	var target redisclient.Target
 	if cfg.Embedded() {
 		if !o.AllowEmbedded {
 			return nil, errNeedRedis
@@ -55,15 +55,15 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		}
 		b.emb = emb
 		b.url = emb.URL()
-		opt = &redis.Options{Addr: emb.mr.Addr()}
+		target = emb.target()
 	} else {
 		var err error
-		if opt, err = parseRedisURL(cfg.RedisURL); err != nil {
+		if target, err = parseRedisURL(cfg.RedisURL); err != nil {
 			return nil, fmt.Errorf("PARLEY_REDIS_URL: %w", err)
 		}
 		b.url = RedactURL(cfg.RedisURL)
 	}
-	b.client = redisclient.New(opt)
+	b.client = target.Client()
 	b.store = threads.New(b.client, threads.Options{
 		Prefix:       cfg.KeyPrefix,
 		IdleAfter:    cfg.IdleAfter,

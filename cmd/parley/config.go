@@ -98,7 +98,9 @@ var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, aw
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{
 	{env: "PARLEY_REDIS_URL", key: "redis_url", def: "",
-		desc: "Redis to use, redis://[user:password@]host:port[/db]; empty: an in-memory store (serve and demo only)",
+		desc: "Redis to use: redis://[user:password@]host:port[/db] (rediss:// for TLS), a Redis Cluster redis+cluster://[user:password@]host:port[,host:port...], " +
+			"or a Sentinel group redis+sentinel://[user:password@]host:port[,host:port...]/MASTER[/db] (the password is the master's); go-redis query options such as ?dial_timeout=3s apply to all; " +
+			"empty: an in-memory store (serve and demo only)",
 		apply: func(c *Config, v string) error {
 			if v != "" {
 				if _, err := parseRedisURL(v); err != nil {

@@ -6,6 +6,8 @@ import (
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
+
+	"parley/internal/redisclient"
 )
 
 // embedded is an in-process Redis-compatible store (miniredis) on a
@@ -58,4 +60,10 @@ func (e *embedded) Close() {
 		<-e.done
 		e.mr.Close()
 	})
+}
+
+// target is where a client finds the embedded store.
+func (e *embedded) target() redisclient.Target {
+	t, _ := redisclient.ParseURL(e.URL()) // a loopback host:port always parses
+	return t
 }

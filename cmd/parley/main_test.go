@@ -37,7 +37,7 @@ func (e env) with(kv ...string) env {
 func redisEnv(t *testing.T) env {
 	t.Helper()
 	r := redispeer.New(t)
-	return env{"PARLEY_REDIS_URL": "redis://" + r.Addr, "PARLEY_KEY_PREFIX": r.Prefix}
+	return env{"PARLEY_REDIS_URL": r.URL, "PARLEY_KEY_PREFIX": r.Prefix}
 }
 
 // result is what one run printed.

@@ -6,20 +6,12 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"parley/threads"
 )
 
 func TestOutboxCommands(t *testing.T) {
 	e := redisEnv(t)
-	opt, err := redis.ParseURL(e["PARLEY_REDIS_URL"])
-	if err != nil {
-		t.Fatal(err)
-	}
-	rdb := redis.NewClient(opt)
-	defer rdb.Close()
-	st := threads.New(rdb, threads.Options{Prefix: e["PARLEY_KEY_PREFIX"]})
+	st, _ := storeFor(t, e)
 	ctx := context.Background()
 	if out := ok(t, e, "outbox", "list", "--json"); strings.TrimSpace(out) != "[]" {
 		t.Fatalf("empty outbox as JSON = %q", out)

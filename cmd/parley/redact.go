@@ -1,12 +1,10 @@
 package main
 
 import (
-	"errors"
 	"fmt"
-	"net/url"
 	"strings"
 
-	"github.com/redis/go-redis/v9"
+	"parley/internal/redisclient"
 )
 
 // RedactURL hides the password of a URL such as redis://user:pass@host,
@@ -31,18 +29,16 @@ func RedactURL(raw string) string {
 	return scheme + user + ":***@" + rest[at+1:]
 }
 
-// parseRedisURL parses a Redis URL for go-redis. Its errors never quote the
-// URL unredacted: url.Parse's errors repeat the whole text, password included.
-func parseRedisURL(raw string) (*redis.Options, error) {
-	opt, err := redis.ParseURL(raw)
+// parseRedisURL parses PARLEY_REDIS_URL: one server, a Redis Cluster or a
+// Sentinel group (redisclient.ParseURL). Its errors never quote the URL
+// unredacted.
+func parseRedisURL(raw string) (redisclient.Target, error) {
+	t, err := redisclient.ParseURL(raw)
 	if err != nil {
-		var uerr *url.Error
-		if errors.As(err, &uerr) {
-			err = uerr.Err
-		}
-		return nil, fmt.Errorf("%s is not a Redis URL like redis://host:6379/0: %s", RedactURL(raw), redactAll(err.Error(), raw))
+		return t, fmt.Errorf("%s is not a Redis URL like redis://host:6379/0, redis+cluster://host:7000,host:7001 or redis+sentinel://host:26379/MASTER: %s",
+			RedactURL(raw), redactAll(err.Error(), raw))
 	}
-	return opt, nil
+	return t, nil
 }
 
 // redactAll removes the password of raw from text, in case an error

@@ -47,7 +47,7 @@ type parley struct {
 // that it exits cleanly.
 func startParley(t *testing.T, rd *redispeer.Redis, extra ...string) *parley {
 	t.Helper()
-	redisURL := "redis://" + rd.Addr
+	redisURL := rd.URL
 	if rd.Kind == "REDIS_URL" {
 		redisURL = os.Getenv("REDIS_URL") // keeps its password and database
 	}

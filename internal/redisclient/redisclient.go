@@ -19,6 +19,10 @@ import (
 func New(opt *redis.Options) *redis.Client {
 	o := *opt
 	o.Protocol = 2
-	o.MaintNotificationsConfig = &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
+	o.MaintNotificationsConfig = disabledNotifications()
 	return redis.NewClient(&o)
+}
+
+func disabledNotifications() *maintnotifications.Config {
+	return &maintnotifications.Config{Mode: maintnotifications.ModeDisabled}
 }

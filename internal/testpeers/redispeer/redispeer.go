@@ -10,11 +10,9 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"strconv"
-	"strings"
 	"testing"
 	"time"
 
@@ -31,13 +29,17 @@ type Redis struct {
 	Client redis.UniversalClient
 	// Prefix is this test's key prefix; every key it writes must start with it.
 	Prefix string
-	// Kind says which server: "REDIS_URL", "redis-server" or "miniredis".
+	// Kind says which server: "REDIS_URL", "redis-server", "miniredis" or
+	// "cluster" (a Redis Cluster named by PARLEY_TEST_CLUSTER).
 	Kind string
 	// Mini is the in-process server when Kind is "miniredis", for tests that
 	// move its clock; nil otherwise.
 	Mini *miniredis.Miniredis
-	// Addr is the server's host:port.
+	// Addr is the server's host:port (a cluster's first node).
 	Addr string
+	// URL is the server as PARLEY_REDIS_URL names it (redis:// or
+	// redis+cluster://).
+	URL string
 }
 
 // New returns a Redis for t. Keys under its prefix are deleted and servers
@@ -46,6 +48,13 @@ func New(t testing.TB) *Redis {
 	t.Helper()
 	r := &Redis{Prefix: "t:" + randomHex(6) + ":"}
 	switch url := os.Getenv("REDIS_URL"); {
+	case os.Getenv(ClusterEnv) != "":
+		c, addr, err := newClusterClient(os.Getenv(ClusterEnv))
+		if err != nil {
+			t.Fatal(err)
+		}
+		r.Kind, r.Addr, r.Client = "cluster", addr, c
+		r.URL = "redis+cluster://" + os.Getenv(ClusterEnv)
 	case url != "":
 		opt, err := redis.ParseURL(url)
 		if err != nil {
@@ -64,6 +73,9 @@ func New(t testing.TB) *Redis {
 		}
 		r.Client = redisclient.New(&redis.Options{Addr: r.Addr})
 	}
+	if r.URL == "" {
+		r.URL = "redis://" + r.Addr
+	}
 	ctx := context.Background()
 	if err := r.Client.Ping(ctx).Err(); err != nil {
 		t.Fatalf("redis at %s (%s): %v", r.Addr, r.Kind, err)
@@ -75,23 +87,22 @@ func New(t testing.TB) *Redis {
 	return r
 }
 
-// cleanup deletes every key under the prefix.
+// cleanup deletes every key under the prefix, on every master of a
+// cluster.
 func (r *Redis) cleanup(t testing.TB) {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	iter := r.Client.Scan(ctx, 0, r.Prefix+"*", 1000).Iterator()
-	var batch []string
-	for iter.Next(ctx) {
-		batch = append(batch, iter.Val())
-		if len(batch) == 1000 {
-			r.Client.Del(ctx, batch...)
-			batch = batch[:0]
+	keys, err := r.Keys(ctx, r.Prefix+"*")
+	if err != nil {
+		t.Logf("clean up redis keys %s*: %v", r.Prefix, err)
+	}
+	_, err = r.Client.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, k := range keys {
+			p.Del(ctx, k)
 		}
-	}
-	if len(batch) > 0 {
-		r.Client.Del(ctx, batch...)
-	}
-	if err := iter.Err(); err != nil {
+		return nil
+	})
+	if err != nil {
 		t.Logf("clean up redis keys %s*: %v", r.Prefix, err)
 	}
 }
@@ -118,25 +129,8 @@ func StartServer(t testing.TB, extra ...string) string {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	})
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_, _ = c.Write([]byte("PING\r\n"))
-			buf := make([]byte, 16)
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
-			n, _ := c.Read(buf)
-			_ = c.Close()
-			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return addr
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(dir + "/redis.log")
-			t.Fatalf("redis-server on %s did not start: %v\n%s", addr, err, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitPing(t, addr, dir)
+	return addr
 }
 
 func randomHex(n int) string {

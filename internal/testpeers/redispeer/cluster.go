@@ -1,0 +1,180 @@
+package redispeer
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"net"
+	"os"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"parley/internal/testpeers"
+)
+
+// ClusterEnv names the environment variable that points New at a Redis
+// Cluster: its nodes' host:port, comma-separated. StartCluster sets it for
+// a test binary it runs again (RunOnCluster).
+const ClusterEnv = "PARLEY_TEST_CLUSTER"
+
+// clusterMasters is how many masters StartCluster starts: the fewest Redis
+// accepts, so that every command that would cross slots fails as it would in
+// production.
+const clusterMasters = 3
+
+// StartCluster starts a throwaway Redis Cluster of three masters on loopback
+// ports (each with its bus port, port+10000, free), waits until every slot is
+// served, and returns the nodes' addresses. The servers stop when t ends.
+func StartCluster(t testing.TB) []string {
+	t.Helper()
+	bin := testpeers.Program(t, "redis-server", Install)
+	cli := testpeers.Program(t, "redis-cli", Install)
+	var addrs []string
+	for range clusterMasters {
+		port := clusterPort(t)
+		dir := t.TempDir()
+		addr := "127.0.0.1:" + strconv.Itoa(port)
+		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf", "--dir", dir, "--logfile", dir+"/redis.log")
+		if err := cmd.Start(); err != nil {
+			t.Fatalf("start redis-server for the cluster: %v", err)
+		}
+		t.Cleanup(func() {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		})
+		waitPing(t, addr, dir)
+		addrs = append(addrs, addr)
+	}
+	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-yes")...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
+	}
+	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
+	defer c.Close()
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		ok := true
+		for _, a := range addrs {
+			n := redis.NewClient(&redis.Options{Addr: a})
+			info, err := n.ClusterInfo(context.Background()).Result()
+			_ = n.Close()
+			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok")
+		}
+		if ok && c.Ping(context.Background()).Err() == nil {
+			return addrs
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("redis cluster on %v did not come up", addrs)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// clusterPort finds a loopback port that is free together with its cluster
+// bus port (port+10000).
+func clusterPort(t testing.TB) int {
+	t.Helper()
+	for range 100 {
+		port := 20000 + rand.IntN(25000)
+		a, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port))
+		if err != nil {
+			continue
+		}
+		b, err := net.Listen("tcp", "127.0.0.1:"+strconv.Itoa(port+10000))
+		_ = a.Close()
+		if err != nil {
+			continue
+		}
+		_ = b.Close()
+		return port
+	}
+	t.Fatal("no free pair of loopback ports for a cluster node")
+	return 0
+}
+
+// waitPing waits until the redis-server on addr answers PING.
+func waitPing(t testing.TB, addr, dir string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		c, err := net.DialTimeout("tcp", addr, time.Second)
+		if err == nil {
+			_, _ = c.Write([]byte("PING\r\n"))
+			buf := make([]byte, 16)
+			_ = c.SetReadDeadline(time.Now().Add(time.Second))
+			n, _ := c.Read(buf)
+			_ = c.Close()
+			if strings.HasPrefix(string(buf[:n]), "+PONG") {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			log, _ := os.ReadFile(dir + "/redis.log")
+			t.Fatalf("redis-server on %s did not start: %v\n%s", addr, err, log)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// RunOnCluster starts a cluster and runs this test binary again with New
+// pointed at it, for the tests that match run and not skip (regular
+// expressions as for go test -run and -skip). It is how a package checks
+// that every script and pipeline it sends stays within one slot: Redis
+// refuses a multi-key command across slots (CROSSSLOT) and routes nothing
+// it cannot. The child's output is logged; its failure fails t.
+func RunOnCluster(t *testing.T, run, skip string) {
+	t.Helper()
+	if os.Getenv(ClusterEnv) != "" {
+		t.Skip("already on the cluster")
+	}
+	addrs := StartCluster(t)
+	args := []string{"-test.run", run, "-test.count", "1"}
+	if skip != "" {
+		args = append(args, "-test.skip", skip)
+	}
+	if testing.Verbose() {
+		args = append(args, "-test.v")
+	}
+	cmd := exec.Command(os.Args[0], args...)
+	cmd.Env = append(os.Environ(), ClusterEnv+"="+strings.Join(addrs, ","))
+	out, err := cmd.CombinedOutput()
+	t.Logf("on a %d-master cluster:\n%s", len(addrs), out)
+	if err != nil {
+		t.Fatalf("tests on the cluster failed: %v", err)
+	}
+}
+
+// newClusterClient returns a client of the cluster named by ClusterEnv.
+func newClusterClient(spec string) (redis.UniversalClient, string, error) {
+	addrs := strings.Split(spec, ",")
+	if len(addrs) == 0 || addrs[0] == "" {
+		return nil, "", fmt.Errorf("%s is empty", ClusterEnv)
+	}
+	return redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, Protocol: 2}), addrs[0], nil
+}
+
+// Keys lists this Redis's keys that match pattern, on every master of a
+// cluster. Tests only: KEYS walks the whole keyspace.
+func (r *Redis) Keys(ctx context.Context, pattern string) ([]string, error) {
+	c, ok := r.Client.(*redis.ClusterClient)
+	if !ok {
+		return r.Client.Keys(ctx, pattern).Result()
+	}
+	var mu sync.Mutex
+	var out []string
+	err := c.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		keys, err := n.Keys(ctx, pattern).Result()
+		mu.Lock()
+		defer mu.Unlock()
+		out = append(out, keys...)
+		return err
+	})
+	return out, err
+}
