@@ -12,8 +12,8 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"parley/internal/syncbuf"
 	"parley/internal/redisclient"
+	"parley/internal/syncbuf"
 	"parley/threads"
 )
 
