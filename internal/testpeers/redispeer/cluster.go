@@ -178,3 +178,33 @@ func (r *Redis) Keys(ctx context.Context, pattern string) ([]string, error) {
 	})
 	return out, err
 }
+
+// StartSentinel starts one Redis Sentinel watching the server at master
+// under name, on a free loopback port, and returns its address. It stops
+// when t ends.
+func StartSentinel(t testing.TB, master, name string) string {
+	t.Helper()
+	bin := testpeers.Program(t, "redis-server", Install)
+	host, port, err := net.SplitHostPort(master)
+	if err != nil {
+		t.Fatalf("sentinel master %q: %v", master, err)
+	}
+	dir := t.TempDir()
+	sport := testpeers.FreePort(t)
+	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s/sentinel.log\nsentinel monitor %s %s %s 1\n",
+		sport, dir, dir, name, host, port)
+	if err := os.WriteFile(dir+"/sentinel.conf", []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, dir+"/sentinel.conf", "--sentinel")
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start redis sentinel: %v", err)
+	}
+	t.Cleanup(func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	})
+	addr := "127.0.0.1:" + strconv.Itoa(sport)
+	waitPing(t, addr, dir)
+	return addr
+}
