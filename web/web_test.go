@@ -4,12 +4,15 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
+	"parley/internal/redisclient"
 	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 
@@ -121,5 +124,41 @@ func TestHealthWhenRedisIsDown(t *testing.T) {
 	res.Body.Close()
 	if res.StatusCode != 503 || !strings.Contains(string(body), `"code":"unavailable"`) || res.Header.Get("Content-Type") != "application/json" {
 		t.Fatalf("healthz = %d %s", res.StatusCode, body)
+	}
+}
+
+// TestHealthWhenRedisHangs: a Redis that takes connections and never
+// answers costs the health check its own 2 s; without context deadlines
+// go-redis waited for its own read timeout and more (5 s measured).
+func TestHealthWhenRedisHangs(t *testing.T) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			defer c.Close()
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	rdb := redisclient.New(&redis.Options{Addr: ln.Addr().String()})
+	defer rdb.Close()
+	srv := httptest.NewServer(New(Options{Store: threads.New(rdb, threads.Options{}), Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	defer srv.Close()
+	start := time.Now()
+	res, err := http.Get(srv.URL + "/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	took := time.Since(start)
+	t.Logf("healthz answered %d after %s", res.StatusCode, took.Round(time.Millisecond))
+	if res.StatusCode != 503 || took > 4*time.Second {
+		t.Fatalf("healthz = %d after %s; want 503 after about 2 s", res.StatusCode, took)
 	}
 }

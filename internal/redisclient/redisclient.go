@@ -12,6 +12,9 @@ import (
 //   - RESP2 (Protocol 2): parley uses no RESP3 feature, and under RESP3
 //     go-redis looks for push notifications before every reply it reads,
 //     which costs a few microseconds per command on the posting path;
+//   - context deadlines are honoured (ContextTimeoutEnabled): a health
+//     check that allows 2 s answers within 2 s, not after go-redis's own
+//     read timeout;
 //   - no maintenance notifications: parley reads none, and turning them off
 //     keeps go-redis from logging about them on servers that lack them.
 //
@@ -20,6 +23,7 @@ func New(opt *redis.Options) *redis.Client {
 	o := *opt
 	o.Protocol = 2
 	o.MaintNotificationsConfig = disabledNotifications()
+	o.ContextTimeoutEnabled = true
 	return redis.NewClient(&o)
 }
 

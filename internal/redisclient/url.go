@@ -142,10 +142,12 @@ func (t Target) Client() redis.UniversalClient {
 		o := *t.cluster
 		o.Protocol = 2
 		o.MaintNotificationsConfig = disabledNotifications()
+		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(&o)
 	case "sentinel":
 		o := *t.sentinel
 		o.Protocol = 2
+		o.ContextTimeoutEnabled = true
 		return redis.NewFailoverClient(&o)
 	default:
 		return New(t.server)
