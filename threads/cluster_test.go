@@ -10,7 +10,7 @@ import (
 // another cluster node through the cluster bus, a moment later than on one
 // server, so they are left out on the cluster until live events use sharded
 // pub/sub (SPUBLISH/SSUBSCRIBE, one hub per process).
-const liveTests = "^(TestSubscribeRoom|TestSubscribeUserFollowsMembership|TestPresenceEvents|TestAutoReplyLine)$"
+const liveTests = "^(TestSubscribeRoom|TestSubscribeUserFollowsMembership|TestPresenceEvents|TestAutoReplyLine|TestHubSharesOneSubscription|TestHubDropsSlowSubscriber)$"
 
 // TestEngineOnCluster runs this package's tests again on a real Redis
 // Cluster of three masters: every script must touch keys of one slot and

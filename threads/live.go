@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
-	"sync"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -34,29 +32,6 @@ type Event struct {
 	Line *Line     `json:"line,omitempty"`
 	// Presence is set for PresenceEvent.
 	Presence *Presence `json:"presence,omitempty"`
-}
-
-// Subscription delivers live events until closed. Events are best effort:
-// a client that reconnects reads what it missed with Lines.
-type Subscription struct {
-	// C receives the events; it is closed when the subscription ends.
-	C <-chan Event
-
-	ps     *redis.PubSub
-	cancel context.CancelFunc
-	done   chan struct{}
-	once   sync.Once
-}
-
-// Close ends the subscription.
-func (sub *Subscription) Close() error {
-	var err error
-	sub.once.Do(func() {
-		sub.cancel()
-		err = sub.ps.Close()
-		<-sub.done
-	})
-	return err
 }
 
 // SubscribeRoom follows one room's lines. When it returns, the subscription
@@ -90,7 +65,7 @@ func (s *Chat) SubscribeUser(ctx context.Context, user string) (*Subscription, e
 		for i, r := range rooms {
 			chans[i] = s.k.roomLive(r.ID)
 		}
-		if err := sub.ps.Subscribe(ctx, chans...); err != nil {
+		if err := s.hub.add(ctx, sub, chans); err != nil {
 			_ = sub.Close()
 			return nil, fmt.Errorf("subscribe %s: %w", user, err)
 		}
@@ -98,71 +73,16 @@ func (s *Chat) SubscribeUser(ctx context.Context, user string) (*Subscription, e
 	return sub, nil
 }
 
+// subscribe returns a subscription of this process's hub to chans, active
+// when it returns.
 func (s *Chat) subscribe(ctx context.Context, user string, chans []string) (*Subscription, error) {
-	ps := s.rdb.Subscribe(ctx, chans...)
-	// Wait for the confirmation so that nothing posted after we return is missed.
-	if _, err := ps.Receive(ctx); err != nil {
-		_ = ps.Close()
-		return nil, fmt.Errorf("subscribe: %w", err)
+	c := make(chan Event, subscriberBuffer)
+	sub := &Subscription{C: c, c: c, hub: s.hub, user: user, chans: map[string]bool{}}
+	if err := s.hub.add(ctx, sub, chans); err != nil {
+		_ = sub.Close()
+		return nil, err
 	}
-	c := make(chan Event, 64)
-	runCtx, cancel := context.WithCancel(context.Background())
-	sub := &Subscription{C: c, ps: ps, cancel: cancel, done: make(chan struct{})}
-	go s.pump(runCtx, sub, user, c)
 	return sub, nil
-}
-
-// pump turns pub/sub messages into events. It follows joins and leaves of
-// user (when set) by subscribing and unsubscribing room channels.
-func (s *Chat) pump(ctx context.Context, sub *Subscription, user string, c chan<- Event) {
-	defer close(sub.done)
-	defer close(c)
-	for msg := range sub.ps.Channel() {
-		kind, rest, _ := strings.Cut(msg.Payload, "\n")
-		var ev Event
-		switch EventKind(kind) {
-		case LineEvent:
-			// "line\nID\nJSON\nTEXT": the JSON holds no newline (encoding/json
-			// escapes them) and the text, last, may hold any.
-			id, rest, _ := strings.Cut(rest, "\n")
-			data, text, _ := strings.Cut(rest, "\n")
-			var l Line
-			if err := json.Unmarshal([]byte(data), &l); err != nil {
-				s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
-				continue
-			}
-			l.ID, l.Text = id, text
-			ev = Event{Kind: LineEvent, Room: l.Room, Line: &l}
-		case PresenceEvent:
-			var p Presence
-			if err := json.Unmarshal([]byte(rest), &p); err != nil {
-				s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
-				continue
-			}
-			ev = Event{Kind: PresenceEvent, Room: strings.TrimPrefix(msg.Channel, s.k.roomLive("")), Presence: &p}
-		case JoinedEvent, LeftEvent:
-			ev = Event{Kind: EventKind(kind), Room: rest}
-			if user == "" {
-				continue
-			}
-			var err error
-			if ev.Kind == JoinedEvent {
-				err = sub.ps.Subscribe(ctx, s.k.roomLive(rest))
-			} else {
-				err = sub.ps.Unsubscribe(ctx, s.k.roomLive(rest))
-			}
-			if err != nil && ctx.Err() == nil {
-				s.log.Warn("follow membership change", "user", user, "room", rest, "err", err)
-			}
-		default:
-			continue
-		}
-		select {
-		case c <- ev:
-		case <-ctx.Done():
-			return
-		}
-	}
 }
 
 // announcePresence tells the live subscribers of every room of p.User

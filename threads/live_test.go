@@ -90,3 +90,95 @@ func TestSubscribeUserFollowsMembership(t *testing.T) {
 		t.Fatalf("event = %+v, want only the ops line", ev)
 	}
 }
+
+// TestHubSharesOneSubscription: many live subscriptions of one process
+// cost one Redis subscription per channel, each gets every line, and the
+// channel is given up when the last one closes.
+func TestHubSharesOneSubscription(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	const pages = 200
+	subs := make([]*Subscription, pages)
+	for i := range subs {
+		var err error
+		if subs[i], err = e.Chat.SubscribeUser(e.ctx, "bob"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	numsub := func() int64 {
+		t.Helper()
+		n, err := e.redis.Client.PubSubNumSub(e.ctx, e.k.roomLive("design")).Result()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n[e.k.roomLive("design")]
+	}
+	if n := numsub(); n != 1 {
+		t.Fatalf("%d pages hold %d Redis subscriptions to the room, want 1", pages, n)
+	}
+	p := e.post(t, "design", "alice", "to every page")
+	for i, sub := range subs {
+		if ev := next(t, sub); ev.Line == nil || ev.Line.ID != p.Line.ID {
+			t.Fatalf("page %d got %+v", i, ev)
+		}
+	}
+	for _, sub := range subs {
+		_ = sub.Close()
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for numsub() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the room's channel is still subscribed after every page closed")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// TestHubDropsSlowSubscriber: a page that stops reading is dropped once
+// its buffer is full (its C closes, and it would resume from its last line
+// id); the page next to it gets every line.
+func TestHubDropsSlowSubscriber(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	slow, err := e.Chat.SubscribeRoom(e.ctx, "design")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer slow.Close()
+	fast, err := e.Chat.SubscribeRoom(e.ctx, "design")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fast.Close()
+	const lines = subscriberBuffer + 10
+	got := make(chan int)
+	go func() {
+		n := 0
+		for range fast.C {
+			if n++; n == lines {
+				break
+			}
+		}
+		got <- n
+	}()
+	for i := range lines {
+		e.post(t, "design", "alice", "line "+string(rune('a'+i%26)))
+	}
+	select {
+	case n := <-got:
+		if n != lines {
+			t.Fatalf("the reading page got %d lines, want %d", n, lines)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reading page did not get every line")
+	}
+	n := 0
+	for range slow.C {
+		n++
+	}
+	if n != subscriberBuffer {
+		t.Fatalf("the page that did not read was closed after %d events, want %d", n, subscriberBuffer)
+	}
+}

@@ -124,6 +124,9 @@ type Chat struct {
 	roomMembers sync.Map // room id → []string
 	// detached routes the lines of NewLine.Detach posts (detach.go).
 	detached detacher
+	// hub shares one Redis subscription among the live subscriptions of
+	// this process (hub.go).
+	hub *hub
 }
 
 // Queue is the delivery queue (sharded streams read by a consumer group),
@@ -198,6 +201,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	b := &base{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, log: opts.Logger, batch: &batcher{rdb: rdb}}
 	b.chat = &Chat{base: b}
+	b.chat.hub = newHub(b.chat)
 	b.queue = &Queue{b}
 	b.sms = &SMSState{b}
 	b.auth = &Auth{b}

@@ -12,12 +12,14 @@ import (
 
 // TestCLIOnCluster runs this package's tests again with PARLEY_REDIS_URL
 // naming a real three-master Redis Cluster (redis+cluster://...): every
-// command and serve must work there as on one server.
+// command and serve must work there as on one server. The demo and the
+// browser test run on the embedded store whatever the URL, so they are
+// not run twice.
 func TestCLIOnCluster(t *testing.T) {
 	if testing.Short() {
 		t.Skip("-short: the cluster run starts three redis-servers")
 	}
-	redispeer.RunOnCluster(t, "^Test", "^TestCLIOnCluster$")
+	redispeer.RunOnCluster(t, "^Test", "^TestCLIOnCluster$|^TestDemo|^TestBrowser|^TestCLIOnSentinel$")
 }
 
 // TestCLIOnSentinel: with PARLEY_REDIS_URL naming a Sentinel group, the

@@ -1,0 +1,313 @@
+package threads
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// subscriberBuffer is how many events wait for one live subscriber. A
+// subscriber that falls this far behind is dropped (its C closes); a page
+// reconnects and resumes from its last line id.
+const subscriberBuffer = 64
+
+// hub shares one Redis subscription among all the live subscriptions of
+// this process: each channel is subscribed once, however many pages follow
+// it, and each message is decoded once and copied to the subscribers of its
+// channel. So 10,000 open pages cost one Redis connection, not 10,000.
+type hub struct {
+	chat *Chat
+
+	mu sync.Mutex
+	// ps is the shared subscription, made at the first Subscribe.
+	ps *redis.PubSub
+	// chans: channel → its subscribers; a channel is subscribed in Redis
+	// while it has one.
+	chans map[string]map[*Subscription]bool
+	// confirmed: channels Redis has confirmed; waiting: who waits for a
+	// confirmation.
+	confirmed map[string]bool
+	waiting   map[string][]chan struct{}
+}
+
+func newHub(c *Chat) *hub {
+	return &hub{chat: c, chans: map[string]map[*Subscription]bool{},
+		confirmed: map[string]bool{}, waiting: map[string][]chan struct{}{}}
+}
+
+// Subscription delivers live events until closed. Events are best effort:
+// a client that reconnects reads what it missed with Lines. An Event's Line
+// and Presence are shared by every subscriber: read them, do not change them.
+type Subscription struct {
+	// C receives the events. It is closed when the subscription ends: by
+	// Close, or because the reader fell subscriberBuffer events behind.
+	C <-chan Event
+
+	c    chan Event
+	hub  *hub
+	user string // set for SubscribeUser: follow the user's joins and leaves
+	// chans is what this subscription follows; guarded by hub.mu, like
+	// closed.
+	chans  map[string]bool
+	closed bool
+}
+
+// Close ends the subscription.
+func (sub *Subscription) Close() error {
+	sub.hub.drop(sub)
+	return nil
+}
+
+// add makes sub follow chans and returns once Redis has confirmed each of
+// them: an event published afterwards reaches sub.
+func (h *hub) add(ctx context.Context, sub *Subscription, chans []string) error {
+	h.mu.Lock()
+	waits, err := h.addLocked(ctx, sub, chans, true)
+	h.mu.Unlock()
+	if err != nil {
+		return err
+	}
+	for _, w := range waits {
+		select {
+		case <-w:
+		case <-ctx.Done():
+			return fmt.Errorf("subscribe: %w", ctx.Err())
+		}
+	}
+	return nil
+}
+
+// addLocked registers sub for chans and subscribes in Redis to the channels
+// nobody followed yet. With wait, it returns what to wait on for the
+// confirmations.
+func (h *hub) addLocked(ctx context.Context, sub *Subscription, chans []string, wait bool) ([]chan struct{}, error) {
+	if sub.closed {
+		return nil, nil
+	}
+	var fresh []string
+	var waits []chan struct{}
+	for _, ch := range chans {
+		if sub.chans[ch] {
+			continue
+		}
+		sub.chans[ch] = true
+		if h.chans[ch] == nil {
+			h.chans[ch] = map[*Subscription]bool{}
+			fresh = append(fresh, ch)
+		}
+		h.chans[ch][sub] = true
+		if wait && !h.confirmed[ch] {
+			w := make(chan struct{})
+			h.waiting[ch] = append(h.waiting[ch], w)
+			waits = append(waits, w)
+		}
+	}
+	if len(fresh) == 0 {
+		return waits, nil
+	}
+	if h.ps == nil {
+		h.ps = h.chat.rdb.Subscribe(context.WithoutCancel(ctx), fresh...)
+		go h.run(h.ps)
+		go h.keepAlive(h.ps)
+		return waits, nil
+	}
+	if err := h.ps.Subscribe(context.WithoutCancel(ctx), fresh...); err != nil {
+		return nil, fmt.Errorf("subscribe: %w", err)
+	}
+	return waits, nil
+}
+
+// remove stops sub following chans; a channel nobody follows any more is
+// unsubscribed in Redis.
+func (h *hub) remove(ctx context.Context, sub *Subscription, chans ...string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.removeLocked(ctx, sub, chans)
+}
+
+func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []string) {
+	var gone []string
+	for _, ch := range chans {
+		if !sub.chans[ch] {
+			continue
+		}
+		delete(sub.chans, ch)
+		delete(h.chans[ch], sub)
+		if len(h.chans[ch]) == 0 {
+			delete(h.chans, ch)
+			delete(h.confirmed, ch)
+			gone = append(gone, ch)
+		}
+	}
+	if len(gone) > 0 && h.ps != nil {
+		if err := h.ps.Unsubscribe(context.WithoutCancel(ctx), gone...); err != nil {
+			h.chat.log.Warn("live: unsubscribe", "channels", len(gone), "err", err)
+		}
+	}
+}
+
+// drop ends sub: it follows nothing more and its C closes.
+func (h *hub) drop(sub *Subscription) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.dropLocked(sub)
+}
+
+func (h *hub) dropLocked(sub *Subscription) {
+	if sub.closed {
+		return
+	}
+	chans := make([]string, 0, len(sub.chans))
+	for ch := range sub.chans {
+		chans = append(chans, ch)
+	}
+	h.removeLocked(context.Background(), sub, chans)
+	sub.closed = true
+	close(sub.c)
+}
+
+// run reads the shared subscription until its client is closed, and hands
+// each message to the subscribers of its channel.
+func (h *hub) run(ps *redis.PubSub) {
+	ctx := context.Background()
+	for {
+		msg, err := ps.Receive(ctx)
+		if err != nil {
+			if errors.Is(err, redis.ErrClosed) {
+				h.closeAll()
+				return
+			}
+			// go-redis reconnects and subscribes again at the next Receive;
+			// what was published meanwhile is lost, as live events may be.
+			continue
+		}
+		switch m := msg.(type) {
+		case *redis.Subscription:
+			if m.Kind == "subscribe" {
+				h.confirm(m.Channel)
+			}
+		case *redis.Message:
+			h.deliver(ctx, m)
+		}
+	}
+}
+
+// confirm wakes those waiting for channel.
+func (h *hub) confirm(channel string) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.chans[channel] != nil {
+		h.confirmed[channel] = true
+	}
+	for _, w := range h.waiting[channel] {
+		close(w)
+	}
+	delete(h.waiting, channel)
+}
+
+// closeAll ends every subscription: the Redis client is gone.
+func (h *hub) closeAll() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	for _, subs := range h.chans {
+		for sub := range subs {
+			h.dropLocked(sub)
+		}
+	}
+	for ch, ws := range h.waiting {
+		for _, w := range ws {
+			close(w)
+		}
+		delete(h.waiting, ch)
+	}
+}
+
+// deliver decodes m once and copies it to the subscribers of its channel.
+// A subscriber whose buffer is full is dropped, not waited for: one slow
+// page never holds up the others.
+func (h *hub) deliver(ctx context.Context, m *redis.Message) {
+	ev, ok := h.chat.decodeEvent(m)
+	if !ok {
+		return
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	subs := make([]*Subscription, 0, len(h.chans[m.Channel]))
+	for sub := range h.chans[m.Channel] {
+		subs = append(subs, sub)
+	}
+	for _, sub := range subs {
+		if sub.closed {
+			continue
+		}
+		if ev.Kind == JoinedEvent || ev.Kind == LeftEvent {
+			if sub.user == "" {
+				continue
+			}
+			// Follow the membership change, without waiting: the
+			// confirmation comes through this very goroutine.
+			room := []string{h.chat.k.roomLive(ev.Room)}
+			if ev.Kind == LeftEvent {
+				h.removeLocked(ctx, sub, room)
+			} else if _, err := h.addLocked(ctx, sub, room, false); err != nil {
+				h.chat.log.Warn("live: follow a join", "user", sub.user, "room", ev.Room, "err", err)
+			}
+		}
+		select {
+		case sub.c <- ev:
+		default:
+			h.chat.log.Info("live: subscriber fell behind, dropped", "user", sub.user)
+			h.dropLocked(sub)
+		}
+	}
+}
+
+// keepAlive pings the shared subscription now and then, so that a
+// connection that died silently is noticed and made again.
+func (h *hub) keepAlive(ps *redis.PubSub) {
+	t := time.NewTicker(pingEvery)
+	defer t.Stop()
+	for range t.C {
+		if err := ps.Ping(context.Background()); errors.Is(err, redis.ErrClosed) {
+			return
+		}
+	}
+}
+
+// pingEvery is how often keepAlive pings.
+const pingEvery = 30 * time.Second
+
+// decodeEvent turns a published message into an Event.
+func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
+	kind, rest, _ := strings.Cut(msg.Payload, "\n")
+	switch EventKind(kind) {
+	case LineEvent:
+		// "line\nID\nJSON\nTEXT": the JSON holds no newline (encoding/json
+		// escapes them) and the text, last, may hold any.
+		id, rest, _ := strings.Cut(rest, "\n")
+		data, text, _ := strings.Cut(rest, "\n")
+		var l Line
+		if err := json.Unmarshal([]byte(data), &l); err != nil {
+			s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
+			return Event{}, false
+		}
+		l.ID, l.Text = id, text
+		return Event{Kind: LineEvent, Room: l.Room, Line: &l}, true
+	case PresenceEvent:
+		var p Presence
+		if err := json.Unmarshal([]byte(rest), &p); err != nil {
+			s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
+			return Event{}, false
+		}
+		return Event{Kind: PresenceEvent, Room: strings.TrimPrefix(msg.Channel, s.k.roomLive("")), Presence: &p}, true
+	case JoinedEvent, LeftEvent:
+		return Event{Kind: EventKind(kind), Room: rest}, true
+	}
+	return Event{}, false
+}
