@@ -21,12 +21,18 @@ const subscriberBuffer = 64
 // this process: each channel is subscribed once, however many pages follow
 // it, and each message is decoded once and copied to the subscribers of its
 // channel. So 10,000 open pages cost one Redis connection, not 10,000.
+//
+// On a Redis Cluster live events use sharded pub/sub (SPUBLISH and
+// SSUBSCRIBE): an event goes only to the master of its channel's slot, and
+// the hub holds one subscription per master it needs.
 type hub struct {
 	chat *Chat
 
 	mu sync.Mutex
-	// ps is the shared subscription, made at the first Subscribe.
-	ps *redis.PubSub
+	// conns are the shared subscriptions, by master address ("" on one
+	// server), each made at first need; connOf says which carries a channel.
+	conns  map[string]*redis.PubSub
+	connOf map[string]string
 	// chans: channel → its subscribers; a channel is subscribed in Redis
 	// while it has one.
 	chans map[string]map[*Subscription]bool
@@ -37,8 +43,8 @@ type hub struct {
 }
 
 func newHub(c *Chat) *hub {
-	return &hub{chat: c, chans: map[string]map[*Subscription]bool{},
-		confirmed: map[string]bool{}, waiting: map[string][]chan struct{}{}}
+	return &hub{chat: c, conns: map[string]*redis.PubSub{}, connOf: map[string]string{},
+		chans: map[string]map[*Subscription]bool{}, confirmed: map[string]bool{}, waiting: map[string][]chan struct{}{}}
 }
 
 // Subscription delivers live events until closed. Events are best effort:
@@ -108,19 +114,82 @@ func (h *hub) addLocked(ctx context.Context, sub *Subscription, chans []string, 
 			waits = append(waits, w)
 		}
 	}
-	if len(fresh) == 0 {
-		return waits, nil
-	}
-	if h.ps == nil {
-		h.ps = h.chat.rdb.Subscribe(context.WithoutCancel(ctx), fresh...)
-		go h.run(h.ps)
-		go h.keepAlive(h.ps)
-		return waits, nil
-	}
-	if err := h.ps.Subscribe(context.WithoutCancel(ctx), fresh...); err != nil {
-		return nil, fmt.Errorf("subscribe: %w", err)
+	if err := h.subscribeLocked(ctx, fresh); err != nil {
+		return nil, err
 	}
 	return waits, nil
+}
+
+// subscribeLocked subscribes in Redis to chans, each on the connection of
+// its master.
+func (h *hub) subscribeLocked(ctx context.Context, chans []string) error {
+	ctx = context.WithoutCancel(ctx)
+	byConn := map[string][]string{}
+	for _, ch := range chans {
+		key, err := h.connKey(ctx, ch)
+		if err != nil {
+			return err
+		}
+		h.connOf[ch] = key
+		byConn[key] = append(byConn[key], ch)
+	}
+	for key, chs := range byConn {
+		ps, err := h.conn(ctx, key)
+		if err != nil {
+			return err
+		}
+		if h.chat.sharded {
+			err = ps.SSubscribe(ctx, chs...)
+		} else {
+			err = ps.Subscribe(ctx, chs...)
+		}
+		if err != nil {
+			return fmt.Errorf("subscribe: %w", err)
+		}
+	}
+	return nil
+}
+
+// connKey names the connection that carries ch: the address of the master
+// of ch's slot on a cluster, "" on one server.
+func (h *hub) connKey(ctx context.Context, ch string) (string, error) {
+	cc, ok := h.chat.rdb.(*redis.ClusterClient)
+	if !ok {
+		return "", nil
+	}
+	node, err := cc.MasterForKey(ctx, ch)
+	if err != nil {
+		return "", fmt.Errorf("subscribe: find the master of %s: %w", ch, err)
+	}
+	return node.Options().Addr, nil
+}
+
+// conn returns the shared subscription named key, made (with its reader)
+// at first need.
+func (h *hub) conn(ctx context.Context, key string) (*redis.PubSub, error) {
+	if ps := h.conns[key]; ps != nil {
+		return ps, nil
+	}
+	var ps *redis.PubSub
+	if cc, ok := h.chat.rdb.(*redis.ClusterClient); ok {
+		var node *redis.Client
+		err := cc.ForEachMaster(ctx, func(_ context.Context, n *redis.Client) error {
+			if n.Options().Addr == key {
+				node = n
+			}
+			return nil
+		})
+		if err != nil || node == nil {
+			return nil, fmt.Errorf("subscribe: no master at %s: %v", key, err)
+		}
+		ps = node.SSubscribe(ctx)
+	} else {
+		ps = h.chat.rdb.Subscribe(ctx)
+	}
+	h.conns[key] = ps
+	go h.run(ps)
+	go h.keepAlive(ps)
+	return ps, nil
 }
 
 // remove stops sub following chans; a channel nobody follows any more is
@@ -132,7 +201,7 @@ func (h *hub) remove(ctx context.Context, sub *Subscription, chans ...string) {
 }
 
 func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []string) {
-	var gone []string
+	gone := map[string][]string{} // by connection
 	for _, ch := range chans {
 		if !sub.chans[ch] {
 			continue
@@ -142,12 +211,24 @@ func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []strin
 		if len(h.chans[ch]) == 0 {
 			delete(h.chans, ch)
 			delete(h.confirmed, ch)
-			gone = append(gone, ch)
+			gone[h.connOf[ch]] = append(gone[h.connOf[ch]], ch)
+			delete(h.connOf, ch)
 		}
 	}
-	if len(gone) > 0 && h.ps != nil {
-		if err := h.ps.Unsubscribe(context.WithoutCancel(ctx), gone...); err != nil {
-			h.chat.log.Warn("live: unsubscribe", "channels", len(gone), "err", err)
+	ctx = context.WithoutCancel(ctx)
+	for key, chs := range gone {
+		ps := h.conns[key]
+		if ps == nil {
+			continue
+		}
+		var err error
+		if h.chat.sharded {
+			err = ps.SUnsubscribe(ctx, chs...)
+		} else {
+			err = ps.Unsubscribe(ctx, chs...)
+		}
+		if err != nil {
+			h.chat.log.Warn("live: unsubscribe", "channels", len(chs), "err", err)
 		}
 	}
 }
@@ -189,7 +270,7 @@ func (h *hub) run(ps *redis.PubSub) {
 		}
 		switch m := msg.(type) {
 		case *redis.Subscription:
-			if m.Kind == "subscribe" {
+			if m.Kind == "subscribe" || m.Kind == "ssubscribe" {
 				h.confirm(m.Channel)
 			}
 		case *redis.Message:
@@ -305,7 +386,7 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 			s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
 			return Event{}, false
 		}
-		return Event{Kind: PresenceEvent, Room: strings.TrimPrefix(msg.Channel, s.k.roomLive("")), Presence: &p}, true
+		return Event{Kind: PresenceEvent, Room: s.k.roomOfLive(msg.Channel), Presence: &p}, true
 	case JoinedEvent, LeftEvent:
 		return Event{Kind: EventKind(kind), Room: rest}, true
 	}

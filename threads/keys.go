@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strconv"
+	"strings"
 )
 
 // keys builds every Redis key and channel name parley uses. No other file
@@ -38,8 +39,9 @@ import (
 //	{u:ID}:autoreply:H string when ID's auto-reply last went to one sender (H: sender and text), and for which line
 //	{u:ID}:urgent      zset  ID's recent !urgent lines, scored by time (rate limit)
 //	{u:ID}:urgent:told string ID was told they are over the urgent limit
-//	live:r:ID          pub/sub channel of a room's events
-//	live:u:ID          pub/sub channel of a user's membership events
+//	{r:ID}:live        pub/sub channel of a room's events (sharded on a cluster,
+//	                   in the room's slot, so the post script can publish to it)
+//	{u:ID}:live        pub/sub channel of a user's membership events
 //
 // SMS (issue 5); the keys of one member phone share the tag {sms:PHONE}:
 //
@@ -111,8 +113,21 @@ func (k keys) noticeSent(h string) string  { return k.prefix + "{notices}:sent:"
 func (k keys) cursors() string             { return k.prefix + "{cursors}" }
 func (k keys) held() string                { return k.prefix + "{held}" }
 func (k keys) outbox() string              { return k.prefix + "{outbox}" }
-func (k keys) roomLive(id string) string   { return k.prefix + "live:r:" + id }
-func (k keys) userLive(user string) string { return k.prefix + "live:u:" + user }
+func (k keys) roomLive(id string) string   { return k.prefix + "{r:" + id + "}:live" }
+func (k keys) userLive(user string) string { return k.prefix + "{u:" + user + "}:live" }
+
+// roomOfLive is the room whose live channel is ch ("" when ch is not one).
+func (k keys) roomOfLive(ch string) string {
+	rest, ok := strings.CutPrefix(ch, k.prefix+"{r:")
+	if !ok {
+		return ""
+	}
+	room, ok := strings.CutSuffix(rest, "}:live")
+	if !ok {
+		return ""
+	}
+	return room
+}
 
 // source is the dedupe key of a line posted with an outside source id. The
 // id is hashed: Message-IDs can be long and hold any byte.

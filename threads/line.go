@@ -244,15 +244,19 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	if err != nil {
 		return line, false, "", nil, nil, err
 	}
-	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room)}
-	urgentArg := ""
+	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room),
+		s.k.roomLive(n.Room)}
+	urgentArg, shardedArg := "", ""
 	if urgent {
 		urgentArg = "1"
+	}
+	if s.sharded {
+		shardedArg = "1"
 	}
 	var post *redis.Cmd
 	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-			now.UnixMilli(), s.k.roomLive(n.Room), int(s.opts.DedupeFor/time.Second), event, line.Quote, urgentArg)
+			now.UnixMilli(), "", int(s.opts.DedupeFor/time.Second), event, line.Quote, urgentArg, shardedArg)
 		// A detached line whose author has a line waiting for the
 		// background fan-out shares that line's reads (fanoutMany).
 		if !n.Detach || !s.detached.waiting(n.Room, n.Author) {

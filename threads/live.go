@@ -85,6 +85,16 @@ func (s *Chat) subscribe(ctx context.Context, user string, chans []string) (*Sub
 	return sub, nil
 }
 
+// publish queues msg on live channel ch: sharded on a cluster, so that it
+// goes to the master of ch's slot only.
+func (s *Chat) publish(ctx context.Context, p redis.Pipeliner, ch string, msg any) {
+	if s.sharded {
+		p.SPublish(ctx, ch, msg)
+	} else {
+		p.Publish(ctx, ch, msg)
+	}
+}
+
 // announcePresence tells the live subscribers of every room of p.User
 // about p. It is best effort, like every live event: a client that
 // reconnects reads presence afresh.
@@ -100,7 +110,7 @@ func (s *Chat) announcePresence(ctx context.Context, p Presence) {
 	msg := string(PresenceEvent) + "\n" + string(data)
 	_, _ = s.rdb.Pipelined(ctx, func(pl redis.Pipeliner) error {
 		for _, r := range rooms {
-			pl.Publish(ctx, s.k.roomLive(r), msg)
+			s.publish(ctx, pl, s.k.roomLive(r), msg)
 		}
 		return nil
 	})

@@ -3,6 +3,8 @@ package threads
 import (
 	"testing"
 	"time"
+
+	"github.com/redis/go-redis/v9"
 )
 
 func next(t *testing.T, sub *Subscription) Event {
@@ -106,13 +108,23 @@ func TestHubSharesOneSubscription(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	ch := e.k.roomLive("design")
 	numsub := func() int64 {
 		t.Helper()
-		n, err := e.redis.Client.PubSubNumSub(e.ctx, e.k.roomLive("design")).Result()
+		var n map[string]int64
+		var err error
+		if cc, ok := e.redis.Client.(*redis.ClusterClient); ok {
+			var node *redis.Client
+			if node, err = cc.MasterForKey(e.ctx, ch); err == nil {
+				n, err = node.PubSubShardNumSub(e.ctx, ch).Result()
+			}
+		} else {
+			n, err = e.redis.Client.PubSubNumSub(e.ctx, ch).Result()
+		}
 		if err != nil {
 			t.Fatal(err)
 		}
-		return n[e.k.roomLive("design")]
+		return n[ch]
 	}
 	if n := numsub(); n != 1 {
 		t.Fatalf("%d pages hold %d Redis subscriptions to the room, want 1", pages, n)

@@ -135,7 +135,7 @@ func (s *Chat) index(ctx context.Context, room string, members []string, add boo
 func (s *Chat) announce(ctx context.Context, what, room string, members ...string) {
 	_, _ = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for _, m := range members {
-			p.Publish(ctx, s.k.userLive(m), what+"\n"+room)
+			s.publish(ctx, p, s.k.userLive(m), what+"\n"+room)
 		}
 		return nil
 	})

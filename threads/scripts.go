@@ -137,11 +137,12 @@ return 'ok'
 
 // scriptPost stores a line: dedupe check, XADD, dedupe key, fan-out due
 // record and the live event, all or nothing.
-// KEYS: meta, members, lines, source, pending.
+// KEYS: meta, members, lines, source, pending, live channel (declared: on
+// a cluster it is a shard channel of the room's slot).
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
-// live channel, dedupe seconds, event json (without the id and the text:
-// the script appends the text, so that it crosses the wire once), quote,
-// urgent ("1" or "").
+// (unused), dedupe seconds, event json (without the id and the text: the
+// script appends the text, so that it crosses the wire once), quote,
+// urgent ("1" or ""), sharded ("1": SPUBLISH, else PUBLISH).
 // Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
 // or an error word.
 var scriptPost = redis.NewScript(`
@@ -166,7 +167,7 @@ if ARGV[12] == '1' then fields[#fields + 1] = 'u'; fields[#fields + 1] = '1' end
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
 if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], id)
-redis.call('PUBLISH', ARGV[8], 'line\n' .. id .. '\n' .. ARGV[10] .. '\n' .. ARGV[3])
+redis.call(ARGV[13] == '1' and 'SPUBLISH' or 'PUBLISH', KEYS[6], 'line\n' .. id .. '\n' .. ARGV[10] .. '\n' .. ARGV[3])
 local out = {'new', id, redis.call('HGET', KEYS[1], 'kind') or 'group'}
 for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do out[#out + 1] = m end
 return out

@@ -124,6 +124,8 @@ type Chat struct {
 	roomMembers sync.Map // room id → []string
 	// detached routes the lines of NewLine.Detach posts (detach.go).
 	detached detacher
+	// sharded: live events use sharded pub/sub (a Redis Cluster).
+	sharded bool
 	// hub shares one Redis subscription among the live subscriptions of
 	// this process (hub.go).
 	hub *hub
@@ -200,7 +202,8 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
 	b := &base{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, log: opts.Logger, batch: &batcher{rdb: rdb}}
-	b.chat = &Chat{base: b}
+	_, cluster := rdb.(*redis.ClusterClient)
+	b.chat = &Chat{base: b, sharded: cluster}
 	b.chat.hub = newHub(b.chat)
 	b.queue = &Queue{b}
 	b.sms = &SMSState{b}
