@@ -30,6 +30,9 @@ type Config struct {
 	Secret, SecretFile string
 	// KeyPrefix starts every Redis key.
 	KeyPrefix string
+	// LogFormat is "text" (logfmt-like, the default) or "json", for log
+	// shippers.
+	LogFormat string
 	// IdleAfter and OfflineAfter turn a silent member away, then offline.
 	IdleAfter, OfflineAfter time.Duration
 	// QueueShards is the number of delivery queue streams.
@@ -157,6 +160,16 @@ var coreSettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return c.KeyPrefix }},
+	{env: "PARLEY_LOG_FORMAT", key: "log_format", def: "text",
+		desc: "log format on stderr: text, or json (one object a line, for log shippers)",
+		apply: func(c *Config, v string) error {
+			if v != "text" && v != "json" {
+				return fmt.Errorf("%q is not text or json", v)
+			}
+			c.LogFormat = v
+			return nil
+		},
+		show: func(c *Config) string { return c.LogFormat }},
 	{env: "PARLEY_IDLE_AFTER", key: "idle_after", def: "5m",
 		desc:  "a member without a heartbeat for this long is away",
 		apply: func(c *Config, v string) (err error) { c.IdleAfter, err = positiveDuration(v); return err },

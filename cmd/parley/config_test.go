@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -25,7 +26,7 @@ func TestConfigDefaults(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := Config{RedisURL: "", HTTPAddr: "127.0.0.1:8080", SMTPAddr: "127.0.0.1:2525", Domain: "localhost",
-		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", IdleAfter: 5 * time.Minute,
+		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", LogFormat: "text", IdleAfter: 5 * time.Minute,
 		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
 		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour}
@@ -69,6 +70,21 @@ queue_shards = 4
 	}
 }
 
+// TestLogFormat: PARLEY_LOG_FORMAT=json writes one JSON object a line.
+func TestLogFormat(t *testing.T) {
+	var buf strings.Builder
+	newLogger(Config{LogFormat: "json"}, &buf).Info("store ready", "prefix", "parley:")
+	var rec map[string]any
+	if err := json.Unmarshal([]byte(buf.String()), &rec); err != nil || rec["msg"] != "store ready" || rec["prefix"] != "parley:" {
+		t.Fatalf("json log %q: %v", buf.String(), err)
+	}
+	buf.Reset()
+	newLogger(Config{LogFormat: "text"}, &buf).Info("store ready")
+	if !strings.Contains(buf.String(), "msg=\"store ready\"") {
+		t.Fatalf("text log %q", buf.String())
+	}
+}
+
 func TestConfigErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name string
@@ -84,6 +100,8 @@ func TestConfigErrors(t *testing.T) {
 		{"bad public URL", ``, env{"PARLEY_PUBLIC_URL": "localhost"}, "PARLEY_PUBLIC_URL"},
 		{"offline before idle", ``, env{"PARLEY_IDLE_AFTER": "2h", "PARLEY_OFFLINE_AFTER": "1h"}, "shorter than PARLEY_IDLE_AFTER"},
 		{"missing secret file", ``, env{"PARLEY_SECRET_FILE": "/nonexistent/secret"}, "PARLEY_SECRET_FILE"},
+		{"bad log format", ``, env{"PARLEY_LOG_FORMAT": "xml"}, `PARLEY_LOG_FORMAT: "xml" is not text or json`},
+		{"bad cluster URL", ``, env{"PARLEY_REDIS_URL": "redis+cluster://a:1,,b:2"}, `"" is not host:port`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			path := writeFile(t, "parley.toml", tc.file)

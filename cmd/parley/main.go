@@ -96,7 +96,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer, getenv fu
 	if err != nil {
 		return fail(stderr, cfg, usagef("%v", err))
 	}
-	a := &app{cfg: cfg, out: &lockedWriter{w: stdout}, log: slog.New(slog.NewTextHandler(stderr, nil)), now: time.Now}
+	a := &app{cfg: cfg, out: &lockedWriter{w: stdout}, log: newLogger(cfg, stderr), now: time.Now}
 	if cmd.mode == sharedStore {
 		b, err := openBackend(ctx, cfg, openOptions{})
 		if errors.Is(err, errNeedRedis) {
@@ -134,4 +134,12 @@ type redisLog struct{ log *slog.Logger }
 
 func (l redisLog) Printf(ctx context.Context, format string, v ...any) {
 	l.log.DebugContext(ctx, fmt.Sprintf(format, v...), "from", "go-redis")
+}
+
+// newLogger writes to w in the configured format.
+func newLogger(cfg Config, w io.Writer) *slog.Logger {
+	if cfg.LogFormat == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
 }
