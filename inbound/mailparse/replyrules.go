@@ -221,6 +221,15 @@ var forwardPhrases = []string{
 	"inizio messaggio inoltrato", "comienzo del mensaje reenviado",
 }
 
+// forwardWords mark a separator (see isSeparator) as introducing a
+// forwarded message; they are matched as substrings of the lower-cased line.
+var forwardWords = []string{
+	"forward", "weitergeleitet", "réexpédié", "transféré", "inoltrat",
+	"reenviado", "encaminhad", "doorgestuurd", "videresend", "vidarebefordra",
+	"przekazan", "пересла", "přeposlan", "iletilen", "転送", "转发", "轉寄",
+	"전달", "välitetty", "továbbított", "προωθ", "chuyển tiếp", "diteruskan",
+}
+
 // separatorWords are the words of "-----Original Message-----" lines in
 // the languages we have seen; a dashed line without one ("---- Notes ----")
 // is the author's own.
