@@ -225,3 +225,28 @@ func TestMobilePrefixes(t *testing.T) {
 		}
 	}
 }
+
+// TestLanguageTable keeps the table of replylang.go as the matchers need
+// it: lower-case words without surrounding spaces (a mobile prefix ends
+// with one), prefixes that begin with a letter, and no language without a
+// name.
+func TestLanguageTable(t *testing.T) {
+	for _, l := range languages {
+		if l.name == "" {
+			t.Errorf("a language has no name: %+v", l)
+		}
+		for _, field := range [][]string{l.wrote, l.wroteMarks, l.lead, l.from, l.fields, l.separator,
+			l.introductions, l.forward, l.mobile, l.mobileSuffix, l.signOffs} {
+			for _, w := range field {
+				if !isLowerWord(w) {
+					t.Errorf("%s: %q must be lower case, without leading spaces", l.name, w)
+				}
+			}
+		}
+		for _, w := range l.wrote {
+			if first, rest := nextWord(w); first != w || rest != "" {
+				t.Errorf("%s: wrote verb %q is not one word (use wroteMarks)", l.name, w)
+			}
+		}
+	}
+}
