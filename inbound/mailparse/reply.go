@@ -55,6 +55,9 @@ func ExtractReply(text string) (reply, removed string) {
 	if reply, removed, ok := forwardReply(lines, cut); ok {
 		return reply, removed
 	}
+	if reply, removed, ok := quotedForwardReply(lines); ok {
+		return reply, removed
+	}
 	keepAnsweredQuotes(lines)
 	reply, removed = assemble(lines)
 	if reply == "" {

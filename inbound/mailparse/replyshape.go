@@ -45,6 +45,11 @@ func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
 	for hdr < len(lines) && lines[hdr].blank {
 		hdr++
 	}
+	if hdr < len(lines) && lines[hdr].quoted {
+		// Apple Mail quotes the forwarded header and text under
+		// "Begin forwarded message:".
+		lines = append(lines[:hdr:hdr], unquoteLines(lines[hdr:])...)
+	}
 	name, body := "", hdr
 	for n := 0; body < len(lines) && n < maxForwardFields && !lines[body].blank; n++ {
 		class, value := headerKey(lines[body].text)
@@ -92,6 +97,49 @@ func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
 		removed = typedCut + "\n" + cutHdr
 	}
 	return b.String(), removed, true
+}
+
+// quotedForwardReply recognises a forward that a client quoted whole, as
+// Gmail's HTML does: the first quoted line, one level down, is a forward
+// separator. It returns what forwardReply makes of the text with the
+// quote taken off.
+func quotedForwardReply(lines []replyLine) (reply, removed string, ok bool) {
+	q := -1
+	for i := range lines {
+		if lines[i].mark == lineQuote && lines[i].quoted {
+			q = i
+			break
+		}
+	}
+	if q < 0 || !isForwardSeparator(unquoteOnce(lines[q].text)) {
+		return "", "", false
+	}
+	all := append(lines[:q:q], unquoteLines(lines[q:])...)
+	return forwardReply(all, q)
+}
+
+// unquoteOnce takes one level of "> " off a line.
+func unquoteOnce(s string) string {
+	t := strings.TrimLeft(s, " \t")
+	if !strings.HasPrefix(t, ">") {
+		return s
+	}
+	return strings.TrimPrefix(t[1:], " ")
+}
+
+// unquoteLines returns a copy of ls with one level of quote taken off each
+// quoted line, every line kept.
+func unquoteLines(ls []replyLine) []replyLine {
+	out := make([]replyLine, len(ls))
+	for i, l := range ls {
+		if l.quoted {
+			t := unquoteOnce(l.text)
+			l = replyLine{text: t, blank: isBlank(t), quoted: isQuoted(t)}
+		}
+		l.mark = lineKept
+		out[i] = l
+	}
+	return out
 }
 
 // isForwardSeparator reports a separator that introduces a forwarded
