@@ -45,10 +45,13 @@ func FuzzParse(f *testing.F) {
 
 // FuzzExtractReply feeds arbitrary text to ExtractReply.
 func FuzzExtractReply(f *testing.F) {
-	for _, dir := range []string{"crisp", "github", "willdurand"} {
+	for _, dir := range []string{"crisp", "github", "willdurand", "alfonsrv"} {
 		for _, name := range fixtureNames(f, "replies/"+dir, ".txt") {
 			f.Add(string(fixture(f, name)))
 		}
+	}
+	for _, name := range fixtureNames(f, "replies/quotequail", ".html") {
+		f.Add(htmlToText(string(fixture(f, name))))
 	}
 	for _, p := range adversarialPatterns {
 		f.Add(strings.Repeat(p, 20))

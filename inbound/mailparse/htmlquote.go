@@ -47,7 +47,8 @@ func divKind(a tagAttrs) int {
 	if a.class != "" {
 		for _, c := range strings.Fields(a.class) {
 			for _, q := range quoteClasses {
-				if c == q {
+				// Yahoo prefixes its classes: "ydp9b1f0a55yahoo_quoted".
+				if c == q || strings.HasSuffix(c, "yahoo_quoted") {
 					return divQuote
 				}
 			}
@@ -63,7 +64,7 @@ func divKind(a tagAttrs) int {
 			return divSignature
 		}
 	}
-	if strings.HasPrefix(a.id, "yahoo_quoted") {
+	if strings.Contains(a.id, "yahoo_quoted") {
 		return divQuote
 	}
 	if isOutlookBorderTop(a.style) {

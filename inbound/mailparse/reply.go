@@ -352,7 +352,9 @@ func dropSignOff(lines []replyLine, cut int) {
 			continue
 		}
 		nonBlank++
-		if isSignOff(lines[i].text) {
+		// A drawn rule with lines under it (and not the last line) starts
+		// a signature as "-- " does: "——————\nName\nTitle".
+		if isSignOff(lines[i].text) || i < last && isLongRule(lines[i].text) {
 			if !keptTextAbove(lines, i) || contentBelow(lines, i+1, end) {
 				return
 			}

@@ -126,9 +126,9 @@ var crispCases = []replyCase{
 	untouched("crisp/email_tricky_13_timestamp_variations.txt"),
 	commonOnly("crisp/email_tricky_14_long_quote_header.txt"),
 	commonOnly("crisp/email_tricky_15_original_message_variations.txt"),
-	// crisp only asks that the text survives; the em-dash signature is
-	// not one we cut (no "-- " delimiter), so everything stays.
-	untouched("crisp/email_tricky_16_unicode_signatures.txt"),
+	// crisp only asks that the text survives; the rule of em dashes and
+	// the short lines under it are a signature, as under "-- ".
+	exactly("crisp/email_tricky_16_unicode_signatures.txt", "Thanks for the update!\n\nCheers 🎉\nSarah", "—————\nSarah Johnson\nProduct Manager"),
 	// crisp cuts the forward; parley posts it under one "Forwarded from"
 	// line (issue 15), so the room sees what was forwarded.
 	exactly("crisp/email_tricky_17_forward_header.txt", "See the forwarded message below.\n\nForwarded from John Smith:\nThis is the forwarded content that should be treated as quoted text.", "---------- Forwarded message ---------", "Subject: Important update"),

@@ -78,7 +78,13 @@ func isUnderscoreRule(s string) bool {
 // isRule reports a line made only of drawing characters ("-----", "====").
 func isRule(s string) bool {
 	t := trimSpace(s)
-	return len(t) >= 2 && strings.Trim(t, "-_=*~#+") == ""
+	return len(t) >= 2 && strings.Trim(t, "-_=*~#+—–－─━") == ""
+}
+
+// isLongRule reports a rule of at least three characters: a lone "—" is
+// too often the author's own.
+func isLongRule(s string) bool {
+	return isRule(s) && utf8.RuneCountInString(trimSpace(s)) >= 3
 }
 
 // isSeparator reports lines such as "-----Original Message-----",
@@ -278,12 +284,30 @@ func lowerASCII(c byte) byte {
 // isSignOff reports a closing such as "Best regards," on a line of its own.
 func isSignOff(s string) bool {
 	t := trimSpace(s)
-	if len(t) > 40 {
+	if len(t) > 60 {
 		return false
 	}
-	t = strings.TrimRight(t, ",.!-–— ")
-	var buf [160]byte
+	if isSlashName(t) {
+		return true
+	}
+	t = strings.TrimRight(t, ",.!-–—、。， ")
+	var buf [240]byte
 	return signOffs[string(appendLower(buf[:0], t))]
+}
+
+// isSlashName reports the "/Name" sign-off of Scandinavian and German
+// mail: a slash and one or two words of letters.
+func isSlashName(t string) bool {
+	if len(t) < 2 || t[0] != '/' {
+		return false
+	}
+	words := 0
+	for w, rest := nextWord(t[1:]); w != ""; w, rest = nextWord(rest) {
+		words++
+	}
+	return words >= 1 && words <= 2 && strings.IndexFunc(t[1:], func(r rune) bool {
+		return !unicode.IsLetter(r) && r != ' ' && r != '.' && r != '-'
+	}) < 0
 }
 
 // Header-key classes returned by headerKey.
