@@ -26,6 +26,7 @@ func TestExtractReplyClients(t *testing.T) {
 		{"quoted forward", "> ---------- Forwarded message ---------\n> From: Ann Lee <ann@example.org>\n> Subject: x\n>\n> the text", "Forwarded from Ann Lee:\nthe text", "Subject: x"},
 		{"outlook forward, nothing typed", "From: Ann Lee [mailto:ann@example.org]\nSent: Friday, January 12, 2024 10:00 AM\nTo: Bob\nSubject: plan\n\nThe plan.", "Forwarded from Ann Lee:\nThe plan.", "Sent: Friday"},
 		{"original message, nothing typed", "-----Original Message-----\nFrom: \"Ann\" <ann@example.org>\n\nThe plan.", "Forwarded from Ann:\nThe plan.", "Original Message"},
+		{"iphone forward", "Look\n\nSent from my iPhone\n\nBegin forwarded message:\n\nFrom: Ann <ann@example.org>\nSubject: x\n\ntext", "Look\n\nForwarded from Ann:\ntext", "Sent from my iPhone"},
 		{"forward without sender", "---------- Forwarded message ---------\nThe plan.", "Forwarded from an unknown sender:\nThe plan.", "Forwarded message"},
 		{"bottom post", "On 1 Jan 2024, Ann <a@b.example> wrote:\n> Lunch?\n\nYes, at noon.", "Yes, at noon.", "Lunch?"},
 		{"greeting then bottom post", "Hi,\n\n> Lunch?\n\nYes, at noon.", "Hi,\n\nYes, at noon.", "Lunch?"},

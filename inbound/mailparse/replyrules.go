@@ -191,8 +191,8 @@ func isMobileSig(s string) bool {
 			if hasSentencePunct(t) {
 				return false
 			}
-			rest := strings.Fields(t[len(p):])
-			return len(rest) >= 1 && len(rest) <= 6
+			rest := countWords(t[len(p):])
+			return rest >= 1 && rest <= 6
 		}
 	}
 	return isMobileSuffix(t)
@@ -229,7 +229,7 @@ func isMobileSuffix(t string) bool {
 	t = strings.TrimRight(t, ".。 ")
 	for _, suf := range mobileSuffixes {
 		if strings.HasSuffix(t, suf) {
-			return !hasSentencePunct(t) && len(strings.Fields(t)) <= 4 && latinRun(t) >= 3
+			return !hasSentencePunct(t) && countWords(t) <= 4 && latinRun(t) >= 3
 		}
 	}
 	return false

@@ -23,8 +23,9 @@ const maxForwardFields = 12
 // NAME:" and the forwarded text; removed holds the separator and the
 // forwarded header fields.
 func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
+	// iOS puts "Sent from my iPhone" above "Begin forwarded message:".
 	f := cut
-	for f < len(lines) && (lines[f].blank || isRule(lines[f].text)) {
+	for f < len(lines) && (lines[f].blank || isRule(lines[f].text) || isMobileSig(lines[f].text)) {
 		f++
 	}
 	if f >= len(lines) {
@@ -211,7 +212,7 @@ func keepAnsweredQuotes(lines []replyLine) {
 		switch lines[i].mark {
 		case lineKept:
 			if !lines[i].blank && !seenQuote {
-				typedWords += len(strings.Fields(lines[i].text))
+				typedWords += countWords(lines[i].text)
 			}
 			i++
 			continue
@@ -343,11 +344,12 @@ func contentBelow(lines []replyLine, from, end int) bool {
 // something, not as a name, a title or a phone number.
 func isContentLine(s string) bool {
 	t := trimSpace(s)
-	lower := strings.ToLower(t)
-	if strings.HasPrefix(lower, "p.s") || strings.HasPrefix(lower, "ps:") || strings.HasPrefix(lower, "ps ") {
-		return true
+	for _, ps := range []string{"p.s", "ps:", "ps "} {
+		if len(t) >= len(ps) && strings.EqualFold(t[:len(ps)], ps) {
+			return true
+		}
 	}
-	words := len(strings.Fields(t))
+	words := countWords(t)
 	if words >= 7 {
 		return true
 	}
@@ -361,6 +363,19 @@ func isContentLine(s string) bool {
 		return words >= 5
 	}
 	return false
+}
+
+// countWords returns len(strings.Fields(s)) without allocating.
+func countWords(s string) int {
+	n, in := 0, false
+	for _, r := range s {
+		space := unicode.IsSpace(r)
+		if !space && !in {
+			n++
+		}
+		in = !space
+	}
+	return n
 }
 
 // findBareAttributions marks as quote headers the short attributions that
