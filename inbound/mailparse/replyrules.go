@@ -95,12 +95,26 @@ func isSeparator(s string) bool {
 	if len(t) > 120 {
 		return false
 	}
-	// Markup left by HTML-to-text: "*-----Original Message-----*".
-	t = strings.Trim(t, "*_ \t")
-	if t == "" {
+	// Most lines are rejected by their first byte: an ASCII byte that
+	// starts no introduction, draws no dash and is no markup.
+	if t == "" || !mayStartSeparator(t[0]) {
 		return false
 	}
-	phrase := strings.TrimRight(t, " :：")
+	// Markup left by HTML-to-text: "*-----Original Message-----*".
+	t = strings.Trim(t, "*_ \t")
+	if t == "" || !mayStartSeparator(t[0]) {
+		return false
+	}
+	phrase := t
+	for {
+		if strings.HasSuffix(phrase, "：") {
+			phrase = phrase[:len(phrase)-len("：")]
+		} else if n := len(phrase); n > 0 && (phrase[n-1] == ' ' || phrase[n-1] == ':') {
+			phrase = phrase[:n-1]
+		} else {
+			break
+		}
+	}
 	candidates := introOther
 	if phrase != "" && phrase[0] < utf8.RuneSelf {
 		candidates = introASCII[lowerASCII(phrase[0])]
@@ -124,6 +138,17 @@ func isSeparator(s string) bool {
 		}
 	}
 	return false
+}
+
+// mayStartSeparator reports whether a separator line may begin with c.
+func mayStartSeparator(c byte) bool {
+	switch {
+	case c >= utf8.RuneSelf:
+		return true // "————", or an introduction in another script
+	case c == '-' || c == '=' || c == '~' || c == '*' || c == '_':
+		return true
+	}
+	return len(introASCII[lowerASCII(c)]) > 0
 }
 
 // introASCII and introOther hold forwardPhrases by first byte, as

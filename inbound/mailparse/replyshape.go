@@ -205,18 +205,26 @@ func senderName(v string) string {
 // bottom-posted reply: its quote goes. Only the quoted lines of a block are kept; the
 // "On ... wrote:" line above it is still cut.
 func keepAnsweredQuotes(lines []replyLine) {
+	first := -1
+	for i := range lines {
+		if lines[i].mark == lineQuote {
+			first = i
+			break
+		}
+	}
+	if first < 0 {
+		return // most messages: nothing quoted, or only a trailer
+	}
+	typedWords := 0
+	for i := 0; i < first && typedWords <= 3; i++ {
+		if lines[i].mark == lineKept && !lines[i].blank {
+			typedWords += countWords(lines[i].text)
+		}
+	}
 	type run struct{ start, end int }
 	var answered []run
-	typedWords, seenQuote := 0, false
-	for i := 0; i < len(lines); {
-		switch lines[i].mark {
-		case lineKept:
-			if !lines[i].blank && !seenQuote {
-				typedWords += countWords(lines[i].text)
-			}
-			i++
-			continue
-		case lineTrailer:
+	for i := first; i < len(lines); {
+		if lines[i].mark != lineQuote {
 			i++
 			continue
 		}
@@ -224,7 +232,6 @@ func keepAnsweredQuotes(lines []replyLine) {
 		for i < len(lines) && lines[i].mark == lineQuote {
 			i++
 		}
-		seenQuote = true
 		j := i
 		for j < len(lines) && lines[j].mark == lineKept && lines[j].blank {
 			j++
