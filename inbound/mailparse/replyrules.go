@@ -285,20 +285,6 @@ func hasSentencePunct(s string) bool {
 	return false
 }
 
-// firstFoldDiffers reports that s cannot begin like lower, a lower-case
-// string, under case folding, judging by an ASCII first byte of s: two
-// ASCII characters fold to each other only when they are the same letter,
-// and an ASCII character that is no letter folds to nothing else.
-func firstFoldDiffers(s, lower string) bool {
-	if s == "" || lower == "" || s[0] >= utf8.RuneSelf {
-		return false
-	}
-	if lower[0] < utf8.RuneSelf {
-		return lowerASCII(s[0]) != lower[0]
-	}
-	return !isASCIILetter(s[0])
-}
-
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
