@@ -127,7 +127,7 @@ func TestRefusals(t *testing.T) {
 		{"stranger's From", reply("mallory@evil.example", e.bob, "m1@x", "hi"), e.bob, "belongs to another member"},
 		{"forged token", reply("bob@example.org", forged, "m2@x", "hi"), forged, "unknown or expired reply address"},
 		{"no reply address", reply("bob@example.org", "someone@parley.test", "m3@x", "hi"), "someone@parley.test", "not addressed to a parley reply address"},
-		{"empty reply", reply("bob@example.org", e.bob, "m4@x", "> only a quote\n"), e.bob, "the reply is empty"},
+		{"empty reply", reply("bob@example.org", e.bob, "m4@x", "-- \nBob\n"), e.bob, "the reply is empty"}, // only a signature (a quote alone is posted: mailparse keeps it)
 		{"too large", reply("bob@example.org", e.bob, "m5@x", strings.Repeat("x", 5000)), e.bob, "too large"},
 		{"not mail", []byte("\x00\x01 garbage"), e.bob, "not readable mail"},
 	}

@@ -45,10 +45,13 @@ func FuzzParse(f *testing.F) {
 
 // FuzzExtractReply feeds arbitrary text to ExtractReply.
 func FuzzExtractReply(f *testing.F) {
-	for _, dir := range []string{"crisp", "github", "willdurand"} {
+	for _, dir := range []string{"crisp", "github", "willdurand", "alfonsrv"} {
 		for _, name := range fixtureNames(f, "replies/"+dir, ".txt") {
 			f.Add(string(fixture(f, name)))
 		}
+	}
+	for _, name := range fixtureNames(f, "replies/quotequail", ".html") {
+		f.Add(htmlToText(string(fixture(f, name))))
 	}
 	for _, p := range adversarialPatterns {
 		f.Add(strings.Repeat(p, 20))
@@ -57,7 +60,7 @@ func FuzzExtractReply(f *testing.F) {
 		reply, removed := ExtractReply(text)
 		checkReplyInvariants(t, text, reply, removed)
 		// The shortcut for text kept whole must agree with assemble.
-		lines := markLines(text)
+		lines, _ := markLines(text)
 		if whole, ok := keptWhole(lines, text); ok {
 			if r, rm := assemble(lines); whole != r || rm != "" {
 				t.Fatalf("keptWhole %q, assemble %q / %q", whole, r, rm)
@@ -77,12 +80,18 @@ func checkReplyInvariants(t *testing.T, text, reply, removed string) {
 	for _, l := range scanLines(text) {
 		lines[strings.TrimRight(l.text, " \t")] = true
 		lines[l.text] = true
+		// A quoted forward is posted one quote level down.
+		down := strings.TrimPrefix(strings.TrimPrefix(strings.TrimLeft(l.text, " \t"), ">"), " ")
+		lines[strings.TrimRight(down, " \t")] = true
 	}
 	for _, out := range []string{reply, removed} {
 		if out == "" {
 			continue
 		}
 		for _, l := range strings.Split(out, "\n") {
+			if strings.HasPrefix(l, forwardHeader) && strings.HasSuffix(l, ":") {
+				continue // the one line ExtractReply writes itself
+			}
 			if l != "" && !lines[l] && !lines[strings.TrimRight(l, " \t")] {
 				t.Fatalf("output line %q is not an input line", l)
 			}
@@ -91,6 +100,25 @@ func checkReplyInvariants(t *testing.T, text, reply, removed string) {
 	if trimSpace(text) != "" && trimSpace(reply) == "" && trimSpace(removed) == "" {
 		t.Fatalf("non-blank input %q vanished", text)
 	}
+	// Issue 15's invariant: the reply is empty only when the text is
+	// blank or nothing but a signature ("-- " and below, "Sent from ...").
+	if trimSpace(reply) == "" && typedText(text) {
+		t.Fatalf("text %q had typed text, the reply is empty (removed %q)", text, removed)
+	}
+}
+
+// typedText reports whether text holds a non-blank line above any "-- "
+// signature delimiter that is not a "Sent from my ..." line.
+func typedText(text string) bool {
+	for _, l := range scanLines(text) {
+		if isSigDelim(l.text) {
+			return false
+		}
+		if !l.blank && !isMobileSig(l.text) {
+			return true
+		}
+	}
+	return false
 }
 
 // FuzzReadHeader checks that readHeader reads every header section as

@@ -70,7 +70,7 @@ var deltachatCases = []mimeCase{
 		rcpts:   []string{"assidhfaaspocwaeofi@gmail.com"}, status: "5.1.1", bouncedID: "CABXKi8zruXJc_6e4Dr087H5wE7sLp+u250o0N2q5DdjF_r-8wg@mail.gmail.com",
 		diagnostic: "The email account that you tried to reach does not exist", atts: []att{{"icon.png", "image/png"}}},
 	// An HTML-only forward: everything sits in GMX's quote div.
-	{file: "gmx-forward.eml", kind: KindPerson, subject: "Fw: subject", textHas: []string{"> bodytext"}, reply: "", replySet: true},
+	{file: "gmx-forward.eml", kind: KindPerson, subject: "Fw: subject", textHas: []string{"> bodytext"}, reply: "Forwarded from Claire:\nbodytext", replySet: true},
 	{file: "gmx-quote.eml", kind: KindPerson, from: "alice@gmx.de", inReplyTo: "Mr.3p9V5c7XjPQ.bcqzV4ls4ID@testrun.org",
 		reply: "YIPPEEEEEE\n\nMulti-line", replySet: true, textHas: []string{"> Now?"}},
 	{file: "google-workspace-mixed-up.eml", kind: KindPerson, encrypted: true, text: "-- ", textSet: true, reply: "", replySet: true},

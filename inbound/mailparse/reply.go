@@ -34,36 +34,58 @@ type replyLine struct {
 // kept; blank lines are kept as written, except that runs left behind by a
 // cut are folded into one.
 //
+// Three shapes are kept rather than cut, so that the line is never empty
+// when the message held text: in an interleaved reply, the quoted lines
+// that the author answered stay above each answer as "> " lines; a
+// forwarded message posts the forwarded text under one "Forwarded from
+// NAME:" line (after whatever the author typed above it); and a message
+// that is only a quote posts the quote.
+//
 // ExtractReply runs in time linear in len(text): every line is examined a
 // bounded number of times and every test reads a bounded part of a line.
-// reply is empty when the message holds nothing but quotes.
+// reply is empty only when text is blank.
 func ExtractReply(text string) (reply, removed string) {
-	lines := markLines(text)
+	lines, cut := markLines(text)
 	if len(lines) == 0 {
 		return "", ""
 	}
 	if reply, ok := keptWhole(lines, text); ok {
 		return reply, ""
 	}
-	return assemble(lines)
+	if reply, removed, ok := forwardReply(lines, cut); ok {
+		return reply, removed
+	}
+	if reply, removed, ok := quotedForwardReply(lines); ok {
+		return reply, removed
+	}
+	keepAnsweredQuotes(lines)
+	reply, removed = assemble(lines)
+	if reply == "" {
+		// Never post nothing when the author sent something: a message
+		// that is only a quote posts the quote, anything else whole.
+		reply, removed = keepSomething(lines)
+	}
+	return reply, removed
 }
 
-// markLines splits text into lines and marks each kept, quote or trailer.
-func markLines(text string) []replyLine {
-	lines := scanLines(text)
+// markLines splits text into lines and marks each kept, quote or trailer;
+// cut is the first line of the trailer (len(lines) when there is none).
+func markLines(text string) (lines []replyLine, cut int) {
+	lines = scanLines(text)
 	if len(lines) == 0 {
-		return nil
+		return nil, 0
 	}
 	findWroteHeaders(lines)
+	findBareAttributions(lines)
 	findHeaderBlocks(lines)
 	markQuoteContinuations(lines)
-	cut := markQuotes(lines)
+	cut = markQuotes(lines)
 	cut = widenCut(lines, cut)
 	for i := cut; i < len(lines); i++ {
 		lines[i].mark = lineTrailer
 	}
 	dropSignOff(lines, cut)
-	return lines
+	return lines, cut
 }
 
 // scanLines splits text into lines (any of CRLF, CR, LF ends a line) and
@@ -330,8 +352,10 @@ func dropSignOff(lines []replyLine, cut int) {
 			continue
 		}
 		nonBlank++
-		if isSignOff(lines[i].text) {
-			if !keptTextAbove(lines, i) {
+		// A drawn rule with lines under it (and not the last line) starts
+		// a signature as "-- " does: "——————\nName\nTitle".
+		if isSignOff(lines[i].text) || i < last && isLongRule(lines[i].text) {
+			if !keptTextAbove(lines, i) || contentBelow(lines, i+1, end) {
 				return
 			}
 			for k := i; k < end; k++ {

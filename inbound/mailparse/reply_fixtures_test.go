@@ -126,12 +126,16 @@ var crispCases = []replyCase{
 	untouched("crisp/email_tricky_13_timestamp_variations.txt"),
 	commonOnly("crisp/email_tricky_14_long_quote_header.txt"),
 	commonOnly("crisp/email_tricky_15_original_message_variations.txt"),
-	// crisp only asks that the text survives; the em-dash signature is
-	// not one we cut (no "-- " delimiter), so everything stays.
-	untouched("crisp/email_tricky_16_unicode_signatures.txt"),
-	exactly("crisp/email_tricky_17_forward_header.txt", "See the forwarded message below.", "---------- Forwarded message ---------", "This is the forwarded content"),
-	exactly("crisp/email_tricky_18_inline_reply.txt", "I think option A is great.\n\nOption B has some drawbacks.\n\nOption C is not suitable for our use case.", "What's your opinion on option A?", "What about option B?"),
-	exactly("crisp/email_tricky_19_quote_without_header.txt", "I wanted to respond to your points:\n\nMy response to the quoted text above.\n\nAnd my final thoughts.", "This is a quoted section", "in the middle of the email"),
+	// crisp only asks that the text survives; the rule of em dashes and
+	// the short lines under it are a signature, as under "-- ".
+	exactly("crisp/email_tricky_16_unicode_signatures.txt", "Thanks for the update!\n\nCheers 🎉\nSarah", "—————\nSarah Johnson\nProduct Manager"),
+	// crisp cuts the forward; parley posts it under one "Forwarded from"
+	// line (issue 15), so the room sees what was forwarded.
+	exactly("crisp/email_tricky_17_forward_header.txt", "See the forwarded message below.\n\nForwarded from John Smith:\nThis is the forwarded content that should be treated as quoted text.", "---------- Forwarded message ---------", "Subject: Important update"),
+	// crisp keeps the answers alone; parley keeps the questions they
+	// answer above them (issue 15), and cuts only the attribution.
+	exactly("crisp/email_tricky_18_inline_reply.txt", "> What's your opinion on option A?\n\nI think option A is great.\n\n> What about option B?\n\nOption B has some drawbacks.\n\n> Should we go with option C?\n\nOption C is not suitable for our use case.", "On Dec 15, 2024, at 2:00 PM, Jane Doe <jane@example.com> wrote:"),
+	exactly("crisp/email_tricky_19_quote_without_header.txt", "I wanted to respond to your points:\n\n> This is a quoted section\n> without a proper quote header\n> just angle brackets\n\nMy response to the quoted text above.\n\n> Another quoted section\n> in the middle of the email\n\nAnd my final thoughts."),
 	untouched("crisp/email_tricky_1_on_false_positive.txt"),
 	exactly("crisp/email_tricky_20_html_entities.txt", "The data should be &gt; 100 and &lt; 200.\n\nWe need to ensure that &amp; symbols are handled correctly.", "Previous message with HTML entities"),
 	{file: "crisp/email_tricky_2_url_with_wrote.txt", has: []string{"Check out this article about email parsing: https://example.com/blog/on-date-someone-wrote-about-parsing", `patterns like "wrote:" in them.`}, hasNot: []string{"Best regards"}, removed: []string{"Best regards,\nJohn"}},
@@ -164,8 +168,9 @@ var githubCases = []replyCase{
 	// cut "Sent from ..." device lines however the device is named.
 	exactly("github/email_1_6.txt", "I get proper rendering as well.", "Sent from a magnificent torch of pixels", "Was this caching related"),
 	exactly("github/email_1_7.txt", ":+1:", "Steps 0-2 are in prod."), // CRLF, "<addr>wrote:" without space
-	// github: the visible fragments are the two inline answers.
-	exactly("github/email_1_8.txt", "I will reply under this one\n\nand under this.", "okay.  Well, here's some stuff I can write.", "okay?", "--\nHey there, this is my signature"),
+	// github: the visible fragments are the two inline answers; parley
+	// keeps the quoted lines they answer (issue 15).
+	exactly("github/email_1_8.txt", "> okay.  Well, here's some stuff I can write.\n>\n> And if I write a 2 second line you and maybe reply under this?\n>\n> Or if you didn't really feel like it, you could reply under this line.Or\n> if you didn't really feel like it, you could reply under this line. Or if\n> you didn't really feel like it, you could reply under this line. Or if you\n> didn't really feel like it, you could reply under this line.\n>\n\nI will reply under this one\n\n>\n> okay?\n>\n\nand under this.", "Tim Haines", "--\nHey there, this is my signature"),
 	exactly("github/email_2_1.txt", "Outlook with a reply", "Google Apps Sync was updated!"),
 	exactly("github/email_2_2.txt", "Outlook with a reply directly above line", "From: CRM Comments [crm-comment@example.com]"),
 	exactly("github/email_2_3.txt", "Outlook with a reply directly above line", "I am replying to a comment."),
@@ -345,14 +350,15 @@ func TestReplyDateHeaders(t *testing.T) {
 }
 
 // TestReplyFromHeaders: a lone "From: addr" line set apart by blank lines
-// starts the quoted part, so nothing is left (willdurand: the first
-// fragment is empty, the second is the From line and what follows).
+// starts the quoted part (willdurand: the first fragment is empty, the
+// second is the From line and what follows). With nothing typed above it,
+// the message forwards what follows, and parley posts it as a forward.
 func TestReplyFromHeaders(t *testing.T) {
 	for _, dir := range []string{"crisp", "willdurand"} {
 		tmpl := string(fixture(t, "replies/"+dir+"/email_with_from_headers.txt"))
 		for _, f := range fromHeaders {
 			reply, removed := ExtractReply(strings.Replace(tmpl, "[FROM]", f, 1))
-			if reply != "" || removed != f+"\n\nMy email is <foo@example.com>" {
+			if reply != "Forwarded from foo@example.com:\nMy email is <foo@example.com>" || removed != f {
 				t.Errorf("%s with %q: reply %q, removed %q", dir, f, reply, removed)
 			}
 		}

@@ -19,7 +19,21 @@ func TestExtractReplyClients(t *testing.T) {
 		{"empty", "", "", ""},
 		{"blank", " \n\t\n", "", ""},
 		{"plain", "Sounds good, see you at 5.", "Sounds good, see you at 5.", ""},
-		{"only a quote", "> earlier line\n> more", "", "earlier line"},
+		{"only a quote", "> earlier line\n> more", "> earlier line\n> more", ""},
+		{"only a quote with its header", "On 1 Jan 2024, Ann <a@b.example> wrote:\n> earlier line", "> earlier line", "wrote:"},
+		{"only a signature", "-- \nBob", "", "Bob"},
+		{"signature above text", "Sent from my iPhone\n\nSee you there", "See you there", "Sent from my iPhone"},
+		{"quoted forward", "> ---------- Forwarded message ---------\n> From: Ann Lee <ann@example.org>\n> Subject: x\n>\n> the text", "Forwarded from Ann Lee:\nthe text", "Subject: x"},
+		{"outlook forward, nothing typed", "From: Ann Lee [mailto:ann@example.org]\nSent: Friday, January 12, 2024 10:00 AM\nTo: Bob\nSubject: plan\n\nThe plan.", "Forwarded from Ann Lee:\nThe plan.", "Sent: Friday"},
+		{"original message, nothing typed", "-----Original Message-----\nFrom: \"Ann\" <ann@example.org>\n\nThe plan.", "Forwarded from Ann:\nThe plan.", "Original Message"},
+		{"iphone forward", "Look\n\nSent from my iPhone\n\nBegin forwarded message:\n\nFrom: Ann <ann@example.org>\nSubject: x\n\ntext", "Look\n\nForwarded from Ann:\ntext", "Sent from my iPhone"},
+		{"forward without sender", "---------- Forwarded message ---------\nThe plan.", "Forwarded from an unknown sender:\nThe plan.", "Forwarded message"},
+		{"bottom post", "On 1 Jan 2024, Ann <a@b.example> wrote:\n> Lunch?\n\nYes, at noon.", "Yes, at noon.", "Lunch?"},
+		{"greeting then bottom post", "Hi,\n\n> Lunch?\n\nYes, at noon.", "Hi,\n\nYes, at noon.", "Lunch?"},
+		{"unanswered quote after answers", "> a?\n\nyes\n\n> b?\n\nno\n\n> thanks", "> a?\n\nyes\n\n> b?\n\nno", "thanks"},
+		{"bare attribution", "Sure.\n\nAnn Lee wrote:\n> Lunch?", "Sure.", "Ann Lee wrote:"},
+		{"sign-off followed by content", "See you.\n\nCheers,\nP.S. bring the slides", "See you.\n\nCheers,\nP.S. bring the slides", ""},
+		{"sign-off followed by a question", "See you.\n\nThanks,\nBob\nCan you bring the slides?", "See you.\n\nThanks,\nBob\nCan you bring the slides?", ""},
 		{"apple mail",
 			"Yes, I'll bring the cake.\n\nOn 12 Jan 2024, at 10:00, Ann Lee <ann@example.org> wrote:\n\n> Who brings the cake?",
 			"Yes, I'll bring the cake.", "Who brings the cake?"},
@@ -40,7 +54,7 @@ func TestExtractReplyClients(t *testing.T) {
 			"Fine by me.", "move the call"},
 		{"thunderbird forward",
 			"FYI\n\n-------- Forwarded Message --------\nSubject: \tplan\nDate: \tFri, 12 Jan 2024 10:00:00 +0100\nFrom: \tAnn <ann@example.org>\n\nbody",
-			"FYI", "Forwarded Message"},
+			"FYI\n\nForwarded from Ann:\nbody", "Forwarded Message"},
 		{"outlook web",
 			"See below.\n\n________________________________\nFrom: Ann Lee <ann@example.org>\nSent: Friday, January 12, 2024 10:00 AM\nTo: Bob <bob@example.org>\nSubject: plan\n\nOriginal text",
 			"See below.", "Original text"},
@@ -59,14 +73,14 @@ func TestExtractReplyClients(t *testing.T) {
 		{"zimbra",
 			"Oui.\n\n----- Mail original -----\nDe: \"Ann\" <ann@example.org>\nÀ: \"Bob\" <bob@example.org>\nEnvoyé: Vendredi 12 Janvier 2024 10:00:00\nObjet: plan\n\nOn y va ?",
 			"Oui.", "On y va ?"},
-		{"apple forward", "Look at this\n\nBegin forwarded message:\n\nFrom: Ann <ann@example.org>\nSubject: x\n\ntext", "Look at this", "Begin forwarded message:"},
+		{"apple forward", "Look at this\n\nBegin forwarded message:\n\nFrom: Ann <ann@example.org>\nSubject: x\n\ntext", "Look at this\n\nForwarded from Ann:\ntext", "Begin forwarded message:"},
 		{"signature", "See you\n-- \nBob Smith\nAcme", "See you", "Bob Smith"},
 		{"sign-off", "See you at 5.\n\nKind regards,\nBob Smith\nAcme Corp", "See you at 5.", "Kind regards,"},
 		{"sign-off alone stays", "Regards,\nBob", "Regards,\nBob", ""},
 		{"thanks stays", "Thanks!", "Thanks!", ""},
 		{"inline answers",
 			"On Fri, Jan 12, 2024 at 10:00 AM Ann <ann@example.org> wrote:\n> Time?\n\n5pm\n\n> Place?\n\nThe cafe",
-			"5pm\n\nThe cafe", "Time?"},
+			"> Time?\n\n5pm\n\n> Place?\n\nThe cafe", "wrote:"},
 		{"cr line ends", "Yes\r\rOn 1 Jan 2024, Ann <a@b.example> wrote:\r> q", "Yes", "q"},
 		{"quote prefix with spaces", "Yes\n\n  > indented quote", "Yes", "indented quote"},
 		{"header at end of input", "Yes\n\nOn 1 Jan 2024, Ann <a@b.example> wrote:", "Yes", "wrote:"},
@@ -209,6 +223,31 @@ func TestMobilePrefixes(t *testing.T) {
 	for _, p := range mobilePrefixes {
 		if r, _ := utf8.DecodeRuneInString(p); !unicode.IsLetter(r) || strings.ToLower(p) != p {
 			t.Errorf("mobile prefix %q must be lower-case and begin with a letter", p)
+		}
+	}
+}
+
+// TestLanguageTable keeps the table of replylang.go as the matchers need
+// it: lower-case words without surrounding spaces (a mobile prefix ends
+// with one), prefixes that begin with a letter, and no language without a
+// name.
+func TestLanguageTable(t *testing.T) {
+	for _, l := range languages {
+		if l.name == "" {
+			t.Errorf("a language has no name: %+v", l)
+		}
+		for _, field := range [][]string{l.wrote, l.wroteMarks, l.lead, l.from, l.fields, l.separator,
+			l.introductions, l.forward, l.mobile, l.mobileSuffix, l.signOffs} {
+			for _, w := range field {
+				if !isLowerWord(w) {
+					t.Errorf("%s: %q must be lower case, without leading spaces", l.name, w)
+				}
+			}
+		}
+		for _, w := range l.wrote {
+			if first, rest := nextWord(w); first != w || rest != "" {
+				t.Errorf("%s: wrote verb %q is not one word (use wroteMarks)", l.name, w)
+			}
 		}
 	}
 }

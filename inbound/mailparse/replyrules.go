@@ -18,114 +18,9 @@ const (
 	maxKeyBytes = 48
 )
 
-// wroteVerbs are the words that end "On <date>, <name> wrote:" in the
-// languages mail clients are localised to. They are matched as whole words
-// in the lower-cased header text.
-var wroteVerbs = map[string]bool{
-	"wrote": true, "writes": true, // English
-	"écrit":    true,                                   // French "a écrit"
-	"escribió": true, "escribio": true, "escrit": true, // Spanish, Catalan
-	"escreveu": true,                   // Portuguese
-	"schrieb":  true, "schreibt": true, // German
-	"schreef": true,                  // Dutch
-	"scritto": true,                  // Italian "ha scritto"
-	"skrev":   true, "skriver": true, // Danish, Norwegian, Swedish
-	"napisał": true, "napisała": true, "napisal": true, "pisze": true, // Polish
-	"napsal": true, "napsala": true, "napísal": true, // Czech, Slovak
-	"kirjoitti": true,                                  // Finnish
-	"írta":      true,                                  // Hungarian
-	"написал":   true, "написала": true, "пишет": true, // Russian
-	"написав": true,                                     // Ukrainian
-	"yazdı":   true,                                     // Turkish
-	"rašė":    true, "kirjutas": true, "rakstīja": true, // Baltic
-	"napisao": true, "napisala": true, // Croatian, Serbian
-	"scris":  true, // Romanian "a scris"
-	"έγραψε": true, // Greek
-}
-
 // maxWroteVerb is the length in bytes of the longest of wroteVerbs
 // (TestWroteVerbsFit checks it): a longer word is none of them.
 const maxWroteVerb = 16
-
-// wroteMarkers are verbs of scripts written without spaces; they are
-// matched as substrings.
-var wroteMarkers = []string{"写道", "寫道", "작성", "のメッセージ", "كتب", "כתב"}
-
-// leadWords start an "On ... wrote" header; they are only needed for the
-// rare headers that lack the final colon.
-var leadWords = map[string]bool{
-	"on": true, "le": true, "am": true, "el": true, "em": true, "op": true,
-	"il": true, "den": true, "w": true, "dnia": true, "in": true, "dne": true,
-	"på": true, "в": true, "στις": true,
-}
-
-// fromKeys name the sender in a forwarded or replied header block
-// ("From: ...", "De : ...", "Von: ...").
-var fromKeys = map[string]bool{
-	"from": true, "de": true, "von": true, "van": true, "da": true,
-	"från": true, "fra": true, "od": true, "lähettäjä": true, "от": true,
-	"від": true, "feladó": true, "kimden": true, "发件人": true, "寄件者": true,
-	"差出人": true, "보낸 사람": true, "보낸사람": true, "afzender": true,
-	"remitente": true, "mittente": true, "expéditeur": true, "absender": true,
-	"avsender": true, "afsender": true, "nadawca": true, "odesílatel": true,
-}
-
-// otherKeys are the other fields of such a block.
-var otherKeys = map[string]bool{
-	"sent": true, "date": true, "to": true, "cc": true, "bcc": true,
-	"subject": true, "reply-to": true,
-	"envoyé": true, "envoyé le": true, "à": true, "a": true, "objet": true,
-	"copie à": true, "sujet": true, "message du": true, "date d'envoi": true,
-	"gesendet": true, "an": true, "betreff": true, "datum": true, "kopie": true,
-	"verzonden": true, "aan": true, "onderwerp": true,
-	"inviato": true, "oggetto": true, "data": true,
-	"enviado": true, "enviada": true, "para": true, "asunto": true,
-	"assunto": true, "fecha": true,
-	"wysłano": true, "do": true, "temat": true, "dw": true,
-	"skickat": true, "till": true, "ämne": true,
-	"sendt": true, "til": true, "emne": true, "dato": true,
-	"lähetetty": true, "vastaanottaja": true, "aihe": true,
-	"päivämäärä": true, "отправлено": true, "кому": true, "тема": true,
-	"дата": true, "küldve": true, "címzett": true, "tárgy": true,
-	"dátum": true, "tarih": true, "kime": true, "konu": true,
-	"odesláno": true, "komu": true, "předmět": true,
-	"发送时间": true, "收件人": true, "主题": true, "日期": true, "抄送": true,
-	"送信日時": true, "宛先": true, "件名": true, "日付": true,
-	"보낸 날짜": true, "받는 사람": true, "제목": true,
-}
-
-// mobilePrefixes begin the one-line signatures that phones and mail apps
-// append ("Sent from my iPhone", "Get Outlook for iOS").
-var mobilePrefixes = []string{
-	"sent from ", "sent via ", "sent with ", "get outlook for ",
-	"envoyé de mon ", "envoyé depuis ", "envoyé à partir de ",
-	"von meinem ", "gesendet von ", "gesendet mit ",
-	"enviado desde ", "enviado do meu ", "enviado de meu ", "enviado de mi ",
-	"inviato da ", "verzonden met ", "verstuurd vanaf ", "verzonden vanaf ",
-	"skickat från ", "sendt fra ", "lähetetty ", "wysłane z ",
-	"отправлено с ", "odesláno z ",
-}
-
-// signOffs are closings that start a sign-off block ("Regards,\nJohn").
-// "Thanks" and "Sincerely" are left out on purpose: the first is often the
-// whole message, the second is kept by the crisp fixtures.
-var signOffs = map[string]bool{
-	"regards": true, "best regards": true, "kind regards": true,
-	"warm regards": true, "warmest regards": true, "with regards": true,
-	"best wishes": true, "cheers": true, "best": true,
-	"cordialement": true, "bien cordialement": true, "bien à vous": true,
-	"mit freundlichen grüßen": true, "mit freundlichen grüssen": true,
-	"viele grüße": true, "viele grüsse": true, "liebe grüße": true,
-	"beste grüße": true, "freundliche grüße": true, "gruß": true, "grüße": true,
-	"saludos": true, "un saludo": true, "atentamente": true,
-	"saluti": true, "cordiali saluti": true, "distinti saluti": true,
-	"met vriendelijke groet": true, "vriendelijke groet": true, "groeten": true,
-	"med vänlig hälsning": true, "vänliga hälsningar": true,
-	"venlig hilsen": true, "med venlig hilsen": true, "med vennlig hilsen": true,
-	"ystävällisin terveisin": true, "terveisin": true,
-	"pozdrawiam": true, "s pozdravem": true, "с уважением": true,
-	"atenciosamente": true, "abraços": true,
-}
 
 // trimSpace trims ASCII white space and the invisible spaces mail clients
 // leave around text (no-break, zero-width, BOM, ideographic).
@@ -141,7 +36,11 @@ func isVisibleASCII(c byte) bool { return '!' <= c && c <= '~' }
 
 func isSpaceRune(r rune) bool {
 	switch r {
-	case ' ', '\t', '\r', '\n', '\v', '\f', '\u00a0', '\u200b', '\ufeff', '\u3000', '\u202f':
+	case ' ', '\t', '\r', '\n', '\v', '\f', '\u00a0', '\u200b', '\ufeff', '\u3000', '\u202f',
+		// Invisible characters that clients leave on a line of their own:
+		// joiners, word joiner, soft hyphen, Mongolian vowel separator,
+		// Hangul fillers, braille blank, and the "ᐧ" of tracking pixels.
+		'\u200c', '\u200d', '\u2060', '\u00ad', '\u180e', '\u3164', '\uffa0', '\u2800', '\u1427', '\u034f':
 		return true
 	}
 	return false
@@ -179,7 +78,13 @@ func isUnderscoreRule(s string) bool {
 // isRule reports a line made only of drawing characters ("-----", "====").
 func isRule(s string) bool {
 	t := trimSpace(s)
-	return len(t) >= 2 && strings.Trim(t, "-_=*~#+") == ""
+	return len(t) >= 2 && strings.Trim(t, "-_=*~#+—–－─━") == ""
+}
+
+// isLongRule reports a rule of at least three characters: a lone "—" is
+// too often the author's own.
+func isLongRule(s string) bool {
+	return isRule(s) && utf8.RuneCountInString(trimSpace(s)) >= 3
 }
 
 // isSeparator reports lines such as "-----Original Message-----",
@@ -190,19 +95,40 @@ func isSeparator(s string) bool {
 	if len(t) > 120 {
 		return false
 	}
-	phrase := t
-	for phrase != "" && (phrase[len(phrase)-1] == ' ' || phrase[len(phrase)-1] == ':') {
-		phrase = phrase[:len(phrase)-1]
+	// Most lines are rejected by their first byte: an ASCII byte that
+	// starts no introduction, draws no dash and is no markup.
+	if t == "" || !mayStartSeparator(t[0]) {
+		return false
 	}
-	for _, p := range forwardPhrases {
-		if !firstFoldDiffers(phrase, p) && strings.EqualFold(phrase, p) {
+	// Markup left by HTML-to-text: "*-----Original Message-----*".
+	t = strings.Trim(t, "*_ \t")
+	if t == "" || !mayStartSeparator(t[0]) {
+		return false
+	}
+	phrase := t
+	for {
+		if strings.HasSuffix(phrase, "：") {
+			phrase = phrase[:len(phrase)-len("：")]
+		} else if n := len(phrase); n > 0 && (phrase[n-1] == ' ' || phrase[n-1] == ':') {
+			phrase = phrase[:n-1]
+		} else {
+			break
+		}
+	}
+	candidates := introOther
+	if phrase != "" && phrase[0] < utf8.RuneSelf {
+		candidates = introASCII[lowerASCII(phrase[0])]
+	}
+	for _, p := range candidates {
+		if strings.EqualFold(phrase, p) {
 			return true
 		}
 	}
-	if !strings.HasPrefix(t, "--") || !strings.HasSuffix(t, "--") {
+	inner := strings.TrimFunc(t, isDash)
+	if len(inner) == len(t) || !isDashRune(t) || !isDashRune(reverseLast(t)) {
 		return false
 	}
-	inner := strings.ToLower(trimSpace(strings.Trim(t, "-")))
+	inner = strings.ToLower(trimSpace(inner))
 	if inner == "" || len(inner) > 60 {
 		return false
 	}
@@ -214,29 +140,52 @@ func isSeparator(s string) bool {
 	return false
 }
 
-// forwardPhrases are lines that introduce a forwarded or original message.
-var forwardPhrases = []string{
-	"begin forwarded message", "forwarded message", "original message",
-	"début du message réexpédié", "anfang der weitergeleiteten nachricht",
-	"inizio messaggio inoltrato", "comienzo del mensaje reenviado",
+// mayStartSeparator reports whether a separator line may begin with c.
+func mayStartSeparator(c byte) bool {
+	switch {
+	case c >= utf8.RuneSelf:
+		return true // "————", or an introduction in another script
+	case c == '-' || c == '=' || c == '~' || c == '*' || c == '_':
+		return true
+	}
+	return len(introASCII[lowerASCII(c)]) > 0
 }
 
-// separatorWords are the words of "-----Original Message-----" lines in
-// the languages we have seen; a dashed line without one ("---- Notes ----")
-// is the author's own.
-var separatorWords = map[string]bool{
-	"original": true, "message": true, "forwarded": true, "reply": true,
-	"ursprüngliche": true, "nachricht": true, "weitergeleitete": true, "antwort": true,
-	"origine": true, "transféré": true, "réponse": true, "mail": true,
-	"mensaje": true, "reenviado": true, "mensagem": true, "encaminhada": true,
-	"messaggio": true, "originale": true, "inoltrato": true,
-	"oorspronkelijk": true, "bericht": true, "doorgestuurd": true,
-	"oprindelig": true, "besked": true, "meddelelse": true, "videresendt": true,
-	"opprinnelig": true, "melding": true, "ursprungligt": true,
-	"meddelande": true, "vidarebefordrat": true, "alkuperäinen": true,
-	"viesti": true, "wiadomość": true, "oryginalna": true, "przekazana": true,
-	"původní": true, "zpráva": true, "исходное": true, "сообщение": true,
-	"пересылаемое": true, "eredeti": true, "üzenet": true,
+// introASCII and introOther hold forwardPhrases by first byte, as
+// mobileASCII does the mobile prefixes.
+var introASCII, introOther = splitByFirstByte(forwardPhrases)
+
+// isDash reports the characters separators are drawn with.
+func isDash(r rune) bool {
+	switch r {
+	case '-', '—', '–', '=', '~', '－':
+		return true
+	}
+	return false
+}
+
+// isDashRune reports whether s begins with two dash characters.
+func isDashRune(s string) bool {
+	n := 0
+	for _, r := range s {
+		if !isDash(r) {
+			break
+		}
+		if n++; n == 2 {
+			return true
+		}
+	}
+	return false
+}
+
+// reverseLast returns the last two characters of s, for isDashRune.
+func reverseLast(s string) string {
+	i := len(s)
+	for n := 0; n < 2 && i > 0; n++ {
+		_, size := utf8.DecodeLastRuneInString(s[:i])
+		i -= size
+	}
+	return s[i:]
 }
 
 // isMobileSig reports "Sent from my iPhone" and its kin: a short line with
@@ -254,21 +203,75 @@ func isMobileSig(s string) bool {
 	// Every prefix begins with a letter (TestMobilePrefixes), which an
 	// ASCII character that is none cannot match.
 	if len(t) > 80 || t == "" || t[0] < utf8.RuneSelf && !isASCIILetter(t[0]) {
-		return false
+		return isMobileSuffix(t)
 	}
-	for _, p := range mobilePrefixes {
-		if firstFoldDiffers(t, p) {
-			continue // most lines are rejected by their first byte
-		}
+	// Most lines are rejected by their first byte: an ASCII letter folds
+	// only to itself and its other case.
+	candidates := mobileOther
+	if t[0] < utf8.RuneSelf {
+		candidates = mobileASCII[lowerASCII(t[0])]
+	}
+	for _, p := range candidates {
 		if len(t) >= len(p) && strings.EqualFold(t[:len(p)], p) {
 			if hasSentencePunct(t) {
 				return false
 			}
-			rest := strings.Fields(t[len(p):])
-			return len(rest) >= 1 && len(rest) <= 6
+			rest := countWords(t[len(p):])
+			return rest >= 1 && rest <= 6
+		}
+	}
+	return isMobileSuffix(t)
+}
+
+// mobileASCII holds the mobile prefixes by their first byte when it is an
+// ASCII letter; mobileOther holds the others.
+var mobileASCII, mobileOther = splitByFirstByte(mobilePrefixes)
+
+func splitByFirstByte(list []string) (ascii [utf8.RuneSelf][]string, other []string) {
+	for _, p := range list {
+		if p[0] < utf8.RuneSelf {
+			ascii[p[0]] = append(ascii[p[0]], p)
+		} else {
+			other = append(other, p)
+		}
+	}
+	return ascii, other
+}
+
+// isMobileSuffix reports a device signature written verb last
+// ("iPhoneから送信", "iPhone'umdan gönderildi"): a line of a few words that
+// ends with a known suffix and names a device in Latin letters.
+func isMobileSuffix(t string) bool {
+	if len(t) > 60 || len(t) < 4 {
+		return false
+	}
+	// Every suffix ends with a byte of a multi-byte character or a
+	// lower-case ASCII letter; cheap tests first, as most lines get here.
+	last := t[len(t)-1]
+	if last < utf8.RuneSelf && !('a' <= last && last <= 'z') && last != '.' {
+		return false
+	}
+	t = strings.TrimRight(t, ".。 ")
+	for _, suf := range mobileSuffixes {
+		if strings.HasSuffix(t, suf) {
+			return !hasSentencePunct(t) && countWords(t) <= 4 && latinRun(t) >= 3
 		}
 	}
 	return false
+}
+
+// latinRun returns the length of the longest run of ASCII letters in s.
+func latinRun(s string) int {
+	best, run := 0, 0
+	for i := 0; i < len(s); i++ {
+		if isASCIILetter(s[i]) {
+			run++
+			best = max(best, run)
+		} else {
+			run = 0
+		}
+	}
+	return best
 }
 
 // hasSentencePunct reports whether s holds one of ",;!?".
@@ -282,20 +285,6 @@ func hasSentencePunct(s string) bool {
 	return false
 }
 
-// firstFoldDiffers reports that s cannot begin like lower, a lower-case
-// string, under case folding, judging by an ASCII first byte of s: two
-// ASCII characters fold to each other only when they are the same letter,
-// and an ASCII character that is no letter folds to nothing else.
-func firstFoldDiffers(s, lower string) bool {
-	if s == "" || lower == "" || s[0] >= utf8.RuneSelf {
-		return false
-	}
-	if lower[0] < utf8.RuneSelf {
-		return lowerASCII(s[0]) != lower[0]
-	}
-	return !isASCIILetter(s[0])
-}
-
 func lowerASCII(c byte) byte {
 	if 'A' <= c && c <= 'Z' {
 		return c + 'a' - 'A'
@@ -306,12 +295,30 @@ func lowerASCII(c byte) byte {
 // isSignOff reports a closing such as "Best regards," on a line of its own.
 func isSignOff(s string) bool {
 	t := trimSpace(s)
-	if len(t) > 40 {
+	if len(t) > 60 {
 		return false
 	}
-	t = strings.TrimRight(t, ",.!-–— ")
-	var buf [160]byte
+	if isSlashName(t) {
+		return true
+	}
+	t = strings.TrimRight(t, ",.!-–—、。， ")
+	var buf [240]byte
 	return signOffs[string(appendLower(buf[:0], t))]
+}
+
+// isSlashName reports the "/Name" sign-off of Scandinavian and German
+// mail: a slash and one or two words of letters.
+func isSlashName(t string) bool {
+	if len(t) < 2 || t[0] != '/' {
+		return false
+	}
+	words := 0
+	for w, rest := nextWord(t[1:]); w != ""; w, rest = nextWord(rest) {
+		words++
+	}
+	return words >= 1 && words <= 2 && strings.IndexFunc(t[1:], func(r rune) bool {
+		return !unicode.IsLetter(r) && r != ' ' && r != '.' && r != '-'
+	}) < 0
 }
 
 // Header-key classes returned by headerKey.

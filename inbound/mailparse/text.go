@@ -119,7 +119,7 @@ func htmlToText(src string) string {
 		}
 		var attrs tagAttrs
 		if hasAttr && !end {
-			attrs = readAttrs(z)
+			attrs = readAttrs(z, a == atom.Div)
 		}
 		switch a {
 		case atom.Br:
@@ -142,7 +142,17 @@ func htmlToText(src string) string {
 		case atom.Div:
 			w.block()
 			if start {
-				w.openDiv(attrs.name == "quote")
+				kind := divKind(attrs)
+				switch kind {
+				case divQuoteRest:
+					w.rest = true
+				case divSignature:
+					if w.depth() == 0 {
+						w.text("-- ", true)
+						w.newline()
+					}
+				}
+				w.openDiv(kind == divQuote)
 			} else if end {
 				w.closeDiv()
 			}
@@ -178,10 +188,13 @@ func htmlToText(src string) string {
 // of repeated ones wins.
 type tagAttrs struct {
 	name, href, alt string
+	// class, id and style tell a client's quote or signature (divKind).
+	class, id, style string
 }
 
-// readAttrs collects the attributes that htmlToText uses.
-func readAttrs(z *html.Tokenizer) tagAttrs {
+// readAttrs collects the attributes that htmlToText uses; those that
+// divKind reads only for a <div>.
+func readAttrs(z *html.Tokenizer, div bool) tagAttrs {
 	var attrs tagAttrs
 	for {
 		key, val, more := z.TagAttr()
@@ -192,6 +205,18 @@ func readAttrs(z *html.Tokenizer) tagAttrs {
 			attrs.href = string(val)
 		case "alt":
 			attrs.alt = string(val)
+		case "class":
+			if div {
+				attrs.class = string(val)
+			}
+		case "id":
+			if div {
+				attrs.id = string(val)
+			}
+		case "style":
+			if div && bytes.Contains(val, []byte("border-top")) {
+				attrs.style = string(val)
+			}
 		}
 		if !more {
 			return attrs
@@ -223,13 +248,19 @@ type textWriter struct {
 	quotes  int    // open <blockquote> elements
 	divs    []bool // open <div>s: whether each is a quote
 	qdivs   int    // open quote <div>s
+	rest    bool   // past an Outlook header block: the rest is history
 	// The outermost open link: its target and the text shown so far.
 	links    int
 	href     string
 	linkText strings.Builder
 }
 
-func (w *textWriter) depth() int { return w.quotes + w.qdivs }
+func (w *textWriter) depth() int {
+	if w.rest {
+		return w.quotes + w.qdivs + 1
+	}
+	return w.quotes + w.qdivs
+}
 
 func (w *textWriter) openDiv(quote bool) {
 	if len(w.divs) >= maxStack {
