@@ -105,19 +105,36 @@ var Install = testpeers.Apt("redis-server")
 func StartServer(t testing.TB, extra ...string) string {
 	t.Helper()
 	bin := testpeers.Program(t, "redis-server", Install)
-	port := testpeers.FreePort(t)
-	dir := t.TempDir()
+	addr, stop, err := Launch(bin, t.TempDir(), extra...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return addr
+}
+
+// Launch is StartServer without a test, for parley bench: it starts the
+// redis-server at bin on a free loopback port, with no persistence unless
+// extra says otherwise, its files in dir, and returns its address and the
+// function that stops it.
+func Launch(bin, dir string, extra ...string) (addr string, stop func(), err error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, fmt.Errorf("find a free loopback port: %w", err)
+	}
+	port := l.Addr().(*net.TCPAddr).Port
+	_ = l.Close()
 	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
 		"--dir", dir, "--logfile", dir + "/redis.log"}, extra...)
 	cmd := exec.Command(bin, args...)
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("start redis-server: %v", err)
+		return "", nil, fmt.Errorf("start redis-server: %w", err)
 	}
-	addr := "127.0.0.1:" + strconv.Itoa(port)
-	t.Cleanup(func() {
+	addr = "127.0.0.1:" + strconv.Itoa(port)
+	stop = func() {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
-	})
+	}
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -128,12 +145,13 @@ func StartServer(t testing.TB, extra ...string) string {
 			n, _ := c.Read(buf)
 			_ = c.Close()
 			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return addr
+				return addr, stop, nil
 			}
 		}
 		if time.Now().After(deadline) {
+			stop()
 			log, _ := os.ReadFile(dir + "/redis.log")
-			t.Fatalf("redis-server on %s did not start: %v\n%s", addr, err, log)
+			return "", nil, fmt.Errorf("redis-server on %s did not start: %v\n%s", addr, err, log)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
