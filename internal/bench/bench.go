@@ -34,6 +34,10 @@ type Options struct {
 	Only []string
 	// Progress, when set, receives a line as each figure starts.
 	Progress func(figure string)
+	// Look finds the programs the bench runs (redis-server,
+	// redis-benchmark, smtp-source); nil looks where the tests do: PATH,
+	// and /usr/sbin for Postfix's.
+	Look Look
 	// Dir holds the files of the servers the bench starts; a temporary
 	// directory when empty.
 	Dir string
@@ -132,6 +136,9 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	start := time.Now()
 	defer gcpolicy.Apply()() // as parley serve runs
 	raiseFileLimit()
+	if opts.Look == nil {
+		opts.Look = lookProgram
+	}
 	r := &run{opts: opts, dir: opts.Dir}
 	if r.dir == "" {
 		dir, err := os.MkdirTemp("", "parley-bench-")
@@ -141,7 +148,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		defer os.RemoveAll(dir)
 		r.dir = dir
 	}
-	redis, err := startRedis(r.subdir("redis"), true)
+	redis, err := startRedis(opts.Look, r.subdir("redis"), true)
 	if err != nil {
 		return Report{}, err
 	}

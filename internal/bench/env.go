@@ -8,7 +8,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -21,6 +20,7 @@ import (
 
 	"parley/inbound/smtpserver"
 	"parley/internal/redisclient"
+	"parley/internal/testpeers"
 	"parley/internal/testpeers/postfixpeer"
 	"parley/internal/testpeers/redispeer"
 	"parley/threads"
@@ -43,9 +43,9 @@ type server struct {
 
 // startRedis starts a redis-server on loopback with extra arguments, or,
 // when it is not installed and embeddedOK, the embedded store.
-func startRedis(dir string, embeddedOK bool, extra ...string) (*server, error) {
+func startRedis(look Look, dir string, embeddedOK bool, extra ...string) (*server, error) {
 	var s server
-	if bin, ok := lookRedis("redis-server"); ok {
+	if bin, ok := look("redis-server"); ok {
 		addr, stop, err := redispeer.Launch(bin, dir, append([]string{"--maxclients", "30000"}, extra...)...)
 		if err != nil {
 			return nil, err
@@ -102,17 +102,16 @@ func (s *server) newStore() *threads.Store {
 		Logger: quiet})
 }
 
-// lookRedis finds a program of the redis-tools/redis-server packages.
-func lookRedis(name string) (string, bool) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, true
+// Look finds a program: its path, and whether it is installed.
+type Look func(name string) (path string, ok bool)
+
+// lookProgram finds programs where the tests do (internal/testpeers):
+// Postfix's test programs in PATH or /usr/sbin, Redis's in PATH.
+func lookProgram(name string) (string, bool) {
+	if strings.HasPrefix(name, "smtp-") {
+		return postfixpeer.LookTool(name)
 	}
-	for _, dir := range []string{"/usr/bin/", "/usr/sbin/", "/usr/local/bin/"} {
-		if st, err := os.Stat(dir + name); err == nil && st.Mode()&0o111 != 0 {
-			return dir + name, true
-		}
-	}
-	return "", false
+	return testpeers.LookProgram(name)
 }
 
 // peerTool is a load generator or peer program and how to install it.
@@ -125,14 +124,8 @@ var (
 
 // find returns the tool's path, or a "not installed" error naming the
 // package to install.
-func (p peerTool) find() (string, error) {
-	var path string
-	var ok bool
-	if p.pkg == "postfix" {
-		path, ok = postfixpeer.LookTool(p.name)
-	} else {
-		path, ok = lookRedis(p.name)
-	}
+func (p peerTool) find(look Look) (string, error) {
+	path, ok := look(p.name)
 	if !ok {
 		return "", errNoPeer(p.pkg)
 	}

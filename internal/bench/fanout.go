@@ -75,7 +75,7 @@ func fanout(ctx context.Context, r *run) Figure {
 		return time.Since(start), err
 	}
 	f := Figure{What: what, Target: target}
-	bin, err := redisBenchmark.find()
+	bin, err := redisBenchmark.find(r.opts.Look)
 	if err != nil {
 		d, err2 := parley()
 		if err2 != nil {

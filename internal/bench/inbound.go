@@ -66,7 +66,7 @@ func sourceLoad(msgs int, to, addr string) []string {
 // sessions, beside the same load into a go-smtp server that discards.
 func inboundFigure(ctx context.Context, r *run) Figure {
 	const what, target = "inbound: replies/s stored through the SMTP door, 20 sessions", "≥ 80%"
-	bin, err := smtpSource.find()
+	bin, err := smtpSource.find(r.opts.Look)
 	if err != nil {
 		return failed(what, target, err)
 	}
@@ -95,11 +95,11 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 // door on the bench's Redis without persistence.
 func durable(ctx context.Context, r *run) Figure {
 	const what, target = "durable inbound: the door on Redis with appendfsync always", "report"
-	bin, err := smtpSource.find()
+	bin, err := smtpSource.find(r.opts.Look)
 	if err != nil {
 		return failed(what, target, err)
 	}
-	aof, err := startRedis(r.subdir("aof"), false, "--appendonly", "yes", "--appendfsync", "always")
+	aof, err := startRedis(r.opts.Look, r.subdir("aof"), false, "--appendonly", "yes", "--appendfsync", "always")
 	if err != nil {
 		return failed(what, target, err)
 	}

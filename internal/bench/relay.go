@@ -124,7 +124,7 @@ func relay(ctx context.Context, r *run) Figure {
 		return time.Since(start), err
 	}
 	f := Figure{What: what, Target: target}
-	bin, err := smtpSource.find()
+	bin, err := smtpSource.find(r.opts.Look)
 	if err != nil {
 		before := m.n.Load()
 		d, err2 := parley()
