@@ -135,7 +135,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 	}
 	start := time.Now()
 	defer gcpolicy.Apply()() // as parley serve runs
-	raiseFileLimit()
+	raiseFileLimit(uint64(3*liveClients(opts.Quick) + 1024))
 	if opts.Look == nil {
 		opts.Look = lookProgram
 	}

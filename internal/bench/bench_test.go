@@ -67,3 +67,35 @@ func TestMissingPeer(t *testing.T) {
 		t.Errorf("redis %q without redis-server on PATH", rep.Machine.Redis)
 	}
 }
+
+// The figures as go test benchmarks, for profiling one of them:
+//
+//	go test ./internal/bench -run '^$' -bench Relay -benchtime 3x -cpuprofile cpu.out
+//
+// Each iteration is one quick run of the figure (its warm-up and its
+// alternating rounds); the metrics are the last run's values.
+func BenchmarkFanout(b *testing.B)  { benchFigure(b, "fanout") }
+func BenchmarkRelay(b *testing.B)   { benchFigure(b, "relay") }
+func BenchmarkInbound(b *testing.B) { benchFigure(b, "inbound") }
+func BenchmarkDurable(b *testing.B) { benchFigure(b, "durable") }
+func BenchmarkLatency(b *testing.B) { benchFigure(b, "latency") }
+
+func benchFigure(b *testing.B, name string) {
+	var f Figure
+	for b.Loop() {
+		rep, err := Run(b.Context(), Options{Quick: true, Only: []string{name}})
+		if err != nil {
+			b.Fatal(err)
+		}
+		f = rep.Figures[0]
+	}
+	if f.Values == nil {
+		b.Fatalf("%s: %s", name, f.Note)
+	}
+	for k, v := range f.Values {
+		b.ReportMetric(v, k)
+	}
+	if f.Ratio > 0 {
+		b.ReportMetric(f.Ratio, "parley_%_of_peer")
+	}
+}

@@ -14,7 +14,8 @@ import (
 // door is parley's SMTP door with parley's own Receiver on a store in
 // which bob may reply to the room design (alice is the other member):
 // every message is parsed, its reply extracted, its sender checked and the
-// line stored before 250, as inbound/smtpserver's BenchmarkSMTPSourceStored.
+// line stored before 250 (routing follows in the background,
+// NewLine.Detach).
 type door struct {
 	Addr  string
 	Reply string // bob's reply address
