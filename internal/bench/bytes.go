@@ -59,7 +59,7 @@ func relayBytes(ctx context.Context, r *run, st *threads.Store) (int64, error) {
 		return 0, err
 	}
 	defer sk.Close()
-	m, err := newMailer(st, sk.Addr)
+	m, err := newMailer(st, sk.Addr, throughput)
 	if err != nil {
 		return 0, err
 	}

@@ -13,8 +13,9 @@ import (
 )
 
 // latency: from the SMTP door's 250 for a reply to its relay email handed
-// to the smarthost (the sink accepted it), batching off. Replies go one at
-// a time, so each measures the whole path on an idle parley.
+// to the smarthost (the sink accepted it), batching off, the worker as
+// parley serve runs it. Replies go one at a time, so each measures the
+// whole path on an idle parley.
 func latency(ctx context.Context, r *run) Figure {
 	const what, target = "latency: accepted reply → its relay handed to the smarthost, batching off", "p99 < 20 ms"
 	st := r.redis.newStore()
@@ -31,7 +32,7 @@ func latency(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer sk.Close()
-	m, err := newMailer(st, sk.Addr)
+	m, err := newMailer(st, sk.Addr, defaults)
 	if err != nil {
 		return failed(what, target, err)
 	}
