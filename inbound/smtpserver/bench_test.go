@@ -6,7 +6,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -18,8 +17,6 @@ import (
 	"parley/inbound/mailparse"
 	"parley/internal/gcpolicy"
 	"parley/internal/testpeers/postfixpeer"
-	"parley/internal/testpeers/redispeer"
-	"parley/threads"
 )
 
 // benchLoad is the smtp-source load of one round: 4 sessions in
@@ -134,52 +131,4 @@ func BenchmarkSMTPSource(b *testing.B) {
 	b.ReportMetric(doorRate, "door_msg/s")
 	b.ReportMetric(floorRate, "discard_msg/s")
 	b.ReportMetric(100*doorRate/floorRate, "door_%_of_discard")
-}
-
-// BenchmarkSMTPSourceStored is BenchmarkSMTPSource with parley's own
-// Receiver behind the door: every message is parsed, its reply extracted,
-// its sender checked against the reply address's member and the line
-// stored in Redis before 250 (routing follows in the background,
-// NewLine.Detach). Beside it, the discard floor; both take
-//
-//	smtp-source -s SESSIONS -m 2000 -l 2048 -f bob@example.org -t reply+TOKEN@parley.test 127.0.0.1:PORT
-//
-// with 20 sessions by default: Postfix's default concurrency per
-// destination (default_destination_concurrency_limit), the most
-// connections an MX relaying to parley opens. PARLEY_BENCH_SESSIONS sets
-// another count. Run it with
-//
-//	go test -run '^$' -bench SMTPSourceStored -benchtime 10x ./inbound/smtpserver/
-func BenchmarkSMTPSourceStored(b *testing.B) {
-	defer gcpolicy.Apply()() // as parley serve runs
-	r := redispeer.New(b)
-	st := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
-	ctx := context.Background()
-	for _, id := range []string{"alice", "bob"} {
-		if _, err := st.Directory.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
-			b.Fatal(err)
-		}
-	}
-	if _, err := st.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
-		b.Fatal(err)
-	}
-	tok, err := st.Auth.ReplyToken(ctx, "design", "bob")
-	if err != nil {
-		b.Fatal(err)
-	}
-	recv := inbound.NewMail(inbound.Options{Store: st, Domain: testDomain, Log: slog.New(slog.DiscardHandler)})
-	door := startServer(b, recv, Options{MessagesPerMinutePerIP: -1, MaxConnsPerIP: -1, Log: slog.New(slog.DiscardHandler)})
-	sessions := "20"
-	if v := os.Getenv("PARLEY_BENCH_SESSIONS"); v != "" {
-		sessions = v
-	}
-	load := []string{"-s", sessions, "-m", strconv.Itoa(benchMessages), "-l", "2048", "-f", "bob@example.org", "-t", threads.ReplyAddress(tok, testDomain)}
-	doorRate, floorRate := compareRounds(b, load, door.addr, startDiscardServer(b))
-	lines, err := st.Chat.Lines(ctx, "design", threads.Range{Limit: threads.MaxPage})
-	if err != nil || len(lines) == 0 {
-		b.Fatalf("no line was stored: %v", err)
-	}
-	b.ReportMetric(doorRate, "stored_msg/s")
-	b.ReportMetric(floorRate, "discard_msg/s")
-	b.ReportMetric(100*doorRate/floorRate, "stored_%_of_discard")
 }

@@ -49,7 +49,9 @@ func StartCluster(t testing.TB) []string {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		})
-		waitPing(t, addr, dir)
+		if err := waitPing(addr, dir); err != nil {
+			t.Fatal(err)
+		}
 		addrs = append(addrs, addr)
 	}
 	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-yes")...).CombinedOutput()
@@ -99,9 +101,9 @@ func clusterPort(t testing.TB) int {
 	return 0
 }
 
-// waitPing waits until the redis-server on addr answers PING.
-func waitPing(t testing.TB, addr, dir string) {
-	t.Helper()
+// waitPing waits until the redis-server on addr answers PING; dir holds
+// its log, quoted when it does not.
+func waitPing(addr, dir string) error {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		c, err := net.DialTimeout("tcp", addr, time.Second)
@@ -112,12 +114,12 @@ func waitPing(t testing.TB, addr, dir string) {
 			n, _ := c.Read(buf)
 			_ = c.Close()
 			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return
+				return nil
 			}
 		}
 		if time.Now().After(deadline) {
 			log, _ := os.ReadFile(dir + "/redis.log")
-			t.Fatalf("redis-server on %s did not start: %v\n%s", addr, err, log)
+			return fmt.Errorf("redis-server on %s did not start: %v\n%s", addr, err, log)
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -205,6 +207,8 @@ func StartSentinel(t testing.TB, master, name string) string {
 		_ = cmd.Wait()
 	})
 	addr := "127.0.0.1:" + strconv.Itoa(sport)
-	waitPing(t, addr, dir)
+	if err := waitPing(addr, dir); err != nil {
+		t.Fatal(err)
+	}
 	return addr
 }

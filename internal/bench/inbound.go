@@ -1,0 +1,149 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"time"
+
+	"parley/inbound"
+	"parley/inbound/smtpserver"
+	"parley/threads"
+)
+
+// door is parley's SMTP door with parley's own Receiver on a store in
+// which bob may reply to the room design (alice is the other member):
+// every message is parsed, its reply extracted, its sender checked and the
+// line stored before 250 (routing follows in the background,
+// NewLine.Detach).
+type door struct {
+	Addr  string
+	Reply string // bob's reply address
+	st    *threads.Store
+	stop  func()
+}
+
+// startDoor serves the door for st on a loopback port.
+func startDoor(ctx context.Context, st *threads.Store) (*door, error) {
+	for _, id := range []string{"alice", "bob"} {
+		if _, err := st.Directory.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
+			return nil, err
+		}
+	}
+	if _, err := st.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
+		return nil, err
+	}
+	tok, err := st.Auth.ReplyToken(ctx, "design", "bob")
+	if err != nil {
+		return nil, err
+	}
+	recv := inbound.NewMail(inbound.Options{Store: st, Domain: "parley.test", Log: quiet})
+	srv, err := smtpserver.New(recv, smtpserver.Options{Domain: "parley.test", MessagesPerMinutePerIP: -1, MaxConnsPerIP: -1, Log: quiet})
+	if err != nil {
+		return nil, err
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return nil, err
+	}
+	sctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = srv.Serve(sctx, l) }()
+	return &door{Addr: l.Addr().String(), Reply: threads.ReplyAddress(tok, "parley.test"), st: st,
+		stop: func() { cancel(); <-done }}, nil
+}
+
+// Close stops the door.
+func (d *door) Close() { d.stop() }
+
+// sourceLoad is smtp-source's load of one inbound round: 20 sessions
+// (Postfix's default concurrency per destination, the most an MX relaying
+// to parley opens), msgs messages of 2 KB from bob to addr.
+func sourceLoad(msgs int, to, addr string) []string {
+	return []string{"-s", "20", "-m", itoa(msgs), "-l", "2048", "-f", "bob@example.org", "-t", to, addr}
+}
+
+// inboundFigure: replies per second stored through the SMTP door at 20
+// sessions, beside the same load into a go-smtp server that discards.
+func inboundFigure(ctx context.Context, r *run) Figure {
+	const what, target = "inbound: replies/s stored through the SMTP door, 20 sessions", "≥ 80%"
+	bin, err := smtpSource.find(r.opts.Look)
+	if err != nil {
+		return failed(what, target, err)
+	}
+	d, err := startDoor(ctx, r.redis.newStore())
+	if err != nil {
+		return failed(what, target, err)
+	}
+	defer d.Close()
+	floor, err := startSink()
+	if err != nil {
+		return failed(what, target, err)
+	}
+	defer floor.Close()
+	dr, fr, err := sourceRounds(ctx, r, bin, d.Reply, d.Addr, floor.Addr)
+	if err != nil {
+		return failed(what, target, err)
+	}
+	if lines, err := d.st.Chat.Lines(ctx, "design", threads.Range{Limit: 1}); err != nil || len(lines) == 0 {
+		return failed(what, target, fmt.Errorf("the door stored no line: %v", err))
+	}
+	return Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
+		Ratio: 100 * dr / fr, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
+}
+
+// durable: the same door on a Redis with appendfsync always, beside the
+// door on the bench's Redis without persistence.
+func durable(ctx context.Context, r *run) Figure {
+	const what, target = "durable inbound: the door on Redis with appendfsync always", "report"
+	bin, err := smtpSource.find(r.opts.Look)
+	if err != nil {
+		return failed(what, target, err)
+	}
+	aof, err := startRedis(r.opts.Look, r.subdir("aof"), false, "--appendonly", "yes", "--appendfsync", "always")
+	if err != nil {
+		return failed(what, target, err)
+	}
+	defer aof.Close()
+	dAOF, err := startDoor(ctx, aof.newStore())
+	if err != nil {
+		return failed(what, target, err)
+	}
+	defer dAOF.Close()
+	dMem, err := startDoor(ctx, r.redis.newStore())
+	if err != nil {
+		return failed(what, target, err)
+	}
+	defer dMem.Close()
+	ar, mr, err := sourceRoundsTo(ctx, r, bin, [2]*door{dAOF, dMem})
+	if err != nil {
+		return failed(what, target, err)
+	}
+	return Figure{What: what, Target: target, Parley: rate(ar, "msg/s"), Peer: rate(mr, "msg/s (no persistence)"),
+		Ratio: 100 * ar / mr, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
+}
+
+// sourceRounds runs smtp-source's inbound load (sourceLoad, to the reply
+// address to) against addr a and addr b in alternating rounds and returns
+// the messages per second of each.
+func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rateB float64, err error) {
+	return sourceRoundsTo(ctx, r, bin, [2]*door{{Addr: a, Reply: to}, {Addr: b, Reply: to}})
+}
+
+// sourceRoundsTo is sourceRounds for two doors, each with its own reply
+// address.
+func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB float64, err error) {
+	msgs := r.size(1000, 2000)
+	side := func(d *door) func() (time.Duration, error) {
+		return func() (time.Duration, error) {
+			t, _, err := runTool(ctx, bin, sourceLoad(msgs, d.Reply, d.Addr)...)
+			return t, err
+		}
+	}
+	tA, tB, err := alternate(r.rounds(), side(doors[0]), side(doors[1]))
+	if err != nil {
+		return 0, 0, err
+	}
+	n := float64(r.rounds() * msgs)
+	return n / tA.Seconds(), n / tB.Seconds(), nil
+}

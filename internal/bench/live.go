@@ -1,0 +1,190 @@
+package bench
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	"parley/threads"
+	"parley/web"
+)
+
+// live: one line to n clients of the live stream (GET /api/stream) of one
+// process: the time from Post to each client reading the line, and the
+// process's memory per client. The clients run in the same process, so
+// the memory counts both ends of each connection (and each stream's Redis
+// subscription).
+func live(ctx context.Context, r *run) Figure {
+	const target = "p99 < 200 ms, ≤ 40 KB RSS per client"
+	n := liveClients(r.opts.Quick)
+	note := "clients in the same process: RSS counts both ends and each stream's Redis subscription"
+	// Each client holds three files: its end, the server's end and the
+	// stream's Redis subscription.
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(3*n+1024) {
+		fit := int(lim.Cur-min(lim.Cur, 1024)) / 3 / 1000 * 1000
+		if fit == 0 {
+			return failed(fmt.Sprintf("live: a line to %s SSE clients on one process", thousands(float64(n))),
+				target, fmt.Errorf("needs %d open files (ulimit -n is %d)", 3*n+1024, lim.Cur))
+		}
+		note = fmt.Sprintf("%s clients need %s open files, ulimit -n is %s: ran %s; ", thousands(float64(n)),
+			thousands(float64(3*n+1024)), thousands(float64(lim.Cur)), thousands(float64(fit))) + note
+		n = fit
+	}
+	what := fmt.Sprintf("live: a line to %s SSE clients on one process", thousands(float64(n)))
+	st := r.redis.newStore()
+	for _, id := range []string{"alice", "viewer"} {
+		if _, err := st.Directory.AddUser(ctx, threads.User{ID: id, Name: id, Emails: []string{id + "@example.org"}}); err != nil {
+			return failed(what, target, err)
+		}
+	}
+	if _, err := st.Chat.CreateRoom(ctx, threads.Room{ID: "live", Name: "Live", Members: []string{"alice", "viewer"}}); err != nil {
+		return failed(what, target, err)
+	}
+	token, _, err := st.Auth.NewAPIToken(ctx, "viewer", "bench")
+	if err != nil {
+		return failed(what, target, err)
+	}
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return failed(what, target, err)
+	}
+	srv := &http.Server{Handler: web.New(web.Options{Store: st, Log: quiet, RatePerMinute: 1 << 30, Heartbeat: time.Hour}),
+		ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(l) }()
+	defer srv.Close()
+
+	runtime.GC()
+	before := rss()
+	cctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}
+	var (
+		mu      sync.Mutex
+		got     []time.Time
+		wg      sync.WaitGroup
+		ready   = make(chan error, n)
+		posted  = make(chan struct{})
+		lineSaw = make(chan struct{}, n)
+	)
+	url := "http://" + l.Addr().String() + "/api/stream"
+	for range n {
+		wg.Go(func() {
+			req, _ := http.NewRequestWithContext(cctx, "GET", url, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			resp, err := client.Do(req)
+			if err == nil && resp.StatusCode != http.StatusOK {
+				err = fmt.Errorf("GET /api/stream: %s", resp.Status)
+			}
+			if err != nil {
+				ready <- err
+				return
+			}
+			defer resp.Body.Close()
+			br := bufio.NewReader(resp.Body)
+			if _, err := br.ReadString('\n'); err != nil { // the stream's first comment: subscribed
+				ready <- err
+				return
+			}
+			ready <- nil
+			for {
+				line, err := br.ReadString('\n')
+				if err != nil {
+					return
+				}
+				if line == "event: line\n" {
+					at := time.Now()
+					<-posted
+					mu.Lock()
+					got = append(got, at)
+					mu.Unlock()
+					lineSaw <- struct{}{}
+				}
+			}
+		})
+	}
+	defer wg.Wait()
+	defer cancel()
+	for range n {
+		if err := <-ready; err != nil {
+			return failed(what, target, err)
+		}
+	}
+	runtime.GC()
+	perClient := float64(rss()-before) / float64(n)
+
+	start := time.Now()
+	if _, err := st.Chat.Post(ctx, threads.NewLine{Room: "live", Author: "alice", Text: "a line for everyone", Origin: threads.FromAPI}); err != nil {
+		return failed(what, target, err)
+	}
+	close(posted)
+	timeout := time.After(30 * time.Second)
+	for range n {
+		select {
+		case <-lineSaw:
+		case <-timeout:
+			return failed(what, target, fmt.Errorf("only %d of %d clients got the line within 30 s", len(got), n))
+		}
+	}
+	samples := make([]time.Duration, len(got))
+	for i, at := range got {
+		samples[i] = at.Sub(start)
+	}
+	slices.Sort(samples)
+	p50, p99 := quantile(samples, 0.5), quantile(samples, 0.99)
+	return Figure{What: what, Target: target, Peer: "—",
+		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client", ms(p50), ms(p99), perClient/1024),
+		Note:   note,
+		Values: map[string]float64{"clients": float64(n), "p50_ms": msf(p50), "p99_ms": msf(p99), "rss_kb_per_client": perClient / 1024}}
+}
+
+// liveClients is the number of clients of the live figure.
+func liveClients(quick bool) int {
+	if quick {
+		return 1000
+	}
+	return 10_000
+}
+
+// rss is the process's resident set size in bytes (Linux), 0 elsewhere.
+func rss() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			kb, _ := strconv.ParseInt(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(v), "kB")), 10, 64)
+			return kb * 1024
+		}
+	}
+	return 0
+}
+
+// raiseFileLimit lifts the limit of open files to want (the hard limit
+// too, which root may raise), else to the hard limit, for the live
+// figure's connections and the redis-server started after it.
+func raiseFileLimit(want uint64) {
+	var lim syscall.Rlimit
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err != nil || lim.Cur >= want {
+		return
+	}
+	if lim.Max < want {
+		up := syscall.Rlimit{Cur: want, Max: want}
+		if syscall.Setrlimit(syscall.RLIMIT_NOFILE, &up) == nil {
+			return
+		}
+	}
+	lim.Cur = lim.Max
+	_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &lim)
+}
