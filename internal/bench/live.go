@@ -22,23 +22,22 @@ import (
 // live: one line to n clients of the live stream (GET /api/stream) of one
 // process: the time from Post to each client reading the line, and the
 // process's memory per client. The clients run in the same process, so
-// the memory counts both ends of each connection (and each stream's Redis
-// subscription).
+// the memory counts both ends of each connection. The streams share the
+// process's live hub: one Redis subscription for all of them.
 func live(ctx context.Context, r *run) Figure {
 	const target = "p99 < 200 ms, ≤ 40 KB RSS per client"
 	n := liveClients(r.opts.Quick)
-	note := "clients in the same process: RSS counts both ends and each stream's Redis subscription"
-	// Each client holds three files: its end, the server's end and the
-	// stream's Redis subscription.
+	note := "clients in the same process: RSS counts both ends of each connection"
+	// Each client holds two files: its end and the server's end.
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(3*n+1024) {
-		fit := int(lim.Cur-min(lim.Cur, 1024)) / 3 / 1000 * 1000
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(2*n+1024) {
+		fit := int(lim.Cur-min(lim.Cur, 1024)) / 2 / 1000 * 1000
 		if fit == 0 {
 			return failed(fmt.Sprintf("live: a line to %s SSE clients on one process", thousands(float64(n))),
-				target, fmt.Errorf("needs %d open files (ulimit -n is %d)", 3*n+1024, lim.Cur))
+				target, fmt.Errorf("needs %d open files (ulimit -n is %d)", 2*n+1024, lim.Cur))
 		}
 		note = fmt.Sprintf("%s clients need %s open files, ulimit -n is %s: ran %s; ", thousands(float64(n)),
-			thousands(float64(3*n+1024)), thousands(float64(lim.Cur)), thousands(float64(fit))) + note
+			thousands(float64(2*n+1024)), thousands(float64(lim.Cur)), thousands(float64(fit))) + note
 		n = fit
 	}
 	what := fmt.Sprintf("live: a line to %s SSE clients on one process", thousands(float64(n)))
