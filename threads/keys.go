@@ -14,7 +14,9 @@ import (
 //	{users}:email      hash  lower-cased address -> user id
 //	{users}:phone      hash  E.164 number -> user id
 //	{users}:presence   hash  user id -> status set by hand (JSON)
-//	{users}:seen       hash  user id -> last heartbeat (unix ms)
+//	{users}:seen       hash  user id -> last activity a client reported (unix ms; "MS idle" once withdrawn)
+//	{users}:seenby     hash  user id -> the client that reported that activity
+//	{users}:conn       hash  user id -> last heartbeat of any client, active or not (unix ms)
 //	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
@@ -93,6 +95,8 @@ func (k keys) byEmail() string  { return k.prefix + "{users}:email" }
 func (k keys) byPhone() string  { return k.prefix + "{users}:phone" }
 func (k keys) presence() string { return k.prefix + "{users}:presence" }
 func (k keys) seen() string     { return k.prefix + "{users}:seen" }
+func (k keys) seenBy() string   { return k.prefix + "{users}:seenby" }
+func (k keys) conn() string     { return k.prefix + "{users}:conn" }
 
 func (k keys) tokens(purpose string) string { return k.prefix + "{tokens}:" + purpose }
 

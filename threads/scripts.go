@@ -278,13 +278,26 @@ return 1
 `)
 
 // scriptHeartbeat records a heartbeat of an existing user.
-// KEYS: users, seen. ARGV: user, now ms. Returns -1 for an unknown user,
-// else the previous heartbeat (unix ms, 0 if none).
+// KEYS: users, seen (last activity), conn (last beat), seen-by (client of
+// the last activity). ARGV: user, now ms, activity, client.
+// Returns {-1, 0, 0} for an unknown user, else {the previous activity (unix
+// ms, 0 if none), 1 if it was withdrawn, 1 if this beat withdrew it}.
 var scriptHeartbeat = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
-local prev = redis.call('HGET', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return tonumber(prev) or 0
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1, 0, 0} end
+local prev = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+local ms = tonumber(string.match(prev, '^%d+') or '0')
+local was = 0
+if string.find(prev, ' idle', 1, true) then was = 1 end
+local now = 0
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+if ARGV[3] == 'active' then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+elseif ARGV[3] == 'idle' and ms > 0 and was == 0 and (redis.call('HGET', KEYS[4], ARGV[1]) or '') == ARGV[4] then
+  redis.call('HSET', KEYS[2], ARGV[1], ms .. ' idle')
+  now = 1
+end
+return {ms, was, now}
 `)
 
 // scriptQueueNotice queues a notice unless as many of the same kind as the

@@ -174,8 +174,33 @@ func (h *handler) setStatus(w http.ResponseWriter, r *http.Request, me *who) err
 	return nil
 }
 
+// heartbeatBody is the optional body of POST /api/me/heartbeat. Without a
+// body the beat is active, as scripts expect.
+type heartbeatBody struct {
+	// State is "active" (real input just now) or "idle" (open, not used).
+	State string `json:"state"`
+	// Client names the tab or device, so that its idle report withdraws
+	// only its own activity.
+	Client string `json:"client"`
+}
+
 func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, me *who) error {
-	if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID); err != nil {
+	var in heartbeatBody
+	if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	b := threads.Beat{Client: in.Client}
+	switch in.State {
+	case "", "active":
+		b.Activity = threads.Active
+	case "idle":
+		b.Activity = threads.Idle
+	default:
+		return errf(http.StatusBadRequest, "invalid", "state %q is not active or idle", in.State)
+	}
+	if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID, b); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

@@ -283,10 +283,27 @@ func TestMeAndPresenceAPI(t *testing.T) {
 	if st != 200 || json.Unmarshal([]byte(body), &p) != nil || p.State != threads.StateAway || p.Text() != "lunch" || p.Status.Until.IsZero() {
 		t.Fatalf("status: %d %s", st, body)
 	}
-	st, body = e.do("bob", "POST", "/api/me/heartbeat", nil)
-	e.want(204, "", st, body, "heartbeat")
-	if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
-		t.Errorf("bob after a heartbeat: %s", p.State)
+	beats := []struct {
+		name   string
+		body   any
+		status int
+		code   string
+		state  threads.State
+	}{
+		{"no body: active, as scripts send it", nil, 204, "", threads.StateOnline},
+		{"the tab goes idle", map[string]string{"state": "idle", "client": "tab-1"}, 204, "", threads.StateOnline}, // not the client that was active
+		{"active from the tab", map[string]string{"state": "active", "client": "tab-1"}, 204, "", threads.StateOnline},
+		{"the same tab hidden", map[string]string{"state": "idle", "client": "tab-1"}, 204, "", threads.StateAway},
+		{"an unknown state", map[string]string{"state": "asleep"}, 400, "invalid", threads.StateAway},
+		{"a client id too long", map[string]string{"state": "active", "client": strings.Repeat("x", 100)}, 400, "invalid", threads.StateAway},
+		{"not JSON", "{", 400, "bad_json", threads.StateAway},
+	}
+	for _, b := range beats {
+		st, body = e.do("bob", "POST", "/api/me/heartbeat", b.body)
+		e.want(b.status, b.code, st, body, "heartbeat: "+b.name)
+		if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != b.state {
+			t.Errorf("bob after %s: %s, want %s", b.name, p.State, b.state)
+		}
 	}
 }
 

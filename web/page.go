@@ -36,6 +36,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"size":      humanSize,
 	"reachText": reachText,
+	"stateText": stateText,
 	"join":      strings.Join,
 	"dict":      dict,
 }).ParseFS(templateFS, "templates/*.html"))
@@ -88,6 +89,9 @@ type view struct {
 	Notice string
 	Error  string
 	Data   any
+	// IdleMS is the idle time in milliseconds: the page reports activity
+	// often enough that an active member never idles between reports.
+	IdleMS int64
 }
 
 // pageRoutes mounts the page and its static files.
@@ -135,8 +139,15 @@ func (h *handler) page(fn func(w http.ResponseWriter, r *http.Request, me *who) 
 			}
 		}
 		if err == nil {
-			if r.Method == http.MethodGet {
-				h.beat(r.Context(), me)
+			// A form sent is a person at the page; a page fetched may be
+			// a tab opened in the background: open, not used (the page
+			// script reports activity).
+			b := threads.Beat{Activity: threads.Connected}
+			if r.Method == http.MethodPost {
+				b.Activity = threads.Active
+			}
+			if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID, b); err != nil && r.Context().Err() == nil {
+				h.log.Warn("heartbeat from the page", "member", me.user.ID, "err", err)
 			}
 			err = fn(w, r, me)
 		}
@@ -176,6 +187,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	if v.Path == "" {
 		v.Path = r.URL.Path
+	}
+	if v.IdleMS == 0 {
+		v.IdleMS = h.store.Chat.Options().IdleAfter.Milliseconds()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -294,6 +308,15 @@ func reachText(m memberView) string {
 	return ""
 }
 
+// stateText is a member's state as the members list shows it: "idle" for
+// a member away only because nobody used their page (or any client) lately.
+func stateText(m memberView) string {
+	if m.Idle && m.State == threads.StateAway {
+		return "idle"
+	}
+	return string(m.State)
+}
+
 // home lists the member's rooms.
 func (h *handler) home(w http.ResponseWriter, r *http.Request, me *who) error {
 	rooms, err := h.store.Chat.RoomsOf(r.Context(), me.user.ID)
@@ -350,12 +373,10 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 		d.Older = lines[0].ID
 	}
 	if len(lines) > 0 {
+		// Not marked read here: the page script does, once the line has
+		// been on screen in a visible, focused page (a tab opened in the
+		// background reads nothing).
 		d.Last = lines[len(lines)-1].ID
-		if d.Live {
-			if err := h.store.Chat.MarkRead(r.Context(), room.ID, me.user.ID, d.Last); err != nil {
-				h.log.Warn("mark read", "room", room.ID, "member", me.user.ID, "err", err)
-			}
-		}
 	}
 	for _, m := range detail.Members {
 		if m.ID == me.user.ID {

@@ -229,7 +229,7 @@ func (d *demo) seed(ctx context.Context) error {
 			}
 		}
 		if du.online {
-			if err := d.st.Chat.Heartbeat(ctx, du.user.ID); err != nil {
+			if err := d.st.Chat.Heartbeat(ctx, du.user.ID, threads.Beat{}); err != nil {
 				return err
 			}
 		}
@@ -405,7 +405,7 @@ func (d *demo) keepOnline(ctx context.Context, user string, every time.Duration)
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := d.st.Chat.Heartbeat(ctx, user); err != nil && ctx.Err() == nil {
+			if err := d.st.Chat.Heartbeat(ctx, user, threads.Beat{}); err != nil && ctx.Err() == nil {
 				d.log.Warn("heartbeat", "member", user, "err", err)
 			}
 		}
