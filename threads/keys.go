@@ -17,6 +17,7 @@ import (
 //	{users}:seen       hash  user id -> last activity a client reported (unix ms; "MS idle" once withdrawn)
 //	{users}:seenby     hash  user id -> the client that reported that activity
 //	{users}:conn       hash  user id -> last heartbeat of any client, active or not (unix ms)
+//	{users}:thresholds hash  presence thresholds every process uses: "idle_ms", "offline_ms"
 //	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
@@ -97,6 +98,9 @@ func (k keys) presence() string { return k.prefix + "{users}:presence" }
 func (k keys) seen() string     { return k.prefix + "{users}:seen" }
 func (k keys) seenBy() string   { return k.prefix + "{users}:seenby" }
 func (k keys) conn() string     { return k.prefix + "{users}:conn" }
+func (k keys) thresholds() string {
+	return k.prefix + "{users}:thresholds"
+}
 
 func (k keys) tokens(purpose string) string { return k.prefix + "{tokens}:" + purpose }
 

@@ -173,19 +173,18 @@ func (s *Chat) Heartbeat(ctx context.Context, user string, b Beat) error {
 		return invalid("client id must be valid text of at most %d bytes", maxClientID)
 	}
 	now := s.now().UnixMilli()
-	res, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen(), s.k.conn(), s.k.seenBy()},
-		user, now, string(b.Activity), b.Client).Int64Slice()
+	res, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen(), s.k.conn(), s.k.seenBy(), s.k.thresholds()},
+		user, now, string(b.Activity), b.Client, s.opts.IdleAfter.Milliseconds()).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("heartbeat of %s: %w", user, err)
 	}
-	if len(res) != 3 {
+	if len(res) != 4 {
 		return fmt.Errorf("heartbeat of %s: script answered %v", user, res)
 	}
 	if res[0] < 0 {
 		return fmt.Errorf("user %s: %w", user, ErrNotFound)
 	}
-	prev, wasWithdrawn, withdrawn := res[0], res[1] == 1, res[2] == 1
-	idle := s.opts.IdleAfter.Milliseconds()
+	prev, wasWithdrawn, withdrawn, idle := res[0], res[1] == 1, res[2] == 1, res[3]
 	wasOnline := prev > 0 && !wasWithdrawn && now-prev < idle
 	online := b.Activity == Active || (wasOnline && !withdrawn)
 	if wasOnline != online {
@@ -227,6 +226,7 @@ func (s *Chat) Presences(ctx context.Context, users []string) (map[string]Presen
 // users and presence in one round trip.
 type presenceCmds struct {
 	status, seen, conn *redis.SliceCmd
+	thresholds         *redis.SliceCmd
 }
 
 // presenceCmds queues the reads of users' presence on p.
@@ -238,6 +238,9 @@ func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []stri
 		status: p.HMGet(ctx, s.k.presence(), users...),
 		seen:   p.HMGet(ctx, s.k.seen(), users...),
 		conn:   p.HMGet(ctx, s.k.conn(), users...),
+		// The thresholds are read with every presence, so that a change
+		// holds in every process from its next read.
+		thresholds: s.thresholdsCmd(ctx, p),
 	}
 }
 
@@ -248,6 +251,7 @@ func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Prese
 		return out
 	}
 	stv, seenv, connv := pc.status.Val(), pc.seen.Val(), pc.conn.Val()
+	th := s.decodeThresholds(pc.thresholds)
 	now := s.now()
 	for i, u := range users {
 		var status *Status
@@ -264,7 +268,7 @@ func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Prese
 		if str, ok := connv[i].(string); ok {
 			act.Connected, _ = parseSeen(str)
 		}
-		out[u] = EffectivePresence(u, status, act, now, s.opts.IdleAfter, s.opts.OfflineAfter)
+		out[u] = EffectivePresence(u, status, act, now, th.IdleAfter, th.OfflineAfter)
 	}
 	return out
 }

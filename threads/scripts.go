@@ -279,11 +279,14 @@ return 1
 
 // scriptHeartbeat records a heartbeat of an existing user.
 // KEYS: users, seen (last activity), conn (last beat), seen-by (client of
-// the last activity). ARGV: user, now ms, activity, client.
-// Returns {-1, 0, 0} for an unknown user, else {the previous activity (unix
-// ms, 0 if none), 1 if it was withdrawn, 1 if this beat withdrew it}.
+// the last activity), thresholds. ARGV: user, now ms, activity, client,
+// the process's idle ms (when none is stored).
+// Returns {-1, 0, 0, 0} for an unknown user, else {the previous activity
+// (unix ms, 0 if none), 1 if it was withdrawn, 1 if this beat withdrew it,
+// the idle time in force (ms)}.
 var scriptHeartbeat = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1, 0, 0} end
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1, 0, 0, 0} end
+local idle = tonumber(redis.call('HGET', KEYS[5], 'idle_ms') or ARGV[5]) or tonumber(ARGV[5])
 local prev = redis.call('HGET', KEYS[2], ARGV[1]) or ''
 local ms = tonumber(string.match(prev, '^%d+') or '0')
 local was = 0
@@ -297,7 +300,7 @@ elseif ARGV[3] == 'idle' and ms > 0 and was == 0 and (redis.call('HGET', KEYS[4]
   redis.call('HSET', KEYS[2], ARGV[1], ms .. ' idle')
   now = 1
 end
-return {ms, was, now}
+return {ms, was, now, idle}
 `)
 
 // scriptQueueNotice queues a notice unless as many of the same kind as the

@@ -188,8 +188,12 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if v.Path == "" {
 		v.Path = r.URL.Path
 	}
-	if v.IdleMS == 0 {
-		v.IdleMS = h.store.Chat.Options().IdleAfter.Milliseconds()
+	if v.IdleMS == 0 && v.Me != nil {
+		th, err := h.store.Chat.Thresholds(r.Context())
+		if err != nil {
+			th.IdleAfter = h.store.Chat.Options().IdleAfter // the page adapts at its next load
+		}
+		v.IdleMS = th.IdleAfter.Milliseconds()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")

@@ -123,6 +123,9 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	defer b.Close()
+	if err := b.store.Chat.SeedThresholds(ctx); err != nil {
+		return err
+	}
 	if !cfg.Embedded() {
 		a.log.Warn("demo on a shared Redis: it adds its people and rooms there, and its worker takes the delivery jobs under the key prefix",
 			"redis", b.url, "prefix", cfg.KeyPrefix)
