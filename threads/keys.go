@@ -38,6 +38,7 @@ import (
 //	{q:N}:batches      zset  batch names, scored by when each is due (or its lease ends)
 //	{q:N}:batch:NAME   hash  a batch: "l:LINE" -> job JSON, attempt, error
 //	{q:N}:done:KEY     string idempotency record of a delivered job
+//	{q:N}:order:M/R/C  zset  unsettled batch names of member M, room R, channel C, by first line (sent in that order)
 //	{u:ID}:autoreply:H string when ID's auto-reply last went to one sender (H: sender and text), and for which line
 //	{u:ID}:urgent      zset  ID's recent !urgent lines, scored by time (rate limit)
 //	{u:ID}:urgent:told string ID was told they are over the urgent limit
@@ -134,6 +135,9 @@ func (k keys) jobs(n int) string               { return k.shard(n) + ":jobs" }
 func (k keys) dead(n int) string               { return k.shard(n) + ":dead" }
 func (k keys) batches(n int) string            { return k.shard(n) + ":batches" }
 func (k keys) batch(n int, name string) string { return k.shard(n) + ":batch:" + name }
+func (k keys) order(n int, batch string) string {
+	return k.shard(n) + ":order:" + orderStream(batch)
+}
 func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])

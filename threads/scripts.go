@@ -196,6 +196,7 @@ var scriptGather = redis.NewScript(`
 if redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('HSET', KEYS[2], 'l:' .. ARGV[3], ARGV[4])
   redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+  redis.call('ZADD', KEYS[5], 'NX', ARGV[7], ARGV[6])
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
@@ -212,8 +213,11 @@ local due = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not due or tonumber(due) > tonumber(ARGV[1]) then return {} end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('ZREM', KEYS[1], ARGV[3])
+  redis.call('ZREM', KEYS[3], ARGV[3])
   return {}
 end
+local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+if head and head ~= ARGV[3] then return {} end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
 redis.call('HINCRBY', KEYS[2], 'attempt', 1)
 return redis.call('HGETALL', KEYS[2])
@@ -242,6 +246,7 @@ if mode == 'dead' then
   end
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[#KEYS], ARGV[2])
   return 1
 end
 for i = 6, #ARGV do
@@ -257,6 +262,7 @@ for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[#KEYS], ARGV[2])
 return 1
 `)
 
