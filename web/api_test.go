@@ -439,3 +439,37 @@ func TestRateLimit(t *testing.T) {
 		t.Errorf("bob: %d %s", st, body)
 	}
 }
+
+// TestMePreferences: PUT /api/me sets channels per state, digest, quiet
+// hours and auto-reply; a preference that would not be honoured is
+// refused with a clear 400.
+func TestMePreferences(t *testing.T) {
+	e := newWebEnv(t, nil)
+	cases := []struct {
+		name   string
+		body   map[string]any
+		status int
+		want   string
+	}{
+		{"away by email, offline held", map[string]any{"channels": map[string]string{"away": "email", "offline": "digest"}}, 200, `"channels":{"away":"email","offline":"digest"}`},
+		{"sms without a verified phone", map[string]any{"channels": map[string]string{"away": "sms"}}, 400, "away=sms needs a verified phone"},
+		{"online by email", map[string]any{"channels": map[string]string{"online": "email"}}, 400, "an online member reads lines live"},
+		{"busy by email", map[string]any{"channels": map[string]string{"busy": "email"}}, 400, "busy holds every line"},
+		{"an unknown channel", map[string]any{"channels": map[string]string{"away": "pigeon"}}, 400, "unknown channel"},
+		{"back to the default", map[string]any{"channels": map[string]string{"offline": "default"}}, 200, `"channels":{"away":"email"}`},
+		{"quiet hours", map[string]any{"quiet": map[string]string{"from": "22:00", "to": "07:00", "mode": "hold-all"}}, 200, `"quiet":{"from":"22:00","to":"07:00","mode":"hold-all"}`},
+		{"quiet hours off", map[string]any{"quiet": map[string]string{"from": ""}}, 200, `"auto_reply":"on"`},
+		{"auto-reply off, weekly digest at 7", map[string]any{"auto_reply": "off", "digest": "weekly", "digest_hour": 7}, 200, `"digest":"weekly","digest_hour":7`},
+		{"auto-reply maybe", map[string]any{"auto_reply": "maybe"}, 400, "auto-reply preference"},
+	}
+	for _, c := range cases {
+		st, body := e.do("alice", "PUT", "/api/me", c.body)
+		if st != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %s, want %d with %q", c.name, st, body, c.status, c.want)
+		}
+	}
+	u, _ := e.store.Directory.User(e.ctx, "alice")
+	if u.Prefs.Quiet != nil || u.Prefs.AutoReply != "off" || u.Prefs.Channels[threads.StateAway] != threads.Email {
+		t.Errorf("stored prefs %+v", u.Prefs)
+	}
+}

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -443,6 +444,11 @@ type profileData struct {
 	// Fields are the admin-defined fields with the member's values.
 	Fields []fieldValue
 	Digest threads.DigestFrequency
+	// Away and Offline are the channel preferences ("" for the default);
+	// Quiet the quiet hours (zero when none); AutoReply on or off.
+	Away, Offline threads.Channel
+	Quiet         threads.QuietHours
+	AutoReply     string
 }
 
 func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, error) {
@@ -459,8 +465,13 @@ func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, e
 		fields[i] = fieldValue{Name: d.Name, Label: d.Label, Value: u.Profile.Fields[d.Name]}
 	}
 	v := viewFor(me, "Your profile")
-	v.Data = profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p, Fields: fields,
-		Digest: digestOf(u)}
+	d := profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p, Fields: fields,
+		Digest: digestOf(u), Away: u.Prefs.Channels[threads.StateAway], Offline: u.Prefs.Channels[threads.StateOffline],
+		AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn)}
+	if u.Prefs.Quiet != nil {
+		d.Quiet = *u.Prefs.Quiet
+	}
+	v.Data = d
 	return v, nil
 }
 
@@ -496,6 +507,16 @@ func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) e
 			hour = -1 // threads explains the range
 		}
 		in.DigestHour = &hour
+	}
+	if _, ok := r.PostForm["away"]; ok {
+		in.Channels = map[threads.State]threads.Channel{
+			threads.StateAway:    threads.Channel(cmp.Or(r.PostFormValue("away"), "default")),
+			threads.StateOffline: threads.Channel(cmp.Or(r.PostFormValue("offline"), "default")),
+		}
+		in.Quiet = &threads.QuietHours{From: strings.TrimSpace(r.PostFormValue("quiet_from")),
+			To: strings.TrimSpace(r.PostFormValue("quiet_to")), Mode: threads.QuietMode(r.PostFormValue("quiet_mode"))}
+		reply := r.PostFormValue("auto_reply")
+		in.AutoReply = &reply
 	}
 	_, err := h.store.Directory.UpdateUser(r.Context(), me.user.ID, in.apply)
 	if he := classify(err); err != nil && he.status == http.StatusBadRequest {
