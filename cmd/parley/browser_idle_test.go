@@ -51,7 +51,7 @@ func TestBrowserFollowsActivity(t *testing.T) {
 
 	// Untouched past the idle time: away, though the page is open.
 	waitFor(t, "alice idle with the tab open", 10*time.Second, func() bool { return state() == "away" })
-	if out := ok(t, e, "post", "--room", "design", "--as", "bob", "Are you there?"); !strings.Contains(out, "alice: email") {
+	if out := ok(t, e, "post", "--room", "design", "--as", "bob", "Are you there?"); !strings.Contains(out, "alice: email (idle)") {
 		t.Fatalf("a line to idle alice: %s", out)
 	}
 	if err := chromedp.Do(bctx, chromedp.WaitVisible(`//li[contains(., "Are you there?")]`)); err != nil {
