@@ -114,7 +114,7 @@ func (e *denv) post(t *testing.T, text string) {
 // heartbeat keeps erin online at the current clock.
 func (e *denv) heartbeat(t *testing.T) {
 	t.Helper()
-	if err := e.store.Chat.Heartbeat(e.ctx, "erin"); err != nil {
+	if err := e.store.Chat.Heartbeat(e.ctx, "erin", threads.Beat{}); err != nil {
 		t.Fatal(err)
 	}
 }

@@ -171,7 +171,7 @@ func TestWorkerChecksAgainBeforeSending(t *testing.T) {
 	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Available}); err != nil {
 		t.Fatal(err)
 	}
-	_ = e.store.Chat.Heartbeat(e.ctx, "bob")
+	_ = e.store.Chat.Heartbeat(e.ctx, "bob", threads.Beat{})
 	e.clock.Add(time.Minute)
 	step(t, w)
 	if got := e.email.texts(); len(got) != 1 {

@@ -185,7 +185,7 @@ func TestAutoReplyRules(t *testing.T) {
 // and in the log, and that routing never relays it or answers it.
 func TestAutoReplyLine(t *testing.T) {
 	e := autoEnv(t)
-	if err := e.Chat.Heartbeat(e.ctx, "carol"); err != nil { // carol reads live
+	if err := e.Chat.Heartbeat(e.ctx, "carol", Beat{}); err != nil { // carol reads live
 		t.Fatal(err)
 	}
 	sub, err := e.Chat.SubscribeRoom(e.ctx, "design")

@@ -63,6 +63,26 @@ func batchName(d Job, window time.Duration) string {
 	return name
 }
 
+// Order: the batches of one member, room and channel are sent one at a
+// time, oldest line first. Each is also kept in the stream's order set
+// ({q:N}:order:MEMBER/ROOM/CHANNEL, scored by its first line), and a batch
+// is leased only while it heads that set; it leaves the set when it is
+// settled for good. So a text cut or split into batches, or a send that is
+// retried, never lets a later line overtake it: the later batches wait.
+
+// orderStream is the member/room/channel part of a batch name.
+func orderStream(name string) string {
+	parts := strings.SplitN(name, "/", 4)
+	return strings.Join(parts[:min(3, len(parts))], "/")
+}
+
+// orderScore scores a batch in its order set by its first line: the
+// line id's milliseconds and sequence, exact in a float64.
+func orderScore(line string) float64 {
+	ms, seq := splitID(line)
+	return float64(ms)*1000 + float64(min(seq, 999))
+}
+
 // Gather moves a claimed job into its batch, which becomes due window after
 // its first job was queued. With window 0 the job is a batch of its own, due
 // at once. A job whose line is already in the batch, or that was delivered
@@ -87,8 +107,8 @@ func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
 		start = s.now()
 	}
 	due := start.Add(window).UnixMilli()
-	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key())}
-	return keys, []any{group, d.entry, d.Line, data, due, name}
+	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key()), s.k.order(n, name)}
+	return keys, []any{group, d.entry, d.Line, data, due, name, orderScore(d.Line)}
 }
 
 // LeaseDue hands out up to limit batches that are due, each leased to the
@@ -124,7 +144,7 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 	}
 	err = s.scriptPipeline(ctx, scriptLeaseBatch, func(p redis.Pipeliner) {
 		for i, c := range cands {
-			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name)}, now, lease.Milliseconds(), c.name)
+			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name), s.k.order(c.n, c.name)}, now, lease.Milliseconds(), c.name)
 		}
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -171,21 +191,21 @@ func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) er
 		keys = append(keys, s.k.done(b.shard, j.Key()))
 		args = append(args, "l:"+j.Line)
 	}
-	return s.settleBatch(ctx, b, keys, args)
+	return s.settleBatch(ctx, b, append(keys, s.k.order(b.shard, b.name)), args)
 }
 
 // BatchRetry settles a batch that failed for now: it comes due again after
 // the backoff for its attempt, with the reason kept.
 func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.order(b.shard, b.name)}
 	return due, s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0})
 }
 
 // BatchFail settles a batch that can never be sent: its jobs go to the dead
 // letters with the reason.
 func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.order(b.shard, b.name)}
 	return s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0})
 }
 

@@ -34,7 +34,7 @@ type batchStateCmds struct {
 	user, marker *redis.StringCmd
 	meta         *redis.MapStringStringCmd
 	member       *redis.BoolCmd
-	status, seen *redis.SliceCmd
+	presence     presenceCmds
 	lines        []*redis.XMessageSliceCmd
 }
 
@@ -49,7 +49,7 @@ func (s *Queue) BatchStates(ctx context.Context, batches []Batch) (states []Batc
 			c.user = p.HGet(ctx, s.k.users(), b.Member)
 			c.meta = p.HGetAll(ctx, s.k.room(b.Room))
 			c.member = p.SIsMember(ctx, s.k.members(b.Room), b.Member)
-			c.status, c.seen = s.chat.presenceCmds(ctx, p, []string{b.Member})
+			c.presence = s.chat.presenceCmds(ctx, p, []string{b.Member})
 			c.marker = p.HGet(ctx, s.k.read(b.Room), b.Member)
 			c.lines = make([]*redis.XMessageSliceCmd, len(b.Jobs))
 			for j, job := range b.Jobs {
@@ -79,7 +79,7 @@ func (s *Queue) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error)
 	}
 	st.Room, st.RoomFound = decodeRoom(b.Room, c.meta.Val(), nil)
 	st.IsMember = c.member.Val()
-	st.Presence = s.chat.decodePresences([]string{b.Member}, c.status, c.seen)[b.Member]
+	st.Presence = s.chat.decodePresences([]string{b.Member}, c.presence)[b.Member]
 	st.ReadMarker = c.marker.Val()
 	for _, lc := range c.lines {
 		for _, m := range lc.Val() {

@@ -154,7 +154,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	line, pre := f.line, f.pre
 	others := pre.others
 	users, muted := pre.users, pre.muted
-	presence := s.decodePresences(others, pre.status, pre.seen)
+	presence := s.decodePresences(others, pre.presence)
 	var author User
 	if str, ok := users.Val()[len(others)].(string); ok {
 		var err error

@@ -192,14 +192,8 @@ func (h *hub) conn(ctx context.Context, key string) (*redis.PubSub, error) {
 	return ps, nil
 }
 
-// remove stops sub following chans; a channel nobody follows any more is
-// unsubscribed in Redis.
-func (h *hub) remove(ctx context.Context, sub *Subscription, chans ...string) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.removeLocked(ctx, sub, chans)
-}
-
+// removeLocked stops sub following chans; a channel nobody follows any more
+// is unsubscribed in Redis.
 func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []string) {
 	gone := map[string][]string{} // by connection
 	for _, ch := range chans {

@@ -15,7 +15,10 @@ import (
 //	{users}:email      hash  lower-cased address -> user id
 //	{users}:phone      hash  E.164 number -> user id
 //	{users}:presence   hash  user id -> status set by hand (JSON)
-//	{users}:seen       hash  user id -> last heartbeat (unix ms)
+//	{users}:seen       hash  user id -> last activity a client reported (unix ms; "MS idle" once withdrawn)
+//	{users}:seenby     hash  user id -> the client that reported that activity
+//	{users}:conn       hash  user id -> last heartbeat of any client, active or not (unix ms)
+//	{users}:thresholds hash  presence thresholds every process uses: "idle_ms", "offline_ms"
 //	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
@@ -36,6 +39,7 @@ import (
 //	{q:N}:batches      zset  batch names, scored by when each is due (or its lease ends)
 //	{q:N}:batch:NAME   hash  a batch: "l:LINE" -> job JSON, attempt, error
 //	{q:N}:done:KEY     string idempotency record of a delivered job
+//	{q:N}:order:M/R/C  zset  unsettled batch names of member M, room R, channel C, by first line (sent in that order)
 //	{u:ID}:autoreply:H string when ID's auto-reply last went to one sender (H: sender and text), and for which line
 //	{u:ID}:urgent      zset  ID's recent !urgent lines, scored by time (rate limit)
 //	{u:ID}:urgent:told string ID was told they are over the urgent limit
@@ -95,6 +99,11 @@ func (k keys) byEmail() string  { return k.prefix + "{users}:email" }
 func (k keys) byPhone() string  { return k.prefix + "{users}:phone" }
 func (k keys) presence() string { return k.prefix + "{users}:presence" }
 func (k keys) seen() string     { return k.prefix + "{users}:seen" }
+func (k keys) seenBy() string   { return k.prefix + "{users}:seenby" }
+func (k keys) conn() string     { return k.prefix + "{users}:conn" }
+func (k keys) thresholds() string {
+	return k.prefix + "{users}:thresholds"
+}
 
 func (k keys) tokens(purpose string) string { return k.prefix + "{tokens}:" + purpose }
 
@@ -141,6 +150,9 @@ func (k keys) jobs(n int) string               { return k.shard(n) + ":jobs" }
 func (k keys) dead(n int) string               { return k.shard(n) + ":dead" }
 func (k keys) batches(n int) string            { return k.shard(n) + ":batches" }
 func (k keys) batch(n int, name string) string { return k.shard(n) + ":batch:" + name }
+func (k keys) order(n int, batch string) string {
+	return k.shard(n) + ":order:" + orderStream(batch)
+}
 func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])

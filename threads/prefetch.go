@@ -17,10 +17,10 @@ import (
 
 // prefetch is the fan-out's reads for the members of a guess.
 type prefetch struct {
-	others       []string // the guessed members but the author, in order
-	users        *redis.SliceCmd
-	status, seen *redis.SliceCmd
-	muted        *redis.StringSliceCmd
+	others   []string // the guessed members but the author, in order
+	users    *redis.SliceCmd
+	presence presenceCmds
+	muted    *redis.StringSliceCmd
 }
 
 // prefetch queues on p the reads fan-out needs for the members room had at
@@ -40,7 +40,7 @@ func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author str
 // mutes.
 func (pre *prefetch) queue(ctx context.Context, s *Chat, p redis.Pipeliner, room, author string) {
 	pre.users = p.HMGet(ctx, s.k.users(), append(slices.Clip(pre.others), author)...)
-	pre.status, pre.seen = s.presenceCmds(ctx, p, pre.others)
+	pre.presence = s.presenceCmds(ctx, p, pre.others)
 	pre.muted = p.SMembers(ctx, s.k.muted(room))
 }
 

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 	"unicode/utf8"
 
@@ -67,8 +68,14 @@ type Presence struct {
 	State State  `json:"state"`
 	// Status is the status set by hand, if any is in force.
 	Status *Status `json:"status,omitempty"`
-	// LastSeen is the last heartbeat of a live client (zero if never).
+	// LastSeen is the last activity a client reported (zero if never).
 	LastSeen time.Time `json:"last_seen,omitempty"`
+	// Idle: not online although a client was active within OfflineAfter,
+	// or has a page open: the member routes as away (by email, by SMS) and
+	// any open page still shows lines live.
+	Idle bool `json:"idle,omitempty"`
+	// Connected: a live page of the member beat within IdleAfter, active or not.
+	Connected bool `json:"connected,omitempty"`
 }
 
 // Text is the status text in force, or "".
@@ -114,19 +121,74 @@ func (s *Chat) SetStatus(ctx context.Context, user string, st Status) (Presence,
 	return p, err
 }
 
-// Heartbeat records that a live client of user is there now. A member who
-// was idle or offline comes online: their rooms hear of it.
-func (s *Chat) Heartbeat(ctx context.Context, user string) error {
+// Activity is what a client says in a heartbeat about the person at it.
+type Activity string
+
+// Activities a heartbeat can report.
+const (
+	// Active: real input just now (a key, the pointer, a touch, focus; a
+	// script that says so). The member is online for IdleAfter.
+	Active Activity = "active"
+	// Idle: the client is open but nobody uses it (a hidden tab, no input).
+	// It withdraws the activity this same client reported last, so the
+	// member routes as away at once; another client's activity stands.
+	Idle Activity = "idle"
+	// Connected: a live stream is open. It says nothing of the person: the
+	// member stays reachable live but is not online for routing.
+	Connected Activity = "connected"
+)
+
+func (a Activity) valid() bool {
+	switch a {
+	case Active, Idle, Connected:
+		return true
+	}
+	return false
+}
+
+// Beat is one heartbeat of a client.
+type Beat struct {
+	// Activity is what the client reports; "" means Active.
+	Activity Activity
+	// Client names the client (a tab, a device), so that its idle report
+	// withdraws only its own activity. "" is one client like any other.
+	Client string
+}
+
+// maxClientID bounds Beat.Client.
+const maxClientID = 64
+
+// Heartbeat records a beat of one of user's clients. An active beat makes
+// the member online; an idle beat from the client that was active last
+// makes them away at once; a connected beat only says a live page is open.
+// When the member's state changes by it, their rooms hear of it.
+func (s *Chat) Heartbeat(ctx context.Context, user string, b Beat) error {
+	if b.Activity == "" {
+		b.Activity = Active
+	}
+	if !b.Activity.valid() {
+		return invalid("activity %q is not active, idle or connected", b.Activity)
+	}
+	if len(b.Client) > maxClientID || !utf8.ValidString(b.Client) {
+		return invalid("client id must be valid text of at most %d bytes", maxClientID)
+	}
 	now := s.now().UnixMilli()
-	prev, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen()}, user, now).Int64()
+	res, err := scriptHeartbeat.Run(ctx, s.rdb, []string{s.k.users(), s.k.seen(), s.k.conn(), s.k.seenBy(), s.k.thresholds()},
+		user, now, string(b.Activity), b.Client, s.opts.IdleAfter.Milliseconds()).Int64Slice()
 	if err != nil {
 		return fmt.Errorf("heartbeat of %s: %w", user, err)
 	}
-	if prev < 0 {
+	if len(res) != 4 {
+		return fmt.Errorf("heartbeat of %s: script answered %v", user, res)
+	}
+	if res[0] < 0 {
 		return fmt.Errorf("user %s: %w", user, ErrNotFound)
 	}
-	if now-prev >= s.opts.IdleAfter.Milliseconds() {
-		if p, err := s.Presence(ctx, user); err == nil && p.State == StateOnline {
+	prev, wasWithdrawn, withdrawn, idle := res[0], res[1] == 1, res[2] == 1, res[3]
+	wasOnline := prev > 0 && !wasWithdrawn && now-prev < idle
+	online := b.Activity == Active || (wasOnline && !withdrawn)
+	if wasOnline != online {
+		if p, err := s.Presence(ctx, user); err == nil {
 			s.announcePresence(ctx, p)
 		}
 	}
@@ -147,33 +209,49 @@ func (s *Chat) Presence(ctx context.Context, user string) (Presence, error) {
 
 // Presences returns the presence of several members now, in one round trip.
 func (s *Chat) Presences(ctx context.Context, users []string) (map[string]Presence, error) {
-	var st, seen *redis.SliceCmd
+	var pc presenceCmds
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		st, seen = s.presenceCmds(ctx, p, users)
+		pc = s.presenceCmds(ctx, p, users)
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read presence: %w", err)
 	}
-	return s.decodePresences(users, st, seen), nil
+	return s.decodePresences(users, pc), nil
 }
 
-// presenceCmds queues the reads of users' presence on p; decodePresences
-// reads the answers. Split so that fan-out reads users and presence in one
-// round trip.
-func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []string) (st, seen *redis.SliceCmd) {
+// presenceCmds are the pipelined reads of users' presence: the status set
+// by hand, the last activity and the last beat of any client. Queued by
+// Chat.presenceCmds and read by decodePresences, split so that fan-out reads
+// users and presence in one round trip.
+type presenceCmds struct {
+	status, seen, conn *redis.SliceCmd
+	thresholds         *redis.SliceCmd
+}
+
+// presenceCmds queues the reads of users' presence on p.
+func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []string) presenceCmds {
 	if len(users) == 0 {
-		return nil, nil
+		return presenceCmds{}
 	}
-	return p.HMGet(ctx, s.k.presence(), users...), p.HMGet(ctx, s.k.seen(), users...)
+	return presenceCmds{
+		status: p.HMGet(ctx, s.k.presence(), users...),
+		seen:   p.HMGet(ctx, s.k.seen(), users...),
+		conn:   p.HMGet(ctx, s.k.conn(), users...),
+		// The thresholds are read with every presence, so that a change
+		// holds in every process from its next read.
+		thresholds: s.thresholdsCmd(ctx, p),
+	}
 }
 
-func (s *Chat) decodePresences(users []string, st, seen *redis.SliceCmd) map[string]Presence {
+// decodePresences reads the answers of presenceCmds.
+func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Presence {
 	out := make(map[string]Presence, len(users))
-	if st == nil {
+	if pc.status == nil {
 		return out
 	}
-	stv, seenv := st.Val(), seen.Val()
+	stv, seenv, connv := pc.status.Val(), pc.seen.Val(), pc.conn.Val()
+	th := s.decodeThresholds(pc.thresholds)
 	now := s.now()
 	for i, u := range users {
 		var status *Status
@@ -183,25 +261,51 @@ func (s *Chat) decodePresences(users []string, st, seen *redis.SliceCmd) map[str
 				status = &v
 			}
 		}
-		var last time.Time
+		act := Activities{}
 		if str, ok := seenv[i].(string); ok {
-			if ms, err := strconv.ParseInt(str, 10, 64); err == nil {
-				last = time.UnixMilli(ms).UTC()
-			}
+			act.Last, act.Withdrawn = parseSeen(str)
 		}
-		out[u] = EffectivePresence(u, status, last, now, s.opts.IdleAfter, s.opts.OfflineAfter)
+		if str, ok := connv[i].(string); ok {
+			act.Connected, _ = parseSeen(str)
+		}
+		out[u] = EffectivePresence(u, status, act, now, th.IdleAfter, th.OfflineAfter)
 	}
 	return out
 }
 
+// parseSeen reads a stored beat: "MS", or "MS idle" for an activity its
+// client withdrew.
+func parseSeen(str string) (t time.Time, withdrawn bool) {
+	ms, rest, _ := strings.Cut(str, " ")
+	n, err := strconv.ParseInt(ms, 10, 64)
+	if err != nil {
+		return time.Time{}, false
+	}
+	return time.UnixMilli(n).UTC(), rest == "idle"
+}
+
+// Activities is what the clients of a member reported, the input of
+// EffectivePresence besides the status set by hand.
+type Activities struct {
+	// Last is the last activity reported (zero if never).
+	Last time.Time
+	// Withdrawn: the client that reported Last has since said it is idle.
+	Withdrawn bool
+	// Connected is the last beat of any client, active or not.
+	Connected time.Time
+}
+
 // EffectivePresence works out a member's state at now from the status they
-// set (nil if none) and their last heartbeat:
+// set (nil if none) and what their clients reported:
 //   - a status set by hand (away, busy, offline) wins until its until-time;
 //     activity never overrides it;
-//   - otherwise a heartbeat younger than idle means online, one younger
-//     than offline means away (idle), and anything older means offline.
-func EffectivePresence(user string, st *Status, lastSeen, now time.Time, idle, offline time.Duration) Presence {
-	p := Presence{User: user, LastSeen: lastSeen}
+//   - otherwise activity younger than idle, not withdrawn, means online;
+//     activity younger than offline means away (idle); anything older, or
+//     none, means offline. An open page that is not used changes nothing
+//     of this: it keeps the member reachable live, not online.
+func EffectivePresence(user string, st *Status, act Activities, now time.Time, idle, offline time.Duration) Presence {
+	p := Presence{User: user, LastSeen: act.Last,
+		Connected: !act.Connected.IsZero() && now.Sub(act.Connected) < idle}
 	if st != nil && (st.Until.IsZero() || now.Before(st.Until)) {
 		p.Status = st
 		if st.Availability != Available {
@@ -209,15 +313,15 @@ func EffectivePresence(user string, st *Status, lastSeen, now time.Time, idle, o
 			return p
 		}
 	}
-	switch age := now.Sub(lastSeen); {
-	case lastSeen.IsZero():
-		p.State = StateOffline
-	case age < idle:
+	switch age := now.Sub(act.Last); {
+	case !act.Last.IsZero() && age < idle && !act.Withdrawn:
 		p.State = StateOnline
-	case age < offline:
+	case !act.Last.IsZero() && age < offline:
 		p.State = StateAway
+		p.Idle = true
 	default:
 		p.State = StateOffline
+		p.Idle = p.Connected
 	}
 	return p
 }

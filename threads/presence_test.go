@@ -2,6 +2,7 @@ package threads
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 )
@@ -29,13 +30,81 @@ func TestEffectivePresence(t *testing.T) {
 		{"available by hand follows activity", status(Available, time.Time{}), ago(time.Hour), StateAway},
 	}
 	for _, c := range cases {
-		p := EffectivePresence("bob", c.st, c.seen, now, idle, offline)
+		p := EffectivePresence("bob", c.st, Activities{Last: c.seen}, now, idle, offline)
 		if p.State != c.want {
 			t.Errorf("%s: state %s, want %s", c.name, p.State, c.want)
 		}
 	}
-	if p := EffectivePresence("bob", &Status{Availability: Away, Text: "lunch", Until: now}, time.Time{}, now, idle, offline); p.Text() != "" {
+	if p := EffectivePresence("bob", &Status{Availability: Away, Text: "lunch", Until: now}, Activities{}, now, idle, offline); p.Text() != "" {
 		t.Errorf("expired status text still shown: %q", p.Text())
+	}
+}
+
+// TestPresenceFromActivity: an open page is not a person. What counts is
+// activity, withdrawn by the idle report of the client that made it.
+func TestPresenceFromActivity(t *testing.T) {
+	now := time.Date(2026, 11, 25, 12, 0, 0, 0, time.UTC)
+	idle, offline := 5*time.Minute, 8*time.Hour
+	ago := func(d time.Duration) time.Time { return now.Add(-d) }
+	cases := []struct {
+		name            string
+		act             Activities
+		state           State
+		idle, connected bool
+	}{
+		{"active now, page open", Activities{Last: ago(time.Second), Connected: ago(time.Second)}, StateOnline, false, true},
+		{"page open, untouched past the idle time", Activities{Last: ago(6 * time.Minute), Connected: ago(time.Second)}, StateAway, true, true},
+		{"tab hidden just now", Activities{Last: ago(time.Second), Withdrawn: true, Connected: ago(time.Second)}, StateAway, true, true},
+		{"page open overnight", Activities{Last: ago(9 * time.Hour), Connected: ago(time.Second)}, StateOffline, true, true},
+		{"page open, never used", Activities{Connected: ago(time.Second)}, StateOffline, true, true},
+		{"page closed long ago", Activities{Last: ago(time.Hour), Connected: ago(time.Hour)}, StateAway, true, false},
+	}
+	for _, c := range cases {
+		p := EffectivePresence("bob", nil, c.act, now, idle, offline)
+		if p.State != c.state || p.Idle != c.idle || p.Connected != c.connected {
+			t.Errorf("%s: %+v, want %s idle=%v connected=%v", c.name, p, c.state, c.idle, c.connected)
+		}
+	}
+}
+
+// TestHeartbeatActivity: connected beats keep a page reachable but not
+// online; an idle beat withdraws only its own client's activity.
+func TestHeartbeatActivity(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "bob")
+	steps := []struct {
+		name      string
+		beat      Beat
+		advance   time.Duration
+		state     State
+		connected bool
+	}{
+		{"a live page opens", Beat{Activity: Connected, Client: "tab"}, 0, StateOffline, true},
+		{"a key press", Beat{Activity: Active, Client: "tab"}, 0, StateOnline, true},
+		{"the page beats, untouched", Beat{Activity: Connected, Client: "tab"}, 4 * time.Minute, StateOnline, true},
+		{"still untouched past the idle time", Beat{Activity: Connected, Client: "tab"}, 2 * time.Minute, StateAway, true},
+		{"the pointer moves", Beat{Activity: Active, Client: "tab"}, 0, StateOnline, true},
+		{"another tab goes idle: no effect", Beat{Activity: Idle, Client: "other"}, 0, StateOnline, true},
+		{"the tab is hidden: idle at once", Beat{Activity: Idle, Client: "tab"}, 0, StateAway, true},
+		{"a script says active", Beat{}, 0, StateOnline, true},
+	}
+	for _, s := range steps {
+		e.clock.Add(s.advance)
+		if err := e.Chat.Heartbeat(e.ctx, "bob", s.beat); err != nil {
+			t.Fatalf("%s: %v", s.name, err)
+		}
+		p, err := e.Chat.Presence(e.ctx, "bob")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.State != s.state || p.Connected != s.connected {
+			t.Fatalf("%s: %+v, want %s connected=%v", s.name, p, s.state, s.connected)
+		}
+	}
+	for _, bad := range []Beat{{Activity: "asleep"}, {Client: strings.Repeat("x", 65)}} {
+		if err := e.Chat.Heartbeat(e.ctx, "bob", bad); !errors.Is(err, ErrInvalid) {
+			t.Errorf("Heartbeat(%+v) = %v, want invalid", bad, err)
+		}
 	}
 }
 
@@ -53,7 +122,7 @@ func TestPresenceWithClock(t *testing.T) {
 	if s := state(); s != StateOffline {
 		t.Fatalf("new user is %s", s)
 	}
-	if err := e.Chat.Heartbeat(e.ctx, "bob"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "bob", Beat{}); err != nil {
 		t.Fatal(err)
 	}
 	if s := state(); s != StateOnline {
@@ -72,12 +141,12 @@ func TestPresenceWithClock(t *testing.T) {
 	if err != nil || p.State != StateBusy || p.Text() != "in a workshop" {
 		t.Fatalf("SetStatus = %+v, %v", p, err)
 	}
-	_ = e.Chat.Heartbeat(e.ctx, "bob")
+	_ = e.Chat.Heartbeat(e.ctx, "bob", Beat{})
 	if s := state(); s != StateBusy {
 		t.Fatalf("heartbeat overrode busy: %s", s)
 	}
 	e.clock.Add(2 * time.Hour)
-	_ = e.Chat.Heartbeat(e.ctx, "bob")
+	_ = e.Chat.Heartbeat(e.ctx, "bob", Beat{})
 	if s := state(); s != StateOnline {
 		t.Fatalf("after the until-time: %s, want online", s)
 	}
@@ -94,7 +163,7 @@ func TestPresenceWithClock(t *testing.T) {
 	if _, err := e.Chat.SetStatus(e.ctx, "zed", Status{Availability: Away}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("status of unknown user: %v", err)
 	}
-	if err := e.Chat.Heartbeat(e.ctx, "zed"); !errors.Is(err, ErrNotFound) {
+	if err := e.Chat.Heartbeat(e.ctx, "zed", Beat{}); !errors.Is(err, ErrNotFound) {
 		t.Errorf("heartbeat of unknown user: %v", err)
 	}
 }
@@ -116,10 +185,10 @@ func TestRoutingFollowsPresence(t *testing.T) {
 		Prefs: Prefs{Quiet: &QuietHours{From: "17:00", To: "08:00", Mode: QuietHoldAll}}}) // 18:00 in Tokyo when the clock says 09:00 UTC
 	e.room(t, "design", Group, "alice", "bob", "carol", "dave", "erin")
 	e.room(t, "ac", Direct, "alice", "carol")
-	_ = e.Chat.Heartbeat(e.ctx, "alice")
-	_ = e.Chat.Heartbeat(e.ctx, "bob")
+	_ = e.Chat.Heartbeat(e.ctx, "alice", Beat{})
+	_ = e.Chat.Heartbeat(e.ctx, "bob", Beat{})
 	e.clock.Add(10 * time.Minute) // bob idles into away
-	_ = e.Chat.Heartbeat(e.ctx, "alice")
+	_ = e.Chat.Heartbeat(e.ctx, "alice", Beat{})
 	if _, err := e.Chat.SetStatus(e.ctx, "dave", Status{Availability: Busy}); err != nil {
 		t.Fatal(err)
 	}

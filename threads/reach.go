@@ -27,18 +27,19 @@ func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberR
 	if len(r.Members) == 0 {
 		return r, out, nil
 	}
-	var users, st, seen *redis.SliceCmd
+	var users *redis.SliceCmd
+	var pc presenceCmds
 	var muted *redis.StringSliceCmd
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		users = p.HMGet(ctx, s.k.users(), r.Members...)
 		muted = p.SMembers(ctx, s.k.muted(room))
-		st, seen = s.presenceCmds(ctx, p, r.Members)
+		pc = s.presenceCmds(ctx, p, r.Members)
 		return nil
 	})
 	if err != nil {
 		return Room{}, nil, fmt.Errorf("reach of %s: %w", room, err)
 	}
-	presence := s.decodePresences(r.Members, st, seen)
+	presence := s.decodePresences(r.Members, pc)
 	now := s.now()
 	for i, m := range r.Members {
 		str, ok := users.Val()[i].(string)

@@ -27,7 +27,7 @@ func TestReach(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob", "carol", "dave")
 	e.room(t, "design", Group, "alice", "bob", "carol", "dave")
-	if err := e.Chat.Heartbeat(e.ctx, "alice"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "alice", Beat{}); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Chat.SetStatus(e.ctx, "bob", Status{Availability: Away, Text: "clinic"}); err != nil {
@@ -94,20 +94,20 @@ func TestPresenceEvents(t *testing.T) {
 	}
 	// A heartbeat that brings alice online is announced; the next one,
 	// while she is online, is not.
-	if err := e.Chat.Heartbeat(e.ctx, "alice"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "alice", Beat{}); err != nil {
 		t.Fatal(err)
 	}
 	if ev := next(t, sub); ev.Presence == nil || ev.Presence.State != StateOnline {
 		t.Fatalf("event = %+v", ev)
 	}
-	if err := e.Chat.Heartbeat(e.ctx, "alice"); err != nil {
+	if err := e.Chat.Heartbeat(e.ctx, "alice", Beat{}); err != nil {
 		t.Fatal(err)
 	}
 	p := e.post(t, "design", "alice", "after the heartbeats")
 	if ev := next(t, sub); ev.Kind != LineEvent || ev.Line.ID != p.Line.ID {
 		t.Fatalf("event = %+v, want the line (no second presence event)", ev)
 	}
-	if err := e.Chat.Heartbeat(e.ctx, "nobody"); !errors.Is(err, ErrNotFound) {
+	if err := e.Chat.Heartbeat(e.ctx, "nobody", Beat{}); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("heartbeat of nobody: %v", err)
 	}
 }

@@ -31,6 +31,9 @@ func (c Channel) Queued() bool { return c == Email || c == SMS }
 // RouteInput is everything routing needs to know about one member and one line.
 type RouteInput struct {
 	State State
+	// Idle: the member is away only because no client of theirs was used
+	// lately (a page may be open); the reason then says "idle".
+	Idle bool
 	// Personal: the line is in a direct room or mentions the member.
 	Personal bool
 	// Quiet: the member's quiet hours are in force now; QuietMode says what they hold.
@@ -112,6 +115,10 @@ func Route(in RouteInput) Decision {
 // routeAway is the channel for a member who is not online, busy or muted,
 // before quiet hours.
 func routeAway(in RouteInput) Decision {
+	state := string(in.State)
+	if in.Idle && in.State == StateAway {
+		state = "idle"
+	}
 	usable := func(c Channel) bool {
 		switch c {
 		case Email:
@@ -123,23 +130,24 @@ func routeAway(in RouteInput) Decision {
 	}
 	switch {
 	case in.Prefer != "" && usable(in.Prefer):
-		return Decision{in.Prefer, string(in.State) + ", by preference"}
+		return Decision{in.Prefer, state + ", by preference"}
 	case in.State == StateOffline && in.Personal && in.SMSOK:
 		return Decision{SMS, "offline, personal line"}
 	case in.State == StateOffline && in.Urgent && in.SMSOK:
 		return Decision{SMS, "offline, urgent line"}
 	case in.EmailOK:
-		return Decision{Email, string(in.State)}
+		return Decision{Email, state}
 	case in.SMSOK:
-		return Decision{SMS, string(in.State) + ", no working email"}
+		return Decision{SMS, state + ", no working email"}
 	}
-	return Decision{Hold, string(in.State) + ", no working channel"}
+	return Decision{Hold, state + ", no working channel"}
 }
 
 // routeInput gathers the facts about member u for a line.
 func routeInput(u User, p Presence, personal, quiet, muted bool) RouteInput {
 	in := RouteInput{
 		State:    p.State,
+		Idle:     p.Idle,
 		Personal: personal,
 		Quiet:    quiet,
 		Muted:    muted,

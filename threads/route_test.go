@@ -65,11 +65,15 @@ func TestRouteTable(t *testing.T) {
 		{"preference: sms when away", with(both, func(i *RouteInput) { i.State = StateAway; i.Prefer = SMS }), SMS},
 		{"preference: digest when offline", with(both, func(i *RouteInput) { i.State = StateOffline; i.Personal = true; i.Prefer = Hold }), Hold},
 		{"unusable preference falls back", with(both, func(i *RouteInput) { i.State = StateAway; i.Prefer = SMS; i.SMSOK = false }), Email},
+		{"idle with a page open: email", with(both, func(i *RouteInput) { i.State = StateAway; i.Idle = true }), Email},
 	}
 	for _, c := range cases {
 		if got := Route(c.in); got.Channel != c.want || got.Reason == "" {
 			t.Errorf("%s: Route(%+v) = %+v, want %s", c.row, c.in, got, c.want)
 		}
+	}
+	if d := Route(RouteInput{State: StateAway, Idle: true, EmailOK: true}); d.Reason != "idle" {
+		t.Errorf("an idle member's reason: %q, want idle", d.Reason)
 	}
 }
 

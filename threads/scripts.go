@@ -197,6 +197,7 @@ var scriptGather = redis.NewScript(`
 if redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('HSET', KEYS[2], 'l:' .. ARGV[3], ARGV[4])
   redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+  redis.call('ZADD', KEYS[5], 'NX', ARGV[7], ARGV[6])
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
@@ -213,8 +214,11 @@ local due = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not due or tonumber(due) > tonumber(ARGV[1]) then return {} end
 if redis.call('EXISTS', KEYS[2]) == 0 then
   redis.call('ZREM', KEYS[1], ARGV[3])
+  redis.call('ZREM', KEYS[3], ARGV[3])
   return {}
 end
+local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
+if head and head ~= ARGV[3] then return {} end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
 redis.call('HINCRBY', KEYS[2], 'attempt', 1)
 return redis.call('HGETALL', KEYS[2])
@@ -243,6 +247,7 @@ if mode == 'dead' then
   end
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[#KEYS], ARGV[2])
   return 1
 end
 for i = 6, #ARGV do
@@ -258,6 +263,7 @@ for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
+redis.call('ZREM', KEYS[#KEYS], ARGV[2])
 return 1
 `)
 
@@ -279,13 +285,29 @@ return 1
 `)
 
 // scriptHeartbeat records a heartbeat of an existing user.
-// KEYS: users, seen. ARGV: user, now ms. Returns -1 for an unknown user,
-// else the previous heartbeat (unix ms, 0 if none).
+// KEYS: users, seen (last activity), conn (last beat), seen-by (client of
+// the last activity), thresholds. ARGV: user, now ms, activity, client,
+// the process's idle ms (when none is stored).
+// Returns {-1, 0, 0, 0} for an unknown user, else {the previous activity
+// (unix ms, 0 if none), 1 if it was withdrawn, 1 if this beat withdrew it,
+// the idle time in force (ms)}.
 var scriptHeartbeat = redis.NewScript(`
-if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return -1 end
-local prev = redis.call('HGET', KEYS[2], ARGV[1])
-redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
-return tonumber(prev) or 0
+if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 0 then return {-1, 0, 0, 0} end
+local idle = tonumber(redis.call('HGET', KEYS[5], 'idle_ms') or ARGV[5]) or tonumber(ARGV[5])
+local prev = redis.call('HGET', KEYS[2], ARGV[1]) or ''
+local ms = tonumber(string.match(prev, '^%d+') or '0')
+local was = 0
+if string.find(prev, ' idle', 1, true) then was = 1 end
+local now = 0
+redis.call('HSET', KEYS[3], ARGV[1], ARGV[2])
+if ARGV[3] == 'active' then
+  redis.call('HSET', KEYS[2], ARGV[1], ARGV[2])
+  redis.call('HSET', KEYS[4], ARGV[1], ARGV[4])
+elseif ARGV[3] == 'idle' and ms > 0 and was == 0 and (redis.call('HGET', KEYS[4], ARGV[1]) or '') == ARGV[4] then
+  redis.call('HSET', KEYS[2], ARGV[1], ms .. ' idle')
+  now = 1
+end
+return {ms, was, now, idle}
 `)
 
 // scriptQueueNotice queues a notice unless as many of the same kind as the

@@ -39,9 +39,12 @@ type Options struct {
 	Now func() time.Time
 	// Rand returns a float in [0,1) for backoff jitter; math/rand/v2 by default.
 	Rand func() float64
-	// IdleAfter: an online member without a heartbeat for this long is away (5 min).
+	// IdleAfter: an online member without activity for this long is away
+	// (5 min). With OfflineAfter it only seeds the thresholds in Redis
+	// (Chat.SeedThresholds), which every process reads, and stands in
+	// while none are stored.
 	IdleAfter time.Duration
-	// OfflineAfter: a member without a heartbeat for this long is offline (8 h).
+	// OfflineAfter: a member without activity for this long is offline (8 h).
 	OfflineAfter time.Duration
 	// QueueShards is the number of delivery streams (8). It must not change
 	// while jobs are queued.

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"net/mail"
 	"regexp"
 	"slices"
@@ -86,7 +87,12 @@ const (
 // Prefs are a member's delivery preferences.
 type Prefs struct {
 	// Channels overrides the default channel for an availability state, for
-	// example {"away": "sms"}. Unusable choices fall back to the defaults.
+	// example {"away": "sms"}. Only away and offline take a preference
+	// (online members read live; busy holds everything for the digest), and
+	// a preference is refused when it is set unless its channel works then:
+	// sms needs a verified phone, email an address (checkChannelPrefs). A
+	// channel that stops working later (a bounce, STOP) falls back to the
+	// defaults until it works again.
 	Channels map[State]Channel `json:"channels,omitempty"`
 	// Digest frequency; daily when empty.
 	Digest DigestFrequency `json:"digest,omitempty"`
@@ -316,11 +322,35 @@ func (u User) normalize() (User, error) {
 	return u, nil
 }
 
+// checkChannelPrefs refuses a channel preference that would not be
+// honoured: for online (always live) or busy (always held), or for a
+// channel the member cannot be reached on now.
+func checkChannelPrefs(u User) error {
+	for _, st := range []State{StateOnline, StateAway, StateBusy, StateOffline} {
+		c, ok := u.Prefs.Channels[st]
+		switch {
+		case !ok:
+		case st == StateOnline && c != Live:
+			return invalid("online=%s: an online member reads lines live; set a channel for away or offline instead", c)
+		case st == StateBusy && c != Hold:
+			return invalid("busy=%s: busy holds every line for the digest; set away instead to be reached", c)
+		case c == SMS && (u.Phone == "" || !u.PhoneVerified):
+			return invalid("%s=sms needs a verified phone; %s has none", st, u.ID)
+		case c == Email && u.Email() == "":
+			return invalid("%s=email needs an email address; %s has none", st, u.ID)
+		}
+	}
+	return nil
+}
+
 // AddUser stores a new user. The id, each email address and the phone must
 // be free. Nothing is written when anything is wrong.
 func (s *Directory) AddUser(ctx context.Context, u User) (User, error) {
 	u, err := u.normalize()
 	if err != nil {
+		return u, err
+	}
+	if err := checkChannelPrefs(u); err != nil {
 		return u, err
 	}
 	if u.Created.IsZero() {
@@ -347,6 +377,13 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, change func(*User
 		u.ID = old.ID
 		if u, err = u.normalize(); err != nil {
 			return old, err
+		}
+		// Checked when they change, so that an older preference does not
+		// block an unrelated change (a new phone, unverified for now).
+		if !maps.Equal(old.Prefs.Channels, u.Prefs.Channels) {
+			if err := checkChannelPrefs(u); err != nil {
+				return old, err
+			}
 		}
 		u.forgetFailures(old)
 		err = s.writeUser(ctx, &old, raw, u)

@@ -174,3 +174,48 @@ func TestQuietHours(t *testing.T) {
 		}
 	}
 }
+
+// TestChannelPrefsHonouredOrRefused: a channel preference that routing
+// would not honour is refused when set; one that stops working later does
+// not block other changes.
+func TestChannelPrefsHonouredOrRefused(t *testing.T) {
+	e := newEnv(t)
+	if _, err := e.Directory.AddUser(e.ctx, User{ID: "carol", Name: "Carol", Emails: []string{"carol@example.org"},
+		Phone: "+15550001111", PhoneVerified: true}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Directory.AddUser(e.ctx, User{ID: "dan", Name: "Dan", Phone: "+15550002222"}); err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		user string
+		st   State
+		c    Channel
+		ok   bool
+	}{
+		{"carol", StateAway, SMS, true},
+		{"carol", StateOffline, Email, true},
+		{"carol", StateOffline, Hold, true},
+		{"carol", StateOnline, Email, false},
+		{"carol", StateOnline, Live, true},
+		{"carol", StateBusy, SMS, false},
+		{"dan", StateAway, SMS, false},   // phone not verified
+		{"dan", StateAway, Email, false}, // no address
+	}
+	for _, c := range cases {
+		_, err := e.Directory.UpdateUser(e.ctx, c.user, func(u *User) error {
+			u.Prefs.Channels = map[State]Channel{c.st: c.c}
+			return nil
+		})
+		if (err == nil) != c.ok || (err != nil && !errors.Is(err, ErrInvalid)) {
+			t.Errorf("%s %s=%s: %v, want ok=%v", c.user, c.st, c.c, err, c.ok)
+		}
+	}
+	// carol has away=sms... set it, then her new phone (unverified) is still taken.
+	if _, err := e.Directory.UpdateUser(e.ctx, "carol", func(u *User) error { u.Prefs.Channels = map[State]Channel{StateAway: SMS}; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Directory.UpdateUser(e.ctx, "carol", func(u *User) error { u.Phone, u.PhoneVerified = "+15550003333", false; return nil }); err != nil {
+		t.Errorf("a new phone refused because of an older preference: %v", err)
+	}
+}

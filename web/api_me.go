@@ -1,7 +1,9 @@
 package web
 
 import (
+	"cmp"
 	"context"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -23,6 +25,12 @@ type meView struct {
 	// DigestHour the hour of day, in their time zone.
 	Digest     threads.DigestFrequency `json:"digest"`
 	DigestHour int                     `json:"digest_hour"`
+	// Channels are the member's channel per state (only those set).
+	Channels map[threads.State]threads.Channel `json:"channels,omitempty"`
+	// Quiet is the daily window of quiet hours, if any.
+	Quiet *threads.QuietHours `json:"quiet,omitempty"`
+	// AutoReply is on or off.
+	AutoReply string `json:"auto_reply"`
 }
 
 func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
@@ -31,7 +39,8 @@ func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
 		return meView{}, err
 	}
 	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, TimeZone: u.TimeZone, Role: u.Role,
-		Profile: u.Profile, Presence: p, Digest: digestOf(u), DigestHour: u.Prefs.DigestHour}, nil
+		Profile: u.Profile, Presence: p, Digest: digestOf(u), DigestHour: u.Prefs.DigestHour,
+		Channels: u.Prefs.Channels, Quiet: u.Prefs.Quiet, AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn)}, nil
 }
 
 func (h *handler) showMe(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -52,6 +61,13 @@ type meBody struct {
 	// Digest is off, daily or weekly; DigestHour 0-23.
 	Digest     *threads.DigestFrequency `json:"digest"`
 	DigestHour *int                     `json:"digest_hour"`
+	// Channels sets the channel for each state it names (away, offline);
+	// "default" removes a preference. States it does not name stay.
+	Channels map[threads.State]threads.Channel `json:"channels"`
+	// Quiet sets the quiet hours; {"from": ""} removes them.
+	Quiet *threads.QuietHours `json:"quiet"`
+	// AutoReply is on or off.
+	AutoReply *string `json:"auto_reply"`
 }
 
 type profileBody struct {
@@ -85,6 +101,29 @@ func (b meBody) apply(u *threads.User) error {
 	}
 	if b.DigestHour != nil {
 		u.Prefs.DigestHour = *b.DigestHour
+	}
+	if len(b.Channels) > 0 {
+		ch := maps.Clone(u.Prefs.Channels)
+		if ch == nil {
+			ch = map[threads.State]threads.Channel{}
+		}
+		for st, c := range b.Channels {
+			if c == "default" || c == "" {
+				delete(ch, st)
+			} else {
+				ch[st] = c
+			}
+		}
+		u.Prefs.Channels = ch
+	}
+	if b.Quiet != nil {
+		u.Prefs.Quiet = b.Quiet
+		if b.Quiet.From == "" && b.Quiet.To == "" {
+			u.Prefs.Quiet = nil
+		}
+	}
+	if b.AutoReply != nil {
+		u.Prefs.AutoReply = *b.AutoReply
 	}
 	if p := b.Profile; p != nil {
 		if p.Title != nil {
@@ -174,8 +213,33 @@ func (h *handler) setStatus(w http.ResponseWriter, r *http.Request, me *who) err
 	return nil
 }
 
+// heartbeatBody is the optional body of POST /api/me/heartbeat. Without a
+// body the beat is active, as scripts expect.
+type heartbeatBody struct {
+	// State is "active" (real input just now) or "idle" (open, not used).
+	State string `json:"state"`
+	// Client names the tab or device, so that its idle report withdraws
+	// only its own activity.
+	Client string `json:"client"`
+}
+
 func (h *handler) heartbeat(w http.ResponseWriter, r *http.Request, me *who) error {
-	if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID); err != nil {
+	var in heartbeatBody
+	if r.ContentLength > 0 || r.Header.Get("Content-Type") != "" {
+		if err := decodeJSON(w, r, &in); err != nil {
+			return err
+		}
+	}
+	b := threads.Beat{Client: in.Client}
+	switch in.State {
+	case "", "active":
+		b.Activity = threads.Active
+	case "idle":
+		b.Activity = threads.Idle
+	default:
+		return errf(http.StatusBadRequest, "invalid", "state %q is not active or idle", in.State)
+	}
+	if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID, b); err != nil {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)

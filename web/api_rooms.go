@@ -158,8 +158,12 @@ type memberView struct {
 	Status   *threads.Status  `json:"status,omitempty"`
 	LastSeen *time.Time       `json:"last_seen,omitempty"`
 	Reach    threads.Decision `json:"reach"`
-	Title    string           `json:"title,omitempty"`
-	Team     string           `json:"team,omitempty"`
+	// Idle: away only because no client of theirs was used lately.
+	Idle bool `json:"idle,omitempty"`
+	// Connected: a page of theirs is open, used or not.
+	Connected bool   `json:"connected,omitempty"`
+	Title     string `json:"title,omitempty"`
+	Team      string `json:"team,omitempty"`
 }
 
 // roomView is a room with its members' presence and how each is reached.
@@ -193,7 +197,8 @@ func (h *handler) roomDetail(ctx context.Context, id string) (roomView, error) {
 
 func memberFrom(mr threads.MemberReach) memberView {
 	mv := memberView{ID: mr.User.ID, Name: mr.User.Name, State: mr.Presence.State, Status: mr.Presence.Status,
-		Reach: mr.Reach, Title: mr.User.Profile.Title, Team: mr.User.Profile.Team}
+		Reach: mr.Reach, Idle: mr.Presence.Idle, Connected: mr.Presence.Connected,
+		Title: mr.User.Profile.Title, Team: mr.User.Profile.Team}
 	if !mr.Presence.LastSeen.IsZero() {
 		t := mr.Presence.LastSeen
 		mv.LastSeen = &t

@@ -283,10 +283,27 @@ func TestMeAndPresenceAPI(t *testing.T) {
 	if st != 200 || json.Unmarshal([]byte(body), &p) != nil || p.State != threads.StateAway || p.Text() != "lunch" || p.Status.Until.IsZero() {
 		t.Fatalf("status: %d %s", st, body)
 	}
-	st, body = e.do("bob", "POST", "/api/me/heartbeat", nil)
-	e.want(204, "", st, body, "heartbeat")
-	if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != threads.StateOnline {
-		t.Errorf("bob after a heartbeat: %s", p.State)
+	beats := []struct {
+		name   string
+		body   any
+		status int
+		code   string
+		state  threads.State
+	}{
+		{"no body: active, as scripts send it", nil, 204, "", threads.StateOnline},
+		{"the tab goes idle", map[string]string{"state": "idle", "client": "tab-1"}, 204, "", threads.StateOnline}, // not the client that was active
+		{"active from the tab", map[string]string{"state": "active", "client": "tab-1"}, 204, "", threads.StateOnline},
+		{"the same tab hidden", map[string]string{"state": "idle", "client": "tab-1"}, 204, "", threads.StateAway},
+		{"an unknown state", map[string]string{"state": "asleep"}, 400, "invalid", threads.StateAway},
+		{"a client id too long", map[string]string{"state": "active", "client": strings.Repeat("x", 100)}, 400, "invalid", threads.StateAway},
+		{"not JSON", "{", 400, "bad_json", threads.StateAway},
+	}
+	for _, b := range beats {
+		st, body = e.do("bob", "POST", "/api/me/heartbeat", b.body)
+		e.want(b.status, b.code, st, body, "heartbeat: "+b.name)
+		if p, _ := e.store.Chat.Presence(e.ctx, "bob"); p.State != b.state {
+			t.Errorf("bob after %s: %s, want %s", b.name, p.State, b.state)
+		}
 	}
 }
 
@@ -420,5 +437,39 @@ func TestRateLimit(t *testing.T) {
 	// Another member has their own budget.
 	if st, body := e.do("bob", "GET", "/api/me", nil); st != 200 {
 		t.Errorf("bob: %d %s", st, body)
+	}
+}
+
+// TestMePreferences: PUT /api/me sets channels per state, digest, quiet
+// hours and auto-reply; a preference that would not be honoured is
+// refused with a clear 400.
+func TestMePreferences(t *testing.T) {
+	e := newWebEnv(t, nil)
+	cases := []struct {
+		name   string
+		body   map[string]any
+		status int
+		want   string
+	}{
+		{"away by email, offline held", map[string]any{"channels": map[string]string{"away": "email", "offline": "digest"}}, 200, `"channels":{"away":"email","offline":"digest"}`},
+		{"sms without a verified phone", map[string]any{"channels": map[string]string{"away": "sms"}}, 400, "away=sms needs a verified phone"},
+		{"online by email", map[string]any{"channels": map[string]string{"online": "email"}}, 400, "an online member reads lines live"},
+		{"busy by email", map[string]any{"channels": map[string]string{"busy": "email"}}, 400, "busy holds every line"},
+		{"an unknown channel", map[string]any{"channels": map[string]string{"away": "pigeon"}}, 400, "unknown channel"},
+		{"back to the default", map[string]any{"channels": map[string]string{"offline": "default"}}, 200, `"channels":{"away":"email"}`},
+		{"quiet hours", map[string]any{"quiet": map[string]string{"from": "22:00", "to": "07:00", "mode": "hold-all"}}, 200, `"quiet":{"from":"22:00","to":"07:00","mode":"hold-all"}`},
+		{"quiet hours off", map[string]any{"quiet": map[string]string{"from": ""}}, 200, `"auto_reply":"on"`},
+		{"auto-reply off, weekly digest at 7", map[string]any{"auto_reply": "off", "digest": "weekly", "digest_hour": 7}, 200, `"digest":"weekly","digest_hour":7`},
+		{"auto-reply maybe", map[string]any{"auto_reply": "maybe"}, 400, "auto-reply preference"},
+	}
+	for _, c := range cases {
+		st, body := e.do("alice", "PUT", "/api/me", c.body)
+		if st != c.status || !strings.Contains(body, c.want) {
+			t.Errorf("%s: %d %s, want %d with %q", c.name, st, body, c.status, c.want)
+		}
+	}
+	u, _ := e.store.Directory.User(e.ctx, "alice")
+	if u.Prefs.Quiet != nil || u.Prefs.AutoReply != "off" || u.Prefs.Channels[threads.StateAway] != threads.Email {
+		t.Errorf("stored prefs %+v", u.Prefs)
 	}
 }

@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"crypto/sha256"
 	"embed"
 	"encoding/hex"
@@ -36,6 +37,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"iso":       func(t time.Time) string { return t.UTC().Format(time.RFC3339) },
 	"size":      humanSize,
 	"reachText": reachText,
+	"stateText": stateText,
 	"join":      strings.Join,
 	"dict":      dict,
 }).ParseFS(templateFS, "templates/*.html"))
@@ -88,6 +90,9 @@ type view struct {
 	Notice string
 	Error  string
 	Data   any
+	// IdleMS is the idle time in milliseconds: the page reports activity
+	// often enough that an active member never idles between reports.
+	IdleMS int64
 }
 
 // pageRoutes mounts the page and its static files.
@@ -135,8 +140,15 @@ func (h *handler) page(fn func(w http.ResponseWriter, r *http.Request, me *who) 
 			}
 		}
 		if err == nil {
-			if r.Method == http.MethodGet {
-				h.beat(r.Context(), me)
+			// A form sent is a person at the page; a page fetched may be
+			// a tab opened in the background: open, not used (the page
+			// script reports activity).
+			b := threads.Beat{Activity: threads.Connected}
+			if r.Method == http.MethodPost {
+				b.Activity = threads.Active
+			}
+			if err := h.store.Chat.Heartbeat(r.Context(), me.user.ID, b); err != nil && r.Context().Err() == nil {
+				h.log.Warn("heartbeat from the page", "member", me.user.ID, "err", err)
 			}
 			err = fn(w, r, me)
 		}
@@ -176,6 +188,13 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	}
 	if v.Path == "" {
 		v.Path = r.URL.Path
+	}
+	if v.IdleMS == 0 && v.Me != nil {
+		th, err := h.store.Chat.Thresholds(r.Context())
+		if err != nil {
+			th.IdleAfter = h.store.Chat.Options().IdleAfter // the page adapts at its next load
+		}
+		v.IdleMS = th.IdleAfter.Milliseconds()
 	}
 	w.Header().Set("Content-Type", "text/html; charset=utf-8")
 	w.Header().Set("Cache-Control", "no-store")
@@ -294,6 +313,15 @@ func reachText(m memberView) string {
 	return ""
 }
 
+// stateText is a member's state as the members list shows it: "idle" for
+// a member away only because nobody used their page (or any client) lately.
+func stateText(m memberView) string {
+	if m.Idle && m.State == threads.StateAway {
+		return "idle"
+	}
+	return string(m.State)
+}
+
 // home lists the member's rooms.
 func (h *handler) home(w http.ResponseWriter, r *http.Request, me *who) error {
 	rooms, err := h.store.Chat.RoomsOf(r.Context(), me.user.ID)
@@ -350,12 +378,10 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 		d.Older = lines[0].ID
 	}
 	if len(lines) > 0 {
+		// Not marked read here: the page script does, once the line has
+		// been on screen in a visible, focused page (a tab opened in the
+		// background reads nothing).
 		d.Last = lines[len(lines)-1].ID
-		if d.Live {
-			if err := h.store.Chat.MarkRead(r.Context(), room.ID, me.user.ID, d.Last); err != nil {
-				h.log.Warn("mark read", "room", room.ID, "member", me.user.ID, "err", err)
-			}
-		}
 	}
 	for _, m := range detail.Members {
 		if m.ID == me.user.ID {
@@ -418,6 +444,11 @@ type profileData struct {
 	// Fields are the admin-defined fields with the member's values.
 	Fields []fieldValue
 	Digest threads.DigestFrequency
+	// Away and Offline are the channel preferences ("" for the default);
+	// Quiet the quiet hours (zero when none); AutoReply on or off.
+	Away, Offline threads.Channel
+	Quiet         threads.QuietHours
+	AutoReply     string
 }
 
 func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, error) {
@@ -434,8 +465,13 @@ func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, e
 		fields[i] = fieldValue{Name: d.Name, Label: d.Label, Value: u.Profile.Fields[d.Name]}
 	}
 	v := viewFor(me, "Your profile")
-	v.Data = profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p, Fields: fields,
-		Digest: digestOf(u)}
+	d := profileData{User: u, Interests: strings.Join(u.Profile.Interests, ", "), Presence: p, Fields: fields,
+		Digest: digestOf(u), Away: u.Prefs.Channels[threads.StateAway], Offline: u.Prefs.Channels[threads.StateOffline],
+		AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn)}
+	if u.Prefs.Quiet != nil {
+		d.Quiet = *u.Prefs.Quiet
+	}
+	v.Data = d
 	return v, nil
 }
 
@@ -471,6 +507,16 @@ func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) e
 			hour = -1 // threads explains the range
 		}
 		in.DigestHour = &hour
+	}
+	if _, ok := r.PostForm["away"]; ok {
+		in.Channels = map[threads.State]threads.Channel{
+			threads.StateAway:    threads.Channel(cmp.Or(r.PostFormValue("away"), "default")),
+			threads.StateOffline: threads.Channel(cmp.Or(r.PostFormValue("offline"), "default")),
+		}
+		in.Quiet = &threads.QuietHours{From: strings.TrimSpace(r.PostFormValue("quiet_from")),
+			To: strings.TrimSpace(r.PostFormValue("quiet_to")), Mode: threads.QuietMode(r.PostFormValue("quiet_mode"))}
+		reply := r.PostFormValue("auto_reply")
+		in.AutoReply = &reply
 	}
 	_, err := h.store.Directory.UpdateUser(r.Context(), me.user.ID, in.apply)
 	if he := classify(err); err != nil && he.status == http.StatusBadRequest {

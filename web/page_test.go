@@ -50,7 +50,7 @@ func TestRoomPage(t *testing.T) {
 		"Alice: The header is on <staging>",
 		"Bob: Looks good",
 		"Bob: away “at the clinic” — by email",
-		"Alice: online",
+		"Alice: offline", // a page fetched is not a person at it (the script says when one is)
 		fmt.Sprintf("Bob: dot.png (%d bytes)", len(png)),
 	} {
 		if !strings.Contains(seen, want) {
@@ -227,4 +227,30 @@ func (b *browser) Transport() http.RoundTripper {
 		return b.Client.Transport
 	}
 	return http.DefaultTransport
+}
+
+// TestProfileFormPreferences: the profile page sets channels per state,
+// quiet hours and auto-reply, and shows a refused preference's reason.
+func TestProfileFormPreferences(t *testing.T) {
+	e := newWebEnv(t, nil)
+	b := e.browser("alice")
+	form := func(away string) url.Values {
+		return url.Values{"csrf": {b.csrf}, "name": {"Alice"}, "digest": {"daily"}, "digest_hour": {"8"},
+			"away": {away}, "offline": {"email"}, "quiet_from": {"22:00"}, "quiet_to": {"07:00"}, "quiet_mode": {"hold-all"}, "auto_reply": {"off"}}
+	}
+	res, page := b.fetch(t, "POST", e.srv.URL+"/me", form("sms"))
+	if res.StatusCode != 400 || !strings.Contains(text(page), "away=sms needs a verified phone") {
+		t.Fatalf("away=sms without a phone: %d %s", res.StatusCode, text(page))
+	}
+	if res, page = b.fetch(t, "POST", e.srv.URL+"/me", form("digest")); res.StatusCode != 303 {
+		t.Fatalf("save: %d %s", res.StatusCode, text(page))
+	}
+	u, _ := e.store.Directory.User(e.ctx, "alice")
+	if u.Prefs.Channels[threads.StateAway] != threads.Hold || u.Prefs.Channels[threads.StateOffline] != threads.Email ||
+		u.Prefs.Quiet == nil || u.Prefs.Quiet.Mode != threads.QuietHoldAll || u.Prefs.AutoReply != "off" {
+		t.Fatalf("stored prefs %+v", u.Prefs)
+	}
+	if _, page = b.fetch(t, "GET", e.srv.URL+"/me", nil); !strings.Contains(page, `<option value="digest" selected>`) {
+		t.Errorf("the form does not show the saved preference:\n%s", page)
+	}
 }

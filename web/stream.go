@@ -207,9 +207,10 @@ func (h *handler) relay(ctx context.Context, out sse, ev threads.Event, mine map
 	return nil
 }
 
-// beat records that the member has a live page open.
+// beat records that the member has a live page open: reachable live, but
+// not online unless the page reports activity (POST /api/me/heartbeat).
 func (h *handler) beat(ctx context.Context, me *who) {
-	if err := h.store.Chat.Heartbeat(ctx, me.user.ID); err != nil && ctx.Err() == nil {
+	if err := h.store.Chat.Heartbeat(ctx, me.user.ID, threads.Beat{Activity: threads.Connected}); err != nil && ctx.Err() == nil {
 		h.log.Warn("heartbeat from the live stream", "member", me.user.ID, "err", err)
 	}
 }

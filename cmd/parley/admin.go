@@ -23,6 +23,10 @@ func adminCommands() []command {
 			summary: "show or set how many days lines are kept (0: forever), for every room or, with --room, one room " +
 				"(default: follow the global setting); parley serve removes older lines every hour",
 			mode: sharedStore, parse: parseAdminRetention},
+		{path: "admin presence", args: "[--idle-after D] [--offline-after D] [--json]",
+			summary: "show or set when a member without activity turns away (idle) and then offline, for every process at once " +
+				"(PARLEY_IDLE_AFTER and PARLEY_OFFLINE_AFTER only seed them)",
+			mode: sharedStore, parse: parseAdminPresence},
 		{path: "admin reindex", args: "", summary: "rebuild the people-search indexes from the users (once after upgrading, or to repair them)",
 			mode: sharedStore, parse: parseAdminReindex},
 		{path: "admin audit", args: "[--limit N] [--actor A] [--action X] [--target T] [--before ID] [--json]",
@@ -329,4 +333,37 @@ func yesNo(b bool) string {
 		return "yes"
 	}
 	return "no"
+}
+
+func parseAdminPresence(args []string) (action, error) {
+	fs := newFlags("admin presence")
+	idle := fs.Duration("idle-after", 0, "a member without activity for this long is away (idle), like 5m")
+	offline := fs.Duration("offline-after", 0, "a member without activity for this long is offline, like 8h")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	if err := wantArgs(pos); err != nil {
+		return nil, err
+	}
+	if *idle < 0 || *offline < 0 {
+		return nil, usagef("--idle-after and --offline-after must be positive durations, like 5m or 8h")
+	}
+	return func(ctx context.Context, a *app) error {
+		var t threads.Thresholds
+		var err error
+		if *idle != 0 || *offline != 0 {
+			t, err = a.store.Chat.SetThresholds(ctx, cliActor, threads.Thresholds{IdleAfter: *idle, OfflineAfter: *offline})
+		} else {
+			t, err = a.store.Chat.Thresholds(ctx)
+		}
+		if err != nil {
+			return err
+		}
+		if *asJSON {
+			return writeJSON(a.out, map[string]string{"idle_after": t.IdleAfter.String(), "offline_after": t.OfflineAfter.String()})
+		}
+		return fields(a.out, "idle after", t.IdleAfter.String(), "offline after", t.OfflineAfter.String())
+	}, nil
 }

@@ -135,7 +135,7 @@ func TestProfileAndAdminBadInput(t *testing.T) {
 		{"retention two args", []string{"admin", "retention", "3", "4"}, 2, "unexpected argument \"4\""},
 		{"audit bad limit", []string{"admin", "audit", "--limit", "0"}, 2, "--limit 0"},
 		{"audit bad before", []string{"admin", "audit", "--before", "yesterday"}, 2, "audit entry id"},
-		{"admin alone", []string{"admin"}, 2, "admin needs a subcommand: domains, fields, retention, reindex, audit"},
+		{"admin alone", []string{"admin"}, 2, "admin needs a subcommand: domains, fields, retention, presence, reindex, audit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -384,4 +384,40 @@ func FuzzUserSetFlags(f *testing.F) {
 			t.Fatalf("%q %q %q: %v exits %d", channel, field, quiet, err, exitCode(err))
 		}
 	})
+}
+
+// TestAdminPresenceShared: two processes started with different idle
+// times and the CLI (with a third) agree on a member's presence once
+// `parley admin presence` sets the thresholds, and after each change.
+func TestAdminPresenceShared(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t).with("PARLEY_IDLE_AFTER", "10m")
+	ok(t, e, "user", "add", "--id", "bob", "--name", "Bob", "--email", "bob@example.org")
+	_, rdb := storeFor(t, e)
+	procs := []*threads.Store{
+		threads.New(rdb, threads.Options{Prefix: e["PARLEY_KEY_PREFIX"], IdleAfter: time.Hour}),
+		threads.New(rdb, threads.Options{Prefix: e["PARLEY_KEY_PREFIX"], IdleAfter: time.Second}),
+	}
+	ok(t, e, "presence", "heartbeat", "bob")
+	agree := func(want threads.State) {
+		t.Helper()
+		if out := ok(t, e, "presence", "show", "bob"); !strings.Contains(out, "state:      "+string(want)) {
+			t.Errorf("the CLI says:\n%s\nwant %s", out, want)
+		}
+		for i, p := range procs {
+			if got, err := p.Chat.Presence(context.Background(), "bob"); err != nil || got.State != want {
+				t.Errorf("process %d says %s (%v), want %s", i, got.State, err, want)
+			}
+		}
+	}
+	if out := ok(t, e, "admin", "presence", "--idle-after", "1s", "--offline-after", "1h"); !strings.Contains(out, "idle after:     1s") {
+		t.Fatalf("admin presence: %s", out)
+	}
+	time.Sleep(1100 * time.Millisecond) // past the new idle time
+	agree(threads.StateAway)
+	ok(t, e, "admin", "presence", "--idle-after", "1h", "--offline-after", "8h")
+	agree(threads.StateOnline)
+	if r := parley(t, e, "admin", "presence", "--idle-after", "9h"); r.code == 0 || !strings.Contains(r.err, "offline after 8h0m0s is shorter than idle after 9h0m0s") {
+		t.Errorf("idle longer than offline: exit %d, %q", r.code, r.err)
+	}
 }

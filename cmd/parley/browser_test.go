@@ -26,65 +26,15 @@ import (
 // Chromium it fails under CI and is skipped elsewhere.
 func TestBrowser(t *testing.T) {
 	browserpeer.Path(t) // before anything starts
-	e := redisEnv(t)
-	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
-	page := "http://" + addr
-	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", "127.0.0.1:"+strconv.Itoa(testpeers.FreePort(t)),
-		"PARLEY_SECRET", strings.Repeat("s", 32), "PARLEY_PUBLIC_URL", page)
-	ok(t, e, "user", "add", "--id", "alice", "--name", "Alice Archer", "--email", "alice@example.org")
-	ok(t, e, "user", "add", "--id", "bob", "--name", "Bob Ray", "--email", "bob@example.org")
-	ok(t, e, "room", "create", "--id", "design", "--name", "Design", "--members", "alice,bob")
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	}()
-	waitFor(t, "parley serve to listen", 10*time.Second, func() bool { return strings.Contains(errb.String(), "listening") })
+	e, page := browserServe(t, redisEnv(t))
 
 	bctx, stopBrowser := browserpeer.Start(t, 1100, 800)
 	defer stopBrowser() // before serve stops: the page's live stream holds it
 	bctx, stopTimeout := context.WithTimeout(bctx, 90*time.Second)
 	defer stopTimeout()
 
-	// Ask for a link on the sign-in page.
+	browserSignIn(t, e, bctx, page, "alice@example.org")
 	if err := chromedp.Do(bctx,
-		chromedp.Navigate(page+"/signin"),
-		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), "alice@example.org"),
-		chromedp.Submit(chromedp.CSS(`input[name="email"]`)),
-		chromedp.WaitVisible(`//h1[contains(., "Check your email")]`),
-	); err != nil {
-		t.Fatalf("ask for a sign-in link: %v", err)
-	}
-	// The delivery worker puts the email in the outbox; read the link there.
-	var link string
-	waitFor(t, "the sign-in email in the outbox", 15*time.Second, func() bool {
-		var entries []threads.OutboxEntry
-		if err := json.Unmarshal([]byte(ok(t, e, "outbox", "list", "--json")), &entries); err != nil {
-			t.Fatal(err)
-		}
-		for _, en := range entries {
-			if en.To == "alice@example.org" {
-				link = signInLinkIn(en.Body)
-			}
-		}
-		return link != ""
-	})
-	if !strings.HasPrefix(link, page+"/signin/") {
-		t.Fatalf("link %q", link)
-	}
-	if err := chromedp.Do(bctx,
-		chromedp.Navigate(link),
-		chromedp.Click(chromedp.ID("signin-confirm")),
-		chromedp.WaitVisible(`//h1[contains(., "Your rooms")]`),
 		chromedp.Click(chromedp.CSS(`a[href="/rooms/design"]`)),
 		chromedp.WaitVisible(chromedp.ID("post-text")),
 		// A mark on the page that a reload would wipe.
@@ -154,4 +104,71 @@ func TestBrowser(t *testing.T) {
 	if err != nil || !strings.Contains(who, "Designer") || strings.Contains(who, "bob@example.org") {
 		t.Errorf("bob's profile as alice sees it: %q (%v)", who, err)
 	}
+}
+
+// browserSignIn signs in as the user with address email, with the link
+// the delivery worker puts in the outbox, and leaves the browser on the
+// list of rooms.
+func browserSignIn(t *testing.T, e env, bctx context.Context, page, email string) {
+	t.Helper()
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(page+"/signin"),
+		chromedp.SendKeys(chromedp.CSS(`input[name="email"]`), email),
+		chromedp.Submit(chromedp.CSS(`input[name="email"]`)),
+		chromedp.WaitVisible(`//h1[contains(., "Check your email")]`),
+	); err != nil {
+		t.Fatalf("ask for a sign-in link: %v", err)
+	}
+	var link string
+	waitFor(t, "the sign-in email in the outbox", 15*time.Second, func() bool {
+		var entries []threads.OutboxEntry
+		if err := json.Unmarshal([]byte(ok(t, e, "outbox", "list", "--json")), &entries); err != nil {
+			t.Fatal(err)
+		}
+		for _, en := range entries {
+			if en.To == email {
+				link = signInLinkIn(en.Body)
+			}
+		}
+		return link != ""
+	})
+	if !strings.HasPrefix(link, page+"/signin/") {
+		t.Fatalf("link %q", link)
+	}
+	if err := chromedp.Do(bctx,
+		chromedp.Navigate(link),
+		chromedp.Click(chromedp.ID("signin-confirm")),
+		chromedp.WaitVisible(`//h1[contains(., "Your rooms")]`),
+	); err != nil {
+		t.Fatalf("sign in: %v", err)
+	}
+}
+
+// browserServe seeds alice and bob in room design and starts `parley
+// serve` on free ports with e's settings; it stops when the test ends
+// (after the browser, whose cleanup is registered later).
+func browserServe(t *testing.T, e env) (env, string) {
+	t.Helper()
+	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
+	page := "http://" + addr
+	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", "127.0.0.1:"+strconv.Itoa(testpeers.FreePort(t)),
+		"PARLEY_SECRET", strings.Repeat("s", 32), "PARLEY_PUBLIC_URL", page)
+	ok(t, e, "user", "add", "--id", "alice", "--name", "Alice Archer", "--email", "alice@example.org")
+	ok(t, e, "user", "add", "--id", "bob", "--name", "Bob Ray", "--email", "bob@example.org")
+	ok(t, e, "room", "create", "--id", "design", "--name", "Design", "--members", "alice,bob")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var out, errb syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
+	t.Cleanup(func() {
+		cancel()
+		select {
+		case <-done:
+		case <-time.After(15 * time.Second):
+			t.Error("serve did not stop")
+		}
+	})
+	waitFor(t, "parley serve to listen", 10*time.Second, func() bool { return strings.Contains(errb.String(), "listening") })
+	return e, page
 }

@@ -123,6 +123,9 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	defer b.Close()
+	if err := b.store.Chat.SeedThresholds(ctx); err != nil {
+		return err
+	}
 	if !cfg.Embedded() {
 		a.log.Warn("demo on a shared Redis: it adds its people and rooms there, and its worker takes the delivery jobs under the key prefix",
 			"redis", b.url, "prefix", cfg.KeyPrefix)
@@ -229,7 +232,7 @@ func (d *demo) seed(ctx context.Context) error {
 			}
 		}
 		if du.online {
-			if err := d.st.Chat.Heartbeat(ctx, du.user.ID); err != nil {
+			if err := d.st.Chat.Heartbeat(ctx, du.user.ID, threads.Beat{}); err != nil {
 				return err
 			}
 		}
@@ -405,7 +408,7 @@ func (d *demo) keepOnline(ctx context.Context, user string, every time.Duration)
 		case <-ctx.Done():
 			return
 		case <-t.C:
-			if err := d.st.Chat.Heartbeat(ctx, user); err != nil && ctx.Err() == nil {
+			if err := d.st.Chat.Heartbeat(ctx, user, threads.Beat{}); err != nil && ctx.Err() == nil {
 				d.log.Warn("heartbeat", "member", user, "err", err)
 			}
 		}

@@ -15,7 +15,7 @@ func presenceCommands() []command {
 			summary: "set a member's availability by hand; the message of away/busy/offline is their auto-reply; --until 3h, 15:00 (member's zone), friday or 2026-01-02T15:04:05Z ends it by itself",
 			mode:    sharedStore, parse: parsePresenceSet},
 		{path: "presence show", args: "USER [--json]", summary: "show a member's presence now", mode: sharedStore, parse: parsePresenceShow},
-		{path: "presence heartbeat", args: "USER", summary: "record that a live client of USER is there now",
+		{path: "presence heartbeat", args: "USER [--idle] [--client ID]", summary: "record that a client of USER was used just now (online for the idle time); --idle: it is open but unused, withdrawing its own activity",
 			mode: sharedStore, parse: parseHeartbeat},
 	}
 }
@@ -109,7 +109,10 @@ func parsePresenceShow(args []string) (action, error) {
 }
 
 func parseHeartbeat(args []string) (action, error) {
-	pos, err := parseFlags(newFlags("presence heartbeat"), args)
+	fs := newFlags("presence heartbeat")
+	idle := fs.Bool("idle", false, "the client is open but nobody uses it: withdraw the activity it reported")
+	client := fs.String("client", "", "the client's name, so that --idle withdraws only its own activity")
+	pos, err := parseFlags(fs, args)
 	if err != nil {
 		return nil, err
 	}
@@ -122,7 +125,11 @@ func parseHeartbeat(args []string) (action, error) {
 		if _, err := a.store.Directory.User(ctx, user); err != nil {
 			return err
 		}
-		if err := a.store.Chat.Heartbeat(ctx, user); err != nil {
+		b := threads.Beat{Activity: threads.Active, Client: *client}
+		if *idle {
+			b.Activity = threads.Idle
+		}
+		if err := a.store.Chat.Heartbeat(ctx, user, b); err != nil {
 			return err
 		}
 		p, err := a.store.Chat.Presence(ctx, user)

@@ -159,6 +159,7 @@ func printUser(a *app, u threads.User, rooms []string) error {
 		"created", fmtTime(u.Created),
 	}
 	kv = append(kv, profileLines(u)...)
+	kv = append(kv, prefLines(u)...)
 	if len(notes) > 0 {
 		kv = append(kv, "notes", strings.Join(notes, ", "))
 	}
@@ -166,4 +167,39 @@ func printUser(a *app, u threads.User, rooms []string) error {
 		kv = append(kv, "rooms", orDash(strings.Join(rooms, ", ")))
 	}
 	return fields(a.out, kv...)
+}
+
+// prefLines are a user's preferences as "field", "value" pairs: channels
+// per state, digest, quiet hours, auto-reply.
+func prefLines(u threads.User) []string {
+	var ch []string
+	for _, st := range []threads.State{threads.StateOnline, threads.StateAway, threads.StateBusy, threads.StateOffline} {
+		if c, ok := u.Prefs.Channels[st]; ok {
+			ch = append(ch, string(st)+"="+string(c))
+		}
+	}
+	channels := "default (online: live; away: email; offline: sms for direct lines and mentions, else email; busy: digest)"
+	if len(ch) > 0 {
+		channels = strings.Join(ch, ", ") + "; the rest default"
+	}
+	digest := string(u.Prefs.Digest)
+	if digest == "" {
+		digest = string(threads.DigestDaily)
+	}
+	if digest != string(threads.DigestOff) {
+		digest += fmt.Sprintf(" at %02d:00", u.Prefs.DigestHour)
+	}
+	quiet := "-"
+	if q := u.Prefs.Quiet; q != nil {
+		mode := q.Mode
+		if mode == "" {
+			mode = threads.QuietHoldSMS
+		}
+		quiet = q.From + "-" + q.To + " (" + string(mode) + ")"
+	}
+	reply := u.Prefs.AutoReply
+	if reply == "" {
+		reply = threads.AutoReplyOn
+	}
+	return []string{"channels", channels, "digest", digest, "quiet", quiet, "autoreply", reply}
 }

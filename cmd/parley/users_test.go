@@ -66,3 +66,32 @@ func TestEmptyListsAreJSONArrays(t *testing.T) {
 		}
 	}
 }
+
+// TestUserPreferences: user show prints the preferences; a preference
+// that routing would not honour is refused with its reason.
+func TestUserPreferences(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t)
+	ok(t, e, "user", "add", "--id", "dan", "--name", "Dan", "--email", "dan@example.org")
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"--channel", "away=sms"}, 2, "away=sms needs a verified phone; dan has none"},
+		{[]string{"--channel", "online=email"}, 2, "an online member reads lines live"},
+		{[]string{"--channel", "offline=digest", "--quiet", "22:00-07:00", "--digest-hour", "7"}, 0, ""},
+	}
+	for _, c := range cases {
+		r := parley(t, e, append([]string{"user", "set", "dan"}, c.args...)...)
+		if r.code != c.code || !strings.Contains(r.err, c.want) {
+			t.Errorf("user set %v: exit %d, %q; want %d with %q", c.args, r.code, r.err, c.code, c.want)
+		}
+	}
+	out := ok(t, e, "user", "show", "dan")
+	for _, want := range []string{"channels:   offline=digest; the rest default", "digest:     daily at 07:00", "quiet:      22:00-07:00 (hold-sms)", "autoreply:  on"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("user show lacks %q:\n%s", want, out)
+		}
+	}
+}

@@ -54,18 +54,69 @@
     list.appendChild(li);
     list.dataset.last = l.id;
     if (stick) li.scrollIntoView({ block: "end" });
-    markRead(l.id);
+    readSoon();
   }
 
-  var readTimer = null, readUpTo = "";
-  function markRead(id) {
-    readUpTo = id;
-    if (readTimer || document.hidden) return;
+  // Read markers: a line counts as read only once it has been on screen
+  // in a visible, focused page. A tab nobody looks at reads nothing, so the
+  // line stays unread for the email batch and the digest.
+  var readTimer = null, readSent = list ? list.dataset.read || "" : "";
+  function looking() { return document.visibilityState === "visible" && document.hasFocus(); }
+  function lastOnScreen() {
+    var items = list.querySelectorAll("li.line"), h = window.innerHeight;
+    for (var i = items.length - 1; i >= 0; i--) {
+      var r = items[i].getBoundingClientRect();
+      if (r.top < h && r.bottom > 0) return items[i].id.slice(2);
+    }
+    return "";
+  }
+  function readSoon() {
+    if (!live || readTimer || !looking()) return;
     readTimer = setTimeout(function () {
       readTimer = null;
-      send("POST", "/api/rooms/" + encodeURIComponent(room) + "/read", { line: readUpTo });
-    }, 2000);
+      if (!looking()) return;
+      var id = lastOnScreen();
+      if (!id || id === readSent) return;
+      readSent = id;
+      send("POST", "/api/rooms/" + encodeURIComponent(room) + "/read", { line: id });
+    }, 1500);
   }
+
+  // Presence from activity: the page says "active" on real input (key,
+  // pointer, touch, focus), at most once per interval well within the idle
+  // time, and "idle" as soon as it is hidden. The live stream itself only
+  // says the page is open.
+  var idleMeta = document.querySelector('meta[name="idle-after"]');
+  var idleAfter = idleMeta ? parseInt(idleMeta.content, 10) || 300000 : 300000;
+  var every = Math.max(250, Math.min(30000, Math.floor(idleAfter / 3)));
+  var client = "tab-" + Math.random().toString(36).slice(2, 12);
+  var lastActive = 0;
+  function beat(state) {
+    fetch("/api/me/heartbeat", {
+      method: "POST", credentials: "same-origin", keepalive: true,
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf },
+      body: JSON.stringify({ state: state, client: client })
+    }).catch(function () {});
+  }
+  function activity() {
+    if (document.visibilityState !== "visible") return;
+    readSoon();
+    var now = Date.now();
+    if (now - lastActive < every) return;
+    lastActive = now;
+    beat("active");
+  }
+  ["keydown", "pointerdown", "pointermove", "touchstart", "wheel"].forEach(function (kind) {
+    window.addEventListener(kind, activity, { passive: true, capture: true });
+  });
+  window.addEventListener("focus", activity);
+  window.addEventListener("scroll", readSoon, { passive: true });
+  document.addEventListener("visibilitychange", function () {
+    if (document.visibilityState === "visible") { activity(); return; }
+    lastActive = 0;
+    beat("idle");
+  });
+  if (looking()) activity();
 
   function reachText(m) {
     if (m.reach.channel === "email") return "by email";
@@ -139,5 +190,6 @@
   if (live) {
     var last = list.lastElementChild;
     if (last) last.scrollIntoView({ block: "end" });
+    readSoon();
   }
 })();
