@@ -128,13 +128,17 @@ func NewMail(o Options) *Mail {
 		tokens: recent.Cache[resolved]{TTL: trustFor}, members: recent.Cache[threads.User]{TTL: trustFor}}
 }
 
-// CheckRecipient accepts reply addresses parley issued, its own sender
-// address (where bounces arrive) and the status address (status@DOMAIN);
+// CheckRecipient accepts reply addresses parley issued, its bounce
+// addresses (bounces+TOKEN@DOMAIN, where reports arrive), its own sender
+// address and the status address (status@DOMAIN);
 // everything else is refused: parley is never an open relay.
 func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 	addr = strings.ToLower(strings.TrimSpace(addr))
 	if addr == m.from || addr == m.statusAddress() {
 		return nil
+	}
+	if _, ok := threads.ParseBounceAddress(addr, m.o.Domain); ok {
+		return nil // checked at DATA; a report is never refused (no backscatter)
 	}
 	tok, ok := threads.ParseReplyAddress(addr, m.o.Domain)
 	if !ok {
@@ -156,7 +160,8 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 
 // Receive folds one message in: a member's reply becomes their next line
 // in the room its address names, unless it is a status command (AWAY,
-// BACK; also at status@DOMAIN); a bounce marks the failing address; a
+// BACK; also at status@DOMAIN); a report to a verified bounce address
+// marks that one recipient failing (any other report is dropped); a
 // member's out-of-office reply sets them away; any other automatic, list or
 // looping message is ignored. It returns after the line is stored.
 func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
@@ -207,9 +212,14 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if strings.EqualFold(msg.From.Email, m.from) {
 		msg.Kind = mailparse.KindLoop
 	}
+	if tok, ok := m.bounceToken(env, msg); ok {
+		return m.toBounceAddress(ctx, log, tok, msg) // bounce.go
+	}
 	switch msg.Kind {
 	case mailparse.KindBounce:
-		return m.bounce(ctx, log, msg)
+		// Only a report to a bounce address parley made proves anything.
+		log.Warn("delivery report not sent to a bounce address; dropped")
+		return Result{Outcome: Ignored, Note: "unverified delivery report"}, nil
 	case mailparse.KindLoop, mailparse.KindAutoReply, mailparse.KindBulk:
 		log.Info("automatic message ignored")
 		return Result{Outcome: Ignored, Note: msg.Kind.String()}, nil
@@ -364,33 +374,6 @@ func truncate(s string, n int) string {
 		return s
 	}
 	return string([]rune(s)[:n-1]) + "…"
-}
-
-// bounce marks the addresses a delivery failure names as failing, so that
-// routing falls back to SMS. A temporary failure (4.x.x) only logs.
-func (m *Mail) bounce(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
-	res := Result{Outcome: BounceRecorded}
-	if msg.Bounce == nil || !msg.Bounce.Permanent {
-		res.Note = "temporary delivery failure"
-		log.Info("temporary delivery failure reported")
-		return res, nil
-	}
-	for _, addr := range msg.Bounce.Recipients {
-		u, err := m.o.Store.Directory.UserByEmail(ctx, addr)
-		if errors.Is(err, threads.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return res, Defer("temporary failure, try again later", err)
-		}
-		if _, err := m.o.Store.Directory.UpdateUser(ctx, u.ID, func(u *threads.User) error { u.EmailFailing = true; return nil }); err != nil {
-			return res, Defer("temporary failure, try again later", err)
-		}
-		log.Warn("address bounces; routing will prefer SMS", "member", u.ID, "status", msg.Bounce.Status)
-		res.Member = u.ID
-	}
-	res.Note = "status " + msg.Bounce.Status
-	return res, nil
 }
 
 // post stores the reply as the member's next line, its attachments saved.

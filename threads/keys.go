@@ -16,6 +16,7 @@ import (
 //	{users}:presence   hash  user id -> status set by hand (JSON)
 //	{users}:seen       hash  user id -> last heartbeat (unix ms)
 //	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
+//	bounce:TOKEN       string recipient and Message-ID of one sent email (VERP envelope sender), 14 days
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
 //	{r:ID}:meta        hash  room name, topic, kind, created, owner
@@ -95,6 +96,7 @@ func (k keys) presence() string { return k.prefix + "{users}:presence" }
 func (k keys) seen() string     { return k.prefix + "{users}:seen" }
 
 func (k keys) tokens(purpose string) string { return k.prefix + "{tokens}:" + purpose }
+func (k keys) bounce(token string) string   { return k.prefix + "bounce:" + token }
 
 func (k keys) userRooms(user string) string { return k.prefix + "{u:" + user + "}:rooms" }
 

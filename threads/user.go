@@ -35,6 +35,9 @@ type User struct {
 	Prefs    Prefs  `json:"prefs"`
 	// EmailFailing: mail to the member bounces; routing prefers SMS.
 	EmailFailing bool `json:"email_failing,omitempty"`
+	// EmailRetryAt: when a failing address is tried again; set while the
+	// address is failing or on probation (tried again, not yet delivered).
+	EmailRetryAt time.Time `json:"email_retry_at,omitzero"`
 	// SMSOptOut: the member texted STOP; no SMS until START.
 	SMSOptOut bool `json:"sms_opt_out,omitempty"`
 	// PhoneFailing: texts to the number fail; routing prefers email.
@@ -370,7 +373,7 @@ func (u *User) forgetFailures(old User) {
 		u.PhoneFailing, u.SMSOptOut = false, false
 	}
 	if !slices.Equal(u.Emails, old.Emails) {
-		u.EmailFailing = false
+		u.EmailFailing, u.EmailRetryAt = false, time.Time{}
 	}
 }
 

@@ -70,6 +70,9 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		OfflineAfter: cfg.OfflineAfter,
 		QueueShards:  cfg.QueueShards,
 		Secret:       []byte(cfg.Secret),
+		// Key rotation and bounces (config_trust.go).
+		PreviousSecret:   []byte(cfg.SecretPrevious),
+		BounceRetryAfter: cfg.BounceRetryAfter,
 		// Away auto-replies (config_away.go).
 		AutoReplyPeriod: cfg.AutoReplyPeriod,
 		Logger:          o.Log,

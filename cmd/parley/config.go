@@ -71,6 +71,12 @@ type Config struct {
 	// AutoReplyPeriod: an away auto-reply goes to one sender at most once in it.
 	AutoReplyPeriod time.Duration
 
+	// SecretPrevious is the secret before the last rotation (tokens made
+	// under it still verify); BounceRetryAfter is when a failing address is
+	// tried again.
+	SecretPrevious   string
+	BounceRetryAfter time.Duration
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -93,7 +99,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{
