@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,8 +59,10 @@ type tokenPair struct{ reply, unsub string }
 const tokenCacheFor = 10 * time.Minute
 
 // tokens returns the member's reply and unsubscribe tokens for the room.
-func (e *Email) tokens(ctx context.Context, room, member string) (string, string, error) {
-	key := room + "/" + member
+// gen is the member's token generation: rotated tokens are never taken
+// from the cache.
+func (e *Email) tokens(ctx context.Context, room, member string, gen int) (string, string, error) {
+	key := room + "/" + member + "/" + strconv.Itoa(gen)
 	now := time.Now()
 	if c, ok := e.known.Get(key, now); ok {
 		return c.reply, c.unsub, nil
@@ -86,7 +89,7 @@ func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 	if d.Member.Email() == "" {
 		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
 	}
-	reply, unsub, err := e.tokens(ctx, d.Room.ID, d.Member.ID)
+	reply, unsub, err := e.tokens(ctx, d.Room.ID, d.Member.ID, d.Member.TokenGen)
 	if err != nil {
 		return fmt.Errorf("reply address for %s in %s: %w", d.Member.ID, d.Room.ID, err)
 	}

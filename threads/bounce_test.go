@@ -1,6 +1,7 @@
 package threads
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -98,4 +99,79 @@ func FuzzParseBounceAddress(f *testing.F) {
 			t.Fatalf("%q is both a bounce and a reply address", addr)
 		}
 	})
+}
+
+func TestReplyTokensRevocable(t *testing.T) {
+	e := newEnv(t)
+	e.Store.opts.Secret = []byte("0123456789abcdef0123456789abcdef")
+	e.seed(t, "bob")
+	e.seed(t, "carol")
+	e.room(t, "design", Group, "bob", "carol")
+	old, err := e.Auth.ReplyToken(e.ctx, "design", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	digest, _, err := e.Auth.DigestTokens(e.ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	works := func(tok string) bool {
+		_, _, err := e.Auth.ResolveReplyToken(e.ctx, tok)
+		if err != nil && err != ErrBadToken {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	steps := []struct {
+		name     string
+		act      func()
+		old, new bool // whether the first token, and one made after the step, work
+	}{
+		{"issued", func() {}, true, true},
+		{"secret rotated, old one kept as previous", func() {
+			e.Store.opts.Secret, e.Store.opts.PreviousSecret = []byte("fedcba9876543210fedcba9876543210"), e.Store.opts.Secret
+		}, true, true},
+		{"tokens rotated", func() {
+			if _, err := e.Directory.RotateTokens(e.ctx, "cli", "bob"); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+		{"disabled", func() {
+			if _, err := e.Directory.DisableUser(e.ctx, "cli", "bob"); err != nil {
+				t.Fatal(err)
+			}
+		}, false, false},
+		{"enabled again", func() {
+			if _, err := e.Directory.EnableUser(e.ctx, "cli", "bob"); err != nil {
+				t.Fatal(err)
+			}
+		}, false, true},
+	}
+	var before []string // tokens made at each earlier step
+	for _, st := range steps {
+		st.act()
+		if got := works(old); got != st.old {
+			t.Fatalf("%s: first token works = %v", st.name, got)
+		}
+		tok, err := e.Auth.ReplyToken(e.ctx, "design", "bob")
+		if st.new != (err == nil && works(tok)) {
+			t.Fatalf("%s: new token works = %v (%v)", st.name, !st.new, err)
+		}
+		if st.name == "enabled again" {
+			for _, b := range before {
+				if works(b) {
+					t.Fatalf("a token made before disabling works again")
+				}
+			}
+		}
+		if err == nil {
+			before = append(before, tok)
+		}
+	}
+	if _, err := e.Auth.ResolveDigestToken(e.ctx, digest); err != ErrBadToken {
+		t.Fatalf("digest token after rotation: %v", err)
+	}
+	if entries, _ := e.Directory.AuditLog(e.ctx, AuditFilter{}); !strings.Contains(fmt.Sprint(entries), "user.rotate-tokens") {
+		t.Fatalf("audit log lacks the rotation: %+v", entries)
+	}
 }

@@ -51,8 +51,12 @@ type User struct {
 	Profile Profile `json:"profile,omitempty"`
 	// Bot: the user is a program, not a person. Away auto-replies never
 	// answer a bot's lines (RFC 3834: no automatic answer to automatic mail).
-	Bot     bool      `json:"bot,omitempty"`
-	Created time.Time `json:"created"`
+	Bot bool `json:"bot,omitempty"`
+	// TokenGen is the generation of the member's reply, digest and
+	// unsubscribe tokens: raising it (RotateTokens, disabling the user)
+	// invalidates every address made before.
+	TokenGen int       `json:"token_gen,omitempty"`
+	Created  time.Time `json:"created"`
 }
 
 // Role is what a user may do.

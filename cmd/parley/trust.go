@@ -8,8 +8,8 @@ import (
 	"parley/threads"
 )
 
-// trustCommands are the commands of issue 20: who cannot be reached, and
-// clearing a failing address by hand.
+// trustCommands are the commands of issue 20: who cannot be reached,
+// clearing a failing address by hand, revoking a user's addresses.
 func trustCommands() []command {
 	return []command{
 		{path: "queue unreachable", args: "[--json]",
@@ -18,6 +18,9 @@ func trustCommands() []command {
 		{path: "user confirm-email", args: "ID",
 			summary: "an admin confirms a member's email address works: clears the failing mark a bounce set",
 			mode:    sharedStore, parse: parseUserConfirmEmail},
+		{path: "user rotate-tokens", args: "ID",
+			summary: "invalidate every reply, digest and unsubscribe address of a user (a leaked address); emails from now on carry new ones",
+			mode:    sharedStore, parse: parseUserRotateTokens},
 	}
 }
 
@@ -96,6 +99,25 @@ func parseUserConfirmEmail(args []string) (action, error) {
 			return err
 		}
 		_, err := fmt.Fprintf(a.out, "%s's email is taken as working again\n", id)
+		return err
+	}, nil
+}
+
+func parseUserRotateTokens(args []string) (action, error) {
+	fs := newFlags("user rotate-tokens")
+	pos, err := parseFlags(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	id, err := oneID(pos, "ID", "user")
+	if err != nil {
+		return nil, err
+	}
+	return func(ctx context.Context, a *app) error {
+		if _, err := a.store.Directory.RotateTokens(ctx, cliActor, id); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(a.out, "%s's reply addresses no longer work; the next emails carry new ones\n", id)
 		return err
 	}, nil
 }

@@ -37,10 +37,32 @@ func TestQueueUnreachable(t *testing.T) {
 	}
 }
 
+func TestUserRotateTokens(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t).with("PARLEY_SECRET", strings.Repeat("s", 32))
+	seed(t, e)
+	st := openStore(t, e)
+	ctx := context.Background()
+	tok, err := st.Auth.ReplyToken(ctx, "design", "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out := ok(t, e, "user", "rotate-tokens", "bob"); !strings.Contains(out, "no longer work") {
+		t.Fatalf("rotate-tokens printed %q", out)
+	}
+	if _, _, err := st.Auth.ResolveReplyToken(ctx, tok); err != threads.ErrBadToken {
+		t.Fatalf("old token after rotate-tokens: %v", err)
+	}
+	if r := parley(t, e, "user", "rotate-tokens"); r.code != 2 {
+		t.Fatalf("rotate-tokens without an ID: %+v", r)
+	}
+}
+
 // openStore opens the test's Redis as the CLI does.
 func openStore(t *testing.T, e env) *threads.Store {
 	t.Helper()
-	b, err := openBackend(context.Background(), Config{RedisURL: e.get("PARLEY_REDIS_URL"), KeyPrefix: e.get("PARLEY_KEY_PREFIX")}, openOptions{})
+	b, err := openBackend(context.Background(), Config{RedisURL: e.get("PARLEY_REDIS_URL"), KeyPrefix: e.get("PARLEY_KEY_PREFIX"),
+		Secret: e.get("PARLEY_SECRET")}, openOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
