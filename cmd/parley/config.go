@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -76,6 +77,9 @@ type Config struct {
 	// tried again.
 	SecretPrevious   string
 	BounceRetryAfter time.Duration
+	// The SMTP door's per-address limits, and the relays exempt from them.
+	SMTPRate, SMTPConnsPerIP int
+	TrustedRelays            []netip.Prefix
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.

@@ -69,3 +69,33 @@ func openStore(t *testing.T, e env) *threads.Store {
 	t.Cleanup(b.Close)
 	return b.store
 }
+
+func TestTrustSettings(t *testing.T) {
+	tests := []struct {
+		env     env
+		wantErr string
+		check   func(Config) bool
+	}{
+		{env{"PARLEY_TRUSTED_RELAYS": "192.0.2.7, 2001:db8::/32,10.1.2.3/8"}, "", func(c Config) bool {
+			return len(c.TrustedRelays) == 3 && c.TrustedRelays[0].String() == "192.0.2.7/32" && c.TrustedRelays[2].String() == "10.0.0.0/8"
+		}},
+		{env{"PARLEY_TRUSTED_RELAYS": "mx.example.org"}, "PARLEY_TRUSTED_RELAYS", nil},
+		{env{"PARLEY_SMTP_RATE": "0", "PARLEY_SMTP_CONNS_PER_IP": "3"}, "", func(c Config) bool {
+			return c.SMTPRate == 0 && c.SMTPConnsPerIP == 3
+		}},
+		{env{"PARLEY_SMTP_RATE": "-1"}, "PARLEY_SMTP_RATE", nil},
+		{env{"PARLEY_BOUNCE_RETRY_AFTER": "soon"}, "PARLEY_BOUNCE_RETRY_AFTER", nil},
+	}
+	for _, tt := range tests {
+		c, err := LoadConfig("", tt.env.get)
+		if tt.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Errorf("%v: err %v, want one naming %s", tt.env, err, tt.wantErr)
+			}
+			continue
+		}
+		if err != nil || !tt.check(c) {
+			t.Errorf("%v: %+v, %v", tt.env, c, err)
+		}
+	}
+}
