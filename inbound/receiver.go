@@ -404,6 +404,9 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	if source != "" {
 		source = "email:" + source
 	}
+	if dropped, err := m.loopBreaker(ctx, log, &res, text, source); dropped || err != nil {
+		return res, err
+	}
 	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
 		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed,
 		// The sender hears 250 (or the mailbox marks the message) once the
@@ -424,6 +427,29 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	}
 	log.Info("reply folded in", "line", p.Line.ID, "outcome", res.Outcome)
 	return res, nil
+}
+
+// loopBreaker drops a line that looks like a mail loop: too many lines
+// from the sender in the room this minute, or a text they sent within the
+// hour (threads.Chat.CheckEmailLoop). The sender is not told (they may be
+// a machine); the admin log is. res is then Ignored.
+func (m *Mail) loopBreaker(ctx context.Context, log *slog.Logger, res *Result, text, source string) (bool, error) {
+	v, err := m.o.Store.Chat.CheckEmailLoop(ctx, res.Room, res.Member, text, source)
+	if err != nil {
+		return false, Defer("temporary failure, try again later", err)
+	}
+	why := map[threads.LoopVerdict]string{threads.LoopRate: "too many lines by email this minute",
+		threads.LoopRepeat: "the same text again within the hour"}[v]
+	if v == threads.LoopOK {
+		return false, nil
+	}
+	log.Warn("possible mail loop; line dropped", "why", why)
+	if err := m.o.Store.Directory.Audit(ctx, threads.AuditEntry{Actor: "parley", Action: "mail.loop",
+		Target: res.Room, Detail: res.Member + ": " + why}); err != nil {
+		log.Warn("audit of a dropped line failed", "err", err)
+	}
+	res.Outcome, res.Note = Ignored, "loop breaker: "+why
+	return true, nil
 }
 
 // saveAttachments keeps the allowed files and names the refused ones.

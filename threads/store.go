@@ -59,6 +59,9 @@ type Options struct {
 	// last rotation: tokens made under it still verify, so addresses
 	// already sent keep working for a grace period.
 	PreviousSecret []byte
+	// EmailLinesPerMinute caps the lines one sender posts by email in one
+	// room per minute (DefaultEmailLinesPerMinute): the loop breaker.
+	EmailLinesPerMinute int
 	// BounceRetryAfter: an address marked failing by a bounce is tried
 	// again after this long (3 days; PARLEY_BOUNCE_RETRY_AFTER).
 	BounceRetryAfter time.Duration
@@ -190,6 +193,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Hour
+	}
+	if opts.EmailLinesPerMinute <= 0 {
+		opts.EmailLinesPerMinute = DefaultEmailLinesPerMinute
 	}
 	if opts.BounceRetryAfter <= 0 {
 		opts.BounceRetryAfter = DefaultBounceRetryAfter

@@ -79,7 +79,9 @@ type Config struct {
 	BounceRetryAfter time.Duration
 	// The SMTP door's per-address limits, and the relays exempt from them.
 	SMTPRate, SMTPConnsPerIP int
-	TrustedRelays            []netip.Prefix
+	// EmailLinesPerMinute is the loop breaker's rate per sender and room.
+	EmailLinesPerMinute int
+	TrustedRelays       []netip.Prefix
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.

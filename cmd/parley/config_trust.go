@@ -17,6 +17,15 @@ var trustSettings = []setting{
 		desc:  "an address marked failing by a verified bounce is tried again (a test send) after this long",
 		apply: func(c *Config, v string) (err error) { c.BounceRetryAfter, err = positiveDuration(v); return err },
 		show:  func(c *Config) string { return c.BounceRetryAfter.String() }},
+	{env: "PARLEY_EMAIL_LINES_PER_MINUTE", key: "email_lines_per_minute", def: "10",
+		desc: "loop breaker: lines one sender may post by email in one room per minute; beyond it, and the same text within an hour, are dropped",
+		apply: func(c *Config, v string) (err error) {
+			if c.EmailLinesPerMinute, err = limitSetting(v); err == nil && c.EmailLinesPerMinute == 0 {
+				err = fmt.Errorf("%q: the loop breaker cannot be turned off; give a number of lines", v)
+			}
+			return err
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.EmailLinesPerMinute) }},
 	{env: "PARLEY_SMTP_RATE", key: "smtp_rate", def: "60",
 		desc:  "messages one address may send to the SMTP door per minute (0: no limit); trusted relays are exempt",
 		apply: func(c *Config, v string) (err error) { c.SMTPRate, err = limitSetting(v); return err },
