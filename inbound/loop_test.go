@@ -60,3 +60,12 @@ func TestRedeliveryIsNoRepeat(t *testing.T) {
 		}
 	}
 }
+
+func TestNullSenderNonReportNotPosted(t *testing.T) {
+	e := newRenv(t, Options{})
+	raw := reply("bob@example.org", e.bob, "null1@x", "posted from <>")
+	res, err := e.mail.Receive(e.ctx, Envelope{Door: "smtp", MailFrom: "", Rcpt: []string{e.bob}}, raw)
+	if err != nil || res.Outcome != Ignored || len(e.lines(t)) != 0 {
+		t.Fatalf("Receive = %+v, %v; %d lines", res, err, len(e.lines(t)))
+	}
+}

@@ -224,6 +224,12 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 		log.Info("automatic message ignored")
 		return Result{Outcome: Ignored, Note: msg.Kind.String()}, nil
 	}
+	if msg.Kind == mailparse.KindPerson && env.Door == "smtp" && env.MailFrom == "" {
+		// The null sender is for reports and auto-replies (RFC 5321 4.5.5):
+		// a "person's" message from it is neither, and nobody can be told.
+		log.Warn("message from the null sender that is no report dropped")
+		return Result{Outcome: Ignored, Note: "null sender"}, nil
+	}
 	if msg.Kind == mailparse.KindPerson && m.toStatus(env, msg) {
 		return m.statusMail(ctx, log, msg) // statuscmd.go
 	}
