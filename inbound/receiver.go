@@ -128,13 +128,17 @@ func NewMail(o Options) *Mail {
 		tokens: recent.Cache[resolved]{TTL: trustFor}, members: recent.Cache[threads.User]{TTL: trustFor}}
 }
 
-// CheckRecipient accepts reply addresses parley issued, its own sender
-// address (where bounces arrive) and the status address (status@DOMAIN);
+// CheckRecipient accepts reply addresses parley issued, its bounce
+// addresses (bounces+TOKEN@DOMAIN, where reports arrive), its own sender
+// address and the status address (status@DOMAIN);
 // everything else is refused: parley is never an open relay.
 func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 	addr = strings.ToLower(strings.TrimSpace(addr))
 	if addr == m.from || addr == m.statusAddress() {
 		return nil
+	}
+	if _, ok := threads.ParseBounceAddress(addr, m.o.Domain); ok {
+		return nil // checked at DATA; a report is never refused (no backscatter)
 	}
 	tok, ok := threads.ParseReplyAddress(addr, m.o.Domain)
 	if !ok {
@@ -156,7 +160,8 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 
 // Receive folds one message in: a member's reply becomes their next line
 // in the room its address names, unless it is a status command (AWAY,
-// BACK; also at status@DOMAIN); a bounce marks the failing address; a
+// BACK; also at status@DOMAIN); a report to a verified bounce address
+// marks that one recipient failing (any other report is dropped); a
 // member's out-of-office reply sets them away; any other automatic, list or
 // looping message is ignored. It returns after the line is stored.
 func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
@@ -207,12 +212,23 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if strings.EqualFold(msg.From.Email, m.from) {
 		msg.Kind = mailparse.KindLoop
 	}
+	if tok, ok := m.bounceToken(env, msg); ok {
+		return m.toBounceAddress(ctx, log, tok, msg) // bounce.go
+	}
 	switch msg.Kind {
 	case mailparse.KindBounce:
-		return m.bounce(ctx, log, msg)
+		// Only a report to a bounce address parley made proves anything.
+		log.Warn("delivery report not sent to a bounce address; dropped")
+		return Result{Outcome: Ignored, Note: "unverified delivery report"}, nil
 	case mailparse.KindLoop, mailparse.KindAutoReply, mailparse.KindBulk:
 		log.Info("automatic message ignored")
 		return Result{Outcome: Ignored, Note: msg.Kind.String()}, nil
+	}
+	if msg.Kind == mailparse.KindPerson && env.Door == "smtp" && env.MailFrom == "" {
+		// The null sender is for reports and auto-replies (RFC 5321 4.5.5):
+		// a "person's" message from it is neither, and nobody can be told.
+		log.Warn("message from the null sender that is no report dropped")
+		return Result{Outcome: Ignored, Note: "null sender"}, nil
 	}
 	if msg.Kind == mailparse.KindPerson && m.toStatus(env, msg) {
 		return m.statusMail(ctx, log, msg) // statuscmd.go
@@ -366,33 +382,6 @@ func truncate(s string, n int) string {
 	return string([]rune(s)[:n-1]) + "…"
 }
 
-// bounce marks the addresses a delivery failure names as failing, so that
-// routing falls back to SMS. A temporary failure (4.x.x) only logs.
-func (m *Mail) bounce(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
-	res := Result{Outcome: BounceRecorded}
-	if msg.Bounce == nil || !msg.Bounce.Permanent {
-		res.Note = "temporary delivery failure"
-		log.Info("temporary delivery failure reported")
-		return res, nil
-	}
-	for _, addr := range msg.Bounce.Recipients {
-		u, err := m.o.Store.Directory.UserByEmail(ctx, addr)
-		if errors.Is(err, threads.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return res, Defer("temporary failure, try again later", err)
-		}
-		if _, err := m.o.Store.Directory.UpdateUser(ctx, u.ID, func(u *threads.User) error { u.EmailFailing = true; return nil }); err != nil {
-			return res, Defer("temporary failure, try again later", err)
-		}
-		log.Warn("address bounces; routing will prefer SMS", "member", u.ID, "status", msg.Bounce.Status)
-		res.Member = u.ID
-	}
-	res.Note = "status " + msg.Bounce.Status
-	return res, nil
-}
-
 // post stores the reply as the member's next line, its attachments saved.
 // name is the member's display name, as just read.
 func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message, name string) (Result, error) {
@@ -421,6 +410,9 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	if source != "" {
 		source = "email:" + source
 	}
+	if dropped, err := m.loopBreaker(ctx, log, &res, text, source); dropped || err != nil {
+		return res, err
+	}
 	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
 		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed,
 		// The sender hears 250 (or the mailbox marks the message) once the
@@ -441,6 +433,29 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	}
 	log.Info("reply folded in", "line", p.Line.ID, "outcome", res.Outcome)
 	return res, nil
+}
+
+// loopBreaker drops a line that looks like a mail loop: too many lines
+// from the sender in the room this minute, or a text they sent within the
+// hour (threads.Chat.CheckEmailLoop). The sender is not told (they may be
+// a machine); the admin log is. res is then Ignored.
+func (m *Mail) loopBreaker(ctx context.Context, log *slog.Logger, res *Result, text, source string) (bool, error) {
+	v, err := m.o.Store.Chat.CheckEmailLoop(ctx, res.Room, res.Member, text, source)
+	if err != nil {
+		return false, Defer("temporary failure, try again later", err)
+	}
+	why := map[threads.LoopVerdict]string{threads.LoopRate: "too many lines by email this minute",
+		threads.LoopRepeat: "the same text again within the hour"}[v]
+	if v == threads.LoopOK {
+		return false, nil
+	}
+	log.Warn("possible mail loop; line dropped", "why", why)
+	if err := m.o.Store.Directory.Audit(ctx, threads.AuditEntry{Actor: "parley", Action: "mail.loop",
+		Target: res.Room, Detail: res.Member + ": " + why}); err != nil {
+		log.Warn("audit of a dropped line failed", "err", err)
+	}
+	res.Outcome, res.Note = Ignored, "loop breaker: "+why
+	return true, nil
 }
 
 // saveAttachments keeps the allowed files and names the refused ones.

@@ -220,25 +220,6 @@ func TestVacationSetsAway(t *testing.T) {
 	}
 }
 
-func TestBounceMarksAddressFailing(t *testing.T) {
-	e := newRenv(t, Options{})
-	raw := fixture(t, "mime/deltachat/gmail_ndn.eml")
-	// The failing recipient of this real Gmail bounce becomes carol's address.
-	if _, err := e.store.Directory.UpdateUser(e.ctx, "carol", func(u *threads.User) error {
-		u.Emails = []string{"assidhfaaspocwaeofi@gmail.com"}
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	res, err := e.receive(t, raw, "parley@parley.test")
-	if err != nil || res.Outcome != BounceRecorded || res.Member != "carol" {
-		t.Fatalf("Receive = %+v, %v", res, err)
-	}
-	if u, _ := e.store.Directory.User(e.ctx, "carol"); !u.EmailFailing {
-		t.Fatal("carol's address not marked failing")
-	}
-}
-
 func TestAttachments(t *testing.T) {
 	store, err := blobs.New(t.TempDir(), 1<<20)
 	if err != nil {

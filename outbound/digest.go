@@ -241,7 +241,7 @@ func (d *Digests) send(ctx context.Context, u threads.User, period string, onlyA
 		res.Why = "already " + string(state) + " for " + period
 		return res, nil
 	}
-	if err := send(ctx, d.o.Transport, msg); err != nil {
+	if err := send(ctx, d.o.Transport, d.o.Auth, msg); err != nil {
 		return res, fmt.Errorf("send digest to %s: %w", u.ID, err)
 	}
 	if err := d.o.Digests.DigestSent(ctx, content); err != nil {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"mime"
 	"net/mail"
+	"strconv"
 	"strings"
 	"time"
 
@@ -58,8 +59,10 @@ type tokenPair struct{ reply, unsub string }
 const tokenCacheFor = 10 * time.Minute
 
 // tokens returns the member's reply and unsubscribe tokens for the room.
-func (e *Email) tokens(ctx context.Context, room, member string) (string, string, error) {
-	key := room + "/" + member
+// gen is the member's token generation: rotated tokens are never taken
+// from the cache.
+func (e *Email) tokens(ctx context.Context, room, member string, gen int) (string, string, error) {
+	key := room + "/" + member + "/" + strconv.Itoa(gen)
 	now := time.Now()
 	if c, ok := e.known.Get(key, now); ok {
 		return c.reply, c.unsub, nil
@@ -86,7 +89,7 @@ func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 	if d.Member.Email() == "" {
 		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
 	}
-	reply, unsub, err := e.tokens(ctx, d.Room.ID, d.Member.ID)
+	reply, unsub, err := e.tokens(ctx, d.Room.ID, d.Member.ID, d.Member.TokenGen)
 	if err != nil {
 		return fmt.Errorf("reply address for %s in %s: %w", d.Member.ID, d.Room.ID, err)
 	}
@@ -103,7 +106,16 @@ func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 		// Bad input or a broken template: the same batch fails the same way again.
 		return Permanent(fmt.Errorf("compose email for %s: %w", d.Member.ID, err))
 	}
-	return send(ctx, e.o.Transport, msg)
+	if err := send(ctx, e.o.Transport, e.o.Auth, msg); err != nil {
+		return err
+	}
+	if !d.Member.EmailRetryAt.IsZero() && e.o.Directory != nil {
+		// The address was failing and this was its test send: it works.
+		// The email is gone, so a failure to record that is not retried:
+		// the next delivery records it again.
+		_ = e.o.Directory.ClearEmailFailing(ctx, d.Member.ID)
+	}
+	return nil
 }
 
 // send submits msg with t. When the smarthost refused this message or this
@@ -112,13 +124,33 @@ func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 // MAIL, is about parley's own setup and is retried: dead-lettering would
 // wrongly mark every member's address as failing because of a wrong
 // password.
-func send(ctx context.Context, t Transport, msg mailcompose.Message) error {
-	err := t.Send(ctx, msg.From, msg.To, msg.Bytes)
+func send(ctx context.Context, t Transport, a *threads.Auth, msg mailcompose.Message) error {
+	from, err := envelopeSender(ctx, a, msg)
+	if err != nil {
+		return err
+	}
+	err = t.Send(ctx, from, msg.To, msg.Bytes)
 	var se *smtpsend.Error
 	if errors.As(err, &se) && !se.Temporary && (se.Op == "rcpt" || se.Op == "data") {
 		return Permanent(err)
 	}
 	return err
+}
+
+// envelopeSender is msg's own envelope sender, bounces+TOKEN@DOMAIN
+// (VERP), whose token names the message and its one recipient: only a
+// delivery report to it can mark that recipient failing. Without a,
+// or for a message to several recipients, it is the composer's sender.
+func envelopeSender(ctx context.Context, a *threads.Auth, msg mailcompose.Message) (string, error) {
+	_, domain, ok := strings.Cut(msg.From, "@")
+	if a == nil || len(msg.To) != 1 || !ok || msg.MessageID == "" {
+		return msg.From, nil
+	}
+	tok, err := a.BounceToken(ctx, msg.MessageID, msg.To[0])
+	if err != nil {
+		return "", fmt.Errorf("bounce address for %s: %w", msg.MessageID, err)
+	}
+	return threads.BounceAddress(tok, domain), nil
 }
 
 // Outbox is a Transport that keeps messages in the queue's outbox instead
@@ -158,5 +190,5 @@ func (e *Email) SendNotice(ctx context.Context, n threads.Notice) error {
 	if err != nil {
 		return Permanent(err)
 	}
-	return send(ctx, e.o.Transport, msg)
+	return send(ctx, e.o.Transport, e.o.Auth, msg)
 }

@@ -102,8 +102,17 @@ func TestEmailRelayThreadedAndBatched(t *testing.T) {
 		t.Fatalf("%d emails, want 2 (one batch of two lines, then one)", len(msgs))
 	}
 	first, second := parse(t, msgs[0].Data), parse(t, msgs[1].Data)
-	if msgs[0].From != "parley@parley.test" || strings.Join(msgs[0].To, ",") != "bob@example.org" {
+	if strings.Join(msgs[0].To, ",") != "bob@example.org" {
 		t.Fatalf("envelope %s -> %v", msgs[0].From, msgs[0].To)
+	}
+	// Each email has its own envelope sender (VERP), naming its recipient.
+	btok, ok := threads.ParseBounceAddress(msgs[0].From, "parley.test")
+	if !ok || msgs[0].From == msgs[1].From {
+		t.Fatalf("envelope senders %s, %s", msgs[0].From, msgs[1].From)
+	}
+	if b, err := e.store.Auth.ResolveBounceToken(e.ctx, btok); err != nil || b.Recipient != "bob@example.org" ||
+		"<"+b.MessageID+">" != first.Header.Get("Message-ID") {
+		t.Fatalf("bounce token names %+v, %v", b, err)
 	}
 	from, _ := mail.ParseAddress(first.Header.Get("From"))
 	if from.Name != "Alice Archer (parley)" || from.Address != "parley@parley.test" {
@@ -280,5 +289,29 @@ func TestSignInNoticeIsSent(t *testing.T) {
 	if m.Header.Get("Subject") != "Your parley sign-in link" || m.Header.Get("Auto-Submitted") != "auto-generated" ||
 		!strings.Contains(string(body), "\r\n"+link+"\r\n") || !strings.Contains(string(body), "within 15 minutes") {
 		t.Fatalf("sign-in notice: %v\n%s", m.Header, body)
+	}
+}
+
+func TestFailingAddressRecovers(t *testing.T) {
+	// A failing address gets nothing until the retry time; then the next
+	// email is a test send, and its success clears the mark.
+	e := newMailEnv(t, 0)
+	if _, err := e.store.Directory.MarkEmailFailing(e.ctx, "bob", "bob@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	e.post(t, "while bob bounces")
+	step(t, e.worker)
+	if n := len(e.sink.Messages()); n != 0 {
+		t.Fatalf("%d emails to a failing address", n)
+	}
+	e.clock.Add(threads.DefaultBounceRetryAfter + time.Minute)
+	e.post(t, "three days later")
+	step(t, e.worker)
+	if n := len(e.sink.Messages()); n != 1 {
+		t.Fatalf("%d emails after the retry time, want the test send", n)
+	}
+	u, _ := e.store.Directory.User(e.ctx, "bob")
+	if u.EmailFailing || !u.EmailRetryAt.IsZero() {
+		t.Fatalf("after a delivery: failing %v, retry at %v", u.EmailFailing, u.EmailRetryAt)
 	}
 }

@@ -42,7 +42,7 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 	m := got[0]
 	room, _ := e.store.Chat.Room(e.ctx, "design")
 	for _, want := range []string{
-		"X-Mail-Args: <parley@parley.test>",
+		"X-Mail-Args: <bounces+", // VERP: bounces+TOKEN@parley.test
 		"X-Rcpt-Args: <bob@example.org>",
 		"From: \"Alice Archer (parley)\" <parley@parley.test>",
 		"In-Reply-To: <" + threads.RootMessageID(room, "parley.test") + ">",

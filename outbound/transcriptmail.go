@@ -77,7 +77,7 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 	if err != nil {
 		return Permanent(err)
 	}
-	return send(ctx, e.o.Transport, msg)
+	return send(ctx, e.o.Transport, e.o.Auth, msg)
 }
 
 // TranscriptText is the data of email-transcript-subject.txt and

@@ -355,15 +355,13 @@ func (w *Worker) fail(ctx context.Context, log *slog.Logger, b threads.Batch, re
 	if isSettled(reason) {
 		return // the channel has dealt with the member already
 	}
-	_, err := w.dir.UpdateUser(ctx, b.Member, func(u *threads.User) error {
-		switch b.Channel {
-		case threads.Email:
-			u.EmailFailing = true
-		case threads.SMS:
-			u.PhoneFailing = true
-		}
-		return nil
-	})
+	var err error
+	switch b.Channel {
+	case threads.Email:
+		_, err = w.dir.MarkEmailFailing(ctx, b.Member, "")
+	case threads.SMS:
+		_, err = w.dir.UpdateUser(ctx, b.Member, func(u *threads.User) error { u.PhoneFailing = true; return nil })
+	}
 	if err != nil && !errors.Is(err, threads.ErrNotFound) {
 		log.Error("could not mark the channel as failing", "err", err)
 	}

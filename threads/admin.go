@@ -47,6 +47,11 @@ func (s *Directory) EnableUser(ctx context.Context, actor, user string) (User, e
 func (s *Directory) setDisabled(ctx context.Context, actor, user string, disabled bool) (User, error) {
 	u, err := s.dir.UpdateUser(ctx, user, func(u *User) error {
 		u.Disabled = disabled
+		if disabled {
+			// Disabling revokes for good: enabling again does not bring the
+			// old addresses back.
+			u.TokenGen++
+		}
 		return nil
 	})
 	if err != nil {

@@ -20,6 +20,7 @@ import (
 //	{users}:conn       hash  user id -> last heartbeat of any client, active or not (unix ms)
 //	{users}:thresholds hash  presence thresholds every process uses: "idle_ms", "offline_ms"
 //	{tokens}:PURPOSE   hash  reply or unsubscribe token -> "room/member"
+//	bounce:TOKEN       string recipient and Message-ID of one sent email (VERP envelope sender), 14 days
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
 //	{r:ID}:meta        hash  room name, topic, kind, created, owner
@@ -29,6 +30,8 @@ import (
 //	{r:ID}:src:HASH    string line id posted with that source id (dedupe)
 //	{r:ID}:read        hash  member -> id of the last line they have seen
 //	{r:ID}:muted       set   members who get nothing pushed from the room (digest only)
+//	{r:ID}:mailrate:U  string lines member U posted by email in the room this minute (loop breaker)
+//	{r:ID}:repeat:H    string a sender's text posted by email within the hour (H: hash of sender and text)
 //	{notices}:queue    stream notices to send (consumer group "notifiers")
 //	{notices}:sent:H   string how many notices of a kind went to an address this period
 //	{cursors}          hash  name -> a door's saved position (IMAP UIDs)
@@ -106,17 +109,22 @@ func (k keys) thresholds() string {
 }
 
 func (k keys) tokens(purpose string) string { return k.prefix + "{tokens}:" + purpose }
+func (k keys) bounce(token string) string   { return k.prefix + "bounce:" + token }
 
 func (k keys) userRooms(user string) string { return k.prefix + "{u:" + user + "}:rooms" }
 
 func (k keys) rooms() string { return k.prefix + "{rooms}:all" }
 
-func (k keys) room(id string) string       { return k.prefix + "{r:" + id + "}:meta" }
-func (k keys) members(id string) string    { return k.prefix + "{r:" + id + "}:members" }
-func (k keys) lines(id string) string      { return k.prefix + "{r:" + id + "}:lines" }
-func (k keys) pending(id string) string    { return k.prefix + "{r:" + id + "}:pending" }
-func (k keys) read(id string) string       { return k.prefix + "{r:" + id + "}:read" }
-func (k keys) muted(id string) string      { return k.prefix + "{r:" + id + "}:muted" }
+func (k keys) room(id string) string    { return k.prefix + "{r:" + id + "}:meta" }
+func (k keys) members(id string) string { return k.prefix + "{r:" + id + "}:members" }
+func (k keys) lines(id string) string   { return k.prefix + "{r:" + id + "}:lines" }
+func (k keys) pending(id string) string { return k.prefix + "{r:" + id + "}:pending" }
+func (k keys) read(id string) string    { return k.prefix + "{r:" + id + "}:read" }
+func (k keys) muted(id string) string   { return k.prefix + "{r:" + id + "}:muted" }
+func (k keys) emailRate(id, member string) string {
+	return k.prefix + "{r:" + id + "}:mailrate:" + member
+}
+func (k keys) repeat(id, h string) string  { return k.prefix + "{r:" + id + "}:repeat:" + h }
 func (k keys) notices() string             { return k.prefix + "{notices}:queue" }
 func (k keys) noticeSent(h string) string  { return k.prefix + "{notices}:sent:" + h }
 func (k keys) cursors() string             { return k.prefix + "{cursors}" }

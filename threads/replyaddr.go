@@ -40,13 +40,41 @@ const (
 	digestOffPurpose = "digestoff"
 )
 
-func (s *Auth) tokenMAC(purpose, room, member string) (string, error) {
+// tokenMAC is the token of purpose for room and member under the current
+// secret and the member's token generation (User.TokenGen).
+func (s *Auth) tokenMAC(purpose, room, member string, gen int) (string, error) {
 	if len(s.opts.Secret) == 0 {
 		return "", errors.New("reply and unsubscribe tokens need a secret (PARLEY_SECRET)")
 	}
-	m := hmac.New(sha256.New, s.opts.Secret)
+	return macToken(s.opts.Secret, purpose, room, member, gen), nil
+}
+
+// macToken is the HMAC of a token. Generation 0 adds nothing, so the
+// addresses made before generations existed keep working.
+func macToken(key []byte, purpose, room, member string, gen int) string {
+	m := hmac.New(sha256.New, key)
 	m.Write([]byte(purpose + "\x00" + room + "\x00" + member))
-	return strings.ToLower(tokenEncoding.EncodeToString(m.Sum(nil)[:20])), nil
+	if gen != 0 {
+		m.Write([]byte("\x00" + strconv.Itoa(gen)))
+	}
+	return strings.ToLower(tokenEncoding.EncodeToString(m.Sum(nil)[:20]))
+}
+
+// tokenGen is member's token generation. A disabled member has no tokens
+// that work; one who does not exist (any more) has generation 0, and the
+// door that resolves the token finds they are gone.
+func (s *Auth) tokenGen(ctx context.Context, member string) (int, error) {
+	u, err := s.dir.User(ctx, member)
+	if errors.Is(err, ErrNotFound) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, err
+	}
+	if u.Disabled {
+		return 0, ErrBadToken
+	}
+	return u.TokenGen, nil
 }
 
 // ReplyToken returns member's reply token for room and remembers it.
@@ -76,10 +104,14 @@ func (s *Auth) ResolveUnsubscribeToken(ctx context.Context, token string) (room,
 // Tokens returns member's reply and unsubscribe tokens for room, and
 // remembers both, in one round trip.
 func (s *Auth) Tokens(ctx context.Context, room, member string) (reply, unsubscribe string, err error) {
-	if reply, err = s.tokenMAC(replyPurpose, room, member); err != nil {
+	gen, err := s.tokenGen(ctx, member)
+	if err != nil {
+		return "", "", fmt.Errorf("tokens of %s: %w", member, err)
+	}
+	if reply, err = s.tokenMAC(replyPurpose, room, member, gen); err != nil {
 		return "", "", err
 	}
-	if unsubscribe, err = s.tokenMAC(unsubPurpose, room, member); err != nil {
+	if unsubscribe, err = s.tokenMAC(unsubPurpose, room, member, gen); err != nil {
 		return "", "", err
 	}
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
@@ -94,7 +126,11 @@ func (s *Auth) Tokens(ctx context.Context, room, member string) (reply, unsubscr
 }
 
 func (s *Auth) token(ctx context.Context, purpose, room, member string) (string, error) {
-	tok, err := s.tokenMAC(purpose, room, member)
+	gen, err := s.tokenGen(ctx, member)
+	if err != nil {
+		return "", fmt.Errorf("%s token of %s: %w", purpose, member, err)
+	}
+	tok, err := s.tokenMAC(purpose, room, member, gen)
 	if err != nil {
 		return "", err
 	}
@@ -104,6 +140,10 @@ func (s *Auth) token(ctx context.Context, purpose, room, member string) (string,
 	return tok, nil
 }
 
+// resolveToken finds what a token was issued for and checks its HMAC, in
+// constant time, under the member's current token generation and each
+// secret of the key ring: a member whose tokens were rotated, or who was
+// disabled, has none that work.
 func (s *Auth) resolveToken(ctx context.Context, purpose, token string) (room, member string, err error) {
 	token = strings.ToLower(token)
 	if len(token) != 32 {
@@ -120,14 +160,30 @@ func (s *Auth) resolveToken(ctx context.Context, purpose, token string) (room, m
 	if !ok {
 		return "", "", ErrBadToken
 	}
-	want, err := s.tokenMAC(purpose, room, member)
+	if len(s.opts.Secret) == 0 {
+		return "", "", errors.New("reply and unsubscribe tokens need a secret (PARLEY_SECRET)")
+	}
+	gen, err := s.tokenGen(ctx, member)
 	if err != nil {
 		return "", "", err
 	}
-	if !hmac.Equal([]byte(want), []byte(token)) {
-		return "", "", ErrBadToken
+	for _, key := range s.keyRing() {
+		if hmac.Equal([]byte(macToken(key, purpose, room, member, gen)), []byte(token)) {
+			return room, member, nil
+		}
 	}
-	return room, member, nil
+	return "", "", ErrBadToken
+}
+
+// RotateTokens invalidates every reply, digest and unsubscribe address of
+// a member: their token generation goes up, so no token made before
+// verifies. Emails sent from now on carry new addresses.
+func (s *Directory) RotateTokens(ctx context.Context, actor, member string) (User, error) {
+	u, err := s.UpdateUser(ctx, member, func(u *User) error { u.TokenGen++; return nil })
+	if err != nil {
+		return u, err
+	}
+	return u, s.auditDone(ctx, AuditEntry{Actor: actor, Action: "user.rotate-tokens", Target: member})
 }
 
 // ReplyAddress is the address that carries a token: reply+TOKEN@domain.

@@ -58,6 +58,16 @@ type Options struct {
 	// Secret keys the HMAC of reply tokens (PARLEY_SECRET). Without it no
 	// reply address can be made or checked.
 	Secret []byte
+	// PreviousSecret (PARLEY_SECRET_PREVIOUS) is the secret before the
+	// last rotation: tokens made under it still verify, so addresses
+	// already sent keep working for a grace period.
+	PreviousSecret []byte
+	// EmailLinesPerMinute caps the lines one sender posts by email in one
+	// room per minute (DefaultEmailLinesPerMinute): the loop breaker.
+	EmailLinesPerMinute int
+	// BounceRetryAfter: an address marked failing by a bounce is tried
+	// again after this long (3 days; PARLEY_BOUNCE_RETRY_AFTER).
+	BounceRetryAfter time.Duration
 	// AutoReplyPeriod: a member's auto-reply goes to one sender at most
 	// once in this period (1 day, as RFC 5230 advises).
 	AutoReplyPeriod time.Duration
@@ -191,6 +201,12 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.MaxBackoff <= 0 {
 		opts.MaxBackoff = time.Hour
+	}
+	if opts.EmailLinesPerMinute <= 0 {
+		opts.EmailLinesPerMinute = DefaultEmailLinesPerMinute
+	}
+	if opts.BounceRetryAfter <= 0 {
+		opts.BounceRetryAfter = DefaultBounceRetryAfter
 	}
 	if opts.AutoReplyPeriod <= 0 {
 		opts.AutoReplyPeriod = 24 * time.Hour

@@ -36,6 +36,9 @@ type User struct {
 	Prefs    Prefs  `json:"prefs"`
 	// EmailFailing: mail to the member bounces; routing prefers SMS.
 	EmailFailing bool `json:"email_failing,omitempty"`
+	// EmailRetryAt: when a failing address is tried again; set while the
+	// address is failing or on probation (tried again, not yet delivered).
+	EmailRetryAt time.Time `json:"email_retry_at,omitzero"`
 	// SMSOptOut: the member texted STOP; no SMS until START.
 	SMSOptOut bool `json:"sms_opt_out,omitempty"`
 	// PhoneFailing: texts to the number fail; routing prefers email.
@@ -49,8 +52,12 @@ type User struct {
 	Profile Profile `json:"profile,omitempty"`
 	// Bot: the user is a program, not a person. Away auto-replies never
 	// answer a bot's lines (RFC 3834: no automatic answer to automatic mail).
-	Bot     bool      `json:"bot,omitempty"`
-	Created time.Time `json:"created"`
+	Bot bool `json:"bot,omitempty"`
+	// TokenGen is the generation of the member's reply, digest and
+	// unsubscribe tokens: raising it (RotateTokens, disabling the user)
+	// invalidates every address made before.
+	TokenGen int       `json:"token_gen,omitempty"`
+	Created  time.Time `json:"created"`
 }
 
 // Role is what a user may do.
@@ -407,7 +414,7 @@ func (u *User) forgetFailures(old User) {
 		u.PhoneFailing, u.SMSOptOut = false, false
 	}
 	if !slices.Equal(u.Emails, old.Emails) {
-		u.EmailFailing = false
+		u.EmailFailing, u.EmailRetryAt = false, time.Time{}
 	}
 }
 

@@ -26,7 +26,9 @@ func (s *base) decodeUser(id, data string) (User, error) {
 	u, ok := c.m[data]
 	c.mu.Unlock()
 	if ok {
-		return u.clone(), nil
+		u = u.clone()
+		u.liftExpiredFailure(s.opts.Now())
+		return u, nil
 	}
 	u, err := decodeUser(id, data)
 	if err != nil {
@@ -38,5 +40,7 @@ func (s *base) decodeUser(id, data string) (User, error) {
 	}
 	c.m[data] = u
 	c.mu.Unlock()
-	return u.clone(), nil
+	u = u.clone()
+	u.liftExpiredFailure(s.opts.Now())
+	return u, nil
 }

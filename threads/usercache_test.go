@@ -16,7 +16,7 @@ func fullUser() User {
 			Quiet: &QuietHours{From: "22:00", To: "07:00", Mode: QuietHoldSMS}, AutoReply: AutoReplyOff},
 		EmailFailing: true, SMSOptOut: true, PhoneFailing: true, Role: RoleAdmin, Disabled: true,
 		Profile: Profile{Title: "Engineer", Team: "Field", Interests: []string{"radio"}, Fields: map[string]string{"site": "North"}},
-		Bot:     true,
+		Bot:     true, TokenGen: 3, EmailRetryAt: time.Date(2099, 1, 5, 0, 0, 0, 0, time.UTC),
 		Created: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
 }
 

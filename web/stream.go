@@ -93,6 +93,11 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 	if last != "" && !lineIDPattern.MatchString(last) {
 		return errf(http.StatusBadRequest, "invalid", "Last-Event-ID %q is not a line id like 1764057600000-0", last)
 	}
+	release, err := h.streams.take(me.user.ID, clientKey(r), h.opts.MaxStreamsPerMember, h.opts.MaxStreamsPerIP)
+	if err != nil {
+		return err
+	}
+	defer release()
 	ctx := r.Context()
 	// Subscribe first: a line posted while the backlog is read comes live,
 	// and is skipped there if the backlog had it.
@@ -131,6 +136,10 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
 	out := sse{w: w, rc: http.NewResponseController(w)}
+	// A stream outlives the server's read and write deadlines: lift them
+	// for this connection (the heartbeat notices a client that is gone).
+	_ = out.rc.SetReadDeadline(time.Time{})
+	_ = out.rc.SetWriteDeadline(time.Time{})
 	if err := out.comment("parley live stream"); err != nil {
 		return nil
 	}

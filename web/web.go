@@ -58,6 +58,9 @@ type Options struct {
 	TranscriptTimeout  time.Duration
 	// Now is the clock (time.Now).
 	Now func() time.Time
+	// MaxStreamsPerMember and MaxStreamsPerIP cap the live streams open at
+	// once (8 and 32); one more gets 429.
+	MaxStreamsPerMember, MaxStreamsPerIP int
 	// Stop, when closed, ends every live stream, so that a server shutting
 	// down does not wait for them (http.Server.RegisterOnShutdown).
 	Stop <-chan struct{}
@@ -113,6 +116,12 @@ func New(o Options) http.Handler {
 	if o.TranscriptTimeout <= 0 {
 		o.TranscriptTimeout = defaultTranscriptTime
 	}
+	if o.MaxStreamsPerMember <= 0 {
+		o.MaxStreamsPerMember = DefaultMaxStreamsPerMember
+	}
+	if o.MaxStreamsPerIP <= 0 {
+		o.MaxStreamsPerIP = DefaultMaxStreamsPerIP
+	}
 	h := &handler{store: o.Store, log: o.Log, opts: o, secure: u != nil && u.Scheme == "https",
 		limits: newLimiter(o.RatePerMinute, o.Now)}
 	mux := http.NewServeMux()
@@ -139,6 +148,8 @@ type handler struct {
 	opts   Options
 	secure bool
 	limits *limiter
+	// streams counts open live streams (door.go).
+	streams streamCaps
 }
 
 // apiError is the JSON body of every error answer.

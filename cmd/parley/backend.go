@@ -70,6 +70,11 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		OfflineAfter: cfg.OfflineAfter,
 		QueueShards:  cfg.QueueShards,
 		Secret:       []byte(cfg.Secret),
+		// Key rotation and bounces (config_trust.go).
+		PreviousSecret:   []byte(cfg.SecretPrevious),
+		BounceRetryAfter: cfg.BounceRetryAfter,
+		// The loop breaker (inbound mail).
+		EmailLinesPerMinute: cfg.EmailLinesPerMinute,
 		// Away auto-replies (config_away.go).
 		AutoReplyPeriod: cfg.AutoReplyPeriod,
 		Logger:          o.Log,

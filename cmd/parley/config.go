@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"slices"
@@ -74,6 +75,17 @@ type Config struct {
 	// AutoReplyPeriod: an away auto-reply goes to one sender at most once in it.
 	AutoReplyPeriod time.Duration
 
+	// SecretPrevious is the secret before the last rotation (tokens made
+	// under it still verify); BounceRetryAfter is when a failing address is
+	// tried again.
+	SecretPrevious   string
+	BounceRetryAfter time.Duration
+	// The SMTP door's per-address limits, and the relays exempt from them.
+	SMTPRate, SMTPConnsPerIP int
+	// EmailLinesPerMinute is the loop breaker's rate per sender and room.
+	EmailLinesPerMinute int
+	TrustedRelays       []netip.Prefix
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -96,7 +108,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

@@ -7,7 +7,6 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"regexp"
 	"strings"
 	"time"
@@ -40,12 +39,11 @@ func (d *demo) startWeb(cfg Config, log *slog.Logger) (string, func(), error) {
 	o.PublicURL = url
 	stop := make(chan struct{})
 	o.Stop = stop
-	srv := &http.Server{Handler: web.New(o), ReadHeaderTimeout: 10 * time.Second,
-		ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelError)}
+	srv := web.NewServer(web.New(o), web.ServerOptions{Log: log})
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		_ = srv.Serve(ln)
+		_ = srv.Serve(web.Listen(ln, web.ServerOptions{}))
 	}()
 	return url, func() {
 		close(stop)

@@ -37,7 +37,9 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 	}
 	recv := inbound.NewMail(o)
 	d := &doors{}
-	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log}
+	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log,
+		MaxConnsPerIP: offIfZero(cfg.SMTPConnsPerIP), MessagesPerMinutePerIP: offIfZero(cfg.SMTPRate),
+		TrustedRelays: cfg.TrustedRelays}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
@@ -85,4 +87,12 @@ func (c cursorState) Load(ctx context.Context, mailbox string) (uint32, uint32, 
 
 func (c cursorState) Save(ctx context.Context, mailbox string, validity, last uint32) error {
 	return c.st.Inbox.SetCursor(ctx, "imap:"+mailbox, fmt.Sprintf("%d:%d", validity, last))
+}
+
+// offIfZero maps a setting's 0 (no limit) to smtpserver's -1 (off).
+func offIfZero(n int) int {
+	if n == 0 {
+		return -1
+	}
+	return n
 }

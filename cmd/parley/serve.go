@@ -161,14 +161,13 @@ func httpPart(cfg Config, wo web.Options, log *slog.Logger) lifecycle.Component 
 			}
 			stopStreams := make(chan struct{})
 			wo.Stop = stopStreams
-			srv = &http.Server{Handler: web.New(wo), ReadHeaderTimeout: 10 * time.Second,
-				ErrorLog: slog.NewLogLogger(log.Handler(), slog.LevelWarn)}
+			srv = web.NewServer(web.New(wo), web.ServerOptions{Log: log})
 			srv.RegisterOnShutdown(func() { close(stopStreams) })
 			log.Info("listening", "http", ln.Addr().String(), "sms_webhook", wo.SMSHook != nil)
 			return nil
 		},
 		Run: func(context.Context) error {
-			if err := srv.Serve(ln); !errors.Is(err, http.ErrServerClosed) {
+			if err := srv.Serve(web.Listen(ln, web.ServerOptions{})); !errors.Is(err, http.ErrServerClosed) {
 				return err
 			}
 			return nil

@@ -40,7 +40,7 @@ func (l *listener) Accept() (net.Conn, error) {
 func (s *Server) admit(nc net.Conn, ip string) (*conn, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if s.opt.MaxConnsPerIP > 0 && s.perIP[ip] >= s.opt.MaxConnsPerIP {
+	if s.opt.MaxConnsPerIP > 0 && s.perIP[ip] >= s.opt.MaxConnsPerIP && !s.trusted(ip) {
 		return nil, false
 	}
 	s.perIP[ip]++

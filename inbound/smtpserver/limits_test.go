@@ -2,6 +2,7 @@ package smtpserver
 
 import (
 	"net"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -179,5 +180,20 @@ func TestSlowSteadyMessagePasses(t *testing.T) {
 	c.expect(".", 250)
 	if len(recv.deliveries()) != 1 {
 		t.Fatal("the slow message was not handed over")
+	}
+}
+
+func TestTrustedRelayExempt(t *testing.T) {
+	// The MX in front of parley carries everyone's replies: neither the
+	// connection cap nor the message rate applies to it.
+	relay := netip.MustParsePrefix("127.0.0.1/32")
+	ts := startServer(t, newFakeReceiver(), Options{MaxConnsPerIP: 1, MessagesPerMinutePerIP: 1,
+		TrustedRelays: []netip.Prefix{relay}})
+	dialRaw(t, ts.addr)
+	c := dialRaw(t, ts.addr) // the second connection is let in
+	c.expect("EHLO mx.example.org", 250)
+	for range 3 {
+		c.expect("MAIL FROM:<a@example.org>", 250)
+		c.expect("RSET", 250)
 	}
 }

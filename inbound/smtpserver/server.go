@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -73,6 +74,10 @@ type Options struct {
 	// give per minute (a token bucket of that size, refilled steadily);
 	// past it MAIL is answered 451 4.7.1.
 	MessagesPerMinutePerIP int
+	// TrustedRelays are the addresses of the MX hosts in front of parley
+	// (PARLEY_TRUSTED_RELAYS): all real mail comes through them, so the
+	// per-IP caps and rate do not apply to them.
+	TrustedRelays []netip.Prefix
 	// GracePeriod is how long messages in flight may take to finish once
 	// the context given to Serve ends; then every connection is closed and
 	// the context passed to Receive is cancelled.
@@ -319,4 +324,19 @@ func (e errorLog) Printf(format string, v ...any) {
 // Println logs one go-smtp report.
 func (e errorLog) Println(v ...any) {
 	e.log.Warn("smtp connection error", "detail", fmt.Sprint(v...))
+}
+
+// trusted reports whether ip is one of Options.TrustedRelays.
+func (s *Server) trusted(ip string) bool {
+	a, err := netip.ParseAddr(ip)
+	if err != nil {
+		return false
+	}
+	a = a.Unmap()
+	for _, p := range s.opt.TrustedRelays {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
 }

@@ -59,7 +59,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// count and let DATA through with none of ours.
 		return s.fail(atMail, errNestedMail, slog.String("from", from))
 	}
-	if s.srv.rate != nil && !s.srv.rate.allow(s.ip) {
+	if s.srv.rate != nil && !s.srv.trusted(s.ip) && !s.srv.rate.allow(s.ip) {
 		return s.fail(atMail, errRateLimited, slog.String("from", from))
 	}
 	s.mu.Lock()
@@ -74,8 +74,8 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 // Rcpt accepts to only if the Receiver takes mail for it.
 func (s *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	if err := s.srv.recv.CheckRecipient(s.srv.ctx, to); err != nil {
-		return s.fail(atRcpt, fmt.Errorf("checking recipient %q: %w", to, err),
-			slog.String("from", s.from), slog.String("rcpt", to))
+		return s.fail(atRcpt, fmt.Errorf("checking recipient %q: %w", redactAddr(to), err),
+			slog.String("from", s.from), slog.String("rcpt", redactAddr(to)))
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -95,7 +95,7 @@ func (s *session) Data(r io.Reader) error {
 	env := inbound.Envelope{Door: "smtp", MailFrom: s.from, Rcpt: slices.Clone(s.rcpt), Remote: s.remote}
 	hint := s.sizeHint
 	s.mu.Unlock()
-	attrs := []slog.Attr{slog.String("from", env.MailFrom), slog.Any("rcpt", env.Rcpt)}
+	attrs := []slog.Attr{slog.String("from", env.MailFrom), slog.Any("rcpt", redactAddrs(env.Rcpt))}
 	if len(env.Rcpt) == 0 {
 		return s.fail(atData, errNoRcpt, attrs...)
 	}
@@ -113,7 +113,7 @@ func (s *session) Data(r io.Reader) error {
 	if err != nil {
 		return s.fail(atData, fmt.Errorf("receiving message: %w", err), attrs...)
 	}
-	s.srv.log.Info("smtp message accepted", "remote", s.remote, "from", env.MailFrom, "rcpt", env.Rcpt,
+	s.srv.log.Info("smtp message accepted", "remote", s.remote, "from", env.MailFrom, "rcpt", redactAddrs(env.Rcpt),
 		"size", len(raw), "outcome", string(res.Outcome), "room", res.Room, "member", res.Member,
 		"line", res.Line, "note", res.Note, "tls", s.tls)
 	return nil

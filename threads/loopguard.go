@@ -1,0 +1,72 @@
+package threads
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+)
+
+// Mail loops beyond RFC 3834. Two mailboxes that auto-answer without the
+// usual headers answer each other through parley for ever. Two rules
+// break that: a sender may post at most a few lines a minute by email in
+// one room, and the same text from the same sender in one room within an
+// hour is a repeat, dropped.
+
+// Defaults of the loop breaker.
+const (
+	// DefaultEmailLinesPerMinute is how many lines one sender may post by
+	// email in one room per minute.
+	DefaultEmailLinesPerMinute = 10
+	// RepeatWindow is how long a sender's text is remembered per room.
+	RepeatWindow = time.Hour
+)
+
+// LoopVerdict is what the loop breaker says of an emailed line.
+type LoopVerdict int
+
+// Loop verdicts.
+const (
+	// LoopOK: post the line.
+	LoopOK LoopVerdict = iota
+	// LoopRate: the sender posted too many lines by email in the room this minute.
+	LoopRate
+	// LoopRepeat: the sender posted the same text in the room within RepeatWindow.
+	LoopRepeat
+)
+
+// scriptLoopGuard checks and counts one emailed line. KEYS: the sender's
+// per-minute counter in the room, the text's repeat record. ARGV: the
+// limit, the message's source id (a redelivery of the same message is not
+// a repeat: Post's dedupe answers it), the repeat window in seconds.
+var scriptLoopGuard = redis.NewScript(`
+local seen = redis.call('GET', KEYS[2])
+if seen and seen ~= ARGV[2] then return 2 end
+local n = redis.call('INCR', KEYS[1])
+if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end
+if n > tonumber(ARGV[1]) then return 1 end
+redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))
+return 0
+`)
+
+// CheckEmailLoop counts a line member is about to post in room by email
+// and says whether to post it. sourceID is the message's id (its
+// Message-ID), so that the same message delivered twice is no repeat.
+func (s *Chat) CheckEmailLoop(ctx context.Context, room, member, text, sourceID string) (LoopVerdict, error) {
+	limit := s.opts.EmailLinesPerMinute
+	h := sha256.Sum256([]byte(member + "\x00" + strings.Join(strings.Fields(strings.ToLower(text)), " ")))
+	if sourceID == "" {
+		sourceID = "-"
+	}
+	v, err := scriptLoopGuard.Run(ctx, s.rdb, []string{s.k.emailRate(room, member), s.k.repeat(room, hex.EncodeToString(h[:12]))},
+		strconv.Itoa(limit), sourceID, int(RepeatWindow/time.Second)).Int()
+	if err != nil {
+		return LoopOK, fmt.Errorf("loop check in %s: %w", room, err)
+	}
+	return LoopVerdict(v), nil
+}
