@@ -48,8 +48,17 @@ type Options struct {
 	// ReclaimAfter: jobs another worker claimed this long ago and never
 	// gathered are taken over (1 min).
 	ReclaimAfter time.Duration
-	// Concurrency is the number of batches sent at once (4).
+	// Concurrency is the number of batches sent at once (4), shared by
+	// all members: a member has at most one batch in flight, so a member
+	// whose sends stall holds one sender, never the pool.
 	Concurrency int
+	// DomainConcurrency bounds the batches in flight to members of one
+	// email domain (half of Concurrency, at least 1), so a slow domain
+	// leaves senders for the others.
+	DomainConcurrency int
+	// SendTimeout bounds one send (90 s). The SMTP client has shorter
+	// limits per command; this is the backstop for any carrier.
+	SendTimeout time.Duration
 	// Poll is the longest wait for new work (1 s).
 	Poll time.Duration
 	// Log receives the worker's log; slog.Default() when nil.
@@ -69,6 +78,7 @@ type Worker struct {
 	channels map[threads.Channel]Carrier
 	opts     Options
 	log      *slog.Logger
+	fair     *fairness
 }
 
 // NewWorker returns a worker for the given channels (a channel that is not
@@ -94,6 +104,12 @@ func NewWorker(queue *threads.Queue, dir *threads.Directory, digests *threads.Di
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
+	if opts.DomainConcurrency <= 0 {
+		opts.DomainConcurrency = max(opts.Concurrency/2, 1)
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 90 * time.Second
+	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
 	}
@@ -101,7 +117,9 @@ func NewWorker(queue *threads.Queue, dir *threads.Directory, digests *threads.Di
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{queue: queue, digests: digests, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+	w := &Worker{queue: queue, digests: digests, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+	w.fair = newFairness(opts.DomainConcurrency, queue.Backoff)
+	return w
 }
 
 // Run works until ctx ends. Concurrency senders take leased batches from a
@@ -212,9 +230,13 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 	}
 	w.notify(ctx)
 	w.transcribe(ctx)
-	batches, err := w.queue.LeaseDue(ctx, w.opts.Lease, limit)
+	batches, err := w.queue.Lease(ctx, threads.LeaseOptions{Lease: w.opts.Lease, Limit: limit, Owner: w.opts.Consumer,
+		Skip: w.fair.skip, OnePerMember: true})
 	if err != nil || len(batches) == 0 {
 		return nil, err
+	}
+	for _, b := range batches {
+		w.fair.take(b.Member)
 	}
 	out := make([]leased, len(batches))
 	states, errs, err := w.queue.BatchStates(ctx, batches)
@@ -261,9 +283,17 @@ func (w *Worker) notify(ctx context.Context) {
 	}
 }
 
-// process sends one leased batch and settles it.
+// process sends one leased batch and settles it, then lets its member be
+// leased again.
 func (w *Worker) process(ctx context.Context, l leased) {
 	b := l.b
+	domain := ""
+	if b.Channel == threads.Email && l.err == nil {
+		domain = emailDomain(l.st.Member.Email())
+	}
+	w.fair.begin(b.Member, domain)
+	var sendErr error
+	defer func() { w.fair.done(b.Member, domain, sendErr) }()
 	log := w.log.With("member", b.Member, "room", b.Room, "channel", b.Channel, "lines", len(b.Jobs), "attempt", b.Attempt)
 	if l.err != nil {
 		w.retry(ctx, log, b, l.err)
@@ -280,7 +310,10 @@ func (w *Worker) process(ctx context.Context, l leased) {
 		w.settle(log, w.queue.BatchFail(ctx, b, fmt.Errorf("no %s channel configured", b.Channel)))
 		return
 	}
-	err := w.deliver(ctx, ch, d)
+	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
+	err := w.deliver(sctx, ch, d)
+	cancel()
+	sendErr = err
 	switch {
 	case err == nil:
 		log.Info("batch delivered")

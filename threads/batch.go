@@ -95,11 +95,43 @@ func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
 // caller for lease: a batch that is not settled by then comes due again.
 // The attempt is counted before it is made.
 func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([]Batch, error) {
+	return s.Lease(ctx, LeaseOptions{Lease: lease, Limit: limit})
+}
+
+// LeaseOptions say which due batches Lease hands out, and to whom.
+type LeaseOptions struct {
+	// Lease is how long a batch is the caller's: one not settled by then
+	// comes due again.
+	Lease time.Duration
+	// Limit is the most batches handed out (1 when 0).
+	Limit int
+	// Owner names the caller (its consumer name). It is recorded with each
+	// lease, so that the lease can be handed back early: by the caller
+	// restarting (ReleaseOwned) or by another worker once the owner's
+	// heartbeat stops (TakeOver). Empty: not recorded.
+	Owner string
+	// Skip, when set, leaves out the batches of the members it returns
+	// true for (a member being sent to already, or backing off).
+	Skip func(member string) bool
+	// OnePerMember hands out at most one batch per member in this call,
+	// so that a member is never sent two messages at once.
+	OnePerMember bool
+}
+
+// Lease hands out batches that are due as o says; the attempt of each is
+// counted before it is made.
+func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
+	limit := max(o.Limit, 1)
+	// Look further than limit when some candidates may be left out.
+	look := limit
+	if o.Skip != nil || o.OnePerMember {
+		look = limit*4 + 16
+	}
 	now := s.now().UnixMilli()
 	due := make([]*redis.StringSliceCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
-			due[n] = p.ZRangeByScore(ctx, s.k.batches(n), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10), Count: int64(limit)})
+			due[n] = p.ZRangeByScore(ctx, s.k.batches(n), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10), Count: int64(look)})
 		}
 		return nil
 	})
@@ -112,9 +144,16 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 		cmd  *redis.Cmd
 	}
 	var cands []cand
+	taken := map[string]bool{}
 	for n, c := range due {
 		for _, name := range c.Val() {
-			if len(cands) < limit {
+			member, _, _ := strings.Cut(name, "/")
+			switch {
+			case len(cands) >= limit:
+			case o.Skip != nil && o.Skip(member):
+			case o.OnePerMember && taken[member]:
+			default:
+				taken[member] = true
 				cands = append(cands, cand{n: n, name: name})
 			}
 		}
@@ -124,7 +163,8 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 	}
 	err = s.scriptPipeline(ctx, scriptLeaseBatch, func(p redis.Pipeliner) {
 		for i, c := range cands {
-			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name)}, now, lease.Milliseconds(), c.name)
+			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name), s.k.leases(c.n)},
+				now, o.Lease.Milliseconds(), c.name, o.Owner)
 		}
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -165,7 +205,7 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 // (seen live, member gone): each job is remembered as delivered. Lines that
 // joined the batch meanwhile stay in it, due after window.
 func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) error {
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.leases(b.shard)}
 	args := []any{"done", b.name, s.now().Add(window).UnixMilli(), "", int(doneFor / time.Second)}
 	for _, j := range b.Jobs {
 		keys = append(keys, s.k.done(b.shard, j.Key()))
@@ -178,14 +218,14 @@ func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) er
 // the backoff for its attempt, with the reason kept.
 func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.leases(b.shard)}
 	return due, s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0})
 }
 
 // BatchFail settles a batch that can never be sent: its jobs go to the dead
 // letters with the reason.
 func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.leases(b.shard)}
 	return s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0})
 }
 
