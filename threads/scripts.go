@@ -254,6 +254,7 @@ var scriptSettleBatch = redis.NewScript(`
 local mode = ARGV[1]
 redis.call('HDEL', KEYS[4], ARGV[2])
 if mode == 'retry' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
   redis.call('HSET', KEYS[1], 'error', ARGV[4])
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
   return 1

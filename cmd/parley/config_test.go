@@ -28,7 +28,7 @@ func TestConfigDefaults(t *testing.T) {
 		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", IdleAfter: 5 * time.Minute,
 		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
-		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour}
+		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour, StopTimeout: 8 * time.Second}
 	c.from = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%+v\nwant\n%+v", c, want)

@@ -37,7 +37,8 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 	}
 	recv := inbound.NewMail(o)
 	d := &doors{}
-	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log}
+	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log,
+		GracePeriod: doorGrace(cfg)}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
