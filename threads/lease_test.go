@@ -107,3 +107,27 @@ func TestLeaseOnePerMember(t *testing.T) {
 		}
 	}
 }
+
+// TestSourceFor: a source id posted with SourceFor is remembered that long,
+// others for DedupeFor.
+func TestSourceFor(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	for _, tc := range []struct {
+		source string
+		for_   time.Duration
+		want   time.Duration
+	}{
+		{"email:a@example.org", 0, e.Store.Options().DedupeFor},
+		{"email-digest:0123", 24 * time.Hour, 24 * time.Hour},
+	} {
+		if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "hi " + tc.source, SourceID: tc.source, SourceFor: tc.for_, Origin: FromEmail}); err != nil {
+			t.Fatal(err)
+		}
+		ttl := e.redis.Client.TTL(e.ctx, e.Store.k.source("design", tc.source)).Val()
+		if ttl <= tc.want-time.Minute || ttl > tc.want {
+			t.Errorf("%s is remembered for %v, want %v", tc.source, ttl, tc.want)
+		}
+	}
+}
