@@ -25,6 +25,9 @@ type fairness struct {
 	domainOf map[string]string    // member -> email domain, as last sent
 	domains  map[string]int       // domain -> batches in flight
 	paused   map[string]pausation // member -> backoff after timeouts
+	// freed is signalled when a member is let go: its next batch may be
+	// leased now, without waiting for the next poll.
+	freed chan struct{}
 }
 
 type pausation struct {
@@ -34,7 +37,7 @@ type pausation struct {
 
 func newFairness(perDomain int, backoff func(int) time.Duration) *fairness {
 	return &fairness{perDomain: perDomain, backoff: backoff, now: time.Now,
-		busy: map[string]bool{}, domainOf: map[string]string{}, domains: map[string]int{}, paused: map[string]pausation{}}
+		freed: make(chan struct{}, 1), busy: map[string]bool{}, domainOf: map[string]string{}, domains: map[string]int{}, paused: map[string]pausation{}}
 }
 
 // skip reports whether member's batches must wait: the member is being
@@ -73,6 +76,7 @@ func (f *fairness) done(member, domain string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.busy, member)
+	f.signal()
 	if domain != "" {
 		if f.domains[domain]--; f.domains[domain] <= 0 {
 			delete(f.domains, domain)
@@ -93,7 +97,22 @@ func (f *fairness) done(member, domain string, err error) {
 func (f *fairness) release(member string) {
 	f.mu.Lock()
 	delete(f.busy, member)
+	f.signal()
 	f.mu.Unlock()
+}
+
+func (f *fairness) signal() {
+	select {
+	case f.freed <- struct{}{}:
+	default:
+	}
+}
+
+// sending reports whether some member has a batch leased or in flight.
+func (f *fairness) sending() bool {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return len(f.busy) > 0
 }
 
 // isTimeout reports whether err says that the other side did not answer in

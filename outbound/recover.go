@@ -67,11 +67,17 @@ func (w *Worker) givenUp(b threads.Batch) bool {
 	return w.run.handedBack[batchKey(b)]
 }
 
-func (w *Worker) inFlight() []threads.Batch {
+// giveUp marks every batch in flight as handed back, before their sends
+// are cut, so that none records the cut as a failure; and returns them.
+func (w *Worker) giveUp() []threads.Batch {
 	w.run.mu.Lock()
 	defer w.run.mu.Unlock()
+	if w.run.handedBack == nil {
+		w.run.handedBack = map[string]bool{}
+	}
 	out := make([]threads.Batch, 0, len(w.run.inflight))
-	for _, b := range w.run.inflight {
+	for k, b := range w.run.inflight {
+		w.run.handedBack[k] = true
 		out = append(out, b)
 	}
 	return out
@@ -93,14 +99,6 @@ func (w *Worker) reclaimDue() bool {
 // elsewhere; notBegun says that its attempt was not made.
 func (w *Worker) handBack(b threads.Batch, notBegun bool) {
 	w.fair.release(b.Member)
-	if !notBegun {
-		w.run.mu.Lock()
-		if w.run.handedBack == nil {
-			w.run.handedBack = map[string]bool{}
-		}
-		w.run.handedBack[batchKey(b)] = true
-		w.run.mu.Unlock()
-	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 	defer cancel()
 	if _, err := w.queue.Release(ctx, b, w.opts.Consumer, notBegun); err != nil {

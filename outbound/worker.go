@@ -196,6 +196,16 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		idle = len(batches) == 0
+		if idle && w.fair.sending() {
+			// Due batches may wait for their member's send: look again as
+			// soon as one ends (or after the poll), not a poll later.
+			select {
+			case <-ctx.Done():
+			case <-w.fair.freed:
+			case <-time.After(w.opts.Poll):
+			}
+			idle = false
+		}
 		for i, b := range batches {
 			select {
 			case queue <- b:
@@ -216,8 +226,8 @@ func (w *Worker) Run(ctx context.Context) error {
 	select {
 	case <-finished:
 	case <-time.After(time.Until(deadline)):
+		left := w.giveUp()
 		cancelSends()
-		left := w.inFlight()
 		w.log.Warn("stop deadline reached; handing back the batches still being sent", "batches", len(left))
 		for _, b := range left {
 			w.handBack(b, false)

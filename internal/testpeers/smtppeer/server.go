@@ -38,6 +38,7 @@ type Server struct {
 	stalled map[string]bool // recipients whose RCPT is never answered
 	unstall chan struct{}   // closed to answer the stalled RCPTs
 	drop    bool            // close the connection instead of answering DATA
+	holding int             // RCPTs being stalled now
 	srv     *smtp.Server
 	l       net.Listener
 }
@@ -116,6 +117,13 @@ func (s *Server) Stall(rcpts ...string) {
 	}
 }
 
+// Stalled returns how many RCPT commands the server is stalling now.
+func (s *Server) Stalled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holding
+}
+
 // DropAfterData makes the server read a message's data and then close the
 // connection without a reply (on), as if its 250 was lost: the client
 // cannot know whether the message was accepted. It is kept, as a server
@@ -171,7 +179,13 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 	stalled, unstall := ss.s.stalled[to], ss.s.unstall
 	ss.s.mu.Unlock()
 	if stalled {
+		ss.s.mu.Lock()
+		ss.s.holding++
+		ss.s.mu.Unlock()
 		<-unstall
+		ss.s.mu.Lock()
+		ss.s.holding--
+		ss.s.mu.Unlock()
 		return Temporary
 	}
 	if err := ss.s.check("rcpt"); err != nil {
