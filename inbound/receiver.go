@@ -406,15 +406,12 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 		log.Info("attachments refused", "files", strings.Join(rejected, "; "))
 		res.Refused = rejected
 	}
-	source := msg.MessageID
-	if source != "" {
-		source = "email:" + source
-	}
+	source, sourceFor := emailSource(res.Member, res.Room, msg)
 	if dropped, err := m.loopBreaker(ctx, log, &res, text, source); dropped || err != nil {
 		return res, err
 	}
 	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
-		Origin: threads.FromEmail, Attachments: atts, SourceID: source, Quote: msg.Removed,
+		Origin: threads.FromEmail, Attachments: atts, SourceID: source, SourceFor: sourceFor, Quote: msg.Removed,
 		// The sender hears 250 (or the mailbox marks the message) once the
 		// line is stored; routing it to the others follows.
 		Detach: true})

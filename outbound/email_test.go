@@ -25,6 +25,8 @@ type mailEnv struct {
 	sink   *smtppeer.Server
 	worker *Worker
 	ctx    context.Context
+	// composer makes the emails (the clock is e's).
+	composer *mailcompose.Composer
 }
 
 func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
@@ -61,7 +63,7 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 		Domain: "parley.test", PublicURL: "https://chat.example.org/"})
 	w := NewWorker(s.Queue, s.Directory, s.Digests, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}})
-	return &mailEnv{store: s, clock: c, sink: sink, worker: w, ctx: ctx}
+	return &mailEnv{store: s, clock: c, sink: sink, worker: w, ctx: ctx, composer: comp}
 }
 
 func (e *mailEnv) post(t *testing.T, text string) {

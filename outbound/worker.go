@@ -33,7 +33,8 @@ type Notifier interface {
 
 // Options configure a Worker. Zero values pick the defaults.
 type Options struct {
-	// Consumer names this worker in the queue's consumer group (host-pid).
+	// Consumer names this worker in the queue's consumer group, the same
+	// across restarts of one instance, so that it takes back its own work.
 	Consumer string
 	// Window is the batching window per channel: lines for one member and
 	// room arriving within it go out together. Email 2 min, SMS 0 by
@@ -48,10 +49,28 @@ type Options struct {
 	// ReclaimAfter: jobs another worker claimed this long ago and never
 	// gathered are taken over (1 min).
 	ReclaimAfter time.Duration
-	// Concurrency is the number of batches sent at once (4).
+	// Concurrency is the number of batches sent at once (4), shared by
+	// all members: a member has at most one batch in flight, so a member
+	// whose sends stall holds one sender, never the pool.
 	Concurrency int
+	// DomainConcurrency bounds the batches in flight to members of one
+	// email domain (half of Concurrency, at least 1), so a slow domain
+	// leaves senders for the others.
+	DomainConcurrency int
+	// SendTimeout bounds one send (90 s). The SMTP client has shorter
+	// limits per command; this is the backstop for any carrier.
+	SendTimeout time.Duration
 	// Poll is the longest wait for new work (1 s).
 	Poll time.Duration
+	// Heartbeat is how often the worker records that it is alive and
+	// looks for stopped workers (1 s).
+	Heartbeat time.Duration
+	// DeadAfter: a worker whose heartbeat is this old has stopped; its
+	// leases and claimed jobs are taken over (10 s).
+	DeadAfter time.Duration
+	// StopTimeout is how long sends in flight may finish once Run's
+	// context has ended, unless StopBy says otherwise (8 s).
+	StopTimeout time.Duration
 	// Log receives the worker's log; slog.Default() when nil.
 	Log *slog.Logger
 }
@@ -69,6 +88,8 @@ type Worker struct {
 	channels map[threads.Channel]Carrier
 	opts     Options
 	log      *slog.Logger
+	fair     *fairness
+	run      runState
 }
 
 // NewWorker returns a worker for the given channels (a channel that is not
@@ -94,48 +115,76 @@ func NewWorker(queue *threads.Queue, dir *threads.Directory, digests *threads.Di
 	if opts.Concurrency <= 0 {
 		opts.Concurrency = 4
 	}
+	if opts.DomainConcurrency <= 0 {
+		opts.DomainConcurrency = max(opts.Concurrency/2, 1)
+	}
+	if opts.SendTimeout <= 0 {
+		opts.SendTimeout = 90 * time.Second
+	}
 	if opts.Poll <= 0 {
 		opts.Poll = time.Second
+	}
+	if opts.Heartbeat <= 0 {
+		opts.Heartbeat = time.Second
+	}
+	if opts.DeadAfter <= 0 {
+		opts.DeadAfter = 10 * time.Second
+	}
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 8 * time.Second
 	}
 	log := opts.Log
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Worker{queue: queue, digests: digests, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+	w := &Worker{queue: queue, digests: digests, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+	w.fair = newFairness(opts.DomainConcurrency, queue.Backoff)
+	return w
 }
 
 // Run works until ctx ends. Concurrency senders take leased batches from a
 // short queue that one loop keeps filled, so a slow send never holds up the
-// others. On shutdown it stops taking work and lets the batches in flight
-// finish (a batch leased but not started comes back to another worker when
-// its lease ends): nothing is lost.
+// others. At the start it takes back what it held under the same consumer
+// name before a crash; while it runs it beats its heartbeat and takes over
+// the work of workers whose heartbeat stopped.
+//
+// On shutdown it stops taking work, hands back at once the batches leased
+// but not begun, and lets the sends in flight finish until the stop
+// deadline (StopBy, or StopTimeout after ctx ends); a send still going then
+// is handed back too (it may go out twice, with the same Message-ID):
+// nothing is lost, and the stop takes seconds.
 func (w *Worker) Run(ctx context.Context) error {
 	w.log.Info("delivery worker started")
+	w.recoverOwn(ctx)
+	beatCtx, stopBeat := context.WithCancel(context.WithoutCancel(ctx))
+	beating := make(chan struct{})
+	go func() { defer close(beating); w.beat(beatCtx) }()
+
 	queue := make(chan leased, w.opts.Concurrency)
 	var senders sync.WaitGroup
-	// Batches in flight finish even when ctx ends: a send is not cut in the middle.
-	sendCtx := context.WithoutCancel(ctx)
+	// Sends are not cut in the middle when ctx ends, only at the deadline.
+	sendCtx, cancelSends := context.WithCancel(context.WithoutCancel(ctx))
+	defer cancelSends()
 	for range w.opts.Concurrency {
-		senders.Add(1)
-		go func() {
-			defer senders.Done()
+		senders.Go(func() {
 			for l := range queue {
+				if ctx.Err() != nil {
+					w.handBack(l.b, true)
+					continue
+				}
+				w.flying(l.b, true)
 				w.process(sendCtx, l)
+				w.flying(l.b, false)
 			}
-		}()
+		})
 	}
-	lastReclaim := time.Time{}
 	idle := false
 	for ctx.Err() == nil {
-		reclaim := time.Since(lastReclaim) > w.opts.ReclaimAfter/2
-		if reclaim {
-			lastReclaim = time.Now()
-		}
 		wait := time.Duration(0)
 		if idle {
 			wait = w.opts.Poll
 		}
-		batches, err := w.fill(ctx, wait, reclaim, max(cap(queue)-len(queue), 1))
+		batches, err := w.fill(ctx, wait, w.reclaimDue(), max(cap(queue)-len(queue), 1))
 		if err != nil {
 			if !isShutdown(ctx, err) {
 				w.log.Error("delivery round failed", "err", err)
@@ -147,12 +196,48 @@ func (w *Worker) Run(ctx context.Context) error {
 			continue
 		}
 		idle = len(batches) == 0
-		for _, b := range batches {
-			queue <- b
+		if idle && w.fair.sending() {
+			// Due batches may wait for their member's send: look again as
+			// soon as one ends (or after the poll), not a poll later.
+			select {
+			case <-ctx.Done():
+			case <-w.fair.freed:
+			case <-time.After(w.opts.Poll):
+			}
+			idle = false
+		}
+		for i, b := range batches {
+			select {
+			case queue <- b:
+			case <-ctx.Done():
+				for _, l := range batches[i:] {
+					w.handBack(l.b, true)
+				}
+			}
+			if ctx.Err() != nil {
+				break
+			}
 		}
 	}
 	close(queue)
-	senders.Wait()
+	finished := make(chan struct{})
+	go func() { senders.Wait(); close(finished) }()
+	deadline := w.stopDeadline()
+	select {
+	case <-finished:
+	case <-time.After(time.Until(deadline)):
+		left := w.giveUp()
+		cancelSends()
+		w.log.Warn("stop deadline reached; handing back the batches still being sent", "batches", len(left))
+		for _, b := range left {
+			w.handBack(b, false)
+		}
+	}
+	stopBeat()
+	<-beating
+	if err := w.queue.Retire(context.WithoutCancel(ctx), w.opts.Consumer); err != nil {
+		w.log.Warn("could not remove the heartbeat", "err", err)
+	}
 	w.log.Info("delivery worker stopped")
 	return nil
 }
@@ -207,14 +292,18 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 		}
 		jobs = append(jobs, lost...)
 	}
-	if err := w.queue.GatherAll(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] }); err != nil {
+	if err := w.gather(ctx, jobs); err != nil {
 		return nil, err
 	}
 	w.notify(ctx)
 	w.transcribe(ctx)
-	batches, err := w.queue.LeaseDue(ctx, w.opts.Lease, limit)
+	batches, err := w.queue.Lease(ctx, threads.LeaseOptions{Lease: w.opts.Lease, Limit: limit, Owner: w.opts.Consumer,
+		Skip: w.fair.skip, OnePerMember: true})
 	if err != nil || len(batches) == 0 {
 		return nil, err
+	}
+	for _, b := range batches {
+		w.fair.take(b.Member)
 	}
 	out := make([]leased, len(batches))
 	states, errs, err := w.queue.BatchStates(ctx, batches)
@@ -261,9 +350,17 @@ func (w *Worker) notify(ctx context.Context) {
 	}
 }
 
-// process sends one leased batch and settles it.
+// process sends one leased batch and settles it, then lets its member be
+// leased again.
 func (w *Worker) process(ctx context.Context, l leased) {
 	b := l.b
+	domain := ""
+	if b.Channel == threads.Email && l.err == nil {
+		domain = emailDomain(l.st.Member.Email())
+	}
+	w.fair.begin(b.Member, domain)
+	var sendErr error
+	defer func() { w.fair.done(b.Member, domain, sendErr) }()
 	log := w.log.With("member", b.Member, "room", b.Room, "channel", b.Channel, "lines", len(b.Jobs), "attempt", b.Attempt)
 	if l.err != nil {
 		w.retry(ctx, log, b, l.err)
@@ -280,7 +377,14 @@ func (w *Worker) process(ctx context.Context, l leased) {
 		w.settle(log, w.queue.BatchFail(ctx, b, fmt.Errorf("no %s channel configured", b.Channel)))
 		return
 	}
-	err := w.deliver(ctx, ch, d)
+	sctx, cancel := context.WithTimeout(ctx, w.opts.SendTimeout)
+	err := w.deliver(sctx, ch, d)
+	cancel()
+	sendErr = err
+	if err != nil && w.givenUp(b) {
+		log.Info("send given up at the stop deadline; the batch was handed back", "err", err)
+		return
+	}
 	switch {
 	case err == nil:
 		log.Info("batch delivered")

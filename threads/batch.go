@@ -70,6 +70,32 @@ func batchName(d Job, window time.Duration) string {
 // settled for good. So a text cut or split into batches, or a send that is
 // retried, never lets a later line overtake it: the later batches wait.
 
+// orderHeads reads the head of the order set of every stream among the due
+// batch names, in one pipeline: order set key → the batch that goes first.
+func (s *Queue) orderHeads(ctx context.Context, due []*redis.StringSliceCmd) (map[string]string, error) {
+	heads := map[string]*redis.StringSliceCmd{}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n, c := range due {
+			for _, name := range c.Val() {
+				if k := s.k.order(n, name); heads[k] == nil {
+					heads[k] = p.ZRange(ctx, k, 0, 0)
+				}
+			}
+		}
+		return nil
+	})
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read the order of due batches: %w", err)
+	}
+	out := make(map[string]string, len(heads))
+	for k, c := range heads {
+		if v := c.Val(); len(v) > 0 {
+			out[k] = v[0]
+		}
+	}
+	return out, nil
+}
+
 // orderStream is the member/room/channel part of a batch name.
 func orderStream(name string) string {
 	parts := strings.SplitN(name, "/", 4)
@@ -115,16 +141,52 @@ func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
 // caller for lease: a batch that is not settled by then comes due again.
 // The attempt is counted before it is made.
 func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([]Batch, error) {
+	return s.Lease(ctx, LeaseOptions{Lease: lease, Limit: limit})
+}
+
+// LeaseOptions say which due batches Lease hands out, and to whom.
+type LeaseOptions struct {
+	// Lease is how long a batch is the caller's: one not settled by then
+	// comes due again.
+	Lease time.Duration
+	// Limit is the most batches handed out (1 when 0).
+	Limit int
+	// Owner names the caller (its consumer name). It is recorded with each
+	// lease, so that the lease can be handed back early: by the caller
+	// restarting (ReleaseOwned) or by another worker once the owner's
+	// heartbeat stops (TakeOver). Empty: not recorded.
+	Owner string
+	// Skip, when set, leaves out the batches of the members it returns
+	// true for (a member being sent to already, or backing off).
+	Skip func(member string) bool
+	// OnePerMember hands out at most one batch per member in this call,
+	// so that a member is never sent two messages at once.
+	OnePerMember bool
+}
+
+// Lease hands out batches that are due as o says; the attempt of each is
+// counted before it is made.
+func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
+	limit := max(o.Limit, 1)
+	// Look further than limit when some candidates may be left out.
+	look := limit
+	if o.Skip != nil || o.OnePerMember {
+		look = limit*4 + 16
+	}
 	now := s.now().UnixMilli()
 	due := make([]*redis.StringSliceCmd, s.opts.QueueShards)
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		for n := range s.opts.QueueShards {
-			due[n] = p.ZRangeByScore(ctx, s.k.batches(n), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10), Count: int64(limit)})
+			due[n] = p.ZRangeByScore(ctx, s.k.batches(n), &redis.ZRangeBy{Min: "-inf", Max: strconv.FormatInt(now, 10), Count: int64(look)})
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("find due batches: %w", err)
+	}
+	heads, err := s.orderHeads(ctx, due)
+	if err != nil {
+		return nil, err
 	}
 	type cand struct {
 		n    int
@@ -132,9 +194,18 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 		cmd  *redis.Cmd
 	}
 	var cands []cand
+	taken := map[string]bool{}
 	for n, c := range due {
 		for _, name := range c.Val() {
-			if len(cands) < limit {
+			member, _, _ := strings.Cut(name, "/")
+			head, ordered := heads[s.k.order(n, name)]
+			switch {
+			case len(cands) >= limit:
+			case ordered && head != name: // an older batch of its stream goes first
+			case o.Skip != nil && o.Skip(member):
+			case o.OnePerMember && taken[member]:
+			default:
+				taken[member] = true
 				cands = append(cands, cand{n: n, name: name})
 			}
 		}
@@ -144,7 +215,8 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 	}
 	err = s.scriptPipeline(ctx, scriptLeaseBatch, func(p redis.Pipeliner) {
 		for i, c := range cands {
-			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name), s.k.order(c.n, c.name)}, now, lease.Milliseconds(), c.name)
+			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name), s.k.order(c.n, c.name), s.k.leases(c.n)},
+				now, o.Lease.Milliseconds(), c.name, o.Owner)
 		}
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -185,28 +257,34 @@ func (s *Queue) LeaseDue(ctx context.Context, lease time.Duration, limit int) ([
 // (seen live, member gone): each job is remembered as delivered. Lines that
 // joined the batch meanwhile stay in it, due after window.
 func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) error {
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard)}
+	keys := s.settleKeys(b)
 	args := []any{"done", b.name, s.now().Add(window).UnixMilli(), "", int(doneFor / time.Second)}
 	for _, j := range b.Jobs {
 		keys = append(keys, s.k.done(b.shard, j.Key()))
 		args = append(args, "l:"+j.Line)
 	}
-	return s.settleBatch(ctx, b, append(keys, s.k.order(b.shard, b.name)), args)
+	return s.settleBatch(ctx, b, keys, args)
 }
 
 // BatchRetry settles a batch that failed for now: it comes due again after
 // the backoff for its attempt, with the reason kept.
 func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.order(b.shard, b.name)}
+	keys := s.settleKeys(b)
 	return due, s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0})
 }
 
 // BatchFail settles a batch that can never be sent: its jobs go to the dead
 // letters with the reason.
 func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
-	keys := []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.order(b.shard, b.name)}
+	keys := s.settleKeys(b)
 	return s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0})
+}
+
+// settleKeys are the keys every settle of b touches, in scriptSettleBatch's
+// order: batch, batches, dead letters, leases, order set.
+func (s *Queue) settleKeys(b Batch) []string {
+	return []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.leases(b.shard), s.k.order(b.shard, b.name)}
 }
 
 func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []any) error {

@@ -43,6 +43,8 @@ import (
 //	{q:N}:batch:NAME   hash  a batch: "l:LINE" -> job JSON, attempt, error
 //	{q:N}:done:KEY     string idempotency record of a delivered job
 //	{q:N}:order:M/R/C  zset  unsettled batch names of member M, room R, channel C, by first line (sent in that order)
+//	{q:N}:leases       hash  batch name -> consumer that holds its lease (until settled or released)
+//	{workers}:alive    hash  consumer name -> its last heartbeat (unix ms); a stale one has stopped
 //	{u:ID}:autoreply:H string when ID's auto-reply last went to one sender (H: sender and text), and for which line
 //	{u:ID}:urgent      zset  ID's recent !urgent lines, scored by time (rate limit)
 //	{u:ID}:urgent:told string ID was told they are over the urgent limit
@@ -161,6 +163,8 @@ func (k keys) batch(n int, name string) string { return k.shard(n) + ":batch:" +
 func (k keys) order(n int, batch string) string {
 	return k.shard(n) + ":order:" + orderStream(batch)
 }
+func (k keys) leases(n int) string { return k.shard(n) + ":leases" }
+func (k keys) alive() string       { return k.prefix + "{workers}:alive" }
 func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])

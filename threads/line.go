@@ -1,6 +1,7 @@
 package threads
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
@@ -106,6 +107,10 @@ type NewLine struct {
 	// SourceID is the outside id (email Message-ID, Twilio MessageSid); a
 	// second post with the same id in the same room returns the first line.
 	SourceID string
+	// SourceFor is how long SourceID is remembered (Options.DedupeFor
+	// when 0): shorter for an id made from the content, which a person may
+	// honestly send again another day.
+	SourceFor time.Duration
 	// Detach: Post returns once the line is stored and routes it in the
 	// background (detach.go), so Posted has no Routes or AutoReplies. For
 	// doors that answer their sender as soon as the line is safe.
@@ -256,7 +261,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	var post *redis.Cmd
 	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-			now.UnixMilli(), "", int(s.opts.DedupeFor/time.Second), event, line.Quote, urgentArg, shardedArg)
+			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, line.Quote, urgentArg, shardedArg)
 		// A detached line whose author has a line waiting for the
 		// background fan-out shares that line's reads (fanoutMany).
 		if !n.Detach || !s.detached.waiting(n.Room, n.Author) {

@@ -205,10 +205,14 @@ return 1
 `)
 
 // scriptLeaseBatch leases one due batch to the caller, unless another
-// worker leased it first: its due time moves to now+lease (so it comes
-// back if the caller dies) and its attempt count goes up before the attempt
-// is made. KEYS: batches, batch. ARGV: now ms, lease ms, batch name.
-// Returns the batch hash as a flat list, or an empty list.
+// worker leased it first or an older batch of the same member, room and
+// channel is still unsettled (the order set: lines go out in posting
+// order): its due time moves to now+lease (so it comes back if the caller
+// dies) and its attempt count goes up before the attempt is made; a
+// non-empty owner is recorded in leases, so that the lease can be handed
+// back early (Queue.Release, Queue.ReleaseOwned).
+// KEYS: batches, batch, order, leases. ARGV: now ms, lease ms, batch name,
+// owner. Returns the batch hash as a flat list, or an empty list.
 var scriptLeaseBatch = redis.NewScript(`
 local due = redis.call('ZSCORE', KEYS[1], ARGV[3])
 if not due or tonumber(due) > tonumber(ARGV[1]) then return {} end
@@ -221,7 +225,28 @@ local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
 if head and head ~= ARGV[3] then return {} end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
 redis.call('HINCRBY', KEYS[2], 'attempt', 1)
+if ARGV[4] ~= '' then
+  redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
+end
 return redis.call('HGETALL', KEYS[2])
+`)
+
+// scriptReleaseBatch hands a lease back before it ends: the batch is due
+// at ARGV[2] again. With ARGV[4] "1" the attempt leased is not counted
+// (the send was never begun). Only the lease of owner ARGV[3] is released
+// ("" releases an unrecorded lease). KEYS: batches, batch, leases.
+// ARGV: batch name, due ms, owner, uncount. Returns 1 when released.
+var scriptReleaseBatch = redis.NewScript(`
+local owner = redis.call('HGET', KEYS[3], ARGV[1])
+if (owner or '') ~= ARGV[3] then return 0 end
+redis.call('HDEL', KEYS[3], ARGV[1])
+if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
+  local a = redis.call('HINCRBY', KEYS[2], 'attempt', -1)
+  if a <= 0 then redis.call('HDEL', KEYS[2], 'attempt') end
+end
+return 1
 `)
 
 // scriptSettleBatch finishes a leased batch. Mode "done": the lines sent
@@ -229,11 +254,16 @@ return redis.call('HGETALL', KEYS[2])
 // lines that arrived meanwhile stay, due again at ARGV[4]. Mode "retry":
 // due again at ARGV[4], the reason kept. Mode "dead": every job of the
 // batch goes to the dead letters with the reason.
-// KEYS: batch, batches, dead, then one done key per line field.
-// ARGV: mode, batch name, due ms, reason, done seconds, then the line fields.
+// Every mode ends the batch's lease record; a batch that ends leaves its
+// order set, so the next batch of its member, room and channel may go.
+// KEYS: batch, batches, dead, leases, order, then one done key per line
+// field. ARGV: mode, batch name, due ms, reason, done seconds, then the
+// line fields (ARGV[i] goes with KEYS[i]).
 var scriptSettleBatch = redis.NewScript(`
 local mode = ARGV[1]
+redis.call('HDEL', KEYS[4], ARGV[2])
 if mode == 'retry' then
+  if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
   redis.call('HSET', KEYS[1], 'error', ARGV[4])
   redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
   return 1
@@ -247,12 +277,12 @@ if mode == 'dead' then
   end
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[2])
-  redis.call('ZREM', KEYS[#KEYS], ARGV[2])
+  redis.call('ZREM', KEYS[5], ARGV[2])
   return 1
 end
 for i = 6, #ARGV do
   redis.call('HDEL', KEYS[1], ARGV[i])
-  redis.call('SET', KEYS[i - 2], '1', 'EX', tonumber(ARGV[5]))
+  redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[5]))
 end
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(f, 1, 2) == 'l:' then
@@ -263,7 +293,7 @@ for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
 end
 redis.call('DEL', KEYS[1])
 redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('ZREM', KEYS[#KEYS], ARGV[2])
+redis.call('ZREM', KEYS[5], ARGV[2])
 return 1
 `)
 

@@ -85,6 +85,12 @@ type Config struct {
 	// EmailLinesPerMinute is the loop breaker's rate per sender and room.
 	EmailLinesPerMinute int
 	TrustedRelays       []netip.Prefix
+	// Instance names this process among those sharing the Redis, the same
+	// across its restarts (empty: the host name and the listening ports).
+	Instance string
+	// StopTimeout bounds a stop after SIGTERM: the doors, then the sends
+	// in flight, which are handed back if they take longer.
+	StopTimeout time.Duration
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
@@ -227,6 +233,27 @@ var deliverySettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return c.SMSWindow.String() }},
+	{env: "PARLEY_INSTANCE", key: "instance", def: "",
+		desc: "this process's name in the delivery queue, the same across its restarts, so that it takes back its own work at once (empty: the host name and the listening ports)",
+		apply: func(c *Config, v string) error {
+			if strings.ContainsAny(v, " \t\r\n") {
+				return fmt.Errorf("%q contains white space", v)
+			}
+			c.Instance = v
+			return nil
+		},
+		show: func(c *Config) string { return c.Instance }},
+	{env: "PARLEY_STOP_TIMEOUT", key: "stop_timeout", def: "8s",
+		desc: "how long serve takes at most to stop after SIGTERM; sends still in flight then are handed back to the queue (keep the container's stop grace period above it)",
+		apply: func(c *Config, v string) error {
+			d, err := time.ParseDuration(v)
+			if err != nil || d < time.Second {
+				return fmt.Errorf("%q is not a duration of at least 1s, like 8s", v)
+			}
+			c.StopTimeout = d
+			return nil
+		},
+		show: func(c *Config) string { return c.StopTimeout.String() }},
 	{env: "PARLEY_TEMPLATES_DIR", key: "templates_dir", def: "",
 		desc:  "folder of template files that replace the built-in texts of emails and texts",
 		apply: func(c *Config, v string) error { c.TemplatesDir = v; return nil },

@@ -2,6 +2,8 @@ package main
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"log/slog"
 	"os"
@@ -103,15 +105,39 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	return d, nil
 }
 
-// consumerName names this process in the delivery queue's consumer group.
+// consumerName names a one-shot command (digest send) in the delivery
+// queue's consumer group: host and pid, never the name of a serve.
 func consumerName() string {
-	host, _ := os.Hostname()
-	host = strings.NewReplacer(" ", "-", "/", "-").Replace(host)
-	return fmt.Sprintf("%s-%d", host, os.Getpid())
+	return fmt.Sprintf("%s-%d", hostName(), os.Getpid())
 }
 
-// run works until ctx ends, then waits for the batches in flight.
+// instanceName names `parley serve` in the delivery queue's consumer
+// group, the same across its restarts so that it takes back its own work at
+// once: PARLEY_INSTANCE, or the host name and a digest of the addresses it
+// listens on (two processes on one host cannot share both).
+func instanceName(cfg Config) string {
+	if cfg.Instance != "" {
+		return cfg.Instance
+	}
+	sum := sha256.Sum256([]byte(cfg.HTTPAddr + "\x00" + cfg.SMTPAddr))
+	return hostName() + "-" + hex.EncodeToString(sum[:4])
+}
+
+func hostName() string {
+	host, _ := os.Hostname()
+	return strings.NewReplacer(" ", "-", "/", "-").Replace(host)
+}
+
+// run works until ctx ends, then waits for the batches in flight (up to
+// the stop deadline, see outbound.Worker.StopBy). The smarthost
+// connections are closed without waiting for sends handed back.
 func (d *dispatcher) run(ctx context.Context) error {
-	defer d.close()
-	return d.worker.Run(ctx)
+	err := d.worker.Run(ctx)
+	closed := make(chan struct{})
+	go func() { d.close(); close(closed) }()
+	select {
+	case <-closed:
+	case <-time.After(500 * time.Millisecond):
+	}
+	return err
 }

@@ -39,7 +39,8 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 	d := &doors{}
 	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log,
 		MaxConnsPerIP: offIfZero(cfg.SMTPConnsPerIP), MessagesPerMinutePerIP: offIfZero(cfg.SMTPRate),
-		TrustedRelays: cfg.TrustedRelays}
+		TrustedRelays: cfg.TrustedRelays,
+		GracePeriod:   doorGrace(cfg)}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)

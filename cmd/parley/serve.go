@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"time"
 
-	"parley/inbound/smtpserver"
 	"parley/internal/gcpolicy"
 	"parley/internal/lifecycle"
 	"parley/threads"
@@ -74,7 +73,7 @@ func serve(ctx context.Context, a *app) error {
 		return err
 	}
 
-	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: consumerName(), Log: a.log})
+	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: instanceName(cfg), Log: a.log})
 	if err != nil {
 		return err
 	}
@@ -118,18 +117,24 @@ func serve(ctx context.Context, a *app) error {
 		parts = append(parts, lifecycle.Component{Name: "imap poller", Grace: shutdownGrace,
 			Run: func(ctx context.Context) error { return ignoreStopped(ctx, dr.imap.Run(ctx)) }})
 	}
-	return lifecycle.Run(ctx, a.log, parts...)
+	a.log.Info("instance", "consumer", instanceName(cfg), "stop_timeout", cfg.StopTimeout)
+	return lifecycle.RunWithin(ctx, a.log, cfg.StopTimeout, parts...)
 }
 
-// workerGrace bounds the wait for the delivery worker's batches in flight
-// when parley stops.
-const workerGrace = time.Minute
-
-// workerPart runs the delivery worker.
+// workerPart runs the delivery worker. It stops last, with what is left of
+// PARLEY_STOP_TIMEOUT: sends in flight finish within it or are handed back
+// just before its end.
 func workerPart(cfg Config, dl *dispatcher, log *slog.Logger) lifecycle.Component {
-	return lifecycle.Component{Name: "delivery worker", Grace: workerGrace,
+	return lifecycle.Component{Name: "delivery worker", Grace: cfg.StopTimeout,
 		Start: func(context.Context) error {
 			log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)
+			return nil
+		},
+		Stop: func(ctx context.Context) error {
+			if end, ok := ctx.Deadline(); ok {
+				// Leave time to hand the sends back and close.
+				dl.worker.StopBy(end.Add(-time.Second))
+			}
 			return nil
 		},
 		Run: dl.run}
@@ -179,7 +184,7 @@ func httpPart(cfg Config, wo web.Options, log *slog.Logger) lifecycle.Component 
 // in flight get the server's grace period.
 func smtpPart(cfg Config, dr *doors, log *slog.Logger) lifecycle.Component {
 	var ln net.Listener
-	return lifecycle.Component{Name: "smtp server", Grace: smtpserver.DefaultGracePeriod + shutdownGrace,
+	return lifecycle.Component{Name: "smtp server", Grace: doorGrace(cfg) + time.Second,
 		Start: func(context.Context) error {
 			var err error
 			if ln, err = net.Listen("tcp", cfg.SMTPAddr); err != nil {
@@ -189,6 +194,13 @@ func smtpPart(cfg Config, dr *doors, log *slog.Logger) lifecycle.Component {
 			return nil
 		},
 		Run: func(ctx context.Context) error { return ignoreStopped(ctx, dr.smtp.Serve(ctx, ln)) }}
+}
+
+// doorGrace is how long the SMTP door lets messages in flight finish when
+// parley stops: a quarter of PARLEY_STOP_TIMEOUT, the rest going to the
+// sends in flight.
+func doorGrace(cfg Config) time.Duration {
+	return max(cfg.StopTimeout/4, time.Second)
 }
 
 // ignoreStopped returns err unless ctx has ended: a door's error on its way

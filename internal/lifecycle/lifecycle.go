@@ -61,6 +61,13 @@ type running struct {
 // stop at the end of ctx; otherwise the failure, then every stop error,
 // each prefixed with its component's name.
 func Run(ctx context.Context, log *slog.Logger, components ...Component) error {
+	return RunWithin(ctx, log, 0, components...)
+}
+
+// RunWithin is Run with the whole stop bounded by total (no bound when 0):
+// each component's grace is cut to what is left of it, so a process asked
+// to stop is gone within total however its components are set.
+func RunWithin(ctx context.Context, log *slog.Logger, total time.Duration, components ...Component) error {
 	// A component's context ends at its own stop, not with ctx: the last
 	// keep working while the first stop.
 	base := context.WithoutCancel(ctx)
@@ -82,8 +89,12 @@ func Run(ctx context.Context, log *slog.Logger, components ...Component) error {
 	// The failure is returned, not logged: the caller scrubs secrets.
 	log.Info("stopping", "failed", err != nil)
 	errs := []error{err}
+	var deadline time.Time
+	if total > 0 {
+		deadline = time.Now().Add(total)
+	}
 	for i := len(started) - 1; i >= 0; i-- {
-		errs = append(errs, stop(base, log, started[i]))
+		errs = append(errs, stop(base, log, started[i], deadline))
 	}
 	return errors.Join(errs...)
 }
@@ -114,12 +125,15 @@ func start(base context.Context, c Component, started *[]*running, failed chan<-
 	return nil
 }
 
-// stop stops r within its grace and returns what went wrong, prefixed
-// with its name.
-func stop(base context.Context, log *slog.Logger, r *running) error {
+// stop stops r within its grace, cut to end by deadline when that is set,
+// and returns what went wrong, prefixed with its name.
+func stop(base context.Context, log *slog.Logger, r *running, deadline time.Time) error {
 	grace := r.Grace
 	if grace <= 0 {
 		grace = DefaultGrace
+	}
+	if !deadline.IsZero() {
+		grace = max(min(grace, time.Until(deadline)), Settle)
 	}
 	began := time.Now()
 	sctx, cancel := context.WithTimeout(base, grace)

@@ -245,3 +245,34 @@ func TestRunErrorAfterStop(t *testing.T) {
 		t.Errorf("Run returned %v, want messy: closed badly", err)
 	}
 }
+
+// TestRunWithin checks that the whole stop keeps to RunWithin's total: two
+// components that each use all of a long grace share the total, the last
+// one gets what is left, and each sees its cut deadline.
+func TestRunWithin(t *testing.T) {
+	var mu sync.Mutex
+	var graces []time.Duration
+	waits := func(name string) Component {
+		return Component{Name: name, Grace: 10 * time.Second, Stop: func(ctx context.Context) error {
+			dl, _ := ctx.Deadline()
+			mu.Lock()
+			graces = append(graces, time.Until(dl))
+			mu.Unlock()
+			<-ctx.Done()
+			return nil
+		}}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	log, _ := logger()
+	start := time.Now()
+	_ = RunWithin(ctx, log, 300*time.Millisecond, waits("first"), waits("second"))
+	if took := time.Since(start); took > 2*time.Second {
+		t.Errorf("RunWithin 300ms took %v", took)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(graces) != 2 || graces[0] > 300*time.Millisecond || graces[1] > 150*time.Millisecond {
+		t.Errorf("graces seen %v, want the first within 300ms and the second within what is left", graces)
+	}
+}

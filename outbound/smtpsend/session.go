@@ -78,7 +78,7 @@ func (c *Client) setup(ctx context.Context, raw net.Conn) (*smtp.Client, string,
 	default:
 		sc = smtp.NewClient(raw)
 	}
-	sc.CommandTimeout = c.opt.Timeout
+	sc.CommandTimeout = c.opt.CommandTimeout
 	sc.SubmissionTimeout = c.opt.Timeout
 	if err := sc.Hello(c.opt.LocalName); err != nil {
 		_ = sc.Close()

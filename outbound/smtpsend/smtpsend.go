@@ -50,6 +50,10 @@ const (
 	DefaultPoolSize    = 4
 	DefaultIdleTimeout = 30 * time.Second
 	DefaultTimeout     = 30 * time.Second
+	// DefaultCommandTimeout bounds the reply to each command but the final
+	// "." of DATA: a smarthost that stalls on one recipient frees the
+	// connection soon.
+	DefaultCommandTimeout = 10 * time.Second
 )
 
 // ErrClosed is returned by Send after Close.
@@ -82,9 +86,13 @@ type Options struct {
 	// detected at its next use and replaced.
 	IdleTimeout time.Duration
 	// Timeout bounds dialling plus connection setup (greeting, EHLO, TLS,
-	// AUTH) together, and each later command, including the wait for the
-	// reply to the final "." (default 30 s).
+	// AUTH) together, the writing of a message's body and the wait for
+	// the reply to its final "." (default 30 s).
 	Timeout time.Duration
+	// CommandTimeout bounds the reply to every other command: MAIL, RCPT,
+	// DATA, and each step of the setup (default 10 s, never above
+	// Timeout).
+	CommandTimeout time.Duration
 	// Logger receives debug records about connections and sends; nil means
 	// slog.Default(). Passwords and message bodies are never logged.
 	Logger *slog.Logger
@@ -140,8 +148,8 @@ func New(opt Options) (*Client, error) {
 	if strings.ContainsAny(opt.LocalName, " \t\r\n") {
 		return nil, fmt.Errorf("smtpsend: local name %q contains white space", opt.LocalName)
 	}
-	if opt.PoolSize < 0 || opt.IdleTimeout < 0 || opt.Timeout < 0 {
-		return nil, errors.New("smtpsend: negative PoolSize, IdleTimeout or Timeout")
+	if opt.PoolSize < 0 || opt.IdleTimeout < 0 || opt.Timeout < 0 || opt.CommandTimeout < 0 {
+		return nil, errors.New("smtpsend: negative PoolSize, IdleTimeout, Timeout or CommandTimeout")
 	}
 	if opt.PoolSize == 0 {
 		opt.PoolSize = DefaultPoolSize
@@ -152,6 +160,10 @@ func New(opt Options) (*Client, error) {
 	if opt.Timeout == 0 {
 		opt.Timeout = DefaultTimeout
 	}
+	if opt.CommandTimeout == 0 {
+		opt.CommandTimeout = DefaultCommandTimeout
+	}
+	opt.CommandTimeout = min(opt.CommandTimeout, opt.Timeout)
 	c := &Client{
 		opt:   opt,
 		log:   opt.Logger,

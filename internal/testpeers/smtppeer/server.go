@@ -1,6 +1,9 @@
 // Package smtppeer holds both ends of SMTP for tests: an in-process SMTP
 // server (go-smtp) on a loopback port that records what it receives and
-// refuses on demand, the peer of parley's SMTP client (Start); and swaks,
+// misbehaves on demand, the peer of parley's SMTP client (Start): down
+// (Stop, Restart), refusing with 4xx or 5xx (Refuse), stalling on chosen
+// recipients (Stall) or dropping the connection after DATA (DropAfterData);
+// and swaks,
 // a real SMTP client, to submit to parley's SMTP server or to a Postfix
 // (Swaks).
 package smtppeer
@@ -20,6 +23,8 @@ type Message struct {
 	From string
 	To   []string
 	Data []byte
+	// At is when the server took it.
+	At time.Time
 }
 
 // Server is a recording SMTP server.
@@ -27,11 +32,15 @@ type Server struct {
 	// Addr is host:port to dial.
 	Addr string
 
-	mu     sync.Mutex
-	msgs   []Message
-	refuse func(stage string) error
-	srv    *smtp.Server
-	l      net.Listener
+	mu      sync.Mutex
+	msgs    []Message
+	refuse  func(stage string) error
+	stalled map[string]bool // recipients whose RCPT is never answered
+	unstall chan struct{}   // closed to answer the stalled RCPTs
+	drop    bool            // close the connection instead of answering DATA
+	holding int             // RCPTs being stalled now
+	srv     *smtp.Server
+	l       net.Listener
 }
 
 // Start runs a server until t ends.
@@ -41,7 +50,7 @@ func Start(t testing.TB) *Server {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := &Server{Addr: l.Addr().String()}
+	s := &Server{Addr: l.Addr().String(), stalled: map[string]bool{}, unstall: make(chan struct{})}
 	s.serve(l)
 	t.Cleanup(s.Stop)
 	return s
@@ -60,7 +69,9 @@ func (s *Server) serve(l net.Listener) {
 }
 
 // Stop closes the listener and every connection: the smarthost is down.
+// Stalled commands end.
 func (s *Server) Stop() {
+	s.Stall()
 	s.mu.Lock()
 	srv, l := s.srv, s.l
 	s.srv, s.l = nil, nil
@@ -91,6 +102,38 @@ func (s *Server) Refuse(f func(stage string) error) {
 	s.mu.Unlock()
 }
 
+// Stall makes the server never answer RCPT TO for the given recipients
+// (until the next Stall or Stop), as a smarthost stuck on one mailbox does;
+// the client's timeout is what ends the wait. Stall() with no recipient
+// lets the stalled commands go on, refused with a 451.
+func (s *Server) Stall(rcpts ...string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	close(s.unstall)
+	s.unstall = make(chan struct{})
+	s.stalled = map[string]bool{}
+	for _, r := range rcpts {
+		s.stalled[r] = true
+	}
+}
+
+// Stalled returns how many RCPT commands the server is stalling now.
+func (s *Server) Stalled() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.holding
+}
+
+// DropAfterData makes the server read a message's data and then close the
+// connection without a reply (on), as if its 250 was lost: the client
+// cannot know whether the message was accepted. It is kept, as a server
+// that committed it before the line dropped would.
+func (s *Server) DropAfterData(on bool) {
+	s.mu.Lock()
+	s.drop = on
+	s.mu.Unlock()
+}
+
 // Messages returns what was accepted so far.
 func (s *Server) Messages() []Message {
 	s.mu.Lock()
@@ -115,10 +158,11 @@ func (s *Server) check(stage string) error {
 }
 
 // NewSession implements smtp.Backend.
-func (s *Server) NewSession(*smtp.Conn) (smtp.Session, error) { return &session{s: s}, nil }
+func (s *Server) NewSession(c *smtp.Conn) (smtp.Session, error) { return &session{s: s, c: c}, nil }
 
 type session struct {
 	s    *Server
+	c    *smtp.Conn
 	from string
 	to   []string
 }
@@ -131,6 +175,19 @@ func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
+	ss.s.mu.Lock()
+	stalled, unstall := ss.s.stalled[to], ss.s.unstall
+	ss.s.mu.Unlock()
+	if stalled {
+		ss.s.mu.Lock()
+		ss.s.holding++
+		ss.s.mu.Unlock()
+		<-unstall
+		ss.s.mu.Lock()
+		ss.s.holding--
+		ss.s.mu.Unlock()
+		return Temporary
+	}
 	if err := ss.s.check("rcpt"); err != nil {
 		return err
 	}
@@ -147,8 +204,12 @@ func (ss *session) Data(r io.Reader) error {
 		return err
 	}
 	ss.s.mu.Lock()
-	ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: ss.to, Data: data})
+	ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: ss.to, Data: data, At: time.Now()})
+	drop := ss.s.drop
 	ss.s.mu.Unlock()
+	if drop {
+		_ = ss.c.Close()
+	}
 	return nil
 }
 

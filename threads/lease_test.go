@@ -1,0 +1,134 @@
+package threads
+
+import (
+	"testing"
+	"time"
+)
+
+// TestLeaseRecovery: what a worker held when it died comes back in
+// seconds, not when the lease ends: at once to the same worker restarted,
+// and to another worker once the dead one's heartbeat is stale.
+func TestLeaseRecovery(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		// recover is what happens after "dying" held a batch and a claim.
+		recover func(t *testing.T, e *env) (batches int, jobs []Job)
+	}{
+		{"same worker restarted", func(t *testing.T, e *env) (int, []Job) {
+			n, err := e.Queue.ReleaseOwned(e.ctx, "dying")
+			if err != nil {
+				t.Fatal(err)
+			}
+			jobs, err := e.Queue.ReclaimFrom(e.ctx, "dying", "dying", 0)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return n, jobs
+		}},
+		{"heartbeat stopped", func(t *testing.T, e *env) (int, []Job) {
+			if err := e.Queue.Heartbeat(e.ctx, "rescuer"); err != nil {
+				t.Fatal(err)
+			}
+			// Still beating: nothing is taken.
+			if n, jobs, err := e.Queue.TakeOver(e.ctx, "rescuer", 10*time.Second); err != nil || n != 0 || len(jobs) != 0 {
+				t.Fatalf("took over a live worker: %d batches, %d jobs, %v", n, len(jobs), err)
+			}
+			e.clock.Add(11 * time.Second)
+			n, jobs, err := e.Queue.TakeOver(e.ctx, "rescuer", 10*time.Second)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if stopped, _ := e.Queue.Stopped(e.ctx, "rescuer", 10*time.Second); len(stopped) != 0 {
+				t.Fatalf("stopped workers left after the take-over: %v", stopped)
+			}
+			return n, jobs
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := queueEnv(t)
+			if err := e.Queue.Heartbeat(e.ctx, "dying"); err != nil {
+				t.Fatal(err)
+			}
+			// The dying worker leases bob's and carol's batches of line one
+			// and claims the jobs of line two, then dies.
+			e.post(t, "design", "alice", "one")
+			e.gatherAll(t, 0)
+			leased, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: 5 * time.Minute, Limit: 10, Owner: "dying"})
+			if err != nil || len(leased) != 2 {
+				t.Fatalf("leased %d, %v", len(leased), err)
+			}
+			e.post(t, "design", "alice", "two")
+			if claimed := e.claim(t, "dying"); len(claimed) != 2 {
+				t.Fatalf("claimed %d", len(claimed))
+			}
+
+			batches, jobs := tc.recover(t, e)
+			if batches != 2 || len(jobs) != 2 {
+				t.Fatalf("recovered %d batches and %d jobs, want 2 and 2", batches, len(jobs))
+			}
+			again := e.lease(t)
+			if len(again) != 2 || again[0].Attempt != 2 {
+				t.Fatalf("after recovery leased %+v, want both batches again, attempt 2 (the first may have been sent)", again)
+			}
+			// Released once only: a second recovery finds nothing.
+			if n, err := e.Queue.ReleaseOwned(e.ctx, "dying"); err != nil || n != 0 {
+				t.Fatalf("released again: %d, %v", n, err)
+			}
+		})
+	}
+}
+
+// TestLeaseOnePerMember: a worker never gets two batches of one member at
+// once, nor any of a member it skips; Release with uncount gives a batch
+// back as if never leased.
+func TestLeaseOnePerMember(t *testing.T) {
+	e := queueEnv(t)
+	e.post(t, "design", "alice", "one")
+	e.post(t, "design", "alice", "two")
+	e.gatherAll(t, 0) // no window: a batch per line
+	skipCarol := func(m string) bool { return m == "carol" }
+	bs, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: 10, Owner: "w", Skip: skipCarol, OnePerMember: true})
+	if err != nil || len(bs) != 1 || bs[0].Member != "bob" {
+		t.Fatalf("leased %+v, %v; want one batch of bob's", bs, err)
+	}
+	if ok, err := e.Queue.Release(e.ctx, bs[0], "someone else", true); err != nil || ok {
+		t.Fatalf("released another worker's lease: %v, %v", ok, err)
+	}
+	if ok, err := e.Queue.Release(e.ctx, bs[0], "w", true); err != nil || !ok {
+		t.Fatalf("release: %v, %v", ok, err)
+	}
+	// Of bob's and carol's two batches each, the older goes first (order).
+	all := e.lease(t)
+	if len(all) != 2 {
+		t.Fatalf("leased %d, want the older batch of bob's and of carol's", len(all))
+	}
+	for _, b := range all {
+		if b.Attempt != 1 {
+			t.Fatalf("attempt %d after a release that uncounted it: %+v", b.Attempt, b)
+		}
+	}
+}
+
+// TestSourceFor: a source id posted with SourceFor is remembered that long,
+// others for DedupeFor.
+func TestSourceFor(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	for _, tc := range []struct {
+		source string
+		for_   time.Duration
+		want   time.Duration
+	}{
+		{"email:a@example.org", 0, e.Store.Options().DedupeFor},
+		{"email-digest:0123", 24 * time.Hour, 24 * time.Hour},
+	} {
+		if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", Text: "hi " + tc.source, SourceID: tc.source, SourceFor: tc.for_, Origin: FromEmail}); err != nil {
+			t.Fatal(err)
+		}
+		ttl := e.redis.Client.TTL(e.ctx, e.Store.k.source("design", tc.source)).Val()
+		if ttl <= tc.want-time.Minute || ttl > tc.want {
+			t.Errorf("%s is remembered for %v, want %v", tc.source, ttl, tc.want)
+		}
+	}
+}
