@@ -84,13 +84,18 @@ func parseQueueUnreachable(args []string) (action, error) {
 	}, nil
 }
 
-func parseUserConfirmEmail(args []string) (action, error) {
-	fs := newFlags("user confirm-email")
-	pos, err := parseFlags(fs, args)
+// parseUserID parses the arguments of a user command that takes one user
+// id and no flags.
+func parseUserID(command string, args []string) (string, error) {
+	pos, err := parseFlags(newFlags(command), args)
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	id, err := oneID(pos, "ID", "user")
+	return oneID(pos, "ID", "user")
+}
+
+func parseUserConfirmEmail(args []string) (action, error) {
+	id, err := parseUserID("user confirm-email", args)
 	if err != nil {
 		return nil, err
 	}
@@ -104,12 +109,7 @@ func parseUserConfirmEmail(args []string) (action, error) {
 }
 
 func parseUserRotateTokens(args []string) (action, error) {
-	fs := newFlags("user rotate-tokens")
-	pos, err := parseFlags(fs, args)
-	if err != nil {
-		return nil, err
-	}
-	id, err := oneID(pos, "ID", "user")
+	id, err := parseUserID("user rotate-tokens", args)
 	if err != nil {
 		return nil, err
 	}
