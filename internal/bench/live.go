@@ -58,7 +58,9 @@ func live(ctx context.Context, r *run) Figure {
 	if err != nil {
 		return failed(what, target, err)
 	}
-	srv := &http.Server{Handler: web.New(web.Options{Store: st, Log: quiet, RatePerMinute: 1 << 30, Heartbeat: time.Hour}),
+	srv := &http.Server{Handler: web.New(web.Options{Store: st, Log: quiet, RatePerMinute: 1 << 30, Heartbeat: time.Hour,
+		// Every client is one member on one address: the caps are lifted.
+		MaxStreamsPerMember: 1 << 30, MaxStreamsPerIP: 1 << 30}),
 		ReadHeaderTimeout: 10 * time.Second}
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
