@@ -120,13 +120,21 @@ type Session struct {
 	CSRF    string    `json:"csrf"`
 	Created time.Time `json:"created"`
 	Expires time.Time `json:"expires"`
+	// Gen is the user's token generation when the session started: a
+	// session of an older generation (the user was disabled, or their
+	// tokens rotated, since) no longer counts (User.Honours).
+	Gen int `json:"gen,omitempty"`
 }
 
 // NewSession starts a session for user, lasting SessionLifetime. It
 // returns the session's secret (the cookie value).
 func (s *Auth) NewSession(ctx context.Context, user string) (string, Session, error) {
+	u, err := s.dir.User(ctx, user)
+	if err != nil {
+		return "", Session{}, err
+	}
 	now := s.now().UTC().Truncate(time.Second)
-	se := Session{User: user, CSRF: newSecret(), Created: now, Expires: now.Add(SessionLifetime)}
+	se := Session{User: user, CSRF: newSecret(), Created: now, Expires: now.Add(SessionLifetime), Gen: u.TokenGen}
 	data, err := json.Marshal(se)
 	if err != nil {
 		return "", Session{}, err
@@ -176,6 +184,8 @@ type APIToken struct {
 	User    string    `json:"user"`
 	Name    string    `json:"name"`
 	Created time.Time `json:"created"`
+	// Gen is the user's token generation when it was made (see Session.Gen).
+	Gen int `json:"gen,omitempty"`
 }
 
 // NewAPIToken makes a personal API token for user, named so they know what
@@ -188,9 +198,13 @@ func (s *Auth) NewAPIToken(ctx context.Context, user, name string) (string, APIT
 	if err := s.chat.mustExist(ctx, []string{user}); err != nil {
 		return "", APIToken{}, err
 	}
+	u, err := s.dir.User(ctx, user)
+	if err != nil {
+		return "", APIToken{}, err
+	}
 	id := make([]byte, 6)
 	_, _ = rand.Read(id)
-	t := APIToken{ID: hex.EncodeToString(id), User: user, Name: name, Created: s.now().UTC().Truncate(time.Second)}
+	t := APIToken{ID: hex.EncodeToString(id), User: user, Name: name, Created: s.now().UTC().Truncate(time.Second), Gen: u.TokenGen}
 	data, err := json.Marshal(t)
 	if err != nil {
 		return "", APIToken{}, err

@@ -405,6 +405,13 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, change func(*User
 	return User{}, fmt.Errorf("update user %s: %w", id, errConflict)
 }
 
+// Honours reports whether a session or API token of generation gen still
+// signs u in: u is enabled and has not been disabled, nor had their tokens
+// rotated, since the credential was made.
+func (u User) Honours(gen int) bool {
+	return !u.Disabled && gen == u.TokenGen
+}
+
 // forgetFailures clears what parley learnt of addresses u no longer has:
 // a new phone has not failed nor opted out of texts, and a new set of email
 // addresses has not bounced. Every door that changes a user goes through

@@ -67,6 +67,9 @@ func (h *handler) identify(r *http.Request) (*who, error) {
 		if u.Disabled {
 			return nil, threads.ErrDisabled
 		}
+		if !u.Honours(t.Gen) { // made before a disable or a rotation
+			return nil, errAuth
+		}
 		return &who{user: u, token: &t}, nil
 	}
 	c, err := r.Cookie(sessionCookie)
@@ -91,6 +94,10 @@ func (h *handler) identify(r *http.Request) (*who, error) {
 	if u.Disabled {
 		_ = h.store.Auth.EndSession(ctx, c.Value)
 		return nil, threads.ErrDisabled
+	}
+	if !u.Honours(se.Gen) { // started before a disable or a rotation
+		_ = h.store.Auth.EndSession(ctx, c.Value)
+		return nil, nil
 	}
 	return &who{user: u, session: &se, sessionTok: c.Value}, nil
 }

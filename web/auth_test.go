@@ -222,6 +222,26 @@ func TestCSRFAndDisabledMembers(t *testing.T) {
 	if res.StatusCode != 303 {
 		t.Errorf("the session came back after re-enabling: %d", res.StatusCode)
 	}
+	// Disabling revokes for good: a session nobody used while bob was
+	// disabled, and his API token, do not come back when he is enabled.
+	quiet := e.browser("bob")
+	if _, err := e.store.Directory.DisableUser(e.ctx, "cli", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Directory.EnableUser(e.ctx, "cli", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	res, _ = quiet.fetch(t, "GET", e.srv.URL+"/api/me", nil)
+	if res.StatusCode != 401 {
+		t.Errorf("an untouched session after disable and enable: %d, want 401", res.StatusCode)
+	}
+	st, body = e.do("bob", "GET", "/api/rooms", nil)
+	if st != 401 {
+		t.Errorf("an API token after disable and enable: %d %s, want 401", st, body)
+	}
+	if _, _, err := e.store.Auth.NewSession(e.ctx, "bob"); err != nil {
+		t.Errorf("a new session after enable: %v", err)
+	}
 	// An API token does not open the page.
 	req, _ := http.NewRequest("GET", e.srv.URL+"/", nil)
 	req.Header.Set("Authorization", "Bearer "+e.tokens["bob"])

@@ -237,8 +237,10 @@ func (h *handler) stillValid(ctx context.Context, me *who) bool {
 	}
 	switch {
 	case me.session != nil:
-		_, err := h.store.Auth.Session(ctx, me.sessionTok)
-		return !errors.Is(err, threads.ErrBadCredential)
+		se, err := h.store.Auth.Session(ctx, me.sessionTok)
+		return !errors.Is(err, threads.ErrBadCredential) && (err != nil || u.Honours(se.Gen))
+	case me.token != nil && !u.Honours(me.token.Gen):
+		return false
 	case me.token != nil:
 		list, err := h.store.Auth.APITokens(ctx, me.user.ID)
 		return err != nil || slices.ContainsFunc(list, func(t threads.APIToken) bool { return t.ID == me.token.ID })
