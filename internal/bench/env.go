@@ -19,10 +19,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"parley/inbound/smtpserver"
+	"parley/internal/peerproc"
 	"parley/internal/redisclient"
-	"parley/internal/testpeers"
-	"parley/internal/testpeers/postfixpeer"
-	"parley/internal/testpeers/redispeer"
 	"parley/threads"
 )
 
@@ -46,7 +44,7 @@ type server struct {
 func startRedis(look Look, dir string, embeddedOK bool, extra ...string) (*server, error) {
 	var s server
 	if bin, ok := look("redis-server"); ok {
-		addr, stop, err := redispeer.Launch(bin, dir, append([]string{"--maxclients", "30000"}, extra...)...)
+		addr, stop, err := peerproc.LaunchRedis(bin, dir, append([]string{"--maxclients", "30000"}, extra...)...)
 		if err != nil {
 			return nil, err
 		}
@@ -107,13 +105,13 @@ func (s *server) newStore() *threads.Store {
 // Look finds a program: its path, and whether it is installed.
 type Look func(name string) (path string, ok bool)
 
-// lookProgram finds programs where the tests do (internal/testpeers):
+// lookProgram finds programs where the tests do (internal/peerproc):
 // Postfix's test programs in PATH or /usr/sbin, Redis's in PATH.
 func lookProgram(name string) (string, bool) {
 	if strings.HasPrefix(name, "smtp-") {
-		return postfixpeer.LookTool(name)
+		return peerproc.Look(name, "/usr/sbin/"+name)
 	}
-	return testpeers.LookProgram(name)
+	return peerproc.Look(name)
 }
 
 // peerTool is a load generator or peer program and how to install it.

@@ -21,7 +21,7 @@ package testpeers
 import (
 	"fmt"
 	"os"
-	"os/exec"
+	"parley/internal/peerproc"
 	"testing"
 )
 
@@ -91,15 +91,7 @@ func Program(t testing.TB, name, install string, places ...string) string {
 // LookProgram is Program without the rule, for helpers that have a
 // stand-in: the path, and whether it was found.
 func LookProgram(name string, places ...string) (string, bool) {
-	if p, err := exec.LookPath(name); err == nil {
-		return p, true
-	}
-	for _, p := range places {
-		if st, err := os.Stat(p); err == nil && !st.IsDir() && st.Mode()&0o111 != 0 {
-			return p, true
-		}
-	}
-	return "", false
+	return peerproc.Look(name, places...)
 }
 
 // File checks that a file a peer needs is at its fixed place; otherwise

@@ -43,12 +43,6 @@ func FindTool(t testing.TB, name string) string {
 	return testpeers.Program(t, name, Install, "/usr/sbin/"+name)
 }
 
-// LookTool is FindTool without a test, for parley bench: the path of the
-// program, and whether it is installed.
-func LookTool(name string) (string, bool) {
-	return testpeers.LookProgram(name, "/usr/sbin/"+name)
-}
-
 // StartSink starts smtp-sink on a free loopback port and stops it (by its
 // PID) when the test ends. With capture, each transaction is written to a
 // file in s.Dir (read them with s.Messages); args are extra switches, such as

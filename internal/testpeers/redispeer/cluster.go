@@ -7,6 +7,7 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"parley/internal/peerproc"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,7 +50,7 @@ func StartCluster(t testing.TB) []string {
 			_ = cmd.Process.Kill()
 			_ = cmd.Wait()
 		})
-		if err := waitPing(addr, dir); err != nil {
+		if err := peerproc.WaitPing(addr, dir); err != nil {
 			t.Fatal(err)
 		}
 		addrs = append(addrs, addr)
@@ -99,30 +100,6 @@ func clusterPort(t testing.TB) int {
 	}
 	t.Fatal("no free pair of loopback ports for a cluster node")
 	return 0
-}
-
-// waitPing waits until the redis-server on addr answers PING; dir holds
-// its log, quoted when it does not.
-func waitPing(addr, dir string) error {
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		c, err := net.DialTimeout("tcp", addr, time.Second)
-		if err == nil {
-			_, _ = c.Write([]byte("PING\r\n"))
-			buf := make([]byte, 16)
-			_ = c.SetReadDeadline(time.Now().Add(time.Second))
-			n, _ := c.Read(buf)
-			_ = c.Close()
-			if strings.HasPrefix(string(buf[:n]), "+PONG") {
-				return nil
-			}
-		}
-		if time.Now().After(deadline) {
-			log, _ := os.ReadFile(dir + "/redis.log")
-			return fmt.Errorf("redis-server on %s did not start: %v\n%s", addr, err, log)
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
 }
 
 // RunOnCluster starts a cluster and runs this test binary again with New
@@ -207,7 +184,7 @@ func StartSentinel(t testing.TB, master, name string) string {
 		_ = cmd.Wait()
 	})
 	addr := "127.0.0.1:" + strconv.Itoa(sport)
-	if err := waitPing(addr, dir); err != nil {
+	if err := peerproc.WaitPing(addr, dir); err != nil {
 		t.Fatal(err)
 	}
 	return addr

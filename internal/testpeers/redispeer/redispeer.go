@@ -10,10 +10,8 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
-	"os/exec"
-	"strconv"
+	"parley/internal/peerproc"
 	"testing"
 	"time"
 
@@ -117,41 +115,12 @@ var Install = testpeers.Apt("redis-server")
 func StartServer(t testing.TB, extra ...string) string {
 	t.Helper()
 	bin := testpeers.Program(t, "redis-server", Install)
-	addr, stop, err := Launch(bin, t.TempDir(), extra...)
+	addr, stop, err := peerproc.LaunchRedis(bin, t.TempDir(), extra...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(stop)
 	return addr
-}
-
-// Launch is StartServer without a test, for parley bench: it starts the
-// redis-server at bin on a free loopback port, with no persistence unless
-// extra says otherwise, its files in dir, and returns its address and the
-// function that stops it.
-func Launch(bin, dir string, extra ...string) (addr string, stop func(), err error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, fmt.Errorf("find a free loopback port: %w", err)
-	}
-	port := l.Addr().(*net.TCPAddr).Port
-	_ = l.Close()
-	args := append([]string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--logfile", dir + "/redis.log"}, extra...)
-	cmd := exec.Command(bin, args...)
-	if err := cmd.Start(); err != nil {
-		return "", nil, fmt.Errorf("start redis-server: %w", err)
-	}
-	addr = "127.0.0.1:" + strconv.Itoa(port)
-	stop = func() {
-		_ = cmd.Process.Kill()
-		_ = cmd.Wait()
-	}
-	if err := waitPing(addr, dir); err != nil {
-		stop()
-		return "", nil, err
-	}
-	return addr, stop, nil
 }
 
 func randomHex(n int) string {
