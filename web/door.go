@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"sync"
 	"time"
+
+	"parley/internal/remoteip"
 )
 
 // The HTTP door's own defences (issue 20): deadlines on every phase of a
@@ -34,7 +36,8 @@ const (
 	DefaultIdleTimeout       = 2 * time.Minute
 	DefaultMaxConnsPerIP     = 64
 	// DefaultMaxStreamsPerMember and DefaultMaxStreamsPerIP cap live
-	// streams: each holds a Redis subscription.
+	// streams: each holds a connection, a goroutine and a buffer (the
+	// Redis subscription is the process's, shared).
 	DefaultMaxStreamsPerMember = 8
 	DefaultMaxStreamsPerIP     = 32
 )
@@ -90,7 +93,7 @@ func (l *capListener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ip := hostOf(c.RemoteAddr())
+		ip := remoteip.Of(c.RemoteAddr())
 		l.mu.Lock()
 		ok := l.open[ip] < l.max
 		if ok {
@@ -124,17 +127,6 @@ type capConn struct {
 func (c *capConn) Close() error {
 	c.once.Do(c.release)
 	return c.Conn.Close()
-}
-
-func hostOf(a net.Addr) string {
-	if t, ok := a.(*net.TCPAddr); ok {
-		return t.IP.String()
-	}
-	host, _, err := net.SplitHostPort(a.String())
-	if err != nil {
-		return a.String()
-	}
-	return host
 }
 
 // streamCaps counts the live streams open per member and per address.

@@ -7,6 +7,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"parley/internal/remoteip"
 )
 
 // listener counts connections per remote IP and wraps each one it lets
@@ -26,7 +28,7 @@ func (l *listener) Accept() (net.Conn, error) {
 		if err != nil {
 			return nil, err
 		}
-		ip := remoteIP(nc.RemoteAddr())
+		ip := remoteip.Of(nc.RemoteAddr())
 		c, ok := l.srv.admit(nc, ip)
 		if ok {
 			return c, nil
@@ -75,22 +77,6 @@ func (s *Server) refuse(nc net.Conn, ip string) {
 		_, _ = io.WriteString(nc, replyTooManyConns)
 		_ = nc.Close()
 	}()
-}
-
-// remoteIP is the key of the per-IP limits: the host part of addr, or
-// all of it when it has no port.
-func remoteIP(addr net.Addr) string {
-	if addr == nil {
-		return ""
-	}
-	if ta, ok := addr.(*net.TCPAddr); ok {
-		return ta.IP.String()
-	}
-	host, _, err := net.SplitHostPort(addr.String())
-	if err != nil {
-		return addr.String()
-	}
-	return host
 }
 
 // conn is one client connection. It puts a fresh deadline on every read

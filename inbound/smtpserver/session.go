@@ -12,6 +12,7 @@ import (
 	"github.com/emersion/go-smtp"
 
 	"parley/inbound"
+	"parley/internal/remoteip"
 )
 
 // backend makes a session per client greeting (and again after
@@ -28,7 +29,7 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		nc = tc.NetConn()
 	}
 	cn, _ := nc.(*conn) // always ours, but a session works without it
-	return &session{srv: b.srv, conn: cn, remote: nc.RemoteAddr().String(), ip: remoteIP(nc.RemoteAddr()), tls: isTLS}, nil
+	return &session{srv: b.srv, conn: cn, remote: nc.RemoteAddr().String(), ip: remoteip.Of(nc.RemoteAddr()), tls: isTLS}, nil
 }
 
 // session is one SMTP session: at most one mail transaction at a time.
