@@ -91,6 +91,9 @@ func Start(t testing.TB, users map[string]string) *Server {
 
 	for attempt := 1; ; attempt++ {
 		port, tlsPort := testpeers.FreePort(t), testpeers.FreePort(t)
+		for tlsPort == port { // the kernel may hand out a just-closed port again
+			tlsPort = testpeers.FreePort(t)
+		}
 		d.Addr = net.JoinHostPort("127.0.0.1", strconv.Itoa(port))
 		d.TLSAddr = net.JoinHostPort("127.0.0.1", strconv.Itoa(tlsPort))
 		testpeers.WriteFile(t, d.Conf(), []byte(dovecotConf(d.Dir, port, tlsPort)), 0o644)
