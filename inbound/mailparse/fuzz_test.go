@@ -60,7 +60,7 @@ func FuzzExtractReply(f *testing.F) {
 		reply, removed := ExtractReply(text)
 		checkReplyInvariants(t, text, reply, removed)
 		// The shortcut for text kept whole must agree with assemble.
-		lines, _ := markLines(text)
+		lines, _ := markLines(text, nil)
 		if whole, ok := keptWhole(lines, text); ok {
 			if r, rm := assemble(lines); whole != r || rm != "" {
 				t.Fatalf("keptWhole %q, assemble %q / %q", whole, r, rm)

@@ -196,7 +196,7 @@ func parseBytes(data []byte, opt Options) (*Message, error) {
 	m.Text = c.text()
 	m.Attachments = c.attachments
 	m.Encrypted = c.encrypted
-	m.Reply, m.Removed = ExtractReply(m.Text)
+	m.Reply, m.Removed = extractReply(m.Text, replyContext{Subject: m.Subject, From: m.From})
 
 	m.Kind = Classify(hdr, opt)
 	if b, isBounce := c.bounce(m, m.Kind); isBounce {

@@ -136,7 +136,8 @@ func TestParseHTMLReply(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Reply != "Sure, noon works.\n\nAnn" {
+	// "Ann" alone on the last line is the sender's name: a sign-off.
+	if m.Reply != "Sure, noon works." {
 		t.Errorf("Reply = %q (Text %q)", m.Reply, m.Text)
 	}
 	if !strings.Contains(m.Removed, "Lunch at noon?") || !strings.Contains(m.Text, ">> nested") {

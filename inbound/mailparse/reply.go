@@ -2,6 +2,7 @@ package mailparse
 
 import (
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -45,17 +46,24 @@ type replyLine struct {
 // bounded number of times and every test reads a bounded part of a line.
 // reply is empty only when text is blank.
 func ExtractReply(text string) (reply, removed string) {
-	lines, cut := markLines(text)
+	return extractReply(text, replyContext{})
+}
+
+// extractReply is ExtractReply with what the message's header says.
+func extractReply(text string, rc replyContext) (reply, removed string) {
+	text = strings.TrimPrefix(text, "\ufeff") // a byte order mark some clients leave
+	lines, cut := markLines(text, rc.senderNames())
 	if len(lines) == 0 {
 		return "", ""
 	}
 	if reply, ok := keptWhole(lines, text); ok {
 		return reply, ""
 	}
-	if reply, removed, ok := forwardReply(lines, cut); ok {
+	forwarded := isForwardSubject(rc.Subject)
+	if reply, removed, ok := forwardReply(lines, cut, forwarded); ok {
 		return reply, removed
 	}
-	if reply, removed, ok := quotedForwardReply(lines); ok {
+	if reply, removed, ok := quotedForwardReply(lines, forwarded); ok {
 		return reply, removed
 	}
 	keepAnsweredQuotes(lines)
@@ -70,7 +78,9 @@ func ExtractReply(text string) (reply, removed string) {
 
 // markLines splits text into lines and marks each kept, quote or trailer;
 // cut is the first line of the trailer (len(lines) when there is none).
-func markLines(text string) (lines []replyLine, cut int) {
+// names are the sender's names (see replyContext), which make a last line
+// that holds only one of them a sign-off.
+func markLines(text string, names []string) (lines []replyLine, cut int) {
 	lines = scanLines(text)
 	if len(lines) == 0 {
 		return nil, 0
@@ -84,7 +94,9 @@ func markLines(text string) (lines []replyLine, cut int) {
 	for i := cut; i < len(lines); i++ {
 		lines[i].mark = lineTrailer
 	}
-	dropSignOff(lines, cut)
+	if !dropSignOff(lines, cut) {
+		dropSenderName(lines, cut, names)
+	}
 	return lines, cut
 }
 
@@ -311,12 +323,39 @@ func markQuotes(lines []replyLine) int {
 			i++
 			continue
 		}
-		if l.block || isSigDelim(l.text) || isUnderscoreRule(l.text) || isSeparator(l.text) || isMobileSig(l.text) {
+		if l.block || isSigDelim(l.text) || isUnderscoreRule(l.text) || isMobileSig(l.text) ||
+			isSeparator(l.text) && introducesMessage(lines, i) {
+			return i
+		}
+		if _, ok := runTogetherForward(l.text); ok {
 			return i
 		}
 		i++
 	}
 	return len(lines)
+}
+
+// introducesMessage reports whether the separator on line i puts a
+// message under it. A drawn separator ("-----Original Message-----")
+// always does; a phrase alone ("Original message", "Forwarded message:")
+// only when a header field, a header block or a quote follows, since
+// people type such phrases too.
+func introducesMessage(lines []replyLine, i int) bool {
+	t := trimSpace(lines[i].text)
+	if r, _ := utf8.DecodeRuneInString(t); !unicode.IsLetter(r) {
+		return true
+	}
+	for j := i + 1; j < len(lines) && j <= i+3; j++ {
+		if lines[j].blank {
+			continue
+		}
+		if lines[j].quoted || lines[j].block || lines[j].hdrEnd > 0 {
+			return true
+		}
+		c, _ := headerKey(lines[j].text)
+		return c != keyNone
+	}
+	return false
 }
 
 // widenCut moves the start of the trailer up over the blank lines and
@@ -334,13 +373,13 @@ func widenCut(lines []replyLine, cut int) int {
 // dropSignOff removes a closing such as "Best regards,\nJohn Doe\nCEO" from
 // the end of the last paragraph group the author typed, provided text
 // remains above it and the lines after the closing are short.
-func dropSignOff(lines []replyLine, cut int) {
+func dropSignOff(lines []replyLine, cut int) bool {
 	last := cut - 1
 	for last >= 0 && (lines[last].mark != lineKept || lines[last].blank) {
 		last--
 	}
 	if last < 0 {
-		return
+		return false
 	}
 	end := last + 1 // one past the segment: the next non-kept line
 	for end < len(lines) && lines[end].mark == lineKept {
@@ -356,17 +395,18 @@ func dropSignOff(lines []replyLine, cut int) {
 		// a signature as "-- " does: "——————\nName\nTitle".
 		if isSignOff(lines[i].text) || i < last && isLongRule(lines[i].text) {
 			if !keptTextAbove(lines, i) || contentBelow(lines, i+1, end) {
-				return
+				return false
 			}
 			for k := i; k < end; k++ {
 				lines[k].mark = lineTrailer
 			}
-			return
+			return true
 		}
 		if utf8.RuneCountInString(trimSpace(lines[i].text)) > 60 {
-			return
+			return false
 		}
 	}
+	return false
 }
 
 // keptTextAbove reports whether a kept, non-blank line precedes line i.
@@ -426,7 +466,9 @@ func assemble(lines []replyLine) (reply, removed string) {
 	if cutLen > 0 {
 		cut.Grow(cutLen)
 	}
-	emittedBlank, gap, started := false, false, false
+	// Blank lines are written when text follows them: as many as the
+	// author left, or one where a cut part was between.
+	blanks, gap, started := 0, false, false
 	for _, l := range lines {
 		if l.mark != lineKept {
 			gap = true
@@ -437,16 +479,20 @@ func assemble(lines []replyLine) (reply, removed string) {
 			continue
 		}
 		if l.blank {
-			if !started || (emittedBlank && gap) {
-				continue
+			if started {
+				blanks++
 			}
-			kept.WriteByte('\n')
-			emittedBlank = true
 			continue
+		}
+		if gap {
+			blanks = min(blanks, 1)
+		}
+		for ; blanks > 0; blanks-- {
+			kept.WriteByte('\n')
 		}
 		kept.WriteString(strings.TrimRight(l.text, " \t"))
 		kept.WriteByte('\n')
-		started, emittedBlank, gap = true, false, false
+		started, gap = true, false
 	}
 	return strings.TrimRight(kept.String(), " \t\r\n"), strings.TrimRight(cut.String(), " \t\r\n")
 }

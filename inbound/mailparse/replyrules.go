@@ -40,7 +40,11 @@ func isSpaceRune(r rune) bool {
 		// Invisible characters that clients leave on a line of their own:
 		// joiners, word joiner, soft hyphen, Mongolian vowel separator,
 		// Hangul fillers, braille blank, and the "ᐧ" of tracking pixels.
-		'\u200c', '\u200d', '\u2060', '\u00ad', '\u180e', '\u3164', '\uffa0', '\u2800', '\u1427', '\u034f':
+		'\u200c', '\u200d', '\u2060', '\u00ad', '\u180e', '\u3164', '\uffa0', '\u2800', '\u1427', '\u034f',
+		// Direction marks and embeddings, which Gmail wraps around
+		// right-to-left attributions ("\u202bבתאריך ... מאת ...:\u202c").
+		'\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e',
+		'\u2066', '\u2067', '\u2068', '\u2069':
 		return true
 	}
 	return false
@@ -101,7 +105,7 @@ func isSeparator(s string) bool {
 		return false
 	}
 	// Markup left by HTML-to-text: "*-----Original Message-----*".
-	t = strings.Trim(t, "*_ \t")
+	t = foldDottedI(strings.Trim(t, "*_ \t"))
 	if t == "" || !mayStartSeparator(t[0]) {
 		return false
 	}
@@ -137,7 +141,21 @@ func isSeparator(s string) bool {
 			return true
 		}
 	}
+	for _, m := range separatorMarks {
+		if strings.Contains(inner, m) {
+			return true
+		}
+	}
 	return false
+}
+
+// foldDottedI writes Turkish "İ" as "I", whose lower case is the "i" the
+// table is written with (strings.ToLower gives "i" and a combining dot).
+func foldDottedI(s string) string {
+	if strings.IndexByte(s, "İ"[0]) < 0 {
+		return s
+	}
+	return strings.ReplaceAll(s, "İ", "I")
 }
 
 // mayStartSeparator reports whether a separator line may begin with c.

@@ -21,8 +21,11 @@ const maxForwardFields = 12
 // message:"), or a header block under which the author typed nothing. It
 // returns what the author typed above, a blank line, "Forwarded from
 // NAME:" and the forwarded text; removed holds the separator and the
-// forwarded header fields.
-func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
+// forwarded header fields. forwarded says that the subject marks a
+// forward: then any header block, separator or attribution at the cut
+// introduces the forwarded message, as in Outlook's forwards, which are
+// laid out like its replies.
+func forwardReply(lines []replyLine, cut int, forwarded bool) (reply, removed string, ok bool) {
 	// iOS puts "Sent from my iPhone" above "Begin forwarded message:".
 	f := cut
 	for f < len(lines) && (lines[f].blank || isRule(lines[f].text) || isMobileSig(lines[f].text)) {
@@ -32,40 +35,64 @@ func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
 		return "", "", false
 	}
 	hdr := f
+	name, body := "", -1
+	if rest, ok := runTogetherForward(lines[f].text); ok {
+		// Yahoo: "----- Forwarded Message ----- From: Ann <...>To: ...".
+		_, value := headerKey(rest)
+		name, body = senderName(value), f+1
+	}
 	switch {
+	case body >= 0:
 	case isForwardSeparator(lines[f].text):
 		hdr = f + 1
-	case (lines[f].block || isSeparator(lines[f].text)) && !typedBefore(lines, cut):
+	case (lines[f].block || isSeparator(lines[f].text)) && (forwarded || !typedBefore(lines, cut)):
 		// Nothing typed above someone else's message: a forward too.
 		if !lines[f].block {
 			hdr = f + 1
 		}
+	case forwarded && lines[f].hdrEnd > f:
+		// Outlook for Mac forwards under an attribution.
+		name, body = attributionName(joinLines(lines[f:lines[f].hdrEnd])), lines[f].hdrEnd
+	case forwarded:
+		if c, _ := headerKey(lines[f].text); c != keyFrom {
+			return "", "", false
+		}
 	default:
 		return "", "", false
 	}
-	for hdr < len(lines) && lines[hdr].blank {
-		hdr++
-	}
-	if hdr < len(lines) && lines[hdr].quoted {
-		// Apple Mail quotes the forwarded header and text under
-		// "Begin forwarded message:".
-		lines = append(lines[:hdr:hdr], unquoteLines(lines[hdr:])...)
-	}
-	name, body := "", hdr
-	for n := 0; body < len(lines) && n < maxForwardFields && !lines[body].blank; n++ {
-		class, value := headerKey(lines[body].text)
-		if class == keyNone {
-			if body == hdr || !startsWithSpace(lines[body].text) {
-				break // not a header line, nor a folded one
+	if body < 0 {
+		for hdr < len(lines) && lines[hdr].blank {
+			hdr++
+		}
+		if hdr < len(lines) && lines[hdr].quoted {
+			// Apple Mail quotes the forwarded header and text under
+			// "Begin forwarded message:".
+			lines = append(lines[:hdr:hdr], unquoteLines(lines[hdr:])...)
+		}
+		body = hdr
+		for n := 0; body < len(lines) && n < maxForwardFields && !lines[body].blank; n++ {
+			class, value := headerKey(lines[body].text)
+			if class == keyNone {
+				if body == hdr || !startsWithSpace(lines[body].text) {
+					break // not a header line, nor a folded one
+				}
 			}
+			if class == keyFrom && name == "" {
+				name = senderName(value)
+			}
+			body++
 		}
-		if class == keyFrom && name == "" {
-			name = senderName(value)
+		if body == hdr && hdr == f {
+			return "", "", false
 		}
-		body++
-	}
-	if body == hdr && hdr == f {
-		return "", "", false
+		// Missive quotes the forwarded text under the header fields.
+		k := body
+		for k < len(lines) && lines[k].blank {
+			k++
+		}
+		if k < len(lines) && lines[k].quoted {
+			lines = append(lines[:k:k], unquoteLines(lines[k:])...)
+		}
 	}
 	keepAnsweredQuotes(lines[:cut])
 	typed, typedCut := assemble(lines[:cut])
@@ -83,6 +110,7 @@ func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
 	for i := range fwd {
 		fwd[i].mark = lineKept
 	}
+	dedentLines(fwd)
 	if text, _ := assemble(fwd); text != "" {
 		b.WriteByte('\n')
 		b.WriteString(text)
@@ -104,7 +132,7 @@ func forwardReply(lines []replyLine, cut int) (reply, removed string, ok bool) {
 // Gmail's HTML does: the first quoted line, one level down, is a forward
 // separator. It returns what forwardReply makes of the text with the
 // quote taken off.
-func quotedForwardReply(lines []replyLine) (reply, removed string, ok bool) {
+func quotedForwardReply(lines []replyLine, forwarded bool) (reply, removed string, ok bool) {
 	q := -1
 	for i := range lines {
 		if lines[i].mark == lineQuote && lines[i].quoted {
@@ -112,11 +140,19 @@ func quotedForwardReply(lines []replyLine) (reply, removed string, ok bool) {
 			break
 		}
 	}
-	if q < 0 || !isForwardSeparator(unquoteOnce(lines[q].text)) {
+	if q < 0 {
 		return "", "", false
 	}
+	first := unquoteOnce(lines[q].text)
+	if !isForwardSeparator(first) {
+		// With a forward's subject, a quoted header block is the
+		// forwarded message (Outlook's HTML forward).
+		if c, _ := headerKey(first); !forwarded || c != keyFrom {
+			return "", "", false
+		}
+	}
 	all := append(lines[:q:q], unquoteLines(lines[q:])...)
-	return forwardReply(all, q)
+	return forwardReply(all, q, forwarded)
 }
 
 // unquoteOnce takes one level of "> " off a line.
@@ -149,7 +185,7 @@ func isForwardSeparator(s string) bool {
 	if !isSeparator(s) {
 		return false
 	}
-	t := strings.ToLower(trimSpace(s))
+	t := strings.ToLower(foldDottedI(trimSpace(s)))
 	for _, w := range forwardWords {
 		if strings.Contains(t, w) {
 			return true
@@ -322,8 +358,8 @@ func quotedForward(lines []replyLine) (reply, removed string, ok bool) {
 		b.WriteString(t)
 		b.WriteByte('\n')
 	}
-	inner, innerCut := markLines(b.String())
-	reply, removed, ok = forwardReply(inner, innerCut)
+	inner, innerCut := markLines(b.String(), nil)
+	reply, removed, ok = forwardReply(inner, innerCut, false)
 	if !ok {
 		return "", "", false
 	}
@@ -440,6 +476,10 @@ func isBareAttribution(s string) bool {
 	}
 	var buf [96]byte
 	if wroteVerbs[string(lastLowerWord(buf[:0], t, maxWroteVerb))] {
+		return true
+	}
+	// "كتب Ann:", "נכתב על ידי Ann:": the verb first, in a short line.
+	if first, _ := nextWord(t); wroteOpeners[first] && len(t) <= 120 {
 		return true
 	}
 	for _, m := range wroteMarkers {

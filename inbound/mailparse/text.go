@@ -82,6 +82,9 @@ func htmlToText(src string) string {
 	z := html.NewTokenizer(strings.NewReader(src))
 	skip, pre := 0, 0
 	inHead := false // <head> is often left open; <body> ends it too
+	// Outlook writes each line as a <p class=MsoNormal> without a margin,
+	// and a blank line as one holding &nbsp;: such a paragraph is a line.
+	msoLine := false
 	for {
 		tt := z.Next()
 		if tt == html.ErrorToken {
@@ -119,7 +122,7 @@ func htmlToText(src string) string {
 		}
 		var attrs tagAttrs
 		if hasAttr && !end {
-			attrs = readAttrs(z, a == atom.Div)
+			attrs = readAttrs(z, a == atom.Div || a == atom.P)
 		}
 		switch a {
 		case atom.Br:
@@ -131,7 +134,19 @@ func htmlToText(src string) string {
 			} else if end && pre > 0 {
 				pre--
 			}
-		case atom.P, atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6,
+		case atom.P:
+			if start {
+				msoLine = hasClass(attrs.class, "MsoNormal")
+			}
+			if msoLine {
+				w.block()
+			} else {
+				w.paragraph()
+			}
+			if end {
+				msoLine = false
+			}
+		case atom.H1, atom.H2, atom.H3, atom.H4, atom.H5, atom.H6,
 			atom.Table, atom.Ul, atom.Ol, atom.Dl, atom.Hr:
 			w.paragraph()
 		case atom.Li:
@@ -184,6 +199,16 @@ func htmlToText(src string) string {
 	}
 }
 
+// hasClass reports whether a class attribute lists name.
+func hasClass(class, name string) bool {
+	for _, c := range strings.Fields(class) {
+		if c == name {
+			return true
+		}
+	}
+	return false
+}
+
 // tagAttrs are the attributes of a tag that htmlToText uses; the last
 // of repeated ones wins.
 type tagAttrs struct {
@@ -192,9 +217,10 @@ type tagAttrs struct {
 	class, id, style string
 }
 
-// readAttrs collects the attributes that htmlToText uses; those that
-// divKind reads only for a <div>.
-func readAttrs(z *html.Tokenizer, div bool) tagAttrs {
+// readAttrs collects the attributes that htmlToText uses; the class, id
+// and style only for a <div> (divKind) or a <p> (Outlook's lines), as
+// block says.
+func readAttrs(z *html.Tokenizer, block bool) tagAttrs {
 	var attrs tagAttrs
 	for {
 		key, val, more := z.TagAttr()
@@ -206,15 +232,15 @@ func readAttrs(z *html.Tokenizer, div bool) tagAttrs {
 		case "alt":
 			attrs.alt = string(val)
 		case "class":
-			if div {
+			if block {
 				attrs.class = string(val)
 			}
 		case "id":
-			if div {
+			if block {
 				attrs.id = string(val)
 			}
 		case "style":
-			if div && bytes.Contains(val, []byte("border-top")) {
+			if block && bytes.Contains(val, []byte("border-top")) {
 				attrs.style = string(val)
 			}
 		}
