@@ -45,7 +45,7 @@ func FuzzParse(f *testing.F) {
 
 // FuzzExtractReply feeds arbitrary text to ExtractReply.
 func FuzzExtractReply(f *testing.F) {
-	for _, dir := range []string{"crisp", "github", "willdurand", "alfonsrv"} {
+	for _, dir := range []string{"crisp", "github", "willdurand", "alfonsrv", "forwardparser", "extended"} {
 		for _, name := range fixtureNames(f, "replies/"+dir, ".txt") {
 			f.Add(string(fixture(f, name)))
 		}
@@ -58,6 +58,11 @@ func FuzzExtractReply(f *testing.F) {
 	}
 	f.Fuzz(func(t *testing.T, text string) {
 		reply, removed := ExtractReply(text)
+		checkReplyInvariants(t, text, reply, removed)
+		// With a forward's subject, and a sender named as the text's
+		// first word, so that a last line holding that word is cut.
+		first, _, _ := strings.Cut(strings.TrimSpace(text), " ")
+		reply, removed = extractReply(text, replyContext{Subject: "FW: x", From: Address{Name: first}})
 		checkReplyInvariants(t, text, reply, removed)
 		// The shortcut for text kept whole must agree with assemble.
 		lines, _ := markLines(text, nil)
@@ -80,6 +85,13 @@ func checkReplyInvariants(t *testing.T, text, reply, removed string) {
 	for _, l := range scanLines(text) {
 		lines[strings.TrimRight(l.text, " \t")] = true
 		lines[l.text] = true
+		lines[strings.TrimPrefix(l.text, "\ufeff")] = true // a leading byte order mark goes
+		// A forwarded text loses the indentation its lines share.
+		for t := l.text; t != "" && (t[0] == ' ' || t[0] == '\t'); {
+			t = t[1:]
+			lines[t] = true
+			lines[strings.TrimRight(t, " \t")] = true
+		}
 		// A quoted forward is posted one quote level down.
 		down := strings.TrimPrefix(strings.TrimPrefix(strings.TrimLeft(l.text, " \t"), ">"), " ")
 		lines[strings.TrimRight(down, " \t")] = true

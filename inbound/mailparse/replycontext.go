@@ -58,8 +58,8 @@ func (rc replyContext) senderNames() []string {
 		// "Lee, Ann": also "Ann Lee" and "Ann".
 		last, first = trimSpace(last), trimSpace(first)
 		if first != "" && last != "" {
-			names = append(names, first+" "+last)
-			name = first
+			name = first + " " + last
+			names = append(names, name)
 		}
 	}
 	if f := strings.Fields(name); len(f) > 1 && utf8.RuneCountInString(f[0]) >= 2 {
