@@ -44,6 +44,8 @@ var forwardParserWant = map[string]string{
 	"outlook_2019_en_body_alt_2":     fpTyped + "\n\n" + fpForward,
 	"outlook_2019_en_body_alt_4":     "I’m fine and you?",
 	"outlook_live_en_body_alt_4":     "I’m fine and you?",
+	"thunderbird_en_body_alt_4":      "I’m fine and you?",
+	"yahoo_en_body_alt_4":            "I’m fine and you?",
 	"outlook_live_en_body_alt_8": fpTyped + "\n\n" + fpForward + "\n\n________________________________\n\n" +
 		"John Doe\n400 Broadway\nSanta Monica, CA, 90404\n\nacme ltd.\n\n________________________________\n\nThis email is confidential.",
 	"yahoo_en_body_alt_2": fpTyped + "\n\n" + fpForward,
@@ -145,7 +147,7 @@ var moreCases = []corpusCase{
 		"Nun schreibt Cph. H mit Poststempel 5.7.2016, daß er auch die am 27.6.2016 versandten WBl 2-1016 nicht erhalten hat." + strings.Repeat("\n", 7) +
 		"Die Adreßeintragung auf der Plattform ist korrekt – im Adreßverteiler (generiert lt. Datumsstempel im Dateinamen am 22.6.2016, 15:27 h und mir zugesandt am 23.6.2015, 22:39 h) fehlt er indes immer noch!" + strings.Repeat("\n", 11) +
 		"Offenbar konnten die seit Herbst 2012 bestehenden Probleme dieser und ähnlicher Art bisher nicht zufriedenstellend gelöst werden. Vielleicht läßt sich das schon für die nächsten examplesblätter korrigieren?\n\nIch sende Cph. H die Ausgabe 2-2016 heute zu.", ""},
-	{"extended/email_de_2.txt", "Outlook", "de", "Lieber S,\n\n\n\nich hatte das bereits aktiviert und war auch so im Profil erschienen. Da scheint ein anderes Problem vorzuliegen. Paul H, der in der exportierten Liste enthalten ist, ist schon vor längerer Zeit gestorben.", ""},
+	{"extended/email_de_2.txt", "Outlook", "de", deWilli, ""},
 	// "Grüßle - Thomas" names the sender on the closing line itself: a
 	// line that is more than a name stays.
 	{"extended/email_de_3.txt", "mobile", "de", deThomas, ""},
@@ -154,7 +156,31 @@ var moreCases = []corpusCase{
 	{"extended/email_multipart.eml", "Apple", "en", "This is a multipart test, bro!", ""},
 	{"deltachat/allinkl-quote.eml", "other", "en", "It's 1.0.", ""},
 	{"deltachat/blockquote-tag.eml", "mobile", "en", "Hi Alice,\n\nsome text.", ""},
+	{"extended/email_de_5.txt", "Outlook", "de", deWilli, ""},
+	{"extended/email_de_6.txt", "Outlook", "de", "Liebe Brüder,\n\nder Vorschlag von Thomas scheint mir am sinnvollsten sein. Wer würde denn die entsprechende Mail versenden? Du, Willi?\n\n" +
+		"Noch eine Frage, an Dich, S: Ich habe Deine Mail insgesamt fünf Mal bekommen. Gibt's da eine Erklärung für?", ""},
+	// GMX's HTML alone, without a header.
+	{"deltachat/gmx-quote-body.eml", "other", "de", "Test", ""},
+	{"deltachat/text_html.eml", "other", "en", "mime-modified set; simplify is always regarded as lossy.", ""},
+	{"deltachat/text_alt_plain.eml", "other", "en", "mime-modified should not be set set as there is no html and no special stuff;\nalthough not being a delta-message.\n" +
+		"test some special html-characters as < > and & but also \" and ' :)", ""},
+	{"deltachat/text_plain_iso88591.eml", "other", "de", "message with a non-UTF-8 encoding: äöüßÄÖÜ", ""},
+	// A forward whose header names no sender.
+	{"deltachat/cp1252-html.eml", "Thunderbird", "de", "foo bar ä ö ü ß\n\nForwarded from an unknown sender:\njust to force a \"more button\"", ""},
+	{"deltachat/to_empty_line.eml", "other", "en", "Test", ""},
+	{"deltachat/mail_attach_txt.eml", "other", "de", "siehe anhang", ""},
+	// Open-Xchange: a closing, a drawn rule and an address above the quote.
+	{"deltachat/wrong-html.eml", "other", "de", "Guten Abend,\n\nLots of text\ntext with Umlaut ä...", ""},
+	// Nothing but a signature: the one case where the line is empty.
+	{"deltachat/html_attach.eml", "other", "en", "", ""},
+	{"deltachat/vcard.eml", "Thunderbird", "en", "An example of vCard sent from Thunderbird.", ""},
+	{"deltachat/mailinglist_chat_message.eml", "other", "en", "hello, this is a test 👋", ""},
+	{"deltachat/text_plain_unspecified.eml", "other", "en", "This message does not have Content-Type nor Subject.", ""},
+	{"deltachat/mailinglist_with_mimepart_footer.eml", "Thunderbird", "en", "Hi mr ... [text part]", ""},
 }
+
+const deWilli = "Lieber S,\n\n\n\nich hatte das bereits aktiviert und war auch so im Profil erschienen. Da scheint ein anderes Problem vorzuliegen. " +
+	"Paul H, der in der exportierten Liste enthalten ist, ist schon vor längerer Zeit gestorben."
 
 const deThomas = "Dear all,\nVorschlag:\n1. Mail an abgemeldete Abonnenten. Sie sollen sagen ob sie die Wbl wollen oder nicht. Wer leider n Wbl will soll sich melden.\n" +
 	"2.wbl an alle außer aktiv abgemeldete\n3. ggf. Hinweis in Wbl: wer kein Papier Wbl will soll sich melden.\n\nGrüßle - Thomas"

@@ -28,9 +28,10 @@ var quoteClasses = []string{
 // prefixes the ids of the quoted message with "x_", hence the suffix test.
 var restIDs = []string{"divRplyFwdMsg", "mail-editor-reference-message-container"}
 
-// signatureClasses and signatureIDs mark the author's own signature.
+// signatureClasses and signatureIDs mark the author's own signature:
+// Gmail's, and Open-Xchange's (IONOS, 1&1, GMX's business mail).
 var (
-	signatureClasses = []string{"gmail_signature"}
+	signatureClasses = []string{"gmail_signature", "io-ox-signature"}
 	signatureIDs     = []string{"Signature"}
 )
 
