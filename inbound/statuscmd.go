@@ -131,7 +131,7 @@ func (m *Mail) toStatus(env Envelope, msg *mailparse.Message) bool {
 // statusMail handles a message to status@: the sender must be a member
 // (found by the From address, as replies are checked against it) and the
 // text (or, failing that, the subject) a command.
-func (m *Mail) statusMail(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
+func (m *Mail) statusMail(ctx context.Context, log *slog.Logger, env Envelope, msg *mailparse.Message, raw []byte) (Result, error) {
 	u, err := m.o.Store.Directory.UserByEmail(ctx, msg.From.Email)
 	if errors.Is(err, threads.ErrNotFound) {
 		log.Info("status mail from a non-member", "from", msg.From.Email)
@@ -147,7 +147,11 @@ func (m *Mail) statusMail(ctx context.Context, log *slog.Logger, msg *mailparse.
 	if !ok {
 		return Result{Member: u.ID}, Refuse("write AWAY text, AWAY until Friday: text, or BACK", nil)
 	}
-	return m.setStatus(ctx, log.With("member", u.ID), Result{Member: u.ID}, u, msg, cmd)
+	log = log.With("member", u.ID)
+	if _, err := m.authenticate(ctx, log, env, raw, u, true); err != nil { // authgate.go
+		return Result{Member: u.ID}, err
+	}
+	return m.setStatus(ctx, log, Result{Member: u.ID}, u, msg, cmd)
 }
 
 // setStatus applies a command and confirms it by a short notice (at most
