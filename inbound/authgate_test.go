@@ -154,9 +154,12 @@ func TestSenderAuthAttacks(t *testing.T) {
 
 	var texts []string
 	for _, l := range e.lines(t) {
+		if l.Unverified {
+			l.Text += " (unverified)"
+		}
 		texts = append(texts, l.Text)
 	}
-	if got := strings.Join(texts, " | "); got != "Lunch at noon? | Wire it to IBAN X | I'll be late" {
+	if got := strings.Join(texts, " | "); got != "Lunch at noon? | Wire it to IBAN X | I'll be late (unverified)" {
 		t.Errorf("lines %q", got)
 	}
 }

@@ -439,6 +439,7 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	}
 	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
 		Origin: threads.FromEmail, Attachments: atts, SourceID: source, SourceFor: sourceFor, Quote: msg.Removed,
+		Unverified: res.Note == Unverified,
 		// The sender hears 250 (or the mailbox marks the message) once the
 		// line is stored; routing it to the others follows.
 		Detach: true})
