@@ -488,16 +488,24 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 	var out []threads.Attachment
 	var rejected []string
 	for _, a := range in {
-		name := a.Filename
-		if name == "" {
+		name := CleanFileName(a.Filename) // files.go
+		if a.Filename == "" {
 			name = "unnamed"
+		}
+		ct := a.ContentType
+		if a.Data != nil {
+			ct = SniffType(a.Data, a.ContentType) // the bytes, not the sender's word
 		}
 		switch {
 		case m.o.Blobs == nil:
 			rejected = append(rejected, name+" (files are not accepted here)")
 			continue
-		case !TypeAllowed(m.o.AllowedTypes, a.ContentType):
+		case a.ContentType != "application/octet-stream" && !TypeAllowed(m.o.AllowedTypes, a.ContentType):
+			// The bytes may narrow the sender's word, never widen it.
 			rejected = append(rejected, name+" (type "+a.ContentType+" is not allowed)")
+			continue
+		case !TypeAllowed(m.o.AllowedTypes, ct):
+			rejected = append(rejected, name+" (sent as "+a.ContentType+", but its content is "+ct+", which is not allowed)")
 			continue
 		case a.Data == nil:
 			rejected = append(rejected, name+" (too large)")
@@ -506,7 +514,7 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 			rejected = append(rejected, name+" (too many files)")
 			continue
 		}
-		meta, err := m.o.Blobs.Put(ctx, name, a.ContentType, bytes.NewReader(a.Data))
+		meta, err := m.o.Blobs.Put(ctx, name, ct, bytes.NewReader(a.Data))
 		if errors.Is(err, blobs.ErrTooLarge) {
 			rejected = append(rejected, name+" (too large)")
 			continue
@@ -514,7 +522,7 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: a.ContentType, Size: meta.Size})
+		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: ct, Size: meta.Size})
 	}
 	return out, rejected, nil
 }
