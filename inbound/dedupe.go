@@ -15,11 +15,13 @@ import (
 const ContentDedupeFor = 24 * time.Hour
 
 // emailSource is the source id a reply is deduplicated by, and how long it
-// is remembered (0: the store's default). The Message-ID when there is
-// one; otherwise a digest of author, room, Date and body.
+// is remembered (0: the store's default). The author and the Message-ID
+// when there is one (so one author's Message-ID never suppresses
+// another's reply: anyone can write any Message-ID); otherwise a digest of
+// author, room, Date and body.
 func emailSource(member, room string, msg *mailparse.Message) (string, time.Duration) {
 	if msg.MessageID != "" {
-		return "email:" + msg.MessageID, 0
+		return "email:" + member + ":" + msg.MessageID, 0
 	}
 	date := ""
 	if !msg.Date.IsZero() {

@@ -3,6 +3,8 @@ package inbound
 import (
 	"strings"
 	"testing"
+
+	"parley/threads"
 )
 
 // noID builds a plain-text reply without a Message-ID.
@@ -42,5 +44,27 @@ func TestDedupeWithoutMessageID(t *testing.T) {
 	}
 	if n := len(e.lines(t)); n != 3 {
 		t.Errorf("room holds %d lines, want 3", n)
+	}
+}
+
+// TestDedupeByAuthor: a Message-ID another member used first does not
+// suppress bob's reply (anyone may write any Message-ID; issue 20).
+func TestDedupeByAuthor(t *testing.T) {
+	e := newRenv(t, Options{})
+	tok, err := e.store.Auth.ReplyToken(e.ctx, "design", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice := threads.ReplyAddress(tok, "parley.test")
+	res, err := e.mail.Receive(e.ctx, Envelope{Door: "smtp", MailFrom: "alice@example.org", Rcpt: []string{alice}},
+		reply("alice@example.org", alice, "bobs-next@example.org", "first with bob's id"))
+	if err != nil || res.Outcome != Posted {
+		t.Fatalf("alice: %+v, %v", res, err)
+	}
+	if res, err := e.receive(t, reply("bob@example.org", e.bob, "bobs-next@example.org", "bob's own reply"), e.bob); err != nil || res.Outcome != Posted {
+		t.Fatalf("bob's reply with the Message-ID alice used first: %+v, %v; want posted", res, err)
+	}
+	if res, err := e.receive(t, reply("bob@example.org", e.bob, "bobs-next@example.org", "bob's own reply"), e.bob); err != nil || res.Outcome != Duplicate {
+		t.Fatalf("bob's reply again: %+v, %v; want a duplicate", res, err)
 	}
 }

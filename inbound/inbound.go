@@ -21,8 +21,12 @@ type Envelope struct {
 	// message was delivered to when known (Delivered-To), else empty and
 	// the To and Cc headers are used.
 	Rcpt []string
-	// Remote is the client's address (SMTP) or the mailbox (IMAP), for logs.
+	// Remote is the client's address (SMTP) or the mailbox (IMAP), for logs
+	// and sender authentication.
 	Remote string
+	// HELO is the name the SMTP client greeted with (SPF checks it when
+	// the envelope sender is empty).
+	HELO string
 }
 
 // Outcome says what became of a message.

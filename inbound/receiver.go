@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"parley/inbound/mailparse"
+	"parley/inbound/senderauth"
 	"parley/internal/blobs"
 	"parley/internal/recent"
 	"parley/templates"
@@ -39,6 +40,16 @@ type Options struct {
 	// HoldMismatched: a reply whose From is not the member's address is held
 	// for review instead of refused. Either way nothing is posted.
 	HoldMismatched bool
+	// SenderAuth checks that the From domain vouches for a message
+	// (DKIM, SPF, DMARC, the trusted relay's Authentication-Results); nil
+	// checks nothing, as PARLEY_SENDER_AUTH=off does.
+	SenderAuth *senderauth.Checker
+	// AuthMode is what an unauthenticated message may still do
+	// (PARLEY_SENDER_AUTH; senderauth.Prefer when empty).
+	AuthMode senderauth.Mode
+	// Vouchers are further proofs that a member wrote a message, asked
+	// when the domain did not vouch (authgate.go).
+	Vouchers []Voucher
 	// Templates render the notices written to senders (the
 	// email-notice-*.txt files; templates.Default() when nil).
 	Templates *templates.Set
@@ -119,6 +130,9 @@ func NewMail(o Options) *Mail {
 	}
 	if o.Templates == nil {
 		o.Templates = templates.Default()
+	}
+	if o.AuthMode == "" {
+		o.AuthMode = senderauth.Prefer
 	}
 	log := o.Log
 	if log == nil {
@@ -231,7 +245,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 		return Result{Outcome: Ignored, Note: "null sender"}, nil
 	}
 	if msg.Kind == mailparse.KindPerson && m.toStatus(env, msg) {
-		return m.statusMail(ctx, log, msg) // statuscmd.go
+		return m.statusMail(ctx, log, env, msg, raw) // statuscmd.go
 	}
 	room, member, err := m.addressee(ctx, env, msg)
 	if errors.Is(err, errDigestReply) {
@@ -243,7 +257,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if msg.Kind == mailparse.KindVacation && err != nil {
 		// Out-of-office replies go to the envelope sender, not the reply
 		// address: find the member by their address instead.
-		return m.vacation(ctx, log, msg)
+		return m.vacation(ctx, log, env, msg, raw)
 	}
 	if err != nil {
 		return Result{}, err
@@ -260,14 +274,23 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if !ownsAddress(user, msg.From.Email) {
 		return m.mismatch(ctx, log, res, msg, raw)
 	}
-	if msg.Kind == mailparse.KindVacation {
+	cmd, isStatus := ParseStatusCommand(msg.Reply, true)
+	span, isTranscript := ParseTranscriptCommand(msg.Reply)
+	isTranscript = isTranscript && len(msg.Attachments) == 0
+	unverified, err := m.authenticate(ctx, log, env, raw, user, msg.Kind == mailparse.KindVacation || isStatus || isTranscript) // authgate.go
+	if err != nil {
+		return res, err
+	}
+	switch {
+	case msg.Kind == mailparse.KindVacation:
 		return m.away(ctx, log, res, user, msg)
-	}
-	if cmd, ok := ParseStatusCommand(msg.Reply, true); ok {
+	case isStatus:
 		return m.setStatus(ctx, log, res, user, msg, cmd) // statuscmd.go
-	}
-	if span, ok := ParseTranscriptCommand(msg.Reply); ok && len(msg.Attachments) == 0 {
+	case isTranscript:
 		return m.transcript(ctx, log, res, msg, span) // transcriptcmd.go
+	}
+	if unverified {
+		res.Note = Unverified
 	}
 	return m.post(ctx, log, res, msg, user.Name) // Post refuses a member who left the room
 }
@@ -332,7 +355,7 @@ func (m *Mail) mismatch(ctx context.Context, log *slog.Logger, res Result, msg *
 // vacation handles an out-of-office reply that came without a reply
 // address: from a member's known address it sets them away; from anyone
 // else it is ignored. It is never answered.
-func (m *Mail) vacation(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
+func (m *Mail) vacation(ctx context.Context, log *slog.Logger, env Envelope, msg *mailparse.Message, raw []byte) (Result, error) {
 	u, err := m.o.Store.Directory.UserByEmail(ctx, msg.From.Email)
 	if errors.Is(err, threads.ErrNotFound) {
 		log.Info("out-of-office reply from a stranger ignored")
@@ -341,7 +364,11 @@ func (m *Mail) vacation(ctx context.Context, log *slog.Logger, msg *mailparse.Me
 	if err != nil {
 		return Result{}, Defer("temporary failure, try again later", err)
 	}
-	return m.away(ctx, log.With("member", u.ID), Result{Member: u.ID}, u, msg)
+	log = log.With("member", u.ID)
+	if _, err := m.authenticate(ctx, log, env, raw, u, true); err != nil {
+		return Result{Member: u.ID}, err
+	}
+	return m.away(ctx, log, Result{Member: u.ID}, u, msg)
 }
 
 // away turns a member's own out-of-office reply into an away status.
@@ -412,6 +439,7 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	}
 	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
 		Origin: threads.FromEmail, Attachments: atts, SourceID: source, SourceFor: sourceFor, Quote: msg.Removed,
+		Unverified: res.Note == Unverified,
 		// The sender hears 250 (or the mailbox marks the message) once the
 		// line is stored; routing it to the others follows.
 		Detach: true})
@@ -460,16 +488,24 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 	var out []threads.Attachment
 	var rejected []string
 	for _, a := range in {
-		name := a.Filename
-		if name == "" {
+		name := CleanFileName(a.Filename) // files.go
+		if a.Filename == "" {
 			name = "unnamed"
+		}
+		ct := a.ContentType
+		if a.Data != nil {
+			ct = SniffType(a.Data, a.ContentType) // the bytes, not the sender's word
 		}
 		switch {
 		case m.o.Blobs == nil:
 			rejected = append(rejected, name+" (files are not accepted here)")
 			continue
-		case !TypeAllowed(m.o.AllowedTypes, a.ContentType):
+		case a.ContentType != "application/octet-stream" && !TypeAllowed(m.o.AllowedTypes, a.ContentType):
+			// The bytes may narrow the sender's word, never widen it.
 			rejected = append(rejected, name+" (type "+a.ContentType+" is not allowed)")
+			continue
+		case !TypeAllowed(m.o.AllowedTypes, ct):
+			rejected = append(rejected, name+" (sent as "+a.ContentType+", but its content is "+ct+", which is not allowed)")
 			continue
 		case a.Data == nil:
 			rejected = append(rejected, name+" (too large)")
@@ -478,7 +514,7 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 			rejected = append(rejected, name+" (too many files)")
 			continue
 		}
-		meta, err := m.o.Blobs.Put(ctx, name, a.ContentType, bytes.NewReader(a.Data))
+		meta, err := m.o.Blobs.Put(ctx, name, ct, bytes.NewReader(a.Data))
 		if errors.Is(err, blobs.ErrTooLarge) {
 			rejected = append(rejected, name+" (too large)")
 			continue
@@ -486,7 +522,7 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 		if err != nil {
 			return nil, nil, err
 		}
-		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: a.ContentType, Size: meta.Size})
+		out = append(out, threads.Attachment{ID: meta.ID, Name: name, Type: ct, Size: meta.Size})
 	}
 	return out, rejected, nil
 }

@@ -94,7 +94,7 @@ func TestReplyBecomesLine(t *testing.T) {
 	ls := e.lines(t)
 	if len(ls) != 1 || ls[0].Text != "Yes, ship it on Friday." || ls[0].Author != "bob" || ls[0].Origin != threads.FromEmail ||
 		!strings.Contains(ls[0].Quote, "> Can we ship?") || !strings.Contains(ls[0].Quote, "Field office") {
-		t.Fatalf("line = %+v", ls)
+		t.Fatalf("line = %+v, refused %v", ls, res.Refused)
 	}
 	// The same message again (a retrying server, or the other door): one line.
 	res, err = e.mail.Receive(e.ctx, Envelope{Door: "imap"}, reply("bob@example.org", e.bob, "r1@example.org", body))
@@ -236,7 +236,7 @@ func TestAttachments(t *testing.T) {
 	}
 	ls := e.lines(t)
 	if len(ls) != 1 || ls[0].Text != "Here is the report." || len(ls[0].Attachments) != 1 || ls[0].Attachments[0].Name != "report.pdf" {
-		t.Fatalf("line = %+v", ls)
+		t.Fatalf("line = %+v, refused %v", ls, res.Refused)
 	}
 	f, meta, err := store.Open(ls[0].Attachments[0].ID)
 	if err != nil || meta.Size != 14 {

@@ -129,25 +129,52 @@ func (m *Mail) toStatus(env Envelope, msg *mailparse.Message) bool {
 }
 
 // statusMail handles a message to status@: the sender must be a member
-// (found by the From address, as replies are checked against it) and the
-// text (or, failing that, the subject) a command.
-func (m *Mail) statusMail(ctx context.Context, log *slog.Logger, msg *mailparse.Message) (Result, error) {
+// (found by the From address, as replies are checked against it) whose
+// domain vouches for the message, and the text (or, failing that, the
+// subject) a command.
+//
+// Everyone gets the same answer at the door (250; a temporary failure
+// aside), so that status@ cannot tell who is a member: a stranger's or a
+// forged message is dropped with a line in the log, and only the member's
+// own address hears what became of a command (a notice).
+func (m *Mail) statusMail(ctx context.Context, log *slog.Logger, env Envelope, msg *mailparse.Message, raw []byte) (Result, error) {
+	dropped := Result{Outcome: Ignored, Note: "status mail not taken"}
 	u, err := m.o.Store.Directory.UserByEmail(ctx, msg.From.Email)
 	if errors.Is(err, threads.ErrNotFound) {
-		log.Info("status mail from a non-member", "from", msg.From.Email)
-		return Result{}, Refuse("only parley members can set a status; write from your member address", nil)
+		log.Info("status mail from a non-member dropped", "from", msg.From.Email)
+		return dropped, nil
 	}
 	if err != nil {
 		return Result{}, Defer("temporary failure, try again later", err)
+	}
+	log = log.With("member", u.ID)
+	if _, err := m.authenticate(ctx, log, env, raw, u, true); err != nil { // authgate.go
+		if ie := AsError(err); ie.Temporary {
+			return Result{}, err
+		}
+		log.Warn("status mail whose sender is not proven dropped", "why", AsError(err).Reason)
+		return dropped, nil
 	}
 	cmd, ok := ParseStatusCommand(msg.Reply, false)
 	if !ok {
 		cmd, ok = ParseStatusCommand(msg.Subject, false)
 	}
 	if !ok {
-		return Result{Member: u.ID}, Refuse("write AWAY text, AWAY until Friday: text, or BACK", nil)
+		m.tell(ctx, log, noticeRefused, msg, NoticeData{Reason: "write AWAY text, AWAY until Friday: text, or BACK"})
+		return Result{Outcome: Ignored, Member: u.ID, Note: "no status command"}, nil
 	}
-	return m.setStatus(ctx, log.With("member", u.ID), Result{Member: u.ID}, u, msg, cmd)
+	return m.setStatus(ctx, log, Result{Member: u.ID}, u, msg, cmd)
+}
+
+// tell queues a notice to the sender of msg (at most one of a kind a day).
+func (m *Mail) tell(ctx context.Context, log *slog.Logger, kind string, msg *mailparse.Message, data NoticeData) {
+	n, ok := m.newNotice(kind, msg.From.Email, msg.MessageID, data)
+	if !ok {
+		return
+	}
+	if _, err := m.o.Store.Queue.QueueNotice(ctx, n); err != nil {
+		log.Warn("queue notice", "kind", kind, "err", err)
+	}
 }
 
 // setStatus applies a command and confirms it by a short notice (at most
@@ -177,13 +204,7 @@ func (m *Mail) setStatus(ctx context.Context, log *slog.Logger, res Result, u th
 	if cmd.Back {
 		kind = noticeStatusBack
 	}
-	n, ok := m.newNotice(kind, msg.From.Email, msg.MessageID, NoticeData{Status: res.Note, StatusAddress: m.statusAddress()})
-	if !ok {
-		return res, nil
-	}
-	if _, err := m.o.Store.Queue.QueueNotice(ctx, n); err != nil {
-		log.Warn("queue status notice", "err", err)
-	}
+	m.tell(ctx, log, kind, msg, NoticeData{Status: res.Note, StatusAddress: m.statusAddress()})
 	return res, nil
 }
 

@@ -128,12 +128,35 @@ func TestStatusByEmail(t *testing.T) {
 		t.Fatalf("AWAY in the subject = %+v, %v, %+v", res, err, presence())
 	}
 
-	// Refusals: a stranger, a sender who is not the member, no command, a bad until.
+	// status@ answers a stranger as it answers a member (no enumeration of
+	// members): taken and dropped; only the member's address is told.
+	for _, c := range []struct{ name, from string }{
+		{"stranger at status@", "eve@evil.example"},
+		{"not a command", "bob@example.org"},
+	} {
+		res, err := e.receive(t, reply(c.from, status, c.name+"@x", "hello there"), status)
+		if err != nil || res.Outcome != Ignored || res.Note == "" {
+			t.Errorf("%s: %+v, %v; want taken and dropped", c.name, res, err)
+		}
+	}
+	notices, err := e.store.Queue.ClaimNotices(e.ctx, "t", 10, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var told []string
+	for _, n := range notices {
+		if n.Kind == noticeRefused {
+			told = append(told, n.To)
+		}
+	}
+	if strings.Join(told, ",") != "bob@example.org" {
+		t.Errorf("told %v about a message to status@ that was no command, want bob only", told)
+	}
+
+	// Refusals: a sender who is not the member, a bad until.
 	for _, c := range []struct {
 		name, from, to, body string
 	}{
-		{"stranger at status@", "eve@evil.example", status, "AWAY gone"},
-		{"not a command", "bob@example.org", status, "hello there"},
 		{"until in the past", "bob@example.org", status, "AWAY until 2001-01-01: old"},
 		{"until unreadable", "bob@example.org", status, "AWAY until the cows come home: x"},
 		{"someone else's reply address", "carol@example.org", e.bob, "BACK"},

@@ -84,6 +84,9 @@ type Line struct {
 	// within their rate limit; it goes through quiet hours.
 	Urgent bool      `json:"urgent,omitempty"`
 	Time   time.Time `json:"time"`
+	// Unverified: the line came by email from an address whose domain
+	// did not vouch for it (PARLEY_SENDER_AUTH=prefer); the page says so.
+	Unverified bool `json:"unverified,omitempty"`
 }
 
 // String renders the line as "Name: text".
@@ -115,6 +118,9 @@ type NewLine struct {
 	// background (detach.go), so Posted has no Routes or AutoReplies. For
 	// doors that answer their sender as soon as the line is safe.
 	Detach bool
+	// Unverified marks the line as from a sender that could not be
+	// authenticated (Line.Unverified).
+	Unverified bool
 }
 
 // Posted is the result of Post.
@@ -231,7 +237,8 @@ func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (P
 func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (line Line, dup bool, kind RoomKind, members []string, pre *prefetch, err error) {
 	now := s.now().UTC().Truncate(time.Millisecond)
 	line = Line{Room: n.Room, Author: n.Author, Name: name, Text: n.Text, Origin: n.Origin,
-		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Urgent: urgent, Time: now}
+		Attachments: n.Attachments, SourceID: n.SourceID, Quote: cutUTF8(n.Quote, MaxQuoteBytes), Urgent: urgent, Time: now,
+		Unverified: n.Unverified}
 	attach := ""
 	if len(n.Attachments) > 0 {
 		b, err := json.Marshal(n.Attachments)
@@ -251,9 +258,12 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	}
 	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room),
 		s.k.roomLive(n.Room)}
-	urgentArg, shardedArg := "", ""
+	urgentArg, shardedArg, unverifiedArg := "", "", ""
 	if urgent {
 		urgentArg = "1"
+	}
+	if n.Unverified {
+		unverifiedArg = "1"
 	}
 	if s.sharded {
 		shardedArg = "1"
@@ -261,7 +271,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	var post *redis.Cmd
 	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, line.Quote, urgentArg, shardedArg)
+			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, line.Quote, urgentArg, shardedArg, unverifiedArg)
 		// A detached line whose author has a line waiting for the
 		// background fan-out shares that line's reads (fanoutMany).
 		if !n.Detach || !s.detached.waiting(n.Room, n.Author) {
@@ -306,7 +316,8 @@ func decodeLine(room string, m redis.XMessage) (Line, error) {
 		return Line{}, fmt.Errorf("line %s in %s: bad time %q", m.ID, room, get("ts"))
 	}
 	l := Line{ID: m.ID, Room: room, Author: get("a"), Name: get("n"), Text: get("t"),
-		Origin: Origin(get("o")), SourceID: get("s"), Quote: get("q"), Urgent: get("u") == "1", Time: time.UnixMilli(ms).UTC()}
+		Origin: Origin(get("o")), SourceID: get("s"), Quote: get("q"), Urgent: get("u") == "1", Time: time.UnixMilli(ms).UTC(),
+		Unverified: get("v") == "1"}
 	if at := get("at"); at != "" {
 		if err := json.Unmarshal([]byte(at), &l.Attachments); err != nil {
 			return Line{}, fmt.Errorf("line %s in %s: attachments: %w", m.ID, room, err)

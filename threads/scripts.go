@@ -142,7 +142,8 @@ return 'ok'
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
 // (unused), dedupe seconds, event json (without the id and the text: the
 // script appends the text, so that it crosses the wire once), quote,
-// urgent ("1" or ""), sharded ("1": SPUBLISH, else PUBLISH).
+// urgent ("1" or ""), sharded ("1": SPUBLISH, else PUBLISH), unverified
+// ("1" or "").
 // Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
 // or an error word.
 var scriptPost = redis.NewScript(`
@@ -164,6 +165,7 @@ if ARGV[5] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = ARGV[5] 
 if ARGV[6] ~= '' then fields[#fields + 1] = 's'; fields[#fields + 1] = ARGV[6] end
 if ARGV[11] ~= '' then fields[#fields + 1] = 'q'; fields[#fields + 1] = ARGV[11] end
 if ARGV[12] == '1' then fields[#fields + 1] = 'u'; fields[#fields + 1] = '1' end
+if ARGV[14] == '1' then fields[#fields + 1] = 'v'; fields[#fields + 1] = '1' end
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
 if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], id)

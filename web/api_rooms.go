@@ -272,6 +272,11 @@ func (h *handler) addMember(w http.ResponseWriter, r *http.Request, me *who) err
 		return err
 	}
 	h.log.Info("member added", "room", room.ID, "member", in.User, "by", me.user.ID)
+	if byAdmin(me, room) {
+		if err := h.adminAddedMember(r.Context(), me, room, in.User); err != nil { // adminjoin.go
+			return err
+		}
+	}
 	room, err = h.store.Chat.Room(r.Context(), room.ID)
 	if err != nil {
 		return err
@@ -308,6 +313,11 @@ func (h *handler) removeMember(w http.ResponseWriter, r *http.Request, me *who) 
 		return err
 	}
 	h.log.Info("member removed", "room", room.ID, "member", user, "by", me.user.ID)
+	if user != me.user.ID && byAdmin(me, room) {
+		if err := h.adminRemovedMember(r.Context(), me, room, user); err != nil { // adminjoin.go
+			return err
+		}
+	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }

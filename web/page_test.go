@@ -33,6 +33,9 @@ func TestRoomPage(t *testing.T) {
 	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Looks good", Origin: threads.FromEmail}); err != nil {
 		t.Fatal(err)
 	}
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Wire it to IBAN X", Origin: threads.FromEmail, Unverified: true}); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "Bob is away: at the clinic", Origin: threads.FromSystem}); err != nil {
 		t.Fatal(err)
 	}
@@ -49,6 +52,7 @@ func TestRoomPage(t *testing.T) {
 	for _, want := range []string{
 		"Alice: The header is on <staging>",
 		"Bob: Looks good",
+		"Bob: unverified Wire it to IBAN X", // an email whose domain did not vouch for it (issue 20)
 		"Bob: away “at the clinic” — by email",
 		"Alice: offline", // a page fetched is not a person at it (the script says when one is)
 		fmt.Sprintf("Bob: dot.png (%d bytes)", len(png)),

@@ -14,6 +14,8 @@ import (
 	"time"
 
 	"github.com/BurntSushi/toml"
+
+	"parley/inbound/senderauth"
 )
 
 // Config is parley's configuration, read from the environment and an
@@ -85,6 +87,11 @@ type Config struct {
 	// EmailLinesPerMinute is the loop breaker's rate per sender and room.
 	EmailLinesPerMinute int
 	TrustedRelays       []netip.Prefix
+	// SenderAuth is what an unauthenticated reply may still do
+	// (PARLEY_SENDER_AUTH); AuthServID the authserv-id of the trusted
+	// relays' Authentication-Results (PARLEY_AUTHSERV_ID).
+	SenderAuth senderauth.Mode
+	AuthServID string
 	// Instance names this process among those sharing the Redis, the same
 	// across its restarts (empty: the host name and the listening ports).
 	Instance string

@@ -2,7 +2,9 @@ package main
 
 import (
 	"fmt"
+
 	"net/netip"
+	"parley/inbound/senderauth"
 	"strconv"
 	"strings"
 )
@@ -34,8 +36,17 @@ var trustSettings = []setting{
 		desc:  "connections one address may hold open to the SMTP door (0: no limit); trusted relays are exempt",
 		apply: func(c *Config, v string) (err error) { c.SMTPConnsPerIP, err = limitSetting(v); return err },
 		show:  func(c *Config) string { return strconv.Itoa(c.SMTPConnsPerIP) }},
+	{env: "PARLEY_SENDER_AUTH", key: "sender_auth", def: "prefer",
+		desc: "require: only replies whose domain vouches for them (DKIM or SPF aligned with From, or the trusted relay's Authentication-Results) are taken; " +
+			"prefer: others post marked unverified unless the domain's DMARC policy is reject or quarantine or the envelope is of another domain, " +
+			"and commands (status@, AWAY, BACK, out-of-office, TRANSCRIPT) must be authenticated; off: the From address is believed",
+		apply: func(c *Config, v string) (err error) { c.SenderAuth, err = senderauth.ParseMode(v); return err },
+		show:  func(c *Config) string { return string(c.SenderAuth) }},
+	{env: "PARLEY_AUTHSERV_ID", key: "authserv_id", def: "",
+		desc:  "the authserv-id the trusted relays write in Authentication-Results (often the MX's host name): only the topmost such field, from a trusted relay or in the IMAP mailbox, is believed; empty: none is",
+		apply: func(c *Config, v string) error { c.AuthServID = strings.ToLower(strings.TrimSpace(v)); return nil }},
 	{env: "PARLEY_TRUSTED_RELAYS", key: "trusted_relays", def: "",
-		desc:  "comma-separated IPs or CIDR prefixes of the MX hosts in front of parley: exempt from the SMTP door's per-address limits",
+		desc:  "comma-separated IPs or CIDR prefixes of the MX hosts in front of parley: exempt from the SMTP door's per-address limits; their Authentication-Results are believed",
 		apply: func(c *Config, v string) (err error) { c.TrustedRelays, err = parseRelays(v); return err },
 		show: func(c *Config) string {
 			out := make([]string, len(c.TrustedRelays))

@@ -10,6 +10,7 @@ import (
 
 	"parley/inbound"
 	"parley/inbound/imappoll"
+	"parley/inbound/senderauth"
 	"parley/inbound/smtpserver"
 	"parley/internal/blobs"
 	"parley/templates"
@@ -27,7 +28,10 @@ type doors struct {
 // notices are rendered from tmpl.
 func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logger) (*doors, error) {
 	o := inbound.Options{Store: st, Domain: cfg.Domain, FromLocal: cfg.MailFrom, MaxBytes: cfg.MaxMessageBytes,
-		HoldMismatched: cfg.HoldMismatched, Templates: tmpl, Log: log}
+		HoldMismatched: cfg.HoldMismatched, Templates: tmpl, Log: log, AuthMode: cfg.SenderAuth}
+	if cfg.SenderAuth != senderauth.Off {
+		o.SenderAuth = senderauth.New(senderauth.Options{TrustedRelays: cfg.TrustedRelays, AuthServID: cfg.AuthServID})
+	}
 	if cfg.BlobDir != "" {
 		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
 		if err != nil {

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"testing"
 
+	"parley/inbound/senderauth"
 	"parley/threads"
 )
 
@@ -85,6 +86,11 @@ func TestTrustSettings(t *testing.T) {
 		}},
 		{env{"PARLEY_SMTP_RATE": "-1"}, "PARLEY_SMTP_RATE", nil},
 		{env{"PARLEY_BOUNCE_RETRY_AFTER": "soon"}, "PARLEY_BOUNCE_RETRY_AFTER", nil},
+		{env{}, "", func(c Config) bool { return c.SenderAuth == senderauth.Prefer && c.AuthServID == "" }},
+		{env{"PARLEY_SENDER_AUTH": "require", "PARLEY_AUTHSERV_ID": " MX.Example.NET"}, "", func(c Config) bool {
+			return c.SenderAuth == senderauth.Require && c.AuthServID == "mx.example.net"
+		}},
+		{env{"PARLEY_SENDER_AUTH": "strict"}, "PARLEY_SENDER_AUTH", nil},
 	}
 	for _, tt := range tests {
 		c, err := LoadConfig("", tt.env.get)

@@ -22,6 +22,7 @@ const (
 	carolPh   = "+15550001111"
 	erinPh    = "+15550005555"
 	davePh    = "+15550004444"
+	frankPh   = "+15550006666"
 	num1      = "+15550009001"
 	num2      = "+15550009002"
 )
@@ -52,13 +53,14 @@ func newHenv(t *testing.T) *henv {
 		{ID: "carol", Name: "Carol", Phone: carolPh, PhoneVerified: true, Emails: []string{"carol@example.org"}},
 		{ID: "erin", Name: "Erin", Phone: erinPh, PhoneVerified: true},
 		{ID: "dave", Name: "Dave", Phone: davePh, PhoneVerified: true, Disabled: true},
+		{ID: "frank", Name: "Frank", Phone: frankPh}, // typed in by himself: not verified
 	} {
 		if _, err := st.Directory.AddUser(ctx, u); err != nil {
 			t.Fatal(err)
 		}
 	}
 	for _, rm := range []threads.Room{
-		{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol", "erin"}},
+		{ID: "design", Name: "Design", Members: []string{"alice", "bob", "carol", "erin", "frank"}},
 		{ID: "ops", Name: "Ops Team", Members: []string{"alice", "carol"}},
 	} {
 		if _, err := st.Chat.CreateRoom(ctx, rm); err != nil {

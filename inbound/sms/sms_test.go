@@ -237,15 +237,16 @@ func TestUnknownNumbers(t *testing.T) {
 	for i := 0; i < 3; i++ {
 		e.text(t, "+15550007777", num1, "hello, who is this?")
 		e.text(t, davePh, num2, "#design I am disabled")
+		e.text(t, frankPh, num2, "#design my number is not verified")
 	}
-	for _, ph := range []string{"+15550007777", davePh} {
+	for _, ph := range []string{"+15550007777", davePh, frankPh} {
 		r := e.replies(ph)
 		if len(r) != 1 || !strings.Contains(r[0], "this number is not known") {
 			t.Errorf("replies to %s: %q", ph, r)
 		}
 	}
 	if got := e.lines(t, "design"); len(got) != 0 {
-		t.Fatalf("a disabled member posted: %q", got)
+		t.Fatalf("a disabled member or an unverified number posted: %q", got)
 	}
 }
 

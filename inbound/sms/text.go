@@ -59,7 +59,9 @@ func (h *Handler) fail(w http.ResponseWriter, log *slog.Logger, err error) {
 // An error means nothing was decided for good: Twilio is to retry.
 func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, from, to, sid string) (string, error) {
 	u, err := h.o.Directory.UserByPhone(ctx, from)
-	if errors.Is(err, threads.ErrNotFound) || err == nil && u.Disabled {
+	if errors.Is(err, threads.ErrNotFound) || err == nil && (u.Disabled || !u.PhoneVerified) {
+		// A number a member typed in is not known to be theirs: a text
+		// from it proves nothing, so it is answered as a stranger's.
 		return h.unknown(ctx, log, from)
 	}
 	if err != nil {

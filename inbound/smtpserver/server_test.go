@@ -74,7 +74,7 @@ func TestReplyHandedOverIntact(t *testing.T) {
 	}
 	d := got[0]
 	local := conn.LocalAddr().String()
-	want := inbound.Envelope{Door: "smtp", MailFrom: "alice@example.org", Rcpt: to, Remote: local}
+	want := inbound.Envelope{Door: "smtp", MailFrom: "alice@example.org", Rcpt: to, Remote: local, HELO: "mx.example.org"}
 	if !reflect.DeepEqual(d.env, want) {
 		t.Errorf("envelope %+v, want %+v", d.env, want)
 	}

@@ -29,7 +29,8 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		nc = tc.NetConn()
 	}
 	cn, _ := nc.(*conn) // always ours, but a session works without it
-	return &session{srv: b.srv, conn: cn, remote: nc.RemoteAddr().String(), ip: remoteip.Of(nc.RemoteAddr()), tls: isTLS}, nil
+	return &session{srv: b.srv, conn: cn, remote: nc.RemoteAddr().String(), ip: remoteip.Of(nc.RemoteAddr()), tls: isTLS,
+		helo: c.Hostname()}, nil
 }
 
 // session is one SMTP session: at most one mail transaction at a time.
@@ -39,6 +40,7 @@ type session struct {
 	remote string
 	ip     string
 	tls    bool
+	helo   string // the client's greeting, for SPF
 
 	// The transaction in progress. go-smtp runs Data in a goroutine of
 	// its own for BDAT and may call Reset (RSET, QUIT) while it runs, so
@@ -93,7 +95,7 @@ func (s *session) Data(r io.Reader) error {
 		defer s.conn.inMessage.Store(false)
 	}
 	s.mu.Lock()
-	env := inbound.Envelope{Door: "smtp", MailFrom: s.from, Rcpt: slices.Clone(s.rcpt), Remote: s.remote}
+	env := inbound.Envelope{Door: "smtp", MailFrom: s.from, Rcpt: slices.Clone(s.rcpt), Remote: s.remote, HELO: s.helo}
 	hint := s.sizeHint
 	s.mu.Unlock()
 	attrs := []slog.Attr{slog.String("from", env.MailFrom), slog.Any("rcpt", redactAddrs(env.Rcpt))}

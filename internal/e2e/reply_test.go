@@ -172,7 +172,7 @@ func TestReplyThroughPostfix(t *testing.T) {
 	if !strings.Contains(accepted, "line="+bob.ID) || !strings.Contains(accepted, "member=bob") {
 		t.Errorf("parley logged %s; want bob's line %s", accepted, bob.ID)
 	}
-	if bob.Source != "email:"+strings.Trim(r.MessageID, "<>") && bob.Source != "email:"+r.MessageID {
+	if bob.Source != "email:bob:"+strings.Trim(r.MessageID, "<>") && bob.Source != "email:bob:"+r.MessageID {
 		t.Errorf("the line's source id is %q, want the reply's Message-ID %s", bob.Source, r.MessageID)
 	}
 	checkRelayedToOthers(t, p, r)

@@ -42,6 +42,12 @@
     li.appendChild(document.createTextNode(" "));
     li.appendChild(el("b", "", l.name + ":"));
     li.appendChild(document.createTextNode(" "));
+    if (l.unverified) {
+      var u = el("span", "unverified", "unverified");
+      u.title = "sent by email from an address whose domain did not confirm it: it may not be from this member";
+      li.appendChild(u);
+      li.appendChild(document.createTextNode(" "));
+    }
     li.appendChild(el("span", "t", l.text));
     (l.attachments || []).forEach(function (a) {
       li.appendChild(document.createTextNode(" "));
