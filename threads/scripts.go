@@ -210,7 +210,11 @@ return 1
 // order): its due time moves to now+lease (so it comes back if the caller
 // dies) and its attempt count goes up before the attempt is made; a
 // non-empty owner is recorded in leases, so that the lease can be handed
-// back early (Queue.Release, Queue.ReleaseOwned).
+// back early (Queue.Release, Queue.ReleaseOwned). The lines of the attempt
+// are recorded too ('sending', with 'sending_at' the attempt), unless an
+// earlier attempt recorded them and was never settled as sent: that
+// attempt may have gone out, so the same lines go again (the same
+// Message-ID) and the lines that joined since wait for the next one.
 // KEYS: batches, batch, order, leases. ARGV: now ms, lease ms, batch name,
 // owner. Returns the batch hash as a flat list, or an empty list.
 var scriptLeaseBatch = redis.NewScript(`
@@ -224,7 +228,14 @@ end
 local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
 if head and head ~= ARGV[3] then return {} end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
-redis.call('HINCRBY', KEYS[2], 'attempt', 1)
+local attempt = redis.call('HINCRBY', KEYS[2], 'attempt', 1)
+if redis.call('HEXISTS', KEYS[2], 'sending') == 0 then
+  local lines = {}
+  for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if string.sub(f, 1, 2) == 'l:' then lines[#lines + 1] = string.sub(f, 3) end
+  end
+  redis.call('HSET', KEYS[2], 'sending', table.concat(lines, ' '), 'sending_at', attempt)
+end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
 end
@@ -233,7 +244,7 @@ return redis.call('HGETALL', KEYS[2])
 
 // scriptReleaseBatch hands a lease back before it ends: the batch is due
 // at ARGV[2] again. With ARGV[4] "1" the attempt leased is not counted
-// (the send was never begun). Only the lease of owner ARGV[3] is released
+// (the send was never begun), nor its record of the lines sent. Only the lease of owner ARGV[3] is released
 // ("" releases an unrecorded lease). KEYS: batches, batch, leases.
 // ARGV: batch name, due ms, owner, uncount. Returns 1 when released.
 var scriptReleaseBatch = redis.NewScript(`
@@ -243,6 +254,9 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('HGET', KEYS[2], 'sending_at') == redis.call('HGET', KEYS[2], 'attempt') then
+    redis.call('HDEL', KEYS[2], 'sending', 'sending_at')
+  end
   local a = redis.call('HINCRBY', KEYS[2], 'attempt', -1)
   if a <= 0 then redis.call('HDEL', KEYS[2], 'attempt') end
 end
@@ -251,8 +265,10 @@ return 1
 
 // scriptSettleBatch finishes a leased batch. Mode "done": the lines sent
 // (or dropped) leave the batch and their jobs are remembered as delivered;
-// lines that arrived meanwhile stay, due again at ARGV[4]. Mode "retry":
-// due again at ARGV[4], the reason kept. Mode "dead": every job of the
+// lines that arrived meanwhile stay, due again at ARGV[4], for an attempt
+// of their own. Mode "retry": due again at ARGV[4], the reason kept, and
+// the lines of the attempt too (a failed send may still have gone out:
+// the retry sends the same lines). Mode "dead": every job of the
 // batch goes to the dead letters with the reason.
 // Every mode ends the batch's lease record; a batch that ends leaves its
 // order set, so the next batch of its member, room and channel may go.
@@ -286,7 +302,7 @@ for i = 6, #ARGV do
 end
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(f, 1, 2) == 'l:' then
-    redis.call('HDEL', KEYS[1], 'attempt', 'error')
+    redis.call('HDEL', KEYS[1], 'attempt', 'error', 'sending', 'sending_at')
     redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
     return 1
   end
