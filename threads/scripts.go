@@ -269,7 +269,7 @@ return 1
 // of their own. Mode "retry": due again at ARGV[4], the reason kept, and
 // the lines of the attempt too (a failed send may still have gone out:
 // the retry sends the same lines). Mode "dead": every job of the
-// batch goes to the dead letters with the reason.
+// batch goes to the dead letters with the reason and the attempts made.
 // Every mode ends the batch's lease record; a batch that ends leaves its
 // order set, so the next batch of its member, room and channel may go.
 // KEYS: batch, batches, dead, leases, order, then one done key per line
@@ -285,10 +285,11 @@ if mode == 'retry' then
   return 1
 end
 if mode == 'dead' then
+  local attempt = redis.call('HGET', KEYS[1], 'attempt') or '0'
   local all = redis.call('HGETALL', KEYS[1])
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, 2) == 'l:' then
-      redis.call('XADD', KEYS[3], '*', 'j', all[i + 1], 'reason', ARGV[4])
+      redis.call('XADD', KEYS[3], '*', 'j', all[i + 1], 'reason', ARGV[4], 'attempt', attempt)
     end
   end
   redis.call('DEL', KEYS[1])
