@@ -26,10 +26,10 @@ func faultEnv(t *testing.T, sink *smtppeer.Server, extra ...string) []string {
 		"PARLEY_TRUSTED_RELAYS=127.0.0.1/8", "PARLEY_SENDER_AUTH=off"}, extra...)
 }
 
-// copies returns the Message-IDs of the messages the sink took for to
+// copiesOf returns the Message-IDs of the messages the sink took for to
 // whose data holds text, in the order taken (an id twice: the same email
 // sent twice).
-func copies(sink *smtppeer.Server, to, text string) []string {
+func copiesOf(sink *smtppeer.Server, to, text string) []string {
 	var ids []string
 	for _, m := range sink.Messages() {
 		if len(m.To) != 1 || !strings.EqualFold(m.To[0], to) || !bytes.Contains(m.Data, []byte(text)) {
@@ -49,7 +49,7 @@ func copies(sink *smtppeer.Server, to, text string) []string {
 // how many copies there were.
 func oneMessageID(t *testing.T, sink *smtppeer.Server, to, text string) int {
 	t.Helper()
-	ids := copies(sink, to, text)
+	ids := copiesOf(sink, to, text)
 	for _, id := range ids[1:] {
 		if id != ids[0] {
 			t.Errorf("%q reached %s in %d emails with different Message-IDs %v; a repeat must carry the same one", text, to, len(ids), ids)
@@ -107,7 +107,7 @@ func TestFaultKilledBeforeAck(t *testing.T) {
 	}
 	restarted := time.Now()
 	waitFor(t, 30*time.Second, "both lines at the smarthost after the restart", func() bool {
-		return len(copies(sink, bob, first)) >= 2 && len(copies(sink, bob, second)) >= 1
+		return len(copiesOf(sink, bob, first)) >= 2 && len(copiesOf(sink, bob, second)) >= 1
 	})
 	tail := time.Since(restarted)
 	n1, n2 := oneMessageID(t, sink, bob, first), oneMessageID(t, sink, bob, second)
