@@ -59,6 +59,23 @@ func oneMessageID(t *testing.T, sink *smtppeer.Server, to, text string) int {
 	return len(ids)
 }
 
+// relayAt waits for the first relay email the sink takes for to, and
+// returns it as to's mail client reads it.
+func relayAt(t *testing.T, sink *smtppeer.Server, to string) relayed {
+	t.Helper()
+	var rel relayed
+	waitFor(t, mailWait, "a relay email to "+to+" at the smarthost", func() bool {
+		for _, m := range sink.Messages() {
+			if len(m.To) == 1 && m.To[0] == to {
+				rel = parseRelayed(t, string(m.Data))
+				return true
+			}
+		}
+		return false
+	})
+	return rel
+}
+
 // queueWaiting returns how many delivery jobs are not yet in a batch.
 func queueWaiting(t *testing.T, p *parley) int64 {
 	t.Helper()

@@ -51,16 +51,7 @@ func TestFaultServeKilledUnderLoad(t *testing.T) {
 	p.run(t, "presence", "set", "bob", "away")
 	p.run(t, "presence", "set", "carol", "away")
 	p.run(t, "post", "--room", room, "--as", "alice", "Replies, please")
-	var rel relayed
-	waitFor(t, mailWait, "bob's relay email at the smarthost", func() bool {
-		for _, m := range sink.Messages() {
-			if len(m.To) == 1 && m.To[0] == "bob@example.org" {
-				rel = parseRelayed(t, string(m.Data))
-				return true
-			}
-		}
-		return false
-	})
+	rel := relayAt(t, sink, "bob@example.org")
 
 	var (
 		mu       sync.Mutex

@@ -80,16 +80,7 @@ func TestFaultReplays(t *testing.T) {
 	p.run(t, "presence", "set", "bob", "away")
 	p.run(t, "presence", "set", "carol", "away")
 	p.run(t, "post", "--room", room, "--as", "alice", "Replays, please")
-	var rel relayed
-	waitFor(t, mailWait, "bob's relay email at the smarthost", func() bool {
-		for _, m := range sink.Messages() {
-			if len(m.To) == 1 && m.To[0] == "bob@example.org" {
-				rel = parseRelayed(t, string(m.Data))
-				return true
-			}
-		}
-		return false
-	})
+	rel := relayAt(t, sink, "bob@example.org")
 
 	date := time.Now().Format(time.RFC1123Z)
 	replies := []struct{ name, messageID, text string }{
