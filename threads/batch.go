@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -229,12 +230,15 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 			continue // leased by another worker meanwhile
 		}
 		b := Batch{shard: c.n, name: c.name}
+		var sending []string
 		for i := 0; i+1 < len(flat); i += 2 {
 			switch f, v := flat[i], flat[i+1]; {
 			case f == "attempt":
 				b.Attempt, _ = strconv.Atoi(v)
 			case f == "error":
 				b.LastError = v
+			case f == "sending":
+				sending = strings.Fields(v)
 			case strings.HasPrefix(f, "l:"):
 				var d Job
 				if json.Unmarshal([]byte(v), &d) == nil {
@@ -243,6 +247,7 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 				}
 			}
 		}
+		b.Jobs = attemptJobs(b.Jobs, sending)
 		if len(b.Jobs) == 0 {
 			continue
 		}
@@ -251,6 +256,27 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 		out = append(out, b)
 	}
 	return out, nil
+}
+
+// attemptJobs keeps, of a leased batch's jobs, those of the lines its
+// attempt is for (sending, recorded when an attempt first leased it): a
+// send that may have gone out is made again with the same lines, so the
+// same Message-ID, and lines that joined since wait for the next attempt.
+// All jobs when sending names none of them.
+func attemptJobs(jobs []Job, sending []string) []Job {
+	if len(sending) == 0 {
+		return jobs
+	}
+	var out []Job
+	for _, j := range jobs {
+		if slices.Contains(sending, j.Line) {
+			out = append(out, j)
+		}
+	}
+	if len(out) == 0 {
+		return jobs
+	}
+	return out
 }
 
 // BatchSent settles a batch whose lines were sent, or deliberately dropped

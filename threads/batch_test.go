@@ -142,8 +142,8 @@ func TestBatchRetryAndFail(t *testing.T) {
 		}
 	}
 	dead, _ := e.Queue.DeadLetters(e.ctx, 10)
-	if len(dead) != 2 || dead[0].Reason != "550 unknown user" {
-		t.Fatalf("dead letters = %+v", dead)
+	if len(dead) != 2 || dead[0].Reason != "550 unknown user" || dead[0].Attempt != 2 {
+		t.Fatalf("dead letters = %+v, want both with the reason and 2 attempts", dead)
 	}
 	if got := e.lease(t); len(got) != 0 {
 		t.Fatalf("dead batches came back: %+v", got)

@@ -1,6 +1,8 @@
 package threads
 
 import (
+	"errors"
+	"slices"
 	"testing"
 	"time"
 )
@@ -130,5 +132,77 @@ func TestSourceFor(t *testing.T) {
 		if ttl <= tc.want-time.Minute || ttl > tc.want {
 			t.Errorf("%s is remembered for %v, want %v", tc.source, ttl, tc.want)
 		}
+	}
+}
+
+// TestLeaseSameLinesAfterUncertainSend: a batch whose send may have gone
+// out (the worker died, or the send failed) is sent again with the same
+// lines, so the same Message-ID; lines that joined it meanwhile wait for
+// an attempt of their own. A lease handed back unbegun records nothing.
+func TestLeaseSameLinesAfterUncertainSend(t *testing.T) {
+	const window = time.Minute
+	for _, tc := range []struct {
+		name string
+		// interrupt ends the first attempt without sending it for sure.
+		interrupt func(t *testing.T, e *env, b Batch)
+	}{
+		{"worker died", func(t *testing.T, e *env, b Batch) {
+			if _, err := e.Queue.ReleaseOwned(e.ctx, "w1"); err != nil {
+				t.Fatal(err)
+			}
+		}},
+		{"send failed", func(t *testing.T, e *env, b Batch) {
+			if _, err := e.Queue.BatchRetry(e.ctx, b, errors.New("connection lost after DATA")); err != nil {
+				t.Fatal(err)
+			}
+			e.clock.Add(time.Hour)
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			e := queueEnv(t)
+			e.post(t, "design", "alice", "one")
+			e.gatherAll(t, window)
+			e.clock.Add(window)
+			first, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: 5 * time.Minute, Limit: 10, Owner: "w1"})
+			if err != nil || len(first) != 2 {
+				t.Fatalf("leased %d, %v", len(first), err)
+			}
+			// A line joins the batches while they are being sent.
+			e.post(t, "design", "alice", "two")
+			e.gatherAll(t, window)
+			for _, b := range first {
+				tc.interrupt(t, e, b)
+			}
+			again := e.lease(t)
+			if len(again) != 2 {
+				t.Fatalf("leased %d batches again, want 2", len(again))
+			}
+			for i, b := range again {
+				if !slices.Equal(b.Lines(), first[0].Lines()) || b.Attempt != 2 {
+					t.Fatalf("batch %d leased again with lines %v (attempt %d), want only the first attempt's %v", i, b.Lines(), b.Attempt, first[0].Lines())
+				}
+				if err := e.Queue.BatchSent(e.ctx, b, window); err != nil {
+					t.Fatal(err)
+				}
+			}
+			// The joined line goes next, in an attempt of its own.
+			e.clock.Add(window)
+			next := e.lease(t)
+			if len(next) != 2 || len(next[0].Jobs) != 1 || next[0].Attempt != 1 || slices.Contains(first[0].Lines(), next[0].Jobs[0].Line) {
+				t.Fatalf("after the resend leased %+v, want the joined line alone, attempt 1", next)
+			}
+			// Handed back unbegun, it is leased again with any line that
+			// joined meanwhile: nothing of it went out.
+			e.post(t, "design", "alice", "three")
+			e.gatherAll(t, window)
+			for _, b := range next {
+				if _, err := e.Queue.Release(e.ctx, b, "", true); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if last := e.lease(t); len(last) != 2 || len(last[0].Jobs) != 2 {
+				t.Fatalf("after an unbegun lease was handed back leased %+v, want lines two and three together", last)
+			}
+		})
 	}
 }

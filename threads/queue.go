@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"hash/fnv"
+	"strconv"
 	"strings"
 	"time"
 
@@ -269,6 +270,10 @@ func (s *Queue) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 			data, _ := m.Values["j"].(string)
 			_ = json.Unmarshal([]byte(data), &dl.Job)
 			dl.Reason, _ = m.Values["reason"].(string)
+			if a, ok := m.Values["attempt"].(string); ok {
+				// The batch's count: the job's own is of when it was gathered.
+				dl.Attempt, _ = strconv.Atoi(a)
+			}
 			dl.ID = fmt.Sprintf("%d/%s", n, m.ID)
 			out = append(out, dl)
 		}

@@ -212,7 +212,11 @@ return 1
 // order): its due time moves to now+lease (so it comes back if the caller
 // dies) and its attempt count goes up before the attempt is made; a
 // non-empty owner is recorded in leases, so that the lease can be handed
-// back early (Queue.Release, Queue.ReleaseOwned).
+// back early (Queue.Release, Queue.ReleaseOwned). The lines of the attempt
+// are recorded too ('sending', with 'sending_at' the attempt), unless an
+// earlier attempt recorded them and was never settled as sent: that
+// attempt may have gone out, so the same lines go again (the same
+// Message-ID) and the lines that joined since wait for the next one.
 // KEYS: batches, batch, order, leases. ARGV: now ms, lease ms, batch name,
 // owner. Returns the batch hash as a flat list, or an empty list.
 var scriptLeaseBatch = redis.NewScript(`
@@ -226,7 +230,14 @@ end
 local head = redis.call('ZRANGE', KEYS[3], 0, 0)[1]
 if head and head ~= ARGV[3] then return {} end
 redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[3])
-redis.call('HINCRBY', KEYS[2], 'attempt', 1)
+local attempt = redis.call('HINCRBY', KEYS[2], 'attempt', 1)
+if redis.call('HEXISTS', KEYS[2], 'sending') == 0 then
+  local lines = {}
+  for _, f in ipairs(redis.call('HKEYS', KEYS[2])) do
+    if string.sub(f, 1, 2) == 'l:' then lines[#lines + 1] = string.sub(f, 3) end
+  end
+  redis.call('HSET', KEYS[2], 'sending', table.concat(lines, ' '), 'sending_at', attempt)
+end
 if ARGV[4] ~= '' then
   redis.call('HSET', KEYS[4], ARGV[3], ARGV[4])
 end
@@ -235,7 +246,7 @@ return redis.call('HGETALL', KEYS[2])
 
 // scriptReleaseBatch hands a lease back before it ends: the batch is due
 // at ARGV[2] again. With ARGV[4] "1" the attempt leased is not counted
-// (the send was never begun). Only the lease of owner ARGV[3] is released
+// (the send was never begun), nor its record of the lines sent. Only the lease of owner ARGV[3] is released
 // ("" releases an unrecorded lease). KEYS: batches, batch, leases.
 // ARGV: batch name, due ms, owner, uncount. Returns 1 when released.
 var scriptReleaseBatch = redis.NewScript(`
@@ -245,6 +256,9 @@ redis.call('HDEL', KEYS[3], ARGV[1])
 if not redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 0 end
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
 if ARGV[4] == '1' and redis.call('EXISTS', KEYS[2]) == 1 then
+  if redis.call('HGET', KEYS[2], 'sending_at') == redis.call('HGET', KEYS[2], 'attempt') then
+    redis.call('HDEL', KEYS[2], 'sending', 'sending_at')
+  end
   local a = redis.call('HINCRBY', KEYS[2], 'attempt', -1)
   if a <= 0 then redis.call('HDEL', KEYS[2], 'attempt') end
 end
@@ -253,9 +267,11 @@ return 1
 
 // scriptSettleBatch finishes a leased batch. Mode "done": the lines sent
 // (or dropped) leave the batch and their jobs are remembered as delivered;
-// lines that arrived meanwhile stay, due again at ARGV[4]. Mode "retry":
-// due again at ARGV[4], the reason kept. Mode "dead": every job of the
-// batch goes to the dead letters with the reason.
+// lines that arrived meanwhile stay, due again at ARGV[4], for an attempt
+// of their own. Mode "retry": due again at ARGV[4], the reason kept, and
+// the lines of the attempt too (a failed send may still have gone out:
+// the retry sends the same lines). Mode "dead": every job of the
+// batch goes to the dead letters with the reason and the attempts made.
 // Every mode ends the batch's lease record; a batch that ends leaves its
 // order set, so the next batch of its member, room and channel may go.
 // KEYS: batch, batches, dead, leases, order, then one done key per line
@@ -271,10 +287,11 @@ if mode == 'retry' then
   return 1
 end
 if mode == 'dead' then
+  local attempt = redis.call('HGET', KEYS[1], 'attempt') or '0'
   local all = redis.call('HGETALL', KEYS[1])
   for i = 1, #all, 2 do
     if string.sub(all[i], 1, 2) == 'l:' then
-      redis.call('XADD', KEYS[3], '*', 'j', all[i + 1], 'reason', ARGV[4])
+      redis.call('XADD', KEYS[3], '*', 'j', all[i + 1], 'reason', ARGV[4], 'attempt', attempt)
     end
   end
   redis.call('DEL', KEYS[1])
@@ -288,7 +305,7 @@ for i = 6, #ARGV do
 end
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(f, 1, 2) == 'l:' then
-    redis.call('HDEL', KEYS[1], 'attempt', 'error')
+    redis.call('HDEL', KEYS[1], 'attempt', 'error', 'sending', 'sending_at')
     redis.call('ZADD', KEYS[2], ARGV[3], ARGV[2])
     return 1
   end

@@ -73,6 +73,8 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		// Key rotation and bounces (config_trust.go).
 		PreviousSecret:   []byte(cfg.SecretPrevious),
 		BounceRetryAfter: cfg.BounceRetryAfter,
+		// Retries of failed sends (config_retry.go).
+		Backoff: cfg.RetryBackoff,
 		// The loop breaker (inbound mail).
 		EmailLinesPerMinute: cfg.EmailLinesPerMinute,
 		// Away auto-replies (config_away.go).

@@ -98,6 +98,8 @@ type Config struct {
 	// StopTimeout bounds a stop after SIGTERM: the doors, then the sends
 	// in flight, which are handed back if they take longer.
 	StopTimeout time.Duration
+	// RetryBackoff is the wait before the first retry of a failed send.
+	RetryBackoff time.Duration
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
@@ -121,7 +123,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

@@ -213,12 +213,19 @@ func ignoreStopped(ctx context.Context, err error) error {
 }
 
 // recoverLoop finishes interrupted fan-outs at start and then every
-// recoverEvery, until ctx ends.
+// recoverEvery, until ctx ends. At start it routes every line still due,
+// however recent: what this process left when it was killed goes out at
+// once, not recoverAge later (a line another process is routing right
+// now is routed twice, and its jobs fold into one by their idempotency
+// keys). Later rounds leave the recent lines to the processes that
+// stored them.
 func recoverLoop(ctx context.Context, st *threads.Store, log *slog.Logger) {
 	t := time.NewTicker(recoverEvery)
 	defer t.Stop()
+	age := time.Duration(0)
 	for {
-		n, err := st.Chat.RecoverFanout(ctx, recoverAge)
+		n, err := st.Chat.RecoverFanout(ctx, age)
+		age = recoverAge
 		switch {
 		case err != nil && ctx.Err() == nil:
 			log.Warn("recover fan-out", "err", err)

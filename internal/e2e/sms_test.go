@@ -1,8 +1,6 @@
 package e2e
 
 import (
-	"context"
-	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -54,18 +52,11 @@ func TestSMSLoop(t *testing.T) {
 
 	post := func(path string, token string, form map[string][]string) (int, string) {
 		t.Helper()
-		req, err := twiliopeer.NewSignedRequest(context.Background(), token, public+path, "http://"+p.HTTP+path, form)
+		code, body, err := postWebhook(p, public, token, path, form)
 		if err != nil {
 			t.Fatal(err)
 		}
-		client := &http.Client{Timeout: 10 * time.Second}
-		res, err := client.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer res.Body.Close()
-		body, _ := io.ReadAll(res.Body)
-		return res.StatusCode, string(body)
+		return code, body
 	}
 	if code, body := post("/sms/twilio/status", fake.AuthToken, fake.StatusParams(text, "delivered", 0)); code != http.StatusNoContent {
 		t.Fatalf("status callback answered %d %s", code, body)

@@ -20,6 +20,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -50,6 +52,9 @@ type Server struct {
 
 	log   *syncbuf.Buffer
 	users map[string]string
+	bin   string
+	stop  func() // stops the running instance; safe to call twice
+	pgid  int    // the running instance's process group
 }
 
 // Start starts a private Dovecot (`dovecot -F`, a child of the
@@ -63,7 +68,7 @@ func Start(t testing.TB, users map[string]string) *Server {
 
 	// /tmp/dvNNNN: socket paths under run/ must stay below 108 bytes, and
 	// the auth process (user dovecot) must reach the users file.
-	d := &Server{Dir: testpeers.TempDir(t, "dv"), log: &syncbuf.Buffer{}, users: map[string]string{}}
+	d := &Server{Dir: testpeers.TempDir(t, "dv"), log: &syncbuf.Buffer{}, users: map[string]string{}, bin: bin}
 	for _, sub := range []string{"run", "state"} {
 		testpeers.MakeDir(t, filepath.Join(d.Dir, sub), 0o755, 0, 0)
 	}
@@ -160,11 +165,16 @@ service imap-login {
 func (d *Server) run(t testing.TB, bin string) error {
 	cmd := exec.Command(bin, "-F", "-c", d.Conf())
 	cmd.Stdout, cmd.Stderr = d.log, d.log
+	// A group of its own, so that Kill reaches the IMAP processes too.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	// The master stops its children and exits within about a second.
 	stop, err := testpeers.Daemon{Name: "dovecot", Cmd: cmd, Addr: d.Addr, Greeting: "* OK", Grace: 10 * time.Second}.Start()
 	if err != nil {
 		return err
 	}
+	stop = sync.OnceFunc(stop)
+	d.stop = stop
+	d.pgid = cmd.Process.Pid
 	t.Cleanup(func() {
 		stop()
 		if t.Failed() {
@@ -172,6 +182,25 @@ func (d *Server) run(t testing.TB, bin string) error {
 		}
 	})
 	return nil
+}
+
+// Kill stops Dovecot at once, as a crash or a power cut would: SIGKILL to
+// its master and every IMAP process, so each session ends mid-command. It
+// waits until the master has exited.
+func (d *Server) Kill() {
+	if d.stop == nil {
+		return
+	}
+	_ = syscall.Kill(-d.pgid, syscall.SIGKILL)
+	d.stop() // reaps the master
+}
+
+// Restart starts Dovecot again after Kill, on the same ports and mail.
+func (d *Server) Restart(t testing.TB) {
+	t.Helper()
+	if err := d.run(t, d.bin); err != nil {
+		t.Fatalf("dovecot restart: %v\nlog:\n%s", err, d.log)
+	}
 }
 
 // Conf is the path of the instance's dovecot.conf, for Dovecot's tools
@@ -233,6 +262,31 @@ func (d *Server) Append(t testing.TB, user, mailbox string, msg []byte, flags ..
 		t.Fatalf("dovecot: append to %s/%s: %v", user, mailbox, err)
 	}
 	return data.UID
+}
+
+// AppendAll puts msgs into user's mailbox, as Append does, over one
+// connection, and returns their UIDs.
+func (d *Server) AppendAll(t testing.TB, user, mailbox string, msgs [][]byte) []imap.UID {
+	t.Helper()
+	c := d.login(t, user)
+	defer logout(c)
+	uids := make([]imap.UID, len(msgs))
+	for i, msg := range msgs {
+		cmd := c.Append(mailbox, int64(len(msg)), nil)
+		_, err := cmd.Write(msg)
+		if err == nil {
+			err = cmd.Close()
+		}
+		var data *imap.AppendData
+		if err == nil {
+			data, err = cmd.Wait()
+		}
+		if err != nil {
+			t.Fatalf("dovecot: append %d to %s/%s: %v", i, user, mailbox, err)
+		}
+		uids[i] = data.UID
+	}
+	return uids
 }
 
 // Flags returns the flags of every message in user's mailbox, by UID. It

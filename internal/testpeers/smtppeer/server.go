@@ -39,6 +39,8 @@ type Server struct {
 	unstall chan struct{}   // closed to answer the stalled RCPTs
 	drop    bool            // close the connection instead of answering DATA
 	holding int             // RCPTs being stalled now
+	hold    chan struct{}   // non-nil: DATA's answer waits until it is closed
+	held    int             // DATA answers being held now
 	srv     *smtp.Server
 	l       net.Listener
 }
@@ -72,6 +74,7 @@ func (s *Server) serve(l net.Listener) {
 // Stalled commands end.
 func (s *Server) Stop() {
 	s.Stall()
+	s.HoldAfterData(false)
 	s.mu.Lock()
 	srv, l := s.srv, s.l
 	s.srv, s.l = nil, nil
@@ -132,6 +135,29 @@ func (s *Server) DropAfterData(on bool) {
 	s.mu.Lock()
 	s.drop = on
 	s.mu.Unlock()
+}
+
+// HoldAfterData makes the server take each message (Messages has it) and
+// then hold its answer to DATA until HoldAfterData(false) or Stop (on):
+// the window in which a sender that dies cannot know the message went
+// out. Held answers are given as 250 when released.
+func (s *Server) HoldAfterData(on bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	switch {
+	case on && s.hold == nil:
+		s.hold = make(chan struct{})
+	case !on && s.hold != nil:
+		close(s.hold)
+		s.hold = nil
+	}
+}
+
+// Held returns how many answers to DATA the server is holding now.
+func (s *Server) Held() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.held
 }
 
 // Messages returns what was accepted so far.
@@ -205,8 +231,17 @@ func (ss *session) Data(r io.Reader) error {
 	}
 	ss.s.mu.Lock()
 	ss.s.msgs = append(ss.s.msgs, Message{From: ss.from, To: ss.to, Data: data, At: time.Now()})
-	drop := ss.s.drop
+	drop, hold := ss.s.drop, ss.s.hold
+	if hold != nil {
+		ss.s.held++
+	}
 	ss.s.mu.Unlock()
+	if hold != nil {
+		<-hold
+		ss.s.mu.Lock()
+		ss.s.held--
+		ss.s.mu.Unlock()
+	}
 	if drop {
 		_ = ss.c.Close()
 	}
