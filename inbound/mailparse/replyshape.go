@@ -358,7 +358,7 @@ func quotedForward(lines []replyLine) (reply, removed string, ok bool) {
 		b.WriteString(t)
 		b.WriteByte('\n')
 	}
-	inner, innerCut := markLines(b.String(), nil)
+	inner, innerCut := markLines(b.String(), "")
 	reply, removed, ok = forwardReply(inner, innerCut, false)
 	if !ok {
 		return "", "", false
