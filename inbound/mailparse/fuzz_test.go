@@ -65,7 +65,7 @@ func FuzzExtractReply(f *testing.F) {
 		reply, removed = extractReply(text, replyContext{Subject: "FW: x", From: Address{Name: first}})
 		checkReplyInvariants(t, text, reply, removed)
 		// The shortcut for text kept whole must agree with assemble.
-		lines, _ := markLines(text, nil)
+		lines, _ := markLines(text, "")
 		if whole, ok := keptWhole(lines, text); ok {
 			if r, rm := assemble(lines); whole != r || rm != "" {
 				t.Fatalf("keptWhole %q, assemble %q / %q", whole, r, rm)

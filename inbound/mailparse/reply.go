@@ -42,9 +42,15 @@ type replyLine struct {
 // NAME:" line (after whatever the author typed above it); and a message
 // that is only a quote posts the quote.
 //
+// Parse also gives the rules what the message's header says: a subject
+// that marks a forward ("FW:", "WG:", "TR:" ...) makes the header block,
+// separator or attribution under the typed text a forward's, as Outlook
+// lays its forwards out like its replies; and a last line that holds only
+// the sender's name (or first name) is cut as a sign-off.
+//
 // ExtractReply runs in time linear in len(text): every line is examined a
 // bounded number of times and every test reads a bounded part of a line.
-// reply is empty only when text is blank.
+// reply is empty only when text is blank or holds nothing but a signature.
 func ExtractReply(text string) (reply, removed string) {
 	return extractReply(text, replyContext{})
 }
@@ -52,7 +58,7 @@ func ExtractReply(text string) (reply, removed string) {
 // extractReply is ExtractReply with what the message's header says.
 func extractReply(text string, rc replyContext) (reply, removed string) {
 	text = strings.TrimPrefix(text, "\ufeff") // a byte order mark some clients leave
-	lines, cut := markLines(text, rc.senderNames())
+	lines, cut := markLines(text, rc.From.Name)
 	if len(lines) == 0 {
 		return "", ""
 	}
@@ -78,9 +84,9 @@ func extractReply(text string, rc replyContext) (reply, removed string) {
 
 // markLines splits text into lines and marks each kept, quote or trailer;
 // cut is the first line of the trailer (len(lines) when there is none).
-// names are the sender's names (see replyContext), which make a last line
-// that holds only one of them a sign-off.
-func markLines(text string, names []string) (lines []replyLine, cut int) {
+// from is the sender's display name (see replyContext): a last line that
+// holds only it, or its first name, is a sign-off.
+func markLines(text string, from string) (lines []replyLine, cut int) {
 	lines = scanLines(text)
 	if len(lines) == 0 {
 		return nil, 0
@@ -95,7 +101,7 @@ func markLines(text string, names []string) (lines []replyLine, cut int) {
 		lines[i].mark = lineTrailer
 	}
 	if !dropSignOff(lines, cut) {
-		dropSenderName(lines, cut, names)
+		dropSenderName(lines, cut, from)
 	}
 	return lines, cut
 }

@@ -44,64 +44,62 @@ func isForwardSubject(subject string) bool {
 	return forwardPrefix[string(appendLower(buf[:0], trimSpace(s[:colon])))]
 }
 
-// senderNames returns the names a sender signs with: the display name
-// and, when it has more than one word, the first name ("Ann" of "Ann
-// Lee", and of "Lee, Ann" as Outlook writes it). Names shorter than two
-// letters are left out: an initial alone is too often something else.
-func (rc replyContext) senderNames() []string {
-	name := trimSpace(strings.Trim(rc.From.Name, "\"' "))
-	if utf8.RuneCountInString(name) < 2 || strings.IndexByte(name, '@') >= 0 {
-		return nil
-	}
-	names := []string{name}
-	if last, first, ok := strings.Cut(name, ","); ok {
-		// "Lee, Ann": also "Ann Lee" and "Ann".
-		last, first = trimSpace(last), trimSpace(first)
-		if first != "" && last != "" {
-			name = first + " " + last
-			names = append(names, name)
-		}
-	}
-	if f := strings.Fields(name); len(f) > 1 && utf8.RuneCountInString(f[0]) >= 2 {
-		names = append(names, f[0])
-	}
-	return names
-}
-
 // dropSenderName cuts the last line the author typed when it holds only
 // the sender's name ("Ann", "— Ann Lee"), as a sign-off, provided text
 // remains above it. It is conservative: the line must be the name and
 // nothing else, punctuation aside.
-func dropSenderName(lines []replyLine, cut int, names []string) {
-	if len(names) == 0 {
+func dropSenderName(lines []replyLine, cut int, from string) {
+	if from == "" {
 		return
 	}
 	last := cut - 1
 	for last >= 0 && (lines[last].mark != lineKept || lines[last].blank) {
 		last--
 	}
-	if last < 0 || !isSenderName(lines[last].text, names) || !keptTextAbove(lines, last) {
+	if last < 0 || !isSenderName(lines[last].text, from) || !keptTextAbove(lines, last) {
 		return
 	}
 	lines[last].mark = lineTrailer
 }
 
-// isSenderName reports whether line is one of names, ignoring case and
-// the dashes, commas and stops around it.
-func isSenderName(line string, names []string) bool {
+// isSenderName reports whether line, ignoring case and the dashes, commas
+// and stops around it, is the sender's display name from, or its first
+// name ("Ann" of "Ann Lee", and of "Lee, Ann" as Outlook writes it). A
+// name of one letter, or an address, is no name to sign with.
+func isSenderName(line, from string) bool {
 	t := trimSpace(line)
-	if len(t) > 80 {
+	if len(t) > 80 || len(t) < 2 {
 		return false
 	}
 	t = strings.TrimFunc(t, func(r rune) bool {
 		return isSpaceRune(r) || strings.ContainsRune("-–—~,.!", r)
 	})
-	for _, n := range names {
-		if strings.EqualFold(t, n) {
+	name := trimSpace(strings.Trim(from, "\"' "))
+	if utf8.RuneCountInString(name) < 2 || strings.IndexByte(name, '@') >= 0 {
+		return false
+	}
+	if strings.EqualFold(t, name) {
+		return true
+	}
+	first := name
+	if last, given, ok := strings.Cut(name, ","); ok {
+		// "Lee, Ann": "Ann Lee" and "Ann".
+		last, given = trimSpace(last), trimSpace(given)
+		if given == "" || last == "" {
+			return false
+		}
+		if len(t) == len(given)+1+len(last) && strings.EqualFold(t[:len(given)], given) &&
+			t[len(given)] == ' ' && strings.EqualFold(t[len(given)+1:], last) {
 			return true
 		}
+		first = given
 	}
-	return false
+	if i := strings.IndexFunc(first, unicode.IsSpace); i > 0 {
+		first = first[:i]
+	} else if first == name {
+		return false // one word: compared whole above
+	}
+	return utf8.RuneCountInString(first) >= 2 && strings.EqualFold(t, first)
 }
 
 // attributionName returns the name in an "On DATE, NAME <addr> wrote:"

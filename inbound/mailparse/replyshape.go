@@ -64,7 +64,8 @@ func forwardReply(lines []replyLine, cut int, forwarded bool) (reply, removed st
 		for hdr < len(lines) && lines[hdr].blank {
 			hdr++
 		}
-		if hdr < len(lines) && lines[hdr].quoted {
+		unquoted := hdr < len(lines) && lines[hdr].quoted
+		if unquoted {
 			// Apple Mail quotes the forwarded header and text under
 			// "Begin forwarded message:".
 			lines = append(lines[:hdr:hdr], unquoteLines(lines[hdr:])...)
@@ -90,7 +91,7 @@ func forwardReply(lines []replyLine, cut int, forwarded bool) (reply, removed st
 		for k < len(lines) && lines[k].blank {
 			k++
 		}
-		if k < len(lines) && lines[k].quoted {
+		if !unquoted && k < len(lines) && lines[k].quoted {
 			lines = append(lines[:k:k], unquoteLines(lines[k:])...)
 		}
 	}
@@ -358,7 +359,7 @@ func quotedForward(lines []replyLine) (reply, removed string, ok bool) {
 		b.WriteString(t)
 		b.WriteByte('\n')
 	}
-	inner, innerCut := markLines(b.String(), nil)
+	inner, innerCut := markLines(b.String(), "")
 	reply, removed, ok = forwardReply(inner, innerCut, false)
 	if !ok {
 		return "", "", false
