@@ -105,6 +105,11 @@ func (d *Digests) Run(ctx context.Context) error {
 		if err != nil && ctx.Err() == nil {
 			d.log.Warn("digest round failed", "err", err)
 		}
+		if e, err := d.Escalate(ctx); err != nil && ctx.Err() == nil {
+			d.log.Warn("escalation round failed", "err", err)
+		} else {
+			n += e
+		}
 		if n > 0 {
 			continue // more may be due
 		}
@@ -285,4 +290,29 @@ func maxTime(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// escalateLease: an escalation taken and not settled within this time is
+// taken again by another process.
+const escalateLease = time.Minute
+
+// Escalate sends out again, on each member's next channel, the lines that
+// needed them and that they neither saw nor answered in time
+// (threads.Chat.EscalateDue). The digest scheduler runs it every round,
+// in every process; each line escalates at most once per member. It
+// returns how many escalations it settled.
+func (d *Digests) Escalate(ctx context.Context) (int, error) {
+	if d.o.Chat == nil {
+		return 0, nil
+	}
+	res, err := d.o.Chat.EscalateDue(ctx, escalateLease, 50)
+	for _, r := range res {
+		log := d.log.With("room", r.Room, "line", r.Line, "member", r.Member)
+		if r.Channel != "" {
+			log.Info("line escalated", "channel", r.Channel)
+		} else {
+			log.Debug("no escalation", "why", r.Reason)
+		}
+	}
+	return len(res), err
 }

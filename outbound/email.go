@@ -186,6 +186,9 @@ func (e *Email) SendNotice(ctx context.Context, n threads.Notice) error {
 		c.Subject, c.Body = "email-signin-subject.txt", "email-signin.txt"
 		c.Data = mailcompose.SignInText{Name: n.Name, Link: n.Link, Minutes: int(threads.SignInValidity / time.Minute)}
 	}
+	if n.Kind == threads.NoticeAutoReply && n.AutoReply != nil {
+		c.Subject, c.Body, c.Data = autoReplySubject, autoReplyBody, autoReplyText(n)
+	}
 	msg, err := e.o.Composer.Notice(c)
 	if err != nil {
 		return Permanent(err)

@@ -12,6 +12,7 @@ import (
 
 	"parley/outbound/smsfmt"
 	"parley/outbound/twiliosms"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -54,7 +55,10 @@ type SMSOptions struct {
 	// Fallback is the channel a batch goes by instead when texting is not
 	// possible (over budget, opted out, unreachable): the email channel.
 	Fallback Carrier
-	Log      *slog.Logger
+	// Templates render the texts parley writes itself (an auto-reply
+	// back to a sender); templates.Default() when nil.
+	Templates *templates.Set
+	Log       *slog.Logger
 }
 
 // SMS delivers batches as compact text messages: "[Design] Alice: text".

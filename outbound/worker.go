@@ -1,6 +1,7 @@
 package outbound
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -319,11 +320,11 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 	return out, nil
 }
 
-// notify sends queued notices through the email channel, when it can send
-// them. A notice that fails for now is taken again after the lease.
+// notify sends queued notices through their channel (email unless the
+// notice says sms), when it can send them. A notice that fails for now is
+// taken again after the lease; one for a channel not configured is given up.
 func (w *Worker) notify(ctx context.Context) {
-	n, ok := w.channels[threads.Email].(Notifier)
-	if !ok {
+	if _, ok := w.channels[threads.Email].(Notifier); !ok {
 		return
 	}
 	notices, err := w.queue.ClaimNotices(ctx, w.opts.Consumer, 10, w.opts.Lease)
@@ -334,7 +335,12 @@ func (w *Worker) notify(ctx context.Context) {
 		return
 	}
 	for _, notice := range notices {
-		err := n.SendNotice(context.WithoutCancel(ctx), notice)
+		var err error
+		if n, ok := w.channels[cmp.Or(notice.Channel, threads.Email)].(Notifier); ok {
+			err = n.SendNotice(context.WithoutCancel(ctx), notice)
+		} else {
+			err = Permanent(fmt.Errorf("no %s channel for notices", notice.Channel))
+		}
 		switch {
 		case err == nil:
 			w.log.Info("notice sent", "kind", notice.Kind)

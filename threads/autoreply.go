@@ -100,6 +100,9 @@ func (s *Chat) autoReplies(ctx context.Context, ins []AutoReplyInput) ([]Line, e
 		if !ok {
 			continue
 		}
+		if err := s.sendAutoReplyBack(ctx, in, text); err != nil {
+			return out, err
+		}
 		// The source id makes a second attempt for the same line (recovery)
 		// return the first auto-reply instead of a new one.
 		p, err := s.post(ctx, NewLine{Room: l.Room, Author: m, Text: text, Origin: FromAutoReply,
@@ -148,3 +151,18 @@ end
 redis.call('SET', KEYS[1], ARGV[1] .. ' ' .. ARGV[3], 'PX', ARGV[2])
 return 1
 `)
+
+// sendAutoReplyBack queues the auto-reply to the sender's channel when
+// they wrote by email or SMS (autoreplyback.go). It comes before the
+// auto-reply line is posted, and both are idempotent, so recovery after a
+// crash in between finishes the pair.
+func (s *Chat) sendAutoReplyBack(ctx context.Context, in AutoReplyInput, text string) error {
+	n, ok := autoReplyBack(in, text, "")
+	if !ok {
+		return nil
+	}
+	if r, err := s.Room(ctx, in.Line.Room); err == nil {
+		n.AutoReply.RoomName = r.Name
+	}
+	return s.queueAutoReplyBack(ctx, n, in.Member.ID, in.Line.Room+"/"+in.Line.ID)
+}

@@ -30,9 +30,10 @@ func readsKey(room, author string, others []string) string {
 // fanoutResult is how one line was routed, or why it was not (err: the
 // line stays due, for recovery).
 type fanoutResult struct {
-	routes  map[string]Decision
-	replies []Line
-	err     error
+	routes    map[string]Decision
+	escalates map[string]Escalation
+	replies   []Line
+	err       error
 }
 
 // fanout routes a stored line to every member but its author, posts the
@@ -42,11 +43,17 @@ type fanoutResult struct {
 // jobs twice, which their idempotency keys make the worker send once, and
 // posts no second auto-reply (threads/autoreply.go).
 func (s *Chat) fanout(ctx context.Context, line Line, kind RoomKind, members []string, pre *prefetch) (map[string]Decision, []Line, error) {
-	res, err := s.fanoutMany(ctx, []pendingFanout{{line: line, kind: kind, members: members, pre: pre}})
+	res, err := s.fanoutOne(ctx, pendingFanout{line: line, kind: kind, members: members, pre: pre})
+	return res.routes, res.replies, err
+}
+
+// fanoutOne is fanout with the whole result.
+func (s *Chat) fanoutOne(ctx context.Context, f pendingFanout) (fanoutResult, error) {
+	res, err := s.fanoutMany(ctx, []pendingFanout{f})
 	if err != nil {
-		return nil, nil, err
+		return fanoutResult{}, err
 	}
-	return res[0].routes, res[0].replies, res[0].err
+	return res[0], res[0].err
 }
 
 // fanoutMany is fanout for several lines at once: the reads of the lines
@@ -105,7 +112,7 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 			out[i].err = fmt.Errorf("auto-replies to %s/%s: %w", f.line.Room, f.line.ID, err)
 			continue
 		}
-		plans[i], out[i] = plan, fanoutResult{routes: plan.routes, replies: replies}
+		plans[i], out[i] = plan, fanoutResult{routes: plan.routes, escalates: plan.escalates, replies: replies}
 	}
 	_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
 		for i, f := range lines {
@@ -117,6 +124,16 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 			}
 			for _, m := range plans[i].held {
 				s.digests.holdForDigest(ctx, p, f.line, m)
+			}
+			// Lines that need a member: how they went, and their escalations.
+			for _, m := range plans[i].needs {
+				d := plans[i].routes[m]
+				if d.Channel.Queued() {
+					s.noteReached(ctx, p, f.line.Room, f.line.ID, m, d.Channel, f.line.Time)
+				}
+				if e, ok := plans[i].escalates[m]; ok {
+					s.scheduleEscalation(ctx, p, f.line, m, d.Channel, e)
+				}
 			}
 		}
 		// One ZREM per room clears the "fan-out due" records.
@@ -147,6 +164,10 @@ type fanoutPlan struct {
 	jobs   []Job
 	held   []string // members whose line waits for their digest
 	answer []AutoReplyInput
+	// needs: the line needs these members (personal or urgent), and
+	// escalates says when it escalates to those it may (escalate.go).
+	needs     []string
+	escalates map[string]Escalation
 }
 
 // planFanout routes f's line from the reads in f.pre.
@@ -179,6 +200,15 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 		in := routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m))
 		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
 		d := Route(in)
+		if needs := personal || line.Urgent; needs && !in.Automatic {
+			plan.needs = append(plan.needs, m)
+			if e := s.escalatePlan(u, line, d, needs, now); e != nil {
+				if plan.escalates == nil {
+					plan.escalates = make(map[string]Escalation)
+				}
+				plan.escalates[m] = *e
+			}
+		}
 		plan.routes[m] = d
 		if d.Channel == Hold && !in.Automatic { // auto-replies are never sent, not even in a digest
 			plan.held = append(plan.held, m)

@@ -76,6 +76,10 @@ import (
 //	{r:ID}:emailed     hash  member -> id of the last line emailed or texted to them
 //	{r:ID}:digested    hash  member -> id of the last line a digest covered
 //	{r:ID}:held:M      zset  line ids routing held for member M's digest, scored by id ms
+//	{esc}:due          zset  "ROOM LINE MEMBER FROM" escalations, scored by when due (or their claim's lease ends)
+//	{esc}:done:H       string a line escalated to a member (H: room, line, member), 7 days
+//	{r:ID}:escalate    hash  member -> "DUE_MS LINE CHANNEL" of their first pending escalation in the room
+//	{r:ID}:reached:L   hash  member -> how line L went out to them ("email@MS sms@MS"), 7 days
 //	{digest}:due       zset  member -> when their next digest is due (or their claim's lease ends)
 //	{digest}:period    hash  member -> the due time (ms) of the digest scheduled or being sent
 //	{digest}:sent:M:P  string the digest of member M for period P: "sending", "sent", "failed"
@@ -207,6 +211,12 @@ func (k keys) emailed(room string) string  { return k.prefix + "{r:" + room + "}
 func (k keys) digested(room string) string { return k.prefix + "{r:" + room + "}:digested" }
 func (k keys) heldFor(room, member string) string {
 	return k.prefix + "{r:" + room + "}:held:" + member
+}
+func (k keys) escalateDue() string           { return k.prefix + "{esc}:due" }
+func (k keys) escalated(h string) string     { return k.prefix + "{esc}:done:" + h }
+func (k keys) escalating(room string) string { return k.prefix + "{r:" + room + "}:escalate" }
+func (k keys) reached(room, line string) string {
+	return k.prefix + "{r:" + room + "}:reached:" + line
 }
 func (k keys) digestDue() string    { return k.prefix + "{digest}:due" }
 func (k keys) digestPeriod() string { return k.prefix + "{digest}:period" }

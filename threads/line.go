@@ -131,6 +131,9 @@ type Posted struct {
 	Duplicate bool `json:"duplicate,omitempty"`
 	// Routes says how the line reaches each other member.
 	Routes map[string]Decision `json:"routes,omitempty"`
+	// Escalates says, for the members the line needs, when and how it
+	// goes out again if they neither see nor answer it (escalate.go).
+	Escalates map[string]Escalation `json:"escalates,omitempty"`
 	// AutoReplies are the away auto-replies the line drew, posted after it.
 	AutoReplies []Line `json:"auto_replies,omitempty"`
 	// Note tells the author something about their line, such as an
@@ -220,7 +223,8 @@ func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (P
 	if n.Detach && s.fanoutLater(pendingFanout{line: line, kind: kind, members: members, pre: pre}) {
 		return Posted{Line: line}, nil
 	}
-	routes, replies, err := s.fanout(ctx, line, kind, members, pre)
+	res, err := s.fanoutOne(ctx, pendingFanout{line: line, kind: kind, members: members, pre: pre})
+	routes, replies := res.routes, res.replies
 	if err != nil {
 		// The line is stored and its fan-out is still due: recovery will
 		// finish it. The caller must not post again, so no error; Routes
@@ -228,7 +232,7 @@ func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (P
 		s.log.Warn("fan-out left to recovery", "room", line.Room, "line", line.ID, "err", err)
 		return Posted{Line: line}, nil
 	}
-	return Posted{Line: line, Routes: routes, AutoReplies: replies}, nil
+	return Posted{Line: line, Routes: routes, AutoReplies: replies, Escalates: res.escalates}, nil
 }
 
 // store runs the post script. It returns the stored line (or the first line

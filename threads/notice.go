@@ -27,6 +27,13 @@ type Notice struct {
 	Name string `json:"name,omitempty"`
 	// Link, when set, is a URL the notice is about (a sign-in link).
 	Link string `json:"link,omitempty"`
+	// Channel is how the notice goes: email (when empty; To is an
+	// address) or sms (To is an E.164 number). Only auto-replies go by SMS.
+	Channel Channel `json:"channel,omitempty"`
+	// AutoReply is set on an away member's auto-reply sent back to the
+	// person who wrote to them (kind NoticeAutoReply); outbound renders it
+	// from its own templates.
+	AutoReply *AutoReplyBack `json:"auto_reply,omitempty"`
 
 	id string // stream entry, set when claimed
 }
@@ -36,6 +43,10 @@ const noticePeriod = 24 * time.Hour
 
 // NoticeSignIn is the kind of the notices that carry a sign-in link.
 const NoticeSignIn = "signin"
+
+// NoticeAutoReply is the kind of an away member's auto-reply sent back to
+// the sender on the channel they wrote from (threads/autoreplyback.go).
+const NoticeAutoReply = "autoreply"
 
 // noticeLimit is how many notices of a kind one address gets per period.
 // A sign-in link is asked for on purpose, so a few an hour are fine; the

@@ -13,6 +13,9 @@ type MemberReach struct {
 	User     User     `json:"-"`
 	Presence Presence `json:"presence"`
 	Reach    Decision `json:"reach"`
+	// Escalates, when set, is the member's first pending escalation in the
+	// room: an unseen line that goes out again on Channel at At.
+	Escalates *Escalation `json:"escalates,omitempty"`
 }
 
 // Reach tells, for every member of a room, their presence and how a plain
@@ -30,9 +33,11 @@ func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberR
 	var users *redis.SliceCmd
 	var pc presenceCmds
 	var muted *redis.StringSliceCmd
+	var esc *redis.MapStringStringCmd
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
 		users = p.HMGet(ctx, s.k.users(), r.Members...)
 		muted = p.SMembers(ctx, s.k.muted(room))
+		esc = p.HGetAll(ctx, s.k.escalating(room))
 		pc = s.presenceCmds(ctx, p, r.Members)
 		return nil
 	})
@@ -41,6 +46,7 @@ func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberR
 	}
 	presence := s.decodePresences(r.Members, pc)
 	now := s.now()
+	pending := decodeEscalating(esc.Val(), "")
 	for i, m := range r.Members {
 		str, ok := users.Val()[i].(string)
 		if !ok {
@@ -52,7 +58,11 @@ func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberR
 		}
 		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
 		d := Route(routeInput(u, presence[m], r.Kind == Direct, quiet, contains(muted.Val(), m)))
-		out[m] = MemberReach{User: u, Presence: presence[m], Reach: d}
+		mr := MemberReach{User: u, Presence: presence[m], Reach: d}
+		if e, ok := pending[m]; ok && e.At.After(now) {
+			mr.Escalates = &e
+		}
+		out[m] = mr
 	}
 	return r, out, nil
 }

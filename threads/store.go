@@ -71,6 +71,12 @@ type Options struct {
 	// AutoReplyPeriod: a member's auto-reply goes to one sender at most
 	// once in this period (1 day, as RFC 5230 advises).
 	AutoReplyPeriod time.Duration
+	// EscalateAfter: a line that needs a member (direct room, mention,
+	// !urgent), neither seen on the web nor answered within this time,
+	// goes out once more on their next channel (30 min;
+	// PARLEY_ESCALATE_AFTER; negative: never). Members may set their own
+	// (Prefs.Escalate) or turn it off.
+	EscalateAfter time.Duration
 	// UrgentLimit lines marked !urgent per sender within UrgentWindow go
 	// through quiet hours (3 an hour); beyond that they are ordinary lines.
 	UrgentLimit  int
@@ -210,6 +216,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.AutoReplyPeriod <= 0 {
 		opts.AutoReplyPeriod = 24 * time.Hour
+	}
+	if opts.EscalateAfter == 0 {
+		opts.EscalateAfter = DefaultEscalateAfter
 	}
 	if opts.UrgentLimit <= 0 {
 		opts.UrgentLimit = 3

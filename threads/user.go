@@ -111,6 +111,10 @@ type Prefs struct {
 	// AutoReply is "on" or "off": whether the text of an away, busy or
 	// offline status is sent as an auto-reply. Empty means on.
 	AutoReply string `json:"auto_reply,omitempty"`
+	// Escalate is "off", or how long an unseen, unanswered line that needs
+	// the member waits before it goes out again on the next channel (a Go
+	// duration, 1m to 24h); empty means the server's PARLEY_ESCALATE_AFTER.
+	Escalate string `json:"escalate,omitempty"`
 }
 
 // Auto-reply preference values.
@@ -325,6 +329,9 @@ func (u User) normalize() (User, error) {
 	case "", AutoReplyOn, AutoReplyOff:
 	default:
 		return u, invalid("auto-reply preference %q is not on or off", u.Prefs.AutoReply)
+	}
+	if err := checkEscalatePref(u.Prefs.Escalate); err != nil {
+		return u, err
 	}
 	return u, nil
 }

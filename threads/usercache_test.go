@@ -13,7 +13,7 @@ func fullUser() User {
 	return User{ID: "ann", Name: "Ann", Emails: []string{"ann@example.org"}, Phone: "+15550001111",
 		PhoneVerified: true, TimeZone: "Europe/Berlin",
 		Prefs: Prefs{Channels: map[State]Channel{"away": "sms"}, Digest: DigestWeekly, DigestHour: 7,
-			Quiet: &QuietHours{From: "22:00", To: "07:00", Mode: QuietHoldSMS}, AutoReply: AutoReplyOff},
+			Quiet: &QuietHours{From: "22:00", To: "07:00", Mode: QuietHoldSMS}, AutoReply: AutoReplyOff, Escalate: "15m"},
 		EmailFailing: true, SMSOptOut: true, PhoneFailing: true, Role: RoleAdmin, Disabled: true,
 		Profile: Profile{Title: "Engineer", Team: "Field", Interests: []string{"radio"}, Fields: map[string]string{"site": "North"}},
 		Bot:     true, TokenGen: 3, EmailRetryAt: time.Date(2099, 1, 5, 0, 0, 0, 0, time.UTC),

@@ -31,6 +31,8 @@ type meView struct {
 	Quiet *threads.QuietHours `json:"quiet,omitempty"`
 	// AutoReply is on or off.
 	AutoReply string `json:"auto_reply"`
+	// Escalate is off, a time (30m), or "" for the server's default.
+	Escalate string `json:"escalate,omitempty"`
 }
 
 func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
@@ -40,7 +42,7 @@ func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
 	}
 	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, TimeZone: u.TimeZone, Role: u.Role,
 		Profile: u.Profile, Presence: p, Digest: digestOf(u), DigestHour: u.Prefs.DigestHour,
-		Channels: u.Prefs.Channels, Quiet: u.Prefs.Quiet, AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn)}, nil
+		Channels: u.Prefs.Channels, Quiet: u.Prefs.Quiet, AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn), Escalate: u.Prefs.Escalate}, nil
 }
 
 func (h *handler) showMe(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -68,6 +70,8 @@ type meBody struct {
 	Quiet *threads.QuietHours `json:"quiet"`
 	// AutoReply is on or off.
 	AutoReply *string `json:"auto_reply"`
+	// Escalate is off, a time from 1m to 24h (30m), or "default".
+	Escalate *string `json:"escalate"`
 }
 
 type profileBody struct {
@@ -124,6 +128,12 @@ func (b meBody) apply(u *threads.User) error {
 	}
 	if b.AutoReply != nil {
 		u.Prefs.AutoReply = *b.AutoReply
+	}
+	if b.Escalate != nil {
+		u.Prefs.Escalate = strings.TrimSpace(*b.Escalate)
+		if u.Prefs.Escalate == "default" {
+			u.Prefs.Escalate = ""
+		}
 	}
 	if p := b.Profile; p != nil {
 		if p.Title != nil {

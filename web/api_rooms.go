@@ -164,6 +164,8 @@ type memberView struct {
 	Connected bool   `json:"connected,omitempty"`
 	Title     string `json:"title,omitempty"`
 	Team      string `json:"team,omitempty"`
+	// Escalates: an unseen line to the member goes out again then.
+	Escalates *threads.Escalation `json:"escalates,omitempty"`
 }
 
 // roomView is a room with its members' presence and how each is reached.
@@ -198,7 +200,7 @@ func (h *handler) roomDetail(ctx context.Context, id string) (roomView, error) {
 func memberFrom(mr threads.MemberReach) memberView {
 	mv := memberView{ID: mr.User.ID, Name: mr.User.Name, State: mr.Presence.State, Status: mr.Presence.Status,
 		Reach: mr.Reach, Idle: mr.Presence.Idle, Connected: mr.Presence.Connected,
-		Title: mr.User.Profile.Title, Team: mr.User.Profile.Team}
+		Title: mr.User.Profile.Title, Team: mr.User.Profile.Team, Escalates: mr.Escalates}
 	if !mr.Presence.LastSeen.IsZero() {
 		t := mr.Presence.LastSeen
 		mv.LastSeen = &t

@@ -38,6 +38,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"size":      humanSize,
 	"reachText": reachText,
 	"stateText": stateText,
+	"escText":   escText,
 	"join":      strings.Join,
 	"dict":      dict,
 }).ParseFS(templateFS, "templates/*.html"))
@@ -311,6 +312,16 @@ func reachText(m memberView) string {
 		return "held for the digest (" + m.Reach.Reason + ")"
 	}
 	return ""
+}
+
+// escText says when an unseen line to the member goes out again:
+// " · escalates to text at 10:32" (in the viewer's zone), or "".
+func escText(m memberView, loc *time.Location, now time.Time) string {
+	if m.Escalates == nil {
+		return ""
+	}
+	how := map[threads.Channel]string{threads.SMS: "text", threads.Email: "email"}[m.Escalates.Channel]
+	return " · escalates to " + cmp.Or(how, string(m.Escalates.Channel)) + " at " + when(m.Escalates.At, loc, now)
 }
 
 // stateText is a member's state as the members list shows it: "idle" for

@@ -258,3 +258,28 @@ func TestProfileFormPreferences(t *testing.T) {
 		t.Errorf("the form does not show the saved preference:\n%s", page)
 	}
 }
+
+// TestRoomPageShowsEscalation: a line that needs bob (away, by email, with
+// a verified phone) shows in the members list when it escalates to text.
+func TestRoomPageShowsEscalation(t *testing.T) {
+	e := newWebEnv(t, nil)
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "bob", func(u *threads.User) error {
+		u.Phone, u.PhoneVerified = "+15550003333", true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
+		t.Fatal(err)
+	}
+	b := e.browser("alice")
+	_, page := b.fetch(t, "GET", e.srv.URL+"/rooms/design", nil)
+	if strings.Contains(text(page), "escalates") {
+		t.Fatalf("an escalation before any line:\n%s", text(page))
+	}
+	e.post("design", "alice", "@bob can you sign the form?")
+	_, page = b.fetch(t, "GET", e.srv.URL+"/rooms/design", nil)
+	if seen := text(page); !regexp.MustCompile(`Bob: away — by email · escalates to text at \d\d:\d\d`).MatchString(seen) {
+		t.Errorf("the members list does not show bob's escalation:\n%s", seen)
+	}
+}

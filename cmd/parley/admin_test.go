@@ -77,6 +77,19 @@ func TestUserSet(t *testing.T) {
 	if !strings.Contains(log, "cli") || strings.Count(log, "user.update") != 5 {
 		t.Errorf("audit of user set:\n%s", log)
 	}
+	// Escalation: a time, off, or back to the server's default.
+	for _, c := range []struct{ flag, want string }{{"15m", "15m"}, {"off", "off"}, {"default", ""}} {
+		u = threads.User{}
+		if err := json.Unmarshal([]byte(ok(t, e, "user", "set", "bob", "--escalate", c.flag, "--json")), &u); err != nil {
+			t.Fatal(err)
+		}
+		if u.Prefs.Escalate != c.want {
+			t.Errorf("--escalate %s: preference %q, want %q", c.flag, u.Prefs.Escalate, c.want)
+		}
+	}
+	if out := ok(t, e, "user", "show", "bob"); !strings.Contains(out, "default (PARLEY_ESCALATE_AFTER)") {
+		t.Errorf("user show lacks the escalation preference:\n%s", out)
+	}
 }
 
 func TestProfileAndAdminBadInput(t *testing.T) {
@@ -102,6 +115,7 @@ func TestProfileAndAdminBadInput(t *testing.T) {
 		{"set bad quiet", []string{"user", "set", "bob", "--quiet", "22-7"}, 2, "HH:MM-HH:MM"},
 		{"set bad quiet mode", []string{"user", "set", "bob", "--quiet-mode", "loud"}, 2, "--quiet-mode \"loud\""},
 		{"set quiet mode without hours", []string{"user", "set", "bob", "--quiet-mode", "email"}, 2, "needs quiet hours"},
+		{"set bad escalate", []string{"user", "set", "bob", "--escalate", "10s"}, 2, "escalation preference \"10s\""},
 		{"set bad channel state", []string{"user", "set", "bob", "--channel", "asleep=sms"}, 2, "state must be"},
 		{"set bad channel", []string{"user", "set", "bob", "--channel", "away=pigeon"}, 2, "channel must be"},
 		{"set channel without =", []string{"user", "set", "bob", "--channel", "away"}, 2, "STATE=CHANNEL"},

@@ -79,6 +79,7 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		EmailLinesPerMinute: cfg.EmailLinesPerMinute,
 		// Away auto-replies (config_away.go).
 		AutoReplyPeriod: cfg.AutoReplyPeriod,
+		EscalateAfter:   cfg.EscalateAfter,
 		Logger:          o.Log,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)

@@ -76,6 +76,9 @@ type Config struct {
 
 	// AutoReplyPeriod: an away auto-reply goes to one sender at most once in it.
 	AutoReplyPeriod time.Duration
+	// EscalateAfter: an unseen, unanswered line that needs a member goes
+	// out again on their next channel after it (negative: never).
+	EscalateAfter time.Duration
 
 	// SecretPrevious is the secret before the last rotation (tokens made
 	// under it still verify); BounceRetryAfter is when a failing address is

@@ -29,7 +29,7 @@ func TestConfigDefaults(t *testing.T) {
 		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", LogFormat: "text", IdleAfter: 5 * time.Minute,
 		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
-		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour,
+		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour, EscalateAfter: 30 * time.Minute,
 		BounceRetryAfter: 72 * time.Hour, SMTPRate: 60, SMTPConnsPerIP: 10, EmailLinesPerMinute: 10, SenderAuth: "prefer", StopTimeout: 8 * time.Second}
 	c.from = nil
 	if !reflect.DeepEqual(c, want) {

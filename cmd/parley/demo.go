@@ -72,7 +72,8 @@ func demoUsers() []demoUser {
 			status: &threads.Status{Availability: threads.Offline, Text: "on the road"}},
 		{user: threads.User{ID: "dave", Name: "Dave Kim", Emails: []string{"dave@example.org"}},
 			status: &threads.Status{Availability: threads.Busy, Text: "in a workshop"}},
-		{user: threads.User{ID: "erin", Name: "Erin Stone", Emails: []string{"erin@example.org"}},
+		{user: threads.User{ID: "erin", Name: "Erin Stone", Emails: []string{"erin@example.org"},
+			Phone: "+15550005555", PhoneVerified: true},
 			status: &threads.Status{Availability: threads.Available}},
 	}
 }
@@ -118,6 +119,7 @@ func runDemo(ctx context.Context, a *app) error {
 	if cfg.Secret == "" {
 		cfg.Secret = randomSecret() // nothing the demo makes outlives it
 	}
+	cfg.EscalateAfter = demoEscalateAfter // demo_escalate.go
 	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log})
 	if err != nil {
 		return err
@@ -187,6 +189,9 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	if err := d.replyByText(ctx, cfg.PublicURL); err != nil && ctx.Err() == nil { // demo_sms.go
+		return err
+	}
+	if err := d.escalateStep(ctx); err != nil && ctx.Err() == nil { // demo_escalate.go
 		return err
 	}
 	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log)) // demo_web.go
@@ -348,7 +353,14 @@ func formatRouting(p threads.Posted) string {
 		fmt.Fprintf(&b, "    %-17s %s\n", row.label, who)
 	}
 	for _, l := range p.AutoReplies {
-		fmt.Fprintf(&b, "    %-17s %s (shown live, never emailed or texted)\n", "auto-reply:", clean(l.String(), false))
+		fmt.Fprintf(&b, "    %-17s %s (shown live, never relayed; sent back once to a sender who wrote by email or text)\n",
+			"auto-reply:", clean(l.String(), false))
+	}
+	for _, m := range members {
+		if e, ok := p.Escalates[m]; ok {
+			fmt.Fprintf(&b, "    %-17s %s to %s at %s unless seen or answered\n", "escalates:", m, channelWord(e.Channel),
+				e.At.Local().Format("15:04:05"))
+		}
 	}
 	return b.String()
 }

@@ -23,6 +23,9 @@ func lineCommands() []command {
 		{path: "lines", args: "--room ROOM [--after ID] [--before ID] [--limit N] [--newest] [--json]",
 			summary: "print a room's lines, oldest first (--newest: the newest, newest first)",
 			mode:    sharedStore, parse: parseLines},
+		{path: "delivery", args: "--room ROOM [--json] LINE",
+			summary: "how a line that needed its members went out to each (by email 10:02, by text 10:32) and pending escalations",
+			mode:    sharedStore, parse: parseDelivery},
 		{path: "tail", args: "ROOM", summary: "print a room's last 20 lines, then new lines as they come, until Ctrl-C",
 			mode: sharedStore, parse: parseTail},
 	}
@@ -81,7 +84,7 @@ func printPosted(w io.Writer, p threads.Posted) error {
 	sort.Strings(members)
 	for _, m := range members {
 		d := p.Routes[m]
-		fmt.Fprintf(&b, "%s: %s (%s)\n", m, d.Channel, d.Reason)
+		fmt.Fprintf(&b, "%s: %s (%s)%s\n", m, d.Channel, d.Reason, escalatesText(p.Escalates, m))
 	}
 	for _, l := range p.AutoReplies {
 		fmt.Fprintf(&b, "auto-reply %s  %s\n", l.ID, clean(l.String(), false))

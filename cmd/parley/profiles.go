@@ -20,7 +20,7 @@ const cliActor = "cli"
 func profileCommands() []command {
 	return []command{
 		{path: "user set", args: "ID [--name N] [--email ADDR|none]... [--phone +E164|none] [--tz ZONE|none] [--digest off|daily|weekly] [--digest-hour H] " +
-			"[--quiet HH:MM-HH:MM|off] [--quiet-mode hold-sms|email|hold-all] [--channel STATE=CHANNEL|default]... [--title T] [--team T] [--interests A,B|none] [--field NAME=VALUE]... [--json]",
+			"[--quiet HH:MM-HH:MM|off] [--quiet-mode hold-sms|email|hold-all] [--escalate off|30m|default] [--channel STATE=CHANNEL|default]... [--title T] [--team T] [--interests A,B|none] [--field NAME=VALUE]... [--json]",
 			summary: "change a user: only the flags given change; --email and --interests replace the list; --field NAME= removes a value; " +
 				"--channel away=sms sets a preference, away=default removes it",
 			mode: sharedStore, parse: parseUserSet},
@@ -53,6 +53,7 @@ func parseUserSet(args []string) (action, error) {
 	digestHour := fs.Int("digest-hour", 0, "hour of the digest, 0-23, in the user's time zone")
 	quiet := fs.String("quiet", "", "quiet hours HH:MM-HH:MM, or off")
 	quietMode := fs.String("quiet-mode", "", "what quiet hours hold: hold-sms (texts wait), email (texts become email) or hold-all")
+	escalate := fs.String("escalate", "", "unseen direct lines, mentions and !urgent lines go out again on the next channel after this time (1m-24h), off, or default (PARLEY_ESCALATE_AFTER)")
 	var channels, fieldVals multiFlag
 	fs.Var(&channels, "channel", "STATE=CHANNEL preference (repeat); CHANNEL default removes it")
 	title := fs.String("title", "", "job title")
@@ -78,6 +79,13 @@ func parseUserSet(args []string) (action, error) {
 		digestHour: *digestHour, quiet: *quiet, quietMode: *quietMode, channels: channels, title: *title, team: *team, interests: interests, fields: fieldVals})
 	if err != nil {
 		return nil, err
+	}
+	if set["escalate"] {
+		e := strings.TrimSpace(*escalate)
+		if e == "default" {
+			e = ""
+		}
+		changes = append(changes, userChange{"escalation", func(u *threads.User) error { u.Prefs.Escalate = e; return nil }})
 	}
 	return func(ctx context.Context, a *app) error {
 		u, err := a.store.Directory.UpdateUser(ctx, id, func(u *threads.User) error {

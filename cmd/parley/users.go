@@ -201,5 +201,9 @@ func prefLines(u threads.User) []string {
 	if reply == "" {
 		reply = threads.AutoReplyOn
 	}
-	return []string{"channels", channels, "digest", digest, "quiet", quiet, "autoreply", reply}
+	escalate := u.Prefs.Escalate
+	if escalate == "" {
+		escalate = "default (PARLEY_ESCALATE_AFTER)"
+	}
+	return []string{"channels", channels, "digest", digest, "quiet", quiet, "autoreply", reply, "escalate", escalate}
 }

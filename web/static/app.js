@@ -140,6 +140,14 @@
     var me = document.querySelector("nav a[href='/me']");
     var r = reachText(m);
     li.querySelector(".rc").textContent = r && !(me && me.textContent === m.name) ? " \u2014 " + r : "";
+    var es = li.querySelector(".es");
+    if (es) es.textContent = m.escalates && !(me && me.textContent === m.name) ? escText(m.escalates) : "";
+  }
+  // escText: " · escalates to text at 10:32", in the page's time zone.
+  function escText(e) {
+    var tz = (document.getElementById("lines") || {dataset: {}}).dataset.tz;
+    var at = new Date(e.at).toLocaleTimeString("en-GB", { hour: "2-digit", minute: "2-digit", timeZone: tz || undefined });
+    return " \u00b7 escalates to " + (e.channel === "sms" ? "text" : e.channel) + " at " + at;
   }
 
   function send(method, url, body) {
