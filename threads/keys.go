@@ -94,6 +94,11 @@ import (
 //	{settings}           hash  organisation settings ("retention_days")
 //	{audit}              stream the audit log of admin actions and sign-ins
 //
+// OpenPGP (issue 19):
+//
+//	{users}:pgp        hash  user id -> the member's public key (MemberKey JSON)
+//	{parley}:pgpkey    string parley's own OpenPGP key pair, sealed under PARLEY_SECRET
+//
 // A room's retention override is the field "retention_days" of {r:ID}:meta.
 type keys struct {
 	prefix string
@@ -228,3 +233,8 @@ func (k keys) fieldHeld() string              { return k.prefix + "{users}:field
 func (k keys) domains() string                { return k.prefix + "{users}:domains" }
 func (k keys) settings() string               { return k.prefix + "{settings}" }
 func (k keys) audit() string                  { return k.prefix + "{audit}" }
+
+// OpenPGP (issue 19). Member keys share {users} with the address index, so
+// that one script finds a key by address.
+func (k keys) memberKeys() string { return k.prefix + "{users}:pgp" }
+func (k keys) serverKey() string  { return k.prefix + "{parley}:pgpkey" }
