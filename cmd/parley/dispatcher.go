@@ -75,6 +75,9 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		}
 		transport, d.emailTo, d.close = client, cfg.Smarthost, func() { _ = client.Close() }
 	}
+	if transport, err = withPGP(cfg, st, composer, transport, o.Log); err != nil { // pgp.go
+		return nil, err
+	}
 	d.texts = outbound.TextOutbox{Queue: st.Queue}
 	d.smsTo = "the outbox (parley outbox)"
 	if cfg.TwilioAccountSID != "" && !o.OutboxOnly {

@@ -9,6 +9,7 @@ package pgp
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -253,4 +254,26 @@ func (s *ServerKey) Decrypt(msg []byte, signer *PublicKey, max int64, now time.T
 		return nil, Unsigned, fmt.Errorf("%w: signature: %v", ErrTampered, md.SignatureError)
 	}
 	return plain, GoodSignature, nil
+}
+
+// KeyVault keeps parley's own key pair sealed (threads.Auth): it returns
+// the stored one, or the one generate makes when none is stored yet.
+type KeyVault interface {
+	ServerKey(ctx context.Context, generate func() ([]byte, error)) ([]byte, error)
+}
+
+// LoadServerKey returns parley's key pair for the address addr from v,
+// generated (and stored there) at the first start, as of now.
+func LoadServerKey(ctx context.Context, v KeyVault, name, addr string, now time.Time) (*ServerKey, error) {
+	data, err := v.ServerKey(ctx, func() ([]byte, error) {
+		k, err := GenerateServerKey(name, addr, now)
+		if err != nil {
+			return nil, err
+		}
+		return k.Private()
+	})
+	if err != nil {
+		return nil, err
+	}
+	return ParseServerKey(data, now)
 }
