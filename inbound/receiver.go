@@ -12,6 +12,7 @@ import (
 
 	"parley/inbound/mailparse"
 	"parley/internal/blobs"
+	"parley/internal/pgpmime"
 	"parley/internal/recent"
 	"parley/templates"
 	"parley/threads"
@@ -62,6 +63,8 @@ type Mail struct {
 	// tokens and members hold what was read lately: for trustFor.
 	tokens  recent.Cache[resolved]
 	members recent.Cache[threads.User]
+	// pgp is parley's OpenPGP key, for encrypted replies (pgpreply.go).
+	pgp pgpState
 }
 
 // A busy member's replies arrive one after another, each needing their
@@ -165,6 +168,9 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 // member's out-of-office reply sets them away; any other automatic, list or
 // looping message is ignored. It returns after the line is stored.
 func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
+	if pgpmime.IsEncrypted(raw) {
+		return m.receiveEncrypted(ctx, env, raw) // pgpreply.go
+	}
 	msg, err := mailparse.ParseBytes(raw, mailparse.Options{MaxBytes: m.o.MaxBytes, LoopID: m.from})
 	switch {
 	case errors.Is(err, mailparse.ErrTooLarge):
@@ -260,6 +266,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	if !ownsAddress(user, msg.From.Email) {
 		return m.mismatch(ctx, log, res, msg, raw)
 	}
+	m.learnAutocrypt(ctx, log, env, user, msg, raw) // pgpreply.go
 	if msg.Kind == mailparse.KindVacation {
 		return m.away(ctx, log, res, user, msg)
 	}
