@@ -25,8 +25,8 @@ import (
 // holds it.
 type pgpRenv struct {
 	*renv
-	server   *pgp.ServerKey
-	parley   *openpgp.Entity // parley's public key, as Bob's client has it
+	server         *pgp.ServerKey
+	parley         *openpgp.Entity // parley's public key, as Bob's client has it
 	bobKey, eveKey *openpgp.Entity
 }
 
