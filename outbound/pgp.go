@@ -74,6 +74,9 @@ func (p *PGPTransport) Send(ctx context.Context, from string, to []string, msg [
 			return err
 		}
 	}
+	if key == nil && encryptedOnly(ctx) {
+		return Permanent(fmt.Errorf("send to %v: %w", to, ErrNotEncrypted))
+	}
 	out, err := p.o.Composer.Protect(mailcompose.Message{From: from, To: to, Bytes: msg}, mailcompose.Protection{Key: p.o.Server, To: key})
 	if err != nil {
 		return Permanent(err)

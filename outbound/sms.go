@@ -12,6 +12,7 @@ import (
 
 	"parley/outbound/smsfmt"
 	"parley/outbound/twiliosms"
+	"parley/templates"
 	"parley/threads"
 )
 
@@ -54,7 +55,10 @@ type SMSOptions struct {
 	// Fallback is the channel a batch goes by instead when texting is not
 	// possible (over budget, opted out, unreachable): the email channel.
 	Fallback Carrier
-	Log      *slog.Logger
+	// Templates render the text that stands in for a confidential room's
+	// lines (sms-confidential.txt; templates.Default() when nil).
+	Templates *templates.Set
+	Log       *slog.Logger
 }
 
 // SMS delivers batches as compact text messages: "[Design] Alice: text".
@@ -94,6 +98,11 @@ func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 		return err
 	}
 	body := s.format(d, hint)
+	if d.Room.Confidential { // confidential.go: texts never carry the lines
+		if body, err = s.confidentialText(d); err != nil {
+			return Permanent(err)
+		}
+	}
 	if body == "" {
 		return nil // nothing readable to send (attachments only)
 	}

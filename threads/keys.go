@@ -23,7 +23,7 @@ import (
 //	bounce:TOKEN       string recipient and Message-ID of one sent email (VERP envelope sender), 14 days
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
-//	{r:ID}:meta        hash  room name, topic, kind, created, owner
+//	{r:ID}:meta        hash  room name, topic, kind, created, owner, confidential
 //	{r:ID}:members     set   member ids
 //	{r:ID}:lines       stream the room's lines, in order
 //	{r:ID}:pending     zset  line ids whose fan-out is due, scored by post time

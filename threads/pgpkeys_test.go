@@ -112,3 +112,24 @@ func TestServerKeySealed(t *testing.T) {
 		t.Fatal("no secret: no error")
 	}
 }
+
+func TestConfidentialRoom(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	r, err := e.Chat.CreateRoom(e.ctx, Room{ID: "secret", Name: "Secret", Members: []string{"alice", "bob"}, Confidential: true})
+	if err != nil || !r.Confidential {
+		t.Fatalf("create: %+v %v", r, err)
+	}
+	if got, _ := e.Chat.Room(e.ctx, "secret"); !got.Confidential {
+		t.Fatal("read back: not confidential")
+	}
+	if err := e.Chat.SetConfidential(e.ctx, "secret", false); err != nil {
+		t.Fatal(err)
+	}
+	if got, _ := e.Chat.Room(e.ctx, "secret"); got.Confidential {
+		t.Fatal("still confidential")
+	}
+	if err := e.Chat.SetConfidential(e.ctx, "nope", true); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("unknown room: %v", err)
+	}
+}

@@ -15,6 +15,7 @@ func (h *handler) keyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/me/key", h.api(h.showMyKey))
 	mux.HandleFunc("PUT /api/me/key", h.api(h.setMyKey))
 	mux.HandleFunc("DELETE /api/me/key", h.api(h.removeMyKey))
+	mux.HandleFunc("PUT /api/admin/rooms/{id}/confidential", h.admin(h.adminSetConfidential))
 }
 
 // keyView is a member's key as the API shows it.
@@ -86,5 +87,39 @@ func (h *handler) removeMyKey(w http.ResponseWriter, r *http.Request, me *who) e
 		return errf(http.StatusNotFound, "no_key", "you have no OpenPGP key set")
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+// confidentialBody is the body of PUT /api/admin/rooms/{id}/confidential.
+type confidentialBody struct {
+	Confidential *bool `json:"confidential"`
+}
+
+// adminSetConfidential makes a room confidential or ordinary again
+// (threads.Room.Confidential): admins only.
+func (h *handler) adminSetConfidential(w http.ResponseWriter, r *http.Request, me *who) error {
+	var b confidentialBody
+	if err := decodeJSON(w, r, &b); err != nil {
+		return err
+	}
+	if b.Confidential == nil {
+		return errf(http.StatusBadRequest, "invalid", "give {\"confidential\": true} or false")
+	}
+	id := r.PathValue("id")
+	if err := h.store.Chat.SetConfidential(r.Context(), id, *b.Confidential); err != nil {
+		return err
+	}
+	detail := "off"
+	if *b.Confidential {
+		detail = "on"
+	}
+	if err := h.store.Directory.Audit(r.Context(), threads.AuditEntry{Actor: me.user.ID, Action: "room.confidential", Target: id, Detail: detail}); err != nil {
+		return err
+	}
+	room, err := h.store.Chat.Room(r.Context(), id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, room)
 	return nil
 }

@@ -71,3 +71,21 @@ func TestAPIMyKey(t *testing.T) {
 	st, body = e.do("bob", "DELETE", "/api/me/key", nil)
 	e.want(http.StatusNotFound, "no_key", st, body, "second delete")
 }
+
+func TestAPIAdminConfidential(t *testing.T) {
+	e := newWebEnv(t, nil)
+	st, body := e.do("alice", "PUT", "/api/admin/rooms/design/confidential", map[string]bool{"confidential": true})
+	if st != http.StatusForbidden {
+		t.Fatalf("non-admin: %d %s", st, body)
+	}
+	st, body = e.do("dave", "PUT", "/api/admin/rooms/design/confidential", map[string]bool{"confidential": true})
+	if st != http.StatusOK || !strings.Contains(body, `"confidential":true`) {
+		t.Fatalf("admin: %d %s", st, body)
+	}
+	st, body = e.do("dave", "PUT", "/api/admin/rooms/design/confidential", `{}`)
+	e.want(http.StatusBadRequest, "invalid", st, body, "no value")
+	st, body = e.do("dave", "PUT", "/api/admin/rooms/nope/confidential", map[string]bool{"confidential": true})
+	if st != http.StatusNotFound {
+		t.Errorf("unknown room: %d %s", st, body)
+	}
+}

@@ -75,7 +75,8 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		}
 		transport, d.emailTo, d.close = client, cfg.Smarthost, func() { _ = client.Close() }
 	}
-	if transport, err = withPGP(cfg, st, composer, transport, o.Log); err != nil { // pgp.go
+	transport, keys, err := withPGP(cfg, st, composer, transport, o.Log) // pgp.go
+	if err != nil {
 		return nil, err
 	}
 	d.texts = outbound.TextOutbox{Queue: st.Queue}
@@ -95,11 +96,11 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		defaultFrom = cfg.SMSNumbers[0] // what twiliosms sends from when given none
 	}
 	email := outbound.NewEmail(outbound.EmailOptions{Auth: st.Auth, Chat: st.Chat, Directory: st.Directory,
-		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL})
+		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Keys: keys})
 	channels := map[threads.Channel]outbound.Carrier{
 		threads.Email: email,
 		threads.SMS: outbound.NewSMS(outbound.SMSOptions{SMS: st.SMS, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
-			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Log: o.Log}),
+			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Templates: tmpl, Log: o.Log}),
 	}
 	d.digests = outbound.NewDigests(outbound.DigestOptions{Digests: st.Digests, Directory: st.Directory, Chat: st.Chat,
 		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})

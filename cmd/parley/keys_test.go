@@ -92,3 +92,35 @@ func TestUserKeyCommands(t *testing.T) {
 		t.Errorf("second remove: %+v", r)
 	}
 }
+
+func TestRoomConfidentialCommands(t *testing.T) {
+	t.Parallel()
+	e := redisEnv(t)
+	seed(t, e)
+	ok(t, e, "room", "create", "--id", "board", "--name", "Board", "--members", "alice,bob", "--confidential")
+	var r struct{ Confidential bool }
+	if err := json.Unmarshal([]byte(ok(t, e, "room", "show", "board", "--json")), &r); err != nil || !r.Confidential {
+		t.Fatalf("created room: %+v %v", r, err)
+	}
+	if out := ok(t, e, "room", "set", "board", "--confidential", "off"); !strings.Contains(out, "ordinary room again") {
+		t.Errorf("off printed %q", out)
+	}
+	var after struct{ Confidential bool }
+	_ = json.Unmarshal([]byte(ok(t, e, "room", "show", "board", "--json")), &after)
+	if after.Confidential {
+		t.Error("still confidential")
+	}
+	for _, c := range []struct {
+		args []string
+		code int
+		want string
+	}{
+		{[]string{"room", "set", "board"}, 2, "nothing to change"},
+		{[]string{"room", "set", "board", "--confidential", "maybe"}, 2, "on or off"},
+		{[]string{"room", "set", "nope", "--confidential", "on"}, 1, "not found"},
+	} {
+		if res := parley(t, e, c.args...); res.code != c.code || !strings.Contains(res.err, c.want) {
+			t.Errorf("%v: %d %q", c.args, res.code, res.err)
+		}
+	}
+}
