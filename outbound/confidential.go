@@ -9,6 +9,7 @@ import (
 
 	"parley/internal/pgp"
 	"parley/outbound/mailcompose"
+	"parley/outbound/smtpsend"
 	"parley/templates"
 )
 
@@ -65,7 +66,7 @@ func (e *Email) confidential(ctx context.Context, d Parcel) (context.Context, bo
 			return ctx, true, err
 		}
 		if key != nil {
-			return withMustEncrypt(ctx), false, nil
+			return smtpsend.WithRequireTLS(withMustEncrypt(ctx)), false, nil
 		}
 	}
 	n := mailcompose.Notice{To: mail.Address{Name: d.Member.Name, Address: d.Member.Email()},

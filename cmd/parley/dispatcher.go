@@ -69,7 +69,8 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	d.emailTo = "the outbox (parley outbox)"
 	if cfg.Smarthost != "" && !o.OutboxOnly {
 		client, err := smtpsend.New(smtpsend.Options{Addr: cfg.Smarthost, Username: cfg.SmarthostUser,
-			Password: cfg.SmarthostPassword, TLS: smtpsend.TLSMode(cfg.SmarthostTLS), LocalName: cfg.Domain, Logger: o.Log})
+			Password: cfg.SmarthostPassword, TLS: smtpsend.TLSMode(cfg.SmarthostTLS), LocalName: cfg.Domain, Logger: o.Log,
+			RequireTLS: cfg.Crypto.RequireTLS})
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_SMARTHOST: %w", err)
 		}
