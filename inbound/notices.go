@@ -47,7 +47,7 @@ func init() {
 	full := NoticeData{Files: []string{"run.exe (type application/x-msdownload is not allowed)", "big.pdf (too large)"},
 		Reason: "this reply address belongs to another member; reply from your own address",
 		Status: "away until Fri 2 Jan 17:00 CET: at the clinic", StatusAddress: "status@parley.example.org"}
-	for _, kind := range []string{noticeFiles, noticeRefused, noticeStatusAway, noticeStatusBack, noticeDigestReply} {
+	for _, kind := range []string{noticeFiles, noticeRefused, noticeStatusAway, noticeStatusBack, noticeDigestReply, noticeEncrypted} {
 		subject, text := noticeTemplates(kind)
 		templates.Declare(subject, NoticeData{}, full)
 		templates.Declare(text, NoticeData{}, full)

@@ -13,6 +13,7 @@ import (
 	"parley/inbound/mailparse"
 	"parley/inbound/senderauth"
 	"parley/internal/blobs"
+	"parley/internal/pgpmime"
 	"parley/internal/recent"
 	"parley/templates"
 	"parley/threads"
@@ -73,6 +74,8 @@ type Mail struct {
 	// tokens and members hold what was read lately: for trustFor.
 	tokens  recent.Cache[resolved]
 	members recent.Cache[threads.User]
+	// pgp is parley's OpenPGP key, for encrypted replies (pgpreply.go).
+	pgp pgpState
 }
 
 // A busy member's replies arrive one after another, each needing their
@@ -179,6 +182,9 @@ func (m *Mail) CheckRecipient(ctx context.Context, addr string) error {
 // member's out-of-office reply sets them away; any other automatic, list or
 // looping message is ignored. It returns after the line is stored.
 func (m *Mail) Receive(ctx context.Context, env Envelope, raw []byte) (Result, error) {
+	if pgpmime.IsEncrypted(raw) {
+		return m.receiveEncrypted(ctx, env, raw) // pgpreply.go
+	}
 	msg, err := mailparse.ParseBytes(raw, mailparse.Options{MaxBytes: m.o.MaxBytes, LoopID: m.from})
 	switch {
 	case errors.Is(err, mailparse.ErrTooLarge):
@@ -280,6 +286,9 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 	unverified, err := m.authenticate(ctx, log, env, raw, user, msg.Kind == mailparse.KindVacation || isStatus || isTranscript) // authgate.go
 	if err != nil {
 		return res, err
+	}
+	if !unverified {
+		m.learnAutocrypt(ctx, log, env, user, msg, raw) // pgpreply.go: only proven mail teaches a key
 	}
 	switch {
 	case msg.Kind == mailparse.KindVacation:

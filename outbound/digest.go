@@ -268,6 +268,9 @@ func (d *Digests) compose(ctx context.Context, u threads.User, period string, co
 		dg.UnsubscribeURL = d.o.PublicURL + "/unsubscribe-digest/" + unsub
 	}
 	for _, r := range content.Rooms {
+		if r.Room.Confidential { // confidential.go: counts only, never the lines
+			r.First, r.Last = nil, nil
+		}
 		tok, err := d.o.Auth.ReplyToken(ctx, r.Room.ID, u.ID)
 		if err != nil {
 			return mailcompose.Message{}, fmt.Errorf("reply address for %s in %s: %w", u.ID, r.Room.ID, err)

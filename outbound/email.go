@@ -42,6 +42,10 @@ type EmailOptions struct {
 	PublicURL string
 	// MaxTranscriptBytes caps a mailed transcript (MaxTranscriptBytes when 0).
 	MaxTranscriptBytes int64
+	// Keys tells which members mail is encrypted to (the PGPTransport):
+	// only they get a confidential room's lines by email. Without it,
+	// every member gets the notice instead (confidential.go).
+	Keys KeyFinder
 }
 
 // Email delivers batches as relay emails: one tidy thread per room.
@@ -88,6 +92,13 @@ func NewEmail(o EmailOptions) *Email {
 func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 	if d.Member.Email() == "" {
 		return Permanent(fmt.Errorf("%s has no email address", d.Member.ID))
+	}
+	if d.Room.Confidential {
+		c, handled, err := e.confidential(ctx, d) // confidential.go
+		if handled {
+			return err
+		}
+		ctx = c
 	}
 	reply, unsub, err := e.tokens(ctx, d.Room.ID, d.Member.ID, d.Member.TokenGen)
 	if err != nil {

@@ -55,8 +55,9 @@ type SMSOptions struct {
 	// Fallback is the channel a batch goes by instead when texting is not
 	// possible (over budget, opted out, unreachable): the email channel.
 	Fallback Carrier
-	// Templates render the texts parley writes itself (an auto-reply
-	// back to a sender); templates.Default() when nil.
+	// Templates render the texts parley writes itself: an auto-reply back
+	// to a sender, and the text that stands in for a confidential room's
+	// lines (sms-confidential.txt); templates.Default() when nil.
 	Templates *templates.Set
 	Log       *slog.Logger
 }
@@ -98,6 +99,11 @@ func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 		return err
 	}
 	body := s.format(d, hint)
+	if d.Room.Confidential { // confidential.go: texts never carry the lines
+		if body, err = s.confidentialText(d); err != nil {
+			return Permanent(err)
+		}
+	}
 	if body == "" {
 		return nil // nothing readable to send (attachments only)
 	}

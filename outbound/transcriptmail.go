@@ -49,6 +49,13 @@ func (e *Email) SendTranscript(ctx context.Context, r threads.TranscriptRequest)
 	if !slices.Contains(room.Members, r.Member) {
 		return Permanent(fmt.Errorf("transcript of %s: %s: %w", r.Room, r.Member, threads.ErrNotMember))
 	}
+	if room.Confidential { // confidential.go: the file only goes encrypted
+		c, handled, err := e.confidential(ctx, Parcel{Member: u, Room: room})
+		if handled {
+			return err
+		}
+		ctx = c
+	}
 	max := e.o.MaxTranscriptBytes
 	if max <= 0 {
 		max = MaxTranscriptBytes

@@ -23,7 +23,7 @@ import (
 //	bounce:TOKEN       string recipient and Message-ID of one sent email (VERP envelope sender), 14 days
 //	{u:ID}:rooms       set   the rooms of one user (an index)
 //	{rooms}:all        set   every room id
-//	{r:ID}:meta        hash  room name, topic, kind, created, owner
+//	{r:ID}:meta        hash  room name, topic, kind, created, owner, confidential
 //	{r:ID}:members     set   member ids
 //	{r:ID}:lines       stream the room's lines, in order
 //	{r:ID}:pending     zset  line ids whose fan-out is due, scored by post time
@@ -97,6 +97,11 @@ import (
 //	{users}:domains      set   email domains allowed for new addresses (empty: any)
 //	{settings}           hash  organisation settings ("retention_days")
 //	{audit}              stream the audit log of admin actions and sign-ins
+//
+// OpenPGP (issue 19):
+//
+//	{users}:pgp        hash  user id -> the member's public key (MemberKey JSON)
+//	{parley}:pgpkey    string parley's own OpenPGP key pair, sealed under PARLEY_SECRET
 //
 // A room's retention override is the field "retention_days" of {r:ID}:meta.
 type keys struct {
@@ -238,3 +243,8 @@ func (k keys) fieldHeld() string              { return k.prefix + "{users}:field
 func (k keys) domains() string                { return k.prefix + "{users}:domains" }
 func (k keys) settings() string               { return k.prefix + "{settings}" }
 func (k keys) audit() string                  { return k.prefix + "{audit}" }
+
+// OpenPGP (issue 19). Member keys share {users} with the address index, so
+// that one script finds a key by address.
+func (k keys) memberKeys() string { return k.prefix + "{users}:pgp" }
+func (k keys) serverKey() string  { return k.prefix + "{parley}:pgpkey" }

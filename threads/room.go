@@ -42,6 +42,12 @@ type Room struct {
 	// Owner is the member who created the room; the owner (and any admin)
 	// adds and removes members. Empty for rooms made by an admin's tool.
 	Owner string `json:"owner,omitempty"`
+
+	// Confidential rooms (issue 19) send their lines by email only to
+	// members with an OpenPGP key (encrypted); everyone else, and every
+	// text message, gets a notice with a link instead, and digests show
+	// counts only. The field "confidential" ("1") of {r:ID}:meta.
+	Confidential bool `json:"confidential,omitempty"`
 }
 
 // CreateRoom stores a new room. Every member must exist and be enabled; a
@@ -106,6 +112,11 @@ func (s *Chat) CreateRoom(ctx context.Context, r Room) (Room, error) {
 	}
 	if res == "exists" {
 		return r, fmt.Errorf("create room %s: %w", r.ID, ErrExists)
+	}
+	if r.Confidential { // confidential.go
+		if err := s.SetConfidential(ctx, r.ID, true); err != nil {
+			return r, fmt.Errorf("create room %s: %w", r.ID, err)
+		}
 	}
 	s.announce(ctx, "joined", r.ID, members...)
 	return r, nil
@@ -220,7 +231,7 @@ func decodeRoom(id string, meta map[string]string, members []string) (Room, bool
 	ms, _ := strconv.ParseInt(meta["created"], 10, 64)
 	sort.Strings(members)
 	return Room{ID: id, Name: meta["name"], Topic: meta["topic"], Kind: RoomKind(meta["kind"]),
-		Members: members, Owner: meta["owner"], Created: time.UnixMilli(ms).UTC()}, true
+		Members: members, Owner: meta["owner"], Created: time.UnixMilli(ms).UTC(), Confidential: meta[confidentialField] == "1"}, true
 }
 
 // Rooms returns every room, ordered by id.

@@ -138,6 +138,7 @@ func New(o Options) http.Handler {
 	h.peopleRoutes(mux)
 	h.adminRoutes(mux)
 	h.transcriptRoutes(mux)
+	h.keyRoutes(mux) // api_key.go
 	h.pageRoutes(mux)
 	return h.notFoundAsJSON(mux)
 }

@@ -85,7 +85,7 @@ func commands() []command {
 	var out []command
 	for _, group := range [][]command{serveCommands(), userCommands(), profileCommands(), roomCommands(), lineCommands(),
 		presenceCommands(), queueCommands(), outboxCommands(), digestCommands(), transcriptCommands(), adminCommands(),
-		replytestCommands(), trustCommands(), versionCommands(), benchCommands()} {
+		replytestCommands(), trustCommands(), versionCommands(), benchCommands(), keyCommands(), confidentialCommands()} {
 		out = append(out, group...)
 	}
 	return out

@@ -103,6 +103,8 @@ type Config struct {
 	StopTimeout time.Duration
 	// RetryBackoff is the wait before the first retry of a failed send.
 	RetryBackoff time.Duration
+	// Crypto are the encryption settings (issue 19, config_crypto.go).
+	Crypto CryptoConfig
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
@@ -126,7 +128,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings, cryptoSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

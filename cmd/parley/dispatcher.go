@@ -69,11 +69,16 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	d.emailTo = "the outbox (parley outbox)"
 	if cfg.Smarthost != "" && !o.OutboxOnly {
 		client, err := smtpsend.New(smtpsend.Options{Addr: cfg.Smarthost, Username: cfg.SmarthostUser,
-			Password: cfg.SmarthostPassword, TLS: smtpsend.TLSMode(cfg.SmarthostTLS), LocalName: cfg.Domain, Logger: o.Log})
+			Password: cfg.SmarthostPassword, TLS: smtpsend.TLSMode(cfg.SmarthostTLS), LocalName: cfg.Domain, Logger: o.Log,
+			RequireTLS: cfg.Crypto.RequireTLS})
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_SMARTHOST: %w", err)
 		}
 		transport, d.emailTo, d.close = client, cfg.Smarthost, func() { _ = client.Close() }
+	}
+	transport, keys, err := withPGP(cfg, st, composer, transport, o.Log) // pgp.go
+	if err != nil {
+		return nil, err
 	}
 	d.texts = outbound.TextOutbox{Queue: st.Queue}
 	d.smsTo = "the outbox (parley outbox)"
@@ -92,7 +97,7 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		defaultFrom = cfg.SMSNumbers[0] // what twiliosms sends from when given none
 	}
 	email := outbound.NewEmail(outbound.EmailOptions{Auth: st.Auth, Chat: st.Chat, Directory: st.Directory,
-		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL})
+		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Keys: keys})
 	channels := map[threads.Channel]outbound.Carrier{
 		threads.Email: email,
 		threads.SMS: outbound.NewSMS(outbound.SMSOptions{SMS: st.SMS, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,

@@ -44,7 +44,7 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log,
 		MaxConnsPerIP: offIfZero(cfg.SMTPConnsPerIP), MessagesPerMinutePerIP: offIfZero(cfg.SMTPRate),
 		TrustedRelays: cfg.TrustedRelays,
-		GracePeriod:   doorGrace(cfg)}
+		GracePeriod:   doorGrace(cfg), RequireTLS: cfg.Crypto.SMTPRequireTLS}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
@@ -54,6 +54,8 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 		sopts.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, MinVersion: tls.VersionTLS12}
 	case cfg.TLSCertFile != "" || cfg.TLSKeyFile != "":
 		return nil, usagef("set both PARLEY_TLS_CERT_FILE and PARLEY_TLS_KEY_FILE, or neither")
+	case cfg.Crypto.SMTPRequireTLS:
+		return nil, usagef("PARLEY_SMTP_REQUIRE_TLS=on needs PARLEY_TLS_CERT_FILE and PARLEY_TLS_KEY_FILE")
 	}
 	var err error
 	d.smtp, err = smtpserver.New(recv, sopts)

@@ -11,7 +11,7 @@ import (
 
 func roomCommands() []command {
 	return []command{
-		{path: "room create", args: "--id ID --name NAME --members A,B,... [--topic TEXT] [--direct]",
+		{path: "room create", args: "--id ID --name NAME --members A,B,... [--topic TEXT] [--direct] [--confidential]",
 			summary: "create a room; --direct makes a two-person conversation", mode: sharedStore, parse: parseRoomCreate},
 		{path: "room list", args: "[--user ID] [--json]", summary: "list every room, or the rooms of one user",
 			mode: sharedStore, parse: parseRoomList},
@@ -32,6 +32,7 @@ func parseRoomCreate(args []string) (action, error) {
 	fs.StringVar(&r.Topic, "topic", "", "topic")
 	fs.Var(&members, "members", "members (comma-separated, or repeat)")
 	direct := fs.Bool("direct", false, "a direct, two-person room")
+	fs.BoolVar(&r.Confidential, "confidential", false, "lines go by email only encrypted, to members with an OpenPGP key (confidential.go)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err

@@ -28,6 +28,7 @@ var (
 	errNestedMail  = errors.New("MAIL inside a mail transaction")
 	errTruncated   = errors.New("connection lost before the end of the message")
 	errNoRcpt      = errors.New("no recipient")
+	errNoTLS       = errors.New("MAIL before STARTTLS, and TLS is required")
 )
 
 // readError marks a failure to read the message from the client, as
@@ -81,6 +82,9 @@ func toReply(st stage, err error, stopping bool, maxBytes int64) reply {
 	case errors.Is(err, errNestedMail):
 		return reply{&smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
 			Message: "Nested MAIL command"}, "bad_sequence", slog.LevelInfo}
+	case errors.Is(err, errNoTLS): // RFC 3207, section 4
+		return reply{&smtp.SMTPError{Code: 530, EnhancedCode: smtp.EnhancedCode{5, 7, 0},
+			Message: "Must issue a STARTTLS command first: this server takes mail over TLS only"}, "no_tls", slog.LevelInfo}
 	case errors.Is(err, errNoRcpt):
 		return reply{&smtp.SMTPError{Code: 503, EnhancedCode: smtp.EnhancedCode{5, 5, 1},
 			Message: "No valid recipient"}, "bad_sequence", slog.LevelInfo}

@@ -82,6 +82,9 @@ type Options struct {
 	// the context given to Serve ends; then every connection is closed and
 	// the context passed to Receive is cancelled.
 	GracePeriod time.Duration
+	// RequireTLS refuses MAIL before STARTTLS (PARLEY_SMTP_REQUIRE_TLS=on):
+	// no message reaches parley in the clear. It needs TLSConfig.
+	RequireTLS bool
 	// Now is the clock of the rate limiter; nil means time.Now.
 	Now func() time.Time
 	// Log receives one record per message and per refusal, with the keys
@@ -159,6 +162,9 @@ func New(recv inbound.Receiver, opt Options) (*Server, error) {
 		return nil, errors.New("smtpserver: nil Receiver")
 	}
 	opt = opt.withDefaults()
+	if opt.RequireTLS && opt.TLSConfig == nil {
+		return nil, errors.New("smtpserver: requiring TLS needs a certificate (TLSConfig)")
+	}
 	s := &Server{
 		recv:  recv,
 		opt:   opt,

@@ -62,6 +62,9 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		// count and let DATA through with none of ours.
 		return s.fail(atMail, errNestedMail, slog.String("from", from))
 	}
+	if s.srv.opt.RequireTLS && !s.tls {
+		return s.fail(atMail, errNoTLS, slog.String("from", from))
+	}
 	if s.srv.rate != nil && !s.srv.trusted(s.ip) && !s.srv.rate.allow(s.ip) {
 		return s.fail(atMail, errRateLimited, slog.String("from", from))
 	}

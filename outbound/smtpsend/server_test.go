@@ -41,6 +41,8 @@ type received struct {
 	TLS  bool
 	User string
 	Helo string
+	// RequireTLS: MAIL carried REQUIRETLS.
+	RequireTLS bool
 }
 
 // serverOptions configures startServer.
@@ -53,6 +55,7 @@ type serverOptions struct {
 	Users             map[string]string
 	ReadTimeout       time.Duration
 	SMTPUTF8          bool
+	RequireTLS        bool // offer REQUIRETLS (RFC 8689)
 }
 
 func startServer(t testing.TB, so serverOptions) *testServer {
@@ -78,6 +81,7 @@ func startServer(t testing.TB, so serverOptions) *testServer {
 	srv.AllowInsecureAuth = so.AllowInsecureAuth
 	srv.ReadTimeout = so.ReadTimeout
 	srv.EnableSMTPUTF8 = so.SMTPUTF8
+	srv.EnableREQUIRETLS = so.RequireTLS
 	srv.ErrorLog = log.New(io.Discard, "", 0)
 	var ln net.Listener = ts.ln
 	if so.TLS != nil {
@@ -204,6 +208,8 @@ type session struct {
 	user string
 	from string
 	to   []string
+	// requireTLS: the MAIL command carried REQUIRETLS.
+	requireTLS bool
 }
 
 var (
@@ -235,6 +241,7 @@ func (s *session) Mail(from string, opts *smtp.MailOptions) error {
 		return err
 	}
 	s.from = from
+	s.requireTLS = opts != nil && opts.RequireTLS
 	return nil
 }
 
@@ -265,7 +272,7 @@ func (s *session) Data(r io.Reader) error {
 	s.ts.mu.Lock()
 	defer s.ts.mu.Unlock()
 	s.ts.msgs = append(s.ts.msgs, received{
-		From: s.from, To: s.to, Data: data, Conn: s.conn, TLS: s.tls, User: s.user, Helo: s.helo,
+		From: s.from, To: s.to, Data: data, Conn: s.conn, TLS: s.tls, User: s.user, Helo: s.helo, RequireTLS: s.requireTLS,
 	})
 	return nil
 }

@@ -142,6 +142,9 @@ func (c *Client) transact(ctx context.Context, cn *conn, from string, to []strin
 		}
 		opts.UTF8 = true
 	}
+	if err := c.requireTLS(ctx, cn, opts); err != nil { // requiretls.go
+		return "mail", err
+	}
 	if err := cn.sc.Mail(from, opts); err != nil {
 		return "mail", err
 	}

@@ -93,6 +93,10 @@ type Options struct {
 	// DATA, and each step of the setup (default 10 s, never above
 	// Timeout).
 	CommandTimeout time.Duration
+	// RequireTLS (PARLEY_REQUIRETLS=on) sends with the REQUIRETLS extension
+	// (RFC 8689) whenever the smarthost offers it, and refuses a message
+	// marked with WithRequireTLS (a confidential room's) when it does not.
+	RequireTLS bool
 	// Logger receives debug records about connections and sends; nil means
 	// slog.Default(). Passwords and message bodies are never logged.
 	Logger *slog.Logger
