@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -23,6 +24,19 @@ func (s *Queue) Heartbeat(ctx context.Context, consumer string) error {
 		return fmt.Errorf("heartbeat of %s: %w", consumer, err)
 	}
 	return nil
+}
+
+// Beat records that consumer, in the run named run (an id of the process,
+// new at each start), is alive now, and returns the run that beat last
+// under that name ("" for none, or a beat without a run). Another run
+// there while this one beats means two live processes share the name.
+func (s *Queue) Beat(ctx context.Context, consumer, run string) (string, error) {
+	prev, err := scriptBeat.Run(ctx, s.rdb, []string{s.k.alive()}, consumer, strconv.FormatInt(s.now().UnixMilli(), 10)+" "+run).Text()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("heartbeat of %s: %w", consumer, err)
+	}
+	_, prevRun, _ := strings.Cut(prev, " ")
+	return prevRun, nil
 }
 
 // Retire removes consumer's heartbeat: it stopped cleanly and holds
@@ -141,7 +155,8 @@ func (s *Queue) Stopped(ctx context.Context, self string, after time.Duration) (
 	limit := s.now().Add(-after).UnixMilli()
 	var out []string
 	for name, v := range beats {
-		ms, err := strconv.ParseInt(v, 10, 64)
+		at, _, _ := strings.Cut(v, " ") // "ms run" (Beat) or "ms" (Heartbeat)
+		ms, err := strconv.ParseInt(at, 10, 64)
 		if name != self && (err != nil || ms < limit) {
 			out = append(out, name)
 		}
