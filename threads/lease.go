@@ -18,12 +18,11 @@ import (
 // a worker whose heartbeat stopped are taken over by the others after a few
 // seconds (TakeOver), instead of waiting for the lease to end.
 
-// Heartbeat records that consumer is alive now.
+// Heartbeat records that consumer is alive now, without naming its run
+// (see Beat).
 func (s *Queue) Heartbeat(ctx context.Context, consumer string) error {
-	if err := s.rdb.HSet(ctx, s.k.alive(), consumer, s.now().UnixMilli()).Err(); err != nil {
-		return fmt.Errorf("heartbeat of %s: %w", consumer, err)
-	}
-	return nil
+	_, err := s.Beat(ctx, consumer, "")
+	return err
 }
 
 // Beat records that consumer, in the run named run (an id of the process,
