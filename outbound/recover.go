@@ -120,7 +120,7 @@ func (w *Worker) recoverOwn(ctx context.Context) {
 	w.run.id = rand.Text()[:12]
 	// The run that beat last may be this worker's before a crash, or a
 	// twin: only the beats that follow tell.
-	if _, err := w.queue.Beat(ctx, w.opts.Consumer, w.run.id); err != nil {
+	if _, err := w.queue.HeartbeatRun(ctx, w.opts.Consumer, w.run.id); err != nil {
 		w.log.Warn("heartbeat", "err", err)
 	}
 	n, err := w.queue.ReleaseOwned(ctx, w.opts.Consumer)
@@ -150,7 +150,7 @@ func (w *Worker) beat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		prev, err := w.queue.Beat(ctx, w.opts.Consumer, w.run.id)
+		prev, err := w.queue.HeartbeatRun(ctx, w.opts.Consumer, w.run.id)
 		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Warn("heartbeat", "err", err)

@@ -19,17 +19,17 @@ import (
 // seconds (TakeOver), instead of waiting for the lease to end.
 
 // Heartbeat records that consumer is alive now, without naming its run
-// (see Beat).
+// (see HeartbeatRun).
 func (s *Queue) Heartbeat(ctx context.Context, consumer string) error {
-	_, err := s.Beat(ctx, consumer, "")
+	_, err := s.HeartbeatRun(ctx, consumer, "")
 	return err
 }
 
-// Beat records that consumer, in the run named run (an id of the process,
-// new at each start), is alive now, and returns the run that beat last
-// under that name ("" for none, or a beat without a run). Another run
+// HeartbeatRun records that consumer, in the run named run (an id of the
+// process, new at each start), is alive now, and returns the run that beat
+// last under that name ("" for none, or a beat without a run). Another run
 // there while this one beats means two live processes share the name.
-func (s *Queue) Beat(ctx context.Context, consumer, run string) (string, error) {
+func (s *Queue) HeartbeatRun(ctx context.Context, consumer, run string) (string, error) {
 	prev, err := scriptBeat.Run(ctx, s.rdb, []string{s.k.alive()}, consumer, strconv.FormatInt(s.now().UnixMilli(), 10)+" "+run).Text()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return "", fmt.Errorf("heartbeat of %s: %w", consumer, err)
@@ -154,7 +154,7 @@ func (s *Queue) Stopped(ctx context.Context, self string, after time.Duration) (
 	limit := s.now().Add(-after).UnixMilli()
 	var out []string
 	for name, v := range beats {
-		at, _, _ := strings.Cut(v, " ") // "ms run" (Beat) or "ms" (Heartbeat)
+		at, _, _ := strings.Cut(v, " ") // "ms run", or "ms" from an older parley
 		ms, err := strconv.ParseInt(at, 10, 64)
 		if name != self && (err != nil || ms < limit) {
 			out = append(out, name)

@@ -207,18 +207,18 @@ func TestLeaseSameLinesAfterUncertainSend(t *testing.T) {
 	}
 }
 
-// TestBeatTellsTwins: Beat returns the run that beat last under the name,
+// TestBeatTellsTwins: HeartbeatRun returns the run that beat last under the name,
 // so a process sees another live one under its name; Stopped reads beats
 // of both forms.
 func TestBeatTellsTwins(t *testing.T) {
 	e := queueEnv(t)
-	if prev, err := e.Queue.Beat(e.ctx, "w1", "run-a"); err != nil || prev != "" {
+	if prev, err := e.Queue.HeartbeatRun(e.ctx, "w1", "run-a"); err != nil || prev != "" {
 		t.Fatalf("first beat: previous run %q, %v", prev, err)
 	}
-	if prev, _ := e.Queue.Beat(e.ctx, "w1", "run-a"); prev != "run-a" {
+	if prev, _ := e.Queue.HeartbeatRun(e.ctx, "w1", "run-a"); prev != "run-a" {
 		t.Fatalf("own beat again: previous run %q, want run-a", prev)
 	}
-	if prev, _ := e.Queue.Beat(e.ctx, "w1", "run-b"); prev != "run-a" {
+	if prev, _ := e.Queue.HeartbeatRun(e.ctx, "w1", "run-b"); prev != "run-a" {
 		t.Fatalf("a twin's beat: previous run %q, want run-a", prev)
 	}
 	if err := e.Queue.Heartbeat(e.ctx, "w2"); err != nil {
