@@ -2,6 +2,7 @@ package outbound
 
 import (
 	"context"
+	"crypto/rand"
 	"log/slog"
 	"sync"
 	"time"
@@ -21,6 +22,11 @@ type runState struct {
 	handedBack  map[string]bool          // sends given up on at the stop deadline
 	stopBy      time.Time
 	lastReclaim time.Time
+	// id names this run of the worker in its heartbeat; twinSaid is when
+	// a twin (another live process under the same consumer name) was
+	// last reported.
+	id       string
+	twinSaid time.Time
 }
 
 func batchKey(b threads.Batch) string {
@@ -111,7 +117,10 @@ func (w *Worker) handBack(b threads.Batch, notBegun bool) {
 // claimed jobs are gathered. A failure is logged: the leases then end on
 // their own.
 func (w *Worker) recoverOwn(ctx context.Context) {
-	if err := w.queue.Heartbeat(ctx, w.opts.Consumer); err != nil {
+	w.run.id = rand.Text()[:12]
+	// The run that beat last may be this worker's before a crash, or a
+	// twin: only the beats that follow tell.
+	if _, err := w.queue.HeartbeatRun(ctx, w.opts.Consumer, w.run.id); err != nil {
 		w.log.Warn("heartbeat", "err", err)
 	}
 	n, err := w.queue.ReleaseOwned(ctx, w.opts.Consumer)
@@ -141,12 +150,14 @@ func (w *Worker) beat(ctx context.Context) {
 			return
 		case <-t.C:
 		}
-		if err := w.queue.Heartbeat(ctx, w.opts.Consumer); err != nil {
+		prev, err := w.queue.HeartbeatRun(ctx, w.opts.Consumer, w.run.id)
+		if err != nil {
 			if ctx.Err() == nil {
 				w.log.Warn("heartbeat", "err", err)
 			}
 			continue
 		}
+		w.twin(prev)
 		n, jobs, err := w.queue.TakeOver(ctx, w.opts.Consumer, w.opts.DeadAfter)
 		if err == nil {
 			err = w.gather(ctx, jobs)
@@ -159,6 +170,22 @@ func (w *Worker) beat(ctx context.Context) {
 			w.log.Log(ctx, lvl, "took over the work of a stopped worker", "batches", n, "jobs", len(jobs), "err", err)
 		}
 	}
+}
+
+// twinReportEvery is how often a twin is reported while it lasts.
+const twinReportEvery = time.Minute
+
+// twin reports, at most once a minute, that prev, the run that beat last
+// under this worker's consumer name, is another process's: two live
+// processes share the name, and each takes back the other's leases and
+// jobs as its own when it starts (sends may go out twice). Each process
+// needs a name of its own (PARLEY_INSTANCE).
+func (w *Worker) twin(prev string) {
+	if prev == "" || prev == w.run.id || time.Since(w.run.twinSaid) < twinReportEvery {
+		return
+	}
+	w.run.twinSaid = time.Now()
+	w.log.Error("another live process uses this worker's name; give each process its own PARLEY_INSTANCE", "other_run", prev, "run", w.run.id)
 }
 
 func (w *Worker) gather(ctx context.Context, jobs []threads.Job) error {

@@ -2,10 +2,12 @@ package outbound
 
 import (
 	"context"
+	"log/slog"
 	"strings"
 	"testing"
 	"time"
 
+	"parley/internal/syncbuf"
 	"parley/outbound/smtpsend"
 	"parley/threads"
 )
@@ -81,4 +83,38 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
+}
+
+// TestWorkerTwinReported: two live workers under one consumer name (two
+// processes given the same PARLEY_INSTANCE) each see the other's beats
+// and log an error naming the setting; one worker restarted under its
+// own name (its last run dead) logs nothing.
+func TestWorkerTwinReported(t *testing.T) {
+	e := newMailEnv(t, 0)
+	run := func(log *slog.Logger) func() {
+		w := NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: &fakeChannel{}},
+			Options{Consumer: "serve-1", Log: log, Poll: 50 * time.Millisecond, Heartbeat: 20 * time.Millisecond})
+		ctx, cancel := context.WithCancel(context.Background())
+		done := make(chan error, 1)
+		go func() { done <- w.Run(ctx) }()
+		return func() { cancel(); <-done }
+	}
+	var first, second syncbuf.Buffer
+	stop := run(slog.New(slog.NewTextHandler(&first, nil)))
+	// A restart after the first run ended is no twin.
+	time.Sleep(100 * time.Millisecond)
+	stop()
+	stop = run(slog.New(slog.NewTextHandler(&first, nil)))
+	defer stop()
+	time.Sleep(100 * time.Millisecond)
+	if strings.Contains(first.String(), "PARLEY_INSTANCE") {
+		t.Fatalf("a restarted worker reported a twin:\n%s", first.String())
+	}
+	// A second live process under the same name.
+	stop2 := run(slog.New(slog.NewTextHandler(&second, nil)))
+	defer stop2()
+	waitUntil(t, 5*time.Second, "both workers to report the twin", func() bool {
+		return strings.Contains(first.String(), "give each process its own PARLEY_INSTANCE") &&
+			strings.Contains(second.String(), "give each process its own PARLEY_INSTANCE")
+	})
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -17,12 +18,24 @@ import (
 // a worker whose heartbeat stopped are taken over by the others after a few
 // seconds (TakeOver), instead of waiting for the lease to end.
 
-// Heartbeat records that consumer is alive now.
+// Heartbeat records that consumer is alive now, without naming its run
+// (see HeartbeatRun).
 func (s *Queue) Heartbeat(ctx context.Context, consumer string) error {
-	if err := s.rdb.HSet(ctx, s.k.alive(), consumer, s.now().UnixMilli()).Err(); err != nil {
-		return fmt.Errorf("heartbeat of %s: %w", consumer, err)
+	_, err := s.HeartbeatRun(ctx, consumer, "")
+	return err
+}
+
+// HeartbeatRun records that consumer, in the run named run (an id of the
+// process, new at each start), is alive now, and returns the run that beat
+// last under that name ("" for none, or a beat without a run). Another run
+// there while this one beats means two live processes share the name.
+func (s *Queue) HeartbeatRun(ctx context.Context, consumer, run string) (string, error) {
+	prev, err := scriptBeat.Run(ctx, s.rdb, []string{s.k.alive()}, consumer, strconv.FormatInt(s.now().UnixMilli(), 10)+" "+run).Text()
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return "", fmt.Errorf("heartbeat of %s: %w", consumer, err)
 	}
-	return nil
+	_, prevRun, _ := strings.Cut(prev, " ")
+	return prevRun, nil
 }
 
 // Retire removes consumer's heartbeat: it stopped cleanly and holds
@@ -141,7 +154,8 @@ func (s *Queue) Stopped(ctx context.Context, self string, after time.Duration) (
 	limit := s.now().Add(-after).UnixMilli()
 	var out []string
 	for name, v := range beats {
-		ms, err := strconv.ParseInt(v, 10, 64)
+		at, _, _ := strings.Cut(v, " ") // "ms run", or "ms" from an older parley
+		ms, err := strconv.ParseInt(at, 10, 64)
 		if name != self && (err != nil || ms < limit) {
 			out = append(out, name)
 		}

@@ -206,3 +206,28 @@ func TestLeaseSameLinesAfterUncertainSend(t *testing.T) {
 		})
 	}
 }
+
+// TestBeatTellsTwins: HeartbeatRun returns the run that beat last under the name,
+// so a process sees another live one under its name; Stopped reads beats
+// of both forms.
+func TestBeatTellsTwins(t *testing.T) {
+	e := queueEnv(t)
+	if prev, err := e.Queue.HeartbeatRun(e.ctx, "w1", "run-a"); err != nil || prev != "" {
+		t.Fatalf("first beat: previous run %q, %v", prev, err)
+	}
+	if prev, _ := e.Queue.HeartbeatRun(e.ctx, "w1", "run-a"); prev != "run-a" {
+		t.Fatalf("own beat again: previous run %q, want run-a", prev)
+	}
+	if prev, _ := e.Queue.HeartbeatRun(e.ctx, "w1", "run-b"); prev != "run-a" {
+		t.Fatalf("a twin's beat: previous run %q, want run-a", prev)
+	}
+	if err := e.Queue.Heartbeat(e.ctx, "w2"); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(11 * time.Second)
+	stopped, err := e.Queue.Stopped(e.ctx, "w3", 10*time.Second)
+	slices.Sort(stopped)
+	if err != nil || !slices.Equal(stopped, []string{"w1", "w2"}) {
+		t.Fatalf("stopped = %v, %v; want w1 and w2", stopped, err)
+	}
+}

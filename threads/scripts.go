@@ -370,3 +370,11 @@ if n > tonumber(ARGV[3]) then return 0 end
 redis.call('XADD', KEYS[2], 'MAXLEN', '~', 10000, '*', 'n', ARGV[2])
 return 1
 `)
+
+// scriptBeat sets a heartbeat and returns the one it replaced.
+// KEYS: alive. ARGV: consumer, "ms run".
+var scriptBeat = redis.NewScript(`
+local prev = redis.call('HGET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return prev
+`)

@@ -18,6 +18,16 @@
 // machine that has swaks).
 // E2E_SHOW_LOG=1 prints parley serve's log even when a test passes.
 //
+// The fault suite (faults_*_test.go) runs parley serve under the failures
+// its delivery engine must survive, each printing its figure: serve
+// SIGKILLed during a backlog, after the smarthost took an email, and 5
+// times under SMTP load (E2E_FAULT_KILLS=N for a longer run); SIGTERM
+// during a backlog; Redis killed; the smarthost down, refusing 4xx then
+// 5xx; replayed SMTP transactions and webhooks; Dovecot killed while the
+// poller reads. Each asserts the engine's promise: every acknowledged
+// reply is one line, and every line goes out once (or again with the
+// same Message-ID when a crash hid whether it went).
+//
 // The binary is built once per run, with -race when the tests run with
 // -race: a data race anywhere in the server then fails the test that saw
 // it.

@@ -12,18 +12,21 @@ import (
 	"parley/internal/testpeers/smtppeer"
 )
 
+// trustedReplies is the environment under which the fault tests' replies
+// are taken as they come: one member writes many replies (the loop
+// breaker out of reach), loopback is the trusted relay in front of the
+// SMTP door (no per-address limits), and the sender is not checked
+// (PARLEY_SENDER_AUTH, issue 20: no DNS on loopback to check it with).
+// These tests are about the engine's promise, not about who may write.
+var trustedReplies = []string{"PARLEY_EMAIL_LINES_PER_MINUTE=100000", "PARLEY_TRUSTED_RELAYS=127.0.0.1/8", "PARLEY_SENDER_AUTH=off"}
+
 // faultEnv is the environment of a fault test's parley serve that sends
 // through sink: its own instance name (so a restart takes back its own
-// work at once), the loop breaker out of reach (one member writes many
-// replies), and loopback trusted as the relay in front of the SMTP door,
-// so that replies submitted from the test are not held to the per-address
-// limits, nor to sender authentication when that is switched on by
-// default (issue 20: mail from a trusted relay is vouched for by it).
+// work at once) and trustedReplies, then extra.
 func faultEnv(t *testing.T, sink *smtppeer.Server, extra ...string) []string {
 	t.Helper()
-	return append([]string{"PARLEY_SMARTHOST=" + sink.Addr, "PARLEY_SMARTHOST_TLS=none",
-		"PARLEY_INSTANCE=faults-" + randomHex(t, 4), "PARLEY_EMAIL_LINES_PER_MINUTE=100000",
-		"PARLEY_TRUSTED_RELAYS=127.0.0.1/8", "PARLEY_SENDER_AUTH=off"}, extra...)
+	env := []string{"PARLEY_SMARTHOST=" + sink.Addr, "PARLEY_SMARTHOST_TLS=none", "PARLEY_INSTANCE=faults-" + randomHex(t, 4)}
+	return append(append(env, trustedReplies...), extra...)
 }
 
 // copiesOf returns the Message-IDs of the messages the sink took for to

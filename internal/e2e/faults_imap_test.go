@@ -29,7 +29,7 @@ func TestFaultDovecotStopped(t *testing.T) {
 	password := "pw-" + randomHex(t, 8)
 	d := dovecotpeer.Start(t, map[string]string{mailbox: password})
 	rd := redispeer.New(t)
-	p := startParley(t, rd, "PARLEY_EMAIL_LINES_PER_MINUTE=100000")
+	p := startParley(t, rd, trustedReplies...)
 	s := setScene(t, p)
 	// parley is stopped while the replies arrive, so that they wait.
 	p.stop(t)
