@@ -26,3 +26,20 @@ func TestLookalikeNamesRefused(t *testing.T) {
 		t.Errorf("a change that leaves the name: %d %s", st, body)
 	}
 }
+
+// TestUnreachableShown: a member whose address bounces and who has no
+// working phone is shown to senders as unreachable (issue 20).
+func TestUnreachableShown(t *testing.T) {
+	e := newWebEnv(t, nil)
+	if _, err := e.store.Directory.MarkEmailFailing(e.ctx, "bob", "bob@example.org"); err != nil {
+		t.Fatal(err)
+	}
+	_, page := e.browser("alice").fetch(t, "GET", e.srv.URL+"/rooms/design", nil)
+	if seen := text(page); !strings.Contains(seen, "Bob: offline — no channel reaches Bob") {
+		t.Errorf("the members list does not say bob is unreachable:\n%s", seen)
+	}
+	st, body := e.do("alice", "GET", "/api/rooms/design", nil)
+	if st != http.StatusOK || !strings.Contains(body, `"unreachable":true`) {
+		t.Errorf("GET /api/rooms/design: %d %s", st, body)
+	}
+}
