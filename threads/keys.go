@@ -95,6 +95,7 @@ import (
 //	{users}:fields       hash  profile field name -> definition JSON (the admin's standard)
 //	{users}:fieldheld    hash  profile field name -> how many users hold a value (enabled or not)
 //	{users}:domains      set   email domains allowed for new addresses (empty: any)
+//	{users}:lookalike    hash  NameSkeleton(display name) -> user id (confusable names are refused)
 //	{settings}           hash  organisation settings ("retention_days")
 //	{audit}              stream the audit log of admin actions and sign-ins
 //
@@ -108,9 +109,12 @@ type keys struct {
 	prefix string
 }
 
-func (k keys) users() string    { return k.prefix + "{users}:all" }
-func (k keys) byEmail() string  { return k.prefix + "{users}:email" }
-func (k keys) byPhone() string  { return k.prefix + "{users}:phone" }
+func (k keys) users() string   { return k.prefix + "{users}:all" }
+func (k keys) byEmail() string { return k.prefix + "{users}:email" }
+func (k keys) byPhone() string { return k.prefix + "{users}:phone" }
+func (k keys) lookalike() string {
+	return k.prefix + "{users}:lookalike"
+}
 func (k keys) presence() string { return k.prefix + "{users}:presence" }
 func (k keys) seen() string     { return k.prefix + "{users}:seen" }
 func (k keys) seenBy() string   { return k.prefix + "{users}:seenby" }

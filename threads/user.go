@@ -373,6 +373,9 @@ func (s *Directory) AddUser(ctx context.Context, u User) (User, error) {
 	if err := s.writeUser(ctx, nil, "", u); err != nil {
 		return u, fmt.Errorf("add user %s: %w", u.ID, err)
 	}
+	if err := s.noteName(ctx, u.ID, "", u.Name); err != nil {
+		return u, fmt.Errorf("add user %s: note the name: %w", u.ID, err)
+	}
 	return u, nil
 }
 
@@ -406,6 +409,11 @@ func (s *Directory) UpdateUser(ctx context.Context, id string, change func(*User
 		}
 		if err != nil {
 			return old, fmt.Errorf("update user %s: %w", id, err)
+		}
+		if u.Name != old.Name {
+			if err := s.noteName(ctx, u.ID, old.Name, u.Name); err != nil {
+				return u, fmt.Errorf("update user %s: note the name: %w", id, err)
+			}
 		}
 		return u, nil
 	}

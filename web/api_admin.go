@@ -96,6 +96,9 @@ func (h *handler) createUser(r *http.Request, me *who, in newUserBody) (threads.
 	if len(in.Emails) == 0 {
 		return threads.User{}, errf(http.StatusBadRequest, "invalid", "a user needs at least one email address to sign in with")
 	}
+	if err := h.store.Directory.CheckName(r.Context(), strings.TrimSpace(in.ID), strings.TrimSpace(in.Name)); err != nil {
+		return threads.User{}, err // a name like another member's (threads/confusable.go)
+	}
 	u, err := h.store.Directory.AddUser(r.Context(), threads.User{ID: strings.TrimSpace(in.ID), Name: strings.TrimSpace(in.Name),
 		Emails: in.Emails, Phone: strings.Join(strings.Fields(in.Phone), ""), PhoneVerified: in.Phone != "",
 		TimeZone: strings.TrimSpace(in.TimeZone), Role: in.Role})

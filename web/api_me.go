@@ -171,7 +171,16 @@ func (h *handler) updateMe(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
-	u, err := h.store.Directory.UpdateUser(r.Context(), me.user.ID, in.apply)
+	u, err := h.store.Directory.UpdateUser(r.Context(), me.user.ID, func(u *threads.User) error {
+		before := u.Name
+		if err := in.apply(u); err != nil {
+			return err
+		}
+		if strings.TrimSpace(u.Name) != before { // not a name like another member's (threads/confusable.go)
+			return h.store.Directory.CheckName(r.Context(), u.ID, strings.TrimSpace(u.Name))
+		}
+		return nil
+	})
 	if err != nil {
 		return err
 	}

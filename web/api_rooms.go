@@ -166,6 +166,9 @@ type memberView struct {
 	Team      string `json:"team,omitempty"`
 	// Escalates: an unseen line to the member goes out again then.
 	Escalates *threads.Escalation `json:"escalates,omitempty"`
+	// Unreachable: no channel reaches the member (a bouncing address and
+	// no working phone); senders see it beside the name.
+	Unreachable bool `json:"unreachable,omitempty"`
 }
 
 // roomView is a room with its members' presence and how each is reached.
@@ -200,7 +203,8 @@ func (h *handler) roomDetail(ctx context.Context, id string) (roomView, error) {
 func memberFrom(mr threads.MemberReach) memberView {
 	mv := memberView{ID: mr.User.ID, Name: mr.User.Name, State: mr.Presence.State, Status: mr.Presence.Status,
 		Reach: mr.Reach, Idle: mr.Presence.Idle, Connected: mr.Presence.Connected,
-		Title: mr.User.Profile.Title, Team: mr.User.Profile.Team, Escalates: mr.Escalates}
+		Title: mr.User.Profile.Title, Team: mr.User.Profile.Team, Escalates: mr.Escalates,
+		Unreachable: mr.User.Unreachable()}
 	if !mr.Presence.LastSeen.IsZero() {
 		t := mr.Presence.LastSeen
 		mv.LastSeen = &t

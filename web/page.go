@@ -303,6 +303,9 @@ func humanSize(n int64) string {
 // "by email", "by text message", "held for the digest (busy)"; "" for a
 // member online, who reads live.
 func reachText(m memberView) string {
+	if m.Unreachable && m.State != threads.StateOnline {
+		return "no channel reaches " + m.Name
+	}
 	switch m.Reach.Channel {
 	case threads.Email:
 		return "by email"

@@ -193,6 +193,13 @@ func TestRoleDisableEnable(t *testing.T) {
 		t.Errorf("post to a room with a disabled member:\n%s", out)
 	}
 	ok(t, e, "user", "add", "--id", "dave", "--name", "Dave")
+	// A name like another member's is refused (issue 20), when added or set.
+	if r := parley(t, e, "user", "add", "--id", "dave3", "--name", "Davе"); r.code == 0 || !strings.Contains(r.err, "too like the name of Dave") {
+		t.Errorf("a name with a Cyrillic е like Dave: exit %d, %q", r.code, r.err)
+	}
+	if r := parley(t, e, "user", "set", "carol", "--name", "DAVE"); r.code == 0 || !strings.Contains(r.err, "too like") {
+		t.Errorf("user set --name DAVE: exit %d, %q", r.code, r.err)
+	}
 	ok(t, e, "user", "disable", "dave")
 	if r := parley(t, e, "room", "add-member", "design", "dave"); r.code != 2 || !strings.Contains(r.err, "disabled") {
 		t.Errorf("adding a disabled user: exit %d, %q", r.code, r.err)

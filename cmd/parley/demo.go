@@ -110,6 +110,7 @@ type demo struct {
 	mail       *inbound.Mail
 	tmpl       *templates.Set // the texts of parley serve
 	lastOutbox string
+	dkim       *demoDKIM // signs bob's emailed reply (demo_auth.go)
 }
 
 // runDemo seeds, plays the script and then follows the design room and the
@@ -181,7 +182,11 @@ func runDemo(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
-	d.mail = inbound.NewMail(inbound.Options{Store: b.store, Domain: cfg.Domain, FromLocal: cfg.MailFrom, Templates: d.tmpl, Log: quietLog(a.log)})
+	if d.dkim, err = newDemoDKIM(); err != nil { // demo_auth.go
+		return err
+	}
+	d.mail = inbound.NewMail(inbound.Options{Store: b.store, Domain: cfg.Domain, FromLocal: cfg.MailFrom, Templates: d.tmpl, Log: quietLog(a.log),
+		SenderAuth: d.dkim.checker()})
 	if err := d.replyByEmail(ctx); err != nil && ctx.Err() == nil {
 		return err
 	}

@@ -182,7 +182,11 @@ func (d *demo) replyByEmail(ctx context.Context) error {
 		"> Morning all! The new header is on staging, comments welcome.\r\n>\r\n> -- \r\n> Reply to this email to post in Design.\r\n\r\n" +
 		"-- \r\nBob Ray, field nurse\r\nSent from my phone\r\n"
 	d.printf("\nBob answers his email from his phone (To: %s); the quote and signature are cut:\n", replyTo[0].Address)
-	res, err := d.mail.Receive(ctx, inbound.Envelope{Door: "smtp", MailFrom: "bob@example.org", Rcpt: []string{replyTo[0].Address}}, []byte(raw))
+	signed, err := d.dkim.sign([]byte(raw))
+	if err != nil {
+		return err
+	}
+	res, err := d.mail.Receive(ctx, inbound.Envelope{Door: "smtp", MailFrom: "bob@example.org", Rcpt: []string{replyTo[0].Address}}, signed)
 	if err != nil {
 		return fmt.Errorf("fold bob's reply in: %w", err)
 	}
@@ -194,5 +198,10 @@ func (d *demo) replyByEmail(ctx context.Context) error {
 		return err
 	}
 	d.printf("    inbox: %s in %s: %s\n", res.Outcome, res.Room, clean(l.String(), false))
+	proof := "example.org's DKIM signature verified (PARLEY_SENDER_AUTH: a forged From would be refused)"
+	if l.Unverified {
+		proof = "unverified: example.org did not vouch for it"
+	}
+	d.printf("    sender: %s\n", proof)
 	return nil
 }

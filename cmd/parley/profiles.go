@@ -89,10 +89,14 @@ func parseUserSet(args []string) (action, error) {
 	}
 	return func(ctx context.Context, a *app) error {
 		u, err := a.store.Directory.UpdateUser(ctx, id, func(u *threads.User) error {
+			before := u.Name
 			for _, c := range changes {
 				if err := c.apply(u); err != nil {
 					return err
 				}
+			}
+			if strings.TrimSpace(u.Name) != before { // not a name like another member's (threads/confusable.go)
+				return a.store.Directory.CheckName(ctx, id, strings.TrimSpace(u.Name))
 			}
 			return nil
 		})

@@ -35,6 +35,7 @@ func TestDemo(t *testing.T) {
 		"Who shares interests with Alice (typography, go, cycling)? parley people search --as alice\n",
 		"  carol  Carol Diaz  Field engineer, New York  3 shared: go, cycling, typography\n",
 		"    inbox: posted in design: Bob Ray: Looks good from the clinic waiting room. @carol can you check it on your phone?\n",
+		"    sender: example.org's DKIM signature verified",
 		"[alice-carol] Alice Archer: Carol, could you call the printer",
 		"instead of sending it",
 		"outbox: email to bob@example.org (whole message: parley outbox show ",

@@ -59,6 +59,9 @@ func parseUserAdd(args []string) (action, error) {
 		}
 	}
 	return func(ctx context.Context, a *app) error {
+		if err := a.store.Directory.CheckName(ctx, u.ID, u.Name); err != nil {
+			return err // a name like another member's (threads/confusable.go)
+		}
 		added, err := a.store.Directory.AddUser(ctx, u)
 		if err != nil {
 			return err

@@ -125,6 +125,7 @@
   if (looking()) activity();
 
   function reachText(m) {
+    if (m.unreachable && m.state !== "online") return "no channel reaches " + m.name;
     if (m.reach.channel === "email") return "by email";
     if (m.reach.channel === "sms") return "by text message";
     if (m.reach.channel === "digest") return "held for the digest (" + m.reach.reason + ")";
