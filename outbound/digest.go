@@ -93,6 +93,7 @@ type DigestResult struct {
 func (d *Digests) Run(ctx context.Context) error {
 	d.log.Info("digest scheduler started")
 	var lastSchedule time.Time
+	lastTimeouts := time.Now().Add(-d.o.Poll)
 	for ctx.Err() == nil {
 		if time.Since(lastSchedule) >= d.o.ScheduleEvery {
 			if _, err := d.o.Digests.ScheduleDigests(ctx); err != nil && ctx.Err() == nil {
@@ -109,6 +110,15 @@ func (d *Digests) Run(ctx context.Context) error {
 			d.log.Warn("escalation round failed", "err", err)
 		} else {
 			n += e
+		}
+		// Members who went idle or offline by time alone: their rooms hear it.
+		if d.o.Chat != nil {
+			round := time.Now()
+			if _, err := d.o.Chat.AnnounceTimeouts(ctx, lastTimeouts); err != nil && ctx.Err() == nil {
+				d.log.Warn("presence timeouts", "err", err)
+			} else {
+				lastTimeouts = round
+			}
 		}
 		if n > 0 {
 			continue // more may be due

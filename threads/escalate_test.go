@@ -286,3 +286,49 @@ func TestEscalateTo(t *testing.T) {
 		}
 	}
 }
+
+// TestAnnounceTimeouts: a member who stops using the page is announced as
+// away once the idle time passes, and offline once the offline time
+// passes, with nothing else happening.
+func TestAnnounceTimeouts(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	if err := e.Chat.Heartbeat(e.ctx, "alice", Beat{}); err != nil {
+		t.Fatal(err)
+	}
+	sub, err := e.Chat.SubscribeUser(e.ctx, "bob")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	th, err := e.Chat.Thresholds(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := e.clock.Now()
+	if n, err := e.Chat.AnnounceTimeouts(e.ctx, last); n != 0 || err != nil {
+		t.Fatalf("announced %d (%v) while alice is active", n, err)
+	}
+	e.clock.Add(th.IdleAfter + time.Second)
+	if n, err := e.Chat.AnnounceTimeouts(e.ctx, last); n != 1 || err != nil {
+		t.Fatalf("announced %d (%v), want alice", n, err)
+	}
+	if ev := next(t, sub); ev.Kind != PresenceEvent || ev.Presence == nil || ev.Presence.User != "alice" || ev.Presence.State != StateAway {
+		t.Fatalf("event %+v, want alice away", ev)
+	}
+	// The next round (from the last one on) announces nothing new.
+	last = e.clock.Now()
+	e.clock.Add(time.Minute)
+	if n, _ := e.Chat.AnnounceTimeouts(e.ctx, last); n != 0 {
+		t.Fatalf("announced %d again", n)
+	}
+	last = e.clock.Now()
+	e.clock.Add(th.OfflineAfter)
+	if n, _ := e.Chat.AnnounceTimeouts(e.ctx, last); n != 1 {
+		t.Fatalf("announced %d, want alice offline", n)
+	}
+	if ev := next(t, sub); ev.Presence == nil || ev.Presence.State != StateOffline {
+		t.Fatalf("event %+v, want alice offline", ev)
+	}
+}

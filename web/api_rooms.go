@@ -34,6 +34,7 @@ func (h *handler) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /api/rooms/{id}/files", h.api(h.uploadFile))
 	mux.HandleFunc("GET /api/rooms/{id}/files/{file}", h.api(h.downloadFile))
 	mux.HandleFunc("POST /api/rooms/{id}/read", h.api(h.markRead))
+	mux.HandleFunc("GET /api/rooms/{id}/lines/{line}/delivery", h.api(h.lineDelivery)) // api_delivery.go
 	mux.HandleFunc("GET /api/me", h.api(h.showMe))
 	mux.HandleFunc("PUT /api/me", h.api(h.updateMe))
 	mux.HandleFunc("PUT /api/me/status", h.api(h.setStatus))

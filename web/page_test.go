@@ -3,6 +3,7 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/json"
 	"fmt"
 	"html"
 	"io"
@@ -281,5 +282,35 @@ func TestRoomPageShowsEscalation(t *testing.T) {
 	_, page = b.fetch(t, "GET", e.srv.URL+"/rooms/design", nil)
 	if seen := text(page); !regexp.MustCompile(`Bob: away — by email · escalates to text at \d\d:\d\d`).MatchString(seen) {
 		t.Errorf("the members list does not show bob's escalation:\n%s", seen)
+	}
+}
+
+// TestLineDeliveryAPI: the sender reads how their line went to each member
+// and when it escalates; a non-member gets 404, a bad line id 400.
+func TestLineDeliveryAPI(t *testing.T) {
+	e := newWebEnv(t, nil)
+	if _, err := e.store.Directory.UpdateUser(e.ctx, "bob", func(u *threads.User) error {
+		u.Phone, u.PhoneVerified = "+15550003333", true
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.store.Chat.SetStatus(e.ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
+		t.Fatal(err)
+	}
+	l := e.post("design", "alice", "@bob can you sign the form?")
+	st, body := e.do("alice", "GET", "/api/rooms/design/lines/"+l.ID+"/delivery", nil)
+	var v deliveryView
+	if err := json.Unmarshal([]byte(body), &v); st != 200 || err != nil {
+		t.Fatalf("%d %s (%v)", st, body, err)
+	}
+	if r := v.Reached["bob"]; len(r) != 1 || r[0].Channel != threads.Email || v.Escalates["bob"].Channel != threads.SMS {
+		t.Errorf("delivery %+v", v)
+	}
+	if st, body := e.do("carol", "GET", "/api/rooms/design/lines/"+l.ID+"/delivery", nil); st != 404 {
+		t.Errorf("a non-member: %d %s", st, body)
+	}
+	if st, body := e.do("alice", "GET", "/api/rooms/design/lines/nope/delivery", nil); st != 400 || !strings.Contains(body, "line id") {
+		t.Errorf("a bad line id: %d %s", st, body)
 	}
 }
