@@ -39,9 +39,9 @@ func init() {
 }
 
 // KeyFinder finds the public key mail to an address is encrypted to
-// (PGPTransport.KeyFor): nil when there is none.
+// (PGPTransport.FreshKeyFor): nil when there is none.
 type KeyFinder interface {
-	KeyFor(ctx context.Context, addr string) (*pgp.PublicKey, error)
+	FreshKeyFor(ctx context.Context, addr string) (*pgp.PublicKey, error)
 }
 
 var _ KeyFinder = (*PGPTransport)(nil)
@@ -61,7 +61,7 @@ var ErrNotEncrypted = errors.New("a confidential room's lines are never sent une
 // encrypted; any other member gets the notice instead (handled true).
 func (e *Email) confidential(ctx context.Context, d Parcel) (context.Context, bool, error) {
 	if e.o.Keys != nil {
-		key, err := e.o.Keys.KeyFor(ctx, d.Member.Email())
+		key, err := e.o.Keys.FreshKeyFor(ctx, d.Member.Email())
 		if err != nil {
 			return ctx, true, err
 		}

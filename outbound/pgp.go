@@ -70,7 +70,11 @@ func (p *PGPTransport) Send(ctx context.Context, from string, to []string, msg [
 	var key *pgp.PublicKey
 	if len(to) == 1 {
 		var err error
-		if key, err = p.KeyFor(ctx, to[0]); err != nil {
+		find := p.KeyFor
+		if encryptedOnly(ctx) {
+			find = p.FreshKeyFor
+		}
+		if key, err = find(ctx, to[0]); err != nil {
 			return err
 		}
 	}
@@ -89,10 +93,18 @@ func (p *PGPTransport) Send(ctx context.Context, from string, to []string, msg [
 // them then goes plain, and the problem is logged).
 func (p *PGPTransport) KeyFor(ctx context.Context, addr string) (*pgp.PublicKey, error) {
 	addr = strings.ToLower(strings.TrimSpace(addr))
-	now := time.Now()
-	if e, ok := p.keys.Get(addr, now); ok {
+	if e, ok := p.keys.Get(addr, time.Now()); ok {
 		return e.key, nil
 	}
+	return p.FreshKeyFor(ctx, addr)
+}
+
+// FreshKeyFor is KeyFor read from the store, never from what was read
+// lately: a confidential room's lines wait for no cache to learn of a
+// key just set.
+func (p *PGPTransport) FreshKeyFor(ctx context.Context, addr string) (*pgp.PublicKey, error) {
+	addr = strings.ToLower(strings.TrimSpace(addr))
+	now := time.Now()
 	member, mk, err := p.o.Keys.MemberKeyByEmail(ctx, addr)
 	switch {
 	case errors.Is(err, threads.ErrNotFound):

@@ -207,6 +207,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.showDigestAndTranscript(ctx, dl.digests, cfg.Domain); err != nil && ctx.Err() == nil { // demo_digest.go
 		return err
 	}
+	if err := d.showEncryption(ctx); err != nil && ctx.Err() == nil { // demo_crypto.go
+		return err
+	}
 	if err := d.showWeb(ctx, pageURL); err != nil && ctx.Err() == nil {
 		return err
 	}

@@ -247,3 +247,32 @@ func TestProtectKeepsDKIMValid(t *testing.T) {
 		t.Fatalf("verify = %+v, %v", vs, err)
 	}
 }
+
+// BenchmarkRelayProtect is BenchmarkRelay with the OpenPGP step: "plain"
+// adds only the Autocrypt header (a member without a key), "encrypted"
+// signs and encrypts to the member's key (and DKIM-signs again when dkim).
+func BenchmarkRelayProtect(b *testing.B) {
+	f := newPGPFixture(b)
+	r := relayCases()[1].relay
+	for _, c := range []struct {
+		name string
+		to   bool
+	}{{"plain", false}, {"encrypted", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			comp := newComposer(b, nil)
+			p := Protection{Key: f.server}
+			if c.to {
+				p.To = f.bobPub
+			}
+			for b.Loop() {
+				m, err := comp.Relay(r)
+				if err != nil {
+					b.Fatal(err)
+				}
+				if _, err := comp.Protect(m, p); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
