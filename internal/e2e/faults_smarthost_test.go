@@ -127,3 +127,82 @@ func TestFaultSmarthostRefuses(t *testing.T) {
 		at[1].Sub(at[0]).Round(time.Millisecond), at[2].Sub(at[1]).Round(time.Millisecond), deadAfter.Round(time.Millisecond), dead[0].Attempt, dead[0].Reason)
 	p.stop(t, fake.AuthToken)
 }
+
+// TestFaultSmarthostStallsOneRecipient: the smarthost never answers RCPT
+// for carol, as a stuck mailbox would. Alice posts five lines; bob's and
+// dave's emails must not wait behind carol's stalled sends (the 30 s DATA
+// limit, or even the 10 s command limit): each arrives within a few
+// seconds of its post, one email per line, while carol's sends stay
+// stalled.
+func TestFaultSmarthostStallsOneRecipient(t *testing.T) {
+	const lines = 5
+	sink := smtppeer.Start(t)
+	rd := redispeer.New(t)
+	p := startParley(t, rd, faultEnv(t, sink)...)
+	p.run(t, "user", "add", "--id", "alice", "--name", "Alice", "--email", "alice@example.org")
+	for _, m := range []string{"bob", "carol", "dave"} {
+		p.run(t, "user", "add", "--id", m, "--name", strings.ToUpper(m[:1])+m[1:], "--email", m+"@example.org")
+	}
+	p.run(t, "room", "create", "--id", room, "--name", "Design", "--members", "alice,bob,carol,dave")
+	for _, m := range []string{"bob", "carol", "dave"} {
+		p.run(t, "presence", "set", m, "away")
+	}
+	sink.Stall("carol@example.org")
+
+	posted := make(map[string]time.Time, lines)
+	for i := range lines {
+		text := "stall fault line " + string(rune('A'+i))
+		posted[text] = time.Now()
+		p.run(t, "post", "--room", room, "--as", "alice", text)
+	}
+	// arrived: for each of bob and dave, each line's first arrival.
+	arrived := func() map[string]map[string]time.Time {
+		got := map[string]map[string]time.Time{"bob@example.org": {}, "dave@example.org": {}}
+		for _, m := range sink.Messages() {
+			for _, to := range m.To {
+				seen, ok := got[to]
+				if !ok {
+					continue
+				}
+				for text := range posted {
+					if _, dup := seen[text]; !dup && strings.Contains(string(m.Data), text) {
+						seen[text] = m.At
+					}
+				}
+			}
+		}
+		return got
+	}
+	waitFor(t, 20*time.Second, "every line at bob and dave", func() bool {
+		for _, seen := range arrived() {
+			if len(seen) < lines {
+				return false
+			}
+		}
+		return true
+	})
+	var worst time.Duration
+	for to, seen := range arrived() {
+		for text, at := range seen {
+			d := at.Sub(posted[text])
+			worst = max(worst, d)
+			// The bound is far below the stall limits it guards against;
+			// the figure is printed.
+			if d > 5*time.Second {
+				t.Errorf("%q reached %s %v after its post, behind carol's stalled sends", text, to, d.Round(time.Millisecond))
+			}
+		}
+	}
+	for _, m := range sink.Messages() {
+		for _, to := range m.To {
+			if to == "carol@example.org" {
+				t.Errorf("the smarthost took an email for carol, whose RCPT it stalls")
+			}
+		}
+	}
+	if sink.Stalled() == 0 {
+		t.Errorf("no send to carol is stalled at the smarthost: the test did not test the stall")
+	}
+	t.Logf("carol stalled at RCPT: bob's and dave's %d lines each arrived at most %v after their post (%d of carol's sends stalled)",
+		lines, worst.Round(time.Millisecond), sink.Stalled())
+}
