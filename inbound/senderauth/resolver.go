@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/netip"
 	"strings"
+	"sync"
 	"time"
 
 	"parley/internal/recent"
@@ -41,9 +42,10 @@ type NetResolver struct {
 	// Net is the resolver asked (net.DefaultResolver when nil).
 	Net *net.Resolver
 
-	txt recent.Cache[[]string]
-	ip  recent.Cache[[]netip.Addr]
-	mx  recent.Cache[[]string]
+	once sync.Once
+	txt  recent.Cache[[]string]
+	ip   recent.Cache[[]netip.Addr]
+	mx   recent.Cache[[]string]
 }
 
 var _ Resolver = (*NetResolver)(nil)
@@ -82,7 +84,7 @@ func lookup[V any](ctx context.Context, r *NetResolver, c *recent.Cache[[]V], ki
 		return nil, nil
 	}
 	now := time.Now()
-	c.TTL = r.ttl()
+	r.once.Do(func() { r.txt.TTL, r.ip.TTL, r.mx.TTL = r.ttl(), r.ttl(), r.ttl() })
 	if v, ok := c.Get(name, now); ok {
 		return v, nil
 	}
