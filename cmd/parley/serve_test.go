@@ -68,6 +68,12 @@ func TestDemo(t *testing.T) {
 		"outbox: email to dave@example.org",
 		"    Subject: [parley] 4 new lines in Design\n",
 		"The start of design's transcript",
+		"Board is a confidential room",
+		"outbox: email to carol@example.org",
+		"    Subject: New line in Board\n",
+		"    Subject: [parley] message\n",
+		"    | Subject: [Board] chat in Board\n",
+		"): The launch budget is 40k; keep it in this room.\n",
 		"    --- ",
 		"parley demo: stopped.\n",
 	} {
@@ -82,9 +88,10 @@ func TestDemo(t *testing.T) {
 	// alice's two direct lines (auto-replies are never sent); then carol's
 	// text reply: an email for bob, and one for erin unless her line joined
 	// erin's batch of bob's reply (it comes within the window, so it
-	// usually does); dave's digest, sent by hand; and alice's sign-in link.
-	if n := strings.Count(r.out, "\noutbox: "); n != 10 && n != 11 {
-		t.Errorf("%d outbox entries, want 10 or 11:\n%s", n, r.out)
+	// usually does); dave's digest, sent by hand; the confidential room's
+	// line: encrypted to bob, a notice to carol; and alice's sign-in link.
+	if n := strings.Count(r.out, "\noutbox: "); n != 12 && n != 13 {
+		t.Errorf("%d outbox entries, want 12 or 13:\n%s", n, r.out)
 	}
 	if strings.Contains(r.out, "    | Bob Ray (auto-reply)") || strings.Contains(r.out, "(auto-reply)\" <parley") {
 		t.Errorf("an auto-reply was sent:\n%s", r.out)
@@ -92,7 +99,7 @@ func TestDemo(t *testing.T) {
 	if n := strings.Count(r.out, "Bob Ray (auto-reply)"); n != 1 {
 		t.Errorf("bob's auto-reply shown %d times, want once", n)
 	}
-	if !strings.Contains(r.out, "Carol Diaz (") || strings.Count(r.out, "outbox: email to bob@example.org") != 3 {
+	if !strings.Contains(r.out, "Carol Diaz (") || strings.Count(r.out, "outbox: email to bob@example.org") != 4 {
 		t.Errorf("carol's text was not relayed to bob by email:\n%s", r.out)
 	}
 	if strings.Contains(r.out, "batch delivered") {
