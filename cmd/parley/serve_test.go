@@ -76,6 +76,12 @@ func TestDemo(t *testing.T) {
 		"outbox: email to dave@example.org",
 		"    Subject: [parley] 4 new lines in Design\n",
 		"The start of design's transcript",
+		"Board is a confidential room",
+		"outbox: email to carol@example.org",
+		"    Subject: New line in Board\n",
+		"    Subject: [parley] message\n",
+		"    | Subject: [Board] chat in Board\n",
+		"): The launch budget is 40k; keep it in this room.\n",
 		"    --- ",
 		"parley demo: stopped.\n",
 	} {
@@ -93,9 +99,10 @@ func TestDemo(t *testing.T) {
 	// usually does); dave's digest, sent by hand; and alice's sign-in link.
 	// Since auto-replies go back on the sender's channel and lines escalate:
 	// carol's auto-reply email to bob (he wrote by email), and erin's direct
-	// line by email (idle) and again by text (escalated).
-	if n := strings.Count(r.out, "\noutbox: "); n != 13 && n != 14 {
-		t.Errorf("%d outbox entries, want 13 or 14:\n%s", n, r.out)
+	// line by email (idle) and again by text (escalated). The confidential
+	// room's line: encrypted to bob, a notice to carol.
+	if n := strings.Count(r.out, "\noutbox: "); n != 15 && n != 16 {
+		t.Errorf("%d outbox entries, want 15 or 16:\n%s", n, r.out)
 	}
 	if strings.Contains(r.out, "    | Bob Ray (auto-reply)") || strings.Contains(r.out, "(auto-reply)\" <parley") {
 		t.Errorf("an auto-reply was sent:\n%s", r.out)
