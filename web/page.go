@@ -40,6 +40,9 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"stateText": stateText,
 	"join":      strings.Join,
 	"dict":      dict,
+	"rich":      richText,
+	"clock":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
+	"css":       func() template.CSS { return inlineCSS },
 }).ParseFS(templateFS, "templates/*.html"))
 
 // dict makes a map of its key and value arguments, to hand several values
@@ -98,6 +101,7 @@ type view struct {
 // pageRoutes mounts the page and its static files.
 func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /static/{name}", gzipped(h.static))
+	mux.HandleFunc("GET /favicon.ico", gzipped(h.favicon))
 	mux.HandleFunc("GET /signin", gzipped(h.signinPage))
 	mux.HandleFunc("POST /signin", gzipped(h.signinRequest))
 	mux.HandleFunc("GET /signin/{token}", gzipped(h.signinConfirm))
@@ -200,7 +204,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' '"+inlineCSSHash+"'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := pageTmpl.ExecuteTemplate(w, name, v); err != nil {
@@ -332,11 +336,16 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request, me *who) error {
 	if err != nil {
 		return err
 	}
-	v := viewFor(me, "Your rooms")
+	list, unread, err := h.roomList(r.Context(), me, "")
+	if err != nil {
+		return err
+	}
+	v := viewFor(me, withUnread("Your rooms", unread))
 	v.Data = struct {
 		Rooms    []threads.Room
 		Presence threads.Presence
-	}{rooms, p}
+		List     []roomEntry
+	}{rooms, p, list}
 	h.render(w, r, http.StatusOK, "home.html", v)
 	return nil
 }
@@ -353,6 +362,12 @@ type roomData struct {
 	Last     string
 	Presence threads.Presence
 	MaxFile  string
+	// Rooms is the room list beside the room; Days the day separators
+	// (line id -> label) and Cont the lines that continue their author's
+	// group (page_reading.go).
+	Rooms []roomEntry
+	Days  map[string]dayMark
+	Cont  map[string]bool
 }
 
 func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -388,7 +403,13 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 			d.Presence = threads.Presence{User: m.ID, State: m.State, Status: m.Status}
 		}
 	}
-	v := viewFor(me, detail.Name)
+	rooms, unread, err := h.roomList(r.Context(), me, room.ID)
+	if err != nil {
+		return err
+	}
+	v := viewFor(me, withUnread(detail.Name, unread))
+	d.Rooms = rooms
+	d.Days, d.Cont = layoutLines(lines, v.Loc, h.opts.Now())
 	v.Data = d
 	if r.URL.Query().Get("posted") == "file" {
 		v.Notice = "File posted."
