@@ -128,7 +128,11 @@ func (h *handler) page(fn func(w http.ResponseWriter, r *http.Request, me *who) 
 	return gzipped(func(w http.ResponseWriter, r *http.Request) {
 		me, err := h.identify(r)
 		if err == nil && me == nil {
-			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			to := "/signin"
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if err == nil && me.session == nil {
@@ -193,6 +197,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if v.Path == "" {
 		v.Path = r.URL.Path
 	}
+	if v.Notice == "" && v.Me != nil && r.URL.Query().Get("status") == "set" {
+		v.Notice = "Your status is set."
+	}
 	if v.IdleMS == 0 && v.Me != nil {
 		th, err := h.store.Chat.Thresholds(r.Context())
 		if err != nil {
@@ -218,6 +225,12 @@ func viewFor(me *who, title string) view {
 	return view{Title: title, Me: &u, CSRF: me.session.CSRF, Loc: u.Location(), Script: true}
 }
 
+// errorData is what error.html shows.
+type errorData struct {
+	Status int
+	Msg    string
+}
+
 // pageFail answers a page request with an error page.
 func (h *handler) pageFail(w http.ResponseWriter, r *http.Request, me *who, err error) {
 	if r.Context().Err() != nil {
@@ -233,11 +246,12 @@ func (h *handler) pageFail(w http.ResponseWriter, r *http.Request, me *who, err 
 	if he.retryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(he.retryAfter/time.Second)+1))
 	}
-	v := view{Title: "Something went wrong", Error: he.msg}
+	v := view{Title: http.StatusText(he.status)}
 	if me != nil && me.session != nil {
-		v = viewFor(me, "Something went wrong")
-		v.Error, v.Script = he.msg, false
+		v = viewFor(me, http.StatusText(he.status))
+		v.Script = false
 	}
+	v.Data = errorData{Status: he.status, Msg: he.msg}
 	h.render(w, r, he.status, "error.html", v)
 }
 
@@ -272,11 +286,30 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 // backTo is where a form sends the browser afterwards: a local path the
 // form named, or fallback.
 func backTo(r *http.Request, fallback string) string {
-	b := r.PostFormValue("back")
-	if u, err := url.Parse(b); err == nil && strings.HasPrefix(b, "/") && !strings.HasPrefix(b, "//") && u.Host == "" && !strings.Contains(b, "\\") {
+	if b := r.PostFormValue("back"); localPath(b) {
 		return b
 	}
 	return fallback
+}
+
+// localPath reports whether p is a path on this site (not another host's
+// address in disguise), safe to redirect to.
+func localPath(p string) bool {
+	u, err := url.Parse(p)
+	return err == nil && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && u.Host == "" && u.Scheme == "" &&
+		!strings.ContainsAny(p, "\\\r\n")
+}
+
+// withQuery adds a query parameter to a local path.
+func withQuery(p, key, value string) string {
+	u, err := url.Parse(p)
+	if err != nil {
+		return p
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // when shows a time in loc: the clock for today, with the date otherwise.
@@ -453,7 +486,7 @@ func (h *handler) statusForm(w http.ResponseWriter, r *http.Request, me *who) er
 	if _, err := h.store.Chat.SetStatus(r.Context(), me.user.ID, st); err != nil {
 		return err
 	}
-	http.Redirect(w, r, backTo(r, "/"), http.StatusSeeOther)
+	http.Redirect(w, r, withQuery(backTo(r, "/"), "status", "set"), http.StatusSeeOther)
 	return nil
 }
 

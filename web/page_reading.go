@@ -151,22 +151,20 @@ func markMentions(text, me string) string {
 		return template.HTMLEscapeString(text)
 	}
 	var b strings.Builder
-	lower, at := strings.ToLower(text), "@"+strings.ToLower(me)
+	want := strings.ToLower(me)
 	last := 0
-	for i := 0; ; {
-		j := strings.Index(lower[i:], at)
-		if j < 0 {
-			break
+	for j := 0; j+len(me) < len(text); j++ {
+		end := j + 1 + len(me)
+		if text[j] != '@' || !strings.EqualFold(text[j+1:end], me) || !mentionStart(text[:j]) {
+			continue
 		}
-		j += i
-		end := j + len(at)
-		whole := mentionStart(text[:j]) && threads.Mentions(text[j:])[0] == at[1:]
-		if whole {
-			b.WriteString(template.HTMLEscapeString(text[last:j]))
-			b.WriteString(`<mark class="me">` + template.HTMLEscapeString(text[j:end]) + `</mark>`)
-			last = end
+		if m := threads.Mentions(text[j:]); len(m) == 0 || m[0] != want {
+			continue
 		}
-		i = end
+		b.WriteString(template.HTMLEscapeString(text[last:j]))
+		b.WriteString(`<mark class="me">` + template.HTMLEscapeString(text[j:end]) + `</mark>`)
+		last = end
+		j = end - 1
 	}
 	b.WriteString(template.HTMLEscapeString(text[last:]))
 	return b.String()
