@@ -118,6 +118,7 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
 	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
 	h.peoplePageRoutes(mux)
+	h.startPageRoutes(mux)
 	h.adminPageRoutes(mux)
 }
 
@@ -263,6 +264,9 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.NotFound(w, r)
 		return
+	}
+	if name == "app.js" {
+		b = slimJS(b)
 	}
 	ct := mime.TypeByExtension(path.Ext(name))
 	if ct == "" {

@@ -60,7 +60,7 @@ func TestBrowserLayout(t *testing.T) {
 			shoot(t, bctx, sc, "room")
 
 			// Scrolled up, a live line shows the marker and stays unread.
-			evalOK(t, bctx, `document.getElementById("scroll").scrollTop = 0, true`)
+			evalOK(t, bctx, `document.getElementById("scroll").scrollTop = -1e6, true`)
 			id := postAs(t, store, "design", "bob", "A line while alice reads old ones")
 			waitIn(t, bctx, "the new-lines marker", `!document.getElementById("newmark").hidden && document.getElementById("newmark").textContent.indexOf("1 new line") === 0`)
 			shoot(t, bctx, sc, "new-lines")

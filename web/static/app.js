@@ -28,10 +28,10 @@
   }
   var scroller = document.getElementById("scroll");
   var meId = (document.querySelector('meta[name="me"]') || {}).content || "";
-  function nearBottom() {
-    return !scroller || scroller.scrollTop + scroller.clientHeight >= scroller.scrollHeight - 40;
-  }
-  function toBottom() { if (scroller) scroller.scrollTop = scroller.scrollHeight; }
+  // The lines scroll in a column-reverse box: it opens at the bottom
+  // without a script, and its scrollTop is 0 there, negative above.
+  function nearBottom() { return !scroller || scroller.scrollTop > -40; }
+  function toBottom() { if (scroller) scroller.scrollTop = 0; }
 
   // Line text as the page shows it: web addresses as links, mentions of
   // the reader marked; everything else as plain text.
