@@ -43,12 +43,8 @@ func TestBrowserLayout(t *testing.T) {
 	seedRoom(t, e)
 	for _, sc := range screens {
 		t.Run(sc.name, func(t *testing.T) {
-			bctx, stopBrowser := browserpeer.Start(t, int(sc.width), int(sc.height))
-			defer stopBrowser()
-			bctx, stopTimeout := context.WithTimeout(bctx, 120*time.Second)
-			defer stopTimeout()
-			emulate(t, bctx, sc)
-			browserSignIn(t, e, bctx, page, "alice@example.org")
+			bctx, stop := signedIn(t, e, page, sc, "alice@example.org")
+			defer stop()
 			shoot(t, bctx, sc, "home")
 			if err := chromedp.Do(bctx,
 				chromedp.Navigate(page+"/rooms/design"),
@@ -84,7 +80,7 @@ func TestBrowserLayout(t *testing.T) {
 			postAs(t, store, "ops", "bob", "ops line for everyone "+sc.name)
 			postAs(t, store, "ops", "carol", "@alice can you look? "+sc.name)
 			if !sc.phone {
-				waitIn(t, bctx, "the live unread badge", `document.querySelector("#r-ops .badge:not(.at)").textContent === "2"`)
+				waitIn(t, bctx, "the live unread badge and title", `document.querySelector("#r-ops .badge:not(.at)").textContent === "2" && document.title.indexOf("(2) ") === 0`)
 			}
 			if err := chromedp.Do(bctx, chromedp.Reload(), chromedp.WaitVisible(chromedp.ID("post-text"))); err != nil {
 				t.Fatal(err)
@@ -155,6 +151,17 @@ func postWith(t *testing.T, s *threads.Store, n threads.NewLine) string {
 func postAs(t *testing.T, s *threads.Store, room, author, text string) string {
 	t.Helper()
 	return postWith(t, s, threads.NewLine{Room: room, Author: author, Text: text, Origin: threads.FromWeb})
+}
+
+// signedIn starts a browser of sc's size and signs in as the member with
+// address email; stop stops it (call it before the server stops).
+func signedIn(t *testing.T, e env, page string, sc screen, email string) (context.Context, func()) {
+	t.Helper()
+	bctx, stopBrowser := browserpeer.Start(t, int(sc.width), int(sc.height))
+	bctx, stopTimeout := context.WithTimeout(bctx, 120*time.Second)
+	emulate(t, bctx, sc)
+	browserSignIn(t, e, bctx, page, email)
+	return bctx, func() { stopTimeout(); stopBrowser() }
 }
 
 // emulate sets the exact viewport (touch on a phone) and a focused window:

@@ -37,12 +37,8 @@ func TestBrowserSlowLink(t *testing.T) {
 	e, page := browserServe(t, redisEnv(t))
 	seedRoom(t, e)
 	sc := screen{"phone", 390, 844, true}
-	bctx, stopBrowser := browserpeer.Start(t, int(sc.width), int(sc.height))
-	defer stopBrowser()
-	bctx, stopTimeout := context.WithTimeout(bctx, 120*time.Second)
-	defer stopTimeout()
-	emulate(t, bctx, sc)
-	browserSignIn(t, e, bctx, page, "alice@example.org")
+	bctx, stop := signedIn(t, e, page, sc, "alice@example.org")
+	defer stop()
 
 	var mu sync.Mutex
 	type fetched struct {
