@@ -246,6 +246,10 @@ func layoutChecks(t *testing.T, bctx context.Context, sc screen) {
 		t.Errorf("%s: only %v lines are grouped under their author", sc.name, n)
 	}
 	noOverflow(t, bctx, sc.name+" room")
+	// Notifications are never asked for on load.
+	if asked, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`localStorage.getItem("parley-asked") !== null || Notification.permission !== "default"`)); err != nil || asked {
+		t.Errorf("%s: notification permission asked on load (%v)", sc.name, err)
+	}
 	// Tap targets: every visible link and button outside line text is at
 	// least 44 px tall on a phone.
 	if sc.phone {
@@ -303,6 +307,10 @@ func phoneChecks(t *testing.T, bctx context.Context, sc screen, page string) {
 	if err := chromedp.Do(bctx, chromedp.Click(chromedp.CSS(`#post-form button`)),
 		chromedp.WaitVisible(`//li[contains(@class,"line")][contains(., "first")][contains(., "second")]`)); err != nil {
 		t.Fatalf("send with the button: %v", err)
+	}
+	// Sending is a person's action: the page asks for notifications then, once.
+	if asked, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`localStorage.getItem("parley-asked") === "1"`)); err != nil || !asked {
+		t.Errorf("notification permission not asked on the first send (%v)", err)
 	}
 	for _, p := range []string{"/", "/people", "/me", "/tokens", "/admin", "/nowhere"} {
 		if err := chromedp.Do(bctx, chromedp.Navigate(page+p), chromedp.WaitReady("body")); err != nil {
