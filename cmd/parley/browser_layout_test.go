@@ -39,6 +39,7 @@ func TestBrowserLayout(t *testing.T) {
 	e, page := browserServe(t, redisEnv(t))
 	ok(t, e, "user", "add", "--id", "carol", "--name", "Carol Bell", "--email", "carol@example.org")
 	ok(t, e, "room", "create", "--id", "ops", "--name", "Ops", "--members", "alice,bob,carol")
+	ok(t, e, "user", "role", "alice", "admin") // the admin page's tables reflow on a phone
 	store, _ := storeFor(t, e)
 	seedRoom(t, e)
 	for _, sc := range screens {
@@ -312,11 +313,14 @@ func phoneChecks(t *testing.T, bctx context.Context, sc screen, page string) {
 	if asked, err := chromedp.Run(bctx, chromedp.Evaluate[bool](`localStorage.getItem("parley-asked") === "1"`)); err != nil || !asked {
 		t.Errorf("notification permission not asked on the first send (%v)", err)
 	}
-	for _, p := range []string{"/", "/people", "/me", "/tokens", "/admin", "/nowhere"} {
+	for _, p := range []string{"/", "/people", "/people/bob", "/me", "/tokens", "/admin", "/nowhere"} {
 		if err := chromedp.Do(bctx, chromedp.Navigate(page+p), chromedp.WaitReady("body")); err != nil {
 			t.Fatal(err)
 		}
 		noOverflow(t, bctx, "phone "+p)
+		if p == "/admin" {
+			shoot(t, bctx, sc, "admin")
+		}
 	}
 }
 
