@@ -49,8 +49,8 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 		"References: <" + threads.RootMessageID(room, "parley.test") + ">",
 		"Subject: [Design] chat in Design",
 		"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
-		"Alice Archer (10:00): First line",
-		"Alice Archer (10:01): Second line",
+		"Alice Archer (Wed 10:00 CET): First line",
+		"Alice Archer (Wed 10:01 CET): Second line",
 	} {
 		if !strings.Contains(m, want) {
 			t.Errorf("captured message lacks %q:\n%s", want, m)

@@ -198,6 +198,9 @@ func (s *Set) Render(name string, data any) (string, error) {
 var funcs = texttemplate.FuncMap{
 	// clock formats a time as 15:04 in loc (UTC when nil).
 	"clock": func(t time.Time, loc *time.Location) string { return in(t, loc).Format("15:04") },
+	// stamp formats a time as "Mon 20:08 CET" in loc: day, clock and zone,
+	// for a reader who may be far away or read it days later.
+	"stamp": func(t time.Time, loc *time.Location) string { return in(t, loc).Format("Mon 15:04 MST") },
 	// day formats a time as "Wednesday 25 November 2026" in loc.
 	"day": func(t time.Time, loc *time.Location) string { return in(t, loc).Format("Monday 2 January 2006") },
 	// datetime formats a time as "2026-11-25 15:04" in loc.

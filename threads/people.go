@@ -36,6 +36,9 @@ type PeopleQuery struct {
 	// skips that many first, for paging.
 	Limit  int `json:"limit,omitempty"`
 	Offset int `json:"offset,omitempty"`
+	// Everyone: with no other criterion, find everyone (still ranked by
+	// shared interests, then by name) instead of who shares an interest.
+	Everyone bool `json:"everyone,omitempty"`
 }
 
 // PersonMatch is one person found: what colleagues may read of them, and
@@ -71,6 +74,10 @@ func (s *Directory) SearchPeople(ctx context.Context, viewer string, q PeopleQue
 	}
 	var cands []string
 	switch {
+	case q.Everyone && q.Name == "" && len(q.Interests) == 0 && len(q.Fields) == 0:
+		if cands, err = s.rdb.HKeys(ctx, s.k.users()).Result(); err != nil {
+			return nil, fmt.Errorf("list people: %w", err)
+		}
 	case q.Name == "" && len(q.Interests) == 0 && len(q.Fields) == 0:
 		if len(mine) == 0 {
 			return nil, invalid("search by name, interest or field, or give a viewer with interests to find who shares them")

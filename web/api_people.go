@@ -39,6 +39,8 @@ func peopleQuery(q url.Values) (threads.PeopleQuery, error) {
 		switch {
 		case k == "name":
 			pq.Name = last
+		case k == "everyone":
+			pq.Everyone = last == "1" || last == "true"
 		case k == "interest":
 			for _, v := range vs {
 				// The page sends "go, cycling" in one box.

@@ -88,11 +88,11 @@ func (h *handler) fail(w http.ResponseWriter, r *http.Request, err error) {
 }
 
 // notFoundAsJSON answers requests no route takes with JSON under /api/
-// (404, or 405 with Allow when another method would match) and leaves the
-// rest to next.
+// (404, or 405 with Allow when another method would match), elsewhere with
+// parley's own page, and leaves the rest to mux.
 func (h *handler) notFoundAsJSON(mux *http.ServeMux) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		if _, pattern := mux.Handler(r); pattern != "" || !isAPI(r) {
+		if _, pattern := mux.Handler(r); pattern != "" {
 			mux.ServeHTTP(w, r)
 			return
 		}
@@ -103,6 +103,14 @@ func (h *handler) notFoundAsJSON(mux *http.ServeMux) http.Handler {
 			if _, p := mux.Handler(probe); p != "" {
 				allow = append(allow, m)
 			}
+		}
+		if !isAPI(r) && len(allow) > 0 {
+			mux.ServeHTTP(w, r) // 405 with Allow
+			return
+		}
+		if !isAPI(r) {
+			h.notFoundPage(w, r)
+			return
 		}
 		if len(allow) == 0 {
 			writeJSON(w, http.StatusNotFound, apiError{Error: "no such endpoint: " + r.URL.Path, Code: "not_found"})

@@ -41,6 +41,9 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"escText":   escText,
 	"join":      strings.Join,
 	"dict":      dict,
+	"rich":      richText,
+	"clock":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
+	"css":       func() template.CSS { return inlineCSS },
 }).ParseFS(templateFS, "templates/*.html"))
 
 // dict makes a map of its key and value arguments, to hand several values
@@ -99,6 +102,7 @@ type view struct {
 // pageRoutes mounts the page and its static files.
 func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /static/{name}", gzipped(h.static))
+	mux.HandleFunc("GET /favicon.ico", gzipped(h.favicon))
 	mux.HandleFunc("GET /signin", gzipped(h.signinPage))
 	mux.HandleFunc("POST /signin", gzipped(h.signinRequest))
 	mux.HandleFunc("GET /signin/{token}", gzipped(h.signinConfirm))
@@ -115,6 +119,7 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
 	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
 	h.peoplePageRoutes(mux)
+	h.startPageRoutes(mux)
 	h.adminPageRoutes(mux)
 }
 
@@ -125,7 +130,11 @@ func (h *handler) page(fn func(w http.ResponseWriter, r *http.Request, me *who) 
 	return gzipped(func(w http.ResponseWriter, r *http.Request) {
 		me, err := h.identify(r)
 		if err == nil && me == nil {
-			http.Redirect(w, r, "/signin", http.StatusSeeOther)
+			to := "/signin"
+			if r.Method == http.MethodGet && r.URL.Path != "/" {
+				to += "?next=" + url.QueryEscape(r.URL.RequestURI())
+			}
+			http.Redirect(w, r, to, http.StatusSeeOther)
 			return
 		}
 		if err == nil && me.session == nil {
@@ -190,6 +199,9 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	if v.Path == "" {
 		v.Path = r.URL.Path
 	}
+	if v.Notice == "" && v.Me != nil && r.URL.Query().Get("status") == "set" {
+		v.Notice = "Your status is set."
+	}
 	if v.IdleMS == 0 && v.Me != nil {
 		th, err := h.store.Chat.Thresholds(r.Context())
 		if err != nil {
@@ -201,7 +213,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' '"+inlineCSSHash+"'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := pageTmpl.ExecuteTemplate(w, name, v); err != nil {
@@ -213,6 +225,12 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 func viewFor(me *who, title string) view {
 	u := me.user
 	return view{Title: title, Me: &u, CSRF: me.session.CSRF, Loc: u.Location(), Script: true}
+}
+
+// errorData is what error.html shows.
+type errorData struct {
+	Status int
+	Msg    string
 }
 
 // pageFail answers a page request with an error page.
@@ -230,11 +248,12 @@ func (h *handler) pageFail(w http.ResponseWriter, r *http.Request, me *who, err 
 	if he.retryAfter > 0 {
 		w.Header().Set("Retry-After", fmt.Sprint(int(he.retryAfter/time.Second)+1))
 	}
-	v := view{Title: "Something went wrong", Error: he.msg}
+	v := view{Title: http.StatusText(he.status)}
 	if me != nil && me.session != nil {
-		v = viewFor(me, "Something went wrong")
-		v.Error, v.Script = he.msg, false
+		v = viewFor(me, http.StatusText(he.status))
+		v.Script = false
 	}
+	v.Data = errorData{Status: he.status, Msg: he.msg}
 	h.render(w, r, he.status, "error.html", v)
 }
 
@@ -246,6 +265,9 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 	if err != nil {
 		http.NotFound(w, r)
 		return
+	}
+	if name == "app.js" {
+		b = slimJS(b)
 	}
 	ct := mime.TypeByExtension(path.Ext(name))
 	if ct == "" {
@@ -269,11 +291,30 @@ func (h *handler) static(w http.ResponseWriter, r *http.Request) {
 // backTo is where a form sends the browser afterwards: a local path the
 // form named, or fallback.
 func backTo(r *http.Request, fallback string) string {
-	b := r.PostFormValue("back")
-	if u, err := url.Parse(b); err == nil && strings.HasPrefix(b, "/") && !strings.HasPrefix(b, "//") && u.Host == "" && !strings.Contains(b, "\\") {
+	if b := r.PostFormValue("back"); localPath(b) {
 		return b
 	}
 	return fallback
+}
+
+// localPath reports whether p is a path on this site (not another host's
+// address in disguise), safe to redirect to.
+func localPath(p string) bool {
+	u, err := url.Parse(p)
+	return err == nil && strings.HasPrefix(p, "/") && !strings.HasPrefix(p, "//") && u.Host == "" && u.Scheme == "" &&
+		!strings.ContainsAny(p, "\\\r\n")
+}
+
+// withQuery adds a query parameter to a local path.
+func withQuery(p, key, value string) string {
+	u, err := url.Parse(p)
+	if err != nil {
+		return p
+	}
+	q := u.Query()
+	q.Set(key, value)
+	u.RawQuery = q.Encode()
+	return u.String()
 }
 
 // when shows a time in loc: the clock for today, with the date otherwise.
@@ -346,11 +387,16 @@ func (h *handler) home(w http.ResponseWriter, r *http.Request, me *who) error {
 	if err != nil {
 		return err
 	}
-	v := viewFor(me, "Your rooms")
+	list, unread, err := h.roomList(r.Context(), me, "")
+	if err != nil {
+		return err
+	}
+	v := viewFor(me, withUnread("Your rooms", unread))
 	v.Data = struct {
 		Rooms    []threads.Room
 		Presence threads.Presence
-	}{rooms, p}
+		List     []roomEntry
+	}{rooms, p, list}
 	h.render(w, r, http.StatusOK, "home.html", v)
 	return nil
 }
@@ -367,6 +413,12 @@ type roomData struct {
 	Last     string
 	Presence threads.Presence
 	MaxFile  string
+	// Rooms is the room list beside the room; Days the day separators
+	// (line id -> label) and Cont the lines that continue their author's
+	// group (page_reading.go).
+	Rooms []roomEntry
+	Days  map[string]dayMark
+	Cont  map[string]bool
 }
 
 func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -402,7 +454,13 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 			d.Presence = threads.Presence{User: m.ID, State: m.State, Status: m.Status}
 		}
 	}
-	v := viewFor(me, detail.Name)
+	rooms, unread, err := h.roomList(r.Context(), me, room.ID)
+	if err != nil {
+		return err
+	}
+	v := viewFor(me, withUnread(detail.Name, unread))
+	d.Rooms = rooms
+	d.Days, d.Cont = layoutLines(lines, v.Loc, h.opts.Now())
 	v.Data = d
 	if r.URL.Query().Get("posted") == "file" {
 		v.Notice = "File posted."
@@ -446,7 +504,7 @@ func (h *handler) statusForm(w http.ResponseWriter, r *http.Request, me *who) er
 	if _, err := h.store.Chat.SetStatus(r.Context(), me.user.ID, st); err != nil {
 		return err
 	}
-	http.Redirect(w, r, backTo(r, "/"), http.StatusSeeOther)
+	http.Redirect(w, r, withQuery(backTo(r, "/"), "status", "set"), http.StatusSeeOther)
 	return nil
 }
 

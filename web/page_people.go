@@ -43,9 +43,9 @@ func (h *handler) peoplePage(w http.ResponseWriter, r *http.Request, me *who) er
 	}
 	v := viewFor(me, "People")
 	status := http.StatusOK
-	// With no query, a member with interests sees who shares them.
-	if len(q) > 0 || len(me.user.Profile.Interests) > 0 {
-		found, err := h.search(r, me)
+	// Everyone is listed; those who share the member's interests first.
+	{
+		found, err := h.searchEveryone(r, me)
 		if he := classify(err); err != nil && he.status == http.StatusBadRequest {
 			v.Error, status = he.msg, http.StatusBadRequest
 		} else if err != nil {
@@ -81,4 +81,14 @@ func (h *handler) personPage(w http.ResponseWriter, r *http.Request, me *who) er
 	v.Data = p
 	h.render(w, r, http.StatusOK, "person.html", v)
 	return nil
+}
+
+// searchEveryone is the page's search: without terms it lists everyone.
+func (h *handler) searchEveryone(r *http.Request, me *who) ([]threads.PersonMatch, error) {
+	pq, err := peopleQuery(r.URL.Query())
+	if err != nil {
+		return nil, err
+	}
+	pq.Everyone = true
+	return h.store.Directory.SearchPeople(r.Context(), me.user.ID, pq)
 }

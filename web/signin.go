@@ -22,6 +22,7 @@ type signinData struct {
 
 // signinPage asks for an email address.
 func (h *handler) signinPage(w http.ResponseWriter, r *http.Request) {
+	h.rememberNext(w, r)
 	h.render(w, r, http.StatusOK, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r)})
 }
 
@@ -142,7 +143,7 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 		// The member is in; a sign-in the log missed is reported, not refused.
 		h.log.Error("audit sign-in", "member", u.ID, "err", err)
 	}
-	http.Redirect(w, r, "/", http.StatusSeeOther)
+	http.Redirect(w, r, h.takeNext(w, r), http.StatusSeeOther)
 }
 
 // signout ends the session.

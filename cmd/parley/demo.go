@@ -150,6 +150,14 @@ func runDemo(ctx context.Context, a *app) error {
 	}
 	cfg.BatchWindow = demoWindow
 	cfg.SMSWindow = 0 // each text at once: the demo shows them as they happen
+	// The page listens first, so that every link in emails and texts is
+	// built from the address it listens on.
+	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log)) // demo_web.go
+	if err != nil {
+		return err
+	}
+	defer stopWeb()
+	cfg.PublicURL = pageURL
 	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: demoConsumer, OutboxOnly: true, Log: quietLog(a.log)})
 	if err != nil {
 		return err
@@ -199,11 +207,6 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.escalateStep(ctx); err != nil && ctx.Err() == nil { // demo_escalate.go
 		return err
 	}
-	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log)) // demo_web.go
-	if err != nil {
-		return err
-	}
-	defer stopWeb()
 	if err := d.showDigestAndTranscript(ctx, dl.digests, cfg.Domain); err != nil && ctx.Err() == nil { // demo_digest.go
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"net"
 	"regexp"
+	"strconv"
 	"strings"
 	"time"
 
@@ -30,7 +31,7 @@ func (d *demo) startWeb(cfg Config, log *slog.Logger) (string, func(), error) {
 			return "", nil, fmt.Errorf("listen for the web page: %w", err)
 		}
 	}
-	url := "http://" + ln.Addr().String()
+	url := "http://" + pageHost(ln.Addr())
 	o, err := webOptions(cfg, d.st, log)
 	if err != nil {
 		_ = ln.Close()
@@ -87,7 +88,7 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 		}
 	}
 	d.printf("\nThe web page: %s/\n"+
-		"  Sign in as Alice with the link from her email above (once, within 15 minutes):\n"+
+		"  Sign in as Alice with this link, the one in her sign-in email in the outbox (once, within 15 minutes):\n"+
 		"  %s\n"+
 		"  Lines posted from another terminal appear there live; set your status from the page.\n", url, links[len(links)-1])
 	return nil
@@ -129,4 +130,15 @@ func signInLinkIn(raw string) string {
 			}
 		}
 	}
+}
+
+// pageHost is the host:port a browser on this machine reaches a listener
+// at: a listener on every address (":8080") is reached at 127.0.0.1, one
+// name throughout (localhost and 127.0.0.1 keep different cookies).
+func pageHost(a net.Addr) string {
+	tcp, ok := a.(*net.TCPAddr)
+	if !ok || !tcp.IP.IsUnspecified() {
+		return a.String()
+	}
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(tcp.Port))
 }

@@ -47,14 +47,15 @@ func TestDemo(t *testing.T) {
 		"From: \"Bob Ray", // erin's email of bob's reply, with carol's line when it joined the batch
 		"outbox: sms to +15550002222\n    | [Design] Bob Ray: Looks good",
 		"outbox: sms to +15550002222\n    | [Alice & Carol] Alice Archer: Carol, could you call the printer",
-		"Carol texts back from the road; Twilio would post her text, signed, to http://localhost:8080/sms/twilio:\n    webhook: 200 <Response/>\n",
+		"Carol texts back from the road; Twilio would post her text, signed, to http://127.0.0.1:",
+		"/sms/twilio:\n    webhook: 200 <Response/>\n",
 		"    inbox: posted in design (the room of her last text): Carol Diaz: Checked on my phone:",
 		"outbox: email to bob@example.org (whole message: parley outbox show ",
 		"  export PARLEY_REDIS_URL=redis://127.0.0.1:",
 		"outbox: email to alice@example.org",
 		"    Subject: Your parley sign-in link\n",
 		"\nThe web page: http://127.0.0.1:",
-		"  Sign in as Alice with the link from her email above",
+		"  Sign in as Alice with this link, the one in her sign-in email in the outbox",
 		"/people?interest=go (or /api/people?interest=go)\n",
 		"  Alice is an admin in the demo: http://127.0.0.1:",
 		"  parley post --room design --as bob",
@@ -88,6 +89,10 @@ func TestDemo(t *testing.T) {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("demo output lacks %q", want)
 		}
+	}
+	// Every link is built from the address the page listens on.
+	if strings.Contains(r.out, "localhost:8080") {
+		t.Errorf("the demo prints links to localhost:8080, where nothing listens")
 	}
 	// Every queued delivery shows up once, batched: one email each for bob,
 	// carol and erin with alice's two lines (they came within the window),

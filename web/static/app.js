@@ -26,19 +26,92 @@
     if (n >= 1024) return Math.round(n / 1024) + " KB";
     return n + " bytes";
   }
-  function nearBottom() {
-    return window.innerHeight + window.scrollY >= document.body.offsetHeight - 80;
+  var scroller = document.getElementById("scroll");
+  var meId = (document.querySelector('meta[name="me"]') || {}).content || "";
+  // The lines scroll in a column-reverse box: it opens at the bottom
+  // without a script, and its scrollTop is 0 there, negative above.
+  function nearBottom() { return !scroller || scroller.scrollTop > -40; }
+  function toBottom() { if (scroller) scroller.scrollTop = 0; }
+
+  // Line text as the page shows it: web addresses as links, mentions of
+  // the reader marked; everything else as plain text.
+  function rich(parent, text) {
+    var re = /\bhttps?:\/\/[^\s<>"]+|@[A-Za-z0-9][A-Za-z0-9._-]*/g, last = 0, m;
+    while ((m = re.exec(text))) {
+      var s = m[0], before = text.charAt(m.index - 1);
+      if (s[0] === "@") {
+        var id = s.slice(1).replace(/[._-]+$/, "").toLowerCase();
+        if (id !== meId || /[\w@.]/.test(before)) continue;
+        s = s.slice(0, id.length + 1);
+      } else s = s.replace(/[.,;:!?)\]}']+$/, "");
+      parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      var e;
+      if (s[0] === "@") e = el("mark", "me", s);
+      else { e = el("a", "", s); e.href = s; e.rel = "noopener noreferrer"; e.target = "_blank"; }
+      parent.appendChild(e);
+      last = m.index + s.length;
+      re.lastIndex = last;
+    }
+    parent.appendChild(document.createTextNode(text.slice(last)));
+    return parent;
   }
+  function mentionsMe(text) {
+    var t = document.createElement("span");
+    return !!rich(t, text || "").querySelector("mark");
+  }
+
+  // Day separators, in the reader's language and zone.
+  function dayOf(iso) {
+    try { return new Date(iso).toLocaleDateString("en-CA", { timeZone: tz }); }
+    catch (e) { return new Date(iso).toLocaleDateString("en-CA"); }
+  }
+  function dayText(day) {
+    var today = dayOf(new Date().toISOString()), d = new Date(day + "T12:00:00Z");
+    var diff = Math.round((new Date(today + "T12:00:00Z") - d) / 864e5);
+    if (diff === 0 || diff === 1) {
+      try {
+        var s = new Intl.RelativeTimeFormat(undefined, { numeric: "auto" }).format(-diff, "day");
+        return s.charAt(0).toUpperCase() + s.slice(1);
+      } catch (e) { return diff ? "Yesterday" : "Today"; }
+    }
+    var o = { weekday: "short", day: "numeric", month: "short", timeZone: "UTC" };
+    if (day.slice(0, 4) !== today.slice(0, 4)) o.year = "numeric";
+    return d.toLocaleDateString(undefined, o);
+  }
+  if (list) list.querySelectorAll("li.day").forEach(function (d) { d.textContent = dayText(d.dataset.day); });
+
+  var origins = { email: ["\u2709", "came in by email"], sms: ["\u260e", "came in by text message"] };
 
   // addLine appends a line of this room unless it is there already.
   function addLine(l) {
     if (document.getElementById("l-" + l.id)) return;
     var stick = nearBottom();
+    var prev = list.querySelector("li.line:last-of-type"), day = dayOf(l.time);
+    var lastDay = prev ? dayOf(prev.querySelector("time").getAttribute("datetime")) : "";
+    if (day !== lastDay) {
+      var sep = el("li", "day", dayText(day));
+      sep.setAttribute("role", "separator");
+      sep.dataset.day = day;
+      list.appendChild(sep);
+    }
     var li = el("li", "line o-" + (l.origin || "web"));
     li.id = "l-" + l.id;
+    li.dataset.author = l.author;
+    if (prev && day === lastDay && prev.dataset.author === l.author && !/o-(system|autoreply)/.test(li.className) &&
+      prev.className.indexOf("o-" + l.origin) >= 0 && new Date(l.time) - new Date(prev.querySelector("time").getAttribute("datetime")) < 3e5) {
+      li.className += " cont";
+    }
     var t = el("time", "", clock(l.time));
     t.setAttribute("datetime", l.time);
     li.appendChild(t);
+    var o = origins[l.origin];
+    if (o) {
+      li.appendChild(document.createTextNode(" "));
+      var om = el("span", "om", o[0]);
+      om.title = o[1];
+      om.tabIndex = 0;
+      li.appendChild(om);
+    }
     li.appendChild(document.createTextNode(" "));
     li.appendChild(el("b", "", l.name + ":"));
     li.appendChild(document.createTextNode(" "));
@@ -48,7 +121,7 @@
       li.appendChild(u);
       li.appendChild(document.createTextNode(" "));
     }
-    li.appendChild(el("span", "t", l.text));
+    li.appendChild(rich(el("span", "t"), l.text || ""));
     (l.attachments || []).forEach(function (a) {
       li.appendChild(document.createTextNode(" "));
       var link = el("a", "att", a.name);
@@ -57,10 +130,61 @@
       li.appendChild(document.createTextNode(" "));
       li.appendChild(el("span", "muted", "(" + size(a.size || 0) + ")"));
     });
+    if (l.quote) {
+      var q = el("details", "q");
+      q.appendChild(el("summary", "", "show quoted text"));
+      q.appendChild(el("pre", "", l.quote));
+      li.appendChild(q);
+    }
     list.appendChild(li);
     list.dataset.last = l.id;
-    if (stick) li.scrollIntoView({ block: "end" });
+    if (stick && (l.author === meId || looking())) toBottom();
+    else if (l.author !== meId) { fresh++; showMark(); }
     readSoon();
+  }
+
+  // "N new lines ↓": lines that came while the reader was scrolled up or
+  // away. They stay unread until they have been on screen.
+  var fresh = 0, mark = document.getElementById("newmark");
+  function showMark() {
+    if (!mark) return;
+    mark.hidden = fresh === 0;
+    mark.textContent = fresh + (fresh === 1 ? " new line \u2193" : " new lines \u2193");
+    title();
+  }
+  if (mark) mark.addEventListener("click", function () { toBottom(); readSoon(); });
+  if (scroller) scroller.addEventListener("scroll", function () {
+    if (fresh && nearBottom() && looking()) { fresh = 0; showMark(); }
+    readSoon();
+  }, { passive: true });
+
+  // The tab's title carries the unread count of every room.
+  var baseTitle = document.title.replace(/^\(\d+\+?\) /, "");
+  function title() {
+    var n = fresh;
+    document.querySelectorAll(".roomlist li:not([aria-current]) .badge:not(.at)").forEach(function (b) {
+      if (!b.hidden && !b.closest("a[aria-current]")) n += parseInt(b.textContent, 10) || 0;
+    });
+    document.title = (n ? "(" + n + ") " : "") + baseTitle;
+  }
+  function after(a, b) {
+    if (!b) return true;
+    var x = a.split("-"), y = b.split("-");
+    return +x[0] > +y[0] || (+x[0] === +y[0] && +(x[1] || 0) > +(y[1] || 0));
+  }
+  function bump(l) {
+    var item = document.getElementById("r-" + l.room);
+    if (!item || l.author === meId || !after(l.id, item.dataset.upto)) return;
+    item.dataset.upto = l.id;
+    item.className = "unread";
+    var b = item.querySelector(".badge:not(.at)");
+    if (b) { b.textContent = (parseInt(b.textContent, 10) || 0) + 1; b.hidden = false; }
+    if (mentionsMe(l.text) && !item.querySelector(".at")) {
+      var at = el("span", "badge at", "@");
+      at.title = "mentions you";
+      item.querySelector("a").insertBefore(at, b);
+    }
+    title();
   }
 
   // Read markers: a line counts as read only once it has been on screen
@@ -69,10 +193,10 @@
   var readTimer = null, readSent = list ? list.dataset.read || "" : "";
   function looking() { return document.visibilityState === "visible" && document.hasFocus(); }
   function lastOnScreen() {
-    var items = list.querySelectorAll("li.line"), h = window.innerHeight;
+    var items = list.querySelectorAll("li.line"), box = scroller.getBoundingClientRect();
     for (var i = items.length - 1; i >= 0; i--) {
       var r = items[i].getBoundingClientRect();
-      if (r.top < h && r.bottom > 0) return items[i].id.slice(2);
+      if (r.top < box.bottom && r.bottom > box.top) return items[i].id.slice(2);
     }
     return "";
   }
@@ -82,6 +206,7 @@
       readTimer = null;
       if (!looking()) return;
       var id = lastOnScreen();
+      if (fresh && nearBottom()) { fresh = 0; showMark(); }
       if (!id || id === readSent) return;
       readSent = id;
       send("POST", "/api/rooms/" + encodeURIComponent(room) + "/read", { line: id });
@@ -116,7 +241,6 @@
     window.addEventListener(kind, activity, { passive: true, capture: true });
   });
   window.addEventListener("focus", activity);
-  window.addEventListener("scroll", readSoon, { passive: true });
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") { activity(); return; }
     lastActive = 0;
@@ -164,9 +288,9 @@
   var es = new EventSource(url);
   es.addEventListener("line", function (e) {
     var l = JSON.parse(e.data);
+    notify(l);
     if (live && l.room === room) { addLine(l); return; }
-    var item = document.getElementById("r-" + l.room);
-    if (item) item.className = "unread";
+    bump(l);
   });
   es.addEventListener("presence", function (e) {
     var p = JSON.parse(e.data);
@@ -182,8 +306,11 @@
   var form = document.getElementById("post-form");
   if (form && live) {
     var box = document.getElementById("post-text"), problem = document.getElementById("post-error");
+    // Enter sends at a keyboard; on a touch screen it is a new line (the
+    // Send button sends).
+    var touch = window.matchMedia && matchMedia("(pointer: coarse)").matches;
     box.addEventListener("keydown", function (e) {
-      if (e.key === "Enter" && !e.shiftKey) { e.preventDefault(); form.requestSubmit(); }
+      if (e.key === "Enter" && !e.shiftKey && !touch) { e.preventDefault(); form.requestSubmit(); }
     });
     form.addEventListener("submit", function (e) {
       e.preventDefault();
@@ -203,8 +330,24 @@
     });
   }
   if (live) {
-    var last = list.lastElementChild;
-    if (last) last.scrollIntoView({ block: "end" });
+    toBottom();
     readSoon();
   }
+
+  // Notifications: for lines that mention the reader or come in a direct
+  // room while the tab is hidden. Permission is asked once, when the
+  // reader first sends a line (a user action), never on load.
+  function notify(l) {
+    if (!window.Notification || Notification.permission !== "granted" || l.author === meId || document.visibilityState === "visible") return;
+    var item = document.getElementById("r-" + l.room);
+    if (!mentionsMe(l.text) && !(item && item.dataset.kind === "direct")) return;
+    var n = new Notification(l.name, { body: (l.text || "").slice(0, 200), tag: l.room });
+    n.onclick = function () { window.focus(); location.href = "/rooms/" + encodeURIComponent(l.room) + "#end"; };
+  }
+  document.addEventListener("submit", function () {
+    if (window.Notification && Notification.permission === "default" && !localStorage.getItem("parley-asked")) {
+      localStorage.setItem("parley-asked", "1");
+      Notification.requestPermission();
+    }
+  }, true);
 })();
