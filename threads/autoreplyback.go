@@ -60,7 +60,9 @@ func autoReplyBack(in AutoReplyInput, text, roomName string) (Notice, bool) {
 			return Notice{}, false
 		}
 		n.To, n.Channel = a.Email(), Email
-		if id, ok := strings.CutPrefix(in.Line.SourceID, "email:"); ok {
+		// The email door's source id is "email:AUTHOR:MESSAGE-ID"
+		// (inbound/dedupe.go); a reply without a Message-ID has none.
+		if id, ok := strings.CutPrefix(in.Line.SourceID, "email:"+a.ID+":"); ok {
 			n.InReplyTo = id
 		}
 	case FromSMS:

@@ -39,7 +39,7 @@ func TestAutoReplyBackQueued(t *testing.T) {
 		return ns
 	}
 
-	first := post("ab", "alice", "are you there?", FromEmail, "email:m1@mail.example.org")
+	first := post("ab", "alice", "are you there?", FromEmail, "email:alice:m1@mail.example.org")
 	got := claim()
 	if len(got) != 1 {
 		t.Fatalf("notices %+v, want one auto-reply back", got)
@@ -100,10 +100,13 @@ func TestAutoReplyBackChannels(t *testing.T) {
 		if c.author != nil {
 			c.author(&a)
 		}
-		n, ok := autoReplyBack(AutoReplyInput{Line: Line{Room: "ab", Origin: c.origin, SourceID: "email:x@y"}, Author: a, Member: bob},
+		n, ok := autoReplyBack(AutoReplyInput{Line: Line{Room: "ab", Origin: c.origin, SourceID: "email:" + a.ID + ":x@y"}, Author: a, Member: bob},
 			"away", "AB")
 		if ok != (c.want != "") || n.Channel != c.want {
 			t.Errorf("%s: %v %+v, want channel %q", c.name, ok, n, c.want)
+		}
+		if c.want == Email && n.InReplyTo != "x@y" {
+			t.Errorf("%s: In-Reply-To %q, want the sender's Message-ID x@y (source id email:AUTHOR:ID)", c.name, n.InReplyTo)
 		}
 	}
 }
