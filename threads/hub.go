@@ -62,6 +62,10 @@ type Subscription struct {
 	// closed.
 	chans  map[string]bool
 	closed bool
+	// lossy: an event that finds C full is skipped instead of dropping
+	// the subscription (wake-up signals, wake.go, where one pending event
+	// says all).
+	lossy bool
 }
 
 // Close ends the subscription.
@@ -337,6 +341,9 @@ func (h *hub) deliver(ctx context.Context, m *redis.Message) {
 		select {
 		case sub.c <- ev:
 		default:
+			if sub.lossy {
+				continue
+			}
 			h.chat.log.Info("live: subscriber fell behind, dropped", "user", sub.user)
 			h.dropLocked(sub)
 		}
@@ -383,6 +390,8 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 		return Event{Kind: PresenceEvent, Room: s.k.roomOfLive(msg.Channel), Presence: &p}, true
 	case JoinedEvent, LeftEvent:
 		return Event{Kind: EventKind(kind), Room: rest}, true
+	case wakeEvent:
+		return Event{Kind: wakeEvent}, true
 	}
 	return Event{}, false
 }

@@ -93,6 +93,8 @@ type base struct {
 	batch *batcher
 	// users keeps decoded user records by their stored JSON (usercache.go).
 	users userCache
+	// wake tells this process's idle workers that jobs were queued (wake.go).
+	wake *waker
 
 	chat    *Chat
 	queue   *Queue
@@ -224,6 +226,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	_, cluster := rdb.(*redis.ClusterClient)
 	b.chat = &Chat{base: b, sharded: cluster}
 	b.chat.hub = newHub(b.chat)
+	b.wake = newWaker(b.chat)
 	b.queue = &Queue{b}
 	b.sms = &SMSState{b}
 	b.auth = &Auth{b}
