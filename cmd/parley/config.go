@@ -91,6 +91,8 @@ type Config struct {
 	// StopTimeout bounds a stop after SIGTERM: the doors, then the sends
 	// in flight, which are handed back if they take longer.
 	StopTimeout time.Duration
+	// The production knobs of config_ops.go.
+	opsConfig
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
@@ -114,7 +116,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, opsSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{
