@@ -40,6 +40,9 @@ type hub struct {
 	// confirmation.
 	confirmed map[string]bool
 	waiting   map[string][]chan struct{}
+	// gone: the Redis client is closed (closeAll); nothing more is sent
+	// to Redis, and nothing logged about it.
+	gone bool
 }
 
 func newHub(c *Chat) *hub {
@@ -213,6 +216,9 @@ func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []strin
 			delete(h.connOf, ch)
 		}
 	}
+	if h.gone {
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
 	for key, chs := range gone {
 		ps := h.conns[key]
@@ -294,6 +300,7 @@ func (h *hub) confirm(channel string) {
 func (h *hub) closeAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.gone = true
 	for _, subs := range h.chans {
 		for sub := range subs {
 			h.dropLocked(sub)

@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -83,6 +84,22 @@ func TestMetrics(t *testing.T) {
 	}
 	if n := value(metrics, "parley_redis_command_seconds_count"); n < 10 {
 		t.Errorf("%v Redis commands timed", n)
+	}
+	// The dashboard in docs/ charts only metrics that exist (errors
+	// appear with the first one; TestReady counts one).
+	dash, err := os.ReadFile("../../docs/grafana-dashboard.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	names := regexp.MustCompile(`\bparley_[a-z_]+`).FindAllString(string(dash), -1)
+	if len(names) < 8 {
+		t.Fatalf("the dashboard charts %d parley metrics", len(names))
+	}
+	for _, n := range names {
+		n = strings.TrimSuffix(n, "_bucket")
+		if n != "parley_redis_errors_total" && !strings.Contains(metrics, "\n"+n) {
+			t.Errorf("the dashboard charts %s, which /metrics does not have", n)
+		}
 	}
 }
 
