@@ -115,12 +115,14 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 		plans[i], out[i] = plan, fanoutResult{routes: plan.routes, escalates: plan.escalates, replies: replies}
 	}
 	_, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
+		queued := false
 		for i, f := range lines {
 			if out[i].err != nil {
 				continue
 			}
 			for _, j := range plans[i].jobs {
 				s.queue.enqueue(ctx, p, j)
+				queued = true
 			}
 			for _, m := range plans[i].held {
 				s.digests.holdForDigest(ctx, p, f.line, m)
@@ -150,6 +152,9 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 		}
 		for _, r := range rooms {
 			p.ZRem(ctx, s.k.pending(r), done[r]...)
+		}
+		if queued {
+			s.queue.nudge(ctx, p) // idle workers claim the jobs at once (wake.go)
 		}
 	})
 	if err != nil {

@@ -40,6 +40,9 @@ type hub struct {
 	// confirmation.
 	confirmed map[string]bool
 	waiting   map[string][]chan struct{}
+	// gone: the Redis client is closed (closeAll); nothing more is sent
+	// to Redis, and nothing logged about it.
+	gone bool
 }
 
 func newHub(c *Chat) *hub {
@@ -62,6 +65,10 @@ type Subscription struct {
 	// closed.
 	chans  map[string]bool
 	closed bool
+	// lossy: an event that finds C full is skipped instead of dropping
+	// the subscription (wake-up signals, wake.go, where one pending event
+	// says all).
+	lossy bool
 }
 
 // Close ends the subscription.
@@ -209,6 +216,9 @@ func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []strin
 			delete(h.connOf, ch)
 		}
 	}
+	if h.gone {
+		return
+	}
 	ctx = context.WithoutCancel(ctx)
 	for key, chs := range gone {
 		ps := h.conns[key]
@@ -290,6 +300,7 @@ func (h *hub) confirm(channel string) {
 func (h *hub) closeAll() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
+	h.gone = true
 	for _, subs := range h.chans {
 		for sub := range subs {
 			h.dropLocked(sub)
@@ -337,6 +348,9 @@ func (h *hub) deliver(ctx context.Context, m *redis.Message) {
 		select {
 		case sub.c <- ev:
 		default:
+			if sub.lossy {
+				continue
+			}
 			h.chat.log.Info("live: subscriber fell behind, dropped", "user", sub.user)
 			h.dropLocked(sub)
 		}
@@ -383,6 +397,8 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 		return Event{Kind: PresenceEvent, Room: s.k.roomOfLive(msg.Channel), Presence: &p}, true
 	case JoinedEvent, LeftEvent:
 		return Event{Kind: EventKind(kind), Room: rest}, true
+	case wakeEvent:
+		return Event{Kind: wakeEvent}, true
 	}
 	return Event{}, false
 }

@@ -178,6 +178,9 @@ func (k keys) order(n int, batch string) string {
 }
 func (k keys) leases(n int) string { return k.shard(n) + ":leases" }
 func (k keys) alive() string       { return k.prefix + "{workers}:alive" }
+
+// wake is the channel that tells idle workers new jobs are queued (wake.go).
+func (k keys) wake() string { return k.prefix + "{workers}:wake" }
 func (k keys) done(n int, key string) string {
 	sum := sha256.Sum256([]byte(key))
 	return k.shard(n) + ":done:" + hex.EncodeToString(sum[:16])

@@ -273,15 +273,24 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		shardedArg = "1"
 	}
 	var post *redis.Cmd
-	err = s.scriptBatched(ctx, scriptPost, func(p redis.Pipeliner) {
+	fill := func(p redis.Pipeliner) {
 		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
 			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, line.Quote, urgentArg, shardedArg, unverifiedArg)
 		// A detached line whose author has a line waiting for the
-		// background fan-out shares that line's reads (fanoutMany).
-		if !n.Detach || !s.detached.waiting(n.Room, n.Author) {
+		// background fan-out shares that line's reads (fanoutMany). (A
+		// durable post on a cluster talks to the room's master only.)
+		if (!n.Detach || !s.detached.waiting(n.Room, n.Author)) && (s.opts.ReplicaWait == 0 || !s.sharded) {
 			pre = s.prefetch(ctx, p, n.Room, n.Author)
 		}
-	})
+	}
+	if s.opts.ReplicaWait > 0 {
+		err = s.durableRun(ctx, keys[0], scriptPost, fill) // durable.go
+		if errors.Is(err, ErrReplicas) || post == nil {
+			return line, false, "", nil, nil, fmt.Errorf("post to %s: %w", n.Room, err)
+		}
+	} else {
+		err = s.scriptBatched(ctx, scriptPost, fill)
+	}
 	res, perr := post.StringSlice()
 	if perr != nil {
 		return line, false, "", nil, nil, fmt.Errorf("post to %s: %w", n.Room, perr)

@@ -79,6 +79,12 @@ func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Job, error) {
 	}
 	deadline := time.Now().Add(o.Wait)
 	for {
+		// Take the wake-up signal before reading, so that a nudge sent
+		// while the shards are read is not missed (wake.go).
+		var wake <-chan struct{}
+		if o.Wait > 0 {
+			wake = s.wake.signal()
+		}
 		jobs, err := s.readShards(ctx, o)
 		if err != nil {
 			return nil, err
@@ -86,17 +92,14 @@ func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Job, error) {
 		if len(jobs) > 0 || !time.Now().Before(deadline) {
 			return s.dropDelivered(ctx, jobs)
 		}
-		select {
-		case <-ctx.Done():
+		if !waitForWork(ctx, wake, deadline) {
 			return nil, nil
-		case <-time.After(min(claimPoll, time.Until(deadline))):
 		}
 	}
 }
 
-// claimPoll is how often a waiting Claim looks at every shard again. (A
-// blocking read can watch one shard only, since multi-stream reads would
-// cross Cluster slots; a job on another shard would wait the whole Wait.)
+// claimPoll is how often a waiting Claim looks at every shard again while
+// the wake-up signal (wake.go) is not subscribed.
 const claimPoll = 50 * time.Millisecond
 
 // readShards reads every shard once, without blocking, in one pipeline.

@@ -81,6 +81,14 @@ type Options struct {
 	// through quiet hours (3 an hour); beyond that they are ordinary lines.
 	UrgentLimit  int
 	UrgentWindow time.Duration
+	// ReplicaWait, when above 0, makes each post wait until this many
+	// replicas have it (WAIT) before it returns, so that a door
+	// acknowledges only what survives the master's loss on a Redis with
+	// appendfsync everysec (PARLEY_REDIS_WAIT; durable.go). A post that
+	// is not replicated within ReplicaWaitTimeout (1 s) fails with
+	// ErrReplicas. Not for the embedded store.
+	ReplicaWait        int
+	ReplicaWaitTimeout time.Duration
 	// Logger receives what the engine reports (a background fan-out that
 	// fails, say); nothing is logged when nil.
 	Logger *slog.Logger
@@ -99,6 +107,8 @@ type base struct {
 	batch *batcher
 	// users keeps decoded user records by their stored JSON (usercache.go).
 	users userCache
+	// wake tells this process's idle workers that jobs were queued (wake.go).
+	wake *waker
 
 	chat    *Chat
 	queue   *Queue
@@ -226,6 +236,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	if opts.UrgentWindow <= 0 {
 		opts.UrgentWindow = time.Hour
 	}
+	if opts.ReplicaWaitTimeout <= 0 {
+		opts.ReplicaWaitTimeout = defaultReplicaWaitTimeout
+	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -233,6 +246,7 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	_, cluster := rdb.(*redis.ClusterClient)
 	b.chat = &Chat{base: b, sharded: cluster}
 	b.chat.hub = newHub(b.chat)
+	b.wake = newWaker(b.chat)
 	b.queue = &Queue{b}
 	b.sms = &SMSState{b}
 	b.auth = &Auth{b}

@@ -49,6 +49,9 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		if !o.AllowEmbedded {
 			return nil, errNeedRedis
 		}
+		if cfg.RedisWait > 0 {
+			return nil, usagef("PARLEY_REDIS_WAIT needs PARLEY_REDIS_URL: the embedded store has no replicas")
+		}
 		emb, err := startEmbedded()
 		if err != nil {
 			return nil, err
@@ -81,6 +84,9 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		AutoReplyPeriod: cfg.AutoReplyPeriod,
 		EscalateAfter:   cfg.EscalateAfter,
 		Logger:          o.Log,
+		// Replica acknowledgement (config_ops.go).
+		ReplicaWait:        cfg.RedisWait,
+		ReplicaWaitTimeout: cfg.RedisWaitTimeout,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()

@@ -10,7 +10,7 @@ import (
 func benchCommands() []command {
 	return []command{
 		{path: "bench", args: "[--quick] [--only " + strings.Join(bench.Names, ",") + "] [--json]",
-			summary: "measure parley's headline figures beside their peers on this machine (a table, or JSON)",
+			summary: "measure parley's headline figures beside their peers on this machine (a table, or JSON); exits 1 when a figure cannot be measured or, in a full run, misses its target",
 			mode:    noConfig, parse: parseBench},
 	}
 }
@@ -35,9 +35,15 @@ func parseBench(args []string) (action, error) {
 		if err != nil {
 			return err
 		}
+		write := rep.WriteMarkdown
 		if *asJSON {
-			return rep.WriteJSON(a.out)
+			write = rep.WriteJSON
 		}
-		return rep.WriteMarkdown(a.out)
+		if err := write(a.out); err != nil {
+			return err
+		}
+		// The table is out whatever the verdict; a missed target or a
+		// figure that could not be measured then fails the command.
+		return rep.Check()
 	}, nil
 }

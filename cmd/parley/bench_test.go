@@ -1,31 +1,53 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 )
 
-// TestBenchQuick runs the quick bench on two figures and checks that it
-// works and prints every column; it asserts no timing (a busy machine
-// would fail it).
+// TestBenchQuick runs the quick bench on four figures, latency and live
+// among them, and checks that it works, prints every column and judges
+// each figure: the byte budgets are checked, the figures that move with
+// the machine are reported as not checked (--quick), so that a busy
+// machine does not fail it, and the command exits 0 only when nothing
+// failed or missed.
 func TestBenchQuick(t *testing.T) {
-	out := ok(t, env{}, "bench", "--quick", "--only", "bytes,fanout")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	var stdout, stderr bytes.Buffer
+	code := run(ctx, []string{"bench", "--quick", "--only", "bytes,fanout,latency,live"}, &stdout, &stderr, env{}.get)
+	out := stdout.String()
+	if code != exitOK || stderr.Len() > 0 {
+		t.Fatalf("exit %d, stderr %q, stdout:\n%s", code, stderr.String(), out)
+	}
 	lines := strings.Split(strings.TrimSpace(out), "\n")
 	if !strings.HasPrefix(lines[0], "Machine: ") || !strings.Contains(lines[0], "cores") || !strings.Contains(lines[0], "Redis") {
 		t.Errorf("no machine line: %q", lines[0])
 	}
-	want := []string{"| figure | parley | peer | ratio | target |", "|---|---|---|---|---|", "| fan-out: ", "| bytes: "}
+	want := []struct{ row, verdict string }{
+		{"| figure | parley | peer | ratio | target | verdict |", ""}, {"|---|---|---|---|---|---|", ""},
+		{"| fan-out: ", "| not checked (--quick) |"}, {"| latency: ", "| not checked (--quick) |"},
+		{"| live: ", "| not checked (--quick) |"}, {"| bytes: ", "| met |"},
+	}
 	if len(lines) != 2+len(want) {
 		t.Fatalf("want a machine line, a blank line and %d table lines, got:\n%s", len(want), out)
 	}
 	for i, w := range want {
-		if got := lines[2+i]; !strings.HasPrefix(got, w) || strings.Count(got, "|") != 6 {
-			t.Errorf("table line %d = %q, want %q… with five cells", i, got, w)
+		if got := lines[2+i]; !strings.HasPrefix(got, w.row) || !strings.HasSuffix(got, w.verdict) || strings.Count(got, "|") != 7 {
+			t.Errorf("table line %d = %q, want %q…%q with six cells", i, got, w.row, w.verdict)
 		}
 	}
 	if !strings.Contains(out, "XADD/s") && !strings.Contains(out, "peer not installed (apt-get install -y redis-tools)") {
 		t.Errorf("fan-out has neither redis-benchmark's rate nor its install hint:\n%s", out)
+	}
+	for _, measured := range []string{"p99", "KB RSS per client"} {
+		if !strings.Contains(out, measured) {
+			t.Errorf("no %q in the report:\n%s", measured, out)
+		}
 	}
 }
 
@@ -38,10 +60,11 @@ func TestBenchJSON(t *testing.T) {
 			Go    string `json:"go"`
 		} `json:"machine"`
 		Figures []struct {
-			Name   string             `json:"name"`
-			Parley string             `json:"parley"`
-			Target string             `json:"target"`
-			Values map[string]float64 `json:"values"`
+			Name    string             `json:"name"`
+			Parley  string             `json:"parley"`
+			Target  string             `json:"target"`
+			Values  map[string]float64 `json:"values"`
+			Verdict string             `json:"verdict"`
 		} `json:"figures"`
 	}
 	out := ok(t, env{}, "bench", "--quick", "--only", "bytes", "--json")
@@ -49,7 +72,8 @@ func TestBenchJSON(t *testing.T) {
 		t.Fatalf("%v:\n%s", err, out)
 	}
 	if rep.Machine.Cores < 1 || rep.Machine.Go == "" || len(rep.Figures) != 1 || rep.Figures[0].Name != "bytes" ||
-		rep.Figures[0].Values["sms_segments"] < 1 || rep.Figures[0].Values["relay_email_bytes"] < 100 {
+		rep.Figures[0].Values["sms_segments"] < 1 || rep.Figures[0].Values["relay_email_bytes"] < 100 ||
+		rep.Figures[0].Verdict != "met" {
 		t.Errorf("report lacks what it should hold:\n%s", out)
 	}
 }

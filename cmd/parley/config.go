@@ -105,6 +105,8 @@ type Config struct {
 	RetryBackoff time.Duration
 	// Crypto are the encryption settings (issue 19, config_crypto.go).
 	Crypto CryptoConfig
+	// The production knobs of config_ops.go.
+	opsConfig
 
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
@@ -128,7 +130,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings, cryptoSettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings, cryptoSettings, opsSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

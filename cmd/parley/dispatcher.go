@@ -44,6 +44,8 @@ type dispatcherOptions struct {
 	Consumer   string
 	OutboxOnly bool
 	Log        *slog.Logger
+	// Ops, when set, counts each channel's batches (metrics.go).
+	Ops *ops
 }
 
 // newDispatcher builds the worker from cfg.
@@ -102,6 +104,9 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 		threads.Email: email,
 		threads.SMS: outbound.NewSMS(outbound.SMSOptions{SMS: st.SMS, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
 			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Templates: tmpl, Log: o.Log}),
+	}
+	if o.Ops != nil {
+		channels = o.Ops.countCarriers(channels) // metrics.go
 	}
 	d.digests = outbound.NewDigests(outbound.DigestOptions{Digests: st.Digests, Directory: st.Directory, Chat: st.Chat,
 		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})

@@ -73,7 +73,8 @@ func serve(ctx context.Context, a *app) error {
 		return err
 	}
 
-	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: instanceName(cfg), Log: a.log})
+	ops := newOps(b.store, b.client, a.log) // metrics.go
+	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: instanceName(cfg), Log: a.log, Ops: ops})
 	if err != nil {
 		return err
 	}
@@ -85,8 +86,11 @@ func serve(ctx context.Context, a *app) error {
 	if err != nil {
 		return err
 	}
+	if hook != nil {
+		hook = ops.countDoor("sms", hook)
+	}
 	wo.SMSHook = hook
-	dr, err := newDoors(cfg, b.store, dl.tmpl, a.log)
+	dr, err := newDoors(cfg, b.store, dl.tmpl, ops.doorLog(a.log))
 	if err != nil {
 		return err
 	}
@@ -96,7 +100,7 @@ func serve(ctx context.Context, a *app) error {
 	// they stored are routed (the drain); the worker stops last, so
 	// batches in flight finish.
 	parts := []lifecycle.Component{
-		workerPart(cfg, dl, a.log),
+		workerPart(cfg, dl, ops, a.log),
 		{Name: "digest scheduler", Run: func(ctx context.Context) error {
 			digestLoop(ctx, dl, a.log)
 			return nil
@@ -110,8 +114,11 @@ func serve(ctx context.Context, a *app) error {
 			retentionLoop(ctx, b.store, a.log, retentionEvery)
 			return nil
 		}},
-		httpPart(cfg, wo, a.log),
+		httpPart(cfg, wo, ops, a.log),
 		smtpPart(cfg, dr, a.log),
+	}
+	if cfg.MetricsAddr != "" {
+		parts = append(parts, metricsPart(cfg, ops, a.log))
 	}
 	if dr.imap != nil {
 		parts = append(parts, lifecycle.Component{Name: "imap poller", Grace: shutdownGrace,
@@ -124,7 +131,7 @@ func serve(ctx context.Context, a *app) error {
 // workerPart runs the delivery worker. It stops last, with what is left of
 // PARLEY_STOP_TIMEOUT: sends in flight finish within it or are handed back
 // just before its end.
-func workerPart(cfg Config, dl *dispatcher, log *slog.Logger) lifecycle.Component {
+func workerPart(cfg Config, dl *dispatcher, o *ops, log *slog.Logger) lifecycle.Component {
 	return lifecycle.Component{Name: "delivery worker", Grace: cfg.StopTimeout,
 		Start: func(context.Context) error {
 			log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)
@@ -137,7 +144,11 @@ func workerPart(cfg Config, dl *dispatcher, log *slog.Logger) lifecycle.Componen
 			}
 			return nil
 		},
-		Run: dl.run}
+		Run: func(ctx context.Context) error {
+			o.workerUp.Store(true) // for /readyz
+			defer o.workerUp.Store(false)
+			return dl.run(ctx)
+		}}
 }
 
 // drainPart waits, at its stop, for the fan-out of the lines stored before
@@ -155,7 +166,7 @@ func drainPart(st *threads.Store, log *slog.Logger) lifecycle.Component {
 
 // httpPart serves the web side on PARLEY_HTTP_ADDR; at its stop, requests
 // in flight get shutdownGrace and live streams end.
-func httpPart(cfg Config, wo web.Options, log *slog.Logger) lifecycle.Component {
+func httpPart(cfg Config, wo web.Options, o *ops, log *slog.Logger) lifecycle.Component {
 	var srv *http.Server
 	var ln net.Listener
 	return lifecycle.Component{Name: "http server", Grace: shutdownGrace,
@@ -166,7 +177,7 @@ func httpPart(cfg Config, wo web.Options, log *slog.Logger) lifecycle.Component 
 			}
 			stopStreams := make(chan struct{})
 			wo.Stop = stopStreams
-			srv = web.NewServer(web.New(wo), web.ServerOptions{Log: log})
+			srv = web.NewServer(o.mount(web.New(wo), cfg.MetricsAddr == ""), web.ServerOptions{Log: log})
 			srv.RegisterOnShutdown(func() { close(stopStreams) })
 			log.Info("listening", "http", ln.Addr().String(), "sms_webhook", wo.SMSHook != nil)
 			return nil

@@ -58,6 +58,15 @@ type Figure struct {
 	Note string `json:"note,omitempty"`
 	// Values are the raw numbers, by name, for scripts.
 	Values map[string]float64 `json:"values,omitempty"`
+	// Verdict says whether the figure met its target in this run: Met,
+	// Missed, Failed, NotChecked or Reported (verdict.go has the rule).
+	Verdict string `json:"verdict"`
+	// Why says which bound a missed figure broke, or why its target was
+	// not checked.
+	Why string `json:"why,omitempty"`
+
+	// err is what stopped the figure, or its missing peer.
+	err error
 }
 
 // Machine is the machine line.
@@ -169,6 +178,7 @@ func Run(ctx context.Context, opts Options) (Report, error) {
 		_ = redis.Client.FlushAll(ctx).Err()
 		f := figures[name](ctx, r)
 		f.Name = name
+		judge(&f, opts.Quick, redis.Kind != "redis-server")
 		if redis.Kind != "redis-server" && f.Note == "" && name != "bytes" {
 			f.Note = "embedded store (redis-server not installed): not comparable"
 		}
@@ -189,7 +199,7 @@ func (r *run) subdir(name string) string {
 
 // failed is a figure that could not be measured.
 func failed(what, target string, err error) Figure {
-	return Figure{What: what, Parley: "—", Peer: "—", Target: target, Note: err.Error()}
+	return Figure{What: what, Parley: "—", Peer: "—", Target: target, Note: err.Error(), err: err}
 }
 
 // alternate runs parley's round and the peer's round times rounds after one

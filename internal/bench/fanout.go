@@ -82,6 +82,7 @@ func fanout(ctx context.Context, r *run) Figure {
 			return failed(what, target, err2)
 		}
 		f.Parley, f.Peer, f.Note = rate(float64(jobs)/d.Seconds(), "jobs/s"), "—", err.Error()
+		f.err = err
 		return f
 	}
 	host, port, _ := strings.Cut(r.redis.Addr, ":")

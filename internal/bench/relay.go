@@ -139,6 +139,7 @@ func relay(ctx context.Context, r *run) Figure {
 			return failed(what, target, err2)
 		}
 		f.Parley, f.Peer, f.Note = rate(float64(m.n.Load()-before)/d.Seconds(), "emails/s"), "—", err.Error()
+		f.err = err
 		return f
 	}
 	peer := func() (time.Duration, error) {

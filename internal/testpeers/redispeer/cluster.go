@@ -160,8 +160,9 @@ func (r *Redis) Keys(ctx context.Context, pattern string) ([]string, error) {
 
 // StartSentinel starts one Redis Sentinel watching the server at master
 // under name, on a free loopback port, and returns its address. It stops
-// when t ends.
-func StartSentinel(t testing.TB, master, name string) string {
+// when t ends. conf are more lines of its configuration (say
+// "sentinel down-after-milliseconds NAME 1000").
+func StartSentinel(t testing.TB, master, name string, conf ...string) string {
 	t.Helper()
 	bin := testpeers.Program(t, "redis-server", Install)
 	host, port, err := net.SplitHostPort(master)
@@ -170,9 +171,12 @@ func StartSentinel(t testing.TB, master, name string) string {
 	}
 	dir := t.TempDir()
 	sport := testpeers.FreePort(t)
-	conf := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s/sentinel.log\nsentinel monitor %s %s %s 1\n",
+	text := fmt.Sprintf("port %d\nbind 127.0.0.1\ndir %s\nlogfile %s/sentinel.log\nsentinel monitor %s %s %s 1\n",
 		sport, dir, dir, name, host, port)
-	if err := os.WriteFile(dir+"/sentinel.conf", []byte(conf), 0o600); err != nil {
+	for _, line := range conf {
+		text += line + "\n"
+	}
+	if err := os.WriteFile(dir+"/sentinel.conf", []byte(text), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(bin, dir+"/sentinel.conf", "--sentinel")
