@@ -228,3 +228,11 @@ func (k keys) fieldHeld() string              { return k.prefix + "{users}:field
 func (k keys) domains() string                { return k.prefix + "{users}:domains" }
 func (k keys) settings() string               { return k.prefix + "{settings}" }
 func (k keys) audit() string                  { return k.prefix + "{audit}" }
+
+// Files (issue 16): how many lines hold each stored file, and the files no
+// line holds any more, waiting to be deleted (filerefs.go).
+//
+//	{files}:refs  hash  file id -> lines that hold it
+//	{files}:gone  set   file ids to delete from the file store
+func (k keys) fileRefs() string  { return k.prefix + "{files}:refs" }
+func (k keys) filesGone() string { return k.prefix + "{files}:gone" }
