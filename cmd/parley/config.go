@@ -92,6 +92,9 @@ type Config struct {
 	// in flight, which are handed back if they take longer.
 	StopTimeout time.Duration
 
+	// Files: file links, attachments and meetings (config_files.go).
+	Files FileSettings
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -114,7 +117,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, filesSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

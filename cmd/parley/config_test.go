@@ -30,7 +30,8 @@ func TestConfigDefaults(t *testing.T) {
 		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
 		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour,
-		BounceRetryAfter: 72 * time.Hour, SMTPRate: 60, SMTPConnsPerIP: 10, EmailLinesPerMinute: 10, StopTimeout: 8 * time.Second}
+		BounceRetryAfter: 72 * time.Hour, SMTPRate: 60, SMTPConnsPerIP: 10, EmailLinesPerMinute: 10, StopTimeout: 8 * time.Second,
+		Files: FileSettings{FileLinkTTL: 7 * 24 * time.Hour, AttachMax: 512 << 10, MeetURL: "https://meet.jit.si/"}}
 	c.from = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%+v\nwant\n%+v", c, want)
