@@ -75,6 +75,9 @@ type Options struct {
 	// through quiet hours (3 an hour); beyond that they are ordinary lines.
 	UrgentLimit  int
 	UrgentWindow time.Duration
+	// MeetURL starts the meeting links /meet posts (DefaultMeetURL when
+	// empty; PARLEY_MEET_URL).
+	MeetURL string
 	// Logger receives what the engine reports (a background fan-out that
 	// fails, say); nothing is logged when nil.
 	Logger *slog.Logger

@@ -40,6 +40,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"stateText": stateText,
 	"join":      strings.Join,
 	"dict":      dict,
+	"isImage":   isImage,
 }).ParseFS(templateFS, "templates/*.html"))
 
 // dict makes a map of its key and value arguments, to hand several values
@@ -402,7 +403,11 @@ func (h *handler) roomPost(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
+	if _, ok, err := h.command(r.Context(), me, room, r.PostFormValue("text")); ok {
+		if err != nil {
+			return err
+		}
+	} else if _, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
 		Text: strings.TrimRight(r.PostFormValue("text"), " \r\n\t"), Origin: threads.FromWeb}); err != nil {
 		return err
 	}

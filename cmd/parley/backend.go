@@ -78,6 +78,8 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		// Away auto-replies (config_away.go).
 		AutoReplyPeriod: cfg.AutoReplyPeriod,
 		Logger:          o.Log,
+		// Meetings (config_files.go).
+		MeetURL: cfg.Files.MeetURL,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
