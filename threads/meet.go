@@ -3,6 +3,7 @@ package threads
 import (
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
 	"encoding/base32"
 	"fmt"
 	"net/url"
@@ -94,7 +95,9 @@ var meetNames = base32.StdEncoding.WithPadding(base32.NoPadding)
 
 // Meet posts a meeting line in room for member: "Alice started a
 // meeting: topic" with the link. The member must belong to the room.
-func (s *Chat) Meet(ctx context.Context, room, member, topic string, origin Origin) (Posted, error) {
+// source, when not empty, is the outside id of the request (an email's
+// Message-ID, a text's SID): the same request twice posts one meeting.
+func (s *Chat) Meet(ctx context.Context, room, member, topic string, origin Origin, source string) (Posted, error) {
 	if err := ValidID("room", room); err != nil {
 		return Posted{}, err
 	}
@@ -111,6 +114,10 @@ func (s *Chat) Meet(ctx context.Context, room, member, topic string, origin Orig
 	}
 	var b [16]byte
 	_, _ = rand.Read(b[:])
+	if source != "" {
+		sum := sha256.Sum256([]byte("meet\x00" + string(s.opts.Secret) + "\x00" + room + "\x00" + member + "\x00" + source))
+		copy(b[:], sum[:])
+	}
 	nonce := strings.ToLower(meetNames.EncodeToString(b[:]))
 	link, err := s.rdb.HGet(ctx, s.k.room(room), meetingField).Result()
 	if err != nil || link == "" {

@@ -40,7 +40,7 @@ func TestMeet(t *testing.T) {
 	}
 	// An ordinary line waits in bob's batch for the window.
 	e.post(t, "design", "alice", "before the meeting")
-	p, err := e.Chat.Meet(e.ctx, "design", "alice", "design review", FromWeb)
+	p, err := e.Chat.Meet(e.ctx, "design", "alice", "design review", FromWeb, "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,7 +52,7 @@ func TestMeet(t *testing.T) {
 	if p.Routes["bob"].Channel != Email || p.Routes["carol"].Channel != Email {
 		t.Fatalf("routes %v", p.Routes)
 	}
-	again, _ := e.Chat.Meet(e.ctx, "design", "alice", "", FromWeb)
+	again, _ := e.Chat.Meet(e.ctx, "design", "alice", "", FromWeb, "")
 	if again.Line.Meeting() == link || again.Duplicate {
 		t.Fatalf("second meeting reused %s", link)
 	}
@@ -82,8 +82,8 @@ func TestMeet(t *testing.T) {
 	if err := e.Chat.SetMeetingURL(e.ctx, "admin", "design", "https://video.example.org/design"); err != nil {
 		t.Fatal(err)
 	}
-	fixed, _ := e.Chat.Meet(e.ctx, "design", "bob", "", FromSMS)
-	fixed2, _ := e.Chat.Meet(e.ctx, "design", "bob", "", FromSMS)
+	fixed, _ := e.Chat.Meet(e.ctx, "design", "bob", "", FromSMS, "")
+	fixed2, _ := e.Chat.Meet(e.ctx, "design", "bob", "", FromSMS, "")
 	if fixed.Line.Meeting() != "https://video.example.org/design" || fixed2.Duplicate || fixed2.Line.ID == fixed.Line.ID {
 		t.Fatalf("fixed meeting %+v / %+v", fixed, fixed2)
 	}
@@ -92,7 +92,7 @@ func TestMeet(t *testing.T) {
 			t.Errorf("SetMeetingURL(%q) = %v", bad, err)
 		}
 	}
-	if _, err := e.Chat.Meet(e.ctx, "design", "dave", "", FromWeb); err == nil {
+	if _, err := e.Chat.Meet(e.ctx, "design", "dave", "", FromWeb, ""); err == nil {
 		t.Error("a stranger started a meeting")
 	}
 	// An ordinary line is no meeting, even with a source id like one.

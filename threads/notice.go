@@ -42,11 +42,15 @@ const NoticeSignIn = "signin"
 // the room's name, Link the new link.
 const NoticeFileLink = "filelink"
 
+// NoticeMeeting is the kind of the notices that give a member who asked
+// for a meeting by email its link.
+const NoticeMeeting = "meeting"
+
 // noticeLimit is how many notices of a kind one address gets per period.
 // A sign-in link is asked for on purpose, so a few an hour are fine; the
 // limit keeps anyone from flooding an inbox with them.
 func noticeLimit(kind string) (int, time.Duration) {
-	if kind == NoticeSignIn || kind == NoticeFileLink {
+	if kind == NoticeSignIn || kind == NoticeFileLink || kind == NoticeMeeting {
 		return 5, time.Hour
 	}
 	return 1, noticePeriod

@@ -24,7 +24,7 @@ type composerResult struct {
 // is no command and must be posted as a line.
 func (h *handler) command(ctx context.Context, me *who, room threads.Room, text string) (res composerResult, ok bool, err error) {
 	if topic, isMeet := threads.CutMeet(text); isMeet {
-		p, err := h.store.Chat.Meet(ctx, room.ID, me.user.ID, topic, me.origin())
+		p, err := h.store.Chat.Meet(ctx, room.ID, me.user.ID, topic, me.origin(), "")
 		if err != nil {
 			return res, true, err
 		}
