@@ -138,6 +138,6 @@ func (s *Chat) Meet(ctx context.Context, room, member, topic string, origin Orig
 	if err != nil {
 		return p, err
 	}
-	s.log.Info("meeting started", "room", room, "member", member, "origin", string(origin))
+	s.log.Debug("meeting started", "room", room, "member", member, "origin", string(origin))
 	return p, nil
 }

@@ -147,6 +147,11 @@ func runDemo(ctx context.Context, a *app) error {
 	}
 	cfg.BatchWindow = demoWindow
 	cfg.SMSWindow = 0 // each text at once: the demo shows them as they happen
+	dropFiles, err := demoBlobDir(&cfg) // demo_files.go
+	if err != nil {
+		return err
+	}
+	defer dropFiles()
 	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: demoConsumer, OutboxOnly: true, Log: quietLog(a.log)})
 	if err != nil {
 		return err
@@ -187,6 +192,9 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	if err := d.replyByText(ctx, cfg.PublicURL); err != nil && ctx.Err() == nil { // demo_sms.go
+		return err
+	}
+	if err := d.filesAndMeetingStep(ctx, cfg); err != nil && ctx.Err() == nil { // demo_files.go
 		return err
 	}
 	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log)) // demo_web.go

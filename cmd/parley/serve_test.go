@@ -66,7 +66,13 @@ func TestDemo(t *testing.T) {
 		"): Also: the venue called back.",
 		"Dave was busy: his lines waited for his digest.",
 		"outbox: email to dave@example.org",
-		"    Subject: [parley] 4 new lines in Design\n",
+		"    Subject: [parley] 6 new lines in Design\n",
+		// Files and meetings (demo_files.go): bob gets the file attached,
+		// carol a link; the meeting reaches everyone at once.
+		"    |     [attached: site-plan.txt, 93 bytes]\n",
+		"    attachment: site-plan.txt (text/plain)\n",
+		"    | [file: site-plan.txt 93 bytes] http://localhost:8080/f/design~",
+		"started a meeting: launch check - join: https://meet.jit.si/parley-",
 		"The start of design's transcript",
 		"    --- ",
 		"parley demo: stopped.\n",
@@ -82,9 +88,11 @@ func TestDemo(t *testing.T) {
 	// alice's two direct lines (auto-replies are never sent); then carol's
 	// text reply: an email for bob, and one for erin unless her line joined
 	// erin's batch of bob's reply (it comes within the window, so it
-	// usually does); dave's digest, sent by hand; and alice's sign-in link.
-	if n := strings.Count(r.out, "\noutbox: "); n != 10 && n != 11 {
-		t.Errorf("%d outbox entries, want 10 or 11:\n%s", n, r.out)
+	// usually does); alice's file and meeting: two texts for carol (the
+	// emails go with the waiting batches, which the meeting sends at once);
+	// dave's digest, sent by hand; and alice's sign-in link.
+	if n := strings.Count(r.out, "\noutbox: "); n != 12 && n != 13 {
+		t.Errorf("%d outbox entries, want 12 or 13:\n%s", n, r.out)
 	}
 	if strings.Contains(r.out, "    | Bob Ray (auto-reply)") || strings.Contains(r.out, "(auto-reply)\" <parley") {
 		t.Errorf("an auto-reply was sent:\n%s", r.out)
