@@ -146,7 +146,7 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	cfg.BatchWindow = demoWindow
-	cfg.SMSWindow = 0 // each text at once: the demo shows them as they happen
+	cfg.SMSWindow = 0                   // each text at once: the demo shows them as they happen
 	dropFiles, err := demoBlobDir(&cfg) // demo_files.go
 	if err != nil {
 		return err

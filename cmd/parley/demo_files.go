@@ -89,4 +89,3 @@ func (d *demo) waitOutbox(ctx context.Context, ok func(threads.OutboxEntry) bool
 		}
 	}
 }
-
