@@ -146,8 +146,10 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	cfg.BatchWindow = demoWindow
-	cfg.SMSWindow = 0                   // each text at once: the demo shows them as they happen
-	dropFiles, err := demoBlobDir(&cfg) // demo_files.go
+	cfg.SMSWindow = 0 // each text at once: the demo shows them as they happen
+
+	// Files are kept in a temporary folder unless PARLEY_BLOB_DIR is set (demo_files.go).
+	dropFiles, err := demoBlobDir(&cfg)
 	if err != nil {
 		return err
 	}
