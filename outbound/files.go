@@ -134,3 +134,24 @@ func (f *Files) read(id string, limit int64) []byte {
 	}
 	return b
 }
+
+// digestLinks adds to links member's links to the files of a digest room's
+// lines (a digest attaches nothing) and returns it.
+func (f *Files) digestLinks(links map[string]mailcompose.RelayFile, member threads.User, r threads.DigestRoom) map[string]mailcompose.RelayFile {
+	if f == nil {
+		return links
+	}
+	for _, ls := range [][]threads.Line{r.First, r.Last} {
+		for _, l := range ls {
+			for i := range l.Attachments {
+				if link := f.Link(member, l, i); link != "" {
+					if links == nil {
+						links = map[string]mailcompose.RelayFile{}
+					}
+					links[mailcompose.FileKey(l.ID, i)] = mailcompose.RelayFile{Link: link}
+				}
+			}
+		}
+	}
+	return links
+}

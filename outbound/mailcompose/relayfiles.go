@@ -45,9 +45,15 @@ type attached struct {
 // relayFiles fills ld.Files for the files of line l and returns the ones
 // to attach.
 func relayFiles(r Relay, l threads.Line, ld *LineData) []attached {
+	return lineFiles(r.Files, l, ld)
+}
+
+// lineFiles fills ld.Files for the files of line l, as files says each
+// goes, and returns the ones to attach.
+func lineFiles(files map[string]RelayFile, l threads.Line, ld *LineData) []attached {
 	var out []attached
 	for i, a := range l.Attachments {
-		f := r.Files[FileKey(l.ID, i)]
+		f := files[FileKey(l.ID, i)]
 		fd := FileData{Name: label(a.Name, "file", 200), Type: oneLine(a.Type, 100), Size: filelink.Size(a.Size), Link: f.Link}
 		if f.Data != nil {
 			fd.Attached = true
