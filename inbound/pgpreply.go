@@ -177,23 +177,16 @@ func autocryptHeaders(raw []byte) []string {
 	return msg.Header["Autocrypt"]
 }
 
-// senderTrusted says whether the sender of msg is proven enough for its
-// Autocrypt header to set the member's key. Today: the From is the
-// member's own address (checked before the call). Issue 20 (sender
-// authentication) plugs its verdict in here: DKIM or SPF aligned with the
-// From, or SignedByMember(ctx).
-func (m *Mail) senderTrusted(ctx context.Context, env Envelope, msg *mailparse.Message) bool {
-	return true
-}
-
 // learnAutocrypt applies Autocrypt Level 1 to a member's message: one
 // valid Autocrypt header whose addr is the From address sets the member's
 // key when it is newer than the one learned before (threads
 // LearnMemberKey; a key set by hand is kept). Anything wrong is logged and
-// ignored: the reply is posted all the same.
-func (m *Mail) learnAutocrypt(ctx context.Context, log *slog.Logger, env Envelope, user threads.User, msg *mailparse.Message, raw []byte) {
+// ignored: the reply is posted all the same. Receive calls it only for
+// mail that passed sender authentication (authgate.go), so a forged From
+// cannot plant a key.
+func (m *Mail) learnAutocrypt(ctx context.Context, log *slog.Logger, user threads.User, msg *mailparse.Message, raw []byte) {
 	values := autocryptHeaders(raw)
-	if len(values) == 0 || !m.senderTrusted(ctx, env, msg) {
+	if len(values) == 0 {
 		return
 	}
 	var found []pgp.Autocrypt

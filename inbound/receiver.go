@@ -288,7 +288,7 @@ func (m *Mail) receive(ctx context.Context, env Envelope, msg *mailparse.Message
 		return res, err
 	}
 	if !unverified {
-		m.learnAutocrypt(ctx, log, env, user, msg, raw) // pgpreply.go: only proven mail teaches a key
+		m.learnAutocrypt(ctx, log, user, msg, raw) // pgpreply.go: only proven mail teaches a key
 	}
 	switch {
 	case msg.Kind == mailparse.KindVacation:
@@ -422,6 +422,9 @@ func truncate(s string, n int) string {
 // name is the member's display name, as just read.
 func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mailparse.Message, name string) (Result, error) {
 	text := strings.TrimSpace(msg.Reply)
+	if topic, ok := threads.CutMeet(text); ok {
+		return m.meet(ctx, log, res, msg, topic)
+	}
 	atts, rejected, err := m.saveAttachments(ctx, msg.Attachments)
 	if err != nil {
 		return res, Defer("temporary failure storing attachments, try again later", err)

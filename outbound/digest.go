@@ -26,6 +26,9 @@ type DigestOptions struct {
 	Transport Transport
 	// Domain is parley's mail domain (reply addresses).
 	Domain string
+	// Files makes the member's links to the lines' files; nil: files
+	// are only named.
+	Files *Files
 	// PublicURL is where people reach parley's web side (room and
 	// unsubscribe links); no links when empty, no one-click unsubscribe
 	// unless https.
@@ -290,6 +293,7 @@ func (d *Digests) compose(ctx context.Context, u threads.User, period string, co
 			dr.URL = d.o.PublicURL + "/rooms/" + r.Room.ID
 		}
 		dg.Rooms = append(dg.Rooms, dr)
+		dg.Links = d.o.Files.digestLinks(dg.Links, u, r)
 	}
 	msg, err := d.o.Composer.Digest(dg)
 	if err != nil {

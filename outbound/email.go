@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"parley/internal/filelink"
 	"parley/internal/recent"
 	"parley/outbound/mailcompose"
 	"parley/outbound/smtpsend"
@@ -46,6 +47,9 @@ type EmailOptions struct {
 	// only they get a confidential room's lines by email. Without it,
 	// every member gets the notice instead (confidential.go).
 	Keys KeyFinder
+	// Files attaches the lines' files, or links to them; nil: files
+	// are only named.
+	Files *Files
 }
 
 // Email delivers batches as relay emails: one tidy thread per room.
@@ -104,7 +108,8 @@ func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 	if err != nil {
 		return fmt.Errorf("reply address for %s in %s: %w", d.Member.ID, d.Room.ID, err)
 	}
-	r := mailcompose.Relay{Room: d.Room, Lines: d.Lines, To: d.Member, ReplyTo: threads.ReplyAddress(reply, e.o.Domain)}
+	r := mailcompose.Relay{Room: d.Room, Lines: d.Lines, To: d.Member, ReplyTo: threads.ReplyAddress(reply, e.o.Domain),
+		Files: e.o.Files.ForEmail(d)}
 	if e.o.PublicURL != "" {
 		r.RoomURL = e.o.PublicURL + "/rooms/" + d.Room.ID
 	}
@@ -200,9 +205,22 @@ func (e *Email) SendNotice(ctx context.Context, n threads.Notice) error {
 	if n.Kind == threads.NoticeAutoReply && n.AutoReply != nil {
 		c.Subject, c.Body, c.Data = autoReplySubject, autoReplyBody, autoReplyText(n)
 	}
+	if n.Kind == threads.NoticeFileLink {
+		c.Subject, c.Body = "email-filelink-subject.txt", "email-filelink.txt"
+		c.Data = mailcompose.FileLinkText{Name: n.Name, File: n.Title, Room: n.Text, Link: n.Link, Days: e.linkDays()}
+	}
 	msg, err := e.o.Composer.Notice(c)
 	if err != nil {
 		return Permanent(err)
 	}
 	return send(ctx, e.o.Transport, e.o.Auth, msg)
+}
+
+// linkDays is how many days a fresh file link works, for its notice.
+func (e *Email) linkDays() int {
+	ttl := filelink.DefaultTTL
+	if e.o.Files != nil && e.o.Files.TTL > 0 {
+		ttl = e.o.Files.TTL
+	}
+	return max(1, int(ttl/(24*time.Hour)))
 }

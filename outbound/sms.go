@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 
+	"parley/internal/filelink"
 	"parley/outbound/smsfmt"
 	"parley/outbound/twiliosms"
 	"parley/templates"
@@ -59,7 +60,10 @@ type SMSOptions struct {
 	// to a sender, and the text that stands in for a confidential room's
 	// lines (sms-confidential.txt); templates.Default() when nil.
 	Templates *templates.Set
-	Log       *slog.Logger
+	// Files makes the members' links to the lines' files; nil: files
+	// are left out of texts.
+	Files *Files
+	Log   *slog.Logger
 }
 
 // SMS delivers batches as compact text messages: "[Design] Alice: text".
@@ -165,14 +169,20 @@ func (s *SMS) format(d Parcel, hint bool) string {
 		room = "#" + d.Room.ID
 	}
 	lines := make([]smsfmt.Line, len(d.Lines))
+	var files []smsfmt.File
 	for i, l := range d.Lines {
 		lines[i] = smsfmt.Line{Room: room, Name: l.Name, Text: l.Text}
+		if s.o.Files != nil {
+			for j, a := range l.Attachments {
+				files = append(files, smsfmt.File{Name: a.Name, Size: filelink.Size(a.Size), Link: s.o.Files.Link(d.Member, l, j)})
+			}
+		}
 	}
 	link := ""
 	if s.o.PublicURL != "" {
 		link = s.o.PublicURL + "/rooms/" + d.Room.ID
 	}
-	return smsfmt.Format(lines, smsfmt.Options{Budget: s.o.Budget, Link: link})
+	return smsfmt.FormatWithFiles(lines, files, smsfmt.Options{Budget: s.o.Budget, Link: link})
 }
 
 // failed maps a failed send to what the worker does with the batch:

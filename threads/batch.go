@@ -134,8 +134,12 @@ func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
 		start = s.now()
 	}
 	due := start.Add(window).UnixMilli()
-	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key()), s.k.order(n, name)}
-	return keys, []any{group, d.entry, d.Line, data, due, name, orderScore(d.Line)}
+	now := ""
+	if d.Now {
+		due, now = start.UnixMilli(), "1"
+	}
+	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key()), s.k.order(n, name), s.k.leases(n)}
+	return keys, []any{group, d.entry, d.Line, data, due, name, orderScore(d.Line), now}
 }
 
 // LeaseDue hands out up to limit batches that are due, each leased to the

@@ -204,6 +204,8 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 		personal := f.kind == Direct || contains(mentioned, m)
 		in := routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m))
 		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
+		meeting := line.Meeting() != ""
+		in.Personal = in.Personal || meeting // a meeting reaches an offline member's phone
 		d := Route(in)
 		if needs := personal || line.Urgent; needs && !in.Automatic {
 			plan.needs = append(plan.needs, m)
@@ -220,7 +222,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 		}
 		if d.Channel.Queued() {
 			plan.jobs = append(plan.jobs, Job{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
-				Queued: now.UTC().Truncate(time.Millisecond)})
+				Queued: now.UTC().Truncate(time.Millisecond), Now: meeting})
 		}
 		if personal {
 			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u, Presence: presence[m],

@@ -255,3 +255,11 @@ func (k keys) audit() string                  { return k.prefix + "{audit}" }
 // that one script finds a key by address.
 func (k keys) memberKeys() string { return k.prefix + "{users}:pgp" }
 func (k keys) serverKey() string  { return k.prefix + "{parley}:pgpkey" }
+
+// Files (issue 16): how many lines hold each stored file, and the files no
+// line holds any more, waiting to be deleted (filerefs.go).
+//
+//	{files}:refs  hash  file id -> lines that hold it
+//	{files}:gone  set   file ids to delete from the file store
+func (k keys) fileRefs() string  { return k.prefix + "{files}:refs" }
+func (k keys) filesGone() string { return k.prefix + "{files}:gone" }

@@ -213,11 +213,15 @@ func (s *Chat) Post(ctx context.Context, n NewLine) (Posted, error) {
 
 // post stores a validated line under the given display name and fans it out.
 func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (Posted, error) {
+	if err := s.holdFiles(ctx, n.Attachments); err != nil {
+		return Posted{}, err
+	}
 	line, dup, kind, members, pre, err := s.store(ctx, n, name, urgent)
 	if err != nil {
 		return Posted{}, err
 	}
 	if dup {
+		s.unholdFiles(ctx, n.Attachments)
 		return Posted{Line: line, Duplicate: true}, nil
 	}
 	if n.Detach && s.fanoutLater(pendingFanout{line: line, kind: kind, members: members, pre: pre}) {

@@ -48,11 +48,20 @@ const NoticeSignIn = "signin"
 // the sender on the channel they wrote from (threads/autoreplyback.go).
 const NoticeAutoReply = "autoreply"
 
+// NoticeFileLink is the kind of the notices that carry a fresh file link,
+// asked for on the page of an expired one: Title is the file's name, Text
+// the room's name, Link the new link.
+const NoticeFileLink = "filelink"
+
+// NoticeMeeting is the kind of the notices that give a member who asked
+// for a meeting by email its link.
+const NoticeMeeting = "meeting"
+
 // noticeLimit is how many notices of a kind one address gets per period.
 // A sign-in link is asked for on purpose, so a few an hour are fine; the
 // limit keeps anyone from flooding an inbox with them.
 func noticeLimit(kind string) (int, time.Duration) {
-	if kind == NoticeSignIn {
+	if kind == NoticeSignIn || kind == NoticeFileLink || kind == NoticeMeeting {
 		return 5, time.Hour
 	}
 	return 1, noticePeriod

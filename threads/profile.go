@@ -76,6 +76,10 @@ func (u User) clone() User {
 		q := *u.Prefs.Quiet
 		c.Prefs.Quiet = &q
 	}
+	if u.Prefs.AttachMax != nil {
+		a := *u.Prefs.AttachMax
+		c.Prefs.AttachMax = &a
+	}
 	return c
 }
 

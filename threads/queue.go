@@ -32,6 +32,9 @@ type Job struct {
 	Queued time.Time `json:"queued"`
 	// LastError is the reason of the last temporary failure.
 	LastError string `json:"last_error,omitempty"`
+	// Now: the line goes at once, past the batching window (a meeting
+	// link); its batch, with whatever else waits in it, is due now.
+	Now bool `json:"now,omitempty"`
 
 	shard int    // where the claimed job lives
 	entry string // its stream entry id

@@ -2,6 +2,7 @@ package threads
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"sort"
@@ -160,46 +161,96 @@ func (s *Chat) ApplyRetention(ctx context.Context) (int, error) {
 // ApplyRetentionByRoom removes, in every room, the lines older than the
 // room's retention, and returns how many it removed in each room that lost
 // lines. A line's stream id holds the time Redis stored it, so each room's
-// stream is cut with XTRIM MINID at the id of the cutoff time (Redis's
-// clock and parley's must agree to within what the retention can tell
-// apart); the lines' fan-out records go with them. Running it from several
-// processes at once is safe: trimming to a time is idempotent, and each
-// line is counted by the process that removed it.
+// stream is cut at the id of the cutoff time (Redis's clock and parley's
+// must agree to within what the retention can tell apart); the lines'
+// fan-out records go with them, and the files the removed lines held are
+// counted down (filerefs.go), so that a file no line holds any more is
+// deleted and its links stop working. Running it from several processes
+// at once is safe: each room is cut by one script, which returns the lines
+// it removed, so each line (and each file) is counted by the process that
+// removed it.
 func (s *Chat) ApplyRetentionByRoom(ctx context.Context) (map[string]int, error) {
 	p, rooms, err := s.retention(ctx)
 	if err != nil {
 		return nil, err
 	}
 	now := s.now()
-	type trim struct {
-		room   string
-		cutoff int64
-		cmd    *redis.IntCmd
-	}
-	var trims []trim
-	for _, r := range rooms {
-		if d := p.Days(r); d > 0 {
-			trims = append(trims, trim{room: r, cutoff: now.Add(-time.Duration(d) * 24 * time.Hour).UnixMilli()})
-		}
-	}
 	out := map[string]int{}
-	if len(trims) == 0 {
-		return out, nil
-	}
-	_, err = s.rdb.Pipelined(ctx, func(pp redis.Pipeliner) error {
-		for i, t := range trims {
-			trims[i].cmd = pp.XTrimMinID(ctx, s.k.lines(t.room), strconv.FormatInt(t.cutoff, 10)+"-0")
-			pp.ZRemRangeByScore(ctx, s.k.pending(t.room), "-inf", "("+strconv.FormatInt(t.cutoff, 10))
+	for _, r := range rooms {
+		d := p.Days(r)
+		if d <= 0 {
+			continue
 		}
-		return nil
-	})
-	if err != nil {
-		return out, fmt.Errorf("apply retention: %w", err)
-	}
-	for _, t := range trims {
-		if n := int(t.cmd.Val()); n > 0 {
-			out[t.room] = n
+		cutoff := now.Add(-time.Duration(d) * 24 * time.Hour).UnixMilli()
+		n, err := s.trimRoom(ctx, r, cutoff)
+		if n > 0 {
+			out[r] = n
+		}
+		if err != nil {
+			return out, fmt.Errorf("apply retention: %w", err)
 		}
 	}
 	return out, nil
 }
+
+// retentionChunk is the most lines one retention script removes.
+const retentionChunk = 1000
+
+// trimRoom removes the lines of room stored before cutoff (unix ms), a
+// chunk at a time, and releases the files they held.
+func (s *Chat) trimRoom(ctx context.Context, room string, cutoff int64) (int, error) {
+	removed := 0
+	for {
+		res, err := scriptTrimLines.Run(ctx, s.rdb, []string{s.k.lines(room), s.k.pending(room)},
+			strconv.FormatInt(cutoff, 10), retentionChunk).StringSlice()
+		if err != nil {
+			return removed, fmt.Errorf("trim %s: %w", room, err)
+		}
+		n, _ := strconv.Atoi(res[0])
+		removed += n
+		var files []string
+		for _, at := range res[1:] {
+			var atts []Attachment
+			if json.Unmarshal([]byte(at), &atts) != nil {
+				continue
+			}
+			for _, a := range atts {
+				files = append(files, a.ID)
+			}
+		}
+		if err := s.releaseFiles(ctx, files); err != nil {
+			return removed, fmt.Errorf("trim %s: %w", room, err)
+		}
+		if n < retentionChunk {
+			return removed, nil
+		}
+	}
+}
+
+// scriptTrimLines removes up to ARGV[2] lines stored before ARGV[1] (unix
+// ms) and their fan-out records, and returns how many it removed and the
+// attachments (JSON) of those that held files.
+// KEYS: lines, pending. ARGV: cutoff ms, limit.
+var scriptTrimLines = redis.NewScript(`
+local limit = tonumber(ARGV[2])
+local es = redis.call('XRANGE', KEYS[1], '-', '(' .. ARGV[1] .. '-0', 'COUNT', limit)
+local out = {tostring(#es)}
+if #es == 0 then return out end
+for _, e in ipairs(es) do
+  local f = e[2]
+  for i = 1, #f, 2 do
+    if f[i] == 'at' then out[#out + 1] = f[i + 1] end
+  end
+end
+local last = es[#es][1]
+if #es < limit then
+  redis.call('XTRIM', KEYS[1], 'MINID', ARGV[1] .. '-0')
+else
+  redis.call('XTRIM', KEYS[1], 'MINID', last)
+  redis.call('XDEL', KEYS[1], last)
+end
+local upto = ARGV[1]
+if #es >= limit then upto = string.match(last, '^(%d+)') end
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', '(' .. upto)
+return out
+`)

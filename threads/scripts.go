@@ -193,12 +193,18 @@ return acked
 // scriptGather moves a claimed job into its batch: the batch hash (one field
 // per line, so a duplicate job folds into one) and the batch's due time,
 // then acknowledges the job; a job already delivered is only acknowledged.
-// KEYS: jobs, batch, batches, done. ARGV: group, entry id, line id, job
-// json, due ms, batch name.
+// A job that must go at once (ARGV[8] "1": a meeting) brings its batch's
+// due time forward to its own, unless the batch is leased.
+// KEYS: jobs, batch, batches, done, order, leases. ARGV: group, entry id,
+// line id, job json, due ms, batch name, order score, at once.
 var scriptGather = redis.NewScript(`
 if redis.call('EXISTS', KEYS[4]) == 0 then
   redis.call('HSET', KEYS[2], 'l:' .. ARGV[3], ARGV[4])
-  redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+  if ARGV[8] == '1' and redis.call('HEXISTS', KEYS[6], ARGV[6]) == 0 then
+    redis.call('ZADD', KEYS[3], 'LT', ARGV[5], ARGV[6])
+  else
+    redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+  end
   redis.call('ZADD', KEYS[5], 'NX', ARGV[7], ARGV[6])
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])

@@ -89,6 +89,9 @@ type Options struct {
 	// ErrReplicas. Not for the embedded store.
 	ReplicaWait        int
 	ReplicaWaitTimeout time.Duration
+	// MeetURL starts the meeting links /meet posts (DefaultMeetURL when
+	// empty; PARLEY_MEET_URL).
+	MeetURL string
 	// Logger receives what the engine reports (a background fan-out that
 	// fails, say); nothing is logged when nil.
 	Logger *slog.Logger

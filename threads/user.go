@@ -115,7 +115,31 @@ type Prefs struct {
 	// the member waits before it goes out again on the next channel (a Go
 	// duration, 1m to 24h); empty means the server's PARLEY_ESCALATE_AFTER.
 	Escalate string `json:"escalate,omitempty"`
+	// AttachMax is the largest file (bytes) that comes attached to the
+	// member's emails; larger files come as links. 0: links only; nil:
+	// the deployment's PARLEY_ATTACH_MAX.
+	AttachMax *int64 `json:"attach_max,omitempty"`
+	// MMS is "on" or "off": whether images come to the member's phone as
+	// picture messages (where Twilio is set up) rather than as links.
+	// Empty means on.
+	MMS string `json:"mms,omitempty"`
 }
+
+// MaxAttachMax is the largest AttachMax a member may set (25 MB, what
+// common mail services take).
+const MaxAttachMax = 25 << 20
+
+// AttachLimit is the largest file attached to the member's emails, given
+// the deployment's default.
+func (p Prefs) AttachLimit(def int64) int64 {
+	if p.AttachMax != nil {
+		return *p.AttachMax
+	}
+	return def
+}
+
+// WantsMMS reports whether the member takes images as picture messages.
+func (p Prefs) WantsMMS() bool { return p.MMS != "off" }
 
 // Auto-reply preference values.
 const (
@@ -332,6 +356,14 @@ func (u User) normalize() (User, error) {
 	}
 	if err := checkEscalatePref(u.Prefs.Escalate); err != nil {
 		return u, err
+	}
+	if a := u.Prefs.AttachMax; a != nil && (*a < 0 || *a > MaxAttachMax) {
+		return u, invalid("attachment limit %d is not between 0 (links only) and %d bytes", *a, MaxAttachMax)
+	}
+	switch u.Prefs.MMS {
+	case "", "on", "off":
+	default:
+		return u, invalid("picture message preference %q is not on or off", u.Prefs.MMS)
 	}
 	return u, nil
 }

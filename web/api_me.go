@@ -33,6 +33,10 @@ type meView struct {
 	AutoReply string `json:"auto_reply"`
 	// Escalate is off, a time (30m), or "" for the server's default.
 	Escalate string `json:"escalate,omitempty"`
+	// AttachMax is the largest file attached to the member's emails
+	// (bytes; 0: links only), when they set one; MMS is on or off.
+	AttachMax *int64 `json:"attach_max,omitempty"`
+	MMS       string `json:"mms"`
 }
 
 func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
@@ -42,7 +46,8 @@ func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
 	}
 	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, TimeZone: u.TimeZone, Role: u.Role,
 		Profile: u.Profile, Presence: p, Digest: digestOf(u), DigestHour: u.Prefs.DigestHour,
-		Channels: u.Prefs.Channels, Quiet: u.Prefs.Quiet, AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn), Escalate: u.Prefs.Escalate}, nil
+		Channels: u.Prefs.Channels, Quiet: u.Prefs.Quiet, AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn), Escalate: u.Prefs.Escalate,
+		AttachMax: u.Prefs.AttachMax, MMS: cmp.Or(u.Prefs.MMS, "on")}, nil
 }
 
 func (h *handler) showMe(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -72,6 +77,10 @@ type meBody struct {
 	AutoReply *string `json:"auto_reply"`
 	// Escalate is off, a time from 1m to 24h (30m), or "default".
 	Escalate *string `json:"escalate"`
+	// AttachMax sets the largest file attached to the member's emails
+	// (bytes; 0: links only; -1: the deployment's default). MMS is on or off.
+	AttachMax *int64  `json:"attach_max"`
+	MMS       *string `json:"mms"`
 }
 
 type profileBody struct {
@@ -134,6 +143,15 @@ func (b meBody) apply(u *threads.User) error {
 		if u.Prefs.Escalate == "default" {
 			u.Prefs.Escalate = ""
 		}
+	}
+	if b.AttachMax != nil {
+		u.Prefs.AttachMax = b.AttachMax
+		if *b.AttachMax == -1 {
+			u.Prefs.AttachMax = nil
+		}
+	}
+	if b.MMS != nil {
+		u.Prefs.MMS = *b.MMS
 	}
 	if p := b.Profile; p != nil {
 		if p.Title != nil {

@@ -391,6 +391,13 @@ func (h *handler) postLine(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err := decodeJSON(w, r, &in); err != nil {
 		return err
 	}
+	if res, ok, err := h.command(r.Context(), me, room, in.Text); ok {
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, res)
+		return nil
+	}
 	source := ""
 	if k := r.Header.Get("Idempotency-Key"); k != "" {
 		if len(k) > maxIdempotencyKey {

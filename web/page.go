@@ -44,6 +44,7 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"rich":      richText,
 	"clock":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
 	"css":       func() template.CSS { return inlineCSS },
+	"isImage":   isImage,
 }).ParseFS(templateFS, "templates/*.html"))
 
 // dict makes a map of its key and value arguments, to hand several values
@@ -474,7 +475,11 @@ func (h *handler) roomPost(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err != nil {
 		return err
 	}
-	if _, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
+	if _, ok, err := h.command(r.Context(), me, room, r.PostFormValue("text")); ok {
+		if err != nil {
+			return err
+		}
+	} else if _, err := h.store.Chat.Post(r.Context(), threads.NewLine{Room: room.ID, Author: me.user.ID, AuthorName: me.user.Name,
 		Text: strings.TrimRight(r.PostFormValue("text"), " \r\n\t"), Origin: threads.FromWeb}); err != nil {
 		return err
 	}

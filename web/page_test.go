@@ -56,7 +56,7 @@ func TestRoomPage(t *testing.T) {
 		"Bob: unverified Wire it to IBAN X", // an email whose domain did not vouch for it (issue 20)
 		"Bob: away “at the clinic” — by email",
 		"Alice: offline", // a page fetched is not a person at it (the script says when one is)
-		fmt.Sprintf("Bob: dot.png (%d bytes)", len(png)),
+		fmt.Sprintf("Bob: dot.png (image/png, %d bytes) show", len(png)),
 	} {
 		if !strings.Contains(seen, want) {
 			t.Errorf("the page does not show %q:\n%s", want, seen)

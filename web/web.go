@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"parley/internal/blobs"
+	"parley/internal/filelink"
 	"parley/threads"
 )
 
@@ -61,6 +62,9 @@ type Options struct {
 	// MaxStreamsPerMember and MaxStreamsPerIP cap the live streams open at
 	// once (8 and 32); one more gets 429.
 	MaxStreamsPerMember, MaxStreamsPerIP int
+	// FileLinkTTL is how long a fresh file link works (7 days;
+	// PARLEY_FILE_LINK_TTL).
+	FileLinkTTL time.Duration
 	// Stop, when closed, ends every live stream, so that a server shutting
 	// down does not wait for them (http.Server.RegisterOnShutdown).
 	Stop <-chan struct{}
@@ -116,6 +120,9 @@ func New(o Options) http.Handler {
 	if o.TranscriptTimeout <= 0 {
 		o.TranscriptTimeout = defaultTranscriptTime
 	}
+	if o.FileLinkTTL <= 0 {
+		o.FileLinkTTL = filelink.DefaultTTL
+	}
 	if o.MaxStreamsPerMember <= 0 {
 		o.MaxStreamsPerMember = DefaultMaxStreamsPerMember
 	}
@@ -139,6 +146,7 @@ func New(o Options) http.Handler {
 	h.adminRoutes(mux)
 	h.transcriptRoutes(mux)
 	h.keyRoutes(mux) // api_key.go
+	h.fileLinkRoutes(mux)
 	h.pageRoutes(mux)
 	return h.notFoundAsJSON(mux)
 }

@@ -364,7 +364,7 @@ func TestRetentionLoop(t *testing.T) {
 	done := make(chan struct{})
 	go func() {
 		defer close(done)
-		retentionLoop(ctx, st, slog.New(slog.NewTextHandler(&logs, nil)), 20*time.Millisecond)
+		retentionLoop(ctx, st, nil, slog.New(slog.NewTextHandler(&logs, nil)), 20*time.Millisecond)
 	}()
 	waitFor(t, "the retention log line", 5*time.Second, func() bool { return strings.Contains(logs.String(), "lines_removed=3 rooms=design:3") })
 	cancel()

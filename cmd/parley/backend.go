@@ -87,6 +87,8 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		// Replica acknowledgement (config_ops.go).
 		ReplicaWait:        cfg.RedisWait,
 		ReplicaWaitTimeout: cfg.RedisWaitTimeout,
+		// Meetings (config_files.go).
+		MeetURL: cfg.Files.MeetURL,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()

@@ -108,6 +108,9 @@ type Config struct {
 	// The production knobs of config_ops.go.
 	opsConfig
 
+	// Files: file links, attachments and meetings (config_files.go).
+	Files FileSettings
+
 	// from says where each variable's value came from, by variable name:
 	// "environment" or "config file"; absent means the default.
 	from map[string]string
@@ -130,7 +133,7 @@ type setting struct {
 }
 
 // settings is the table of every variable parley reads.
-var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings, cryptoSettings, opsSettings)
+var settings = slices.Concat(coreSettings, deliverySettings, inboundSettings, awaySettings, trustSettings, retrySettings, cryptoSettings, opsSettings, filesSettings)
 
 // coreSettings configure the store and the servers.
 var coreSettings = []setting{

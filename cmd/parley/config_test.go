@@ -31,7 +31,8 @@ func TestConfigDefaults(t *testing.T) {
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
 		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour, EscalateAfter: 30 * time.Minute,
 		BounceRetryAfter: 72 * time.Hour, SMTPRate: 60, SMTPConnsPerIP: 10, EmailLinesPerMinute: 10, SenderAuth: "prefer",
-		StopTimeout: 8 * time.Second, RetryBackoff: 30 * time.Second, opsConfig: opsConfig{RedisWaitTimeout: time.Second}}
+		StopTimeout: 8 * time.Second, RetryBackoff: 30 * time.Second, opsConfig: opsConfig{RedisWaitTimeout: time.Second},
+		Files: FileSettings{FileLinkTTL: 7 * 24 * time.Hour, AttachMax: 512 << 10, MeetURL: "https://meet.jit.si/"}}
 	c.from = nil
 	if !reflect.DeepEqual(c, want) {
 		t.Errorf("defaults:\n%+v\nwant\n%+v", c, want)

@@ -150,6 +150,13 @@ func runDemo(ctx context.Context, a *app) error {
 	}
 	cfg.BatchWindow = demoWindow
 	cfg.SMSWindow = 0 // each text at once: the demo shows them as they happen
+
+	// Files are kept in a temporary folder unless PARLEY_BLOB_DIR is set (demo_files.go).
+	dropFiles, err := demoBlobDir(&cfg)
+	if err != nil {
+		return err
+	}
+	defer dropFiles()
 	// The page listens first, so that every link in emails and texts is
 	// built from the address it listens on.
 	pageURL, stopWeb, err := d.startWeb(cfg, quietLog(a.log)) // demo_web.go
@@ -205,6 +212,9 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	if err := d.escalateStep(ctx); err != nil && ctx.Err() == nil { // demo_escalate.go
+		return err
+	}
+	if err := d.filesAndMeetingStep(ctx, cfg); err != nil && ctx.Err() == nil { // demo_files.go
 		return err
 	}
 	if err := d.showDigestAndTranscript(ctx, dl.digests, cfg.Domain); err != nil && ctx.Err() == nil { // demo_digest.go

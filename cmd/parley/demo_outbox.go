@@ -92,18 +92,24 @@ func describeOutbox(e threads.OutboxEntry) string {
 		}
 		fmt.Fprintf(&b, "    %s: %s\n", h, clean(v, false))
 	}
+	shown := false // the text part is printed, the HTML one is not
 	for {
 		p, err := r.NextPart()
 		if err != nil {
 			break
 		}
-		if h, ok := p.Header.(*mail.InlineHeader); ok {
+		if h, ok := p.Header.(*mail.AttachmentHeader); ok {
+			name, _ := h.Filename()
+			ct, _, _ := h.ContentType()
+			fmt.Fprintf(&b, "    attachment: %s (%s)\n", clean(name, false), ct)
+		}
+		if h, ok := p.Header.(*mail.InlineHeader); ok && !shown {
 			if ct, _, _ := h.ContentType(); ct == "text/plain" {
 				text, _ := io.ReadAll(io.LimitReader(p.Body, 8<<10))
 				for _, l := range strings.Split(strings.TrimRight(strings.ReplaceAll(string(text), "\r\n", "\n"), "\n"), "\n") {
 					fmt.Fprintf(&b, "    | %s\n", clean(l, false))
 				}
-				break
+				shown = true
 			}
 		}
 	}

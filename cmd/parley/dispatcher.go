@@ -98,18 +98,23 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	if defaultFrom == "" && cfg.TwilioMessagingService == "" && len(cfg.SMSNumbers) > 0 {
 		defaultFrom = cfg.SMSNumbers[0] // what twiliosms sends from when given none
 	}
+	blobStore, err := fileStore(cfg)
+	if err != nil {
+		return nil, err
+	}
+	files := outboundFiles(cfg, st, blobStore, o.Log)
 	email := outbound.NewEmail(outbound.EmailOptions{Auth: st.Auth, Chat: st.Chat, Directory: st.Directory,
-		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Keys: keys})
+		Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Keys: keys, Files: files})
 	channels := map[threads.Channel]outbound.Carrier{
 		threads.Email: email,
 		threads.SMS: outbound.NewSMS(outbound.SMSOptions{SMS: st.SMS, Sender: d.texts, Budget: cfg.SMSBudget, PublicURL: cfg.PublicURL,
-			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Templates: tmpl, Log: o.Log}),
+			Pool: cfg.SMSNumbers, DefaultFrom: defaultFrom, DailySegments: cfg.SMSDailySegments, Fallback: email, Templates: tmpl, Files: files, Log: o.Log}),
 	}
 	if o.Ops != nil {
 		channels = o.Ops.countCarriers(channels) // metrics.go
 	}
 	d.digests = outbound.NewDigests(outbound.DigestOptions{Digests: st.Digests, Directory: st.Directory, Chat: st.Chat,
-		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Log: o.Log})
+		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Files: files, Log: o.Log})
 	d.worker = outbound.NewWorker(st.Queue, st.Directory, st.Digests, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
 		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow, threads.SMS: cfg.SMSWindow}})
 	return d, nil

@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"parley/internal/blobs"
 	"parley/threads"
 )
 
@@ -17,9 +18,10 @@ import (
 const retentionEvery = time.Hour
 
 // retentionLoop applies the retention at start and then every interval,
-// until ctx ends. Several parley processes may run it: trimming is
+// until ctx ends, and deletes the files (from files, when not nil) that no
+// line holds any more. Several parley processes may run it: trimming is
 // idempotent.
-func retentionLoop(ctx context.Context, st *threads.Store, log *slog.Logger, every time.Duration) {
+func retentionLoop(ctx context.Context, st *threads.Store, files *blobs.Store, log *slog.Logger, every time.Duration) {
 	t := time.NewTicker(every)
 	defer t.Stop()
 	for {
@@ -36,10 +38,38 @@ func retentionLoop(ctx context.Context, st *threads.Store, log *slog.Logger, eve
 			}
 			log.Info("retention applied", "lines_removed", total, "rooms", strings.Join(parts, ","))
 		}
+		if files != nil {
+			deleteGoneFiles(ctx, st.Chat, files, log)
+		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
 		}
+	}
+}
+
+// deleteGoneFiles deletes the files retention left without a line.
+func deleteGoneFiles(ctx context.Context, chat *threads.Chat, files *blobs.Store, log *slog.Logger) {
+	deleted := 0
+	for ctx.Err() == nil {
+		ids, err := chat.TakeGoneFiles(ctx, 100)
+		if err != nil {
+			log.Warn("files to delete", "err", err)
+			return
+		}
+		for _, id := range ids {
+			if err := files.Delete(id); err != nil {
+				log.Warn("delete file", "file", id[:min(12, len(id))], "err", err)
+				continue
+			}
+			deleted++
+		}
+		if len(ids) < 100 {
+			break
+		}
+	}
+	if deleted > 0 {
+		log.Info("files removed by retention", "files", deleted)
 	}
 }

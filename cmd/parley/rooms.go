@@ -20,6 +20,8 @@ func roomCommands() []command {
 		{path: "room remove-member", args: "ROOM USER", summary: "remove a member (a room keeps at least two)",
 			mode: sharedStore, parse: parseRemoveMember},
 		{path: "room rename", args: "ROOM NAME", summary: "set a room's display name", mode: sharedStore, parse: parseRename},
+		{path: "room set-meeting", args: "ROOM URL", summary: "fix the link /meet posts in a room (\"-\": a fresh link each time)",
+			mode: sharedStore, parse: parseSetMeeting},
 	}
 }
 

@@ -111,7 +111,7 @@ func serve(ctx context.Context, a *app) error {
 			return nil
 		}},
 		{Name: "retention", Run: func(ctx context.Context) error {
-			retentionLoop(ctx, b.store, a.log, retentionEvery)
+			retentionLoop(ctx, b.store, wo.Blobs, a.log, retentionEvery)
 			return nil
 		}},
 		httpPart(cfg, wo, ops, a.log),

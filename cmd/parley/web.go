@@ -15,7 +15,7 @@ import (
 // attachments, with the same size and type limits.
 func webOptions(cfg Config, st *threads.Store, log *slog.Logger) (web.Options, error) {
 	o := web.Options{Store: st, Log: log, PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxMessageBytes,
-		AllowedTypes: inbound.DefaultAllowedTypes, MailDomain: cfg.Domain}
+		AllowedTypes: inbound.DefaultAllowedTypes, MailDomain: cfg.Domain, FileLinkTTL: cfg.Files.FileLinkTTL}
 	if cfg.BlobDir != "" {
 		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
 		if err != nil {

@@ -85,6 +85,9 @@ func (h *Handler) handle(ctx context.Context, log *slog.Logger, p url.Values, fr
 		return answer, err
 	}
 	log = log.With("room", room)
+	if topic, ok := cutMeet(text); ok {
+		return h.meet(ctx, log, u, room, topic, "sms:"+sid)
+	}
 	atts, refused, err := h.media(ctx, log, p)
 	if err != nil {
 		return "", err

@@ -106,3 +106,17 @@ func (s *Store) Open(id string) (io.ReadSeekCloser, Meta, error) {
 	}
 	return f, m, nil
 }
+
+// Delete removes a stored file and its record; a file that is not there
+// is no error.
+func (s *Store) Delete(id string) error {
+	if !idPattern.MatchString(id) {
+		return ErrNotFound
+	}
+	for _, p := range []string{s.path(id) + ".json", s.path(id)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("delete file %s: %w", id, err)
+		}
+	}
+	return nil
+}

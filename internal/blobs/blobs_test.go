@@ -39,3 +39,26 @@ func TestPutOpen(t *testing.T) {
 		}
 	}
 }
+
+func TestDelete(t *testing.T) {
+	s, err := New(t.TempDir(), 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, err := s.Put(context.Background(), "a.txt", "text/plain", strings.NewReader("hello"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Delete(m.ID); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Open(m.ID); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Open after Delete = %v", err)
+	}
+	if err := s.Delete(m.ID); err != nil {
+		t.Fatalf("second Delete = %v", err)
+	}
+	if err := s.Delete("../x"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Delete(../x) = %v", err)
+	}
+}

@@ -32,6 +32,9 @@ type Digest struct {
 	// UnsubscribeURL is the https link that turns digests off with one
 	// click (RFC 8058).
 	UnsubscribeURL string
+	// Links are the member's links to the lines' files, by FileKey
+	// (RelayFile.Link; a digest attaches nothing).
+	Links map[string]RelayFile
 }
 
 // DigestRoom is one room of a digest with its addresses.
@@ -134,6 +137,9 @@ func (c *Composer) checkDigest(d Digest) error {
 }
 
 func (c *Composer) digest(d Digest) (Message, error) {
+	if err := checkRelayFiles(Relay{Files: d.Links}); err != nil {
+		return Message{}, err
+	}
 	loc := d.To.Location()
 	data := DigestData{Member: label(d.To.Name, d.To.ID, 100), Loc: loc, RoomCount: len(d.Rooms), UnsubscribeURL: d.UnsubscribeURL}
 	sd := DigestSubjectData{RoomCount: len(d.Rooms), Brand: c.brand}
@@ -143,8 +149,8 @@ func (c *Composer) digest(d Digest) (Message, error) {
 			Topic:   oneLine(r.Room.Topic, 200),
 			Count:   r.Count,
 			Omitted: r.Omitted(),
-			First:   digestLines(r.First, loc),
-			Last:    digestLines(r.Last, loc),
+			First:   digestLines(r.First, loc, d.Links),
+			Last:    digestLines(r.Last, loc, d.Links),
 			ReplyTo: r.ReplyTo,
 			URL:     r.URL,
 		}
@@ -201,7 +207,7 @@ type DigestLine struct {
 }
 
 // digestLines turns lines into template data.
-func digestLines(ls []threads.Line, loc *time.Location) []DigestLine {
+func digestLines(ls []threads.Line, loc *time.Location, links map[string]RelayFile) []DigestLine {
 	out := make([]DigestLine, 0, len(ls))
 	for _, l := range ls {
 		ld := LineData{Name: label(l.Name, l.Author, 100), Time: l.Time, System: l.Origin == threads.FromSystem,
@@ -210,6 +216,7 @@ func digestLines(ls []threads.Line, loc *time.Location) []DigestLine {
 		for _, a := range l.Attachments {
 			ld.Attachments = append(ld.Attachments, label(a.Name, a.ID, 200))
 		}
+		lineFiles(links, l, &ld)
 		out = append(out, DigestLine{LineData: ld, Stamp: l.Time.In(loc).Format("Mon 15:04")})
 	}
 	return out

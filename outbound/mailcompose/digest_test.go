@@ -30,7 +30,7 @@ func digestFixture() Digest {
 		}
 		des = append(des, line(author, name, fmt.Sprintf("design line %d", i+1), i*10))
 	}
-	des[1].Attachments = []threads.Attachment{{ID: "f1", Name: "mockups-v2.pdf"}}
+	des[1].Attachments = []threads.Attachment{{ID: "f1", Name: "mockups-v2.pdf", Type: "application/pdf", Size: 204800}}
 	des[1].Text = "Here are the mock-ups.\nTwo pages."
 	des[13].Origin = threads.FromSystem
 	des[13].Text = "Carol added Dave to the room."
@@ -45,8 +45,12 @@ func digestFixture() Digest {
 		},
 		ReplyTo:        digestReply,
 		UnsubscribeURL: digestUnsub,
+		Links:          map[string]RelayFile{FileKey(des[1].ID, 0): {Link: digestFileLink}},
 	}
 }
+
+// digestFileLink is bob's link to the file of the digest fixture.
+const digestFileLink = "https://chat.example.org/f/design~x-0~0~bob~t5x2hc~aaaaaaaaaaaaaaaaaaaaaaaa/mockups-v2.pdf"
 
 func TestDigestGolden(t *testing.T) {
 	c := newComposer(t, nil)
@@ -90,7 +94,7 @@ func TestDigestGolden(t *testing.T) {
 	for _, s := range []string{
 		"== Design (the new site): 14 new lines from Alice, Carol ==\r\n",
 		"Alice (Wed 10:14): design line 1\r\n",
-		"Carol (Wed 10:24): Here are the mock-ups.\r\n    Two pages.\r\n    [attached: mockups-v2.pdf]\r\n",
+		"Carol (Wed 10:24): Here are the mock-ups.\r\n    Two pages.\r\n    [file: mockups-v2.pdf, application/pdf, 200 KB]\r\n    " + digestFileLink + "\r\n",
 		"    [... 8 more lines ...]\r\n",
 		"* Carol added Dave to the room. (Wed 12:24)\r\n",
 		"To post in Design, write to:\r\n    " + replyTo + "\r\n",
@@ -122,6 +126,9 @@ func TestDigestGolden(t *testing.T) {
 func checkDigestHTML(t *testing.T, doc string, d Digest) {
 	t.Helper()
 	allowed := []string{d.UnsubscribeURL}
+	for _, f := range d.Links {
+		allowed = append(allowed, f.Link)
+	}
 	for _, r := range d.Rooms {
 		allowed = append(allowed, r.URL, "mailto:"+r.ReplyTo)
 	}

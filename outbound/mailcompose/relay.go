@@ -28,6 +28,9 @@ type Relay struct {
 	// UnsubscribeMailto is an address, or a mailto: URL, that stops these
 	// emails when written to (optional).
 	UnsubscribeMailto string
+	// Files are how the lines' files reach the member, by FileKey: as an
+	// attachment or a link. A file not in it is only named.
+	Files map[string]RelayFile
 }
 
 // RelayData is what the relay templates (email-relay.txt, email-relay.html)
@@ -73,6 +76,9 @@ type LineData struct {
 	TextLines []string
 	// Attachments are the names of the files the line refers to.
 	Attachments []string
+	// Files are the same files with their type, size and link, or
+	// whether they are attached to this email.
+	Files []FileData
 }
 
 // SubjectData is what email-relay-subject.txt receives. It holds nothing
@@ -133,7 +139,7 @@ func (c *Composer) checkRelay(r Relay) error {
 			return err
 		}
 	}
-	return nil
+	return checkRelayFiles(r)
 }
 
 func mailtoURL(s string) string {
@@ -157,6 +163,7 @@ func (c *Composer) relay(r Relay) (Message, error) {
 	data.Room.Topic = oneLine(r.Room.Topic, 500)
 	system := true
 	seen := map[string]bool{}
+	var files []attached
 	for i, l := range r.Lines {
 		ld := LineData{
 			Name:      label(l.Name, l.Author, 100),
@@ -168,6 +175,7 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		for _, a := range l.Attachments {
 			ld.Attachments = append(ld.Attachments, label(a.Name, a.ID, 200))
 		}
+		files = append(files, relayFiles(r, l, &ld)...)
 		if i > 0 && !sameDay(l.Time, r.Lines[i-1].Time, loc) {
 			data.ManyDays = true
 		}
@@ -193,7 +201,11 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		return Message{}, err
 	}
 	data.Subject = oneLine(subj, 200)
-	text, html, err := c.bodies.render(data, c.renderRelay)
+	bodies := c.bodies
+	if len(r.Files) > 0 {
+		bodies = nil // file links are the member's own: rendered in full
+	}
+	text, html, err := bodies.render(data, c.renderRelay)
 	if err != nil {
 		return Message{}, err
 	}
@@ -237,7 +249,13 @@ func (c *Composer) relay(r Relay) (Message, error) {
 	}
 	fields = append(fields, field{"X-Auto-Response-Suppress", "All"}, field{"X-Loop", c.LoopID()})
 
-	b, err := c.write(fields, id, wrap(text, wrapWidth, "    "), html)
+	write := c.write
+	if len(files) > 0 {
+		write = func(fields []field, id, text, html string) ([]byte, error) {
+			return c.writeWithFiles(fields, id, text, html, files)
+		}
+	}
+	b, err := write(fields, id, wrap(text, wrapWidth, "    "), html)
 	if err != nil {
 		return Message{}, err
 	}

@@ -70,10 +70,10 @@ func relayCases() []relayCase {
 				"[Wednesday 25 November 2026]\nAlice (Wed 10:14 CET): Has anyone looked at the new mock-ups?\n",
 				"Carol (Wed 10:15 CET): Yes.\n    The header is too tall.\n\n    And the logo <b>should</b> move.\n",
 				"Alice (Wed 10:18 CET): Agreed, I'll fix it & send a new version.\n",
-				"Carol (Wed 10:19 CET): Here are the mock-ups.\n    [attached: mockups-v2.pdf]\n",
+				"Carol (Wed 10:19 CET): Here are the mock-ups.\n    [file: mockups-v2.pdf, application/pdf, 200 KB]\n",
 				"\n[Thursday 26 November 2026]\nAlice (Thu 10:14 CET): Good morning: I moved the logo.\n",
 			},
-			html: []string{"And the logo &lt;b&gt;should&lt;/b&gt; move.", "fix it &amp; send", "attached: mockups-v2.pdf", "Thursday 26 November 2026"},
+			html: []string{"And the logo &lt;b&gt;should&lt;/b&gt; move.", "fix it &amp; send", "file: mockups-v2.pdf, application/pdf, 200 KB", "Thursday 26 November 2026"},
 		},
 		{
 			name:  "relay-unicode.eml",

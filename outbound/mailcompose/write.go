@@ -37,16 +37,8 @@ func (c *Composer) write(fields []field, id, text, html string) ([]byte, error) 
 	}
 	if html == "" {
 		writeQP(&buf, text)
-	} else {
-		for _, p := range []struct{ ctype, body string }{{"text/plain; charset=utf-8", text}, {"text/html; charset=utf-8", html}} {
-			buf.WriteString("--" + boundary + "\r\n")
-			if err := writeHeader(&buf, []field{{"Content-Type", p.ctype}, {"Content-Transfer-Encoding", "quoted-printable"}}); err != nil {
-				return nil, err
-			}
-			writeQP(&buf, p.body)
-			buf.WriteString("\r\n")
-		}
-		buf.WriteString("--" + boundary + "--\r\n")
+	} else if err := writeAlternative(&buf, boundary, text, html); err != nil {
+		return nil, err
 	}
 	if c.signer == nil {
 		return buf.Bytes(), nil

@@ -180,6 +180,9 @@ func withMarker(prefix, link string) string {
 	if link == "" {
 		return p + marker
 	}
+	if link[0] == ' ' || link[0] == '\n' {
+		return p + marker + link // FormatWithFiles: the link and the files
+	}
 	return p + marker + " " + link
 }
 

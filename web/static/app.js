@@ -122,14 +122,8 @@
       li.appendChild(document.createTextNode(" "));
     }
     li.appendChild(rich(el("span", "t"), l.text || ""));
-    (l.attachments || []).forEach(function (a) {
-      li.appendChild(document.createTextNode(" "));
-      var link = el("a", "att", a.name);
-      link.href = "/api/rooms/" + encodeURIComponent(l.room) + "/files/" + encodeURIComponent(a.id) + "?line=" + encodeURIComponent(l.id);
-      li.appendChild(link);
-      li.appendChild(document.createTextNode(" "));
-      li.appendChild(el("span", "muted", "(" + size(a.size || 0) + ")"));
-    });
+    (l.attachments || []).forEach(function (a) { li.appendChild(fileBit(l, a)); });
+    meetingBit(li, l);
     if (l.quote) {
       var q = el("details", "q");
       q.appendChild(el("summary", "", "show quoted text"));
@@ -186,6 +180,45 @@
     }
     title();
   }
+  // fileBit shows one file of a line: name, type and size; an image gets a
+  // button that loads its thumbnail only when tapped (issue 16).
+  function fileBit(l, a) {
+    var span = el("span", "file", " "), src = "/api/rooms/" + encodeURIComponent(l.room) + "/files/" +
+      encodeURIComponent(a.id) + "?line=" + encodeURIComponent(l.id);
+    var link = el("a", "att", a.name);
+    link.href = src;
+    span.appendChild(link);
+    span.appendChild(el("span", "muted", " (" + (a.type ? a.type + ", " : "") + size(a.size || 0) + ")"));
+    if (/^image\//.test(a.type || "") && a.type !== "image/svg+xml") {
+      var b = el("button", "thumb", "show");
+      b.type = "button";
+      b.dataset.src = src;
+      span.appendChild(document.createTextNode(" "));
+      span.appendChild(b);
+    }
+    return span;
+  }
+  // meetingBit adds the Join button of a meeting line ("meet:NONCE URL").
+  function meetingBit(li, l) {
+    var m = /^meet:\S+ (https?:\/\/\S+)$/.exec(l.source_id || "");
+    if (l.origin !== "system" || !m) return;
+    var a = el("a", "join", "Join");
+    a.href = m[1];
+    a.target = "_blank";
+    a.rel = "noopener noreferrer";
+    li.appendChild(document.createTextNode(" "));
+    li.appendChild(a);
+  }
+  // showThumb loads an image's thumbnail in place of its button.
+  document.addEventListener("click", function (e) {
+    var b = e.target;
+    if (!b.classList || !b.classList.contains("thumb")) return;
+    var img = document.createElement("img");
+    img.className = "thumbnail";
+    img.alt = "";
+    img.src = b.dataset.src;
+    b.replaceWith(img);
+  });
 
   // Read markers: a line counts as read only once it has been on screen
   // in a visible, focused page. A tab nobody looks at reads nothing, so the
@@ -321,7 +354,8 @@
         return res.json().then(function (body) {
           if (!res.ok) throw new Error(body.error || res.statusText);
           box.value = "";
-          addLine(body.line);
+          var line = body.line || (body.posted && body.posted.line);
+          if (line) addLine(line);
         });
       }).catch(function (err) {
         problem.textContent = "Not sent: " + err.message;
