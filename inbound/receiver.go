@@ -13,6 +13,7 @@ import (
 	"parley/inbound/mailparse"
 	"parley/inbound/senderauth"
 	"parley/internal/blobs"
+	"parley/internal/filesafe"
 	"parley/internal/pgpmime"
 	"parley/internal/recent"
 	"parley/templates"
@@ -500,23 +501,23 @@ func (m *Mail) saveAttachments(ctx context.Context, in []mailparse.Attachment) (
 	var out []threads.Attachment
 	var rejected []string
 	for _, a := range in {
-		name := CleanFileName(a.Filename) // files.go
+		name := filesafe.CleanName(a.Filename)
 		if a.Filename == "" {
 			name = "unnamed"
 		}
 		ct := a.ContentType
 		if a.Data != nil {
-			ct = SniffType(a.Data, a.ContentType) // the bytes, not the sender's word
+			ct = filesafe.SniffType(a.Data, a.ContentType) // the bytes, not the sender's word
 		}
 		switch {
 		case m.o.Blobs == nil:
 			rejected = append(rejected, name+" (files are not accepted here)")
 			continue
-		case a.ContentType != "application/octet-stream" && !TypeAllowed(m.o.AllowedTypes, a.ContentType):
+		case a.ContentType != "application/octet-stream" && !filesafe.TypeAllowed(m.o.AllowedTypes, a.ContentType):
 			// The bytes may narrow the sender's word, never widen it.
 			rejected = append(rejected, name+" (type "+a.ContentType+" is not allowed)")
 			continue
-		case !TypeAllowed(m.o.AllowedTypes, ct):
+		case !filesafe.TypeAllowed(m.o.AllowedTypes, ct):
 			rejected = append(rejected, name+" (sent as "+a.ContentType+", but its content is "+ct+", which is not allowed)")
 			continue
 		case a.Data == nil:

@@ -399,6 +399,33 @@ func TestFiles(t *testing.T) {
 	st, body = e.do("bob", "GET", "/api/rooms/other/files/"+a.ID+"?line="+p.Line.ID, nil)
 	e.want(404, "not_found", st, body, "download through another room")
 
+	// The same bytes posted in another room under another name: that
+	// room's line has its own clean name, and this room's file keeps its
+	// name (issue 20: file metadata per room).
+	st, body = e.upload("bob", "other", `C:\Users\bob\site photo.png`, "image/png", png, "")
+	var q threads.Posted
+	if st != 201 || json.Unmarshal([]byte(body), &q) != nil || len(q.Line.Attachments) != 1 {
+		t.Fatalf("upload in other: %d %s", st, body)
+	}
+	if b := q.Line.Attachments[0]; b.ID != a.ID || b.Name != "site photo.png" {
+		t.Errorf("the same bytes in another room: %+v, want the same file id %s named site photo.png", b, a.ID)
+	}
+	for _, c := range []struct{ room, line, want string }{{"design", p.Line.ID, "filename=dot.png"}, {"other", q.Line.ID, `filename="site photo.png"`}} {
+		req, _ := http.NewRequest("GET", e.srv.URL+"/api/rooms/"+c.room+"/files/"+a.ID+"?line="+c.line, nil)
+		req.Header.Set("Authorization", "Bearer "+e.tokens["bob"])
+		res, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if cd := res.Header.Get("Content-Disposition"); res.StatusCode != 200 || !strings.Contains(cd, c.want) {
+			t.Errorf("download in %s: %d %q, want %s", c.room, res.StatusCode, cd, c.want)
+		}
+	}
+	// A program sent as a PNG is typed by its bytes and refused.
+	st, body = e.upload("alice", "design", "invoice.png", "image/png", append([]byte("MZ\x90\x00\x03\x00\x00\x00\x04\x00\x00\x00\xff\xff"), make([]byte, 64)...), "")
+	e.want(415, "file_type", st, body, "a program called a PNG")
+
 	st, body = e.upload("alice", "design", "page.txt", "text/plain", []byte("<html><script>alert(1)</script>"), "")
 	e.want(415, "file_type", st, body, "HTML called text")
 	st, body = e.upload("alice", "design", "x.exe", "application/x-msdownload", []byte("MZ\x90\x00"), "")

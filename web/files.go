@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -8,12 +9,11 @@ import (
 	"mime"
 	"mime/multipart"
 	"net/http"
-	"path/filepath"
 	"slices"
 	"strings"
-	"unicode"
 
 	"parley/internal/blobs"
+	"parley/internal/filesafe"
 	"parley/threads"
 )
 
@@ -59,7 +59,7 @@ func (h *handler) upload(r *http.Request, me *who, room threads.Room) (threads.P
 		return threads.Posted{}, errf(http.StatusBadRequest, "no_file", "the form has no file in the field \"file\"")
 	}
 	defer f.Close()
-	name := cleanFileName(fh.Filename)
+	name := filesafe.CleanName(fh.Filename)
 	ct, err := h.fileType(f, fh)
 	if err != nil {
 		return threads.Posted{}, err
@@ -82,9 +82,10 @@ func (h *handler) upload(r *http.Request, me *who, room threads.Room) (threads.P
 	return p, nil
 }
 
-// fileType is the media type of an upload: the one the client gave, or
-// what the first bytes say when it gave none. It must be allowed; HTML is
-// never taken, whatever it is called.
+// fileType is the media type of an upload, from its first bytes with the
+// client's word where the bytes agree or cannot say more
+// (filesafe.SniffType, as for every door). It must be allowed; HTML and
+// XML are never taken, whatever they are called.
 func (h *handler) fileType(f multipart.File, fh *multipart.FileHeader) (string, error) {
 	head := make([]byte, 512)
 	n, err := io.ReadFull(f, head)
@@ -97,45 +98,12 @@ func (h *handler) fileType(f multipart.File, fh *multipart.FileHeader) (string, 
 	if n == 0 {
 		return "", errf(http.StatusBadRequest, "empty_file", "the file is empty")
 	}
-	sniffed, _, _ := mime.ParseMediaType(http.DetectContentType(head[:n]))
-	ct, _, err := mime.ParseMediaType(fh.Header.Get("Content-Type"))
-	if err != nil || ct == "application/octet-stream" {
-		ct = sniffed
-	}
-	ct = strings.ToLower(ct)
-	if sniffed == "text/html" || sniffed == "text/xml" || !typeAllowed(h.opts.AllowedTypes, ct) {
+	declared, _, _ := mime.ParseMediaType(fh.Header.Get("Content-Type"))
+	ct := filesafe.SniffType(head[:n], declared)
+	if ct == "text/html" || ct == "text/xml" || !filesafe.TypeAllowed(h.opts.AllowedTypes, ct) {
 		return "", errf(http.StatusUnsupportedMediaType, "file_type", "files of type %s are not accepted", ct)
 	}
 	return ct, nil
-}
-
-func typeAllowed(allowed []string, ct string) bool {
-	for _, a := range allowed {
-		if a == ct || (strings.HasSuffix(a, "/*") && strings.HasPrefix(ct, strings.TrimSuffix(a, "*"))) {
-			return true
-		}
-	}
-	return false
-}
-
-// cleanFileName keeps the base name of an upload, without control
-// characters, at most 100 characters; "file" when nothing is left.
-func cleanFileName(name string) string {
-	name = filepath.Base(strings.ReplaceAll(name, "\\", "/"))
-	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' {
-			return -1
-		}
-		return r
-	}, name)
-	if r := []rune(strings.TrimSpace(name)); len(r) > 100 {
-		name = string(r[len(r)-100:])
-	}
-	name = strings.TrimSpace(name)
-	if name == "" || name == "." || name == ".." || name == "/" {
-		return "file"
-	}
-	return name
 }
 
 // downloadFile sends a file attached to a line of the room:
@@ -162,9 +130,13 @@ func (h *handler) sendFile(ctx context.Context, w http.ResponseWriter, r *http.R
 	if err != nil {
 		return err
 	}
-	if !slices.ContainsFunc(line.Attachments, func(a threads.Attachment) bool { return a.ID == file }) {
+	// The line's own name and type: the store keeps one copy of the same
+	// bytes posted in several rooms, each under its own name.
+	i := slices.IndexFunc(line.Attachments, func(a threads.Attachment) bool { return a.ID == file })
+	if i < 0 {
 		return errNoFile
 	}
+	att := line.Attachments[i]
 	rc, meta, err := h.opts.Blobs.Open(file)
 	if errors.Is(err, blobs.ErrNotFound) {
 		return errNoFile
@@ -173,12 +145,13 @@ func (h *handler) sendFile(ctx context.Context, w http.ResponseWriter, r *http.R
 		return err
 	}
 	defer rc.Close()
+	ct := cmp.Or(att.Type, meta.Type)
 	disp := "attachment"
-	if strings.HasPrefix(meta.Type, "image/") && meta.Type != "image/svg+xml" {
+	if strings.HasPrefix(ct, "image/") && ct != "image/svg+xml" {
 		disp = "inline"
 	}
-	w.Header().Set("Content-Type", meta.Type)
-	w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": meta.Name}))
+	w.Header().Set("Content-Type", ct)
+	w.Header().Set("Content-Disposition", mime.FormatMediaType(disp, map[string]string{"filename": cmp.Or(att.Name, meta.Name)}))
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
 	w.Header().Set("Cache-Control", "private, max-age=86400")

@@ -12,8 +12,8 @@ import (
 	"strconv"
 	"strings"
 
-	"parley/inbound"
 	"parley/internal/blobs"
+	"parley/internal/filesafe"
 	"parley/threads"
 )
 
@@ -53,7 +53,7 @@ func (h *Handler) media(ctx context.Context, log *slog.Logger, p url.Values) (at
 		case h.o.Blobs == nil:
 			refused = append(refused, name+" (files are not accepted here)")
 			continue
-		case !inbound.TypeAllowed(h.o.AllowedTypes, ct):
+		case !filesafe.TypeAllowed(h.o.AllowedTypes, ct):
 			refused = append(refused, name+" (type "+ct+" is not allowed)")
 			continue
 		}
