@@ -184,3 +184,20 @@ func TestPhoneNumber(t *testing.T) {
 		}
 	}
 }
+
+// FuzzPhoneNumber: whatever is typed, phoneNumber never panics and gives
+// either nothing or a valid E.164 number made of the digits typed.
+func FuzzPhoneNumber(f *testing.F) {
+	for _, s := range []string{"+15550001111", "+1 (555) 000-1111", "alice@example.org", "+", "+١٢٣٤٥٦٧٨", ""} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		got, ok := phoneNumber(s)
+		if ok != (got != "") {
+			t.Fatalf("phoneNumber(%q) = %q, %v", s, got, ok)
+		}
+		if ok && threads.ValidPhone(got) != nil {
+			t.Fatalf("phoneNumber(%q) = %q, not E.164", s, got)
+		}
+	})
+}
