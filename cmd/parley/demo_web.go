@@ -95,8 +95,8 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 		"  Sign in as Alice with this link, the one in her sign-in email in the outbox (once, within 15 minutes):\n"+
 		"  %s\n"+
 		"  Lines posted from another terminal appear there live; set your status from the page.\n"+
-		"  A member with only a phone types their verified number there instead (like %s) and signs in\n"+
-		"  with the 6-digit code parley texts them (once, within %d minutes; 5 wrong tries burn it).\n",
+		"  A member with only a phone types their verified number there instead (Carol could: %s) and\n"+
+		"  signs in with the 6-digit code parley texts them (once, within %d minutes; 5 wrong tries burn it).\n",
 		url, links[len(links)-1], demoPhoneSignIn, int(threads.SignInCodeValidity/time.Minute))
 	return nil
 }
