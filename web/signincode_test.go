@@ -75,6 +75,10 @@ func TestSignInByTextedCode(t *testing.T) {
 		t.Errorf("the answers differ:\n%s\n---\n%s\n---\n%s", known, unknown, unverified)
 	}
 	code := e.claimCode("+15550001111")
+	// The code form's address, opened by hand, leads back to the sign-in page.
+	if res, _ := b.fetch(t, "GET", e.srv.URL+"/signin/code", nil); res.StatusCode != 303 || res.Header.Get("Location") != "/signin" {
+		t.Errorf("GET /signin/code: %d %q", res.StatusCode, res.Header.Get("Location"))
+	}
 	if got := strings.Join(e.noticed, ","); got != "+15550001111" {
 		t.Errorf("codes went to %s, want only the verified number", got)
 	}
