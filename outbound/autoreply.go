@@ -53,8 +53,11 @@ var _ Notifier = (*SMS)(nil)
 // by SMS (threads.NoticeAutoReply; the only notice that goes by text). It
 // comes from the number bound to the room, so an answer to it lands in
 // the room, and takes its segments from the sender's daily budget: over
-// budget it is not sent.
+// budget it is not sent. A sign-in code goes too (sendSignInCode).
 func (s *SMS) SendNotice(ctx context.Context, n threads.Notice) error {
+	if n.Kind == threads.NoticeSignInCode {
+		return s.sendSignInCode(ctx, n)
+	}
 	if n.Kind != threads.NoticeAutoReply || n.AutoReply == nil {
 		return Permanent(fmt.Errorf("a %s notice does not go by text", n.Kind))
 	}

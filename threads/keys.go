@@ -212,10 +212,11 @@ func (k keys) smsDay(member, date string) string { return k.prefix + "{smsday:" 
 
 // Web sign-in, sessions and API tokens. The hashes are SHA-256 hex of the
 // secret: Redis never holds a usable token.
-func (k keys) signIn(hash string) string        { return k.prefix + "{auth}:signin:" + hash }
-func (k keys) session(hash string) string       { return k.prefix + "{auth}:session:" + hash }
-func (k keys) apiTokens() string                { return k.prefix + "{auth}:tokens" }
-func (k keys) userAPITokens(user string) string { return k.prefix + "{auth}:tokens:u:" + user }
+func (k keys) signIn(hash string) string          { return k.prefix + "{auth}:signin:" + hash }
+func (k keys) signInCode(phoneHash string) string { return k.prefix + "{auth}:code:" + phoneHash }
+func (k keys) session(hash string) string         { return k.prefix + "{auth}:session:" + hash }
+func (k keys) apiTokens() string                  { return k.prefix + "{auth}:tokens" }
+func (k keys) userAPITokens(user string) string   { return k.prefix + "{auth}:tokens:u:" + user }
 
 // Digests and transcripts.
 

@@ -28,7 +28,7 @@ type Notice struct {
 	// Link, when set, is a URL the notice is about (a sign-in link).
 	Link string `json:"link,omitempty"`
 	// Channel is how the notice goes: email (when empty; To is an
-	// address) or sms (To is an E.164 number). Only auto-replies go by SMS.
+	// address) or sms (To is an E.164 number): auto-replies and sign-in codes.
 	Channel Channel `json:"channel,omitempty"`
 	// AutoReply is set on an away member's auto-reply sent back to the
 	// person who wrote to them (kind NoticeAutoReply); outbound renders it
@@ -43,6 +43,10 @@ const noticePeriod = 24 * time.Hour
 
 // NoticeSignIn is the kind of the notices that carry a sign-in link.
 const NoticeSignIn = "signin"
+
+// NoticeSignInCode is the kind of the texts that carry a sign-in code
+// (Channel SMS; Text is the code). They share the sign-in link's limit.
+const NoticeSignInCode = "signin-code"
 
 // NoticeAutoReply is the kind of an away member's auto-reply sent back to
 // the sender on the channel they wrote from (threads/autoreplyback.go).
@@ -61,7 +65,7 @@ const NoticeMeeting = "meeting"
 // A sign-in link is asked for on purpose, so a few an hour are fine; the
 // limit keeps anyone from flooding an inbox with them.
 func noticeLimit(kind string) (int, time.Duration) {
-	if kind == NoticeSignIn || kind == NoticeFileLink || kind == NoticeMeeting {
+	if kind == NoticeSignIn || kind == NoticeSignInCode || kind == NoticeFileLink || kind == NoticeMeeting {
 		return 5, time.Hour
 	}
 	return 1, noticePeriod
@@ -71,10 +75,15 @@ const noticeGroup = "notifiers"
 
 // QueueNotice queues n unless the address already had its share of notices
 // of that kind (one a day; sign-in links five an hour). It reports whether
-// it was queued.
+// it was queued. To is an email address, or an E.164 number when the
+// notice goes by SMS.
 func (s *Queue) QueueNotice(ctx context.Context, n Notice) (bool, error) {
 	n.To = strings.ToLower(strings.TrimSpace(n.To))
-	if _, err := NormalizeEmail(n.To); err != nil {
+	if n.Channel == SMS {
+		if err := ValidPhone(n.To); err != nil {
+			return false, err
+		}
+	} else if _, err := NormalizeEmail(n.To); err != nil {
 		return false, err
 	}
 	data, _ := json.Marshal(n)

@@ -108,6 +108,8 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /signin", gzipped(h.signinRequest))
 	mux.HandleFunc("GET /signin/{token}", gzipped(h.signinConfirm))
 	mux.HandleFunc("POST /signin/{token}", gzipped(h.signinConsume))
+	mux.HandleFunc("POST /signin/code", gzipped(h.signinCodeConsume))
+	mux.HandleFunc("GET /signin/code", func(w http.ResponseWriter, r *http.Request) { http.Redirect(w, r, "/signin", http.StatusSeeOther) })
 	mux.HandleFunc("POST /signout", h.page(h.signout))
 	mux.HandleFunc("GET /{$}", h.page(h.home))
 	mux.HandleFunc("GET /rooms/{id}", h.page(h.roomPage))

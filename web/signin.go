@@ -18,6 +18,8 @@ type signinData struct {
 	Email string
 	Sent  bool
 	Token string // on the confirmation page
+	// Phone is set on the form that asks for a texted code.
+	Phone string
 }
 
 // signinPage asks for an email address.
@@ -46,7 +48,8 @@ func (h *handler) signinForm(w http.ResponseWriter, r *http.Request) bool {
 	return true
 }
 
-// signinRequest sends a one-time link to the member who owns the address.
+// signinRequest sends a one-time link to the member who owns the address,
+// or a code by text to the member whose verified number it is.
 // The answer is the same, and as quick, whether or not the address belongs
 // to anyone: the link is made and queued after the answer, so neither the
 // page nor its timing tells who has an account.
@@ -54,10 +57,14 @@ func (h *handler) signinRequest(w http.ResponseWriter, r *http.Request) {
 	if !h.signinForm(w, r) {
 		return
 	}
+	if phone, ok := phoneNumber(r.PostFormValue("email")); ok {
+		h.signinCodeRequest(w, r, phone)
+		return
+	}
 	addr, err := threads.NormalizeEmail(r.PostFormValue("email"))
 	if err != nil {
 		h.render(w, r, http.StatusBadRequest, "signin.html", view{Title: "Sign in", CSRF: h.preToken(w, r),
-			Error: "That is not an email address like bob@example.org.", Data: signinData{Email: r.PostFormValue("email")}})
+			Error: "That is not an email address like bob@example.org, nor a phone number like +15550001111.", Data: signinData{Email: r.PostFormValue("email")}})
 		return
 	}
 	go h.sendSignInLink(context.WithoutCancel(r.Context()), addr)
@@ -131,6 +138,12 @@ func (h *handler) signinConsume(w http.ResponseWriter, r *http.Request) {
 		h.pageFail(w, r, nil, err)
 		return
 	}
+	h.startSession(w, r, u)
+}
+
+// startSession signs u in: a new session, its cookie, an audit entry, and
+// a redirect to the page that sent the browser to sign in.
+func (h *handler) startSession(w http.ResponseWriter, r *http.Request, u threads.User) {
 	tok, se, err := h.store.Auth.NewSession(r.Context(), u.ID)
 	if err != nil {
 		h.pageFail(w, r, nil, err)

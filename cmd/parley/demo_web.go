@@ -21,6 +21,10 @@ import (
 // demoSignIn is the member the demo makes a sign-in link for.
 const demoSignIn = "alice@example.org"
 
+// demoPhoneSignIn is the verified number the demo names for a sign-in by
+// texted code (carol's).
+const demoPhoneSignIn = "+15550002222"
+
 // startWeb serves the page for the demo on PARLEY_HTTP_ADDR, or on a free
 // loopback port when that one is taken (a second demo, a test). It returns
 // the page's address and a function that stops the server.
@@ -90,7 +94,10 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 	d.printf("\nThe web page: %s/\n"+
 		"  Sign in as Alice with this link, the one in her sign-in email in the outbox (once, within 15 minutes):\n"+
 		"  %s\n"+
-		"  Lines posted from another terminal appear there live; set your status from the page.\n", url, links[len(links)-1])
+		"  Lines posted from another terminal appear there live; set your status from the page.\n"+
+		"  A member with only a phone types their verified number there instead (Carol could: %s) and\n"+
+		"  signs in with the 6-digit code parley texts them (once, within %d minutes; 5 wrong tries burn it).\n",
+		url, links[len(links)-1], demoPhoneSignIn, int(threads.SignInCodeValidity/time.Minute))
 	return nil
 }
 
