@@ -27,6 +27,7 @@ type relayCase struct {
 	html     []string // in the HTML part
 	auto     bool     // Auto-Submitted: auto-generated
 	maxWidth int      // widest plain-text line, in columns (0: 72)
+	subject  string   // decoded Subject
 }
 
 func relayCases() []relayCase {
@@ -50,14 +51,16 @@ func relayCases() []relayCase {
 
 	return []relayCase{
 		{
-			name:  "relay-one-line.eml",
-			relay: relay(line("alice", "Alice", "Has anyone looked at the new mock-ups?", 0)),
-			from:  "Alice (parley)",
-			text:  []string{"Alice (Wed 10:14 CET): Has anyone looked at the new mock-ups?\n", "-- \nReply to this email to post in Design.", roomURL, unsubURL},
-			html:  []string{"<b>Alice</b>", "10:14", "Has anyone looked at the new mock-ups?"},
+			name:    "relay-one-line.eml",
+			subject: "[Design] Alice: Has anyone looked at the new mock-ups?",
+			relay:   relay(line("alice", "Alice", "Has anyone looked at the new mock-ups?", 0)),
+			from:    "Alice (parley)",
+			text:    []string{"Alice (Wed 10:14 CET): Has anyone looked at the new mock-ups?\n", "-- \nReply to this email to post in Design.", roomURL, unsubURL},
+			html:    []string{"<b>Alice</b>", "10:14", "Has anyone looked at the new mock-ups?"},
 		},
 		{
-			name: "relay-batch.eml",
+			name:    "relay-batch.eml",
+			subject: "[Design] Alice: Has anyone looked at the new mock-ups?",
 			relay: relay(
 				line("alice", "Alice", "Has anyone looked at the new mock-ups?", 0),
 				line("carol", "Carol", "Yes.\nThe header is too tall.\n\nAnd the logo <b>should</b> move.", 1),
@@ -76,22 +79,25 @@ func relayCases() []relayCase {
 			html: []string{"And the logo &lt;b&gt;should&lt;/b&gt; move.", "fix it &amp; send", "attached: mockups-v2.pdf", "Thursday 26 November 2026"},
 		},
 		{
-			name:  "relay-unicode.eml",
-			relay: unicode,
-			from:  "Zoë 🎉, Ålice (parley)",
-			text:  []string{"Zoë 🎉 (Wed 18:14 JST): Café at 15:00? 日本語も大丈夫です 👍\n", "Ålice (Wed 18:17 JST): Oui, très bien — à tout à l'heure!\n", "post in Café 日本."},
-			html:  []string{"Café 日本 &middot; où, quand", "日本語も大丈夫です 👍"},
+			name:    "relay-unicode.eml",
+			subject: "[Café 日本] Zoë 🎉: Café at 15:00? 日本語も大丈夫です 👍",
+			relay:   unicode,
+			from:    "Zoë 🎉, Ålice (parley)",
+			text:    []string{"Zoë 🎉 (Wed 18:14 JST): Café at 15:00? 日本語も大丈夫です 👍\n", "Ålice (Wed 18:17 JST): Oui, très bien — à tout à l'heure!\n", "post in Café 日本."},
+			html:    []string{"Café 日本 &middot; où, quand", "日本語も大丈夫です 👍"},
 		},
 		{
-			name:  "relay-system.eml",
-			relay: relay(system),
-			from:  "parley",
-			text:  []string{"* Carol added Dave to the room. (Wed 10:16 CET)\n"},
-			html:  []string{"Carol added Dave to the room."},
-			auto:  true,
+			name:    "relay-system.eml",
+			subject: "[Design] Carol added Dave to the room.",
+			relay:   relay(system),
+			from:    "parley",
+			text:    []string{"* Carol added Dave to the room. (Wed 10:16 CET)\n"},
+			html:    []string{"Carol added Dave to the room."},
+			auto:    true,
 		},
 		{
 			name:     "relay-long.eml",
+			subject:  "[Design] Alice: The header is far too tall and the logo should…",
 			relay:    relay(line("alice", "Alice", long+"\nSee "+link+" for the details.", 0)),
 			from:     "Alice (parley)",
 			text:     []string{"Alice (Wed 10:14 CET): The header is far too tall and the logo should\n    move to the left. The header", "\n    See\n    " + link + "\n    for the details.\n"},
@@ -157,7 +163,7 @@ func checkRelayHeader(t *testing.T, tc relayCase, m Message, p parsed) {
 		t.Errorf("To = %v, %v", to, err)
 	}
 	room := tc.relay.Room
-	if s := text(t, h, "Subject"); s != "["+room.Name+"] chat in "+room.Name {
+	if s := text(t, h, "Subject"); s != tc.subject {
 		t.Errorf("Subject = %q", s)
 	}
 	id, err := h.MessageID()
