@@ -39,7 +39,7 @@ func TestDemo(t *testing.T) {
 		"[alice-carol] Alice Archer: Carol, could you call the printer",
 		"instead of sending it",
 		"outbox: email to bob@example.org (whole message: parley outbox show ",
-		"    Subject: [Design] chat in Design\n",
+		"    Subject: [Design] Alice Archer: Morning all! The new header is on staging…\n",
 		"    | Alice Archer (",
 		"): Morning all! The new header is on staging,",
 		"outbox: email to erin@example.org",
@@ -81,13 +81,20 @@ func TestDemo(t *testing.T) {
 		"outbox: email to carol@example.org",
 		"    Subject: New line in Board\n",
 		"    Subject: [parley] message\n",
-		"    | Subject: [Board] chat in Board\n",
-		"): The launch budget is 40k; keep it in this room.\n",
+		"    | Subject: [Board] Alice Archer: The launch budget is 40k; keep it in this room.\n",
+		"): The launch budget is 40k; keep it in this", // the line wraps after the zone abbreviation
 		"    --- ",
 		"parley demo: stopped.\n",
 	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Every relay from Design keeps the subject of each member's first one,
+	// whoever wrote the later lines, so the room stays one thread.
+	for _, l := range strings.Split(r.out, "\n") {
+		if strings.HasPrefix(l, "    Subject: [Design]") && l != "    Subject: [Design] Alice Archer: Morning all! The new header is on staging…" {
+			t.Errorf("a relay from Design changed its subject: %q", l)
 		}
 	}
 	// Every link is built from the address the page listens on.
@@ -115,7 +122,7 @@ func TestDemo(t *testing.T) {
 	if n := strings.Count(r.out, "Bob Ray (auto-reply)"); n != 1 {
 		t.Errorf("bob's auto-reply shown %d times, want once", n)
 	}
-	if !strings.Contains(r.out, "Carol Diaz (") || strings.Count(r.out, "outbox: email to bob@example.org") != 4 {
+	if !strings.Contains(r.out, "Carol Diaz (") || strings.Count(r.out, "outbox: email to bob@example.org") != 5 { // with Board's encrypted line
 		t.Errorf("carol's text was not relayed to bob by email:\n%s", r.out)
 	}
 	if strings.Contains(r.out, "batch delivered") {
