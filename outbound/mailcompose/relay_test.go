@@ -490,3 +490,63 @@ func TestBodyCacheMatchesFullRender(t *testing.T) {
 		})
 	}
 }
+
+// TestRelaySubject: the subject names the first person's line of the batch
+// and quotes its first words, cut at a word boundary; user input cannot
+// break the header (line breaks, control and bidi characters are gone);
+// Relay.Subject, when set, is the subject whatever the lines say.
+func TestRelaySubject(t *testing.T) {
+	c := newComposer(t, nil)
+	system := line("carol", "Carol", "Carol joined.", 0)
+	system.Origin = threads.FromSystem
+	file := line("carol", "Carol", "", 1)
+	file.Attachments = []threads.Attachment{{ID: "f1", Name: "plan.pdf"}}
+	for _, tc := range []struct {
+		name  string
+		lines []threads.Line
+		want  string
+	}{
+		{"short", []threads.Line{line("alice", "Alice", "Lunch?", 0)}, "[Design] Alice: Lunch?"},
+		{"first line only", []threads.Line{line("alice", "Alice", "\n\nLunch?\nat noon", 0)}, "[Design] Alice: Lunch?"},
+		{"word boundary", []threads.Line{line("alice", "Alice", "The header is far too tall and the logo should move to the left", 0)},
+			"[Design] Alice: The header is far too tall and the logo should…"},
+		{"one long word", []threads.Line{line("alice", "Alice", strings.Repeat("a", 80), 0)}, "[Design] Alice: " + strings.Repeat("a", 49) + "…"},
+		{"person after parley", []threads.Line{system, line("bob", "Bob", "Hi all", 1)}, "[Design] Bob: Hi all"},
+		{"only parley", []threads.Line{system}, "[Design] Carol joined."},
+		{"only a file", []threads.Line{file}, "[Design] Carol: plan.pdf"},
+		{"hostile", []threads.Line{line("eve", "Eve\r\nBcc: x@example.org\u202e", "hi\u202e\x07 there\r\nBcc: y@example.org", 0)},
+			"[Design] Eve Bcc: x@example.org: hi there"},
+		{"no name", []threads.Line{line("eve", " \t", "hi", 0)}, "[Design] eve: hi"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := relay(tc.lines...)
+			got, err := c.RelaySubject(r)
+			if err != nil || got != tc.want {
+				t.Fatalf("RelaySubject = %q, %v; want %q", got, err, tc.want)
+			}
+			m, err := c.Relay(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := parse(t, m.Bytes)
+			if s := text(t, p.h, "Subject"); s != tc.want {
+				t.Errorf("Subject header %q, want %q", s, tc.want)
+			}
+			if n := bytes.Count(m.Bytes, []byte("\r\nBcc:")); n != 0 {
+				t.Errorf("a Bcc header got in:\n%s", m.Bytes)
+			}
+		})
+	}
+	r := relay(line("bob", "Bob", "Something else", 0))
+	r.Subject = "[Design] Alice: the first words\r\nBcc: z@example.org"
+	m, err := c.Relay(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := text(t, parse(t, m.Bytes).h, "Subject"); s != "[Design] Alice: the first words Bcc: z@example.org" {
+		t.Errorf("kept subject = %q", s)
+	}
+	if _, err := c.RelaySubject(Relay{Room: r.Room}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no lines: %v", err)
+	}
+}
