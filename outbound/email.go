@@ -58,6 +58,10 @@ type Email struct {
 	// known remembers, per room and member, tokens already stored in
 	// Redis recently, so that a busy room costs no extra round trip per email.
 	known recent.Cache[tokenPair] // room/member -> tokens
+	// subjects remembers, per room and member, the relay subject stored
+	// in Redis (threads.Chat.ThreadSubject): it never changes once stored,
+	// so a busy room costs no extra round trip per email.
+	subjects recent.Cache[string] // room/member -> subject
 }
 
 type tokenPair struct{ reply, unsub string }
@@ -88,7 +92,31 @@ var _ Carrier = (*Email)(nil)
 // NewEmail returns the email channel.
 func NewEmail(o EmailOptions) *Email {
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
-	return &Email{o: o, known: recent.Cache[tokenPair]{TTL: tokenCacheFor}}
+	return &Email{o: o, known: recent.Cache[tokenPair]{TTL: tokenCacheFor}, subjects: recent.Cache[string]{TTL: tokenCacheFor}}
+}
+
+// subject returns the subject of r's email: the one of the member's first
+// relay email from the room, stored by whichever process sent it, or r's
+// own when this is the first. Without Chat every batch renders its own.
+func (e *Email) subject(ctx context.Context, r mailcompose.Relay) (string, error) {
+	if e.o.Chat == nil {
+		return "", nil
+	}
+	key := r.Room.ID + "/" + r.To.ID
+	now := time.Now()
+	if s, ok := e.subjects.Get(key, now); ok {
+		return s, nil
+	}
+	first, err := e.o.Composer.RelaySubject(r)
+	if err != nil {
+		return "", Permanent(fmt.Errorf("compose subject for %s: %w", r.To.ID, err))
+	}
+	s, err := e.o.Chat.ThreadSubject(ctx, r.Room.ID, r.To.ID, first)
+	if err != nil {
+		return "", err
+	}
+	e.subjects.Put(key, s, now)
+	return s, nil
 }
 
 // Deliver composes the batch's email and submits it. A refusal that no
@@ -116,6 +144,9 @@ func (e *Email) Deliver(ctx context.Context, d Parcel) error {
 	// RFC 8058 one-click needs https; a plain-http deployment gets no link.
 	if strings.HasPrefix(e.o.PublicURL, "https://") {
 		r.UnsubscribeURL = e.o.PublicURL + "/unsubscribe/" + unsub
+	}
+	if r.Subject, err = e.subject(ctx, r); err != nil {
+		return err
 	}
 	msg, err := e.o.Composer.Relay(r)
 	if err != nil {

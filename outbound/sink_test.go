@@ -47,7 +47,7 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 		"From: \"Alice Archer (parley)\" <parley@parley.test>",
 		"In-Reply-To: <" + threads.RootMessageID(room, "parley.test") + ">",
 		"References: <" + threads.RootMessageID(room, "parley.test") + ">",
-		"Subject: [Design] chat in Design",
+		"Subject: [Design] Alice Archer: First line",
 		"List-Unsubscribe-Post: List-Unsubscribe=One-Click",
 		"Alice Archer (Wed 10:00 CET): First line",
 		"Alice Archer (Wed 10:01 CET): Second line",

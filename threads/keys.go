@@ -75,6 +75,7 @@ import (
 //
 //	{r:ID}:emailed     hash  member -> id of the last line emailed or texted to them
 //	{r:ID}:digested    hash  member -> id of the last line a digest covered
+//	{r:ID}:subjects    hash  member -> subject of their relay emails from the room (first writer wins, no TTL)
 //	{r:ID}:held:M      zset  line ids routing held for member M's digest, scored by id ms
 //	{esc}:due          zset  "ROOM LINE MEMBER FROM" escalations, scored by when due (or their claim's lease ends)
 //	{esc}:done:H       string a line escalated to a member (H: room, line, member), 7 days
@@ -222,6 +223,7 @@ func (k keys) userAPITokens(user string) string   { return k.prefix + "{auth}:to
 
 func (k keys) emailed(room string) string  { return k.prefix + "{r:" + room + "}:emailed" }
 func (k keys) digested(room string) string { return k.prefix + "{r:" + room + "}:digested" }
+func (k keys) subjects(room string) string { return k.prefix + "{r:" + room + "}:subjects" }
 func (k keys) heldFor(room, member string) string {
 	return k.prefix + "{r:" + room + "}:held:" + member
 }

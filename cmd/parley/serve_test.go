@@ -39,7 +39,7 @@ func TestDemo(t *testing.T) {
 		"[alice-carol] Alice Archer: Carol, could you call the printer",
 		"instead of sending it",
 		"outbox: email to bob@example.org (whole message: parley outbox show ",
-		"    Subject: [Design] chat in Design\n",
+		"    Subject: [Design] Alice Archer: Morning all! The new header is on staging…\n",
 		"    | Alice Archer (",
 		"): Morning all! The new header is on staging,",
 		"outbox: email to erin@example.org",
@@ -88,13 +88,20 @@ func TestDemo(t *testing.T) {
 		"outbox: email to carol@example.org",
 		"    Subject: New line in Board\n",
 		"    Subject: [parley] message\n",
-		"    | Subject: [Board] chat in Board\n",
-		"): The launch budget is 40k; keep it in this",
+		"    | Subject: [Board] Alice Archer: The launch budget is 40k; keep it in this room.\n",
+		"): The launch budget is 40k; keep it in this", // the line wraps after the zone abbreviation
 		"    --- ",
 		"parley demo: stopped.\n",
 	} {
 		if !strings.Contains(r.out, want) {
 			t.Errorf("demo output lacks %q", want)
+		}
+	}
+	// Every relay from Design keeps the subject of each member's first one,
+	// whoever wrote the later lines, so the room stays one thread.
+	for _, l := range strings.Split(r.out, "\n") {
+		if strings.HasPrefix(l, "    Subject: [Design]") && l != "    Subject: [Design] Alice Archer: Morning all! The new header is on staging…" {
+			t.Errorf("a relay from Design changed its subject: %q", l)
 		}
 	}
 	// Every link is built from the address the page listens on.

@@ -92,7 +92,7 @@ func TestDKIM(t *testing.T) {
 			// is changed, or a second From (or an Auto-Submitted) is added.
 			for name, tamper := range map[string]func([]byte) []byte{
 				"subject": func(b []byte) []byte {
-					return bytes.Replace(b, []byte("Subject: [Design]"), []byte("Subject: [Desigm]"), 1)
+					return bytes.Replace(b, []byte("\r\nSubject: "), []byte("\r\nSubject: x"), 1)
 				},
 				"body": func(b []byte) []byte { return bytes.Replace(b, []byte("=E6=97=A5"), []byte("=E6=97=A6"), 1) },
 				"second From": func(b []byte) []byte {

@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"parley/threads"
 )
@@ -31,6 +32,11 @@ type Relay struct {
 	// Files are how the lines' files reach the member, by FileKey: as an
 	// attachment or a link. A file not in it is only named.
 	Files map[string]RelayFile
+	// Subject is the subject of the member's relay emails from the room:
+	// RelaySubject of their first batch, kept (threads.Chat.ThreadSubject)
+	// so that every later batch has the same one. When empty, the subject is
+	// rendered from this batch.
+	Subject string
 }
 
 // RelayData is what the relay templates (email-relay.txt, email-relay.html)
@@ -81,14 +87,93 @@ type LineData struct {
 	Files []FileData
 }
 
-// SubjectData is what email-relay-subject.txt receives. It holds nothing
-// that changes from batch to batch: a stable subject keeps the room's emails
-// in one thread in clients that thread by subject (Gmail among them).
+// SubjectData is what email-relay-subject.txt receives: the room and the
+// first line of the member's first batch. The subject rendered from it is
+// kept per member and room (Relay.Subject), so it does not change from
+// batch to batch: a stable subject keeps the room's emails in one thread in
+// clients that thread by subject (Gmail among them).
 type SubjectData struct {
 	// Room is the room, its name and topic on one line each.
 	Room threads.Room
 	// Brand is the product name, as in From: "Alice (parley)".
 	Brand string
+	// Name is the display name of the author of the batch's first line
+	// from a person, on one line ("" when only parley spoke).
+	Name string
+	// Words are the first words of that line, on one line, cut at a word
+	// boundary to about SubjectWords characters with "…" ("" when the line
+	// holds only attachments).
+	Words string
+}
+
+// SubjectWords is about how many characters of a line a relay subject
+// quotes.
+const SubjectWords = 50
+
+// RelaySubject renders the subject of r's email from its first line: the
+// subject of a member's first relay email from a room, which the caller
+// keeps for the later ones (Relay.Subject).
+func (c *Composer) RelaySubject(r Relay) (string, error) {
+	if len(r.Lines) == 0 {
+		return "", fmt.Errorf("compose relay subject for %s: %w", r.Room.ID, invalid("no lines"))
+	}
+	room := r.Room
+	room.Name = label(r.Room.Name, r.Room.ID, 100)
+	room.Topic = oneLine(r.Room.Topic, 500)
+	return c.relaySubject(room, r.Lines)
+}
+
+func (c *Composer) relaySubject(room threads.Room, lines []threads.Line) (string, error) {
+	first := lines[0]
+	for _, l := range lines {
+		if l.Origin != threads.FromSystem {
+			first = l
+			break
+		}
+	}
+	d := SubjectData{Room: room, Brand: c.brand, Words: firstWords(textLines(first.Text), SubjectWords)}
+	if first.Origin != threads.FromSystem {
+		d.Name = label(first.Name, first.Author, 100)
+	}
+	if d.Words == "" && len(first.Attachments) > 0 {
+		d.Words = firstWords([]string{label(first.Attachments[0].Name, first.Attachments[0].ID, 200)}, SubjectWords)
+	}
+	subj, err := c.bodies.subject(d, func(d SubjectData) (string, error) {
+		return c.tmpl.Render(tmplRelaySubject, d)
+	})
+	if err != nil {
+		return "", err
+	}
+	return oneLine(subj, 200), nil
+}
+
+// firstWords is the first non-blank line of lines on one line, cut at a
+// word boundary to at most max characters, "…" included.
+func firstWords(lines []string, max int) string {
+	var s string
+	for _, l := range lines {
+		if s = oneLine(l, 4*max); s != "" {
+			break
+		}
+	}
+	r := []rune(s)
+	if len(r) <= max {
+		return s
+	}
+	r = r[:max-1]
+	if i := lastSpace(r); i >= max/2 {
+		r = r[:i]
+	}
+	return strings.TrimRightFunc(string(r), func(c rune) bool { return unicode.IsSpace(c) || unicode.IsPunct(c) }) + "…"
+}
+
+func lastSpace(r []rune) int {
+	for i := len(r) - 1; i >= 0; i-- {
+		if r[i] == ' ' {
+			return i
+		}
+	}
+	return -1
 }
 
 // Relay composes the email that carries r.Lines to r.To.
@@ -194,13 +279,14 @@ func (c *Composer) relay(r Relay) (Message, error) {
 		}
 	}
 
-	subj, err := c.bodies.subject(SubjectData{Room: data.Room, Brand: c.brand}, func(d SubjectData) (string, error) {
-		return c.tmpl.Render(tmplRelaySubject, d)
-	})
-	if err != nil {
-		return Message{}, err
+	data.Subject = oneLine(r.Subject, 200)
+	if data.Subject == "" {
+		subj, err := c.relaySubject(data.Room, r.Lines)
+		if err != nil {
+			return Message{}, err
+		}
+		data.Subject = subj
 	}
-	data.Subject = oneLine(subj, 200)
 	bodies := c.bodies
 	if len(r.Files) > 0 {
 		bodies = nil // file links are the member's own: rendered in full

@@ -27,6 +27,7 @@ type relayCase struct {
 	html     []string // in the HTML part
 	auto     bool     // Auto-Submitted: auto-generated
 	maxWidth int      // widest plain-text line, in columns (0: 72)
+	subject  string   // decoded Subject
 }
 
 func relayCases() []relayCase {
@@ -50,14 +51,16 @@ func relayCases() []relayCase {
 
 	return []relayCase{
 		{
-			name:  "relay-one-line.eml",
-			relay: relay(line("alice", "Alice", "Has anyone looked at the new mock-ups?", 0)),
-			from:  "Alice (parley)",
-			text:  []string{"Alice (Wed 10:14 CET): Has anyone looked at the new mock-ups?\n", "-- \nReply to this email to post in Design.", roomURL, unsubURL},
-			html:  []string{"<b>Alice</b>", "10:14", "Has anyone looked at the new mock-ups?"},
+			name:    "relay-one-line.eml",
+			subject: "[Design] Alice: Has anyone looked at the new mock-ups?",
+			relay:   relay(line("alice", "Alice", "Has anyone looked at the new mock-ups?", 0)),
+			from:    "Alice (parley)",
+			text:    []string{"Alice (Wed 10:14 CET): Has anyone looked at the new mock-ups?\n", "-- \nReply to this email to post in Design.", roomURL, unsubURL},
+			html:    []string{"<b>Alice</b>", "10:14", "Has anyone looked at the new mock-ups?"},
 		},
 		{
-			name: "relay-batch.eml",
+			name:    "relay-batch.eml",
+			subject: "[Design] Alice: Has anyone looked at the new mock-ups?",
 			relay: relay(
 				line("alice", "Alice", "Has anyone looked at the new mock-ups?", 0),
 				line("carol", "Carol", "Yes.\nThe header is too tall.\n\nAnd the logo <b>should</b> move.", 1),
@@ -76,22 +79,25 @@ func relayCases() []relayCase {
 			html: []string{"And the logo &lt;b&gt;should&lt;/b&gt; move.", "fix it &amp; send", "file: mockups-v2.pdf, application/pdf, 200 KB", "Thursday 26 November 2026"},
 		},
 		{
-			name:  "relay-unicode.eml",
-			relay: unicode,
-			from:  "Zoë 🎉, Ålice (parley)",
-			text:  []string{"Zoë 🎉 (Wed 18:14 JST): Café at 15:00? 日本語も大丈夫です 👍\n", "Ålice (Wed 18:17 JST): Oui, très bien — à tout à l'heure!\n", "post in Café 日本."},
-			html:  []string{"Café 日本 &middot; où, quand", "日本語も大丈夫です 👍"},
+			name:    "relay-unicode.eml",
+			subject: "[Café 日本] Zoë 🎉: Café at 15:00? 日本語も大丈夫です 👍",
+			relay:   unicode,
+			from:    "Zoë 🎉, Ålice (parley)",
+			text:    []string{"Zoë 🎉 (Wed 18:14 JST): Café at 15:00? 日本語も大丈夫です 👍\n", "Ålice (Wed 18:17 JST): Oui, très bien — à tout à l'heure!\n", "post in Café 日本."},
+			html:    []string{"Café 日本 &middot; où, quand", "日本語も大丈夫です 👍"},
 		},
 		{
-			name:  "relay-system.eml",
-			relay: relay(system),
-			from:  "parley",
-			text:  []string{"* Carol added Dave to the room. (Wed 10:16 CET)\n"},
-			html:  []string{"Carol added Dave to the room."},
-			auto:  true,
+			name:    "relay-system.eml",
+			subject: "[Design] Carol added Dave to the room.",
+			relay:   relay(system),
+			from:    "parley",
+			text:    []string{"* Carol added Dave to the room. (Wed 10:16 CET)\n"},
+			html:    []string{"Carol added Dave to the room."},
+			auto:    true,
 		},
 		{
 			name:     "relay-long.eml",
+			subject:  "[Design] Alice: The header is far too tall and the logo should…",
 			relay:    relay(line("alice", "Alice", long+"\nSee "+link+" for the details.", 0)),
 			from:     "Alice (parley)",
 			text:     []string{"Alice (Wed 10:14 CET): The header is far too tall and the logo should\n    move to the left. The header", "\n    See\n    " + link + "\n    for the details.\n"},
@@ -157,7 +163,7 @@ func checkRelayHeader(t *testing.T, tc relayCase, m Message, p parsed) {
 		t.Errorf("To = %v, %v", to, err)
 	}
 	room := tc.relay.Room
-	if s := text(t, h, "Subject"); s != "["+room.Name+"] chat in "+room.Name {
+	if s := text(t, h, "Subject"); s != tc.subject {
 		t.Errorf("Subject = %q", s)
 	}
 	id, err := h.MessageID()
@@ -482,5 +488,65 @@ func TestBodyCacheMatchesFullRender(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRelaySubject: the subject names the first person's line of the batch
+// and quotes its first words, cut at a word boundary; user input cannot
+// break the header (line breaks, control and bidi characters are gone);
+// Relay.Subject, when set, is the subject whatever the lines say.
+func TestRelaySubject(t *testing.T) {
+	c := newComposer(t, nil)
+	system := line("carol", "Carol", "Carol joined.", 0)
+	system.Origin = threads.FromSystem
+	file := line("carol", "Carol", "", 1)
+	file.Attachments = []threads.Attachment{{ID: "f1", Name: "plan.pdf"}}
+	for _, tc := range []struct {
+		name  string
+		lines []threads.Line
+		want  string
+	}{
+		{"short", []threads.Line{line("alice", "Alice", "Lunch?", 0)}, "[Design] Alice: Lunch?"},
+		{"first line only", []threads.Line{line("alice", "Alice", "\n\nLunch?\nat noon", 0)}, "[Design] Alice: Lunch?"},
+		{"word boundary", []threads.Line{line("alice", "Alice", "The header is far too tall and the logo should move to the left", 0)},
+			"[Design] Alice: The header is far too tall and the logo should…"},
+		{"one long word", []threads.Line{line("alice", "Alice", strings.Repeat("a", 80), 0)}, "[Design] Alice: " + strings.Repeat("a", 49) + "…"},
+		{"person after parley", []threads.Line{system, line("bob", "Bob", "Hi all", 1)}, "[Design] Bob: Hi all"},
+		{"only parley", []threads.Line{system}, "[Design] Carol joined."},
+		{"only a file", []threads.Line{file}, "[Design] Carol: plan.pdf"},
+		{"hostile", []threads.Line{line("eve", "Eve\r\nBcc: x@example.org\u202e", "hi\u202e\x07 there\r\nBcc: y@example.org", 0)},
+			"[Design] Eve Bcc: x@example.org: hi there"},
+		{"no name", []threads.Line{line("eve", " \t", "hi", 0)}, "[Design] eve: hi"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r := relay(tc.lines...)
+			got, err := c.RelaySubject(r)
+			if err != nil || got != tc.want {
+				t.Fatalf("RelaySubject = %q, %v; want %q", got, err, tc.want)
+			}
+			m, err := c.Relay(r)
+			if err != nil {
+				t.Fatal(err)
+			}
+			p := parse(t, m.Bytes)
+			if s := text(t, p.h, "Subject"); s != tc.want {
+				t.Errorf("Subject header %q, want %q", s, tc.want)
+			}
+			if n := bytes.Count(m.Bytes, []byte("\r\nBcc:")); n != 0 {
+				t.Errorf("a Bcc header got in:\n%s", m.Bytes)
+			}
+		})
+	}
+	r := relay(line("bob", "Bob", "Something else", 0))
+	r.Subject = "[Design] Alice: the first words\r\nBcc: z@example.org"
+	m, err := c.Relay(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := text(t, parse(t, m.Bytes).h, "Subject"); s != "[Design] Alice: the first words Bcc: z@example.org" {
+		t.Errorf("kept subject = %q", s)
+	}
+	if _, err := c.RelaySubject(Relay{Room: r.Room}); !errors.Is(err, ErrInvalid) {
+		t.Errorf("no lines: %v", err)
 	}
 }
