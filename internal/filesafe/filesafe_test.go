@@ -91,4 +91,3 @@ func TestSniffType(t *testing.T) {
 		}
 	}
 }
-
