@@ -170,8 +170,9 @@ func TestBrowserFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if code, b, _ := fetch(page + "/f/" + old + "/" + g.File.Name); code != http.StatusGone || bytes.Equal(b, want[g.File.Name]) {
-		t.Errorf("expired link: %d %q, want 410 without the file", code, b)
+	if code, b, _ := fetch(page + "/f/" + old + "/" + g.File.Name); code != http.StatusGone || bytes.Equal(b, want[g.File.Name]) ||
+		!bytes.Contains(b, []byte(`id="filelink-fresh"`)) {
+		t.Errorf("expired link: %d %q, want 410 without the file, offering a fresh link", code, b)
 	}
 
 	// Bob leaves the room: his link stops; carol's still work.
