@@ -17,21 +17,8 @@ import (
 // a larger one (or any, for a member who wants links only) as a signed
 // link that opens it; a text names each file with its link.
 func TestFilesForEmailAndSMS(t *testing.T) {
-	r := redispeer.New(t)
-	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
 	ctx := context.Background()
-	for _, u := range []threads.User{{ID: "alice", Name: "Alice"}, {ID: "bob", Name: "Bob"}} {
-		if _, err := s.Directory.AddUser(ctx, u); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}}); err != nil {
-		t.Fatal(err)
-	}
-	store, err := blobs.New(t.TempDir(), 1<<20)
-	if err != nil {
-		t.Fatal(err)
-	}
+	s, store := fileRoom(t, threads.User{ID: "alice", Name: "Alice"}, threads.User{ID: "bob", Name: "Bob"})
 	small := []byte("%PDF-1.4 small plan")
 	big := bytes.Repeat([]byte("x"), 2000)
 	ms, _ := store.Put(ctx, "plan.pdf", "application/pdf", bytes.NewReader(small))
@@ -76,4 +63,28 @@ func TestFilesForEmailAndSMS(t *testing.T) {
 	if len(none) != 0 {
 		t.Errorf("without a public URL: %+v", none)
 	}
+}
+
+// fileRoom returns a store with a secret, the users, the room design of
+// them all, and a file store in a temporary folder.
+func fileRoom(t *testing.T, users ...threads.User) (*threads.Store, *blobs.Store) {
+	t.Helper()
+	r := redispeer.New(t)
+	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Secret: []byte("0123456789abcdef0123456789abcdef")})
+	ctx := context.Background()
+	var ids []string
+	for _, u := range users {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, u.ID)
+	}
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: ids}); err != nil {
+		t.Fatal(err)
+	}
+	store, err := blobs.New(t.TempDir(), 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s, store
 }

@@ -120,7 +120,7 @@ func (s *SMS) Deliver(ctx context.Context, d Parcel) error {
 		log.Info("daily text budget reached", "used", used, "segments", segments, "budget", s.o.DailySegments)
 		return s.instead(ctx, log, d, "daily text budget reached")
 	}
-	sid, err := s.o.Sender.Send(ctx, d.Member.Phone, from, body)
+	sid, err := s.sendText(ctx, d, from, body)
 	if err != nil {
 		if rerr := s.o.SMS.RefundSMSSegments(ctx, d.Member, segments); rerr != nil {
 			log.Warn("refund text budget", "err", rerr)

@@ -170,6 +170,29 @@ func New(opts Options) (*Sender, error) {
 // are an *Error (errors.As), also when ctx ends: that one is temporary and
 // wraps ctx's error.
 func (s *Sender) Send(ctx context.Context, to, from, body string) (sid string, err error) {
+	return s.send(ctx, to, from, body, nil)
+}
+
+// MaxMedia is the most media URLs one picture message carries (Twilio's
+// limit).
+const MaxMedia = 10
+
+// SendMedia is Send for a picture message (MMS): Twilio fetches each of
+// media (http or https URLs, at most MaxMedia) and sends it with body.
+func (s *Sender) SendMedia(ctx context.Context, to, from, body string, media []string) (sid string, err error) {
+	if len(media) > MaxMedia {
+		return "", &Error{Message: fmt.Sprintf("%d media URLs, more than %d", len(media), MaxMedia)}
+	}
+	for _, m := range media {
+		if u, err := url.Parse(m); err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
+			return "", &Error{Message: "a media URL is not an http(s) address"}
+		}
+	}
+	return s.send(ctx, to, from, body, media)
+}
+
+// send is Send with media URLs (none: a plain text).
+func (s *Sender) send(ctx context.Context, to, from, body string, media []string) (sid string, err error) {
 	key := from
 	if key == "" {
 		key = s.defaultFrom
@@ -205,6 +228,9 @@ func (s *Sender) Send(ctx context.Context, to, from, body string) (sid string, e
 	params := &openapi.CreateMessageParams{}
 	params.SetTo(to)
 	params.SetBody(body)
+	if len(media) > 0 {
+		params.SetMediaUrl(media)
+	}
 	if from != "" || s.service == "" {
 		params.SetFrom(key)
 	}

@@ -36,6 +36,9 @@ type Message struct {
 	// To, From, Body, MessagingServiceSID, StatusCallback and
 	// ValidityPeriod are the form values of the same names ("" when absent).
 	To, From, Body, MessagingServiceSID, StatusCallback, ValidityPeriod string
+	// MediaURL are the MediaUrl form values, in order: a picture message
+	// (MMS) when not empty.
+	MediaURL []string
 	// Form holds every form value as posted.
 	Form url.Values
 	// UserAgent is the client's User-Agent header.
@@ -261,6 +264,7 @@ func (s *Server) createMessage(w http.ResponseWriter, r *http.Request) {
 		MessagingServiceSID: f.Get("MessagingServiceSid"),
 		StatusCallback:      f.Get("StatusCallback"),
 		ValidityPeriod:      f.Get("ValidityPeriod"),
+		MediaURL:            f["MediaUrl"],
 		Form:                f,
 		UserAgent:           r.UserAgent(),
 	}
