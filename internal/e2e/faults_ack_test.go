@@ -29,13 +29,19 @@ func faultEnv(t *testing.T, sink *smtppeer.Server, extra ...string) []string {
 	return append(append(env, trustedReplies...), extra...)
 }
 
+// lineMark is what stands before a line's text in a relay email's text
+// part ("Alice (Wed 10:14 CET): TEXT"). The tests look for a line there:
+// the subject (and the HTML part's title) quotes the first line of the
+// member's first email in the room, in every later email too.
+const lineMark = "): "
+
 // copiesOf returns the Message-IDs of the messages the sink took for to
-// whose data holds text, in the order taken (an id twice: the same email
-// sent twice).
+// whose text part holds the line text, in the order taken (an id twice:
+// the same email sent twice).
 func copiesOf(sink *smtppeer.Server, to, text string) []string {
 	var ids []string
 	for _, m := range sink.Messages() {
-		if len(m.To) != 1 || !strings.EqualFold(m.To[0], to) || !bytes.Contains(m.Data, []byte(text)) {
+		if len(m.To) != 1 || !strings.EqualFold(m.To[0], to) || !bytes.Contains(m.Data, []byte(lineMark+text)) {
 			continue
 		}
 		id := "(unreadable)"

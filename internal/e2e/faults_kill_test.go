@@ -17,7 +17,7 @@ import (
 
 // replyNumber finds the numbers of bob's replies ("fault reply N") in a
 // relay email.
-var replyNumber = regexp.MustCompile(`fault reply (\d+)\b`)
+var replyNumber = regexp.MustCompile(regexp.QuoteMeta(lineMark) + `fault reply (\d+)\b`)
 
 var messageIDField = regexp.MustCompile(`(?im)^Message-ID:\s*(\S+)`)
 

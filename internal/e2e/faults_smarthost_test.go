@@ -165,7 +165,7 @@ func TestFaultSmarthostStallsOneRecipient(t *testing.T) {
 					continue
 				}
 				for text := range posted {
-					if _, dup := seen[text]; !dup && strings.Contains(string(m.Data), text) {
+					if _, dup := seen[text]; !dup && strings.Contains(string(m.Data), lineMark+text) {
 						seen[text] = m.At
 					}
 				}

@@ -121,7 +121,7 @@ func sentBacklog(sink *smtppeer.Server, n int) map[string]int {
 	out := map[string]int{}
 	for _, m := range sink.Messages() {
 		for i := range n {
-			if strings.Contains(string(m.Data), fmt.Sprintf("backlog line %d", i)) {
+			if strings.Contains(string(m.Data), fmt.Sprintf(lineMark+"backlog line %d", i)) {
 				out[fmt.Sprintf("%s %d", strings.Join(m.To, ","), i)]++
 			}
 		}
