@@ -92,6 +92,12 @@ func (s *Auth) ConsumeSignInToken(ctx context.Context, token string) (User, erro
 	if err != nil {
 		return User{}, fmt.Errorf("use sign-in token: %w", err)
 	}
+	return s.signInUser(ctx, id)
+}
+
+// signInUser is the member a used sign-in link or code was made for: one
+// gone since is ErrBadCredential, one disabled since ErrDisabled.
+func (s *Auth) signInUser(ctx context.Context, id string) (User, error) {
 	u, err := s.dir.User(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return User{}, ErrBadCredential

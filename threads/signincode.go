@@ -101,17 +101,7 @@ func (s *Auth) ConsumeSignInCode(ctx context.Context, phone, code string) (User,
 	if err != nil {
 		return User{}, fmt.Errorf("use sign-in code: %w", err)
 	}
-	u, err := s.dir.User(ctx, id)
-	if errors.Is(err, ErrNotFound) {
-		return User{}, ErrBadCredential
-	}
-	if err != nil {
-		return User{}, err
-	}
-	if u.Disabled {
-		return User{}, fmt.Errorf("sign in %s: %w", id, ErrDisabled)
-	}
-	return u, nil
+	return s.signInUser(ctx, id)
 }
 
 // DropSignInCode forgets the code of a number (it will not be sent).
