@@ -49,25 +49,26 @@ const maxAutoReplySegments = 2
 
 var _ Notifier = (*SMS)(nil)
 
-// SendNotice texts an away member's auto-reply back to a sender who wrote
-// by SMS (threads.NoticeAutoReply; the only notice that goes by text). It
-// comes from the number bound to the room, so an answer to it lands in
-// the room, and takes its segments from the sender's daily budget: over
-// budget it is not sent. A sign-in code goes too (sendSignInCode).
+// SendNotice texts the notices that go by SMS: an away member's
+// auto-reply back to a sender who wrote by text (sendAutoReply) and a
+// sign-in code (signincode.go). Any other kind is refused for good.
 func (s *SMS) SendNotice(ctx context.Context, n threads.Notice) error {
-	if n.Kind == threads.NoticeSignInCode {
+	switch {
+	case n.Kind == threads.NoticeSignInCode:
 		return s.sendSignInCode(ctx, n)
+	case n.Kind == threads.NoticeAutoReply && n.AutoReply != nil:
+		return s.sendAutoReply(ctx, n)
 	}
-	if n.Kind != threads.NoticeAutoReply || n.AutoReply == nil {
-		return Permanent(fmt.Errorf("a %s notice does not go by text", n.Kind))
-	}
+	return Permanent(fmt.Errorf("a %s notice does not go by text", n.Kind))
+}
+
+// sendAutoReply texts an auto-reply from the number bound to the room, so
+// an answer to it lands in the room, and takes its segments from the
+// sender's daily budget: over budget it is not sent.
+func (s *SMS) sendAutoReply(ctx context.Context, n threads.Notice) error {
 	a := n.AutoReply
 	log := s.log.With("member", a.Sender, "room", a.Room, "kind", n.Kind)
-	tmpl := s.o.Templates
-	if tmpl == nil {
-		tmpl = templates.Default()
-	}
-	body, err := tmpl.Render(autoReplySMS, autoReplyText(n))
+	body, err := s.o.Templates.Render(autoReplySMS, autoReplyText(n))
 	if err != nil {
 		return Permanent(err)
 	}

@@ -92,11 +92,7 @@ func (s *SMS) confidentialText(d Parcel) (string, error) {
 	if s.o.PublicURL != "" {
 		t.Link = s.o.PublicURL + "/rooms/" + d.Room.ID
 	}
-	tmpl := s.o.Templates
-	if tmpl == nil {
-		tmpl = templates.Default()
-	}
-	text, err := tmpl.Render("sms-confidential.txt", t)
+	text, err := s.o.Templates.Render("sms-confidential.txt", t)
 	return strings.TrimSpace(text), err
 }
 

@@ -29,11 +29,7 @@ func init() {
 // per number like the sign-in link, so it does not take from the daily
 // text budget: a member over budget can still sign in.
 func (s *SMS) sendSignInCode(ctx context.Context, n threads.Notice) error {
-	tmpl := s.o.Templates
-	if tmpl == nil {
-		tmpl = templates.Default()
-	}
-	body, err := tmpl.Render(signInCodeSMS, SignInCodeText{Code: n.Text, Minutes: int(threads.SignInCodeValidity / time.Minute)})
+	body, err := s.o.Templates.Render(signInCodeSMS, SignInCodeText{Code: n.Text, Minutes: int(threads.SignInCodeValidity / time.Minute)})
 	if err != nil {
 		return Permanent(err)
 	}

@@ -58,7 +58,7 @@ type SMSOptions struct {
 	Fallback Carrier
 	// Templates render the texts parley writes itself: an auto-reply back
 	// to a sender, and the text that stands in for a confidential room's
-	// lines (sms-confidential.txt); templates.Default() when nil.
+	// lines (sms-confidential.txt); NewSMS sets templates.Default() when nil.
 	Templates *templates.Set
 	// Files makes the members' links to the lines' files; nil: files
 	// are left out of texts.
@@ -79,6 +79,9 @@ func NewSMS(o SMSOptions) *SMS {
 	o.PublicURL = strings.TrimRight(o.PublicURL, "/")
 	if o.DailySegments <= 0 {
 		o.DailySegments = DefaultDailySegments
+	}
+	if o.Templates == nil {
+		o.Templates = templates.Default()
 	}
 	log := o.Log
 	if log == nil {
