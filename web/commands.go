@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"context"
 	"strings"
 	"unicode"
@@ -42,9 +43,11 @@ func (h *handler) command(ctx context.Context, me *who, room threads.Room, text 
 		if err != nil {
 			return res, true, err
 		}
-		st = threads.Status{Availability: cur.Status.Availability, Text: rest, Until: cur.Status.Until}
-		if st.Availability == "" {
-			st.Availability = threads.Available
+		// The availability and end time in force stay; a member with no
+		// status set is available.
+		st = threads.Status{Availability: threads.Available, Text: rest}
+		if cur.Status != nil {
+			st.Availability, st.Until = cmp.Or(cur.Status.Availability, threads.Available), cur.Status.Until
 		}
 	default:
 		return res, false, nil

@@ -41,6 +41,16 @@ func TestComposerCommands(t *testing.T) {
 			t.Errorf("%s: %d %s", c.text, st, body)
 		}
 	}
+	// A member who never set a status: /status keeps them available.
+	if p, err := e.store.Chat.Presence(e.ctx, "bob"); err != nil || p.Status != nil {
+		t.Fatalf("bob's presence before: %+v, %v; want no status set", p, err)
+	}
+	st, body = e.do("bob", "POST", "/api/rooms/design/lines", map[string]string{"text": "/status in the lab"})
+	var r composerResult
+	if st != 200 || json.Unmarshal([]byte(body), &r) != nil || r.Presence == nil || r.Presence.Status == nil ||
+		r.Presence.Status.Availability != threads.Available || r.Presence.Status.Text != "in the lab" {
+		t.Errorf("/status with no status set: %d %s", st, body)
+	}
 	st, body = e.do("alice", "POST", "/api/rooms/design/lines", map[string]string{"text": "/meeting at 3"})
 	if st != 201 || !strings.Contains(body, `"text":"/meeting at 3"`) {
 		t.Errorf("an ordinary line: %d %s", st, body)

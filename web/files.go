@@ -147,7 +147,7 @@ func (h *handler) sendFile(ctx context.Context, w http.ResponseWriter, r *http.R
 	defer rc.Close()
 	ct := cmp.Or(att.Type, meta.Type)
 	disp := "attachment"
-	if strings.HasPrefix(ct, "image/") && ct != "image/svg+xml" {
+	if isImage(ct) {
 		disp = "inline"
 	}
 	w.Header().Set("Content-Type", ct)
