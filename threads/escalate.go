@@ -105,10 +105,11 @@ func parseEscalation(s string) (escalation, bool) {
 	return escalation{room: f[0], line: f[1], member: f[2], from: Channel(f[3])}, true
 }
 
-// escalatePlan says whether a line that went to u on d escalates, and
-// when; nil when it does not.
-func (s *Chat) escalatePlan(u User, line Line, d Decision, needs bool, now time.Time) *Escalation {
-	if !needs || line.Origin.Automatic() {
+// escalatePlan says whether a line that needs u (personal or urgent:
+// the caller knows) and went to u on d escalates, and when; nil when it
+// does not.
+func (s *Chat) escalatePlan(u User, line Line, d Decision, now time.Time) *Escalation {
+	if line.Origin.Automatic() {
 		return nil
 	}
 	after := EscalateAfter(u, s.opts.EscalateAfter)

@@ -190,6 +190,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	}
 	mentioned := Mentions(line.Text)
 	now := s.now()
+	meeting := line.Meeting() != ""
 	plan := fanoutPlan{routes: make(map[string]Decision, len(others))}
 	for i, m := range others {
 		str, ok := users.Val()[i].(string)
@@ -204,12 +205,11 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 		personal := f.kind == Direct || contains(mentioned, m)
 		in := routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m))
 		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
-		meeting := line.Meeting() != ""
 		in.Personal = in.Personal || meeting // a meeting reaches an offline member's phone
 		d := Route(in)
-		if needs := personal || line.Urgent; needs && !in.Automatic {
+		if (personal || line.Urgent) && !in.Automatic {
 			plan.needs = append(plan.needs, m)
-			if e := s.escalatePlan(u, line, d, needs, now); e != nil {
+			if e := s.escalatePlan(u, line, d, now); e != nil {
 				if plan.escalates == nil {
 					plan.escalates = make(map[string]Escalation)
 				}
