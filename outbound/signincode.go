@@ -29,7 +29,7 @@ func init() {
 // per number like the sign-in link, so it does not take from the daily
 // text budget: a member over budget can still sign in.
 func (s *SMS) sendSignInCode(ctx context.Context, n threads.Notice) error {
-	body, err := s.o.Templates.Render(signInCodeSMS, SignInCodeText{Code: n.Text, Minutes: int(threads.SignInCodeValidity / time.Minute)})
+	body, err := s.o.Templates.Render(signInCodeSMS, SignInCodeText{Code: n.Text, Minutes: int(threads.CodeValidity / time.Minute)})
 	if err != nil {
 		return Permanent(err)
 	}

@@ -132,7 +132,7 @@ func TestSignInByTextedCode(t *testing.T) {
 	csrf = formToken(t, page)
 	ask(other, csrf, "+15550001111")
 	code = e.claimCode("+15550001111")
-	for i := 0; i < threads.MaxSignInCodeTries; i++ {
+	for i := 0; i < threads.MaxCodeTries; i++ {
 		w := []byte(code)
 		w[5] = '0' + (w[5]-'0'+byte(i)+1)%10
 		try(other, csrf, "+15550001111", string(w))
