@@ -118,6 +118,8 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /me/status", h.page(h.statusForm))
 	mux.HandleFunc("GET /me", h.page(h.profilePage))
 	mux.HandleFunc("POST /me", h.page(h.profileForm))
+	mux.HandleFunc("POST /me/phone/verify", h.page(h.phoneVerifyForm)) // phonecode.go
+	mux.HandleFunc("POST /me/phone/confirm", h.page(h.phoneConfirmForm))
 	mux.HandleFunc("GET /tokens", h.page(h.tokensPage))
 	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
 	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
@@ -559,8 +561,14 @@ func (h *handler) profilePage(w http.ResponseWriter, r *http.Request, me *who) e
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("saved") != "" {
+	switch {
+	case r.URL.Query().Get("saved") != "":
 		v.Notice = "Saved."
+	case r.URL.Query().Get("phone") == "sent":
+		v.Notice = fmt.Sprintf("A code is on its way to %s. Type it beside the number: it works once, for %d minutes.",
+			me.user.Phone, int(threads.CodeValidity/time.Minute))
+	case r.URL.Query().Get("phone") == "verified":
+		v.Notice = "Your phone is verified."
 	}
 	h.render(w, r, http.StatusOK, "me.html", v)
 	return nil
