@@ -222,9 +222,9 @@ func (k keys) phoneCode(user string) string       { return k.prefix + "{auth}:ph
 func (k keys) codesMade(purpose, user string) string {
 	return k.prefix + "{auth}:codes:" + purpose + ":" + user
 }
-func (k keys) session(hash string) string         { return k.prefix + "{auth}:session:" + hash }
-func (k keys) apiTokens() string                  { return k.prefix + "{auth}:tokens" }
-func (k keys) userAPITokens(user string) string   { return k.prefix + "{auth}:tokens:u:" + user }
+func (k keys) session(hash string) string       { return k.prefix + "{auth}:session:" + hash }
+func (k keys) apiTokens() string                { return k.prefix + "{auth}:tokens" }
+func (k keys) userAPITokens(user string) string { return k.prefix + "{auth}:tokens:u:" + user }
 
 // Digests and transcripts.
 

@@ -59,4 +59,3 @@ func (s *Auth) DropSignInCode(ctx context.Context, phone string) error {
 	}
 	return nil
 }
-
