@@ -9,6 +9,19 @@ import (
 	"parley/threads"
 )
 
+// fakeTwilio starts a fake Twilio and a twilio-go sender to it, from
+// +15550009999, without a rate limit.
+func fakeTwilio(t *testing.T) (*twiliopeer.Server, *twiliosms.Sender) {
+	t.Helper()
+	fake := twiliopeer.New(t)
+	sender, err := twiliosms.New(twiliosms.Options{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
+		From: "+15550009999", APIBaseURL: fake.URL, Rate: -1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, sender
+}
+
 // TestSMSCodes: a sign-in code and a phone verification code are texted
 // through twilio-go and the fake Twilio, each rendered from its template
 // (sms-signin-code.txt, sms-phone-code.txt), in one segment, from the
@@ -23,12 +36,7 @@ func TestSMSCodes(t *testing.T) {
 	} {
 		t.Run(c.kind, func(t *testing.T) {
 			e := newWenv(t)
-			fake := twiliopeer.New(t)
-			sender, err := twiliosms.New(twiliosms.Options{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
-				From: "+15550009999", APIBaseURL: fake.URL, Rate: -1})
-			if err != nil {
-				t.Fatal(err)
-			}
+			fake, sender := fakeTwilio(t)
 			ch := NewSMS(SMSOptions{SMS: e.store.SMS, Sender: sender, DailySegments: 1, Log: quiet, DefaultFrom: "+15550009999"})
 			n := threads.Notice{Kind: c.kind, To: "+15550002222", Channel: threads.SMS, Text: "042917"}
 			for i := 0; i < 3; i++ {

@@ -91,14 +91,9 @@ func TestSignInCodeTriesAndExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := func(i int) string {
-		w := []byte(code)
-		w[0] = '0' + (w[0]-'0'+byte(i))%10
-		return string(w)
-	}
 	// Four wrong codes leave the right one working...
 	for i := 1; i < MaxCodeTries; i++ {
-		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrong(i)); !errors.Is(err, ErrBadCredential) {
+		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrongCode(code, i)); !errors.Is(err, ErrBadCredential) {
 			t.Fatalf("wrong code %d: %v", i, err)
 		}
 	}
@@ -114,7 +109,7 @@ func TestSignInCodeTriesAndExpiry(t *testing.T) {
 	// ...the fifth wrong one burns it.
 	code, _, _ = e.Auth.NewSignInCode(e.ctx, phone)
 	for i := 1; i <= MaxCodeTries; i++ {
-		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrong(i)); !errors.Is(err, ErrBadCredential) {
+		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrongCode(code, i)); !errors.Is(err, ErrBadCredential) {
 			t.Fatalf("wrong code %d: %v", i, err)
 		}
 	}

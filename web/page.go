@@ -610,18 +610,24 @@ func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) e
 		// Show the form again with what was typed and what is wrong.
 		typed := me.user
 		_ = in.apply(&typed)
-		v, verr := h.profileView(r, me, typed)
-		if verr != nil {
-			return verr
-		}
-		v.Error = he.msg
-		h.render(w, r, http.StatusBadRequest, "me.html", v)
-		return nil
+		return h.profileRefused(w, r, me, typed, he)
 	}
 	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// profileRefused shows the profile page of u again with why a form was
+// refused, at the refusal's status.
+func (h *handler) profileRefused(w http.ResponseWriter, r *http.Request, me *who, u threads.User, he *httpError) error {
+	v, err := h.profileView(r, me, u)
+	if err != nil {
+		return err
+	}
+	v.Error = he.msg
+	h.render(w, r, he.status, "me.html", v)
 	return nil
 }
 

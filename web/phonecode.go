@@ -110,11 +110,5 @@ func (h *handler) phoneFormResult(w http.ResponseWriter, r *http.Request, me *wh
 	if uerr != nil {
 		return uerr
 	}
-	v, verr := h.profileView(r, me, u)
-	if verr != nil {
-		return verr
-	}
-	v.Error = he.msg
-	h.render(w, r, he.status, "me.html", v)
-	return nil
+	return h.profileRefused(w, r, me, u, he)
 }

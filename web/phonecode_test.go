@@ -15,21 +15,7 @@ import (
 // claimPhoneCode waits for the phone code texted to phone and returns it.
 func (e *webEnv) claimPhoneCode(phone string) string {
 	e.t.Helper()
-	var code string
-	waitFor(e.t, "a phone code to "+phone, func() bool {
-		ns, err := e.store.Queue.ClaimNotices(e.ctx, "test", 10, time.Minute)
-		if err != nil {
-			e.t.Fatal(err)
-		}
-		for _, n := range ns {
-			_ = e.store.Queue.AckNotice(e.ctx, n)
-			if n.To == phone && n.Kind == threads.NoticePhoneCode && n.Channel == threads.SMS {
-				code = n.Text
-			}
-		}
-		return code != ""
-	})
-	return code
+	return e.claimText(threads.NoticePhoneCode, phone)
 }
 
 // setPhone gives user the phone through the API, as a member does.
