@@ -217,6 +217,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.filesAndMeetingStep(ctx, cfg); err != nil && ctx.Err() == nil { // demo_files.go
 		return err
 	}
+	if err := d.phoneStep(ctx); err != nil && ctx.Err() == nil { // demo_phone.go
+		return err
+	}
 	if err := d.showDigestAndTranscript(ctx, dl.digests, cfg.Domain); err != nil && ctx.Err() == nil { // demo_digest.go
 		return err
 	}
