@@ -287,8 +287,8 @@ func (o *ops) routes(mux *http.ServeMux) {
 
 // ready answers 200 when this process can do its work: Redis answers
 // within readyTimeout and the delivery worker runs; 503 with the reason
-// otherwise. (/healthz says only that the process serves HTTP and Redis
-// answers; a load balancer sends traffic by /readyz.)
+// otherwise. (/healthz, in web, says only that the process is alive and
+// calls no Redis; a load balancer sends traffic by /readyz.)
 func (o *ops) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()

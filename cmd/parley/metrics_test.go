@@ -4,6 +4,7 @@ import (
 	"context"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/smtp"
@@ -16,6 +17,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"parley/internal/redisclient"
 	"parley/internal/syncbuf"
 	"parley/internal/testpeers"
 	"parley/internal/testpeers/redispeer"
@@ -117,7 +119,9 @@ func value(page, series string) float64 {
 }
 
 // TestReady: /readyz is 503 with the reason while Redis does not answer
-// or the worker does not run, 200 when both hold.
+// or the worker does not run, 200 when both hold. A Redis that takes
+// connections and never answers costs the check its own 2 s, not
+// go-redis's read timeout and retries.
 func TestReady(t *testing.T) {
 	quiet := slog.New(slog.DiscardHandler)
 	r := redispeer.New(t)
@@ -126,6 +130,9 @@ func TestReady(t *testing.T) {
 	dead := redis.NewClient(&redis.Options{Addr: deadAddr, DialTimeout: 200 * time.Millisecond, MaxRetries: -1})
 	defer dead.Close()
 	down := newOps(threads.New(dead, threads.Options{}), dead, quiet)
+	hung := redisclient.New(&redis.Options{Addr: silentListener(t)})
+	defer hung.Close()
+	hangs := newOps(threads.New(hung, threads.Options{}), hung, quiet)
 	for _, c := range []struct {
 		name   string
 		o      *ops
@@ -136,12 +143,17 @@ func TestReady(t *testing.T) {
 		{"ready", up, true, http.StatusOK, `"status":"ready"`},
 		{"worker stopped", up, false, http.StatusServiceUnavailable, "the delivery worker is not running"},
 		{"redis down", down, true, http.StatusServiceUnavailable, "redis does not answer"},
+		{"redis hangs", hangs, true, http.StatusServiceUnavailable, "redis does not answer"},
 	} {
 		c.o.workerUp.Store(c.worker)
 		mux := http.NewServeMux()
 		c.o.routes(mux)
 		w := httptest.NewRecorder()
+		start := time.Now()
 		mux.ServeHTTP(w, httptest.NewRequest("GET", "/readyz", nil))
+		if took := time.Since(start); took > readyTimeout+2*time.Second {
+			t.Errorf("%s: /readyz took %s", c.name, took)
+		}
 		if w.Code != c.code || !strings.Contains(w.Body.String(), c.body) {
 			t.Errorf("%s: %d %s, want %d with %q", c.name, w.Code, w.Body.String(), c.code, c.body)
 		}
@@ -155,4 +167,26 @@ func TestReady(t *testing.T) {
 	if v := value(w.Body.String(), `parley_redis_errors_total{command="ping"}`); v < 1 {
 		t.Errorf("Redis errors counted: %v\n%s", v, w.Body.String())
 	}
+}
+
+// silentListener takes connections on a loopback port and never answers:
+// a Redis that hangs. It closes when t ends.
+func silentListener(t *testing.T) string {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			t.Cleanup(func() { _ = c.Close() })
+			go func() { _, _ = io.Copy(io.Discard, c) }()
+		}
+	}()
+	return ln.Addr().String()
 }
