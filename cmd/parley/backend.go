@@ -34,6 +34,8 @@ type openOptions struct {
 	AllowEmbedded bool
 	// Log receives the start-up notes of the embedded store.
 	Log *slog.Logger
+	// Observer hears what the engine does (serve's metrics); nil: nobody.
+	Observer threads.Observer
 }
 
 // errNeedRedis is returned by admin commands run without a shared Redis.
@@ -88,7 +90,8 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		ReplicaWait:        cfg.RedisWait,
 		ReplicaWaitTimeout: cfg.RedisWaitTimeout,
 		// Meetings (config_files.go).
-		MeetURL: cfg.Files.MeetURL,
+		MeetURL:  cfg.Files.MeetURL,
+		Observer: o.Observer,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
