@@ -158,6 +158,8 @@ type handler struct {
 	limits *limiter
 	// streams counts open live streams (door.go).
 	streams streamCaps
+	// lines encodes each live line once for all the streams (stream.go).
+	lines lineFrames
 }
 
 // apiError is the JSON body of every error answer.
