@@ -488,7 +488,9 @@ func (s *Directory) writeUser(ctx context.Context, old *User, oldData string, u 
 	if old != nil {
 		oldEmails, oldPhone = old.Emails, old.Phone
 	}
-	args := []any{u.ID, string(data), oldData, u.Phone, oldPhone, len(u.Emails)}
+	// The record is sealed whole under the data key (seal.go); its search
+	// index entries are written plain beside it.
+	args := []any{u.ID, s.seal(string(data)), oldData, u.Phone, oldPhone, len(u.Emails)}
 	for _, e := range u.Emails {
 		args = append(args, e)
 	}
