@@ -102,6 +102,11 @@ func (s *Store) Rekey(ctx context.Context, report func(RekeyProgress)) (RekeyPro
 			report(p)
 		}
 	}
+	// With a key only searchable profile fields are indexed: drop the
+	// entries of the others, made before the key was on.
+	if _, err := s.dir.ReindexPeople(ctx); err != nil {
+		return p, fmt.Errorf("rekey: %w", err)
+	}
 	box := s.opts.Seal
 	if err := s.rdb.Set(ctx, s.k.dataKeyCheck(), box.SealString(dataKeyCheckText), 0).Err(); err != nil {
 		return p, fmt.Errorf("rekey: write the data key check: %w", err)
