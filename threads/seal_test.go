@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"sort"
 	"strings"
 	"testing"
@@ -350,5 +351,23 @@ func TestCheckDataKey(t *testing.T) {
 				t.Fatal("the error holds the key")
 			}
 		})
+	}
+}
+
+// BenchmarkPostDataKey is BenchmarkPost without and with a data key, in
+// alternation (each line's text sealed before the post script, each
+// member's record opened once per stored version):
+//
+//	go test ./threads -run X -bench PostDataKey -count 3
+func BenchmarkPostDataKey(b *testing.B) {
+	box := testBox(b, 9, 0)
+	for _, par := range []int{1, 8} {
+		writers := par * runtime.GOMAXPROCS(0)
+		for _, key := range []struct {
+			name string
+			box  *sealbox.Box
+		}{{"off", nil}, {"on", box}} {
+			b.Run(fmt.Sprintf("writers=%d/key=%s", writers, key.name), func(b *testing.B) { benchPost(b, par, key.box) })
+		}
 	}
 }
