@@ -123,7 +123,7 @@ func runDemo(ctx context.Context, a *app) error {
 		cfg.Secret = randomSecret() // nothing the demo makes outlives it
 	}
 	cfg.EscalateAfter = demoEscalateAfter // demo_escalate.go
-	dropKey, err := demoDataKey(&cfg) // demo_rest.go
+	dropKey, err := demoDataKey(&cfg)     // demo_rest.go
 	if err != nil {
 		return err
 	}

@@ -70,4 +70,3 @@ func benchRelay(b *testing.B, srv *server, box *sealbox.Box) {
 	}
 	b.ReportMetric(float64(m.n.Load())/elapsed, "emails/s")
 }
-
