@@ -385,11 +385,18 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 		id, rest, _ := strings.Cut(rest, "\n")
 		data, text, _ := strings.Cut(rest, "\n")
 		var l Line
-		if err := json.Unmarshal([]byte(data), &l); err != nil {
+		err := json.Unmarshal([]byte(data), &l)
+		if err != nil {
 			s.log.Warn("undecodable live event", "channel", msg.Channel, "err", err)
 			return Event{}, false
 		}
-		l.ID, l.Text = id, text
+		// The post script published the text as stored: sealed under
+		// the data key when there is one (seal.go).
+		if l.Text, err = s.open("live line "+id, text); err != nil {
+			s.log.Warn("live line not opened", "channel", msg.Channel, "err", err)
+			return Event{}, false
+		}
+		l.ID = id
 		return Event{Kind: LineEvent, Room: l.Room, Line: &l}, true
 	case PresenceEvent:
 		var p Presence

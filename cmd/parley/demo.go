@@ -111,6 +111,8 @@ type demo struct {
 	tmpl       *templates.Set // the texts of parley serve
 	lastOutbox string
 	dkim       *demoDKIM // signs bob's emailed reply (demo_auth.go)
+	// keyFile holds the data key other terminals need (demo_rest.go).
+	keyFile string
 }
 
 // runDemo seeds, plays the script and then follows the design room and the
@@ -121,6 +123,11 @@ func runDemo(ctx context.Context, a *app) error {
 		cfg.Secret = randomSecret() // nothing the demo makes outlives it
 	}
 	cfg.EscalateAfter = demoEscalateAfter // demo_escalate.go
+	dropKey, err := demoDataKey(&cfg)     // demo_rest.go
+	if err != nil {
+		return err
+	}
+	defer dropKey()
 	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log})
 	if err != nil {
 		return err
@@ -133,11 +140,15 @@ func runDemo(ctx context.Context, a *app) error {
 		a.log.Warn("demo on a shared Redis: it adds its people and rooms there, and its worker takes the delivery jobs under the key prefix",
 			"redis", b.url, "prefix", cfg.KeyPrefix)
 	}
-	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded()}
+	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded(), keyFile: cfg.Crypto.DataKeyFile}
 
 	d.printf("parley demo: everything runs in this process; nothing leaves it.\n")
 	if d.embedded {
 		d.printf("The data lives in memory, at %s, and is gone when the demo ends.\n", b.url)
+	}
+	if b.dataKey.KeyID != "" {
+		d.printf("Line texts, quotes, files and profiles are sealed at rest with AES-256-GCM under data key %s\n"+
+			"(PARLEY_DATA_KEY; `parley admin rekey` moves them to a new key).\n", b.dataKey.KeyID)
 	}
 	if err := d.seed(ctx); err != nil {
 		return err
@@ -400,6 +411,9 @@ func (d *demo) printTry(url, prefix string) {
 	}
 	if prefix != "parley:" {
 		fmt.Fprintf(&b, "  export PARLEY_KEY_PREFIX=%s\n", prefix)
+	}
+	if d.keyFile != "" {
+		fmt.Fprintf(&b, "  export PARLEY_DATA_KEY_FILE=%s\n", d.keyFile)
 	}
 	b.WriteString(`  parley post --room design --as bob "Back from the clinic, reading now"
   parley presence set dave available

@@ -69,6 +69,7 @@ func serve(ctx context.Context, a *app) error {
 	}
 	defer b.Close()
 	a.log.Info("store ready", "redis", b.url, "prefix", cfg.KeyPrefix)
+	logDataKey(a.log, b.dataKey)
 	// PARLEY_IDLE_AFTER and PARLEY_OFFLINE_AFTER only seed the thresholds
 	// in Redis, which every process reads (`parley admin presence`).
 	if err := b.store.Chat.SeedThresholds(ctx); err != nil {

@@ -26,6 +26,8 @@ func TestDemo(t *testing.T) {
 	}
 	for _, want := range []string{
 		"The data lives in memory, at redis://127.0.0.1:",
+		"Line texts, quotes, files and profiles are sealed at rest with AES-256-GCM under data key ",
+		"  export PARLEY_DATA_KEY_FILE=",
 		"[design] Alice Archer: Morning all!",
 		"    sees it live:     nobody\n",
 		"    emailed:          bob (away), carol (offline), erin (offline)\n",
@@ -168,7 +170,12 @@ func TestDemoFollowsOtherTerminals(t *testing.T) {
 	})
 	_, after, _ := strings.Cut(out.String(), "export PARLEY_REDIS_URL=")
 	url, _, _ := strings.Cut(after, "\n")
-	other := env{"PARLEY_REDIS_URL": url}
+	_, after, _ = strings.Cut(out.String(), "export PARLEY_DATA_KEY_FILE=")
+	keyFile, _, _ := strings.Cut(after, "\n")
+	other := env{"PARLEY_REDIS_URL": url, "PARLEY_DATA_KEY_FILE": keyFile}
+	if r := parley(t, env{"PARLEY_REDIS_URL": url}, "lines", "--room", "design"); r.code == 0 || !strings.Contains(r.err, "PARLEY_DATA_KEY is not set") {
+		t.Errorf("another terminal without the demo's data key: exit %d, %s", r.code, r.err)
+	}
 	ok(t, other, "post", "--room", "design", "--as", "erin", "Hello from another terminal")
 	waitFor(t, "the live line and its outbox entry", 20*time.Second, func() bool {
 		s := out.String()
