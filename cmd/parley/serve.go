@@ -34,7 +34,7 @@ func serveCommands() []command {
 			mode: noStore, parse: parseServe},
 		{path: "demo", args: "[--for DURATION]",
 			summary: "show the whole loop with no outside service: seeded people and rooms, a scripted exchange, " +
-				"routing and the outbox; --for ends it after a while",
+				"routing and the outbox; --for D ends it D after the walk-through",
 			mode: noStore, parse: parseDemo},
 	}
 }

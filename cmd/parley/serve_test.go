@@ -17,12 +17,14 @@ import (
 func TestDemo(t *testing.T) {
 	t.Parallel()
 	start := time.Now()
-	r := parley(t, env{}, "demo", "--for", "14s")
+	// The walk-through runs in full however slow the machine; --for
+	// counts from its end.
+	r := parley(t, env{}, "demo", "--for", "2s")
 	if r.code != 0 {
 		t.Fatalf("demo exited %d; stderr:\n%s", r.code, r.err)
 	}
-	if took := time.Since(start); took < 14*time.Second || took > 30*time.Second {
-		t.Errorf("demo --for 14s took %s", took)
+	if took := time.Since(start); took < 2*time.Second || took > 2*time.Minute {
+		t.Errorf("demo --for 2s took %s", took)
 	}
 	for _, want := range []string{
 		"The data lives in memory, at redis://127.0.0.1:",
