@@ -83,7 +83,7 @@ func (s *Queue) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error)
 	st.ReadMarker = c.marker.Val()
 	for _, lc := range c.lines {
 		for _, m := range lc.Val() {
-			l, err := decodeLine(b.Room, m)
+			l, err := s.decodeLine(b.Room, m)
 			if err != nil {
 				return st, fmt.Errorf("batch %s: %w", b.name, err)
 			}

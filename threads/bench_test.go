@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"parley/internal/sealbox"
 )
 
 // roundTrips counts the commands and pipelines a client sends: each is one
@@ -33,13 +35,17 @@ var _ redis.Hook = (*roundTrips)(nil)
 func BenchmarkPost(b *testing.B) {
 	for _, par := range []int{1, 8} {
 		writers := par * runtime.GOMAXPROCS(0)
-		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) { benchPost(b, par) })
+		b.Run(fmt.Sprintf("writers=%d", writers), func(b *testing.B) { benchPost(b, par, nil) })
 	}
 }
 
-// benchPost posts from par×GOMAXPROCS goroutines.
-func benchPost(b *testing.B, par int) {
+// benchPost posts from par×GOMAXPROCS goroutines, with the data key
+// seal (nil: none; BenchmarkPostDataKey).
+func benchPost(b *testing.B, par int, seal *sealbox.Box) {
 	e := newEnv(b)
+	if seal != nil {
+		e = e.reopen(seal)
+	}
 	b.Logf("redis: %s at %s", e.redis.Kind, e.redis.Addr)
 	e.Store.opts.Now = time.Now // a real clock: stream ids and job times as in production
 	members := make([]string, 50)

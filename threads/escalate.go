@@ -341,7 +341,7 @@ func (s *Chat) settleEscalation(ctx context.Context, r escalateReads, pr Presenc
 		in.Member.Disabled = true // gone: nothing reaches them
 	}
 	if ms := r.line.Val(); len(ms) == 1 {
-		l, err := decodeLine(e.room, ms[0])
+		l, err := s.decodeLine(e.room, ms[0])
 		if err != nil {
 			return res, err
 		}

@@ -108,6 +108,11 @@ import (
 //	{users}:pgp        hash  user id -> the member's public key (MemberKey JSON)
 //	{parley}:pgpkey    string parley's own OpenPGP key pair, sealed under PARLEY_SECRET
 //
+// Data at rest (issue 19; seal.go, datakey.go):
+//
+//	{config}:datakey-check string a fixed text sealed under the data key: which key the data is sealed under
+//	KEY:rekey          stream a stream being sealed again by Rekey, renamed over KEY when done
+//
 // A room's retention override is the field "retention_days" of {r:ID}:meta.
 type keys struct {
 	prefix string
@@ -273,3 +278,10 @@ func (k keys) serverKey() string  { return k.prefix + "{parley}:pgpkey" }
 //	{files}:gone  set   file ids to delete from the file store
 func (k keys) fileRefs() string  { return k.prefix + "{files}:refs" }
 func (k keys) filesGone() string { return k.prefix + "{files}:gone" }
+
+// dataKeyCheck holds a known text sealed under the data key (datakey.go).
+func (k keys) dataKeyCheck() string { return k.prefix + "{config}:datakey-check" }
+
+// rekeyCopy is where Rekey builds the new copy of a stream: the stream's
+// own key and a suffix, so both share a slot.
+func (k keys) rekeyCopy(stream string) string { return stream + ":rekey" }

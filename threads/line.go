@@ -160,6 +160,7 @@ func (n NewLine) validate() error {
 	if !utf8.ValidString(n.Text) {
 		return invalid("line is not valid UTF-8 text")
 	}
+
 	if len(n.Attachments) > MaxAttachments {
 		return invalid("line has %d attachments; the limit is %d", len(n.Attachments), MaxAttachments)
 	}
@@ -224,6 +225,7 @@ func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (P
 		s.unholdFiles(ctx, n.Attachments)
 		return Posted{Line: line, Duplicate: true}, nil
 	}
+	s.opts.Observer.LinePosted(n.Origin)
 	if n.Detach && s.fanoutLater(pendingFanout{line: line, kind: kind, members: members, pre: pre}) {
 		return Posted{Line: line}, nil
 	}
@@ -276,10 +278,13 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	if s.sharded {
 		shardedArg = "1"
 	}
+	// Text and quote are sealed here, before the script (seal.go): the
+	// stream and the live event get the sealed text.
+	text, quote := s.seal(line.Text), s.seal(line.Quote)
 	var post *redis.Cmd
 	fill := func(p redis.Pipeliner) {
-		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, n.Text, string(n.Origin), attach, n.SourceID,
-			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, line.Quote, urgentArg, shardedArg, unverifiedArg)
+		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, text, string(n.Origin), attach, n.SourceID,
+			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, quote, urgentArg, shardedArg, unverifiedArg)
 		// A detached line whose author has a line waiting for the
 		// background fan-out shares that line's reads (fanoutMany). (A
 		// durable post on a cluster talks to the room's master only.)
@@ -308,7 +313,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	case "notmember":
 		return line, false, "", nil, nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
 	case "dup":
-		first, err := decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
+		first, err := s.decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
 		return first, true, "", nil, nil, err
 	}
 	line.ID = res[1]
@@ -325,15 +330,24 @@ func pairs(flat []string) map[string]any {
 	return m
 }
 
-// decodeLine turns a stream entry back into a Line.
-func decodeLine(room string, m redis.XMessage) (Line, error) {
+// decodeLine turns a stream entry back into a Line, its text and quote
+// opened (seal.go).
+func (s *base) decodeLine(room string, m redis.XMessage) (Line, error) {
 	get := func(k string) string { v, _ := m.Values[k].(string); return v }
 	ms, err := strconv.ParseInt(get("ts"), 10, 64)
 	if err != nil {
 		return Line{}, fmt.Errorf("line %s in %s: bad time %q", m.ID, room, get("ts"))
 	}
-	l := Line{ID: m.ID, Room: room, Author: get("a"), Name: get("n"), Text: get("t"),
-		Origin: Origin(get("o")), SourceID: get("s"), Quote: get("q"), Urgent: get("u") == "1", Time: time.UnixMilli(ms).UTC(),
+	text, err := s.open("line "+m.ID+" in "+room, get("t"))
+	if err != nil {
+		return Line{}, err
+	}
+	quote, err := s.open("quote of line "+m.ID+" in "+room, get("q"))
+	if err != nil {
+		return Line{}, err
+	}
+	l := Line{ID: m.ID, Room: room, Author: get("a"), Name: get("n"), Text: text,
+		Origin: Origin(get("o")), SourceID: get("s"), Quote: quote, Urgent: get("u") == "1", Time: time.UnixMilli(ms).UTC(),
 		Unverified: get("v") == "1"}
 	if at := get("at"); at != "" {
 		if err := json.Unmarshal([]byte(at), &l.Attachments); err != nil {
@@ -396,7 +410,7 @@ func (s *Chat) Lines(ctx context.Context, room string, r Range) ([]Line, error) 
 	}
 	out := make([]Line, 0, len(msgs))
 	for _, m := range msgs {
-		l, err := decodeLine(room, m)
+		l, err := s.decodeLine(room, m)
 		if err != nil {
 			return nil, err
 		}
@@ -420,7 +434,7 @@ func (s *Chat) Line(ctx context.Context, room, id string) (Line, error) {
 	if len(msgs) == 0 {
 		return Line{}, fmt.Errorf("line %s of %s: %w", id, room, ErrNotFound)
 	}
-	return decodeLine(room, msgs[0])
+	return s.decodeLine(room, msgs[0])
 }
 
 // Mentions returns the user ids a text mentions as @id, each once, in

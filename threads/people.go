@@ -171,6 +171,10 @@ func (q PeopleQuery) matches(u User) bool {
 // stored before were not indexed), or to repair the indexes. It is one
 // transaction, retried when a user changes meanwhile.
 func (s *Directory) ReindexPeople(ctx context.Context) (int, error) {
+	only, err := s.indexedFields(ctx)
+	if err != nil {
+		return 0, fmt.Errorf("reindex people: %w", err)
+	}
 	for attempt := 0; attempt < 10; attempt++ {
 		n := 0
 		err := s.rdb.Watch(ctx, func(tx *redis.Tx) error {
@@ -200,7 +204,7 @@ func (s *Directory) ReindexPeople(ctx context.Context) (int, error) {
 				for _, in := range u.Profile.Interests {
 					interests[in] = true
 				}
-				entries = append(entries, s.indexEntries(&u)...)
+				entries = append(entries, s.indexEntries(&u, only)...)
 			}
 			n = len(all)
 			_, err = tx.TxPipelined(ctx, func(p redis.Pipeliner) error {

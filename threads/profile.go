@@ -228,8 +228,36 @@ func (s *Directory) SetProfileFields(ctx context.Context, actor string, fields [
 		return fmt.Errorf("remove profile field %s: %s users hold a value for it; clear them first (parley admin fields clear %s): %w",
 			name, n, name, ErrInUse)
 	}
+	if s.opts.Seal != nil {
+		// Only searchable fields are indexed (indexedFields): index again.
+		if _, err := s.ReindexPeople(ctx); err != nil {
+			return err
+		}
+	}
 	return s.auditDone(ctx, AuditEntry{Actor: actor, Action: "fields.set", Target: "profile fields",
 		Detail: describeFields(fields)})
+}
+
+// indexedFields names the profile fields whose values go to the search
+// index: every field (nil) without a data key, so that making a field
+// searchable takes effect at once; with one, only the searchable fields,
+// so that the values of the others are nowhere in Redis but in the
+// sealed user record (seal.go). SetProfileFields then indexes again.
+func (s *Directory) indexedFields(ctx context.Context) (map[string]bool, error) {
+	if s.opts.Seal == nil {
+		return nil, nil
+	}
+	defs, err := s.ProfileFields(ctx)
+	if err != nil {
+		return nil, err
+	}
+	only := map[string]bool{}
+	for _, f := range defs {
+		if f.Searchable {
+			only[f.Name] = true
+		}
+	}
+	return only, nil
 }
 
 func describeFields(fields []ProfileField) string {
@@ -304,8 +332,9 @@ type indexEntry struct {
 }
 
 // indexEntries returns the search index entries of u: none when u is
-// disabled, so that search never finds them.
-func (s *Directory) indexEntries(u *User) []indexEntry {
+// disabled, so that search never finds them. only, when not nil, names
+// the profile fields indexed (indexedFields).
+func (s *Directory) indexEntries(u *User, only map[string]bool) []indexEntry {
 	if u == nil || u.Disabled {
 		return nil
 	}
@@ -317,6 +346,9 @@ func (s *Directory) indexEntries(u *User) []indexEntry {
 		out = append(out, indexEntry{key: s.k.names(), member: w + "\x00" + u.ID, zset: true})
 	}
 	for name, v := range u.Profile.Fields {
+		if only != nil && !only[name] {
+			continue
+		}
 		for _, w := range wordStarts(v) {
 			out = append(out, indexEntry{key: s.k.fieldValues(name), member: w + "\x00" + u.ID, zset: true})
 		}
@@ -355,7 +387,7 @@ type profileWrite struct {
 // that checks new addresses against the allowed domains and field names
 // against the definitions, counts field holders and moves index entries
 // from old to u. Index keys are numbered from firstKey.
-func (s *Directory) profileWriteArgs(old *User, u User, firstKey int) profileWrite {
+func (s *Directory) profileWriteArgs(old *User, u User, firstKey int, only map[string]bool) profileWrite {
 	var w profileWrite
 	var oldEmails []string
 	var oldFields map[string]string
@@ -393,7 +425,7 @@ func (s *Directory) profileWriteArgs(old *User, u User, firstKey int) profileWri
 	w.args = append(w.args, len(held)/2)
 	w.args = append(w.args, held...)
 
-	before, after := s.indexEntries(old), s.indexEntries(&u)
+	before, after := s.indexEntries(old, only), s.indexEntries(&u, only)
 	has := func(list []indexEntry, e indexEntry) bool {
 		for _, x := range list {
 			if x == e {

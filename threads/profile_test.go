@@ -174,7 +174,7 @@ func checkIndexes(t *testing.T, e *env) {
 	held := map[string]string{}
 	for i := range users {
 		u := &users[i]
-		for _, en := range e.Directory.indexEntries(u) {
+		for _, en := range e.Directory.indexEntries(u, nil) {
 			want[en.key] = append(want[en.key], en.member)
 		}
 		for f := range u.Profile.Fields {

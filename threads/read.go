@@ -68,7 +68,7 @@ const outboxMax = 1000
 // AddToOutbox keeps a message that was not sent for real.
 func (s *Queue) AddToOutbox(ctx context.Context, e OutboxEntry) (string, error) {
 	id, err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.outbox(), MaxLen: outboxMax, Approx: true,
-		Values: []any{"c", string(e.Channel), "to", e.To, "s", e.Subject, "b", e.Body, "ts", s.now().UnixMilli()}}).Result()
+		Values: []any{"c", string(e.Channel), "to", e.To, "s", s.seal(e.Subject), "b", s.seal(e.Body), "ts", s.now().UnixMilli()}}).Result()
 	if err != nil {
 		return "", fmt.Errorf("add to outbox: %w", err)
 	}
@@ -93,7 +93,11 @@ func (s *Queue) Outbox(ctx context.Context, after string, limit int) ([]OutboxEn
 	}
 	out := make([]OutboxEntry, 0, len(msgs))
 	for _, m := range msgs {
-		out = append(out, decodeOutbox(m))
+		e, err := s.decodeOutbox(m)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
@@ -110,14 +114,24 @@ func (s *Queue) OutboxEntry(ctx context.Context, id string) (OutboxEntry, error)
 	if len(msgs) == 0 {
 		return OutboxEntry{}, fmt.Errorf("outbox entry %s: %w", id, ErrNotFound)
 	}
-	return decodeOutbox(msgs[0]), nil
+	return s.decodeOutbox(msgs[0])
 }
 
-func decodeOutbox(m redis.XMessage) OutboxEntry {
+// decodeOutbox turns a stream entry into an OutboxEntry, subject and body
+// opened (seal.go).
+func (s *Queue) decodeOutbox(m redis.XMessage) (OutboxEntry, error) {
 	get := func(k string) string { v, _ := m.Values[k].(string); return v }
 	ms, _ := strconv.ParseInt(get("ts"), 10, 64)
-	return OutboxEntry{ID: m.ID, Channel: Channel(get("c")), To: get("to"), Subject: get("s"),
-		Body: get("b"), Time: time.UnixMilli(ms).UTC()}
+	subject, err := s.open("outbox entry "+m.ID, get("s"))
+	if err != nil {
+		return OutboxEntry{}, err
+	}
+	body, err := s.open("outbox entry "+m.ID, get("b"))
+	if err != nil {
+		return OutboxEntry{}, err
+	}
+	return OutboxEntry{ID: m.ID, Channel: Channel(get("c")), To: get("to"), Subject: subject,
+		Body: body, Time: time.UnixMilli(ms).UTC()}, nil
 }
 
 // HeldMessage is an inbound message kept for an admin to review instead of
@@ -139,7 +153,7 @@ const heldMax = 1000
 // Hold keeps a message for review.
 func (s *Inbox) Hold(ctx context.Context, h HeldMessage) (string, error) {
 	id, err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.k.held(), MaxLen: heldMax, Approx: true,
-		Values: []any{"room", h.Room, "member", h.Member, "from", h.From, "reason", h.Reason, "raw", h.Raw, "ts", s.now().UnixMilli()}}).Result()
+		Values: []any{"room", h.Room, "member", h.Member, "from", h.From, "reason", h.Reason, "raw", s.seal(h.Raw), "ts", s.now().UnixMilli()}}).Result()
 	if err != nil {
 		return "", fmt.Errorf("hold message from %s: %w", h.From, err)
 	}
@@ -159,8 +173,12 @@ func (s *Inbox) Held(ctx context.Context, limit int) ([]HeldMessage, error) {
 	for _, m := range msgs {
 		get := func(k string) string { v, _ := m.Values[k].(string); return v }
 		ms, _ := strconv.ParseInt(get("ts"), 10, 64)
+		raw, err := s.open("held message "+m.ID, get("raw"))
+		if err != nil {
+			return nil, err
+		}
 		out = append(out, HeldMessage{ID: m.ID, Room: get("room"), Member: get("member"), From: get("from"),
-			Reason: get("reason"), Raw: get("raw"), Time: time.UnixMilli(ms).UTC()})
+			Reason: get("reason"), Raw: raw, Time: time.UnixMilli(ms).UTC()})
 	}
 	return out, nil
 }

@@ -34,12 +34,12 @@ func (s *Chat) ThreadSubject(ctx context.Context, room, member, subject string) 
 	var got *redis.StringCmd
 	key := s.k.subjects(room)
 	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.HSetNX(ctx, key, member, subject)
+		p.HSetNX(ctx, key, member, s.seal(subject)) // it quotes a line (seal.go)
 		got = p.HGet(ctx, key, member)
 		return nil
 	})
 	if err != nil {
 		return "", fmt.Errorf("relay subject of %s in %s: %w", member, room, err)
 	}
-	return got.Val(), nil
+	return s.open("relay subject of "+member+" in "+room, got.Val())
 }

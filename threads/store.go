@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+
+	"parley/internal/sealbox"
 )
 
 // Errors callers can test with errors.Is.
@@ -92,9 +94,18 @@ type Options struct {
 	// MeetURL starts the meeting links /meet posts (DefaultMeetURL when
 	// empty; PARLEY_MEET_URL).
 	MeetURL string
+	// Seal, when set (PARLEY_DATA_KEY), seals at rest what people wrote:
+	// line texts and quotes, user records, relay subjects, the outbox and
+	// held messages (seal.go lists them); values sealed under its previous
+	// key still open, and plaintext values read as they are. Nil: nothing
+	// is sealed, and a sealed value fails to open.
+	Seal *sealbox.Box
 	// Logger receives what the engine reports (a background fan-out that
 	// fails, say); nothing is logged when nil.
 	Logger *slog.Logger
+	// Observer hears of lines posted, batches retried or dead-lettered
+	// and digests sent (observer.go); nobody when nil.
+	Observer Observer
 }
 
 // base is what every job type shares: one Redis client, one key schema,
@@ -244,6 +255,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
 	}
 	b := &base{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, log: opts.Logger, batch: &batcher{rdb: rdb}}
 	_, cluster := rdb.(*redis.ClusterClient)

@@ -28,7 +28,9 @@ type Unread struct {
 // scriptUnread counts a member's unread lines in one room.
 // KEYS: read, lines. ARGV: member, @member (lower case), cap.
 // Returns {count, more, upto, text...}: the texts are those of unread lines that
-// may mention the member (Go checks each with Mentions).
+// may mention the member (Go checks each with Mentions), and every sealed
+// text (it starts with a NUL byte, seal.go): Redis cannot read those, so
+// Go opens them.
 var scriptUnread = redis.NewScript(`
 local marker = redis.call('HGET', KEYS[1], ARGV[1])
 local lo = '-'
@@ -46,7 +48,7 @@ for i, e in ipairs(entries) do
   end
   if author ~= ARGV[1] then
     out[1] = out[1] + 1
-    if string.find(string.lower(text), ARGV[2], 1, true) then table.insert(out, text) end
+    if string.byte(text, 1) == 0 or string.find(string.lower(text), ARGV[2], 1, true) then table.insert(out, text) end
   end
 end
 return out
@@ -81,7 +83,11 @@ func (s *Chat) Unread(ctx context.Context, member string, rooms []string) (map[s
 			u.Upto, _ = vals[2].(string)
 		}
 		for _, v := range vals[min(3, len(vals)):] {
-			if text, ok := v.(string); ok && contains(Mentions(text), strings.ToLower(member)) {
+			text, _ := v.(string)
+			if text, err = s.open("unread line in "+r, text); err != nil {
+				return nil, err
+			}
+			if contains(Mentions(text), strings.ToLower(member)) {
 				u.Mentions++
 			}
 		}

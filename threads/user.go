@@ -488,7 +488,9 @@ func (s *Directory) writeUser(ctx context.Context, old *User, oldData string, u 
 	if old != nil {
 		oldEmails, oldPhone = old.Emails, old.Phone
 	}
-	args := []any{u.ID, string(data), oldData, u.Phone, oldPhone, len(u.Emails)}
+	// The record is sealed whole under the data key (seal.go); its search
+	// index entries are written plain beside it.
+	args := []any{u.ID, s.seal(string(data)), oldData, u.Phone, oldPhone, len(u.Emails)}
 	for _, e := range u.Emails {
 		args = append(args, e)
 	}
@@ -497,7 +499,11 @@ func (s *Directory) writeUser(ctx context.Context, old *User, oldData string, u 
 		args = append(args, e)
 	}
 	keys := []string{s.k.users(), s.k.byEmail(), s.k.byPhone(), s.k.domains(), s.k.fieldDefs(), s.k.fieldHeld()}
-	pw := s.profileWriteArgs(old, u, len(keys)+1)
+	only, err := s.indexedFields(ctx)
+	if err != nil {
+		return err
+	}
+	pw := s.profileWriteArgs(old, u, len(keys)+1, only)
 	keys = append(keys, pw.keys...)
 	args = append(args, pw.args...)
 	res, err := scriptWriteUser.Run(ctx, s.rdb, keys, args...).Text()

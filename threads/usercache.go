@@ -19,7 +19,8 @@ type userCache struct {
 }
 
 // decodeUser decodes a stored user record, from the cache when the same
-// JSON was decoded before.
+// JSON was decoded before. The cache is keyed by the value as stored, so
+// a sealed record (seal.go) is opened once, not at every read.
 func (s *base) decodeUser(id, data string) (User, error) {
 	c := &s.users
 	c.mu.Lock()
@@ -30,7 +31,11 @@ func (s *base) decodeUser(id, data string) (User, error) {
 		u.liftExpiredFailure(s.opts.Now())
 		return u, nil
 	}
-	u, err := decodeUser(id, data)
+	plain, err := s.open("user "+id, data)
+	if err != nil {
+		return User{}, err
+	}
+	u, err = decodeUser(id, plain)
 	if err != nil {
 		return User{}, err
 	}

@@ -29,6 +29,7 @@ func adminCommands() []command {
 			mode: sharedStore, parse: parseAdminPresence},
 		{path: "admin reindex", args: "", summary: "rebuild the people-search indexes from the users (once after upgrading, or to repair them)",
 			mode: sharedStore, parse: parseAdminReindex},
+		rekeyCommand(),
 		{path: "admin audit", args: "[--limit N] [--actor A] [--action X] [--target T] [--before ID] [--json]",
 			summary: "show the audit log of admin actions and sign-ins, newest first (--action user. for every user.* action)",
 			mode:    sharedStore, parse: parseAdminAudit},

@@ -25,6 +25,8 @@ type backend struct {
 	url string
 	// emb is the embedded store, nil with a shared Redis.
 	emb *embedded
+	// dataKey says which data key the data is sealed under.
+	dataKey threads.DataKeyState
 }
 
 // openOptions say how to open a backend.
@@ -34,6 +36,8 @@ type openOptions struct {
 	AllowEmbedded bool
 	// Log receives the start-up notes of the embedded store.
 	Log *slog.Logger
+	// Observer hears what the engine does (serve's metrics); nil: nobody.
+	Observer threads.Observer
 }
 
 // errNeedRedis is returned by admin commands run without a shared Redis.
@@ -66,6 +70,10 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		}
 		b.url = RedactURL(cfg.RedisURL)
 	}
+	box, err := cfg.Crypto.dataBox()
+	if err != nil {
+		return nil, err
+	}
 	b.client = target.Client()
 	b.store = threads.New(b.client, threads.Options{
 		Prefix:       cfg.KeyPrefix,
@@ -88,7 +96,10 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		ReplicaWait:        cfg.RedisWait,
 		ReplicaWaitTimeout: cfg.RedisWaitTimeout,
 		// Meetings (config_files.go).
-		MeetURL: cfg.Files.MeetURL,
+		MeetURL:  cfg.Files.MeetURL,
+		Observer: o.Observer,
+		// Data at rest (config_crypto.go).
+		Seal: box,
 	})
 	pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 	defer cancel()
@@ -98,6 +109,12 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 			return nil, fmt.Errorf("redis at %s did not answer within %s", b.url, pingTimeout)
 		}
 		return nil, fmt.Errorf("redis at %s: %w", b.url, unwrapPing(err))
+	}
+	// A wrong data key, or none once data was sealed, stops here: before
+	// anything is read or served (threads/datakey.go).
+	if b.dataKey, err = b.store.CheckDataKey(ctx); err != nil {
+		b.Close()
+		return nil, err
 	}
 	if b.emb != nil && o.Log != nil {
 		o.Log.Info("embedded store: data lives in memory and is lost when parley exits; "+

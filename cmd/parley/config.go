@@ -503,6 +503,9 @@ func LoadConfig(path string, getenv func(string) string) (Config, error) {
 			return c, fmt.Errorf("PARLEY_SECRET_FILE: %s is empty", c.SecretFile)
 		}
 	}
+	if err := c.Crypto.loadDataKeyFile(); err != nil {
+		return c, err
+	}
 	return c, nil
 }
 

@@ -32,7 +32,7 @@ const (
 
 func parseDemo(args []string) (action, error) {
 	fs := newFlags("demo")
-	dur := fs.Duration("for", 0, "stop after this long (default: until Ctrl-C)")
+	dur := fs.Duration("for", 0, "after the walk-through, keep serving this long, then stop (default: until Ctrl-C)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -40,12 +40,7 @@ func parseDemo(args []string) (action, error) {
 		return nil, usagef("--for %s is negative", *dur)
 	}
 	return func(ctx context.Context, a *app) error {
-		if *dur > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, *dur)
-			defer cancel()
-		}
-		err := runDemo(ctx, a)
+		err := runDemo(ctx, a, *dur)
 		if err != nil && ctx.Err() != nil {
 			return nil // stopped while starting: that is the asked-for end
 		}
@@ -111,16 +106,26 @@ type demo struct {
 	tmpl       *templates.Set // the texts of parley serve
 	lastOutbox string
 	dkim       *demoDKIM // signs bob's emailed reply (demo_auth.go)
+	// keyFile holds the data key other terminals need (demo_rest.go).
+	keyFile string
 }
 
 // runDemo seeds, plays the script and then follows the design room and the
 // outbox until ctx ends.
-func runDemo(ctx context.Context, a *app) error {
+// runDemo plays the walk-through in full, however slow the machine, and
+// then follows the rooms until ctx ends or, when linger is set, for linger
+// more.
+func runDemo(ctx context.Context, a *app, linger time.Duration) error {
 	cfg := a.cfg
 	if cfg.Secret == "" {
 		cfg.Secret = randomSecret() // nothing the demo makes outlives it
 	}
 	cfg.EscalateAfter = demoEscalateAfter // demo_escalate.go
+	dropKey, err := demoDataKey(&cfg)     // demo_rest.go
+	if err != nil {
+		return err
+	}
+	defer dropKey()
 	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log})
 	if err != nil {
 		return err
@@ -133,11 +138,15 @@ func runDemo(ctx context.Context, a *app) error {
 		a.log.Warn("demo on a shared Redis: it adds its people and rooms there, and its worker takes the delivery jobs under the key prefix",
 			"redis", b.url, "prefix", cfg.KeyPrefix)
 	}
-	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded()}
+	d := &demo{st: b.store, out: a.out, log: a.log, embedded: cfg.Embedded(), keyFile: cfg.Crypto.DataKeyFile}
 
 	d.printf("parley demo: everything runs in this process; nothing leaves it.\n")
 	if d.embedded {
 		d.printf("The data lives in memory, at %s, and is gone when the demo ends.\n", b.url)
+	}
+	if b.dataKey.KeyID != "" {
+		d.printf("Line texts, quotes, files and profiles are sealed at rest with AES-256-GCM under data key %s\n"+
+			"(PARLEY_DATA_KEY; `parley admin rekey` moves them to a new key).\n", b.dataKey.KeyID)
 	}
 	if err := d.seed(ctx); err != nil {
 		return err
@@ -233,6 +242,11 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	d.printTry(b.url, cfg.KeyPrefix)
+	if linger > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, linger)
+		defer cancel()
+	}
 	d.follow(ctx, sub, last)
 
 	stopBg()
@@ -400,6 +414,9 @@ func (d *demo) printTry(url, prefix string) {
 	}
 	if prefix != "parley:" {
 		fmt.Fprintf(&b, "  export PARLEY_KEY_PREFIX=%s\n", prefix)
+	}
+	if d.keyFile != "" {
+		fmt.Fprintf(&b, "  export PARLEY_DATA_KEY_FILE=%s\n", d.keyFile)
 	}
 	b.WriteString(`  parley post --room design --as bob "Back from the clinic, reading now"
   parley presence set dave available

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"time"
 
-	"parley/internal/blobs"
 	"parley/threads"
 )
 
@@ -32,7 +31,7 @@ const demoPlan = "Site plan, v3\n\n1. Header: smaller logo, left.\n2. Footer: co
 // attached to his email and carol (offline, mentioned) as a link in her
 // text; then she starts a meeting, which reaches everyone at once.
 func (d *demo) filesAndMeetingStep(ctx context.Context, cfg Config) error {
-	store, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
+	store, err := fileStore(cfg)
 	if err != nil {
 		return err
 	}

@@ -9,12 +9,18 @@ import (
 	"parley/threads"
 )
 
-// fileStore opens PARLEY_BLOB_DIR; nil when it is not set.
+// fileStore opens PARLEY_BLOB_DIR, its files sealed under the data key
+// when there is one; nil when it is not set. Every part that reads or
+// writes files opens the folder here.
 func fileStore(cfg Config) (*blobs.Store, error) {
 	if cfg.BlobDir == "" {
 		return nil, nil
 	}
-	b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
+	box, err := cfg.Crypto.dataBox()
+	if err != nil {
+		return nil, err
+	}
+	b, err := blobs.NewSealed(cfg.BlobDir, cfg.MaxMessageBytes, box)
 	if err != nil {
 		return nil, fmt.Errorf("PARLEY_BLOB_DIR: %w", err)
 	}

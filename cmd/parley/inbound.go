@@ -12,7 +12,6 @@ import (
 	"parley/inbound/imappoll"
 	"parley/inbound/senderauth"
 	"parley/inbound/smtpserver"
-	"parley/internal/blobs"
 	"parley/templates"
 	"parley/threads"
 )
@@ -25,26 +24,25 @@ type doors struct {
 }
 
 // newDoors builds the receiver and the doors from cfg; the receiver's
-// notices are rendered from tmpl.
-func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logger) (*doors, error) {
+// notices are rendered from tmpl; obs hears the SMTP door's sessions and
+// replies (nil: nobody).
+func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logger, obs smtpserver.Observer) (*doors, error) {
 	o := inbound.Options{Store: st, Domain: cfg.Domain, FromLocal: cfg.MailFrom, MaxBytes: cfg.MaxMessageBytes,
 		HoldMismatched: cfg.HoldMismatched, Templates: tmpl, Log: log, AuthMode: cfg.SenderAuth}
 	if cfg.SenderAuth != senderauth.Off {
 		o.SenderAuth = senderauth.New(senderauth.Options{TrustedRelays: cfg.TrustedRelays, AuthServID: cfg.AuthServID})
 	}
-	if cfg.BlobDir != "" {
-		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
-		if err != nil {
-			return nil, fmt.Errorf("PARLEY_BLOB_DIR: %w", err)
-		}
-		o.Blobs = b
+	b, err := fileStore(cfg)
+	if err != nil {
+		return nil, err
 	}
+	o.Blobs = b
 	recv := inbound.NewMail(o)
 	d := &doors{}
 	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log,
 		MaxConnsPerIP: offIfZero(cfg.SMTPConnsPerIP), MessagesPerMinutePerIP: offIfZero(cfg.SMTPRate),
 		TrustedRelays: cfg.TrustedRelays,
-		GracePeriod:   doorGrace(cfg), RequireTLS: cfg.Crypto.SMTPRequireTLS}
+		GracePeriod:   doorGrace(cfg), RequireTLS: cfg.Crypto.SMTPRequireTLS, Observer: obs}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)
@@ -57,7 +55,6 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 	case cfg.Crypto.SMTPRequireTLS:
 		return nil, usagef("PARLEY_SMTP_REQUIRE_TLS=on needs PARLEY_TLS_CERT_FILE and PARLEY_TLS_KEY_FILE")
 	}
-	var err error
 	d.smtp, err = smtpserver.New(recv, sopts)
 	if err != nil {
 		return nil, fmt.Errorf("PARLEY_SMTP_ADDR: %w", err)

@@ -7,7 +7,6 @@ import (
 	"net/url"
 
 	smshook "parley/inbound/sms"
-	"parley/internal/blobs"
 	"parley/outbound"
 	"parley/templates"
 	"parley/threads"
@@ -31,13 +30,11 @@ func newSMSHook(cfg Config, st *threads.Store, replies outbound.TextSender, tmpl
 		}
 		o.MediaBases = []string{smshook.DefaultMediaBase, u.Scheme + "://" + u.Host}
 	}
-	if cfg.BlobDir != "" {
-		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
-		if err != nil {
-			return nil, fmt.Errorf("PARLEY_BLOB_DIR: %w", err)
-		}
-		o.Blobs = b
+	b, err := fileStore(cfg)
+	if err != nil {
+		return nil, err
 	}
+	o.Blobs = b
 	h, err := smshook.New(o)
 	if err != nil {
 		return nil, fmt.Errorf("twilio webhook: %w", err)

@@ -1,11 +1,9 @@
 package main
 
 import (
-	"fmt"
 	"log/slog"
 
 	"parley/inbound"
-	"parley/internal/blobs"
 	"parley/threads"
 	"parley/web"
 )
@@ -16,12 +14,10 @@ import (
 func webOptions(cfg Config, st *threads.Store, log *slog.Logger) (web.Options, error) {
 	o := web.Options{Store: st, Log: log, PublicURL: cfg.PublicURL, MaxUploadBytes: cfg.MaxMessageBytes,
 		AllowedTypes: inbound.DefaultAllowedTypes, MailDomain: cfg.Domain, FileLinkTTL: cfg.Files.FileLinkTTL}
-	if cfg.BlobDir != "" {
-		b, err := blobs.New(cfg.BlobDir, cfg.MaxMessageBytes)
-		if err != nil {
-			return o, fmt.Errorf("PARLEY_BLOB_DIR: %w", err)
-		}
-		o.Blobs = b
+	b, err := fileStore(cfg)
+	if err != nil {
+		return o, err
 	}
+	o.Blobs = b
 	return o, nil
 }

@@ -21,6 +21,7 @@ import (
 	"parley/inbound/smtpserver"
 	"parley/internal/peerproc"
 	"parley/internal/redisclient"
+	"parley/internal/sealbox"
 	"parley/threads"
 )
 
@@ -93,13 +94,16 @@ func (s *server) version(ctx context.Context) string {
 }
 
 // newStore returns a store under a fresh prefix of s.
-func (s *server) newStore() *threads.Store {
+func (s *server) newStore() *threads.Store { return s.newSealedStore(nil) }
+
+// newSealedStore is newStore with a data key (nil: none).
+func (s *server) newSealedStore(box *sealbox.Box) *threads.Store {
 	b := make([]byte, 6)
 	_, _ = rand.Read(b)
 	// The bench's replies all come from one sender: the loop breaker is set
 	// out of reach, or it would drop all but 10 a minute.
 	return threads.New(s.Client, threads.Options{Prefix: "bench:" + hex.EncodeToString(b) + ":", Secret: secret,
-		Logger: quiet, EmailLinesPerMinute: 1 << 30})
+		Logger: quiet, EmailLinesPerMinute: 1 << 30, Seal: box})
 }
 
 // Look finds a program: its path, and whether it is installed.
