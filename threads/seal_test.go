@@ -11,22 +11,12 @@ import (
 	"testing"
 
 	"parley/internal/sealbox"
+	"parley/internal/sealbox/sealboxtest"
 )
 
-// testBox is a Box on a key made of one repeated byte (previous: none
-// when prev is 0).
-func testBox(t testing.TB, cur, prev byte) *sealbox.Box {
-	t.Helper()
-	var p []byte
-	if prev != 0 {
-		p = bytes.Repeat([]byte{prev}, sealbox.KeySize)
-	}
-	b, err := sealbox.New(bytes.Repeat([]byte{cur}, sealbox.KeySize), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// testBox is a Box on keys of one repeated byte (previous: none when
+// prev is 0).
+func testBox(t testing.TB, cur, prev byte) *sealbox.Box { return sealboxtest.Box(t, cur, prev) }
 
 // sealedEnv is newEnv with a data key.
 func sealedEnv(t testing.TB, box *sealbox.Box) *env {
