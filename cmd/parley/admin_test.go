@@ -149,7 +149,7 @@ func TestProfileAndAdminBadInput(t *testing.T) {
 		{"retention two args", []string{"admin", "retention", "3", "4"}, 2, "unexpected argument \"4\""},
 		{"audit bad limit", []string{"admin", "audit", "--limit", "0"}, 2, "--limit 0"},
 		{"audit bad before", []string{"admin", "audit", "--before", "yesterday"}, 2, "audit entry id"},
-		{"admin alone", []string{"admin"}, 2, "admin needs a subcommand: domains, fields, retention, presence, reindex, audit"},
+		{"admin alone", []string{"admin"}, 2, "admin needs a subcommand: domains, fields, retention, presence, reindex, rekey, audit"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
