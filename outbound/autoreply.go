@@ -50,13 +50,14 @@ const maxAutoReplySegments = 2
 var _ Notifier = (*SMS)(nil)
 
 // SendNotice texts the notices that go by SMS: an away member's
-// auto-reply back to a sender who wrote by text (sendAutoReply) and a
-// sign-in code (signincode.go). Any other kind is refused for good.
+// auto-reply back to a sender who wrote by text (sendAutoReply) and the
+// texted codes, for sign-in and to prove a phone (codes.go). Any other
+// kind is refused for good.
 func (s *SMS) SendNotice(ctx context.Context, n threads.Notice) error {
-	switch {
-	case n.Kind == threads.NoticeSignInCode:
-		return s.sendSignInCode(ctx, n)
-	case n.Kind == threads.NoticeAutoReply && n.AutoReply != nil:
+	if name, ok := codeTemplates[n.Kind]; ok {
+		return s.sendCode(ctx, n, name)
+	}
+	if n.Kind == threads.NoticeAutoReply && n.AutoReply != nil {
 		return s.sendAutoReply(ctx, n)
 	}
 	return Permanent(fmt.Errorf("a %s notice does not go by text", n.Kind))

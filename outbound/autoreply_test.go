@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"parley/internal/testpeers/twiliopeer"
-	"parley/outbound/twiliosms"
 	"parley/threads"
 )
 
@@ -15,12 +13,7 @@ import (
 // within the sender's daily segment budget; other notices never go by text.
 func TestSMSAutoReplyBack(t *testing.T) {
 	e := newWenv(t)
-	fake := twiliopeer.New(t)
-	sender, err := twiliosms.New(twiliosms.Options{AccountSID: fake.AccountSID, AuthToken: fake.AuthToken,
-		From: "+15550009999", APIBaseURL: fake.URL, Rate: -1})
-	if err != nil {
-		t.Fatal(err)
-	}
+	fake, sender := fakeTwilio(t)
 	ch := NewSMS(SMSOptions{SMS: e.store.SMS, Sender: sender, DailySegments: 1, Log: quiet})
 	n := threads.Notice{Kind: threads.NoticeAutoReply, To: "+15550002222", Channel: threads.SMS, Name: "Carol",
 		AutoReply: &threads.AutoReplyBack{Member: "Bob Ray", Text: "at the clinic", Room: "design", RoomName: "Design", Sender: "carol"}}

@@ -301,14 +301,22 @@ func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) er
 func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
 	keys := s.settleKeys(b)
-	return due, s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0})
+	if err := s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0}); err != nil {
+		return due, err
+	}
+	s.opts.Observer.BatchRetried(b.Channel)
+	return due, nil
 }
 
 // BatchFail settles a batch that can never be sent: its jobs go to the dead
 // letters with the reason.
 func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
 	keys := s.settleKeys(b)
-	return s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0})
+	if err := s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0}); err != nil {
+		return err
+	}
+	s.opts.Observer.BatchDead(b.Channel, len(b.Jobs))
+	return nil
 }
 
 // settleKeys are the keys every settle of b touches, in scriptSettleBatch's

@@ -252,5 +252,6 @@ func (s *Digests) DigestSent(ctx context.Context, d DigestContent) error {
 	if err != nil {
 		return fmt.Errorf("record digest of %s: %w", d.Member.ID, err)
 	}
+	s.opts.Observer.DigestSent()
 	return nil
 }

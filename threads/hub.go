@@ -51,14 +51,16 @@ func newHub(c *Chat) *hub {
 }
 
 // Subscription delivers live events until closed. Events are best effort:
-// a client that reconnects reads what it missed with Lines. An Event's Line
-// and Presence are shared by every subscriber: read them, do not change them.
+// a client that reconnects reads what it missed with Lines. An Event, with
+// its Line and Presence, is shared by every subscriber: read it, do not
+// change it. (Sharing one pointer keeps each subscriber's buffer at 64
+// words, half a KB, however large an Event grows.)
 type Subscription struct {
 	// C receives the events. It is closed when the subscription ends: by
 	// Close, or because the reader fell subscriberBuffer events behind.
-	C <-chan Event
+	C <-chan *Event
 
-	c    chan Event
+	c    chan *Event
 	hub  *hub
 	user string // set for SubscribeUser: follow the user's joins and leaves
 	// chans is what this subscription follows; guarded by hub.mu, like
@@ -322,6 +324,7 @@ func (h *hub) deliver(ctx context.Context, m *redis.Message) {
 	if !ok {
 		return
 	}
+	shared := &ev
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	subs := make([]*Subscription, 0, len(h.chans[m.Channel]))
@@ -346,7 +349,7 @@ func (h *hub) deliver(ctx context.Context, m *redis.Message) {
 			}
 		}
 		select {
-		case sub.c <- ev:
+		case sub.c <- shared:
 		default:
 			if sub.lossy {
 				continue

@@ -70,6 +70,9 @@ import (
 //	{auth}:session:H   string session JSON (user, CSRF token), expires with the session
 //	{auth}:tokens      hash  API token hash -> token JSON (id, user, name, created)
 //	{auth}:tokens:u:ID hash  token id -> API token hash, the tokens of one user
+//	{auth}:code:H      hash  a texted sign-in code (H: SHA-256 of the number): owner, to, salt, hash, expires, tries
+//	{auth}:phonecode:ID hash a texted code proving member ID's phone, the same fields
+//	{auth}:codes:P:ID  string codes of purpose P (signin, phone) made for member ID this hour (counter)
 //
 // Digests and transcripts:
 //
@@ -220,9 +223,13 @@ func (k keys) smsDay(member, date string) string { return k.prefix + "{smsday:" 
 // secret: Redis never holds a usable token.
 func (k keys) signIn(hash string) string          { return k.prefix + "{auth}:signin:" + hash }
 func (k keys) signInCode(phoneHash string) string { return k.prefix + "{auth}:code:" + phoneHash }
-func (k keys) session(hash string) string         { return k.prefix + "{auth}:session:" + hash }
-func (k keys) apiTokens() string                  { return k.prefix + "{auth}:tokens" }
-func (k keys) userAPITokens(user string) string   { return k.prefix + "{auth}:tokens:u:" + user }
+func (k keys) phoneCode(user string) string       { return k.prefix + "{auth}:phonecode:" + user }
+func (k keys) codesMade(purpose, user string) string {
+	return k.prefix + "{auth}:codes:" + purpose + ":" + user
+}
+func (k keys) session(hash string) string       { return k.prefix + "{auth}:session:" + hash }
+func (k keys) apiTokens() string                { return k.prefix + "{auth}:tokens" }
+func (k keys) userAPITokens(user string) string { return k.prefix + "{auth}:tokens:u:" + user }
 
 // Digests and transcripts.
 

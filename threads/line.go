@@ -224,6 +224,7 @@ func (s *Chat) post(ctx context.Context, n NewLine, name string, urgent bool) (P
 		s.unholdFiles(ctx, n.Attachments)
 		return Posted{Line: line, Duplicate: true}, nil
 	}
+	s.opts.Observer.LinePosted(n.Origin)
 	if n.Detach && s.fanoutLater(pendingFanout{line: line, kind: kind, members: members, pre: pre}) {
 		return Posted{Line: line}, nil
 	}

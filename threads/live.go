@@ -76,7 +76,7 @@ func (s *Chat) SubscribeUser(ctx context.Context, user string) (*Subscription, e
 // subscribe returns a subscription of this process's hub to chans, active
 // when it returns.
 func (s *Chat) subscribe(ctx context.Context, user string, chans []string) (*Subscription, error) {
-	c := make(chan Event, subscriberBuffer)
+	c := make(chan *Event, subscriberBuffer)
 	sub := &Subscription{C: c, c: c, hub: s.hub, user: user, chans: map[string]bool{}}
 	if err := s.hub.add(ctx, sub, chans); err != nil {
 		_ = sub.Close()

@@ -7,7 +7,7 @@ import (
 	"github.com/redis/go-redis/v9"
 )
 
-func next(t *testing.T, sub *Subscription) Event {
+func next(t *testing.T, sub *Subscription) *Event {
 	t.Helper()
 	select {
 	case ev, ok := <-sub.C:
@@ -18,7 +18,7 @@ func next(t *testing.T, sub *Subscription) Event {
 	case <-time.After(5 * time.Second):
 		t.Fatal("no event within 5s")
 	}
-	return Event{}
+	return nil
 }
 
 func TestSubscribeRoom(t *testing.T) {

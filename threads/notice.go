@@ -28,7 +28,7 @@ type Notice struct {
 	// Link, when set, is a URL the notice is about (a sign-in link).
 	Link string `json:"link,omitempty"`
 	// Channel is how the notice goes: email (when empty; To is an
-	// address) or sms (To is an E.164 number): auto-replies and sign-in codes.
+	// address) or sms (To is an E.164 number): auto-replies and texted codes.
 	Channel Channel `json:"channel,omitempty"`
 	// AutoReply is set on an away member's auto-reply sent back to the
 	// person who wrote to them (kind NoticeAutoReply); outbound renders it
@@ -48,6 +48,10 @@ const NoticeSignIn = "signin"
 // (Channel SMS; Text is the code). They share the sign-in link's limit.
 const NoticeSignInCode = "signin-code"
 
+// NoticePhoneCode is the kind of the texts that carry a code proving a
+// member's phone (Channel SMS; Text is the code), limited like sign-in codes.
+const NoticePhoneCode = "phone-code"
+
 // NoticeAutoReply is the kind of an away member's auto-reply sent back to
 // the sender on the channel they wrote from (threads/autoreplyback.go).
 const NoticeAutoReply = "autoreply"
@@ -65,7 +69,7 @@ const NoticeMeeting = "meeting"
 // A sign-in link is asked for on purpose, so a few an hour are fine; the
 // limit keeps anyone from flooding an inbox with them.
 func noticeLimit(kind string) (int, time.Duration) {
-	if kind == NoticeSignIn || kind == NoticeSignInCode || kind == NoticeFileLink || kind == NoticeMeeting {
+	if kind == NoticeSignIn || kind == NoticeSignInCode || kind == NoticePhoneCode || kind == NoticeFileLink || kind == NoticeMeeting {
 		return 5, time.Hour
 	}
 	return 1, noticePeriod

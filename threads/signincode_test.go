@@ -30,7 +30,8 @@ func TestSignInCodeOnceAndHashed(t *testing.T) {
 	if err != nil || u.ID != "carol" || !codePattern.MatchString(code) {
 		t.Fatalf("code %q for %q: %v", code, u.ID, err)
 	}
-	// Only a salted hash is stored, under a hash of the number, and it expires.
+	// Only a salted hash is stored, under a hash of the number, and the
+	// record goes an hour after the code stops working.
 	keys, _ := e.redis.Keys(e.ctx, e.redis.Prefix+"{auth}:code:*")
 	if len(keys) != 1 || strings.Contains(keys[0], "15550001111") {
 		t.Fatalf("keys = %v", keys)
@@ -41,11 +42,11 @@ func TestSignInCodeOnceAndHashed(t *testing.T) {
 			t.Errorf("field %s holds the code: %q", f, v)
 		}
 	}
-	if stored["hash"] == "" || stored["salt"] == "" || stored["user"] != "carol" {
+	if stored["hash"] == "" || stored["salt"] == "" || stored["owner"] != "carol" || stored["to"] != hashSecret("+15550001111") {
 		t.Errorf("stored %v", stored)
 	}
-	if ttl := e.redis.Client.PTTL(e.ctx, keys[0]).Val(); ttl <= 9*time.Minute || ttl > SignInCodeValidity {
-		t.Fatalf("ttl = %s, want about %s", ttl, SignInCodeValidity)
+	if ttl := e.redis.Client.PTTL(e.ctx, keys[0]).Val(); ttl <= CodeValidity+codeMemory-time.Minute || ttl > CodeValidity+codeMemory {
+		t.Fatalf("ttl = %s, want about %s", ttl, CodeValidity+codeMemory)
 	}
 	// Used once, atomically, however many try at the same time.
 	var wg sync.WaitGroup
@@ -90,14 +91,9 @@ func TestSignInCodeTriesAndExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	wrong := func(i int) string {
-		w := []byte(code)
-		w[0] = '0' + (w[0]-'0'+byte(i))%10
-		return string(w)
-	}
 	// Four wrong codes leave the right one working...
-	for i := 1; i < MaxSignInCodeTries; i++ {
-		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrong(i)); !errors.Is(err, ErrBadCredential) {
+	for i := 1; i < MaxCodeTries; i++ {
+		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrongCode(code, i)); !errors.Is(err, ErrBadCredential) {
 			t.Fatalf("wrong code %d: %v", i, err)
 		}
 	}
@@ -112,15 +108,21 @@ func TestSignInCodeTriesAndExpiry(t *testing.T) {
 	}
 	// ...the fifth wrong one burns it.
 	code, _, _ = e.Auth.NewSignInCode(e.ctx, phone)
-	for i := 1; i <= MaxSignInCodeTries; i++ {
-		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrong(i)); !errors.Is(err, ErrBadCredential) {
+	for i := 1; i <= MaxCodeTries; i++ {
+		if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, wrongCode(code, i)); !errors.Is(err, ErrBadCredential) {
 			t.Fatalf("wrong code %d: %v", i, err)
 		}
 	}
 	if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, code); !errors.Is(err, ErrBadCredential) {
 		t.Fatalf("burned code signed in: %v", err)
 	}
-	// An expired code does not sign in (Redis forgets it).
+	// A code past its time does not sign in...
+	code, _, _ = e.Auth.NewSignInCode(e.ctx, phone)
+	e.clock.Add(CodeValidity)
+	if _, err := e.Auth.ConsumeSignInCode(e.ctx, phone, code); !errors.Is(err, ErrBadCredential) {
+		t.Fatalf("code past its time: %v", err)
+	}
+	// ...nor one Redis forgot.
 	code, _, _ = e.Auth.NewSignInCode(e.ctx, phone)
 	keys, _ := e.redis.Keys(e.ctx, e.redis.Prefix+"{auth}:code:*")
 	if len(keys) != 1 {

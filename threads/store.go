@@ -103,6 +103,9 @@ type Options struct {
 	// Logger receives what the engine reports (a background fan-out that
 	// fails, say); nothing is logged when nil.
 	Logger *slog.Logger
+	// Observer hears of lines posted, batches retried or dead-lettered
+	// and digests sent (observer.go); nobody when nil.
+	Observer Observer
 }
 
 // base is what every job type shares: one Redis client, one key schema,
@@ -252,6 +255,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.Logger == nil {
 		opts.Logger = slog.New(slog.DiscardHandler)
+	}
+	if opts.Observer == nil {
+		opts.Observer = noObserver{}
 	}
 	b := &base{rdb: rdb, k: keys{prefix: opts.Prefix}, opts: opts, log: opts.Logger, batch: &batcher{rdb: rdb}}
 	_, cluster := rdb.(*redis.ClusterClient)

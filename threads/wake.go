@@ -112,7 +112,7 @@ func (w *waker) follow() {
 // subscribe follows the wake channel through the hub, with a subscription
 // that is never dropped for being slow: one pending nudge says all.
 func (w *waker) subscribe(ctx context.Context) (*Subscription, error) {
-	c := make(chan Event, 1)
+	c := make(chan *Event, 1)
 	sub := &Subscription{C: c, c: c, hub: w.chat.hub, chans: map[string]bool{}, lossy: true}
 	if err := w.chat.hub.add(ctx, sub, []string{w.chat.k.wake()}); err != nil {
 		_ = sub.Close()

@@ -13,14 +13,18 @@ import (
 
 // meView is the signed-in member as GET /api/me shows them.
 type meView struct {
-	ID       string           `json:"id"`
-	Name     string           `json:"name"`
-	Emails   []string         `json:"emails"`
-	Phone    string           `json:"phone,omitempty"`
-	TimeZone string           `json:"tz,omitempty"`
-	Role     threads.Role     `json:"role"`
-	Profile  threads.Profile  `json:"profile"`
-	Presence threads.Presence `json:"presence"`
+	ID     string   `json:"id"`
+	Name   string   `json:"name"`
+	Emails []string `json:"emails"`
+	Phone  string   `json:"phone,omitempty"`
+	// PhoneVerified: the member proved the phone with a texted code (or
+	// an admin vouched for it); only then do texts go to it and count as
+	// the member's.
+	PhoneVerified bool             `json:"phone_verified"`
+	TimeZone      string           `json:"tz,omitempty"`
+	Role          threads.Role     `json:"role"`
+	Profile       threads.Profile  `json:"profile"`
+	Presence      threads.Presence `json:"presence"`
 	// Digest is how often the member gets a digest (off, daily, weekly);
 	// DigestHour the hour of day, in their time zone.
 	Digest     threads.DigestFrequency `json:"digest"`
@@ -44,7 +48,7 @@ func (h *handler) meView(ctx context.Context, u threads.User) (meView, error) {
 	if err != nil {
 		return meView{}, err
 	}
-	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, TimeZone: u.TimeZone, Role: u.Role,
+	return meView{ID: u.ID, Name: u.Name, Emails: u.Emails, Phone: u.Phone, PhoneVerified: u.PhoneVerified, TimeZone: u.TimeZone, Role: u.Role,
 		Profile: u.Profile, Presence: p, Digest: digestOf(u), DigestHour: u.Prefs.DigestHour,
 		Channels: u.Prefs.Channels, Quiet: u.Prefs.Quiet, AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn), Escalate: u.Prefs.Escalate,
 		AttachMax: u.Prefs.AttachMax, MMS: cmp.Or(u.Prefs.MMS, "on")}, nil

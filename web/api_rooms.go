@@ -39,6 +39,8 @@ func (h *handler) apiRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("PUT /api/me", h.api(h.updateMe))
 	mux.HandleFunc("PUT /api/me/status", h.api(h.setStatus))
 	mux.HandleFunc("POST /api/me/heartbeat", h.api(h.heartbeat))
+	mux.HandleFunc("POST /api/me/phone/verify", h.api(h.sendPhoneCode)) // phonecode.go
+	mux.HandleFunc("POST /api/me/phone/confirm", h.api(h.confirmPhone))
 	mux.HandleFunc("GET /api/tokens", h.api(h.listTokens))
 	mux.HandleFunc("POST /api/tokens", h.api(h.createToken))
 	mux.HandleFunc("DELETE /api/tokens/{id}", h.api(h.revokeToken))

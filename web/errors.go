@@ -45,11 +45,26 @@ func classify(err error) *httpError {
 	var he *httpError
 	var mbe *http.MaxBytesError
 	var ne net.Error
+	var tm *threads.TooManyCodesError
 	switch {
 	case errors.As(err, &he):
 		return he
 	case errors.As(err, &mbe), errors.Is(err, blobs.ErrTooLarge):
 		return &httpError{status: http.StatusRequestEntityTooLarge, code: "too_large", msg: "the request body is too large"}
+	case errors.As(err, &tm):
+		return &httpError{status: http.StatusTooManyRequests, code: "rate_limited", msg: "too many codes asked for: " + tm.Error(), retryAfter: tm.Wait}
+	case errors.Is(err, threads.ErrCodeWrong):
+		return &httpError{status: http.StatusBadRequest, code: "wrong_code", msg: err.Error()}
+	case errors.Is(err, threads.ErrCodeExpired):
+		return &httpError{status: http.StatusBadRequest, code: "code_expired", msg: err.Error()}
+	case errors.Is(err, threads.ErrNoCode):
+		return &httpError{status: http.StatusBadRequest, code: "no_code", msg: err.Error()}
+	case errors.Is(err, threads.ErrCodeBurned):
+		return &httpError{status: http.StatusTooManyRequests, code: "too_many_tries", msg: err.Error()}
+	case errors.Is(err, threads.ErrNoPhone):
+		return &httpError{status: http.StatusConflict, code: "no_phone", msg: err.Error()}
+	case errors.Is(err, threads.ErrPhoneVerified):
+		return &httpError{status: http.StatusConflict, code: "already_verified", msg: err.Error()}
 	case errors.Is(err, threads.ErrInvalid):
 		return &httpError{status: http.StatusBadRequest, code: "invalid", msg: err.Error()}
 	case errors.Is(err, threads.ErrNotFound):

@@ -118,6 +118,8 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /me/status", h.page(h.statusForm))
 	mux.HandleFunc("GET /me", h.page(h.profilePage))
 	mux.HandleFunc("POST /me", h.page(h.profileForm))
+	mux.HandleFunc("POST /me/phone/verify", h.page(h.phoneVerifyForm)) // phonecode.go
+	mux.HandleFunc("POST /me/phone/confirm", h.page(h.phoneConfirmForm))
 	mux.HandleFunc("GET /tokens", h.page(h.tokensPage))
 	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
 	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
@@ -559,8 +561,14 @@ func (h *handler) profilePage(w http.ResponseWriter, r *http.Request, me *who) e
 	if err != nil {
 		return err
 	}
-	if r.URL.Query().Get("saved") != "" {
+	switch {
+	case r.URL.Query().Get("saved") != "":
 		v.Notice = "Saved."
+	case r.URL.Query().Get("phone") == "sent":
+		v.Notice = fmt.Sprintf("A code is on its way to %s. Type it beside the number: it works once, for %d minutes.",
+			me.user.Phone, int(threads.CodeValidity/time.Minute))
+	case r.URL.Query().Get("phone") == "verified":
+		v.Notice = "Your phone is verified."
 	}
 	h.render(w, r, http.StatusOK, "me.html", v)
 	return nil
@@ -602,18 +610,24 @@ func (h *handler) profileForm(w http.ResponseWriter, r *http.Request, me *who) e
 		// Show the form again with what was typed and what is wrong.
 		typed := me.user
 		_ = in.apply(&typed)
-		v, verr := h.profileView(r, me, typed)
-		if verr != nil {
-			return verr
-		}
-		v.Error = he.msg
-		h.render(w, r, http.StatusBadRequest, "me.html", v)
-		return nil
+		return h.profileRefused(w, r, me, typed, he)
 	}
 	if err != nil {
 		return err
 	}
 	http.Redirect(w, r, "/me?saved=1", http.StatusSeeOther)
+	return nil
+}
+
+// profileRefused shows the profile page of u again with why a form was
+// refused, at the refusal's status.
+func (h *handler) profileRefused(w http.ResponseWriter, r *http.Request, me *who, u threads.User, he *httpError) error {
+	v, err := h.profileView(r, me, u)
+	if err != nil {
+		return err
+	}
+	v.Error = he.msg
+	h.render(w, r, he.status, "me.html", v)
 	return nil
 }
 

@@ -72,11 +72,14 @@ func (h *handler) sendSignInCode(ctx context.Context, phone string) {
 // QueueSignInCode makes a sign-in code for the member whose verified
 // number phone is and queues it as a text (threads.NoticeSignInCode); the
 // delivery worker sends it through the SMS channel. It reports false when
-// the number had its share of codes this hour (the same limit as sign-in
-// links; the code is then forgotten); threads.ErrNotFound when no member
+// the number or its member had their share of codes this hour (the same
+// limit as sign-in links; the code is then forgotten); threads.ErrNotFound when no member
 // has verified the number, threads.ErrDisabled for a disabled member.
 func QueueSignInCode(ctx context.Context, auth *threads.Auth, queue *threads.Queue, phone string) (threads.User, bool, error) {
 	code, u, err := auth.NewSignInCode(ctx, phone)
+	if errors.As(err, new(*threads.TooManyCodesError)) {
+		return u, false, nil
+	}
 	if err != nil {
 		return u, false, err
 	}

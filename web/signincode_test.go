@@ -27,11 +27,18 @@ func (e *webEnv) addPhoneMembers() {
 }
 
 // claimCode waits for a sign-in code texted to phone and returns it; the
-// numbers of every code notice claimed are added to e.noticed.
+// numbers of every notice claimed are added to e.noticed.
 func (e *webEnv) claimCode(phone string) string {
 	e.t.Helper()
+	return e.claimText(threads.NoticeSignInCode, phone)
+}
+
+// claimText waits for a notice of kind texted to phone and returns its
+// text; the numbers of every notice claimed are added to e.noticed.
+func (e *webEnv) claimText(kind, phone string) string {
+	e.t.Helper()
 	var code string
-	waitFor(e.t, "a sign-in code to "+phone, func() bool {
+	waitFor(e.t, "a "+kind+" text to "+phone, func() bool {
 		ns, err := e.store.Queue.ClaimNotices(e.ctx, "test", 10, time.Minute)
 		if err != nil {
 			e.t.Fatal(err)
@@ -39,7 +46,7 @@ func (e *webEnv) claimCode(phone string) string {
 		for _, n := range ns {
 			_ = e.store.Queue.AckNotice(e.ctx, n)
 			e.noticed = append(e.noticed, n.To)
-			if n.To == phone && n.Kind == threads.NoticeSignInCode && n.Channel == threads.SMS {
+			if n.To == phone && n.Kind == kind && n.Channel == threads.SMS {
 				code = n.Text
 			}
 		}
@@ -132,7 +139,7 @@ func TestSignInByTextedCode(t *testing.T) {
 	csrf = formToken(t, page)
 	ask(other, csrf, "+15550001111")
 	code = e.claimCode("+15550001111")
-	for i := 0; i < threads.MaxSignInCodeTries; i++ {
+	for i := 0; i < threads.MaxCodeTries; i++ {
 		w := []byte(code)
 		w[5] = '0' + (w[5]-'0'+byte(i)+1)%10
 		try(other, csrf, "+15550001111", string(w))

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"parley/threads"
@@ -52,19 +53,33 @@ type sse struct {
 	rc *http.ResponseController
 }
 
-func (s sse) event(id, name string, v any) error {
+// sseFrame is one server-sent event as it goes on the wire.
+func sseFrame(id, name string, v any) ([]byte, error) {
 	data, err := json.Marshal(v)
+	if err != nil {
+		return nil, err
+	}
+	var b []byte
+	if id != "" {
+		b = append(append(append(b, "id: "...), id...), '\n')
+	}
+	b = append(append(append(b, "event: "...), name...), "\ndata: "...)
+	b = append(append(b, data...), "\n\n"...)
+	return b, nil
+}
+
+func (s sse) event(id, name string, v any) error {
+	frame, err := sseFrame(id, name, v)
 	if err != nil {
 		return err
 	}
-	var b strings.Builder
-	if id != "" {
-		b.WriteString("id: " + id + "\n")
-	}
-	b.WriteString("event: " + name + "\ndata: ")
-	b.Write(data)
-	b.WriteString("\n\n")
-	if _, err := s.w.Write([]byte(b.String())); err != nil {
+	return s.write(frame)
+}
+
+// write sends a frame made by sseFrame. The frame may be shared with
+// other streams: it is only read.
+func (s sse) write(frame []byte) error {
+	if _, err := s.w.Write(frame); err != nil {
 		return err
 	}
 	return s.rc.Flush()
@@ -77,51 +92,105 @@ func (s sse) comment(text string) error {
 	return s.rc.Flush()
 }
 
+// lineFrames encodes each live line once for every stream it goes to: the
+// hub hands one *threads.Line to all the streams that follow its room, and
+// the frame of the latest is kept here. A stream that finds another line
+// (two lines crossing) encodes its own; nothing is wrong, only slower.
+type lineFrames struct {
+	last atomic.Pointer[lineFrame]
+}
+
+type lineFrame struct {
+	line  *threads.Line
+	frame []byte
+}
+
+// frame returns the line event of l.
+func (c *lineFrames) frame(l *threads.Line) ([]byte, error) {
+	if f := c.last.Load(); f != nil && f.line == l {
+		return f.frame, nil
+	}
+	frame, err := sseFrame(l.ID, "line", l)
+	if err != nil {
+		return nil, err
+	}
+	c.last.Store(&lineFrame{line: l, frame: frame})
+	return frame, nil
+}
+
 // presenceEvent is the data of a presence event.
 type presenceEvent struct {
 	Room   string     `json:"room"`
 	Member memberView `json:"member"`
 }
 
+// liveStream is one open live stream: what its loop needs. The set-up
+// (openStream) is kept apart, so that the goroutine that waits for events,
+// one per open page, parks on a shallow stack that the runtime can shrink.
+type liveStream struct {
+	h       *handler
+	me      *who
+	out     sse
+	sub     *threads.Subscription
+	release func()
+	// mine: the member's rooms; sent: room -> id of the last line sent.
+	mine map[string]bool
+	sent map[string]string
+}
+
 // stream serves the live stream until the client goes, the server stops,
 // or the member's session or token ends (checked at every heartbeat).
 func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error {
+	ls, follow, err := h.openStream(w, r, me)
+	if ls != nil {
+		defer ls.close()
+	}
+	if err != nil || !follow {
+		return err
+	}
+	ls.follow(r.Context())
+	return nil
+}
+
+// openStream subscribes, answers with the stream and sends the backlog
+// the client missed. It returns the stream to follow (nil when it could not
+// be opened, with the error to answer), and whether to follow it: a stream
+// that already ended (a client gone, a reset sent) is only closed.
+func (h *handler) openStream(w http.ResponseWriter, r *http.Request, me *who) (*liveStream, bool, error) {
 	last := r.Header.Get("Last-Event-ID")
 	if last == "" {
 		last = r.URL.Query().Get("last")
 	}
 	if last != "" && !lineIDPattern.MatchString(last) {
-		return errf(http.StatusBadRequest, "invalid", "Last-Event-ID %q is not a line id like 1764057600000-0", last)
+		return nil, false, errf(http.StatusBadRequest, "invalid", "Last-Event-ID %q is not a line id like 1764057600000-0", last)
 	}
 	release, err := h.streams.take(me.user.ID, clientKey(r), h.opts.MaxStreamsPerMember, h.opts.MaxStreamsPerIP)
 	if err != nil {
-		return err
+		return nil, false, err
 	}
-	defer release()
+	ls := &liveStream{h: h, me: me, release: release, sent: map[string]string{}}
 	ctx := r.Context()
 	// Subscribe first: a line posted while the backlog is read comes live,
 	// and is skipped there if the backlog had it.
-	sub, err := h.store.Chat.SubscribeUser(ctx, me.user.ID)
+	ls.sub, err = h.store.Chat.SubscribeUser(ctx, me.user.ID)
 	if err != nil {
-		return err
+		return ls, false, err
 	}
-	defer sub.Close()
 	rooms, err := h.store.Chat.RoomsOf(ctx, me.user.ID)
 	if err != nil {
-		return err
+		return ls, false, err
 	}
-	mine := make(map[string]bool, len(rooms))
+	ls.mine = make(map[string]bool, len(rooms))
 	for _, rm := range rooms {
-		mine[rm.ID] = true
+		ls.mine[rm.ID] = true
 	}
 	var backlog []threads.Line
-	sent := map[string]string{} // room -> id of the last line sent
 	reset := false
 	if last != "" {
 		for _, rm := range rooms {
 			lines, err := h.store.Chat.Lines(ctx, rm.ID, threads.Range{After: resumeAfter(last), Limit: maxResume})
 			if err != nil {
-				return err
+				return ls, false, err
 			}
 			if len(lines) == maxResume {
 				reset = true
@@ -135,49 +204,64 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Accel-Buffering", "no")
 	w.WriteHeader(http.StatusOK)
-	out := sse{w: w, rc: http.NewResponseController(w)}
+	ls.out = sse{w: w, rc: http.NewResponseController(w)}
 	// A stream outlives the server's read and write deadlines: lift them
 	// for this connection (the heartbeat notices a client that is gone).
-	_ = out.rc.SetReadDeadline(time.Time{})
-	_ = out.rc.SetWriteDeadline(time.Time{})
-	if err := out.comment("parley live stream"); err != nil {
-		return nil
+	_ = ls.out.rc.SetReadDeadline(time.Time{})
+	_ = ls.out.rc.SetWriteDeadline(time.Time{})
+	if err := ls.out.comment("parley live stream"); err != nil {
+		return ls, false, nil
 	}
 	if reset {
-		_ = out.event("", "reset", map[string]string{"reason": "more than " + strconv.Itoa(maxResume) + " lines missed in a room; reload"})
-		return nil
+		_ = ls.out.event("", "reset", map[string]string{"reason": "more than " + strconv.Itoa(maxResume) + " lines missed in a room; reload"})
+		return ls, false, nil
 	}
 	for _, l := range backlog {
 		l.Quote = ""
-		if err := out.event(l.ID, "line", l); err != nil {
-			return nil
+		if err := ls.out.event(l.ID, "line", l); err != nil {
+			return ls, false, nil
 		}
-		sent[l.Room] = l.ID
+		ls.sent[l.Room] = l.ID
 	}
 	h.beat(ctx, me)
+	return ls, true, nil
+}
+
+// close ends the subscription and frees the stream's place under the caps.
+func (ls *liveStream) close() {
+	if ls.sub != nil {
+		_ = ls.sub.Close()
+	}
+	ls.release()
+}
+
+// follow relays live events and heartbeats until the client goes, the
+// server stops or the credential ends.
+func (ls *liveStream) follow(ctx context.Context) {
+	h := ls.h
 	tick := time.NewTicker(h.opts.Heartbeat)
 	defer tick.Stop()
 	for {
 		select {
 		case <-ctx.Done():
-			return nil
+			return
 		case <-h.opts.Stop:
-			return nil
+			return
 		case <-tick.C:
-			if !h.stillValid(ctx, me) {
-				_ = out.event("", "reset", map[string]string{"reason": "signed out"})
-				return nil
+			if !h.stillValid(ctx, ls.me) {
+				_ = ls.out.event("", "reset", map[string]string{"reason": "signed out"})
+				return
 			}
-			h.beat(ctx, me)
-			if err := out.comment("heartbeat"); err != nil {
-				return nil
+			h.beat(ctx, ls.me)
+			if err := ls.out.comment("heartbeat"); err != nil {
+				return
 			}
-		case ev, ok := <-sub.C:
+		case ev, ok := <-ls.sub.C:
 			if !ok {
-				return nil
+				return
 			}
-			if err := h.relay(ctx, out, ev, mine, sent); err != nil {
-				return nil
+			if err := ls.relay(ctx, ev); err != nil {
+				return
 			}
 		}
 	}
@@ -185,25 +269,29 @@ func (h *handler) stream(w http.ResponseWriter, r *http.Request, me *who) error 
 
 // relay sends one live event, if it is for one of the member's rooms and
 // not already sent.
-func (h *handler) relay(ctx context.Context, out sse, ev threads.Event, mine map[string]bool, sent map[string]string) error {
+func (ls *liveStream) relay(ctx context.Context, ev *threads.Event) error {
 	switch ev.Kind {
 	case threads.JoinedEvent:
-		mine[ev.Room] = true
-		return out.event("", "joined", map[string]string{"room": ev.Room})
+		ls.mine[ev.Room] = true
+		return ls.out.event("", "joined", map[string]string{"room": ev.Room})
 	case threads.LeftEvent:
-		delete(mine, ev.Room)
-		return out.event("", "left", map[string]string{"room": ev.Room})
+		delete(ls.mine, ev.Room)
+		return ls.out.event("", "left", map[string]string{"room": ev.Room})
 	case threads.LineEvent:
-		if !mine[ev.Room] || ev.Line == nil || (sent[ev.Room] != "" && !idLess(sent[ev.Room], ev.Line.ID)) {
+		if !ls.mine[ev.Room] || ev.Line == nil || (ls.sent[ev.Room] != "" && !idLess(ls.sent[ev.Room], ev.Line.ID)) {
 			return nil
 		}
-		sent[ev.Room] = ev.Line.ID
-		return out.event(ev.Line.ID, "line", ev.Line)
+		ls.sent[ev.Room] = ev.Line.ID
+		frame, err := ls.h.lines.frame(ev.Line)
+		if err != nil {
+			return err
+		}
+		return ls.out.write(frame)
 	case threads.PresenceEvent:
-		if !mine[ev.Room] || ev.Presence == nil {
+		if !ls.mine[ev.Room] || ev.Presence == nil {
 			return nil
 		}
-		_, reach, err := h.store.Chat.Reach(ctx, ev.Room)
+		_, reach, err := ls.h.store.Chat.Reach(ctx, ev.Room)
 		if err != nil {
 			return nil // best effort, like every live event
 		}
@@ -211,7 +299,7 @@ func (h *handler) relay(ctx context.Context, out sse, ev threads.Event, mine map
 		if !ok {
 			return nil
 		}
-		return out.event("", "presence", presenceEvent{Room: ev.Room, Member: memberFrom(mr)})
+		return ls.out.event("", "presence", presenceEvent{Room: ev.Room, Member: memberFrom(mr)})
 	}
 	return nil
 }

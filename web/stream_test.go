@@ -267,3 +267,40 @@ func TestResumeAfter(t *testing.T) {
 		}
 	}
 }
+
+// TestLineFrames: a line going to many streams is encoded once (every
+// stream gets the same bytes), a second line gets its own frame, and the
+// frame is the event the stream format documents.
+func TestLineFrames(t *testing.T) {
+	var c lineFrames
+	first := &threads.Line{ID: "1764057600000-0", Room: "design", Author: "alice", Text: "hello\nthere"}
+	second := &threads.Line{ID: "1764057600001-0", Room: "design", Author: "bob", Text: "hi"}
+	var prev []byte
+	for i, tc := range []struct {
+		line   *threads.Line
+		shared bool // the very bytes of the previous call
+	}{{first, false}, {first, true}, {second, false}, {second, true}, {first, false}} {
+		want, err := sseFrame(tc.line.ID, "line", tc.line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.frame(tc.line)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("call %d: frame %q, want %q", i, got, want)
+		}
+		if shared := prev != nil && &got[0] == &prev[0]; shared != tc.shared {
+			t.Errorf("call %d: shared with the previous frame %v, want %v", i, shared, tc.shared)
+		}
+		prev = got
+	}
+	frame, _ := c.frame(second)
+	var got threads.Line
+	id, rest, _ := strings.Cut(string(frame), "\n")
+	data, ok := strings.CutPrefix(rest, "event: line\ndata: ")
+	if id != "id: "+second.ID || !ok || !strings.HasSuffix(data, "\n\n") || json.Unmarshal([]byte(data), &got) != nil || got.Text != "hi" {
+		t.Errorf("frame %q is not id, event and data of the line", frame)
+	}
+}

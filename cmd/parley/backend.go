@@ -36,6 +36,8 @@ type openOptions struct {
 	AllowEmbedded bool
 	// Log receives the start-up notes of the embedded store.
 	Log *slog.Logger
+	// Observer hears what the engine does (serve's metrics); nil: nobody.
+	Observer threads.Observer
 }
 
 // errNeedRedis is returned by admin commands run without a shared Redis.
@@ -94,7 +96,8 @@ func openBackend(ctx context.Context, cfg Config, o openOptions) (*backend, erro
 		ReplicaWait:        cfg.RedisWait,
 		ReplicaWaitTimeout: cfg.RedisWaitTimeout,
 		// Meetings (config_files.go).
-		MeetURL: cfg.Files.MeetURL,
+		MeetURL:  cfg.Files.MeetURL,
+		Observer: o.Observer,
 		// Data at rest (config_crypto.go).
 		Seal: box,
 	})

@@ -32,7 +32,7 @@ const (
 
 func parseDemo(args []string) (action, error) {
 	fs := newFlags("demo")
-	dur := fs.Duration("for", 0, "stop after this long (default: until Ctrl-C)")
+	dur := fs.Duration("for", 0, "after the walk-through, keep serving this long, then stop (default: until Ctrl-C)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -40,12 +40,7 @@ func parseDemo(args []string) (action, error) {
 		return nil, usagef("--for %s is negative", *dur)
 	}
 	return func(ctx context.Context, a *app) error {
-		if *dur > 0 {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithTimeout(ctx, *dur)
-			defer cancel()
-		}
-		err := runDemo(ctx, a)
+		err := runDemo(ctx, a, *dur)
 		if err != nil && ctx.Err() != nil {
 			return nil // stopped while starting: that is the asked-for end
 		}
@@ -117,7 +112,10 @@ type demo struct {
 
 // runDemo seeds, plays the script and then follows the design room and the
 // outbox until ctx ends.
-func runDemo(ctx context.Context, a *app) error {
+// runDemo plays the walk-through in full, however slow the machine, and
+// then follows the rooms until ctx ends or, when linger is set, for linger
+// more.
+func runDemo(ctx context.Context, a *app, linger time.Duration) error {
 	cfg := a.cfg
 	if cfg.Secret == "" {
 		cfg.Secret = randomSecret() // nothing the demo makes outlives it
@@ -228,6 +226,9 @@ func runDemo(ctx context.Context, a *app) error {
 	if err := d.filesAndMeetingStep(ctx, cfg); err != nil && ctx.Err() == nil { // demo_files.go
 		return err
 	}
+	if err := d.phoneStep(ctx); err != nil && ctx.Err() == nil { // demo_phone.go
+		return err
+	}
 	if err := d.showDigestAndTranscript(ctx, dl.digests, cfg.Domain); err != nil && ctx.Err() == nil { // demo_digest.go
 		return err
 	}
@@ -241,6 +242,11 @@ func runDemo(ctx context.Context, a *app) error {
 		return err
 	}
 	d.printTry(b.url, cfg.KeyPrefix)
+	if linger > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, linger)
+		defer cancel()
+	}
 	d.follow(ctx, sub, last)
 
 	stopBg()

@@ -97,7 +97,7 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 		"  Lines posted from another terminal appear there live; set your status from the page.\n"+
 		"  A member with only a phone types their verified number there instead (Carol could: %s) and\n"+
 		"  signs in with the 6-digit code parley texts them (once, within %d minutes; 5 wrong tries burn it).\n",
-		url, links[len(links)-1], demoPhoneSignIn, int(threads.SignInCodeValidity/time.Minute))
+		url, links[len(links)-1], demoPhoneSignIn, int(threads.CodeValidity/time.Minute))
 	return nil
 }
 

@@ -24,8 +24,9 @@ type doors struct {
 }
 
 // newDoors builds the receiver and the doors from cfg; the receiver's
-// notices are rendered from tmpl.
-func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logger) (*doors, error) {
+// notices are rendered from tmpl; obs hears the SMTP door's sessions and
+// replies (nil: nobody).
+func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logger, obs smtpserver.Observer) (*doors, error) {
 	o := inbound.Options{Store: st, Domain: cfg.Domain, FromLocal: cfg.MailFrom, MaxBytes: cfg.MaxMessageBytes,
 		HoldMismatched: cfg.HoldMismatched, Templates: tmpl, Log: log, AuthMode: cfg.SenderAuth}
 	if cfg.SenderAuth != senderauth.Off {
@@ -41,7 +42,7 @@ func newDoors(cfg Config, st *threads.Store, tmpl *templates.Set, log *slog.Logg
 	sopts := smtpserver.Options{Addr: cfg.SMTPAddr, Domain: cfg.Domain, MaxMessageBytes: cfg.MaxMessageBytes, Log: log,
 		MaxConnsPerIP: offIfZero(cfg.SMTPConnsPerIP), MessagesPerMinutePerIP: offIfZero(cfg.SMTPRate),
 		TrustedRelays: cfg.TrustedRelays,
-		GracePeriod:   doorGrace(cfg), RequireTLS: cfg.Crypto.SMTPRequireTLS}
+		GracePeriod:   doorGrace(cfg), RequireTLS: cfg.Crypto.SMTPRequireTLS, Observer: obs}
 	switch {
 	case cfg.TLSCertFile != "" && cfg.TLSKeyFile != "":
 		cert, err := tls.LoadX509KeyPair(cfg.TLSCertFile, cfg.TLSKeyFile)

@@ -18,6 +18,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 	"github.com/redis/go-redis/v9"
 
+	smshook "parley/inbound/sms"
+	"parley/inbound/smtpserver"
 	"parley/internal/lifecycle"
 	"parley/outbound"
 	"parley/threads"
@@ -26,39 +28,107 @@ import (
 // ops is what an operator watches of one serve process: /metrics in
 // Prometheus's format and /readyz (docs/deploy.md lists the metrics).
 // Counters are counted where parley's parts meet, so the parts stay free
-// of it: deliveries around each channel, the SMTP door from its one log
-// record per message, the webhook and the API around their handlers,
-// Redis commands by a go-redis hook; queue depth and age are read from
-// Redis at each scrape.
+// of it: lines, retries, dead letters and digests as the engine reports
+// them (threads.Observer), SMTP sessions and replies as the door reports
+// them (smtpserver.Observer), the mail doors' outcomes from their one log
+// record per message, deliveries around each channel, the webhook and the
+// API around their handlers, Redis commands by a go-redis hook; queue
+// depth and age are read from Redis at each scrape.
 type ops struct {
 	reg   *prometheus.Registry
 	store *threads.Store
 	log   *slog.Logger
 	// workerUp: the delivery worker is running (for /readyz).
 	workerUp atomic.Bool
+	*events
 
 	deliveries   *prometheus.CounterVec
 	inbound      *prometheus.CounterVec
+	webhook      *prometheus.CounterVec
 	redisErrors  *prometheus.CounterVec
 	redisSeconds prometheus.Histogram
 }
 
+// events counts what the engine and the SMTP door report as it happens:
+// it is the threads.Observer given to the store (made before it, see
+// serve) and the smtpserver.Observer of the door.
+type events struct {
+	lines        *prometheus.CounterVec
+	retries      *prometheus.CounterVec
+	deadLetters  *prometheus.CounterVec
+	digests      prometheus.Counter
+	smtpSessions prometheus.Counter
+	smtpReplies  *prometheus.CounterVec
+}
+
+var (
+	_ threads.Observer    = (*events)(nil)
+	_ smtpserver.Observer = (*events)(nil)
+)
+
+// newEvents makes the counters; newOps registers them.
+func newEvents() *events {
+	return &events{
+		lines: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_lines_posted_total",
+			Help: "Lines stored by this process, by the door they came through (web, email, sms, api, system, autoreply); duplicates not counted."}, []string{"origin"}),
+		retries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_delivery_retries_total",
+			Help: "Delivery batches that failed for now and were put back for a retry, by channel."}, []string{"channel"}),
+		deadLetters: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_dead_letters_total",
+			Help: "Delivery jobs that failed for good and went to the dead letters, by channel."}, []string{"channel"}),
+		digests: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_digests_sent_total",
+			Help: "Digest emails sent."}),
+		smtpSessions: prometheus.NewCounter(prometheus.CounterOpts{Name: "parley_smtp_sessions_total",
+			Help: "SMTP connections the door let in."}),
+		smtpReplies: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_smtp_replies_total",
+			Help: "SMTP replies that settled or refused a message, by code (250 taken; 4xx, 5xx refused; 421 also for a connection over the per-IP cap)."}, []string{"code"}),
+	}
+}
+
+// collectors lists the counters for registration.
+func (e *events) collectors() []prometheus.Collector {
+	return []prometheus.Collector{e.lines, e.retries, e.deadLetters, e.digests, e.smtpSessions, e.smtpReplies}
+}
+
+// LinePosted counts a stored line by its door.
+func (e *events) LinePosted(origin threads.Origin) { e.lines.WithLabelValues(string(origin)).Inc() }
+
+// BatchRetried counts a batch put back for a retry.
+func (e *events) BatchRetried(ch threads.Channel) { e.retries.WithLabelValues(string(ch)).Inc() }
+
+// BatchDead counts the jobs of a batch that went to the dead letters.
+func (e *events) BatchDead(ch threads.Channel, jobs int) {
+	e.deadLetters.WithLabelValues(string(ch)).Add(float64(jobs))
+}
+
+// DigestSent counts a digest sent.
+func (e *events) DigestSent() { e.digests.Inc() }
+
+// Session counts an SMTP connection let in.
+func (e *events) Session() { e.smtpSessions.Inc() }
+
+// Reply counts an SMTP reply by its code.
+func (e *events) Reply(code int) { e.smtpReplies.WithLabelValues(strconv.Itoa(code)).Inc() }
+
 // readyTimeout bounds /readyz's Redis check and each scrape's reads.
 const readyTimeout = 2 * time.Second
 
-// newOps registers parley's metrics for st and hooks Redis commands of rdb.
-func newOps(st *threads.Store, rdb redis.UniversalClient, log *slog.Logger) *ops {
-	o := &ops{reg: prometheus.NewRegistry(), store: st, log: log,
+// newOps registers parley's metrics for st, with ev (the observer st was
+// made with), and hooks Redis commands of rdb.
+func newOps(st *threads.Store, rdb redis.UniversalClient, ev *events, log *slog.Logger) *ops {
+	o := &ops{reg: prometheus.NewRegistry(), store: st, log: log, events: ev,
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_deliveries_total",
 			Help: "Batches handed to a channel, by channel (email, sms) and result (sent, retry, failed)."}, []string{"channel", "result"}),
 		inbound: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_inbound_total",
-			Help: "Messages and requests at the doors, by door (smtp, sms, api) and result (the SMTP outcome, or the HTTP status)."}, []string{"door", "result"}),
+			Help: "Messages and requests at the doors, by door (smtp, imap, api) and result (the mail door's outcome, or the HTTP status of a posted line)."}, []string{"door", "result"}),
+		webhook: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_webhook_requests_total",
+			Help: "Requests to the Twilio webhooks, by webhook (text, status) and result (the HTTP status)."}, []string{"webhook", "result"}),
 		redisErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "parley_redis_errors_total",
 			Help: "Redis commands that failed (not counting a missing key), by command."}, []string{"command"}),
 		redisSeconds: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "parley_redis_command_seconds",
 			Help: "Time of each Redis command or pipeline, as the client sees it.", Buckets: prometheus.ExponentialBuckets(0.0001, 4, 9)}),
 	}
-	o.reg.MustRegister(o.deliveries, o.inbound, o.redisErrors, o.redisSeconds,
+	o.reg.MustRegister(ev.collectors()...)
+	o.reg.MustRegister(o.deliveries, o.inbound, o.webhook, o.redisErrors, o.redisSeconds,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "parley_live_clients",
 			Help: "Live streams (open pages) this process serves."}, func() float64 { return float64(st.Chat.LiveClients()) }),
@@ -244,10 +314,31 @@ func (o *ops) doorLog(log *slog.Logger) *slog.Logger {
 
 // countDoor counts the requests h answers as door, by status.
 func (o *ops) countDoor(door string, h http.Handler) http.Handler {
+	return countStatus(h, func(_ *http.Request, status string) { o.inbound.WithLabelValues(door, status).Inc() })
+}
+
+// countWebhook counts the requests to the Twilio webhooks h serves, by
+// webhook and status.
+func (o *ops) countWebhook(h http.Handler) http.Handler {
+	return countStatus(h, func(r *http.Request, status string) {
+		hook := "text"
+		switch r.URL.Path {
+		case smshook.InboundPath:
+		case smshook.StatusPath:
+			hook = "status"
+		default:
+			hook = "other"
+		}
+		o.webhook.WithLabelValues(hook, status).Inc()
+	})
+}
+
+// countStatus serves h and hands each request's status to count.
+func countStatus(h http.Handler, count func(r *http.Request, status string)) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		sw := &statusWriter{ResponseWriter: w, status: http.StatusOK}
 		h.ServeHTTP(sw, r)
-		o.inbound.WithLabelValues(door, strconv.Itoa(sw.status)).Inc()
+		count(r, strconv.Itoa(sw.status))
 	})
 }
 
@@ -287,8 +378,8 @@ func (o *ops) routes(mux *http.ServeMux) {
 
 // ready answers 200 when this process can do its work: Redis answers
 // within readyTimeout and the delivery worker runs; 503 with the reason
-// otherwise. (/healthz says only that the process serves HTTP and Redis
-// answers; a load balancer sends traffic by /readyz.)
+// otherwise. (/healthz, in web, says only that the process is alive and
+// calls no Redis; a load balancer sends traffic by /readyz.)
 func (o *ops) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), readyTimeout)
 	defer cancel()

@@ -34,7 +34,7 @@ func serveCommands() []command {
 			mode: noStore, parse: parseServe},
 		{path: "demo", args: "[--for DURATION]",
 			summary: "show the whole loop with no outside service: seeded people and rooms, a scripted exchange, " +
-				"routing and the outbox; --for ends it after a while",
+				"routing and the outbox; --for D ends it D after the walk-through",
 			mode: noStore, parse: parseDemo},
 	}
 }
@@ -61,7 +61,9 @@ func serve(ctx context.Context, a *app) error {
 	default:
 		return usagef("serve with a shared Redis needs PARLEY_SECRET or PARLEY_SECRET_FILE (at least %d bytes; for example: openssl rand -hex 32)", minSecret)
 	}
-	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log})
+	// The counters the engine and the SMTP door report to (metrics.go).
+	ev := newEvents()
+	b, err := openBackend(ctx, cfg, openOptions{AllowEmbedded: true, Log: a.log, Observer: ev})
 	if err != nil {
 		return err
 	}
@@ -74,7 +76,7 @@ func serve(ctx context.Context, a *app) error {
 		return err
 	}
 
-	ops := newOps(b.store, b.client, a.log) // metrics.go
+	ops := newOps(b.store, b.client, ev, a.log) // metrics.go
 	dl, err := newDispatcher(cfg, b.store, dispatcherOptions{Consumer: instanceName(cfg), Log: a.log, Ops: ops})
 	if err != nil {
 		return err
@@ -88,10 +90,10 @@ func serve(ctx context.Context, a *app) error {
 		return err
 	}
 	if hook != nil {
-		hook = ops.countDoor("sms", hook)
+		hook = ops.countWebhook(hook)
 	}
 	wo.SMSHook = hook
-	dr, err := newDoors(cfg, b.store, dl.tmpl, ops.doorLog(a.log))
+	dr, err := newDoors(cfg, b.store, dl.tmpl, ops.doorLog(a.log), ev)
 	if err != nil {
 		return err
 	}

@@ -48,6 +48,7 @@ func (s *Server) admit(nc net.Conn, ip string) (*conn, bool) {
 	s.perIP[ip]++
 	c := &conn{Conn: nc, srv: s, ip: ip}
 	s.conns[c] = struct{}{}
+	s.opt.Observer.Session()
 	return c, true
 }
 
@@ -70,6 +71,7 @@ const replyTooManyConns = "421 4.7.0 Too many connections from your address, try
 func (s *Server) refuse(nc net.Conn, ip string) {
 	s.log.Warn("smtp connection refused", "remote", nc.RemoteAddr().String(),
 		"outcome", "too_many_connections", "code", 421, "limit", s.opt.MaxConnsPerIP)
+	s.opt.Observer.Reply(421)
 	s.refusals.Add(1)
 	go func() {
 		defer s.refusals.Done()

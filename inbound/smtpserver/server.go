@@ -91,7 +91,27 @@ type Options struct {
 	// remote, from, rcpt, size, outcome (and code, reason, err). Bodies are
 	// never logged. Nil means slog.Default().
 	Log *slog.Logger
+	// Observer hears of each session and each reply that settles or
+	// refuses a message (for metrics); nobody when nil.
+	Observer Observer
 }
+
+// Observer hears what the SMTP door does. Its methods are called inline
+// and must be quick and safe for concurrent use.
+type Observer interface {
+	// Session: a connection was let in (one past the per-IP cap is not a
+	// session; it is answered Reply(421)).
+	Session()
+	// Reply: the door answered a message or a command with code: 250 for
+	// a message taken, or the code of a refusal (4xx, 5xx).
+	Reply(code int)
+}
+
+// noObserver is the Observer of a door nobody watches.
+type noObserver struct{}
+
+func (noObserver) Session()  {}
+func (noObserver) Reply(int) {}
 
 // withDefaults returns opt with every zero value replaced by its default.
 func (opt Options) withDefaults() Options {
@@ -127,6 +147,9 @@ func (opt Options) withDefaults() Options {
 	}
 	if opt.Log == nil {
 		opt.Log = slog.Default()
+	}
+	if opt.Observer == nil {
+		opt.Observer = noObserver{}
 	}
 	return opt
 }

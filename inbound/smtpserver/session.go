@@ -122,6 +122,7 @@ func (s *session) Data(r io.Reader) error {
 	s.srv.log.Info("smtp message accepted", "remote", s.remote, "from", env.MailFrom, "rcpt", redactAddrs(env.Rcpt),
 		"size", len(raw), "outcome", string(res.Outcome), "room", res.Room, "member", res.Member,
 		"line", res.Line, "note", res.Note, "tls", s.tls)
+	s.srv.opt.Observer.Reply(250)
 	return nil
 }
 
@@ -152,6 +153,7 @@ func (s *session) fail(st stage, err error, attrs ...slog.Attr) error {
 	all = append(all, attrs...)
 	all = append(all, slog.String("err", err.Error()))
 	s.srv.log.LogAttrs(s.srv.ctx, rep.level, "smtp refused", all...)
+	s.srv.opt.Observer.Reply(rep.Code)
 	return rep.SMTPError
 }
 

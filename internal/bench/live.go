@@ -1,13 +1,14 @@
 package bench
 
 import (
-	"bufio"
+	"bytes"
 	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"os"
 	"runtime"
+	"runtime/debug"
 	"slices"
 	"strconv"
 	"strings"
@@ -22,12 +23,14 @@ import (
 // live: one line to n clients of the live stream (GET /api/stream) of one
 // process: the time from Post to each client reading the line, and the
 // process's memory per client. The clients run in the same process, so
-// the memory counts both ends of each connection. The streams share the
-// process's live hub: one Redis subscription for all of them.
+// the memory counts both ends of each connection; each client is a raw
+// connection read by one goroutine through a small buffer (followStream),
+// so that most of it is the server's. The streams share the process's
+// live hub: one Redis subscription for all of them.
 func live(ctx context.Context, r *run) Figure {
 	const target = "p99 < 200 ms, ≤ 40 KB RSS per client"
 	n := liveClients(r.opts.Quick)
-	note := "clients in the same process: RSS counts both ends of each connection"
+	note := "clients in the same process: RSS counts both ends of each connection, after the garbage is collected"
 	// Each client holds two files: its end and the server's end.
 	var lim syscall.Rlimit
 	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(2*n+1024) {
@@ -65,64 +68,58 @@ func live(ctx context.Context, r *run) Figure {
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 
-	runtime.GC()
-	before := rss()
-	cctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1, DisableCompression: true}}
+	before := held()
 	var (
 		mu      sync.Mutex
 		got     []time.Time
+		conns   []net.Conn
 		wg      sync.WaitGroup
 		ready   = make(chan error, n)
 		posted  = make(chan struct{})
 		lineSaw = make(chan struct{}, n)
 	)
-	url := "http://" + l.Addr().String() + "/api/stream"
+	request := []byte("GET /api/stream HTTP/1.1\r\nHost: " + l.Addr().String() + "\r\nAuthorization: Bearer " + token +
+		"\r\nAccept: text/event-stream\r\n\r\n")
+	var dialer net.Dialer
 	for range n {
+		c, err := dialer.DialContext(ctx, "tcp", l.Addr().String())
+		if err != nil {
+			return failed(what, target, err)
+		}
+		mu.Lock()
+		conns = append(conns, c)
+		mu.Unlock()
 		wg.Go(func() {
-			req, _ := http.NewRequestWithContext(cctx, "GET", url, nil)
-			req.Header.Set("Authorization", "Bearer "+token)
-			resp, err := client.Do(req)
-			if err == nil && resp.StatusCode != http.StatusOK {
-				err = fmt.Errorf("GET /api/stream: %s", resp.Status)
-			}
+			err := followStream(c, request, ready, func() {
+				at := time.Now()
+				<-posted
+				mu.Lock()
+				got = append(got, at)
+				mu.Unlock()
+				lineSaw <- struct{}{}
+			})
 			if err != nil {
 				ready <- err
-				return
-			}
-			defer resp.Body.Close()
-			br := bufio.NewReader(resp.Body)
-			if _, err := br.ReadString('\n'); err != nil { // the stream's first comment: subscribed
-				ready <- err
-				return
-			}
-			ready <- nil
-			for {
-				line, err := br.ReadString('\n')
-				if err != nil {
-					return
-				}
-				if line == "event: line\n" {
-					at := time.Now()
-					<-posted
-					mu.Lock()
-					got = append(got, at)
-					mu.Unlock()
-					lineSaw <- struct{}{}
-				}
 			}
 		})
 	}
 	defer wg.Wait()
-	defer cancel()
+	defer func() {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	}()
 	for range n {
 		if err := <-ready; err != nil {
 			return failed(what, target, err)
 		}
 	}
-	runtime.GC()
-	perClient := float64(rss()-before) / float64(n)
+	after := held()
+	perClient := float64(after.rss-before.rss) / float64(n)
+	heapPer := float64(after.heap-before.heap) / float64(n)
+	stackPer := float64(after.stack-before.stack) / float64(n)
 
 	start := time.Now()
 	if _, err := st.Chat.Post(ctx, threads.NewLine{Room: "live", Author: "alice", Text: "a line for everyone", Origin: threads.FromAPI}); err != nil {
@@ -144,10 +141,74 @@ func live(ctx context.Context, r *run) Figure {
 	slices.Sort(samples)
 	p50, p99 := quantile(samples, 0.5), quantile(samples, 0.99)
 	return Figure{What: what, Target: target, Peer: "—",
-		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client", ms(p50), ms(p99), perClient/1024),
-		Note:   note,
-		Values: map[string]float64{"clients": float64(n), "p50_ms": msf(p50), "p99_ms": msf(p99), "rss_kb_per_client": perClient / 1024}}
+		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client (heap %.1f KB, stacks %.1f KB)", ms(p50), ms(p99),
+			perClient/1024, heapPer/1024, stackPer/1024),
+		Note: note,
+		Values: map[string]float64{"clients": float64(n), "p50_ms": msf(p50), "p99_ms": msf(p99), "rss_kb_per_client": perClient / 1024,
+			"heap_kb_per_client": heapPer / 1024, "stack_kb_per_client": stackPer / 1024}}
 }
+
+// followStream is one client of the live figure, as small as a client
+// can be so that the process's memory is mostly the server's: it sends
+// request on c, reports on ready once the stream's first comment
+// (subscribed) arrives, and then calls saw for each line event until c
+// is closed. It reads the raw response through a small buffer: the
+// marks it looks for are each written in one piece (one event, one
+// chunk), and a mark cut in two by a read is kept for the next.
+func followStream(c net.Conn, request []byte, ready chan<- error, saw func()) error {
+	if _, err := c.Write(request); err != nil {
+		return err
+	}
+	buf := make([]byte, 512)
+	var keep int // bytes at the start of buf carried over from the last read
+	answered, subscribed := false, false
+	for {
+		n, err := c.Read(buf[keep:])
+		data := buf[:keep+n]
+		if !answered {
+			status, _, ok := bytes.Cut(data, []byte("\r\n"))
+			switch {
+			case ok && !bytes.HasPrefix(status, []byte("HTTP/1.1 200 ")):
+				return fmt.Errorf("GET /api/stream: %s", status)
+			case !ok && err == nil && len(data) < len(buf):
+				keep = len(data) // the status line is not all here yet
+				continue
+			}
+			answered = ok
+		}
+		if answered && !subscribed {
+			if i := bytes.Index(data, streamStart); i >= 0 {
+				subscribed = true
+				ready <- nil
+				data = data[i+len(streamStart):]
+			}
+		}
+		if subscribed {
+			for {
+				i := bytes.Index(data, lineMark)
+				if i < 0 {
+					break
+				}
+				saw()
+				data = data[i+len(lineMark):]
+			}
+		}
+		if err != nil {
+			if !subscribed {
+				return fmt.Errorf("live stream: %w", err)
+			}
+			return nil
+		}
+		// Keep what could be the start of a mark cut by this read.
+		tail := min(len(data), len(streamStart)-1)
+		keep = copy(buf, data[len(data)-tail:])
+	}
+}
+
+var (
+	streamStart = []byte(": parley live stream\n")
+	lineMark    = []byte("\nevent: line\n")
+)
 
 // liveClients is the number of clients of the live figure.
 func liveClients(quick bool) int {
@@ -155,6 +216,21 @@ func liveClients(quick bool) int {
 		return 1000
 	}
 	return 10_000
+}
+
+// memory is what the process holds.
+type memory struct{ rss, heap, stack int64 }
+
+// held is what the process holds once the garbage is collected and the
+// free pages are handed back to the system (debug.FreeOSMemory): so the
+// difference of two readings is what the clients hold, not the garbage
+// that parley's collector policy (GOGC=400, internal/gcpolicy) lets wait
+// for the next collection.
+func held() memory {
+	debug.FreeOSMemory()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	return memory{rss: rss(), heap: int64(ms.HeapInuse), stack: int64(ms.StackInuse)}
 }
 
 // rss is the process's resident set size in bytes (Linux), 0 elsewhere.

@@ -42,7 +42,7 @@ type parley struct {
 
 // startParley runs `parley serve` on free loopback ports against rd, with
 // batching off and no smarthost (emails go to the outbox), plus the extra
-// KEY=VALUE variables, and waits until /healthz answers 200 and the SMTP
+// KEY=VALUE variables, and waits until /readyz answers 200 and the SMTP
 // server greets. It is stopped by PID when t ends; call stop to check
 // that it exits cleanly.
 func startParley(t *testing.T, rd *redispeer.Redis, extra ...string) *parley {
@@ -119,7 +119,7 @@ func (p *parley) start(t *testing.T) error {
 		}
 		if time.Now().After(deadline) {
 			kill()
-			return errors.New("GET /healthz is not 200, or no SMTP greeting, after 20s")
+			return errors.New("GET /readyz is not 200, or no SMTP greeting, after 20s")
 		}
 		time.Sleep(25 * time.Millisecond)
 	}
@@ -143,8 +143,9 @@ func (p *parley) start(t *testing.T) error {
 	return nil
 }
 
+// healthy: /readyz answers 200 (Redis answers, the worker runs).
 func (p *parley) healthy(client *http.Client) bool {
-	res, err := client.Get("http://" + p.HTTP + "/healthz")
+	res, err := client.Get("http://" + p.HTTP + "/readyz")
 	if err != nil {
 		return false
 	}

@@ -1,0 +1,72 @@
+package bench
+
+import (
+	"net"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestFollowStream: the live figure's client reports the stream open at
+// its first comment and counts each line event, however the response is
+// cut into reads (here every piece size from 1 byte up), and reports a
+// refused stream with its status.
+func TestFollowStream(t *testing.T) {
+	stream := "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
+		"17\r\n: parley live stream\n\n\r\n" +
+		"40\r\nid: 1-0\nevent: line\ndata: {\"text\":\"event: line\"}\n\n\r\n" +
+		"15\r\n: heartbeat\n\n\r\n" +
+		"40\r\nid: 2-0\nevent: presence\ndata: {}\n\n\r\n" +
+		"40\r\nid: 3-0\nevent: line\ndata: {}\n\n\r\n"
+	for _, tc := range []struct {
+		name       string
+		response   string
+		piece      int
+		wantErr    string
+		wantEvents int
+	}{
+		{"whole", stream, len(stream), "", 2},
+		{"bytes", stream, 1, "", 2},
+		{"pieces of 7", stream, 7, "", 2},
+		{"pieces of 500", stream, 500, "", 2},
+		{"refused", "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n", 5, "429 Too Many Requests", 0},
+		{"closed early", "HTTP/1.1 200 OK\r\n", 3, "EOF", 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			server, client := net.Pipe()
+			go func() {
+				defer server.Close()
+				req := make([]byte, 1024)
+				if _, err := server.Read(req); err != nil || !strings.HasPrefix(string(req), "GET /api/stream ") {
+					return
+				}
+				for s := tc.response; s != ""; {
+					n := min(tc.piece, len(s))
+					if _, err := server.Write([]byte(s[:n])); err != nil {
+						return
+					}
+					s = s[n:]
+				}
+			}()
+			ready := make(chan error, 1)
+			events := 0
+			done := make(chan error, 1)
+			go func() {
+				done <- followStream(client, []byte("GET /api/stream HTTP/1.1\r\n\r\n"), ready, func() { events++ })
+			}()
+			var err error
+			select {
+			case err = <-done:
+			case <-time.After(5 * time.Second):
+				t.Fatal("followStream did not return at the end of the stream")
+			}
+			opened := len(ready) == 1
+			if tc.wantErr == "" && (err != nil || !opened || events != tc.wantEvents) {
+				t.Errorf("err %v, opened %v, %d line events; want nil, true, %d", err, opened, events, tc.wantEvents)
+			}
+			if tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr) || opened) {
+				t.Errorf("err %v, opened %v; want an error with %q", err, opened, tc.wantErr)
+			}
+		})
+	}
+}
