@@ -8,4 +8,8 @@
 // routed to every other member: online members read it live, the others get a
 // delivery job on the sharded delivery queue. A line that was stored but whose
 // fan-out did not finish (the process died) is fanned out by RecoverFanout.
+//
+// With a data key (Options.Seal) what people wrote is sealed where it is
+// written and opened where it is read (seal.go lists the values);
+// CheckDataKey guards the start and Rekey moves sealed values to a new key.
 package threads

@@ -160,7 +160,6 @@ func (n NewLine) validate() error {
 	if !utf8.ValidString(n.Text) {
 		return invalid("line is not valid UTF-8 text")
 	}
-
 	if len(n.Attachments) > MaxAttachments {
 		return invalid("line has %d attachments; the limit is %d", len(n.Attachments), MaxAttachments)
 	}

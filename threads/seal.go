@@ -26,7 +26,8 @@ import (
 // words of display names; {users}:interest:I; {users}:fv:F: the words of
 // the profile fields an admin marked searchable), status texts
 // ({users}:presence, which are also the away auto-replies), members'
-// public OpenPGP keys, notices waiting to be sent, and hashes (dedupe,
+// public OpenPGP keys, meeting links (a /meet line's source id and a
+// room's fixed link), notices waiting to be sent, and hashes (dedupe,
 // repeat detection, tokens). File bytes are sealed by internal/blobs with
 // the same Box.
 //

@@ -11,22 +11,12 @@ import (
 	"testing"
 
 	"parley/internal/sealbox"
+	"parley/internal/sealbox/sealboxtest"
 )
 
-// testBox is a Box on a key made of one repeated byte (previous: none
-// when prev is 0).
-func testBox(t testing.TB, cur, prev byte) *sealbox.Box {
-	t.Helper()
-	var p []byte
-	if prev != 0 {
-		p = bytes.Repeat([]byte{prev}, sealbox.KeySize)
-	}
-	b, err := sealbox.New(bytes.Repeat([]byte{cur}, sealbox.KeySize), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
+// testBox is a Box on keys of one repeated byte (previous: none when
+// prev is 0).
+func testBox(t testing.TB, cur, prev byte) *sealbox.Box { return sealboxtest.Box(t, cur, prev) }
 
 // sealedEnv is newEnv with a data key.
 func sealedEnv(t testing.TB, box *sealbox.Box) *env {
@@ -370,4 +360,85 @@ func BenchmarkPostDataKey(b *testing.B) {
 			b.Run(fmt.Sprintf("writers=%d/key=%s", writers, key.name), func(b *testing.B) { benchPost(b, par, key.box) })
 		}
 	}
+}
+
+// TestRekeyWhilePosting: lines posted while Rekey copies a room's stream
+// are carried over (none lost, none doubled, ids in order), and a stream
+// that lost an entry meanwhile (retention) is not swapped: its copy is
+// dropped and copied again.
+func TestRekeyWhilePosting(t *testing.T) {
+	old := sealedEnv(t, testBox(t, 1, 0))
+	old.seed(t, "ann", "ben")
+	old.room(t, "busy", Group, "ann", "ben")
+	for i := range 1200 {
+		old.post(t, "busy", "ann", fmt.Sprintf("before %d", i))
+	}
+	rot := old.reopen(testBox(t, 2, 1))
+	done := make(chan error, 1)
+	go func() {
+		for i := range 200 {
+			if _, err := rot.Chat.Post(rot.ctx, NewLine{Room: "busy", Author: "ben", Text: fmt.Sprintf("during %d", i), Origin: FromAPI}); err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	if _, err := rot.Rekey(rot.ctx, nil); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rot.Rekey(rot.ctx, nil); err != nil { // lines posted after the swap were under the new key already
+		t.Fatal(err)
+	}
+	only := rot.reopen(testBox(t, 2, 0))
+	var all []Line
+	for after := ""; ; {
+		page, err := only.Chat.Lines(only.ctx, "busy", Range{After: after, Limit: MaxPage})
+		if err != nil {
+			t.Fatal(err)
+		}
+		all = append(all, page...)
+		if len(page) < MaxPage {
+			break
+		}
+		after = page[len(page)-1].ID
+	}
+	seen := map[string]bool{}
+	for i, l := range all {
+		if seen[l.Text] || (i > 0 && !laterID(l.ID, all[i-1].ID)) {
+			t.Fatalf("line %d %q (%s) doubled or out of order", i, l.Text, l.ID)
+		}
+		seen[l.Text] = true
+	}
+	if len(all) != 1400 {
+		t.Fatalf("%d lines after rekey, want 1400", len(all))
+	}
+
+	// A stream that loses an entry between copy and swap is copied again.
+	key := old.k.lines("busy")
+	copied, _, last, err := only.copyStream(only.ctx, key, []string{"t", "q"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := only.redis.Client.XDel(only.ctx, key, all[0].ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	out, err := scriptSwapStream.Run(only.ctx, only.rdb, []string{key, only.k.rekeyCopy(key)}, last, copied).Text()
+	if err != nil || out != "changed" {
+		t.Fatalf("swap after a removal: %q, %v", out, err)
+	}
+	if n := only.redis.Client.Exists(only.ctx, only.k.rekeyCopy(key)).Val(); n != 0 {
+		t.Fatal("the dropped copy is still there")
+	}
+}
+
+// laterID reports whether stream id a comes after b.
+func laterID(a, b string) bool {
+	var ams, aseq, bms, bseq uint64
+	fmt.Sscanf(a, "%d-%d", &ams, &aseq)
+	fmt.Sscanf(b, "%d-%d", &bms, &bseq)
+	return ams > bms || ams == bms && aseq > bseq
 }

@@ -5,44 +5,12 @@ import (
 	"context"
 	"errors"
 	"io"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
 	"parley/internal/sealbox"
+	"parley/internal/sealbox/sealboxtest"
 )
-
-func box(t *testing.T, cur, prev byte) *sealbox.Box {
-	t.Helper()
-	var p []byte
-	if prev != 0 {
-		p = bytes.Repeat([]byte{prev}, sealbox.KeySize)
-	}
-	b, err := sealbox.New(bytes.Repeat([]byte{cur}, sealbox.KeySize), p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// onDisk returns every byte the folder holds.
-func onDisk(t *testing.T, dir string) []byte {
-	t.Helper()
-	var all []byte
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		all = append(all, b...)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return all
-}
 
 func read(t *testing.T, s *Store, id string) (string, error) {
 	t.Helper()
@@ -71,12 +39,12 @@ func TestSealedFiles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	k1, _ := NewSealed(dir, 1000, box(t, 1, 0))
+	k1, _ := NewSealed(dir, 1000, sealboxtest.Box(t, 1, 0))
 	m1, err := k1.Put(ctx, "plan.txt", "text/plain", strings.NewReader(secret))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if bytes.Contains(onDisk(t, dir), []byte(secret)) {
+	if bytes.Contains(sealboxtest.DirBytes(t, dir), []byte(secret)) {
 		t.Fatal("the sealed file's content is on disk")
 	}
 	if _, err := k1.Put(ctx, "big", "x/y", strings.NewReader(strings.Repeat("a", 1001))); !errors.Is(err, ErrTooLarge) {
@@ -102,20 +70,20 @@ func TestSealedFiles(t *testing.T) {
 		})
 	}
 
-	k2 := box(t, 2, 1)
+	k2 := sealboxtest.Box(t, 2, 1)
 	rot, _ := NewSealed(dir, 1000, k2)
 	var last ResealProgress
 	p, err := rot.Reseal(ctx, func(p ResealProgress) { last = p })
 	if err != nil || p.Files != 2 || p.Resealed != 2 || last != p {
 		t.Fatalf("Reseal = %+v (last report %+v), %v", p, last, err)
 	}
-	only, _ := NewSealed(dir, 1000, box(t, 2, 0))
+	only, _ := NewSealed(dir, 1000, sealboxtest.Box(t, 2, 0))
 	for id, want := range map[string]string{m0.ID: early[4:], m1.ID: secret[4:]} {
 		if got, err := read(t, only, id); err != nil || got != want {
 			t.Errorf("with only the new key: %q, %v", got, err)
 		}
 	}
-	if bytes.Contains(onDisk(t, dir), []byte(early)) {
+	if bytes.Contains(sealboxtest.DirBytes(t, dir), []byte(early)) {
 		t.Fatal("the early file is still in the clear after Reseal")
 	}
 	if p, err := rot.Reseal(ctx, nil); err != nil || p.Resealed != 0 {

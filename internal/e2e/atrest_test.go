@@ -8,14 +8,13 @@ import (
 	"io"
 	"mime/multipart"
 	"net/http"
-	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/sealbox"
+	"parley/internal/sealbox/sealboxtest"
 	"parley/internal/testpeers/redispeer"
 	"parley/internal/testpeers/twiliopeer"
 	"parley/threads"
@@ -62,24 +61,6 @@ func redisValues(t *testing.T, rd *redispeer.Redis) map[string]string {
 	return out
 }
 
-// filesOnDisk returns every byte under dir.
-func filesOnDisk(t *testing.T, dir string) []byte {
-	t.Helper()
-	var all []byte
-	err := filepath.Walk(dir, func(p string, info os.FileInfo, err error) error {
-		if err != nil || info.IsDir() {
-			return err
-		}
-		b, err := os.ReadFile(p)
-		all = append(all, b...)
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return all
-}
-
 // api calls parley's HTTP API with a bearer token.
 func api(t *testing.T, p *parley, token, method, path, contentType string, body io.Reader) string {
 	t.Helper()
@@ -98,16 +79,17 @@ func api(t *testing.T, p *parley, token, method, path, contentType string, body 
 	return string(out)
 }
 
-// tryParley runs a parley command with env and returns its exit error and
-// standard error.
-func tryParley(env []string, args ...string) (error, string) {
+// tryParley runs a parley command with env and returns its standard
+// error and exit error.
+func tryParley(env []string, args ...string) (string, error) {
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, parleyBin, args...)
 	cmd.Env = env
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
-	return cmd.Run(), stderr.String()
+	err := cmd.Run()
+	return stderr.String(), err
 }
 
 // TestDataAtRest runs the real binary with PARLEY_DATA_KEY and sends a
@@ -214,7 +196,7 @@ func TestDataAtRest(t *testing.T) {
 				}
 			}
 		}
-		if bytes.Contains(filesOnDisk(t, blobDir), []byte(secret["file"])) {
+		if bytes.Contains(sealboxtest.DirBytes(t, blobDir), []byte(secret["file"])) {
 			t.Errorf("%s: the file's content is on disk", when)
 		}
 	}
@@ -233,7 +215,7 @@ func TestDataAtRest(t *testing.T) {
 		{"new key alone", env("PARLEY_DATA_KEY=" + key2), "PARLEY_DATA_KEY_PREVIOUS"},
 	} {
 		for _, args := range [][]string{{"serve"}, {"lines", "--room", room}} {
-			err, stderr := tryParley(c.env, args...)
+			stderr, err := tryParley(c.env, args...)
 			if err == nil || !strings.Contains(stderr, c.want) {
 				t.Errorf("%s: parley %s: %v, stderr %q; want a failure naming %q", c.name, args[0], err, stderr, c.want)
 			}

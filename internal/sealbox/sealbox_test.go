@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 )
@@ -152,4 +153,21 @@ func FuzzOpen(f *testing.F) {
 			t.Fatal("a nil box opened a sealed value")
 		}
 	})
+}
+
+// BenchmarkSealOpen: the CPU cost of one value, sealed and opened, at a
+// chat line's size and at the longest line.
+func BenchmarkSealOpen(b *testing.B) {
+	box := mustBox(b, testKey(5), nil)
+	for _, n := range []int{64, 16 << 10} {
+		v := bytes.Repeat([]byte("x"), n)
+		b.Run(fmt.Sprintf("bytes=%d", n), func(b *testing.B) {
+			b.SetBytes(int64(n))
+			for b.Loop() {
+				if _, err := box.Open(box.Seal(v)); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }
