@@ -146,7 +146,13 @@ func (h *hub) subscribeLocked(ctx context.Context, chans []string) error {
 			return err
 		}
 		if h.chat.sharded {
-			err = ps.SSubscribe(ctx, chs...)
+			// SSUBSCRIBE takes channels of one slot only (CROSSSLOT
+			// otherwise, which arrives as a message, not as an error).
+			for _, group := range byHashTag(chs) {
+				if err = ps.SSubscribe(ctx, group...); err != nil {
+					break
+				}
+			}
 		} else {
 			err = ps.Subscribe(ctx, chs...)
 		}
@@ -227,7 +233,11 @@ func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []strin
 		}
 		var err error
 		if h.chat.sharded {
-			err = ps.SUnsubscribe(ctx, chs...)
+			for _, group := range byHashTag(chs) {
+				if err = ps.SUnsubscribe(ctx, group...); err != nil {
+					break
+				}
+			}
 		} else {
 			err = ps.Unsubscribe(ctx, chs...)
 		}
@@ -401,4 +411,35 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 		return Event{Kind: wakeEvent}, true
 	}
 	return Event{}, false
+}
+
+// byHashTag groups channels by their hash tag (the part of the name in
+// the first {…}, or the whole name without one), keeping their order:
+// the channels of one group share a slot, as SSUBSCRIBE and SUNSUBSCRIBE
+// require.
+func byHashTag(chans []string) [][]string {
+	index := map[string]int{}
+	var out [][]string
+	for _, ch := range chans {
+		tag := hashTag(ch)
+		i, ok := index[tag]
+		if !ok {
+			i = len(out)
+			index[tag] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], ch)
+	}
+	return out
+}
+
+// hashTag is what Redis Cluster hashes of name: the text between the
+// first { and the next }, when not empty; else the whole name.
+func hashTag(name string) string {
+	if open := strings.IndexByte(name, '{'); open >= 0 {
+		if end := strings.IndexByte(name[open+1:], '}'); end > 0 {
+			return name[open+1 : open+1+end]
+		}
+	}
+	return name
 }
