@@ -280,6 +280,14 @@ func (h *hub) run(ps *redis.PubSub) {
 			}
 			// go-redis reconnects and subscribes again at the next Receive;
 			// what was published meanwhile is lost, as live events may be.
+			// On a cluster the master may be gone for good: its replica
+			// took over, at another address, and the channels move there.
+			if h.chat.sharded {
+				if h.rehome(ps) {
+					return
+				}
+				time.Sleep(rehomeWait)
+			}
 			continue
 		}
 		switch m := msg.(type) {
@@ -442,4 +450,59 @@ func hashTag(name string) string {
 		}
 	}
 	return name
+}
+
+// rehomeWait is the pause between two checks of where a sharded
+// subscription whose master does not answer should be.
+const rehomeWait = 100 * time.Millisecond
+
+// rehome moves the channels of ps, a sharded subscription whose
+// connection failed, to their masters when the cluster says those are
+// elsewhere now (a failover). It returns true when ps was given up (its
+// reader stops); false when its master is still the one to ask, and
+// go-redis keeps reconnecting to it.
+func (h *hub) rehome(ps *redis.PubSub) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gone {
+		return false
+	}
+	key, found := "", false
+	for k, c := range h.conns {
+		if c == ps {
+			key, found = k, true
+		}
+	}
+	if !found {
+		return true
+	}
+	var chans []string
+	for ch, k := range h.connOf {
+		if k == key {
+			chans = append(chans, ch)
+		}
+	}
+	ctx := context.Background()
+	moved := false
+	for _, ch := range chans {
+		if now, err := h.connKey(ctx, ch); err == nil && now != key {
+			moved = true
+			break
+		}
+	}
+	if !moved {
+		return false
+	}
+	delete(h.conns, key)
+	for _, ch := range chans {
+		delete(h.connOf, ch)
+		delete(h.confirmed, ch)
+	}
+	_ = ps.Close()
+	if err := h.subscribeLocked(ctx, chans); err != nil {
+		h.chat.log.Warn("live: subscribe again after a failover", "channels", len(chans), "err", err)
+	} else {
+		h.chat.log.Info("live: channels moved to their new master after a failover", "from", key, "channels", len(chans))
+	}
+	return true
 }
