@@ -43,12 +43,10 @@ func loadText(i int) string { return fmt.Sprintf("load line %d", i) }
 
 var loadNumber = regexp.MustCompile(regexp.QuoteMeta(lineMark) + `load line (\d+)\b`)
 
-// loadPosters is how many members post through the API (each has its own
-// request budget per process).
-const loadPosters = 10
-
 // loadScene is what the load tests set up in Redis before parley starts:
-// rooms r0..rN-1, each with one poster (API), bob (replies by email), erin
+// rooms r0..rN-1, each with a poster of its own (API: each member has a
+// request budget per process, 600 a minute, which one poster for many
+// rooms would hit on one process and not on three), bob (replies by email), erin
 // (away: every line is emailed to her), the watchers (a live stream each,
 // no email) and, in r0, the digest members (busy, a digest already due).
 type loadScene struct {
@@ -98,7 +96,7 @@ func setupLoad(t *testing.T, rd *redispeer.Redis, secret string, size loadSize, 
 		}
 		sc.apiKey[id] = k
 	}
-	for i := range loadPosters {
+	for i := range size.rooms {
 		id := "p" + strconv.Itoa(i)
 		add(threads.User{ID: id, Name: "Poster " + strconv.Itoa(i), Prefs: off})
 		key(id)
@@ -120,7 +118,7 @@ func setupLoad(t *testing.T, rd *redispeer.Redis, secret string, size loadSize, 
 	}
 	for r := range size.rooms {
 		id := "r" + strconv.Itoa(r)
-		poster := "p" + strconv.Itoa(r%loadPosters)
+		poster := "p" + strconv.Itoa(r)
 		members := append([]string{poster, "bob", "erin"}, sc.watchers...)
 		if r == 0 {
 			members = append(members, sc.digests...)
