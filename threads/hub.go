@@ -148,7 +148,13 @@ func (h *hub) subscribeLocked(ctx context.Context, chans []string) error {
 			return err
 		}
 		if h.chat.sharded {
-			err = ps.SSubscribe(ctx, chs...)
+			// SSUBSCRIBE takes channels of one slot only (CROSSSLOT
+			// otherwise, which arrives as a message, not as an error).
+			for _, group := range byHashTag(chs) {
+				if err = ps.SSubscribe(ctx, group...); err != nil {
+					break
+				}
+			}
 		} else {
 			err = ps.Subscribe(ctx, chs...)
 		}
@@ -229,7 +235,11 @@ func (h *hub) removeLocked(ctx context.Context, sub *Subscription, chans []strin
 		}
 		var err error
 		if h.chat.sharded {
-			err = ps.SUnsubscribe(ctx, chs...)
+			for _, group := range byHashTag(chs) {
+				if err = ps.SUnsubscribe(ctx, group...); err != nil {
+					break
+				}
+			}
 		} else {
 			err = ps.Unsubscribe(ctx, chs...)
 		}
@@ -272,6 +282,14 @@ func (h *hub) run(ps *redis.PubSub) {
 			}
 			// go-redis reconnects and subscribes again at the next Receive;
 			// what was published meanwhile is lost, as live events may be.
+			// On a cluster the master may be gone for good: its replica
+			// took over, at another address, and the channels move there.
+			if h.chat.sharded {
+				if h.rehome(ps) {
+					return
+				}
+				time.Sleep(rehomeWait)
+			}
 			continue
 		}
 		switch m := msg.(type) {
@@ -411,4 +429,90 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 		return Event{Kind: wakeEvent}, true
 	}
 	return Event{}, false
+}
+
+// byHashTag groups channels by their hash tag (the part of the name in
+// the first {…}, or the whole name without one), keeping their order:
+// the channels of one group share a slot, as SSUBSCRIBE and SUNSUBSCRIBE
+// require.
+func byHashTag(chans []string) [][]string {
+	index := map[string]int{}
+	var out [][]string
+	for _, ch := range chans {
+		tag := hashTag(ch)
+		i, ok := index[tag]
+		if !ok {
+			i = len(out)
+			index[tag] = i
+			out = append(out, nil)
+		}
+		out[i] = append(out[i], ch)
+	}
+	return out
+}
+
+// hashTag is what Redis Cluster hashes of name: the text between the
+// first { and the next }, when not empty; else the whole name.
+func hashTag(name string) string {
+	if open := strings.IndexByte(name, '{'); open >= 0 {
+		if end := strings.IndexByte(name[open+1:], '}'); end > 0 {
+			return name[open+1 : open+1+end]
+		}
+	}
+	return name
+}
+
+// rehomeWait is the pause between two checks of where a sharded
+// subscription whose master does not answer should be.
+const rehomeWait = 100 * time.Millisecond
+
+// rehome moves the channels of ps, a sharded subscription whose
+// connection failed, to their masters when the cluster says those are
+// elsewhere now (a failover). It returns true when ps was given up (its
+// reader stops); false when its master is still the one to ask, and
+// go-redis keeps reconnecting to it.
+func (h *hub) rehome(ps *redis.PubSub) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.gone {
+		return false
+	}
+	key, found := "", false
+	for k, c := range h.conns {
+		if c == ps {
+			key, found = k, true
+		}
+	}
+	if !found {
+		return true
+	}
+	var chans []string
+	for ch, k := range h.connOf {
+		if k == key {
+			chans = append(chans, ch)
+		}
+	}
+	ctx := context.Background()
+	moved := false
+	for _, ch := range chans {
+		if now, err := h.connKey(ctx, ch); err == nil && now != key {
+			moved = true
+			break
+		}
+	}
+	if !moved {
+		return false
+	}
+	delete(h.conns, key)
+	for _, ch := range chans {
+		delete(h.connOf, ch)
+		delete(h.confirmed, ch)
+	}
+	_ = ps.Close()
+	if err := h.subscribeLocked(ctx, chans); err != nil {
+		h.chat.log.Warn("live: subscribe again after a failover", "channels", len(chans), "err", err)
+	} else {
+		h.chat.log.Info("live: channels moved to their new master after a failover", "from", key, "channels", len(chans))
+	}
+	return true
 }

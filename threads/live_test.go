@@ -1,6 +1,9 @@
 package threads
 
 import (
+	"context"
+	"reflect"
+	"strconv"
 	"testing"
 	"time"
 
@@ -192,5 +195,64 @@ func TestHubDropsSlowSubscriber(t *testing.T) {
 	}
 	if n != subscriberBuffer {
 		t.Fatalf("the page that did not read was closed after %d events, want %d", n, subscriberBuffer)
+	}
+}
+
+// TestSubscribeUserInManyRooms: a member of many rooms subscribes at once
+// and hears each of them. On a cluster (TestEngineOnCluster) the rooms'
+// channels spread over every master, several on one master in different
+// slots: each SSUBSCRIBE must name channels of one slot, or Redis answers
+// CROSSSLOT and the subscription never comes (it hung here before).
+func TestSubscribeUserInManyRooms(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	const rooms = 30
+	for i := range rooms {
+		e.room(t, "r"+strconv.Itoa(i), Group, "alice", "bob")
+	}
+	ctx, cancel := context.WithTimeout(e.ctx, 5*time.Second)
+	defer cancel()
+	sub, err := e.Chat.SubscribeUser(ctx, "bob")
+	if err != nil {
+		t.Fatalf("subscribe to %d rooms: %v", rooms, err)
+	}
+	for i := range rooms {
+		p := e.post(t, "r"+strconv.Itoa(i), "alice", "line "+strconv.Itoa(i))
+		if ev := next(t, sub); ev.Line == nil || ev.Line.ID != p.Line.ID || ev.Room != p.Line.Room {
+			t.Fatalf("room %d: event %+v, want line %s", i, ev, p.Line.ID)
+		}
+	}
+	// Closing gives every channel up (SUNSUBSCRIBE, one slot at a time).
+	if err := sub.Close(); err != nil {
+		t.Fatal(err)
+	}
+	again, err := e.Chat.SubscribeUser(ctx, "bob")
+	if err != nil {
+		t.Fatalf("subscribe again: %v", err)
+	}
+	defer again.Close()
+	p := e.post(t, "r7", "alice", "after a resubscribe")
+	if ev := next(t, again); ev.Line == nil || ev.Line.ID != p.Line.ID {
+		t.Fatalf("after a resubscribe: %+v", ev)
+	}
+}
+
+func TestByHashTag(t *testing.T) {
+	for _, c := range []struct {
+		in   []string
+		want [][]string
+	}{
+		{nil, nil},
+		{[]string{"p:{r:a}:live", "p:{r:b}:live", "p:{r:a}:x"}, [][]string{{"p:{r:a}:live", "p:{r:a}:x"}, {"p:{r:b}:live"}}},
+		// No tag, or an empty one: the whole name is hashed.
+		{[]string{"plain", "p:{}:x", "plain"}, [][]string{{"plain", "plain"}, {"p:{}:x"}}},
+		{[]string{"a{b", "c}d{e}"}, [][]string{{"a{b"}, {"c}d{e}"}}},
+	} {
+		if got := byHashTag(c.in); !reflect.DeepEqual(got, c.want) {
+			t.Errorf("byHashTag(%q) = %q, want %q", c.in, got, c.want)
+		}
+	}
+	if hashTag("c}d{e}") != "e" {
+		t.Errorf("hashTag(c}d{e}) = %q", hashTag("c}d{e}"))
 	}
 }

@@ -16,6 +16,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"parley/threads"
 	"parley/web"
 )
@@ -120,6 +122,12 @@ func live(ctx context.Context, r *run) Figure {
 	perClient := float64(after.rss-before.rss) / float64(n)
 	heapPer := float64(after.heap-before.heap) / float64(n)
 	stackPer := float64(after.stack-before.stack) / float64(n)
+	// Redis connections in pub/sub mode: the live hub's, shared by every
+	// client (one per server, or per master of a cluster).
+	pubsub, err := pubsubClients(ctx, r.redis.Client)
+	if err != nil {
+		return failed(what, target, err)
+	}
 
 	start := time.Now()
 	if _, err := st.Chat.Post(ctx, threads.NewLine{Room: "live", Author: "alice", Text: "a line for everyone", Origin: threads.FromAPI}); err != nil {
@@ -141,11 +149,39 @@ func live(ctx context.Context, r *run) Figure {
 	slices.Sort(samples)
 	p50, p99 := quantile(samples, 0.5), quantile(samples, 0.99)
 	return Figure{What: what, Target: target, Peer: "—",
-		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client (heap %.1f KB, stacks %.1f KB)", ms(p50), ms(p99),
-			perClient/1024, heapPer/1024, stackPer/1024),
+		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client (heap %.1f KB, stacks %.1f KB); %d Redis pub/sub connections", ms(p50), ms(p99),
+			perClient/1024, heapPer/1024, stackPer/1024, pubsub),
 		Note: note,
 		Values: map[string]float64{"clients": float64(n), "p50_ms": msf(p50), "p99_ms": msf(p99), "rss_kb_per_client": perClient / 1024,
-			"heap_kb_per_client": heapPer / 1024, "stack_kb_per_client": stackPer / 1024}}
+			"heap_kb_per_client": heapPer / 1024, "stack_kb_per_client": stackPer / 1024, "redis_pubsub_clients": float64(pubsub)}}
+}
+
+// pubsubClients counts the connections of rdb's server in pub/sub mode
+// (CLIENT LIST TYPE pubsub; every master of a cluster).
+func pubsubClients(ctx context.Context, rdb redis.UniversalClient) (int, error) {
+	count := func(c interface {
+		Do(context.Context, ...any) *redis.Cmd
+	}) (int, error) {
+		out, err := c.Do(ctx, "client", "list", "type", "pubsub").Text()
+		if err != nil {
+			return 0, fmt.Errorf("CLIENT LIST TYPE pubsub: %w", err)
+		}
+		return strings.Count(out, "\n"), nil
+	}
+	cc, ok := rdb.(*redis.ClusterClient)
+	if !ok {
+		return count(rdb)
+	}
+	var mu sync.Mutex
+	total := 0
+	err := cc.ForEachMaster(ctx, func(ctx context.Context, n *redis.Client) error {
+		c, err := count(n)
+		mu.Lock()
+		defer mu.Unlock()
+		total += c
+		return err
+	})
+	return total, err
 }
 
 // followStream is one client of the live figure, as small as a client

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -135,12 +136,23 @@ func plain(err error) error {
 	return err
 }
 
+// clusterReload is how often a cluster client reads the slot map again
+// (CLUSTER SLOTS, lazily, on the next command after it passed): how long
+// parley may keep asking a master that died after its replica took over.
+const clusterReload = time.Second
+
 // Client returns a client for t with parley's settings (see New).
 func (t Target) Client() redis.UniversalClient {
 	switch t.Kind {
 	case "cluster":
 		o := *t.cluster
 		o.Protocol = 2
+		if o.ClusterStateReloadInterval == 0 {
+			// go-redis learns of a failover from MOVED, which a dead
+			// master never sends: commands to its slots fail until the
+			// slot map is read again (every 60 s by default).
+			o.ClusterStateReloadInterval = clusterReload
+		}
 		o.MaintNotificationsConfig = disabledNotifications()
 		o.ContextTimeoutEnabled = true
 		return redis.NewClusterClient(&o)

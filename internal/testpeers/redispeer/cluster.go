@@ -34,15 +34,50 @@ const clusterMasters = 3
 // served, and returns the nodes' addresses. The servers stop when t ends.
 func StartCluster(t testing.TB) []string {
 	t.Helper()
+	return StartClusterWith(t, ClusterOptions{}).Addrs
+}
+
+// ClusterOptions shape a cluster of StartClusterWith.
+type ClusterOptions struct {
+	// Replicas per master (0: none).
+	Replicas int
+	// NodeTimeout is cluster-node-timeout: how long a master may be
+	// unreachable before its replica takes over (Redis's 15 s when 0).
+	NodeTimeout time.Duration
+}
+
+// Cluster is a running test cluster.
+type Cluster struct {
+	// Addrs are every node's host:port.
+	Addrs []string
+	procs map[string]*exec.Cmd
+}
+
+// Kill ends the node at addr with SIGKILL, as a crash would.
+func (c *Cluster) Kill(addr string) {
+	if cmd := c.procs[addr]; cmd != nil {
+		_ = cmd.Process.Kill()
+	}
+}
+
+// StartClusterWith starts a cluster of three masters with o.Replicas
+// replicas each, waits until every slot is served (and every replica
+// follows its master), and stops it when t ends.
+func StartClusterWith(t testing.TB, o ClusterOptions) *Cluster {
+	t.Helper()
 	bin := testpeers.Program(t, "redis-server", Install)
 	cli := testpeers.Program(t, "redis-cli", Install)
-	var addrs []string
-	for range clusterMasters {
+	c := &Cluster{procs: map[string]*exec.Cmd{}}
+	for range clusterMasters * (1 + o.Replicas) {
 		port := clusterPort(t)
 		dir := t.TempDir()
 		addr := "127.0.0.1:" + strconv.Itoa(port)
-		cmd := exec.Command(bin, "--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-			"--cluster-enabled", "yes", "--cluster-config-file", dir+"/nodes.conf", "--dir", dir, "--logfile", dir+"/redis.log")
+		args := []string{"--port", strconv.Itoa(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+			"--cluster-enabled", "yes", "--cluster-config-file", dir + "/nodes.conf", "--dir", dir, "--logfile", dir + "/redis.log"}
+		if o.NodeTimeout > 0 {
+			args = append(args, "--cluster-node-timeout", strconv.FormatInt(o.NodeTimeout.Milliseconds(), 10))
+		}
+		cmd := exec.Command(bin, args...)
 		if err := cmd.Start(); err != nil {
 			t.Fatalf("start redis-server for the cluster: %v", err)
 		}
@@ -53,28 +88,35 @@ func StartCluster(t testing.TB) []string {
 		if err := peerproc.WaitPing(addr, dir); err != nil {
 			t.Fatal(err)
 		}
-		addrs = append(addrs, addr)
+		c.Addrs = append(c.Addrs, addr)
+		c.procs[addr] = cmd
 	}
-	out, err := exec.Command(cli, append(append([]string{"--cluster", "create"}, addrs...), "--cluster-yes")...).CombinedOutput()
+	args := append([]string{"--cluster", "create"}, c.Addrs...)
+	if o.Replicas > 0 {
+		args = append(args, "--cluster-replicas", strconv.Itoa(o.Replicas))
+	}
+	out, err := exec.Command(cli, append(args, "--cluster-yes")...).CombinedOutput()
 	if err != nil {
 		t.Fatalf("redis-cli --cluster create: %v\n%s", err, out)
 	}
-	c := redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs})
-	defer c.Close()
-	deadline := time.Now().Add(20 * time.Second)
+	cc := redis.NewClusterClient(&redis.ClusterOptions{Addrs: c.Addrs})
+	defer cc.Close()
+	deadline := time.Now().Add(30 * time.Second)
 	for {
 		ok := true
-		for _, a := range addrs {
+		for _, a := range c.Addrs {
 			n := redis.NewClient(&redis.Options{Addr: a})
 			info, err := n.ClusterInfo(context.Background()).Result()
+			repl, rerr := n.Info(context.Background(), "replication").Result()
 			_ = n.Close()
-			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok")
+			ok = ok && err == nil && strings.Contains(info, "cluster_state:ok") &&
+				rerr == nil && (strings.Contains(repl, "role:master") || strings.Contains(repl, "master_link_status:up"))
 		}
-		if ok && c.Ping(context.Background()).Err() == nil {
-			return addrs
+		if ok && cc.Ping(context.Background()).Err() == nil {
+			return c
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redis cluster on %v did not come up", addrs)
+			t.Fatalf("redis cluster on %v did not come up", c.Addrs)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
