@@ -149,7 +149,7 @@ func live(ctx context.Context, r *run) Figure {
 	slices.Sort(samples)
 	p50, p99 := quantile(samples, 0.5), quantile(samples, 0.99)
 	return Figure{What: what, Target: target, Peer: "—",
-		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client (heap %.1f KB, stacks %.1f KB); %d Redis pub/sub connections", ms(p50), ms(p99),
+		Parley: fmt.Sprintf("p50 %s, p99 %s; %.1f KB RSS per client (heap %.1f KB, stacks %.1f KB); Redis pub/sub connections: %d", ms(p50), ms(p99),
 			perClient/1024, heapPer/1024, stackPer/1024, pubsub),
 		Note: note,
 		Values: map[string]float64{"clients": float64(n), "p50_ms": msf(p50), "p99_ms": msf(p99), "rss_kb_per_client": perClient / 1024,
