@@ -108,8 +108,10 @@ type base struct {
 	log  *slog.Logger
 	// batch shares round trips among concurrent callers (batcher.go).
 	batch *batcher
-	// users keeps decoded user records by their stored JSON (usercache.go).
-	users userCache
+	// users and statuses keep decoded user records and statuses by their
+	// stored JSON (usercache.go).
+	users    decodeCache[User]
+	statuses decodeCache[Status]
 	// wake tells this process's idle workers that jobs were queued (wake.go).
 	wake *waker
 
