@@ -19,7 +19,10 @@ func TestJobJSON(t *testing.T) {
 		{"plain", func(j Job) Job { return j }},
 		{"sms, meeting", func(j Job) Job { j.Channel, j.Now = SMS, true; return j }},
 		{"retried", func(j Job) Job { j.Attempt, j.LastError = 3, "451 4.7.1 try later"; return j }},
-		{"error to escape", func(j Job) Job { j.Attempt, j.LastError = 1, "550 <bob@example.org> \"no\" \\ & \n é \u2028"; return j }},
+		{"error to escape", func(j Job) Job {
+			j.Attempt, j.LastError = 1, "550 <bob@example.org> \"no\" \\ & \n é \u2028"
+			return j
+		}},
 		{"zero time", func(j Job) Job { j.Queued = time.Time{}; return j }},
 		{"nanoseconds, a zone", func(j Job) Job { j.Queued = at.Add(456).In(berlin); return j }},
 		{"whole second", func(j Job) Job { j.Queued = at.Truncate(time.Second); return j }},

@@ -81,7 +81,7 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer floor.Close()
-	dr, fr, err := sourceRounds(ctx, r, bin, d.Reply, d.Addr, floor.Addr)
+	dr, fr, ratio, err := sourceRounds(ctx, r, bin, d.Reply, d.Addr, floor.Addr)
 	if err != nil {
 		return failed(what, target, err)
 	}
@@ -89,7 +89,7 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 		return failed(what, target, fmt.Errorf("the door stored no line: %v", err))
 	}
 	return Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
-		Ratio: 100 * dr / fr, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
+		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
 }
 
 // durable: the same door on a Redis with appendfsync always, beside the
@@ -115,24 +115,24 @@ func durable(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer dMem.Close()
-	ar, mr, err := sourceRoundsTo(ctx, r, bin, [2]*door{dAOF, dMem})
+	ar, mr, ratio, err := sourceRoundsTo(ctx, r, bin, [2]*door{dAOF, dMem})
 	if err != nil {
 		return failed(what, target, err)
 	}
 	return Figure{What: what, Target: target, Parley: rate(ar, "msg/s"), Peer: rate(mr, "msg/s (no persistence)"),
-		Ratio: 100 * ar / mr, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
+		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
 }
 
 // sourceRounds runs smtp-source's inbound load (sourceLoad, to the reply
 // address to) against addr a and addr b in alternating rounds and returns
-// the messages per second of each.
-func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rateB float64, err error) {
+// the messages per second of each and a's ratio to b (paired.rates).
+func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rateB, ratio float64, err error) {
 	return sourceRoundsTo(ctx, r, bin, [2]*door{{Addr: a, Reply: to}, {Addr: b, Reply: to}})
 }
 
 // sourceRoundsTo is sourceRounds for two doors, each with its own reply
 // address.
-func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB float64, err error) {
+func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB, ratio float64, err error) {
 	msgs := r.size(1000, 2000)
 	side := func(d *door) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
@@ -140,10 +140,10 @@ func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (ra
 			return t, err
 		}
 	}
-	tA, tB, err := alternate(r.rounds(), side(doors[0]), side(doors[1]))
+	rounds, err := alternate(r.rounds(), side(doors[0]), side(doors[1]))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	n := float64(r.rounds() * msgs)
-	return n / tA.Seconds(), n / tB.Seconds(), nil
+	rateA, rateB, ratio = rounds.rates(float64(msgs), float64(msgs))
+	return rateA, rateB, ratio, nil
 }
