@@ -36,21 +36,26 @@ const (
 	LoopOK LoopVerdict = iota
 	// LoopRate: the sender posted too many lines by email in the room this minute.
 	LoopRate
-	// LoopRepeat: the sender posted the same text in the room within RepeatWindow.
+	// LoopRepeat: the sender posted the same text in the room within
+	// RepeatWindow (Options.RepeatWindow).
 	LoopRepeat
 )
 
 // scriptLoopGuard checks and counts one emailed line. KEYS: the sender's
 // per-minute counter in the room, the text's repeat record. ARGV: the
 // limit, the message's source id (a redelivery of the same message is not
-// a repeat: Post's dedupe answers it), the repeat window in seconds.
+// a repeat: Post's dedupe answers it), the repeat window in seconds (0:
+// no repeat check).
 var scriptLoopGuard = redis.NewScript(`
-local seen = redis.call('GET', KEYS[2])
-if seen and seen ~= ARGV[2] then return 2 end
+local window = tonumber(ARGV[3])
+if window > 0 then
+  local seen = redis.call('GET', KEYS[2])
+  if seen and seen ~= ARGV[2] then return 2 end
+end
 local n = redis.call('INCR', KEYS[1])
 if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end
 if n > tonumber(ARGV[1]) then return 1 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))
+if window > 0 then redis.call('SET', KEYS[2], ARGV[2], 'EX', window) end
 return 0
 `)
 
@@ -64,7 +69,7 @@ func (s *Chat) CheckEmailLoop(ctx context.Context, room, member, text, sourceID 
 		sourceID = "-"
 	}
 	v, err := scriptLoopGuard.Run(ctx, s.rdb, []string{s.k.emailRate(room, member), s.k.repeat(room, hex.EncodeToString(h[:12]))},
-		strconv.Itoa(limit), sourceID, int(RepeatWindow/time.Second)).Int()
+		strconv.Itoa(limit), sourceID, int(max(s.opts.RepeatWindow, 0)/time.Second)).Int()
 	if err != nil {
 		return LoopOK, fmt.Errorf("loop check in %s: %w", room, err)
 	}

@@ -53,6 +53,31 @@ func startDoor(ctx context.Context, st *threads.Store) (*door, error) {
 		stop: func() { cancel(); <-done }}, nil
 }
 
+// storedAll checks that the door stored a line for every message of r's
+// rounds (and warm-up): the figure counts replies stored, not answered.
+func (d *door) storedAll(ctx context.Context, r *run) error {
+	want := (r.rounds() + 1) * inboundMessages(r)
+	n, after := 0, ""
+	for {
+		lines, err := d.st.Chat.Lines(ctx, "design", threads.Range{After: after, Limit: threads.MaxPage})
+		if err != nil {
+			return err
+		}
+		n += len(lines)
+		if len(lines) < threads.MaxPage {
+			break
+		}
+		after = lines[len(lines)-1].ID
+	}
+	if n != want {
+		return fmt.Errorf("the door stored %d lines for %d messages", n, want)
+	}
+	return nil
+}
+
+// inboundMessages is the messages of one inbound round.
+func inboundMessages(r *run) int { return r.size(1000, 2000) }
+
 // Close stops the door.
 func (d *door) Close() { d.stop() }
 
@@ -85,8 +110,8 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 	if err != nil {
 		return failed(what, target, err)
 	}
-	if lines, err := d.st.Chat.Lines(ctx, "design", threads.Range{Limit: 1}); err != nil || len(lines) == 0 {
-		return failed(what, target, fmt.Errorf("the door stored no line: %v", err))
+	if err := d.storedAll(ctx, r); err != nil {
+		return failed(what, target, err)
 	}
 	return Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
 		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
@@ -133,7 +158,7 @@ func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rat
 // sourceRoundsTo is sourceRounds for two doors, each with its own reply
 // address.
 func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB, ratio float64, err error) {
-	msgs := r.size(1000, 2000)
+	msgs := inboundMessages(r)
 	side := func(d *door) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
 			t, _, err := runTool(ctx, bin, sourceLoad(msgs, d.Reply, d.Addr)...)
