@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -41,6 +43,41 @@ const (
 	LoopRepeat
 )
 
+// repeatHash names a text of member for the repeat check: the SHA-256 of
+// the member, a NUL and the text in lower case with its runs of white
+// space made one space and cut at both ends, so that a text differing only
+// in case or spacing is the same text. It writes the text into the hash a
+// word at a time: the door checks every emailed line, some 2 KB long.
+func repeatHash(member, text string) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(member))
+	h.Write([]byte{0})
+	var buf [256]byte
+	b := buf[:0]
+	first := true
+	for word := range strings.FieldsSeq(text) {
+		if !first {
+			b = append(b, ' ')
+		}
+		first = false
+		for _, r := range word {
+			if len(b) > len(buf)-utf8.UTFMax {
+				h.Write(b)
+				b = buf[:0]
+			}
+			if r < utf8.RuneSelf {
+				b = append(b, lower(byte(r)))
+			} else {
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+			}
+		}
+	}
+	h.Write(b)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
 // scriptLoopGuard checks and counts one emailed line. KEYS: the sender's
 // per-minute counter in the room, the text's repeat record. ARGV: the
 // limit, the message's source id (a redelivery of the same message is not
@@ -64,12 +101,21 @@ return 0
 // Message-ID), so that the same message delivered twice is no repeat.
 func (s *Chat) CheckEmailLoop(ctx context.Context, room, member, text, sourceID string) (LoopVerdict, error) {
 	limit := s.opts.EmailLinesPerMinute
-	h := sha256.Sum256([]byte(member + "\x00" + strings.Join(strings.Fields(strings.ToLower(text)), " ")))
+	h := repeatHash(member, text)
 	if sourceID == "" {
 		sourceID = "-"
 	}
-	v, err := scriptLoopGuard.Run(ctx, s.rdb, []string{s.k.emailRate(room, member), s.k.repeat(room, hex.EncodeToString(h[:12]))},
-		strconv.Itoa(limit), sourceID, int(max(s.opts.RepeatWindow, 0)/time.Second)).Int()
+	// Through the shared pipelines (batcher.go): the SMTP door's sessions
+	// check at once, and share their round trips.
+	var check *redis.Cmd
+	err := s.scriptBatched(ctx, scriptLoopGuard, func(p redis.Pipeliner) {
+		check = scriptLoopGuard.EvalSha(ctx, p, []string{s.k.emailRate(room, member), s.k.repeat(room, hex.EncodeToString(h[:12]))},
+			strconv.Itoa(limit), sourceID, int(max(s.opts.RepeatWindow, 0)/time.Second))
+	})
+	v := 0
+	if err == nil {
+		v, err = check.Int()
+	}
 	if err != nil {
 		return LoopOK, fmt.Errorf("loop check in %s: %w", room, err)
 	}

@@ -1,6 +1,8 @@
 package threads
 
 import (
+	"crypto/sha256"
+	"strings"
 	"testing"
 )
 
@@ -53,5 +55,27 @@ func TestCheckEmailLoop(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRepeatHash: the streamed hash is the digest of the member, a NUL and
+// the text lowered with its white space collapsed, for every kind of text.
+func TestRepeatHash(t *testing.T) {
+	long := strings.Repeat("Quoted LINE\twith  ÉTÉ and İstanbul\n", 40)
+	for _, text := range []string{"", "   ", "Ship it", "  ship \t IT\r\n", "ÀÉÎÕÜ ΣΑΣ", "bad \xff\xfe utf8", long, long + "\xc3"} {
+		want := sha256.Sum256([]byte("bob\x00" + strings.Join(strings.Fields(strings.ToLower(text)), " ")))
+		if got := repeatHash("bob", text); got != want {
+			t.Errorf("repeatHash(%.30q) = %x, want %x", text, got[:6], want[:6])
+		}
+	}
+	if repeatHash("bob", "Ship it") == repeatHash("carol", "Ship it") {
+		t.Error("two members' texts share a hash")
+	}
+}
+
+func BenchmarkRepeatHash(b *testing.B) {
+	text := strings.Repeat("a line of an emailed reply, quoted > and all\n", 45)
+	for b.Loop() {
+		repeatHash("bob", text)
 	}
 }
