@@ -2,6 +2,7 @@ package threads
 
 import (
 	"crypto/sha256"
+	"errors"
 	"strings"
 	"testing"
 )
@@ -77,5 +78,45 @@ func BenchmarkRepeatHash(b *testing.B) {
 	text := strings.Repeat("a line of an emailed reply, quoted > and all\n", 45)
 	for b.Loop() {
 		repeatHash("bob", text)
+	}
+}
+
+// TestPostLoopCheck: a line posted with LoopCheck goes through the loop
+// breaker in the post's own script: a repeated text and a line over the
+// rate are refused with a *LoopError and not stored, a redelivery of the
+// same message is a duplicate, and a line without LoopCheck is not
+// counted.
+func TestPostLoopCheck(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	opts := e.Store.opts
+	opts.EmailLinesPerMinute = 3
+	s := New(e.redis.Client, opts)
+	for i, tc := range []struct {
+		text, source string
+		check        bool
+		want         LoopVerdict // LoopOK: posted
+		dup          bool
+	}{
+		{"Ship it", "<1@x>", true, LoopOK, false},
+		{"Ship it", "<1@x>", true, LoopOK, true},        // the same message again: dedupe answers
+		{"  ship IT", "<2@x>", true, LoopRepeat, false}, // the same text in another message
+		{"Ship it", "", false, LoopOK, false},           // no check asked: posted, not counted
+		{"!urgent Ship it", "<3@x>", true, LoopOK, false},
+		{"Fourth", "<4@x>", true, LoopRate, false}, // the fourth counted line of the minute
+	} {
+		p, err := s.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: tc.text, Origin: FromEmail, SourceID: tc.source, LoopCheck: tc.check})
+		var loop *LoopError
+		switch {
+		case tc.want != LoopOK && (!errors.As(err, &loop) || loop.Verdict != tc.want):
+			t.Errorf("post %d: %v, want a loop error %v", i, err, tc.want)
+		case tc.want == LoopOK && (err != nil || p.Duplicate != tc.dup):
+			t.Errorf("post %d: duplicate %v, %v; want posted (duplicate %v)", i, p.Duplicate, err, tc.dup)
+		}
+	}
+	lines, err := s.Chat.Lines(e.ctx, "design", Range{})
+	if err != nil || len(lines) != 3 {
+		t.Errorf("%d lines stored (%v), want the 3 posted", len(lines), err)
 	}
 }
