@@ -447,16 +447,19 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 		res.Refused = rejected
 	}
 	source, sourceFor := emailSource(res.Member, res.Room, msg)
-	if dropped, err := m.loopBreaker(ctx, log, &res, text, source); dropped || err != nil {
-		return res, err
-	}
 	p, err := m.o.Store.Chat.Post(ctx, threads.NewLine{Room: res.Room, Author: res.Member, AuthorName: name, Text: text,
 		Origin: threads.FromEmail, Attachments: atts, SourceID: source, SourceFor: sourceFor, Quote: msg.Removed,
 		Unverified: res.Note == Unverified,
+		// The loop breaker runs in the post's own script.
+		LoopCheck: true,
 		// The sender hears 250 (or the mailbox marks the message) once the
 		// line is stored; routing it to the others follows.
 		Detach: true})
+	var loop *threads.LoopError
 	switch {
+	case errors.As(err, &loop):
+		m.loopDropped(ctx, log, &res, loop.Verdict)
+		return res, nil
 	case errors.Is(err, threads.ErrInvalid):
 		return res, Refuse("the reply cannot be posted: "+err.Error(), err)
 	case errors.Is(err, threads.ErrNotMember), errors.Is(err, threads.ErrNotFound):
@@ -473,27 +476,19 @@ func (m *Mail) post(ctx context.Context, log *slog.Logger, res Result, msg *mail
 	return res, nil
 }
 
-// loopBreaker drops a line that looks like a mail loop: too many lines
-// from the sender in the room this minute, or a text they sent within the
-// hour (threads.Chat.CheckEmailLoop). The sender is not told (they may be
-// a machine); the admin log is. res is then Ignored.
-func (m *Mail) loopBreaker(ctx context.Context, log *slog.Logger, res *Result, text, source string) (bool, error) {
-	v, err := m.o.Store.Chat.CheckEmailLoop(ctx, res.Room, res.Member, text, source)
-	if err != nil {
-		return false, Defer("temporary failure, try again later", err)
-	}
+// loopDropped records a line the loop breaker dropped (NewLine.LoopCheck):
+// too many lines from the sender in the room this minute, or a text they
+// sent within the hour. The sender is not told (they may be a machine);
+// the admin log is. res is then Ignored.
+func (m *Mail) loopDropped(ctx context.Context, log *slog.Logger, res *Result, v threads.LoopVerdict) {
 	why := map[threads.LoopVerdict]string{threads.LoopRate: "too many lines by email this minute",
 		threads.LoopRepeat: "the same text again within the hour"}[v]
-	if v == threads.LoopOK {
-		return false, nil
-	}
 	log.Warn("possible mail loop; line dropped", "why", why)
 	if err := m.o.Store.Directory.Audit(ctx, threads.AuditEntry{Actor: "parley", Action: "mail.loop",
 		Target: res.Room, Detail: res.Member + ": " + why}); err != nil {
 		log.Warn("audit of a dropped line failed", "err", err)
 	}
 	res.Outcome, res.Note = Ignored, "loop breaker: "+why
-	return true, nil
 }
 
 // saveAttachments keeps the allowed files and names the refused ones.

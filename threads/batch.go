@@ -128,7 +128,7 @@ func (s *Queue) Gather(ctx context.Context, d Job, window time.Duration) error {
 // gatherCall is the keys and arguments of scriptGather for d.
 func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
 	n, name := d.shard, batchName(d, window)
-	data, _ := json.Marshal(d)
+	data := jobJSON(d)
 	start := d.Queued
 	if start.IsZero() {
 		start = s.now()

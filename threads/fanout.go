@@ -197,7 +197,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 		if !ok {
 			continue // a member whose user record is gone gets nothing
 		}
-		u, err := s.decodeUser(m, str)
+		u, err := s.viewUser(m, str) // read only; cloned below where it is handed on
 		if err != nil {
 			return fanoutPlan{}, err
 		}
@@ -225,7 +225,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 				Queued: now.UTC().Truncate(time.Millisecond), Now: meeting})
 		}
 		if personal {
-			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u, Presence: presence[m],
+			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u.clone(), Presence: presence[m],
 				Personal: true, Now: now})
 		}
 	}

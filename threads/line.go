@@ -121,6 +121,14 @@ type NewLine struct {
 	// Unverified marks the line as from a sender that could not be
 	// authenticated (Line.Unverified).
 	Unverified bool
+	// LoopCheck runs the loop breaker (CheckEmailLoop, on the text as the
+	// door hands it and SourceID) in the post's own script, before
+	// anything is written: a line it drops is not stored, and Post returns
+	// a *LoopError. The email doors set it, which saves the check a round
+	// trip of its own.
+	LoopCheck bool
+
+	loopText string // the text the loop breaker hashes: as the door gave it
 }
 
 // Posted is the result of Post.
@@ -183,6 +191,7 @@ func (s *Chat) Post(ctx context.Context, n NewLine) (Posted, error) {
 	if n.Origin == FromAutoReply {
 		return Posted{}, invalid("auto-reply lines are posted by parley itself")
 	}
+	n.loopText = n.Text
 	askedUrgent := false
 	if !n.Origin.Automatic() {
 		n.Text, askedUrgent = CutUrgent(n.Text)
@@ -278,12 +287,18 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		shardedArg = "1"
 	}
 	// Text and quote are sealed here, before the script (seal.go): the
-	// stream and the live event get the sealed text.
-	text, quote := s.seal(line.Text), s.seal(line.Quote)
+	// stream and the live event get the sealed text. The loop breaker
+	// hashes the text as the door handed it in (n.loopText).
+	args := []any{n.Author, name, s.seal(line.Text), string(n.Origin), attach, n.SourceID,
+		now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor) / time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg}
+	if n.LoopCheck {
+		loopKeys, limit, source, window := s.loopCheck(n.Room, n.Author, n.loopText, n.SourceID)
+		keys = append(keys, loopKeys...)
+		args = append(args, limit, source, window)
+	}
 	var post *redis.Cmd
 	fill := func(p redis.Pipeliner) {
-		post = scriptPost.EvalSha(ctx, p, keys, n.Author, name, text, string(n.Origin), attach, n.SourceID,
-			now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, quote, urgentArg, shardedArg, unverifiedArg)
+		post = scriptPost.EvalSha(ctx, p, keys, args...)
 		// A detached line whose author has a line waiting for the
 		// background fan-out shares that line's reads (fanoutMany). (A
 		// durable post on a cluster talks to the room's master only.)
@@ -311,6 +326,9 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		return line, false, "", nil, nil, fmt.Errorf("room %s: %w", n.Room, ErrNotFound)
 	case "notmember":
 		return line, false, "", nil, nil, fmt.Errorf("post to %s as %s: %w", n.Room, n.Author, ErrNotMember)
+	case "loop":
+		v, _ := strconv.Atoi(res[1])
+		return line, false, "", nil, nil, &LoopError{Verdict: LoopVerdict(v)}
 	case "dup":
 		first, err := s.decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
 		return first, true, "", nil, nil, err

@@ -8,6 +8,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -36,35 +38,113 @@ const (
 	LoopOK LoopVerdict = iota
 	// LoopRate: the sender posted too many lines by email in the room this minute.
 	LoopRate
-	// LoopRepeat: the sender posted the same text in the room within RepeatWindow.
+	// LoopRepeat: the sender posted the same text in the room within
+	// RepeatWindow (Options.RepeatWindow).
 	LoopRepeat
 )
 
-// scriptLoopGuard checks and counts one emailed line. KEYS: the sender's
-// per-minute counter in the room, the text's repeat record. ARGV: the
-// limit, the message's source id (a redelivery of the same message is not
-// a repeat: Post's dedupe answers it), the repeat window in seconds.
-var scriptLoopGuard = redis.NewScript(`
-local seen = redis.call('GET', KEYS[2])
-if seen and seen ~= ARGV[2] then return 2 end
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then redis.call('EXPIRE', KEYS[1], 60) end
-if n > tonumber(ARGV[1]) then return 1 end
-redis.call('SET', KEYS[2], ARGV[2], 'EX', tonumber(ARGV[3]))
-return 0
+// repeatHash names a text of member for the repeat check: the SHA-256 of
+// the member, a NUL and the text in lower case with its runs of white
+// space made one space and cut at both ends, so that a text differing only
+// in case or spacing is the same text. It writes the text into the hash a
+// word at a time: the door checks every emailed line, some 2 KB long.
+func repeatHash(member, text string) [sha256.Size]byte {
+	h := sha256.New()
+	h.Write([]byte(member))
+	h.Write([]byte{0})
+	var buf [256]byte
+	b := buf[:0]
+	first := true
+	for word := range strings.FieldsSeq(text) {
+		if !first {
+			b = append(b, ' ')
+		}
+		first = false
+		for _, r := range word {
+			if len(b) > len(buf)-utf8.UTFMax {
+				h.Write(b)
+				b = buf[:0]
+			}
+			if r < utf8.RuneSelf {
+				b = append(b, lower(byte(r)))
+			} else {
+				b = utf8.AppendRune(b, unicode.ToLower(r))
+			}
+		}
+	}
+	h.Write(b)
+	var sum [sha256.Size]byte
+	h.Sum(sum[:0])
+	return sum
+}
+
+// loopGuardLua checks and counts one emailed line: guard(rate, repeat,
+// limit, source, window) with the sender's per-minute counter in the room,
+// the text's repeat record, the limit, the message's source id (a
+// redelivery of the same message is not a repeat: Post's dedupe answers
+// it) and the repeat window in seconds (0: no repeat check). It returns a
+// LoopVerdict. scriptLoopGuard runs it alone; the post script runs it
+// first for a line posted with NewLine.LoopCheck.
+const loopGuardLua = `
+local function guard(rate, repeated, limit, source, window)
+  window = tonumber(window)
+  if window > 0 then
+    local seen = redis.call('GET', repeated)
+    if seen and seen ~= source then return 2 end
+  end
+  local n = redis.call('INCR', rate)
+  if n == 1 then redis.call('EXPIRE', rate, 60) end
+  if n > tonumber(limit) then return 1 end
+  if window > 0 then redis.call('SET', repeated, source, 'EX', window) end
+  return 0
+end
+`
+
+// scriptLoopGuard is the loop check alone. KEYS: the sender's per-minute
+// counter in the room, the text's repeat record. ARGV: the limit, the
+// message's source id, the repeat window in seconds.
+var scriptLoopGuard = redis.NewScript(loopGuardLua + `
+return guard(KEYS[1], KEYS[2], ARGV[1], ARGV[2], ARGV[3])
 `)
+
+// LoopError is Post's error for a line that NewLine.LoopCheck dropped:
+// nothing was written.
+type LoopError struct{ Verdict LoopVerdict }
+
+func (e *LoopError) Error() string {
+	if e.Verdict == LoopRate {
+		return "loop breaker: too many lines by email this minute"
+	}
+	return "loop breaker: the same text again within the hour"
+}
+
+// loopCheck is the loop breaker's keys and arguments for a line of member
+// in room with text and source id: what CheckEmailLoop and the post script
+// (NewLine.LoopCheck) send.
+func (s *Chat) loopCheck(room, member, text, sourceID string) (keys []string, limit, source string, window int) {
+	h := repeatHash(member, text)
+	if sourceID == "" {
+		sourceID = "-"
+	}
+	return []string{s.k.emailRate(room, member), s.k.repeat(room, hex.EncodeToString(h[:12]))},
+		strconv.Itoa(s.opts.EmailLinesPerMinute), sourceID, int(max(s.opts.RepeatWindow, 0) / time.Second)
+}
 
 // CheckEmailLoop counts a line member is about to post in room by email
 // and says whether to post it. sourceID is the message's id (its
 // Message-ID), so that the same message delivered twice is no repeat.
 func (s *Chat) CheckEmailLoop(ctx context.Context, room, member, text, sourceID string) (LoopVerdict, error) {
-	limit := s.opts.EmailLinesPerMinute
-	h := sha256.Sum256([]byte(member + "\x00" + strings.Join(strings.Fields(strings.ToLower(text)), " ")))
-	if sourceID == "" {
-		sourceID = "-"
+	keys, limit, source, window := s.loopCheck(room, member, text, sourceID)
+	// Through the shared pipelines (batcher.go): the SMTP door's sessions
+	// check at once, and share their round trips.
+	var check *redis.Cmd
+	err := s.scriptBatched(ctx, scriptLoopGuard, func(p redis.Pipeliner) {
+		check = scriptLoopGuard.EvalSha(ctx, p, keys, limit, source, window)
+	})
+	v := 0
+	if err == nil {
+		v, err = check.Int()
 	}
-	v, err := scriptLoopGuard.Run(ctx, s.rdb, []string{s.k.emailRate(room, member), s.k.repeat(room, hex.EncodeToString(h[:12]))},
-		strconv.Itoa(limit), sourceID, int(RepeatWindow/time.Second)).Int()
 	if err != nil {
 		return LoopOK, fmt.Errorf("loop check in %s: %w", room, err)
 	}

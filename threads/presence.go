@@ -256,8 +256,7 @@ func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Prese
 	for i, u := range users {
 		var status *Status
 		if str, ok := stv[i].(string); ok {
-			var v Status
-			if json.Unmarshal([]byte(str), &v) == nil {
+			if v, err := s.decodeStatus(str); err == nil {
 				status = &v
 			}
 		}

@@ -55,8 +55,7 @@ func (s *Queue) shardOf(member string) int {
 }
 
 func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, d Job) {
-	data, _ := json.Marshal(d) // a struct of strings, ints and a time cannot fail
-	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(s.shardOf(d.Member)), Values: []any{"j", data}})
+	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(s.shardOf(d.Member)), Values: []any{"j", jobJSON(d)}})
 }
 
 // ClaimOptions say who claims and how much.

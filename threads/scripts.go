@@ -143,12 +143,17 @@ return 'ok'
 // (unused), dedupe seconds, event json (without the id and the text: the
 // script appends the text, so that it crosses the wire once), quote,
 // urgent ("1" or ""), sharded ("1": SPUBLISH, else PUBLISH), unverified
-// ("1" or "").
+// ("1" or ""); with NewLine.LoopCheck, the loop breaker's limit, source
+// id and window (loopGuardLua), and KEYS its two keys.
 // Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
-// or an error word.
-var scriptPost = redis.NewScript(`
+// or {"loop", verdict} or an error word.
+var scriptPost = redis.NewScript(loopGuardLua + `
 if redis.call('EXISTS', KEYS[1]) == 0 then return {'noroom'} end
 if ARGV[4] ~= 'system' and redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 0 then return {'notmember'} end
+if ARGV[15] then
+  local v = guard(KEYS[7], KEYS[8], ARGV[15], ARGV[16], ARGV[17])
+  if v ~= 0 then return {'loop', tostring(v)} end
+end
 if ARGV[6] ~= '' then
   local prev = redis.call('GET', KEYS[4])
   if prev then

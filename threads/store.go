@@ -67,6 +67,11 @@ type Options struct {
 	// EmailLinesPerMinute caps the lines one sender posts by email in one
 	// room per minute (DefaultEmailLinesPerMinute): the loop breaker.
 	EmailLinesPerMinute int
+	// RepeatWindow is how long the loop breaker remembers a sender's text
+	// in a room (RepeatWindow, an hour, when 0); negative: the same text
+	// again is no repeat. Only a load test whose messages all carry one
+	// text (parley bench) wants that.
+	RepeatWindow time.Duration
 	// BounceRetryAfter: an address marked failing by a bounce is tried
 	// again after this long (3 days; PARLEY_BOUNCE_RETRY_AFTER).
 	BounceRetryAfter time.Duration
@@ -119,8 +124,10 @@ type base struct {
 	log  *slog.Logger
 	// batch shares round trips among concurrent callers (batcher.go).
 	batch *batcher
-	// users keeps decoded user records by their stored JSON (usercache.go).
-	users userCache
+	// users and statuses keep decoded user records and statuses by their
+	// stored JSON (usercache.go).
+	users    decodeCache[User]
+	statuses decodeCache[Status]
 	// wake tells this process's idle workers that jobs were queued (wake.go).
 	wake *waker
 
@@ -234,6 +241,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.EmailLinesPerMinute <= 0 {
 		opts.EmailLinesPerMinute = DefaultEmailLinesPerMinute
+	}
+	if opts.RepeatWindow == 0 {
+		opts.RepeatWindow = RepeatWindow
 	}
 	if opts.BounceRetryAfter <= 0 {
 		opts.BounceRetryAfter = DefaultBounceRetryAfter

@@ -1,51 +1,86 @@
 package threads
 
-import "sync"
+import (
+	"encoding/json"
+	"sync"
+)
 
 // Posting a line decodes the records of its author and of every member it
-// routes to, and the same few records come back from Redis line after
-// line. Decoding JSON is the larger part of that cost, so the Store keeps
-// decoded records by their exact stored JSON: a changed record is a new
-// key, so nothing stale is ever returned, and the cache needs no
-// invalidation. Callers get their own copy, free to change.
+// routes to, and their statuses, and the same few records come back from
+// Redis line after line. Decoding JSON is the larger part of that cost, so
+// the Store keeps decoded records by their exact stored JSON: a changed
+// record is a new key, so nothing stale is ever returned, and the cache
+// needs no invalidation. Callers get their own copy, free to change.
 
-// userCacheSize bounds the records kept; when full, the cache starts over.
-const userCacheSize = 4096
+// decodeCacheSize bounds the records kept; when full, a cache starts over.
+const decodeCacheSize = 4096
 
-// userCache maps a user record's stored JSON to its decoded value.
-type userCache struct {
+// decodeCache maps a record's stored JSON to its decoded value.
+type decodeCache[T any] struct {
 	mu sync.Mutex
-	m  map[string]User
+	m  map[string]T
+}
+
+// get returns the value decoded from data before, if it is kept.
+func (c *decodeCache[T]) get(data string) (T, bool) {
+	c.mu.Lock()
+	v, ok := c.m[data]
+	c.mu.Unlock()
+	return v, ok
+}
+
+// put keeps v, decoded from data.
+func (c *decodeCache[T]) put(data string, v T) {
+	c.mu.Lock()
+	if c.m == nil || len(c.m) >= decodeCacheSize {
+		c.m = make(map[string]T, 64)
+	}
+	c.m[data] = v
+	c.mu.Unlock()
 }
 
 // decodeUser decodes a stored user record, from the cache when the same
 // JSON was decoded before. The cache is keyed by the value as stored, so
 // a sealed record (seal.go) is opened once, not at every read.
 func (s *base) decodeUser(id, data string) (User, error) {
-	c := &s.users
-	c.mu.Lock()
-	u, ok := c.m[data]
-	c.mu.Unlock()
-	if ok {
-		u = u.clone()
-		u.liftExpiredFailure(s.opts.Now())
-		return u, nil
-	}
-	plain, err := s.open("user "+id, data)
+	u, err := s.viewUser(id, data)
 	if err != nil {
 		return User{}, err
 	}
-	u, err = decodeUser(id, plain)
-	if err != nil {
-		return User{}, err
+	return u.clone(), nil
+}
+
+// viewUser is decodeUser without the copy, for a reader that only reads:
+// the slices, maps and pointers of the User it returns are the cache's
+// and must not be changed (its plain fields are the caller's). Fan-out
+// routes every member of a room this way, line after line.
+func (s *base) viewUser(id, data string) (User, error) {
+	u, ok := s.users.get(data)
+	if !ok {
+		plain, err := s.open("user "+id, data)
+		if err != nil {
+			return User{}, err
+		}
+		if u, err = decodeUser(id, plain); err != nil {
+			return User{}, err
+		}
+		s.users.put(data, u)
 	}
-	c.mu.Lock()
-	if c.m == nil || len(c.m) >= userCacheSize {
-		c.m = make(map[string]User, 64)
-	}
-	c.m[data] = u
-	c.mu.Unlock()
-	u = u.clone()
 	u.liftExpiredFailure(s.opts.Now())
 	return u, nil
+}
+
+// decodeStatus decodes a stored status, from the cache when the same JSON
+// was decoded before. A Status holds no references: the copy returned is
+// the caller's.
+func (s *base) decodeStatus(data string) (Status, error) {
+	if st, ok := s.statuses.get(data); ok {
+		return st, nil
+	}
+	var st Status
+	if err := json.Unmarshal([]byte(data), &st); err != nil {
+		return Status{}, err
+	}
+	s.statuses.put(data, st)
+	return st, nil
 }

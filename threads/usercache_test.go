@@ -95,14 +95,43 @@ func TestDecodeUserCache(t *testing.T) {
 		}
 	}
 	// The cache stays bounded.
-	for i := range userCacheSize + 10 {
+	for i := range decodeCacheSize + 10 {
 		u := User{ID: "u", Name: string(rune('a' + i%26)), Created: time.Unix(int64(i), 0)}
 		b, _ := json.Marshal(u)
 		if _, err := s.decodeUser("u", string(b)); err != nil {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.users.m); n > userCacheSize {
-		t.Fatalf("cache holds %d records, more than %d", n, userCacheSize)
+	if n := len(s.users.m); n > decodeCacheSize {
+		t.Fatalf("cache holds %d records, more than %d", n, decodeCacheSize)
+	}
+}
+
+// TestDecodeStatusCache: a status decodes the same from the cache as
+// afresh, a changed status is a new key, and bad JSON is an error each
+// time.
+func TestDecodeStatusCache(t *testing.T) {
+	s := New(nil, Options{})
+	away := Status{Availability: Away, Text: "back Monday", Until: time.Date(2026, 12, 14, 9, 0, 0, 0, time.UTC),
+		Set: time.Date(2026, 12, 7, 8, 0, 0, 0, time.UTC)}
+	busy := away
+	busy.Availability = Busy
+	for i, tc := range []struct {
+		status Status
+		raw    string // when set, stored as it is
+		bad    bool
+	}{{status: away}, {status: away}, {status: busy}, {status: away}, {raw: "{", bad: true}, {raw: "{", bad: true}} {
+		raw := tc.raw
+		if raw == "" {
+			b, _ := json.Marshal(tc.status)
+			raw = string(b)
+		}
+		got, err := s.decodeStatus(raw)
+		if tc.bad != (err != nil) || (!tc.bad && got != tc.status) {
+			t.Errorf("call %d: decoded %+v, %v; want %+v (error %v)", i, got, err, tc.status, tc.bad)
+		}
+	}
+	if n := len(s.statuses.m); n != 2 {
+		t.Errorf("cache holds %d statuses, want the 2 good ones", n)
 	}
 }

@@ -116,7 +116,7 @@ func (r *run) rounds() int {
 	if r.opts.Quick {
 		return 2
 	}
-	return 5
+	return 7
 }
 
 // size picks the quick or the full size of a load.
@@ -204,14 +204,15 @@ func failed(what, target string, err error) Figure {
 
 // alternate runs parley's round and the peer's round times rounds after one
 // warm-up each, swapping their order every round so that neither always
-// runs on a warmer machine, and returns the total time of each.
-func alternate(rounds int, parley, peer func() (time.Duration, error)) (tParley, tPeer time.Duration, err error) {
+// runs on a warmer machine, and returns the time of each round.
+func alternate(rounds int, parley, peer func() (time.Duration, error)) (paired, error) {
 	if _, err := parley(); err != nil {
-		return 0, 0, err
+		return paired{}, err
 	}
 	if _, err := peer(); err != nil {
-		return 0, 0, err
+		return paired{}, err
 	}
+	var p paired
 	for i := range rounds {
 		first, second := parley, peer
 		if i%2 == 1 {
@@ -219,19 +220,52 @@ func alternate(rounds int, parley, peer func() (time.Duration, error)) (tParley,
 		}
 		d1, err := first()
 		if err != nil {
-			return 0, 0, err
+			return paired{}, err
 		}
 		d2, err := second()
 		if err != nil {
-			return 0, 0, err
+			return paired{}, err
 		}
 		if i%2 == 1 {
 			d1, d2 = d2, d1
 		}
-		tParley += d1
-		tPeer += d2
+		p.parley = append(p.parley, d1)
+		p.peer = append(p.peer, d2)
 	}
-	return tParley, tPeer, nil
+	return p, nil
+}
+
+// paired is the timed rounds of parley and its peer; round i of each ran
+// side by side.
+type paired struct{ parley, peer []time.Duration }
+
+// rates turns the rounds into rates, given the work of one round of each
+// side (jobs, emails, messages): the median round's rate of each side, and
+// the median of the rounds' ratios (parley's over the peer's, in percent).
+// Medians, because other work on a shared machine slows some rounds of
+// either side several times over: a mean would follow those rounds, while
+// the ratio of two rounds that ran side by side mostly keeps its value.
+func (p paired) rates(workParley, workPeer float64) (parley, peer, ratio float64) {
+	var rp, rq, ratios []float64
+	for i := range p.parley {
+		a, b := workParley/p.parley[i].Seconds(), workPeer/p.peer[i].Seconds()
+		rp, rq, ratios = append(rp, a), append(rq, b), append(ratios, 100*a/b)
+	}
+	return median(rp), median(rq), median(ratios)
+}
+
+// median is the median of v (the mean of the middle two for an even
+// count), 0 for none.
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if n := len(v); n%2 == 0 {
+		return (v[n/2-1] + v[n/2]) / 2
+	}
+	return v[len(v)/2]
 }
 
 // rate formats a rate per second.

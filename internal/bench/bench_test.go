@@ -2,6 +2,7 @@ package bench
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -36,18 +37,44 @@ func TestCSVRate(t *testing.T) {
 }
 
 // TestAlternate: one warm-up each, then rounds in swapped order, each
-// side's time summed apart.
+// side's rounds kept apart and in order.
 func TestAlternate(t *testing.T) {
 	var order []string
+	n := time.Duration(0)
 	side := func(name string, d time.Duration) func() (time.Duration, error) {
-		return func() (time.Duration, error) { order = append(order, name); return d, nil }
+		return func() (time.Duration, error) { order = append(order, name); n++; return d * n, nil }
 	}
-	a, b, err := alternate(3, side("p", 1), side("q", 10))
-	if err != nil || a != 3 || b != 30 {
-		t.Errorf("alternate = %v, %v, %v", a, b, err)
+	p, err := alternate(3, side("p", 1), side("q", 10))
+	if err != nil || !slices.Equal(p.parley, []time.Duration{3, 6, 7}) || !slices.Equal(p.peer, []time.Duration{40, 50, 80}) {
+		t.Errorf("alternate = %v, %v, %v", p.parley, p.peer, err)
 	}
 	if got := strings.Join(order, ""); got != "pqpqqppq" {
 		t.Errorf("order %s, want pqpqqppq", got)
+	}
+}
+
+// TestPairedRates: each side's rate is its median round's, and the ratio
+// the median of the rounds' ratios, so one round slowed by other work
+// moves neither.
+func TestPairedRates(t *testing.T) {
+	s := time.Second
+	for _, tc := range []struct {
+		name                  string
+		parley, peer          []time.Duration
+		wantP, wantQ, wantPct float64
+	}{
+		{"steady", []time.Duration{s, s, s}, []time.Duration{s / 2, s / 2, s / 2}, 100, 200, 50},
+		{"one slow parley round", []time.Duration{s, 10 * s, s}, []time.Duration{s / 2, s / 2, s / 2}, 100, 200, 50},
+		{"machine slows both", []time.Duration{s, 4 * s, s}, []time.Duration{s / 2, 2 * s, s / 2}, 100, 200, 50},
+		{"even count", []time.Duration{s, s / 2}, []time.Duration{s, s}, 150, 100, 150},
+	} {
+		p, q, pct := paired{parley: tc.parley, peer: tc.peer}.rates(100, 100)
+		if p != tc.wantP || q != tc.wantQ || pct != tc.wantPct {
+			t.Errorf("%s: rates %v, %v, %v%%; want %v, %v, %v%%", tc.name, p, q, pct, tc.wantP, tc.wantQ, tc.wantPct)
+		}
+	}
+	if median(nil) != 0 {
+		t.Error("median of nothing is not 0")
 	}
 }
 

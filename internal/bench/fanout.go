@@ -86,7 +86,6 @@ func fanout(ctx context.Context, r *run) Figure {
 		return f
 	}
 	host, port, _ := strings.Cut(r.redis.Addr, ":")
-	var xaddTotal int64
 	peer := func() (time.Duration, error) {
 		_, out, err := runTool(ctx, bin, "-h", host, "-p", port, "-P", "16", "-n", itoa(xadds), "--csv",
 			"XADD", "bench:xadd", "*", "field", "a line of ordinary length for the benchmark")
@@ -97,13 +96,12 @@ func fanout(ctx context.Context, r *run) Figure {
 		if err != nil {
 			return 0, err
 		}
-		xaddTotal += int64(xadds)
 		_ = r.redis.Client.Del(ctx, "bench:xadd").Err()
 		return time.Duration(float64(xadds) / rps * float64(time.Second)), nil
 	}
 	warm := true // alternate's first round of each side is a warm-up
 	var timed int64
-	tParley, tPeer, err := alternate(r.rounds(), func() (time.Duration, error) {
+	rounds, err := alternate(r.rounds(), func() (time.Duration, error) {
 		before := jobs
 		d, err := parley()
 		if !warm {
@@ -115,10 +113,13 @@ func fanout(ctx context.Context, r *run) Figure {
 	if err != nil {
 		return failed(what, target, err)
 	}
-	pr := float64(timed) / tParley.Seconds()
-	xr := float64(r.rounds()*xadds) / tPeer.Seconds()
+	perRound := int64(lines * 49)
+	if want := int64(r.rounds()) * perRound; timed != want {
+		return failed(what, target, fmt.Errorf("parley routed %d jobs in the timed rounds, want %d", timed, want))
+	}
+	pr, xr, ratio := rounds.rates(float64(perRound), float64(xadds))
 	f.Parley, f.Peer = rate(pr, "jobs/s"), rate(xr, "XADD/s")
-	f.Ratio = 100 * pr / xr
+	f.Ratio = ratio
 	f.Values = map[string]float64{"parley_jobs_per_s": pr, "peer_xadd_per_s": xr}
 	return f
 }

@@ -53,6 +53,31 @@ func startDoor(ctx context.Context, st *threads.Store) (*door, error) {
 		stop: func() { cancel(); <-done }}, nil
 }
 
+// storedAll checks that the door stored a line for every message of r's
+// rounds (and warm-up): the figure counts replies stored, not answered.
+func (d *door) storedAll(ctx context.Context, r *run) error {
+	want := (r.rounds() + 1) * inboundMessages(r)
+	n, after := 0, ""
+	for {
+		lines, err := d.st.Chat.Lines(ctx, "design", threads.Range{After: after, Limit: threads.MaxPage})
+		if err != nil {
+			return err
+		}
+		n += len(lines)
+		if len(lines) < threads.MaxPage {
+			break
+		}
+		after = lines[len(lines)-1].ID
+	}
+	if n != want {
+		return fmt.Errorf("the door stored %d lines for %d messages", n, want)
+	}
+	return nil
+}
+
+// inboundMessages is the messages of one inbound round.
+func inboundMessages(r *run) int { return r.size(1000, 2000) }
+
 // Close stops the door.
 func (d *door) Close() { d.stop() }
 
@@ -81,15 +106,15 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer floor.Close()
-	dr, fr, err := sourceRounds(ctx, r, bin, d.Reply, d.Addr, floor.Addr)
+	dr, fr, ratio, err := sourceRounds(ctx, r, bin, d.Reply, d.Addr, floor.Addr)
 	if err != nil {
 		return failed(what, target, err)
 	}
-	if lines, err := d.st.Chat.Lines(ctx, "design", threads.Range{Limit: 1}); err != nil || len(lines) == 0 {
-		return failed(what, target, fmt.Errorf("the door stored no line: %v", err))
+	if err := d.storedAll(ctx, r); err != nil {
+		return failed(what, target, err)
 	}
 	return Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
-		Ratio: 100 * dr / fr, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
+		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
 }
 
 // durable: the same door on a Redis with appendfsync always, beside the
@@ -115,35 +140,35 @@ func durable(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer dMem.Close()
-	ar, mr, err := sourceRoundsTo(ctx, r, bin, [2]*door{dAOF, dMem})
+	ar, mr, ratio, err := sourceRoundsTo(ctx, r, bin, [2]*door{dAOF, dMem})
 	if err != nil {
 		return failed(what, target, err)
 	}
 	return Figure{What: what, Target: target, Parley: rate(ar, "msg/s"), Peer: rate(mr, "msg/s (no persistence)"),
-		Ratio: 100 * ar / mr, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
+		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
 }
 
 // sourceRounds runs smtp-source's inbound load (sourceLoad, to the reply
 // address to) against addr a and addr b in alternating rounds and returns
-// the messages per second of each.
-func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rateB float64, err error) {
+// the messages per second of each and a's ratio to b (paired.rates).
+func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rateB, ratio float64, err error) {
 	return sourceRoundsTo(ctx, r, bin, [2]*door{{Addr: a, Reply: to}, {Addr: b, Reply: to}})
 }
 
 // sourceRoundsTo is sourceRounds for two doors, each with its own reply
 // address.
-func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB float64, err error) {
-	msgs := r.size(1000, 2000)
+func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB, ratio float64, err error) {
+	msgs := inboundMessages(r)
 	side := func(d *door) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
 			t, _, err := runTool(ctx, bin, sourceLoad(msgs, d.Reply, d.Addr)...)
 			return t, err
 		}
 	}
-	tA, tB, err := alternate(r.rounds(), side(doors[0]), side(doors[1]))
+	rounds, err := alternate(r.rounds(), side(doors[0]), side(doors[1]))
 	if err != nil {
-		return 0, 0, err
+		return 0, 0, 0, err
 	}
-	n := float64(r.rounds() * msgs)
-	return n / tA.Seconds(), n / tB.Seconds(), nil
+	rateA, rateB, ratio = rounds.rates(float64(msgs), float64(msgs))
+	return rateA, rateB, ratio, nil
 }

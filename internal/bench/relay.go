@@ -148,7 +148,7 @@ func relay(ctx context.Context, r *run) Figure {
 		return d, err
 	}
 	sentBefore := int64(-1)
-	tParley, tPeer, err := alternate(r.rounds(), func() (time.Duration, error) {
+	rounds, err := alternate(r.rounds(), func() (time.Duration, error) {
 		if sentBefore < 0 {
 			defer func() { sentBefore = m.n.Load() }() // after the warm-up
 		}
@@ -161,9 +161,9 @@ func relay(ctx context.Context, r *run) Figure {
 	if want := int64(r.rounds() * emails); sent != want {
 		return failed(what, target, fmt.Errorf("the sink accepted %d emails from parley, want %d", sent, want))
 	}
-	pr, sr := float64(sent)/tParley.Seconds(), float64(r.rounds()*emails)/tPeer.Seconds()
+	pr, sr, ratio := rounds.rates(float64(emails), float64(emails))
 	f.Parley, f.Peer = rate(pr, "emails/s"), rate(sr, "emails/s (smtp-source -s 16)")
-	f.Ratio = 100 * pr / sr
+	f.Ratio = ratio
 	f.Values = map[string]float64{"parley_emails_per_s": pr, "peer_emails_per_s": sr}
 	return f
 }
