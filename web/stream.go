@@ -36,10 +36,17 @@ import (
 // A client that reconnects sends the id of the last line it saw as
 // Last-Event-ID (browsers do it by themselves; ?last= works too) and first
 // gets every line of its rooms from that line's millisecond on, then the
-// live ones. Each room is a stream of its own, and two rooms may give lines
-// of one millisecond the same id, so the resume starts at the millisecond,
-// not after the id: nothing is lost, and a client skips a line (room and
-// id) it already has.
+// live ones. Each room is a stream of its own: two rooms may give lines of
+// one millisecond the same id, and lines of different rooms may reach a
+// stream slightly out of id order (rooms on different Redis masters, whose
+// clocks and connections differ), so the last id seen does not prove that
+// every earlier line of another room was seen. The resume therefore
+// starts resumeSlack before that line's millisecond: nothing is lost, and
+// a client skips a line (room and id) it already has.
+
+// resumeSlack is how far before the last line seen a resume starts; it
+// covers lines of other rooms that reached the stream after a later one.
+const resumeSlack = 5 * time.Second
 
 // maxResume is the most lines one resume sends per room; a client further
 // behind gets "reset" and reloads.
@@ -336,17 +343,19 @@ func (h *handler) stillValid(ctx context.Context, me *who) bool {
 	return true
 }
 
-// idLess orders two stream ids.
-// resumeAfter is the exclusive bound that starts a resume at the
-// millisecond of line id last (see above); "" when that is the start.
+// resumeAfter is the exclusive bound that starts a resume resumeSlack
+// before the millisecond of line id last (see above); "" when that is the
+// start.
 func resumeAfter(last string) string {
 	ms, _ := splitID(last)
-	if ms == 0 {
+	slack := uint64(resumeSlack / time.Millisecond)
+	if ms <= slack {
 		return ""
 	}
-	return strconv.FormatUint(ms-1, 10) + "-" + strconv.FormatUint(math.MaxUint64, 10)
+	return strconv.FormatUint(ms-slack-1, 10) + "-" + strconv.FormatUint(math.MaxUint64, 10)
 }
 
+// idLess orders two stream ids.
 func idLess(a, b string) bool {
 	am, as := splitID(a)
 	bm, bs := splitID(b)

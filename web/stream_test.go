@@ -227,6 +227,32 @@ func TestStreamResume(t *testing.T) {
 	}
 }
 
+// TestStreamResumeAfterCrossedLines: lines of two rooms can reach a
+// stream out of id order (rooms on different Redis masters). A client
+// that saw the later line and dropped before the earlier one arrived
+// still gets the earlier one when it resumes from the later's id.
+func TestStreamResumeAfterCrossedLines(t *testing.T) {
+	e := newWebEnv(t, nil)
+	if err := e.store.Chat.AddMember(e.ctx, "other", "alice"); err != nil {
+		t.Fatal(err)
+	}
+	early := e.post("other", "carol", "posted first, arrived second")
+	time.Sleep(20 * time.Millisecond) // a later millisecond for sure
+	late := e.post("design", "bob", "posted second, arrived first")
+	if !idLess(early.ID, late.ID) {
+		t.Fatalf("ids %s and %s are not in posting order", early.ID, late.ID)
+	}
+	s := e.openStream("alice", late.ID)
+	got := map[string]bool{}
+	for len(got) < 2 {
+		l := s.line()
+		got[l.Room+" "+l.ID] = true
+	}
+	if !got[early.Room+" "+early.ID] {
+		t.Fatalf("the resume from %s lost %s of %s: got %v", late.ID, early.ID, early.Room, got)
+	}
+}
+
 func TestStreamHeartbeatAndRevocation(t *testing.T) {
 	e := newWebEnv(t, func(o *Options) { o.Heartbeat = 50 * time.Millisecond })
 	s := e.openStream("bob", "")
@@ -258,9 +284,11 @@ func TestResumeAfter(t *testing.T) {
 	for last, want := range map[string]string{
 		"0-0":              "",
 		"0-5":              "",
-		"1764057600000-3":  "1764057599999-18446744073709551615",
-		"1764057600000-0":  "1764057599999-18446744073709551615",
-		"1-18446744073709": "0-18446744073709551615",
+		"1764057600000-3":  "1764057594999-18446744073709551615",
+		"1764057600000-0":  "1764057594999-18446744073709551615",
+		"1-18446744073709": "",
+		"5000-0":           "",
+		"5001-0":           "0-18446744073709551615",
 	} {
 		if got := resumeAfter(last); got != want {
 			t.Errorf("resumeAfter(%q) = %q, want %q", last, got, want)
