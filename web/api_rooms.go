@@ -370,7 +370,7 @@ func (h *handler) listLines(w http.ResponseWriter, r *http.Request, me *who) err
 	if rg.Newest {
 		slices.Reverse(lines)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"lines": lines, "more": len(lines) == rg.Limit})
+	writeJSON(w, http.StatusOK, map[string]any{"lines": viewLines(lines), "more": len(lines) == rg.Limit})
 	return nil
 }
 

@@ -24,6 +24,17 @@ func TestComposerCommands(t *testing.T) {
 	if page.StatusCode != 200 || !strings.Contains(html, `class="join" href="`+res.Posted.Line.Meeting()+`"`) {
 		t.Errorf("the page shows no Join button: %d", page.StatusCode)
 	}
+	// The API gives the page the link as "meeting" and never a line's
+	// outside id (a member's Message-ID, a MessageSid).
+	if _, err := e.store.Chat.Post(e.ctx, threads.NewLine{Room: "design", Author: "bob", Text: "by mail",
+		Origin: threads.FromEmail, SourceID: "email:bob:<x1@example.org>"}); err != nil {
+		t.Fatal(err)
+	}
+	st, body = e.do("bob", "GET", "/api/rooms/design/lines", nil)
+	if st != 200 || !strings.Contains(body, `"meeting":"`+res.Posted.Line.Meeting()+`"`) ||
+		strings.Contains(body, "source_id") || strings.Contains(body, "x1@example.org") {
+		t.Errorf("GET lines: %d %s", st, body)
+	}
 	for _, c := range []struct {
 		text  string
 		avail threads.Availability

@@ -117,12 +117,36 @@ func (c *lineFrames) frame(l *threads.Line) ([]byte, error) {
 	if f := c.last.Load(); f != nil && f.line == l {
 		return f.frame, nil
 	}
-	frame, err := sseFrame(l.ID, "line", l)
+	frame, err := sseFrame(l.ID, "line", viewLine(*l))
 	if err != nil {
 		return nil, err
 	}
 	c.last.Store(&lineFrame{line: l, frame: frame})
 	return frame, nil
+}
+
+// lineJSON is a line as the API and the live stream show it to members:
+// the line without its source id (an outside id: a member's email
+// Message-ID, a Twilio MessageSid), with the link of a meeting line.
+type lineJSON struct {
+	threads.Line
+	// SourceID hides the line's own: being shallower, it is the one
+	// encoded, and it is always empty.
+	SourceID string `json:"source_id,omitempty"`
+	// Meeting is the link a meeting line invites to join.
+	Meeting string `json:"meeting,omitempty"`
+}
+
+// viewLine is l as members see it.
+func viewLine(l threads.Line) lineJSON { return lineJSON{Line: l, Meeting: l.Meeting()} }
+
+// viewLines is viewLine for each of ls.
+func viewLines(ls []threads.Line) []lineJSON {
+	out := make([]lineJSON, len(ls))
+	for i, l := range ls {
+		out[i] = viewLine(l)
+	}
+	return out
 }
 
 // presenceEvent is the data of a presence event.
@@ -225,7 +249,7 @@ func (h *handler) openStream(w http.ResponseWriter, r *http.Request, me *who) (*
 	}
 	for _, l := range backlog {
 		l.Quote = ""
-		if err := ls.out.event(l.ID, "line", l); err != nil {
+		if err := ls.out.event(l.ID, "line", viewLine(l)); err != nil {
 			return ls, false, nil
 		}
 		ls.sent[l.Room] = l.ID

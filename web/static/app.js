@@ -198,12 +198,12 @@
     }
     return span;
   }
-  // meetingBit adds the Join button of a meeting line ("meet:NONCE URL").
+  // meetingBit adds the Join button of a meeting line (its "meeting" link).
   function meetingBit(li, l) {
-    var m = /^meet:\S+ (https?:\/\/\S+)$/.exec(l.source_id || "");
-    if (l.origin !== "system" || !m) return;
+    var link = l.meeting || "";
+    if (l.origin !== "system" || !/^https?:\/\/\S+$/.test(link)) return;
     var a = el("a", "join", "Join");
-    a.href = m[1];
+    a.href = link;
     a.target = "_blank";
     a.rel = "noopener noreferrer";
     li.appendChild(document.createTextNode(" "));
