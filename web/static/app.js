@@ -82,9 +82,12 @@
 
   var origins = { email: ["\u2709", "came in by email"], sms: ["\u260e", "came in by text message"] };
 
-  // addLine appends a line of this room unless it is there already.
+  // addLine appends a line of this room unless it is there already. A room's
+  // ids only grow, so a line not after the last one shown is one the page
+  // has, or older history that a resumed stream sends again (it starts a
+  // little before the last line seen): never appended at the bottom.
   function addLine(l) {
-    if (document.getElementById("l-" + l.id)) return;
+    if (document.getElementById("l-" + l.id) || !after(l.id, list.dataset.last)) return;
     var stick = nearBottom();
     var prev = list.querySelector("li.line:last-of-type"), day = dayOf(l.time);
     var lastDay = prev ? dayOf(prev.querySelector("time").getAttribute("datetime")) : "";
