@@ -153,6 +153,10 @@ func (h *handler) serverKey(ctx context.Context) *pgp.PublicKey {
 // client to encrypt replies to. It is public (no sign-in); 404 when parley
 // has no key (no PARLEY_SECRET).
 func (h *handler) serverKeyJSON(w http.ResponseWriter, r *http.Request) {
+	if err := h.limit(clientKey(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	k := h.serverKey(r.Context())
 	if k == nil {
 		h.fail(w, r, errf(http.StatusNotFound, "no_key", "parley has no OpenPGP key (PARLEY_SECRET is not set)"))
@@ -165,6 +169,10 @@ func (h *handler) serverKeyJSON(w http.ResponseWriter, r *http.Request) {
 // serverKeyFile answers GET /parley.asc: parley's public key, armored, to
 // import into a mail client (Thunderbird: File, Open, or drop it in).
 func (h *handler) serverKeyFile(w http.ResponseWriter, r *http.Request) {
+	if err := h.limit(clientKey(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
 	k := h.serverKey(r.Context())
 	if k == nil {
 		http.NotFound(w, r)
