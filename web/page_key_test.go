@@ -83,13 +83,7 @@ func (b *browser) postKey(t *testing.T, base, csrf string, file []byte, paste st
 	_ = mw.Close()
 	req, _ := http.NewRequest("POST", base+"/me/key", &body)
 	req.Header.Set("Content-Type", mw.FormDataContentType())
-	res, err := b.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	data, _ := io.ReadAll(res.Body)
-	return res, string(data)
+	return b.send(t, req)
 }
 
 // TestKeySection: the profile page's Encryption section takes a key as a

@@ -1,42 +1,23 @@
 package main
 
 import (
-	"bytes"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 
-	"github.com/ProtonMail/go-crypto/openpgp"
-	"github.com/ProtonMail/go-crypto/openpgp/armor"
-	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/chromedp/chromedp"
 
 	"parley/internal/testpeers/browserpeer"
 )
 
-// armoredKey makes a key for addr and returns its public and private
-// halves, armored, and its fingerprint in groups of four.
-func armoredKey(t *testing.T, addr string) (public, private, groups string) {
-	t.Helper()
-	ent, err := openpgp.NewEntity("Alice Archer", "", addr, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pub, priv bytes.Buffer
-	w, _ := armor.Encode(&pub, openpgp.PublicKeyType, nil)
-	_ = ent.Serialize(w)
-	_ = w.Close()
-	w, _ = armor.Encode(&priv, openpgp.PrivateKeyType, nil)
-	_ = ent.SerializePrivate(w, nil)
-	_ = w.Close()
-	fp := fmt.Sprintf("%X", ent.PrimaryKey.Fingerprint)
+// fours is a fingerprint in groups of four, as the page shows it.
+func fours(fp string) string {
 	var g []string
 	for i := 0; i < len(fp); i += 4 {
 		g = append(g, fp[i:min(i+4, len(fp))])
 	}
-	return pub.String(), priv.String(), strings.Join(g, " ")
+	return strings.Join(g, " ")
 }
 
 // TestBrowserKey: in confidential room design, alice (no key) reads why
@@ -52,7 +33,8 @@ func TestBrowserKey(t *testing.T) {
 	ok(t, e, "room", "set", "design", "--confidential", "on")
 	for _, sc := range screens {
 		t.Run(sc.name, func(t *testing.T) {
-			pub, priv, groups := armoredKey(t, "alice@example.org")
+			k := newTestKeyPair(t, "Alice Archer", "alice@example.org")
+			pub, priv, groups := k.public, k.private, fours(k.fingerprint)
 			file := filepath.Join(t.TempDir(), "alice.asc")
 			if err := os.WriteFile(file, []byte(pub), 0o600); err != nil {
 				t.Fatal(err)
