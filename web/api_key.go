@@ -1,8 +1,11 @@
 package web
 
 import (
+	"context"
 	"errors"
+	"io"
 	"net/http"
+	"strings"
 	"time"
 
 	"parley/internal/pgp"
@@ -15,6 +18,8 @@ func (h *handler) keyRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("GET /api/me/key", h.api(h.showMyKey))
 	mux.HandleFunc("PUT /api/me/key", h.api(h.setMyKey))
 	mux.HandleFunc("DELETE /api/me/key", h.api(h.removeMyKey))
+	mux.HandleFunc("GET /api/key", h.serverKeyJSON)
+	mux.HandleFunc("GET /parley.asc", h.serverKeyFile)
 	mux.HandleFunc("PUT /api/admin/rooms/{id}/confidential", h.admin(h.adminSetConfidential))
 }
 
@@ -24,6 +29,14 @@ type keyView struct {
 	Source      string    `json:"source"`
 	Updated     time.Time `json:"updated"`
 	Addresses   []string  `json:"addresses"`
+	// Yours is whether one of Addresses is one of the member's: a key that
+	// names none is kept (mail goes to the member, not to the addresses in
+	// it), with this false so the page can warn.
+	Yours bool `json:"yours"`
+	// Created is when the key was made; Expires when it stops being
+	// usable (absent: never).
+	Created *time.Time `json:"created,omitempty"`
+	Expires *time.Time `json:"expires,omitempty"`
 	// Usable is false when the key has expired or was revoked: mail then
 	// goes unencrypted until a new key is set.
 	Usable  bool   `json:"usable"`
@@ -31,7 +44,8 @@ type keyView struct {
 	Armored string `json:"armored,omitempty"`
 }
 
-func viewKey(k threads.MemberKey, now time.Time) keyView {
+// viewKey shows k, the key of the member with the addresses emails.
+func viewKey(k threads.MemberKey, emails []string, now time.Time) keyView {
 	v := keyView{Fingerprint: k.Fingerprint, Source: k.Source, Updated: k.Updated, Addresses: []string{}}
 	key, err := pgp.ParsePublicKey(k.Key, now)
 	if err != nil {
@@ -39,7 +53,28 @@ func viewKey(k threads.MemberKey, now time.Time) keyView {
 		return v
 	}
 	v.Usable, v.Addresses, v.Armored = true, key.Addresses(), key.Armored()
+	v.Yours = keyIsYours(v.Addresses, emails)
+	created := key.Created()
+	v.Created = &created
+	if t := key.Expires(); !t.IsZero() {
+		v.Expires = &t
+	}
 	return v
+}
+
+// keyIsYours is the one rule for a key's addresses: it is the member's
+// when one of its addresses is one of theirs (case aside). A key that is
+// not is still accepted, by the API, the page and the CLI alike: parley
+// encrypts to the member, whatever the key's user IDs say.
+func keyIsYours(keyAddrs, emails []string) bool {
+	for _, a := range keyAddrs {
+		for _, e := range emails {
+			if strings.EqualFold(a, e) {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func (h *handler) showMyKey(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -50,7 +85,7 @@ func (h *handler) showMyKey(w http.ResponseWriter, r *http.Request, me *who) err
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewKey(k, h.opts.Now()))
+	writeJSON(w, http.StatusOK, viewKey(k, me.user.Emails, h.opts.Now()))
 	return nil
 }
 
@@ -74,7 +109,7 @@ func (h *handler) setMyKey(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err := h.store.Directory.SetMemberKey(r.Context(), me.user.ID, mk); err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewKey(mk, now))
+	writeJSON(w, http.StatusOK, viewKey(mk, me.user.Emails, now))
 	return nil
 }
 
@@ -88,6 +123,65 @@ func (h *handler) removeMyKey(w http.ResponseWriter, r *http.Request, me *who) e
 	}
 	w.WriteHeader(http.StatusNoContent)
 	return nil
+}
+
+// serverKeyView is parley's own public key as GET /api/key shows it.
+type serverKeyView struct {
+	Fingerprint string `json:"fingerprint"`
+	Armored     string `json:"armored"`
+}
+
+// serverKeyMaxAge is how long a fetched copy of parley's public key may be
+// reused: it changes only if its store is lost.
+const serverKeyMaxAge = "public, max-age=3600"
+
+// serverKey is parley's public key, or nil when it has none; a key that
+// cannot be read is logged and shown as none.
+func (h *handler) serverKey(ctx context.Context) *pgp.PublicKey {
+	if h.opts.ServerKey == nil {
+		return nil
+	}
+	k, err := h.opts.ServerKey(ctx)
+	if err != nil {
+		h.log.Warn("parley's OpenPGP key", "err", err)
+		return nil
+	}
+	return k
+}
+
+// serverKeyJSON answers GET /api/key: parley's public key, for a member's
+// client to encrypt replies to. It is public (no sign-in); 404 when parley
+// has no key (no PARLEY_SECRET).
+func (h *handler) serverKeyJSON(w http.ResponseWriter, r *http.Request) {
+	if err := h.limit(clientKey(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	k := h.serverKey(r.Context())
+	if k == nil {
+		h.fail(w, r, errf(http.StatusNotFound, "no_key", "parley has no OpenPGP key (PARLEY_SECRET is not set)"))
+		return
+	}
+	w.Header().Set("Cache-Control", serverKeyMaxAge)
+	writeJSON(w, http.StatusOK, serverKeyView{Fingerprint: k.Fingerprint, Armored: k.Armored()})
+}
+
+// serverKeyFile answers GET /parley.asc: parley's public key, armored, to
+// import into a mail client (Thunderbird: File, Open, or drop it in).
+func (h *handler) serverKeyFile(w http.ResponseWriter, r *http.Request) {
+	if err := h.limit(clientKey(r)); err != nil {
+		h.fail(w, r, err)
+		return
+	}
+	k := h.serverKey(r.Context())
+	if k == nil {
+		http.NotFound(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/pgp-keys")
+	w.Header().Set("Content-Disposition", `attachment; filename="parley.asc"`)
+	w.Header().Set("Cache-Control", serverKeyMaxAge)
+	_, _ = io.WriteString(w, k.Armored())
 }
 
 // confidentialBody is the body of PUT /api/admin/rooms/{id}/confidential.

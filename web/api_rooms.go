@@ -182,7 +182,10 @@ type roomView struct {
 	Kind    threads.RoomKind `json:"kind"`
 	Owner   string           `json:"owner,omitempty"`
 	Created time.Time        `json:"created"`
-	Members []memberView     `json:"members"`
+	// Confidential: lines go by email only encrypted, to members with a
+	// key; others get a notice with a link (issue 19).
+	Confidential bool         `json:"confidential,omitempty"`
+	Members      []memberView `json:"members"`
 }
 
 // roomDetail reads a room with its members' presence and reach.
@@ -192,7 +195,7 @@ func (h *handler) roomDetail(ctx context.Context, id string) (roomView, error) {
 		return roomView{}, err
 	}
 	v := roomView{ID: room.ID, Name: room.Name, Topic: room.Topic, Kind: room.Kind, Owner: room.Owner, Created: room.Created,
-		Members: make([]memberView, 0, len(room.Members))}
+		Confidential: room.Confidential, Members: make([]memberView, 0, len(room.Members))}
 	for _, m := range room.Members {
 		mr, ok := reach[m]
 		if !ok {

@@ -23,6 +23,12 @@ func (b *browser) fetch(t *testing.T, method, u string, form url.Values) (*http.
 	if form != nil {
 		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	}
+	return b.send(t, req)
+}
+
+// send sends req and returns the answer with its body read.
+func (b *browser) send(t *testing.T, req *http.Request) (*http.Response, string) {
+	t.Helper()
 	res, err := b.Do(req)
 	if err != nil {
 		t.Fatal(err)

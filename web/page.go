@@ -120,6 +120,8 @@ func (h *handler) pageRoutes(mux *http.ServeMux) {
 	mux.HandleFunc("POST /me", h.page(h.profileForm))
 	mux.HandleFunc("POST /me/phone/verify", h.page(h.phoneVerifyForm)) // phonecode.go
 	mux.HandleFunc("POST /me/phone/confirm", h.page(h.phoneConfirmForm))
+	mux.HandleFunc("POST /me/key", h.page(h.keyForm)) // page_key.go
+	mux.HandleFunc("POST /me/key/remove", h.page(h.keyRemoveForm))
 	mux.HandleFunc("GET /tokens", h.page(h.tokensPage))
 	mux.HandleFunc("POST /tokens", h.page(h.tokensCreate))
 	mux.HandleFunc("POST /tokens/{id}/revoke", h.page(h.tokensRevoke))
@@ -424,6 +426,9 @@ type roomData struct {
 	Rooms []roomEntry
 	Days  map[string]dayMark
 	Cont  map[string]bool
+	// HaveKey: the member has a usable key, so a confidential room's lines
+	// reach them by email (page_key.go).
+	HaveKey bool
 }
 
 func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) error {
@@ -445,6 +450,11 @@ func (h *handler) roomPage(w http.ResponseWriter, r *http.Request, me *who) erro
 	}
 	slices.Reverse(lines)
 	d := roomData{Room: detail, Lines: lines, Live: before == "", MaxFile: humanSize(h.opts.MaxUploadBytes)}
+	if detail.Confidential {
+		if d.HaveKey, err = h.hasUsableKey(r.Context(), me.user.ID); err != nil {
+			return err
+		}
+	}
 	if len(lines) == roomPageLines {
 		d.Older = lines[0].ID
 	}
@@ -530,6 +540,8 @@ type profileData struct {
 	Away, Offline threads.Channel
 	Quiet         threads.QuietHours
 	AutoReply     string
+	// Key is the Encryption section (page_key.go).
+	Key keySection
 }
 
 func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, error) {
@@ -551,6 +563,9 @@ func (h *handler) profileView(r *http.Request, me *who, u threads.User) (view, e
 		AutoReply: cmp.Or(u.Prefs.AutoReply, threads.AutoReplyOn)}
 	if u.Prefs.Quiet != nil {
 		d.Quiet = *u.Prefs.Quiet
+	}
+	if d.Key, err = h.keySectionFor(r, u); err != nil {
+		return view{}, err
 	}
 	v.Data = d
 	return v, nil

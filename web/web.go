@@ -9,6 +9,7 @@
 package web
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"html/template"
@@ -20,6 +21,7 @@ import (
 
 	"parley/internal/blobs"
 	"parley/internal/filelink"
+	"parley/internal/pgp"
 	"parley/threads"
 )
 
@@ -64,6 +66,10 @@ type Options struct {
 	// FileLinkTTL is how long a fresh file link works (7 days;
 	// PARLEY_FILE_LINK_TTL).
 	FileLinkTTL time.Duration
+	// ServerKey returns parley's own OpenPGP public key, shown on the
+	// profile page and served at /parley.asc and /api/key; nil (or a nil
+	// key) when parley has none (no PARLEY_SECRET, or not made yet).
+	ServerKey func(ctx context.Context) (*pgp.PublicKey, error)
 	// Stop, when closed, ends every live stream, so that a server shutting
 	// down does not wait for them (http.Server.RegisterOnShutdown).
 	Stop <-chan struct{}

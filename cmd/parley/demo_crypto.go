@@ -46,8 +46,8 @@ func (d *demo) showEncryption(ctx context.Context) error {
 	if _, err := d.st.Chat.CreateRoom(ctx, room); err != nil && !errors.Is(err, threads.ErrExists) {
 		return err
 	}
-	d.printf("\nEncryption: bob uploads his OpenPGP public key (parley user key add bob bob.asc; or PUT /api/me/key,\n"+
-		"or his mail client's Autocrypt header), key %s. Board is a confidential room\n"+
+	d.printf("\nEncryption: bob uploads his OpenPGP public key (parley user key add bob bob.asc; or the Encryption\n"+
+		"section of his profile page, PUT /api/me/key, or his mail client's Autocrypt header), key %s. Board is a confidential room\n"+
 		"(parley room create --confidential): its lines leave parley by email only encrypted; carol, who\n"+
 		"has no key, gets a notice with the link instead (a text message would be that notice too).\n", k.Fingerprint)
 	start := time.Now()

@@ -96,8 +96,10 @@ func (d *demo) showWeb(ctx context.Context, url string) error {
 		"  %s\n"+
 		"  Lines posted from another terminal appear there live; set your status from the page.\n"+
 		"  A member with only a phone types their verified number there instead (Carol could: %s) and\n"+
-		"  signs in with the 6-digit code parley texts them (once, within %d minutes; 5 wrong tries burn it).\n",
-		url, links[len(links)-1], demoPhoneSignIn, int(threads.CodeValidity/time.Minute))
+		"  signs in with the 6-digit code parley texts them (once, within %d minutes; 5 wrong tries burn it).\n"+
+		"  Her profile's Encryption section (%s/me#encryption) takes her OpenPGP public key (a file or pasted)\n"+
+		"  and offers parley's own key to import into her mail client (%s/parley.asc).\n",
+		url, links[len(links)-1], demoPhoneSignIn, int(threads.CodeValidity/time.Minute), url, url)
 	return nil
 }
 

@@ -14,27 +14,47 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
+// testKeyPair is a key made for a test: its public half armored, its
+// private half armored and binary (as gpg --export-secret-keys writes
+// it, with and without --armor), and its fingerprint.
+type testKeyPair struct {
+	public, private string
+	privateBinary   []byte
+	fingerprint     string
+}
+
+// newTestKeyPair makes a key for name <addr>.
+func newTestKeyPair(t *testing.T, name, addr string) testKeyPair {
+	t.Helper()
+	e, err := openpgp.NewEntity(name, "", addr, &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pub, priv, bin bytes.Buffer
+	w, _ := armor.Encode(&pub, openpgp.PublicKeyType, nil)
+	_ = e.Serialize(w)
+	_ = w.Close()
+	_ = e.SerializePrivate(&bin, nil)
+	w, _ = armor.Encode(&priv, openpgp.PrivateKeyType, nil)
+	_, _ = w.Write(bin.Bytes())
+	_ = w.Close()
+	return testKeyPair{public: pub.String(), private: priv.String(), privateBinary: bin.Bytes(),
+		fingerprint: fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)}
+}
+
 // writeKeyFiles writes Bob's public key (armored) and his private key to
 // dir, as gpg --export and --export-secret-keys would.
 func writeKeyFiles(t *testing.T, dir string) (pub, priv, fingerprint string) {
 	t.Helper()
-	e, err := openpgp.NewEntity("Bob", "", "bob@example.org", &packet.Config{Algorithm: packet.PubKeyAlgoEdDSA})
-	if err != nil {
-		t.Fatal(err)
-	}
-	var a, p bytes.Buffer
-	w, _ := armor.Encode(&a, openpgp.PublicKeyType, nil)
-	_ = e.Serialize(w)
-	_ = w.Close()
-	_ = e.SerializePrivate(&p, nil)
+	k := newTestKeyPair(t, "Bob", "bob@example.org")
 	pub, priv = filepath.Join(dir, "bob.asc"), filepath.Join(dir, "bob.key")
-	if err := os.WriteFile(pub, a.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(pub, []byte(k.public), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	if err := os.WriteFile(priv, p.Bytes(), 0o600); err != nil {
+	if err := os.WriteFile(priv, k.privateBinary, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	return pub, priv, fmt.Sprintf("%X", e.PrimaryKey.Fingerprint)
+	return pub, priv, k.fingerprint
 }
 
 func TestUserKeyCommands(t *testing.T) {

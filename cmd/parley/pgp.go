@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"parley/internal/pgp"
@@ -37,4 +39,38 @@ func withPGP(cfg Config, st *threads.Store, composer *mailcompose.Composer, tran
 	}
 	p := outbound.NewPGPTransport(outbound.PGPOptions{Next: transport, Keys: st.Directory, Server: key, Composer: composer, Log: log})
 	return p, p, nil
+}
+
+// errKeyNotMade: parley's key is not stored yet (the dispatcher makes it).
+var errKeyNotMade = errors.New("parley's OpenPGP key is not made yet")
+
+// serverPublicKey reads parley's public key for the page (web
+// Options.ServerKey) once withPGP has made it, and keeps it; nil without
+// a secret. Before the key is made it answers none.
+func serverPublicKey(cfg Config, st *threads.Store) func(context.Context) (*pgp.PublicKey, error) {
+	if cfg.Secret == "" {
+		return nil
+	}
+	var mu sync.Mutex
+	var key *pgp.PublicKey
+	return func(ctx context.Context) (*pgp.PublicKey, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if key != nil {
+			return key, nil
+		}
+		data, err := st.Auth.ServerKey(ctx, func() ([]byte, error) { return nil, errKeyNotMade })
+		if errors.Is(err, errKeyNotMade) {
+			return nil, nil
+		}
+		if err != nil {
+			return nil, err
+		}
+		k, err := pgp.ParseServerKey(data, time.Now())
+		if err != nil {
+			return nil, err
+		}
+		key = k.Public()
+		return key, nil
+	}
 }

@@ -30,6 +30,16 @@ const MaxKeyBytes = 64 << 10
 var (
 	// ErrBadKey: the bytes are not one usable OpenPGP public key.
 	ErrBadKey = errors.New("not a usable OpenPGP public key")
+	// ErrPrivateKey: the bytes are a private key (also ErrBadKey). It is
+	// refused without being kept; the caller must not keep nor log it.
+	ErrPrivateKey = errors.New("this is a private key; give the public key (gpg --export --armor ADDRESS)")
+	// ErrKeyTooLarge: the bytes are over MaxKeyBytes (also ErrBadKey).
+	ErrKeyTooLarge = fmt.Errorf("larger than %d bytes", MaxKeyBytes)
+	// ErrKeyRevoked: the key was revoked (also ErrBadKey).
+	ErrKeyRevoked = errors.New("the key is revoked")
+	// ErrNoEncryptionKey: the key has no encryption key valid now: it has
+	// none, or it expired (also ErrBadKey).
+	ErrNoEncryptionKey = errors.New("the key has no encryption key valid now (expired?)")
 	// ErrNotForUs: the message is encrypted, but not to parley's key.
 	ErrNotForUs = errors.New("encrypted to another key")
 	// ErrTampered: the message does not decrypt to what was encrypted (its
@@ -48,6 +58,7 @@ func config(now time.Time) *packet.Config {
 // PublicKey is a member's public key.
 type PublicKey struct {
 	entity *openpgp.Entity
+	now    time.Time // when it was read: Expires looks at the keys valid then
 	// Fingerprint is the key's fingerprint, upper-case hex.
 	Fingerprint string
 	// Bytes is the key in binary form (public parts only), as stored and as
@@ -60,11 +71,16 @@ type PublicKey struct {
 // once, and keys with no encryption subkey valid now.
 func ParsePublicKey(data []byte, now time.Time) (*PublicKey, error) {
 	if len(data) > MaxKeyBytes {
-		return nil, fmt.Errorf("%w: larger than %d bytes", ErrBadKey, MaxKeyBytes)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, ErrKeyTooLarge)
+	}
+	trimmed := bytes.TrimSpace(data)
+	if bytes.Contains(trimmed, []byte("-----BEGIN PGP PRIVATE KEY BLOCK-----")) {
+		// Refused before it is read: nothing of it is parsed nor kept.
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, ErrPrivateKey)
 	}
 	var list openpgp.EntityList
 	var err error
-	if trimmed := bytes.TrimSpace(data); bytes.HasPrefix(trimmed, []byte("-----BEGIN ")) {
+	if bytes.HasPrefix(trimmed, []byte("-----BEGIN ")) {
 		list, err = openpgp.ReadArmoredKeyRing(bytes.NewReader(trimmed))
 	} else {
 		list, err = openpgp.ReadKeyRing(bytes.NewReader(data))
@@ -78,23 +94,23 @@ func ParsePublicKey(data []byte, now time.Time) (*PublicKey, error) {
 	case len(list) > 1:
 		return nil, fmt.Errorf("%w: %d keys found, give one", ErrBadKey, len(list))
 	case list[0].PrivateKey != nil:
-		return nil, fmt.Errorf("%w: this is a private key; give the public key (gpg --export --armor ADDRESS)", ErrBadKey)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, ErrPrivateKey)
 	}
 	return newPublicKey(list[0], now)
 }
 
 func newPublicKey(e *openpgp.Entity, now time.Time) (*PublicKey, error) {
 	if e.Revoked(now) {
-		return nil, fmt.Errorf("%w: the key is revoked", ErrBadKey)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, ErrKeyRevoked)
 	}
 	if _, ok := e.EncryptionKey(now); !ok {
-		return nil, fmt.Errorf("%w: the key has no encryption key valid now (expired?)", ErrBadKey)
+		return nil, fmt.Errorf("%w: %w", ErrBadKey, ErrNoEncryptionKey)
 	}
 	var buf bytes.Buffer
 	if err := e.Serialize(&buf); err != nil {
 		return nil, fmt.Errorf("%w: %v", ErrBadKey, err)
 	}
-	return &PublicKey{entity: e, Fingerprint: fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), Bytes: buf.Bytes()}, nil
+	return &PublicKey{entity: e, now: now, Fingerprint: fmt.Sprintf("%X", e.PrimaryKey.Fingerprint), Bytes: buf.Bytes()}, nil
 }
 
 // Addresses are the email addresses of the key's identities, lower-case.
@@ -106,6 +122,33 @@ func (k *PublicKey) Addresses() []string {
 		}
 	}
 	return out
+}
+
+// Created is when the key (its primary key) was made.
+func (k *PublicKey) Created() time.Time { return k.entity.PrimaryKey.CreationTime }
+
+// Expires is when the key stops being usable for encryption: the earlier
+// of its primary key's and its encryption subkey's expiry. Zero: never.
+func (k *PublicKey) Expires() time.Time {
+	var at time.Time
+	if sig, _ := k.entity.PrimarySelfSignature(); sig != nil {
+		at = expiry(k.entity.PrimaryKey.CreationTime, sig)
+	}
+	if ek, ok := k.entity.EncryptionKey(k.now); ok && ek.SelfSignature != nil {
+		if t := expiry(ek.PublicKey.CreationTime, ek.SelfSignature); !t.IsZero() && (at.IsZero() || t.Before(at)) {
+			at = t
+		}
+	}
+	return at
+}
+
+// expiry is when a key made at created ends by its self-signature sig
+// (zero when it has no lifetime).
+func expiry(created time.Time, sig *packet.Signature) time.Time {
+	if sig.KeyLifetimeSecs == nil || *sig.KeyLifetimeSecs == 0 {
+		return time.Time{}
+	}
+	return created.Add(time.Duration(*sig.KeyLifetimeSecs) * time.Second)
 }
 
 // Armored is the key in ASCII armor, for people and `gpg --import`.

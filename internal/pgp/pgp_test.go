@@ -10,6 +10,7 @@ import (
 
 	"github.com/ProtonMail/go-crypto/openpgp"
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
+	"github.com/ProtonMail/go-crypto/openpgp/packet"
 )
 
 var now = time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)
@@ -158,16 +159,65 @@ func TestParsePublicKey(t *testing.T) {
 	if again, err := ParsePublicKey([]byte(k.Armored()), now); err != nil || again.Fingerprint != k.Fingerprint {
 		t.Errorf("Armored does not read back: %v", err)
 	}
-	for name, data := range map[string][]byte{
-		"private key": private.Bytes(),
-		"two keys":    two,
-		"garbage":     []byte("hello"),
-		"empty":       nil,
-		"too large":   bytes.Repeat([]byte{0x99}, MaxKeyBytes+1),
-		"half a key":  bob.public.Bytes[:len(bob.public.Bytes)/2],
+	if !k.Created().Equal(now) || !k.Expires().IsZero() {
+		t.Errorf("created %v expires %v, want %v and never", k.Created(), k.Expires(), now)
+	}
+	var armoredPrivate bytes.Buffer
+	w, _ = armor.Encode(&armoredPrivate, openpgp.PrivateKeyType, nil)
+	bob.entity.SerializePrivate(w, nil)
+	w.Close()
+	revoked := newMember(t, "r@example.org")
+	if err := revoked.entity.RevokeKey(packet.KeyCompromised, "lost", config(now)); err != nil {
+		t.Fatal(err)
+	}
+	var revokedBytes bytes.Buffer
+	revoked.entity.Serialize(&revokedBytes)
+	for _, c := range []struct {
+		name string
+		data []byte
+		want error // besides ErrBadKey; nil: ErrBadKey only
+	}{
+		{"private key", private.Bytes(), ErrPrivateKey},
+		{"armored private key", armoredPrivate.Bytes(), ErrPrivateKey},
+		{"two keys", two, nil},
+		{"garbage", []byte("hello"), nil},
+		{"empty", nil, nil},
+		{"too large", bytes.Repeat([]byte{0x99}, MaxKeyBytes+1), ErrKeyTooLarge},
+		{"half a key", bob.public.Bytes[:len(bob.public.Bytes)/2], nil},
+		{"expired", bob.public.Bytes, ErrNoEncryptionKey},
+		{"revoked", revokedBytes.Bytes(), ErrKeyRevoked},
 	} {
-		if _, err := ParsePublicKey(data, now); !errors.Is(err, ErrBadKey) {
-			t.Errorf("%s: %v, want ErrBadKey", name, err)
+		at := now
+		if c.name == "expired" {
+			at = now.AddDate(0, 0, 1) // read a day on, past the lifetime set below
+		}
+		data := c.data
+		if c.name == "expired" {
+			data = expiring(t, 3600)
+		}
+		_, err := ParsePublicKey(data, at)
+		if !errors.Is(err, ErrBadKey) || (c.want != nil && !errors.Is(err, c.want)) {
+			t.Errorf("%s: %v, want ErrBadKey and %v", c.name, err, c.want)
 		}
 	}
+	k, err = ParsePublicKey(expiring(t, 3600), now)
+	if err != nil || !k.Expires().Equal(now.Add(time.Hour)) {
+		t.Errorf("expiring key: %v, expires %v", err, k.Expires())
+	}
+}
+
+// expiring is a new key (binary) whose keys end secs after now.
+func expiring(t *testing.T, secs uint32) []byte {
+	t.Helper()
+	c := config(now)
+	c.KeyLifetimeSecs = secs
+	e, err := openpgp.NewEntity("Short", "", "short@example.org", c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	if err := e.Serialize(&buf); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
