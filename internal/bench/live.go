@@ -24,25 +24,25 @@ import (
 
 // live: one line to n clients of the live stream (GET /api/stream) of one
 // process: the time from Post to each client reading the line, and the
-// process's memory per client. The clients run in the same process, so
-// the memory counts both ends of each connection; each client is a raw
-// connection read by one goroutine through a small buffer (followStream),
-// so that most of it is the server's. The streams share the process's
-// live hub: one Redis subscription for all of them.
+// process's memory per client. The clients run in a child process
+// (livechild.go), so the memory is the server's end of each connection
+// only, and each process holds one file per client. The streams share
+// the process's live hub: one Redis subscription for all of them.
 func live(ctx context.Context, r *run) Figure {
 	const target = "p99 < 200 ms, ≤ 40 KB RSS per client"
 	n := liveClients(r.opts.Quick)
-	note := "clients in the same process: RSS counts both ends of each connection, after the garbage is collected"
-	// Each client holds two files: its end and the server's end.
+	note := "clients in a child process: RSS is the server's end of each connection, after the garbage is collected"
+	// Each process holds one file per client: the server its end, the
+	// child the client's.
 	var lim syscall.Rlimit
-	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(2*n+1024) {
-		fit := int(lim.Cur-min(lim.Cur, 1024)) / 2 / 1000 * 1000
+	if err := syscall.Getrlimit(syscall.RLIMIT_NOFILE, &lim); err == nil && lim.Cur < uint64(n+1024) {
+		fit := int(lim.Cur-min(lim.Cur, 1024)) / 1000 * 1000
 		if fit == 0 {
 			return failed(fmt.Sprintf("live: a line to %s SSE clients on one process", thousands(float64(n))),
-				target, fmt.Errorf("needs %d open files (ulimit -n is %d)", 2*n+1024, lim.Cur))
+				target, fmt.Errorf("needs %d open files (ulimit -n is %d)", n+1024, lim.Cur))
 		}
 		note = fmt.Sprintf("%s clients need %s open files, ulimit -n is %s: ran %s; ", thousands(float64(n)),
-			thousands(float64(2*n+1024)), thousands(float64(lim.Cur)), thousands(float64(fit))) + note
+			thousands(float64(n+1024)), thousands(float64(lim.Cur)), thousands(float64(fit))) + note
 		n = fit
 	}
 	what := fmt.Sprintf("live: a line to %s SSE clients on one process", thousands(float64(n)))
@@ -71,53 +71,11 @@ func live(ctx context.Context, r *run) Figure {
 	defer srv.Close()
 
 	before := held()
-	var (
-		mu      sync.Mutex
-		got     []time.Time
-		conns   []net.Conn
-		wg      sync.WaitGroup
-		ready   = make(chan error, n)
-		posted  = make(chan struct{})
-		lineSaw = make(chan struct{}, n)
-	)
-	request := []byte("GET /api/stream HTTP/1.1\r\nHost: " + l.Addr().String() + "\r\nAuthorization: Bearer " + token +
-		"\r\nAccept: text/event-stream\r\n\r\n")
-	var dialer net.Dialer
-	for range n {
-		c, err := dialer.DialContext(ctx, "tcp", l.Addr().String())
-		if err != nil {
-			return failed(what, target, err)
-		}
-		mu.Lock()
-		conns = append(conns, c)
-		mu.Unlock()
-		wg.Go(func() {
-			err := followStream(c, request, ready, func() {
-				at := time.Now()
-				<-posted
-				mu.Lock()
-				got = append(got, at)
-				mu.Unlock()
-				lineSaw <- struct{}{}
-			})
-			if err != nil {
-				ready <- err
-			}
-		})
+	clients, err := startLiveClients(ctx, l.Addr().String(), token, n)
+	if err != nil {
+		return failed(what, target, err)
 	}
-	defer wg.Wait()
-	defer func() {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, c := range conns {
-			_ = c.Close()
-		}
-	}()
-	for range n {
-		if err := <-ready; err != nil {
-			return failed(what, target, err)
-		}
-	}
+	defer clients.close()
 	after := held()
 	perClient := float64(after.rss-before.rss) / float64(n)
 	heapPer := float64(after.heap-before.heap) / float64(n)
@@ -130,21 +88,18 @@ func live(ctx context.Context, r *run) Figure {
 	}
 
 	start := time.Now()
+	if err := clients.goMark(start); err != nil {
+		return failed(what, target, err)
+	}
 	if _, err := st.Chat.Post(ctx, threads.NewLine{Room: "live", Author: "alice", Text: "a line for everyone", Origin: threads.FromAPI}); err != nil {
 		return failed(what, target, err)
 	}
-	close(posted)
-	timeout := time.After(30 * time.Second)
-	for range n {
-		select {
-		case <-lineSaw:
-		case <-timeout:
-			return failed(what, target, fmt.Errorf("only %d of %d clients got the line within 30 s", len(got), n))
-		}
+	samples, err := clients.receipts()
+	if err != nil {
+		return failed(what, target, err)
 	}
-	samples := make([]time.Duration, len(got))
-	for i, at := range got {
-		samples[i] = at.Sub(start)
+	if len(samples) < n {
+		return failed(what, target, fmt.Errorf("only %d of %d clients got the line within %s", len(samples), n, liveWait))
 	}
 	slices.Sort(samples)
 	p50, p99 := quantile(samples, 0.5), quantile(samples, 0.99)
@@ -185,7 +140,7 @@ func pubsubClients(ctx context.Context, rdb redis.UniversalClient) (int, error) 
 }
 
 // followStream is one client of the live figure, as small as a client
-// can be so that the process's memory is mostly the server's: it sends
+// can be so that one child process holds 10,000 of them: it sends
 // request on c, reports on ready once the stream's first comment
 // (subscribed) arrives, and then calls saw for each line event until c
 // is closed. It reads the raw response through a small buffer: the

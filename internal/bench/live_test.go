@@ -1,6 +1,7 @@
 package bench
 
 import (
+	"io"
 	"net"
 	"strings"
 	"testing"
@@ -68,5 +69,69 @@ func TestFollowStream(t *testing.T) {
 				t.Errorf("err %v, opened %v; want an error with %q", err, opened, tc.wantErr)
 			}
 		})
+	}
+}
+
+// TestClientProcess: the live figure's clients, started as a child
+// process of this test binary, open every stream with the token, report
+// ready, and report one receipt per client once the line comes, each
+// measured from the go mark; a bad spec is refused with its form.
+func TestClientProcess(t *testing.T) {
+	const n = 3
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	send := make(chan struct{})
+	authorized := make(chan bool, n)
+	go func() {
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			go func() {
+				defer c.Close()
+				req := make([]byte, 1024)
+				k, _ := c.Read(req)
+				authorized <- strings.Contains(string(req[:k]), "Authorization: Bearer tok-1\r\n")
+				_, _ = c.Write([]byte("HTTP/1.1 200 OK\r\n\r\n: parley live stream\n\n"))
+				<-send
+				_, _ = c.Write([]byte("id: 1-0\nevent: line\ndata: {}\n\n"))
+				_, _ = c.Read(req) // until the child closes
+			}()
+		}
+	}()
+	ctx := t.Context()
+	clients, err := startLiveClients(ctx, l.Addr().String(), "tok-1", n)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer clients.close()
+	for range n {
+		if !<-authorized {
+			t.Error("a stream was opened without the token")
+		}
+	}
+	mark := time.Now()
+	if err := clients.goMark(mark); err != nil {
+		t.Fatal(err)
+	}
+	close(send)
+	got, err := clients.receipts()
+	if err != nil || len(got) != n {
+		t.Fatalf("receipts %v, %v; want %d", got, err, n)
+	}
+	for _, d := range got {
+		if d < 0 || d > time.Since(mark) {
+			t.Errorf("receipt %s is not within the %s since the mark", d, time.Since(mark))
+		}
+	}
+
+	for _, spec := range []string{"", "127.0.0.1:1", "127.0.0.1:1,x,tok", "127.0.0.1:1,0,tok", "127.0.0.1:1,2,"} {
+		if err := liveChild(ctx, spec, strings.NewReader(""), io.Discard); err == nil || !strings.Contains(err.Error(), "ADDR,N,TOKEN") {
+			t.Errorf("spec %q: %v, want the form in the error", spec, err)
+		}
 	}
 }
