@@ -70,6 +70,12 @@ func live(ctx context.Context, r *run) Figure {
 	go func() { _ = srv.Serve(l) }()
 	defer srv.Close()
 
+	// The other figures' stores keep their own subscriptions on the same
+	// Redis: count only what the clients add.
+	pubsubBefore, err := pubsubClients(ctx, r.redis.Client)
+	if err != nil {
+		return failed(what, target, err)
+	}
 	before := held()
 	clients, err := startLiveClients(ctx, l.Addr().String(), token, n)
 	if err != nil {
@@ -86,6 +92,7 @@ func live(ctx context.Context, r *run) Figure {
 	if err != nil {
 		return failed(what, target, err)
 	}
+	pubsub -= pubsubBefore
 
 	start := time.Now()
 	if err := clients.goMark(start); err != nil {
