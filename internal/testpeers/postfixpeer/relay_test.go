@@ -96,7 +96,7 @@ func TestPostfixRelay(t *testing.T) {
 	})
 	pf.Sendmail(t, "h@example.test", []string{"i@example.net"}, []byte("Subject: four\n\nlater\n"))
 	pf.WaitLog(t, 10*time.Second, "to=<i@example.net>", "status=deferred", "451 4.3.0 try again later")
-	pf.WaitLog(t, 15*time.Second, "to=<i@example.net>", "status=sent")
+	pf.WaitRetried(t, 15*time.Second, "to=<i@example.net>", "status=sent")
 	n++
 	waitMessages(t, up, n, 5*time.Second)
 	if q := pf.Queue(t); !strings.Contains(q, "Mail queue is empty") {
