@@ -92,9 +92,14 @@ func checkReplyInvariants(t *testing.T, text, reply, removed string) {
 			lines[t] = true
 			lines[strings.TrimRight(t, " \t")] = true
 		}
-		// A quoted forward is posted one quote level down.
+		// A quoted forward is posted one quote level down, and then loses
+		// the indentation its lines share too.
 		down := strings.TrimPrefix(strings.TrimPrefix(strings.TrimLeft(l.text, " \t"), ">"), " ")
 		lines[strings.TrimRight(down, " \t")] = true
+		for t := down; t != "" && (t[0] == ' ' || t[0] == '\t'); {
+			t = t[1:]
+			lines[strings.TrimRight(t, " \t")] = true
+		}
 	}
 	for _, out := range []string{reply, removed} {
 		if out == "" {
