@@ -192,5 +192,5 @@ func (w *Worker) gather(ctx context.Context, jobs []threads.Job) error {
 	if len(jobs) == 0 {
 		return nil
 	}
-	return w.queue.GatherAll(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] })
+	return w.queue.Gather(ctx, jobs, func(c threads.Channel) time.Duration { return w.opts.Window[c] })
 }

@@ -279,8 +279,8 @@ func TestWorkerDiesMidBatch(t *testing.T) {
 	e.post(t, "hello")
 	// The dying worker gathers and leases, then stops.
 	jobs, _ := e.store.Queue.Claim(e.ctx, threads.ClaimOptions{Consumer: "dying"})
-	for _, j := range jobs {
-		_ = e.store.Queue.Gather(e.ctx, j, 0)
+	if err := e.store.Queue.Gather(e.ctx, jobs, func(threads.Channel) time.Duration { return 0 }); err != nil {
+		t.Fatal(err)
 	}
 	if bs, _ := e.store.Queue.LeaseDue(e.ctx, time.Minute, 10); len(bs) != 2 {
 		t.Fatalf("leased %d", len(bs))

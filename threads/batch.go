@@ -110,36 +110,52 @@ func orderScore(line string) float64 {
 	return float64(ms)*1000 + float64(min(seq, 999))
 }
 
-// Gather moves a claimed job into its batch, which becomes due window after
-// its first job was queued. With window 0 the job is a batch of its own, due
-// at once. A job whose line is already in the batch, or that was delivered
-// before, folds away.
-func (s *Queue) Gather(ctx context.Context, d Job, window time.Duration) error {
-	if d.entry == "" {
-		return invalid("delivery %s was not claimed", d.Key())
+// Gather moves claimed jobs into their batches, each queue entry's jobs
+// together in one script, all in one round trip. A batch becomes due
+// window(channel) after its first job was queued; with a window of 0 a job
+// is a batch of its own, due at once. A job whose line is already in its
+// batch, or that was delivered before, folds away.
+func (s *Queue) Gather(ctx context.Context, jobs []Job, window func(Channel) time.Duration) error {
+	es, err := entries(jobs)
+	if err != nil || len(es) == 0 {
+		return err
 	}
-	keys, args := s.gatherCall(d, window)
-	if err := scriptGather.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
-		return fmt.Errorf("gather delivery %s: %w", d.Key(), err)
+	err = s.scriptPipeline(ctx, scriptGather, func(p redis.Pipeliner) {
+		for _, e := range es {
+			keys, args := s.gatherCall(e, window)
+			scriptGather.EvalSha(ctx, p, keys, args...)
+		}
+	})
+	if err != nil {
+		return fmt.Errorf("gather %d deliveries: %w", len(jobs), err)
 	}
 	return nil
 }
 
-// gatherCall is the keys and arguments of scriptGather for d.
-func (s *Queue) gatherCall(d Job, window time.Duration) ([]string, []any) {
-	n, name := d.shard, batchName(d, window)
-	data := jobJSON(d)
-	start := d.Queued
-	if start.IsZero() {
-		start = s.now()
+// gatherCall is the keys and arguments of scriptGather for the jobs of one
+// queue entry.
+func (s *Queue) gatherCall(entry []Job, window func(Channel) time.Duration) ([]string, []any) {
+	n := entry[0].shard
+	keys := make([]string, 3, 3+3*len(entry))
+	keys[0], keys[1], keys[2] = s.k.jobs(n), s.k.batches(n), s.k.leases(n)
+	args := make([]any, 2, 2+6*len(entry))
+	args[0], args[1] = group, entry[0].entry
+	for _, d := range entry {
+		w := window(d.Channel)
+		name := batchName(d, w)
+		start := d.Queued
+		if start.IsZero() {
+			start = s.now()
+		}
+		due := start.Add(w).UnixMilli()
+		now := ""
+		if d.Now {
+			due, now = start.UnixMilli(), "1"
+		}
+		keys = append(keys, s.k.batch(n, name), s.k.done(n, d.Key()), s.k.order(n, name))
+		args = append(args, d.Line, jobJSON(d), due, name, orderScore(d.Line), now)
 	}
-	due := start.Add(window).UnixMilli()
-	now := ""
-	if d.Now {
-		due, now = start.UnixMilli(), "1"
-	}
-	keys := []string{s.k.jobs(n), s.k.batch(n, name), s.k.batches(n), s.k.done(n, d.Key()), s.k.order(n, name), s.k.leases(n)}
-	return keys, []any{group, d.entry, d.Line, data, due, name, orderScore(d.Line), now}
+	return keys, args
 }
 
 // LeaseDue hands out up to limit batches that are due, each leased to the

@@ -11,10 +11,8 @@ import (
 func (e *env) gatherAll(t *testing.T, window time.Duration) int {
 	t.Helper()
 	jobs := e.claim(t, "w")
-	for _, j := range jobs {
-		if err := e.Queue.Gather(e.ctx, j, window); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.Queue.Gather(e.ctx, jobs, func(Channel) time.Duration { return window }); err != nil {
+		t.Fatal(err)
 	}
 	return len(jobs)
 }
@@ -253,7 +251,7 @@ func TestScriptsReloaded(t *testing.T) {
 		t.Fatal(err)
 	}
 	jobs := e.claim(t, "w")
-	if err := e.Queue.GatherAll(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
+	if err := e.Queue.Gather(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
 		t.Fatal(err)
 	}
 	_ = e.redis.Client.ScriptFlush(e.ctx)

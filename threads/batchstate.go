@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/redis/go-redis/v9"
 )
@@ -91,26 +90,4 @@ func (s *Queue) decodeBatchState(b Batch, c *batchStateCmds) (BatchState, error)
 		}
 	}
 	return st, nil
-}
-
-// GatherAll is Gather for many jobs in one round trip.
-func (s *Queue) GatherAll(ctx context.Context, jobs []Job, window func(Channel) time.Duration) error {
-	for _, d := range jobs {
-		if d.entry == "" {
-			return invalid("delivery %s was not claimed", d.Key())
-		}
-	}
-	if len(jobs) == 0 {
-		return nil
-	}
-	err := s.scriptPipeline(ctx, scriptGather, func(p redis.Pipeliner) {
-		for _, d := range jobs {
-			keys, args := s.gatherCall(d, window(d.Channel))
-			scriptGather.EvalSha(ctx, p, keys, args...)
-		}
-	})
-	if err != nil {
-		return fmt.Errorf("gather %d deliveries: %w", len(jobs), err)
-	}
-	return nil
 }

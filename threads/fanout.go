@@ -120,8 +120,8 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 			if out[i].err != nil {
 				continue
 			}
-			for _, j := range plans[i].jobs {
-				s.queue.enqueue(ctx, p, j)
+			if len(plans[i].jobs) > 0 {
+				s.queue.enqueue(ctx, p, plans[i].jobs...)
 				queued = true
 			}
 			for _, m := range plans[i].held {
@@ -191,7 +191,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	mentioned := Mentions(line.Text)
 	now := s.now()
 	meeting := line.Meeting() != ""
-	plan := fanoutPlan{routes: make(map[string]Decision, len(others))}
+	plan := fanoutPlan{routes: make(map[string]Decision, len(others)), jobs: make([]Job, 0, len(others))}
 	for i, m := range others {
 		str, ok := users.Val()[i].(string)
 		if !ok {

@@ -141,7 +141,7 @@ func (s *Queue) ReclaimFrom(ctx context.Context, consumer, from string, count in
 		}
 		jobs = append(jobs, s.decodeMessages(ctx, n, msgs)...)
 	}
-	return s.dropDelivered(ctx, jobs)
+	return jobs, nil
 }
 
 // Stopped lists the consumers other than self whose last heartbeat is older

@@ -61,10 +61,8 @@ func TestMeet(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, j := range jobs {
-		if err := e.Queue.Gather(e.ctx, j, time.Hour); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.Queue.Gather(e.ctx, jobs, func(Channel) time.Duration { return time.Hour }); err != nil {
+		t.Fatal(err)
 	}
 	bs, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: 10})
 	if err != nil {

@@ -19,7 +19,7 @@ func TestOldestJob(t *testing.T) {
 		t.Fatalf("a job 20 ms old: %v, %v", age, err)
 	}
 	jobs := e.claim(t, "w")
-	if err := e.Queue.GatherAll(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
+	if err := e.Queue.Gather(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
 		t.Fatal(err)
 	}
 	if age, err := e.Queue.OldestJob(e.ctx); err != nil || age != 0 {

@@ -36,8 +36,9 @@ type Job struct {
 	// link); its batch, with whatever else waits in it, is due now.
 	Now bool `json:"now,omitempty"`
 
-	shard int    // where the claimed job lives
-	entry string // its stream entry id
+	shard     int    // where the claimed job lives
+	entry     string // its stream entry id
+	entrySize int    // the jobs its entry holds, settled together (jobentry.go)
 }
 
 // Key is the job's idempotency key: line, member and channel. Two jobs with
@@ -54,8 +55,42 @@ func (s *Queue) shardOf(member string) int {
 	return int(h.Sum32() % uint32(s.opts.QueueShards))
 }
 
-func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, d Job) {
-	p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(s.shardOf(d.Member)), Values: []any{"j", jobJSON(d)}})
+// enqueue queues jobs in p, one stream entry per shard for the jobs of
+// one line (jobentry.go); jobs that cannot share an entry (sameEntry) get
+// one each.
+func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, jobs ...Job) {
+	for _, j := range jobs[1:] {
+		if !sameEntry(jobs[0], j) {
+			for _, j := range jobs {
+				s.enqueue(ctx, p, j)
+			}
+			return
+		}
+	}
+	// Put the jobs in shard order (a counting sort, keeping their order
+	// within a shard): each shard's entry is then a run of them.
+	shard := make([]int, len(jobs))
+	count := make([]int, s.opts.QueueShards+1)
+	for i, j := range jobs {
+		shard[i] = s.shardOf(j.Member)
+		count[shard[i]+1]++
+	}
+	for n := 1; n < len(count); n++ {
+		count[n] += count[n-1]
+	}
+	sorted := make([]Job, len(jobs))
+	next := count[:s.opts.QueueShards]
+	for i, j := range jobs {
+		sorted[next[shard[i]]] = j
+		next[shard[i]]++
+	}
+	for start, n := 0, 0; start < len(sorted); n++ {
+		end := next[n] // next[n] now ends shard n's run
+		if end > start {
+			p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(n), Values: []any{"g", groupJSON(sorted[start:end])}})
+		}
+		start = end
+	}
 }
 
 // ClaimOptions say who claims and how much.
@@ -68,10 +103,11 @@ type ClaimOptions struct {
 	Wait time.Duration
 }
 
-// Claim takes new jobs for this worker, reading each shard in one pipeline. A job whose
-// idempotency key shows it was already delivered is acknowledged and
-// skipped, so a duplicate is never handed out. Jobs not settled (gathered
-// into a batch, or acknowledged) stay claimed until Reclaim gives them to another worker.
+// Claim takes new jobs for this worker, reading each shard in one pipeline.
+// The jobs of one queue entry come together and are settled together
+// (Gather, Ack); a job already delivered (a fan-out run twice) folds
+// away when it is gathered. Jobs not settled stay claimed until Reclaim
+// gives them to another worker.
 func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Job, error) {
 	if o.Consumer == "" {
 		return nil, invalid("claim needs a consumer name")
@@ -92,7 +128,7 @@ func (s *Queue) Claim(ctx context.Context, o ClaimOptions) ([]Job, error) {
 			return nil, err
 		}
 		if len(jobs) > 0 || !time.Now().Before(deadline) {
-			return s.dropDelivered(ctx, jobs)
+			return jobs, nil
 		}
 		if !waitForWork(ctx, wake, deadline) {
 			return nil, nil
@@ -144,48 +180,47 @@ func (s *Queue) decodeJobs(ctx context.Context, n int, streams []redis.XStream) 
 	return out
 }
 
+// decodeMessages reads the jobs of shard n's entries msgs. An entry that
+// is not one of ours is dead-lettered, out of the way where a person can
+// look.
 func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage) []Job {
 	out := make([]Job, 0, len(msgs))
 	for _, m := range msgs {
-		var d Job
-		data, _ := m.Values["j"].(string)
-		if err := json.Unmarshal([]byte(data), &d); err != nil {
-			// Not one of ours: keep it out of the way, where a person can look.
-			d = Job{LastError: "undecodable job: " + err.Error()}
-			d.shard, d.entry = n, m.ID
-			_ = s.settle(ctx, d, "dead", data, "undecodable job")
+		jobs, data, err := decodeEntry(m.Values)
+		if err != nil {
+			_ = s.settle(ctx, n, m.ID, "dead", nil, data, "undecodable job: "+err.Error())
 			continue
 		}
-		d.shard, d.entry = n, m.ID
-		out = append(out, d)
+		for _, d := range jobs {
+			d.shard, d.entry, d.entrySize = n, m.ID, len(jobs)
+			out = append(out, d)
+		}
 	}
 	return out
 }
 
-// dropDelivered acknowledges and removes jobs already delivered once.
-func (s *Queue) dropDelivered(ctx context.Context, jobs []Job) ([]Job, error) {
-	if len(jobs) == 0 {
-		return nil, nil
-	}
-	exists := make([]*redis.IntCmd, len(jobs))
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, d := range jobs {
-			exists[i] = p.Exists(ctx, s.k.done(d.shard, d.Key()))
+// entries groups claimed jobs by their queue entry, in the order they
+// come. Each entry must be whole: its jobs are settled together.
+func entries(jobs []Job) ([][]Job, error) {
+	var out [][]Job
+	at := make(map[string]int)
+	for _, d := range jobs {
+		if d.entry == "" {
+			return nil, invalid("delivery %s was not claimed", d.Key())
 		}
-		return nil
-	})
-	if err != nil {
-		return nil, fmt.Errorf("check deliveries: %w", err)
-	}
-	out := jobs[:0]
-	for i, d := range jobs {
-		if exists[i].Val() == 1 {
-			if err := s.queue.Ack(ctx, d); err != nil {
-				return nil, err
-			}
-			continue
+		key := strconv.Itoa(d.shard) + "/" + d.entry
+		i, ok := at[key]
+		if !ok {
+			i = len(out)
+			at[key] = i
+			out = append(out, nil)
 		}
-		out = append(out, d)
+		out[i] = append(out[i], d)
+	}
+	for _, e := range out {
+		if len(e) != e[0].entrySize {
+			return nil, invalid("delivery %s is settled without the %d other jobs of its queue entry", e[0].Key(), e[0].entrySize-1)
+		}
 	}
 	return out, nil
 }
@@ -204,10 +239,19 @@ func isNoGroup(err error) bool {
 	return err != nil && strings.HasPrefix(err.Error(), "NOGROUP")
 }
 
-// Ack settles a job as delivered. Its idempotency key is remembered, so a
-// duplicate of the job is never handed out again.
-func (s *Queue) Ack(ctx context.Context, d Job) error {
-	return s.settle(ctx, d, "done", "", "")
+// Ack settles jobs as delivered, each queue entry's jobs together. Their
+// idempotency keys are remembered, so a duplicate of a job folds away.
+func (s *Queue) Ack(ctx context.Context, jobs ...Job) error {
+	es, err := entries(jobs)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		if err := s.settle(ctx, e[0].shard, e[0].entry, "done", e, "", ""); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Backoff is the wait before the given attempt (1 is the first retry):
@@ -222,14 +266,16 @@ func (s *Queue) Backoff(attempt int) time.Duration {
 	return d/2 + time.Duration(s.opts.Rand()*float64(d/2))
 }
 
-func (s *Queue) settle(ctx context.Context, d Job, mode, data, arg string) error {
-	if d.entry == "" {
-		return invalid("delivery %s was not claimed", d.Key())
+// settle finishes the queue entry id of shard n: by mode, its jobs are
+// recorded as done, or the entry (its text data) is dead-lettered with
+// reason.
+func (s *Queue) settle(ctx context.Context, n int, id, mode string, jobs []Job, data, reason string) error {
+	keys := []string{s.k.jobs(n), s.k.dead(n)}
+	for _, d := range jobs {
+		keys = append(keys, s.k.done(n, d.Key()))
 	}
-	n := d.shard
-	keys := []string{s.k.jobs(n), s.k.dead(n), s.k.done(n, d.Key())}
-	if err := scriptSettle.Run(ctx, s.rdb, keys, group, d.entry, mode, data, arg, int(doneFor/time.Second)).Err(); err != nil {
-		return fmt.Errorf("settle delivery %s as %s: %w", d.Key(), mode, err)
+	if err := scriptSettle.Run(ctx, s.rdb, keys, group, id, mode, data, reason, int(doneFor/time.Second)).Err(); err != nil {
+		return fmt.Errorf("settle queue entry %d/%s as %s: %w", n, id, mode, err)
 	}
 	return nil
 }
@@ -252,7 +298,7 @@ func (s *Queue) Reclaim(ctx context.Context, consumer string, minIdle time.Durat
 		}
 		jobs = append(jobs, s.decodeMessages(ctx, n, msgs)...)
 	}
-	return s.dropDelivered(ctx, jobs)
+	return jobs, nil
 }
 
 // DeadLetter is a job that failed for good.

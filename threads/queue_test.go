@@ -50,10 +50,8 @@ func TestQueueClaimAck(t *testing.T) {
 	if again := e.claim(t, "w2"); len(again) != 0 {
 		t.Fatalf("claimed jobs handed out again: %+v", again)
 	}
-	for _, j := range jobs {
-		if err := e.Queue.Ack(e.ctx, j); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.Queue.Ack(e.ctx, jobs...); err != nil {
+		t.Fatal(err)
 	}
 	st, _ := e.Queue.Stats(e.ctx)
 	if st != (QueueStats{}) {
@@ -67,24 +65,60 @@ func TestQueueClaimAck(t *testing.T) {
 	}
 }
 
-// TestQueueIdempotent: a job queued twice (a fan-out run twice) is handed
-// out once after it was delivered.
+// TestQueueIdempotent: a job queued twice (a fan-out run twice) folds away
+// when it is gathered after it was delivered: no batch is made of it.
 func TestQueueIdempotent(t *testing.T) {
 	e := queueEnv(t)
 	p := e.post(t, "design", "alice", "hello")
-	jobs := e.claim(t, "w1")
-	for _, j := range jobs {
-		_ = e.Queue.Ack(e.ctx, j)
+	if err := e.Queue.Ack(e.ctx, e.claim(t, "w1")...); err != nil {
+		t.Fatal(err)
 	}
 	// The same fan-out again, as after a crash and recovery.
 	if _, _, err := e.Chat.fanout(e.ctx, p.Line, Group, []string{"alice", "bob", "carol"}, nil); err != nil {
 		t.Fatal(err)
 	}
-	if jobs := e.claim(t, "w1"); len(jobs) != 0 {
-		t.Fatalf("delivered jobs handed out again: %+v", jobs)
+	if n := e.gatherAll(t, 0); n != 2 {
+		t.Fatalf("claimed %d jobs of the second fan-out, want 2", n)
 	}
-	if st, _ := e.Queue.Stats(e.ctx); st.Waiting != 0 {
+	if st, _ := e.Queue.Stats(e.ctx); st != (QueueStats{}) {
 		t.Fatalf("duplicates left in the queue: %+v", st)
+	}
+}
+
+// TestQueueEntryHoldsALinesJobs: the jobs of one line for the members of
+// one shard share a queue entry; they are claimed together and settled
+// only together, so none of them can be dropped by settling another.
+func TestQueueEntryHoldsALinesJobs(t *testing.T) {
+	e := newEnv(t)
+	// Every member on one shard: one entry a line.
+	e.Store = New(e.redis.Client, Options{Prefix: e.redis.Prefix, Now: e.clock.Now, QueueShards: 1})
+	members := []string{"alice", "bob", "carol", "dave"}
+	e.seed(t, members...)
+	e.room(t, "design", Group, members...)
+	p := e.post(t, "design", "alice", "hello")
+	if st, _ := e.Queue.Stats(e.ctx); st.Waiting != 1 {
+		t.Fatalf("queue entries = %d, want 1 for the line's 3 jobs", st.Waiting)
+	}
+	jobs := e.claim(t, "w")
+	if len(jobs) != 3 {
+		t.Fatalf("claimed %+v, want 3 jobs", jobs)
+	}
+	for _, j := range jobs {
+		if j.Line != p.Line.ID || j.Room != "design" || j.Member == "alice" {
+			t.Errorf("job = %+v", j)
+		}
+	}
+	if err := e.Queue.Ack(e.ctx, jobs[0]); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("ack of one job of three: %v, want ErrInvalid", err)
+	}
+	if err := e.Queue.Gather(e.ctx, jobs[1:], func(Channel) time.Duration { return 0 }); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("gather of two jobs of three: %v, want ErrInvalid", err)
+	}
+	if err := e.Queue.Gather(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
+		t.Fatal(err)
+	}
+	if st, _ := e.Queue.Stats(e.ctx); st.Waiting != 0 || st.Batches != 3 {
+		t.Fatalf("after gathering: %+v, want no entry and 3 batches", st)
 	}
 }
 
@@ -118,10 +152,8 @@ func TestQueueReclaim(t *testing.T) {
 	if err != nil || len(got) != 2 {
 		t.Fatalf("Reclaim = %+v, %v; want the 2 lost jobs", got, err)
 	}
-	for _, j := range got {
-		if err := e.Queue.Ack(e.ctx, j); err != nil {
-			t.Fatal(err)
-		}
+	if err := e.Queue.Ack(e.ctx, got...); err != nil {
+		t.Fatal(err)
 	}
 	// The dying worker wakes up and settles one: it was delivered, nothing happens.
 	if err := e.Queue.Ack(e.ctx, lost[0]); err != nil {

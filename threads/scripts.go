@@ -180,37 +180,43 @@ for _, m in ipairs(redis.call('SMEMBERS', KEYS[2])) do out[#out + 1] = m end
 return out
 `)
 
-// scriptSettle finishes a claimed job: acknowledges and deletes it from the
-// stream and then, by mode, records it as done or dead-letters it.
-// KEYS: jobs, dead, done. ARGV: group, entry id, mode ("done", "dead"), job
-// json, reason, done seconds.
+// scriptSettle finishes a claimed queue entry: acknowledges and deletes it
+// from the stream and then, by mode, records its jobs as done or
+// dead-letters it.
+// KEYS: jobs, dead, then the done key of each job. ARGV: group, entry id,
+// mode ("done", "dead"), entry text, reason, done seconds.
 var scriptSettle = redis.NewScript(`
 local acked = redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])
 if ARGV[3] == 'done' then
-  redis.call('SET', KEYS[3], '1', 'EX', tonumber(ARGV[6]))
+  for i = 3, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[6])) end
 elseif acked == 1 and ARGV[3] == 'dead' then
   redis.call('XADD', KEYS[2], '*', 'j', ARGV[4], 'reason', ARGV[5])
 end
 return acked
 `)
 
-// scriptGather moves a claimed job into its batch: the batch hash (one field
-// per line, so a duplicate job folds into one) and the batch's due time,
-// then acknowledges the job; a job already delivered is only acknowledged.
-// A job that must go at once (ARGV[8] "1": a meeting) brings its batch's
-// due time forward to its own, unless the batch is leased.
-// KEYS: jobs, batch, batches, done, order, leases. ARGV: group, entry id,
-// line id, job json, due ms, batch name, order score, at once.
+// scriptGather moves the jobs of a claimed queue entry into their batches:
+// each into its batch hash (one field per line, so a duplicate job folds
+// into one) with the batch's due time and its place in the order set; a
+// job already delivered is skipped. A job that must go at once (its "now"
+// "1": a meeting) brings its batch's due time forward to its own, unless
+// the batch is leased. Then the entry is acknowledged and deleted.
+// KEYS: jobs, batches, leases, then per job: batch, done, order.
+// ARGV: group, entry id, then per job: line id, job json, due ms, batch
+// name, order score, now.
 var scriptGather = redis.NewScript(`
-if redis.call('EXISTS', KEYS[4]) == 0 then
-  redis.call('HSET', KEYS[2], 'l:' .. ARGV[3], ARGV[4])
-  if ARGV[8] == '1' and redis.call('HEXISTS', KEYS[6], ARGV[6]) == 0 then
-    redis.call('ZADD', KEYS[3], 'LT', ARGV[5], ARGV[6])
-  else
-    redis.call('ZADD', KEYS[3], 'NX', ARGV[5], ARGV[6])
+for i = 0, (#KEYS - 3) / 3 - 1 do
+  local k, a = 4 + i * 3, 3 + i * 6
+  if redis.call('EXISTS', KEYS[k + 1]) == 0 then
+    redis.call('HSET', KEYS[k], 'l:' .. ARGV[a], ARGV[a + 1])
+    if ARGV[a + 5] == '1' and redis.call('HEXISTS', KEYS[3], ARGV[a + 3]) == 0 then
+      redis.call('ZADD', KEYS[2], 'LT', ARGV[a + 2], ARGV[a + 3])
+    else
+      redis.call('ZADD', KEYS[2], 'NX', ARGV[a + 2], ARGV[a + 3])
+    end
+    redis.call('ZADD', KEYS[k + 2], 'NX', ARGV[a + 4], ARGV[a + 3])
   end
-  redis.call('ZADD', KEYS[5], 'NX', ARGV[7], ARGV[6])
 end
 redis.call('XACK', KEYS[1], ARGV[1], ARGV[2])
 redis.call('XDEL', KEYS[1], ARGV[2])

@@ -2,6 +2,9 @@ package main
 
 import (
 	"context"
+	"fmt"
+	"os"
+	"runtime/pprof"
 	"strings"
 
 	"parley/internal/bench"
@@ -9,7 +12,7 @@ import (
 
 func benchCommands() []command {
 	return []command{
-		{path: "bench", args: "[--quick] [--only " + strings.Join(bench.Names, ",") + "] [--json]",
+		{path: "bench", args: "[--quick] [--only " + strings.Join(bench.Names, ",") + "] [--json] [--cpuprofile FILE]",
 			summary: "measure parley's headline figures beside their peers on this machine (a table, or JSON); exits 1 when a figure cannot be measured or, in a full run, misses its target",
 			mode:    noConfig, parse: parseBench},
 	}
@@ -20,6 +23,7 @@ func parseBench(args []string) (action, error) {
 	quick := fs.Bool("quick", false, "small loads: the whole run takes under a minute")
 	only := fs.String("only", "", "comma-separated figures to run ("+strings.Join(bench.Names, ",")+")")
 	asJSON := fs.Bool("json", false, "print JSON instead of a markdown table")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of parley's side of the run to this file, for go tool pprof")
 	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}
@@ -31,6 +35,13 @@ func parseBench(args []string) (action, error) {
 		}
 	}
 	return func(ctx context.Context, a *app) error {
+		if *cpuProfile != "" {
+			stop, err := startCPUProfile(*cpuProfile)
+			if err != nil {
+				return err
+			}
+			defer stop()
+		}
 		rep, err := bench.Run(ctx, opts)
 		if err != nil {
 			return err
@@ -45,5 +56,23 @@ func parseBench(args []string) (action, error) {
 		// The table is out whatever the verdict; a missed target or a
 		// figure that could not be measured then fails the command.
 		return rep.Check()
+	}, nil
+}
+
+// startCPUProfile profiles this process into the file at path until the
+// returned stop is called. The peers and the live figure's clients run in
+// processes of their own and are not in it.
+func startCPUProfile(path string) (stop func(), err error) {
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, fmt.Errorf("cpu profile: %w", err)
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
 	}, nil
 }

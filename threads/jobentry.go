@@ -1,0 +1,103 @@
+package threads
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+)
+
+// A queue entry holds the jobs of one line for the members of one shard:
+// fan-out writes one entry per shard, not one per member, so a line to a
+// room of fifty is a handful of stream writes instead of forty-nine. Its
+// field "g" is
+//
+//	{"room":R,"line":L,"queued":T,"now":true,"to":[[MEMBER,CHANNEL],...]}
+//
+// ("now" only when set). Entries written by an earlier parley hold one job
+// each, as the job's JSON in field "j"; both are read. The jobs of one
+// entry are claimed together and settled together (Queue.Gather,
+// Queue.Ack): the entry leaves the stream when all of them are gathered.
+
+// jobGroup is a queue entry's "g" field.
+type jobGroup struct {
+	Room   string      `json:"room"`
+	Line   string      `json:"line"`
+	Queued time.Time   `json:"queued"`
+	Now    bool        `json:"now,omitempty"`
+	To     [][2]string `json:"to"`
+}
+
+// sameEntry reports whether a and b can share a queue entry: one line,
+// queued at one time, and new (jobs on the streams are; attempts are
+// counted on batches).
+func sameEntry(a, b Job) bool {
+	return a.Room == b.Room && a.Line == b.Line && a.Queued.Equal(b.Queued) && a.Now == b.Now
+}
+
+// groupJSON is json.Marshal of the jobGroup of jobs, which share an entry
+// (sameEntry), written by hand when every string is plainJSON (see
+// jobjson.go): fan-out writes one per shard for every line.
+func groupJSON(jobs []Job) []byte {
+	first := jobs[0]
+	plain := plainJSON(first.Room) && plainJSON(first.Line) && first.Queued.Year() >= 0 && first.Queued.Year() <= 9999
+	for _, j := range jobs {
+		plain = plain && plainJSON(j.Member) && plainJSON(string(j.Channel))
+	}
+	if !plain {
+		g := jobGroup{Room: first.Room, Line: first.Line, Queued: first.Queued, Now: first.Now, To: make([][2]string, len(jobs))}
+		for i, j := range jobs {
+			g.To[i] = [2]string{j.Member, string(j.Channel)}
+		}
+		data, _ := json.Marshal(g) // strings, a bool and a time: cannot fail
+		return data
+	}
+	b := make([]byte, 0, 96+24*len(jobs))
+	b = appendField(b, `{"room":`, first.Room)
+	b = appendField(b, `,"line":`, first.Line)
+	b = append(first.Queued.AppendFormat(append(b, `,"queued":"`...), time.RFC3339Nano), '"')
+	if first.Now {
+		b = append(b, `,"now":true`...)
+	}
+	b = append(b, `,"to":[`...)
+	for i, j := range jobs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = appendField(b, `[`, j.Member)
+		b = appendField(b, `,`, string(j.Channel))
+		b = append(b, ']')
+	}
+	return append(b, `]}`...)
+}
+
+// errNoJobs is an entry that is neither a job group nor a job.
+var errNoJobs = errors.New("no job fields")
+
+// decodeEntry reads the jobs of a queue entry's fields, and the raw text
+// it read them from (kept with a dead letter when it cannot be read).
+func decodeEntry(values map[string]any) ([]Job, string, error) {
+	if data, ok := values["g"].(string); ok {
+		var g jobGroup
+		if err := json.Unmarshal([]byte(data), &g); err != nil {
+			return nil, data, err
+		}
+		if len(g.To) == 0 {
+			return nil, data, fmt.Errorf("a job group for no member")
+		}
+		jobs := make([]Job, len(g.To))
+		for i, to := range g.To {
+			jobs[i] = Job{Room: g.Room, Line: g.Line, Member: to[0], Channel: Channel(to[1]), Queued: g.Queued, Now: g.Now}
+		}
+		return jobs, data, nil
+	}
+	data, ok := values["j"].(string)
+	if !ok {
+		return nil, "", errNoJobs
+	}
+	var d Job
+	if err := json.Unmarshal([]byte(data), &d); err != nil {
+		return nil, data, err
+	}
+	return []Job{d}, data, nil
+}
