@@ -231,17 +231,31 @@ func (u User) Email() string {
 	return u.Emails[0]
 }
 
-var (
-	idPattern    = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
-	phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-)
+var phonePattern = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
 // ValidID checks a user or room id: 1-64 of a-z 0-9 . _ -, starting with a letter or digit.
 func ValidID(kind, id string) error {
-	if !idPattern.MatchString(id) {
+	if !isID(id) {
 		return invalid("%s id %q must be 1-64 characters of a-z, 0-9, '.', '_' or '-', starting with a letter or digit", kind, id)
 	}
 	return nil
+}
+
+// isID reports whether id is 1-64 of a-z 0-9 . _ -, the first a letter
+// or digit (every post checks two: by hand, not by regexp).
+func isID(id string) bool {
+	if len(id) == 0 || len(id) > 64 {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		switch c := id[i]; {
+		case 'a' <= c && c <= 'z', '0' <= c && c <= '9':
+		case i > 0 && (c == '.' || c == '_' || c == '-'):
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // ValidPhone checks an E.164 number: '+', country code, 7 to 15 digits in all.

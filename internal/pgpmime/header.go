@@ -62,3 +62,38 @@ func get(fields []field, name string) string {
 	}
 	return ""
 }
+
+// lookup is get(split(msg), name) without copying the header: a reply
+// is checked for encryption on every delivery, and most are not.
+func lookup(msg []byte, name string) string {
+	fields := false // a field began: a line that starts with a space continues it
+	for at := 0; at < len(msg); {
+		line := nextLine(msg, at)
+		if len(bytes.TrimRight(line, "\r\n")) == 0 {
+			return ""
+		}
+		start := at
+		at += len(line)
+		if fields && (line[0] == ' ' || line[0] == '\t') {
+			continue
+		}
+		fields = true
+		n, _, _ := bytes.Cut(line, []byte(":"))
+		if !bytes.EqualFold(bytes.TrimSpace(n), []byte(name)) {
+			continue
+		}
+		for at < len(msg) && (msg[at] == ' ' || msg[at] == '\t') {
+			at += len(nextLine(msg, at)) // its continuation lines
+		}
+		return field{name: name, raw: msg[start:at]}.value()
+	}
+	return ""
+}
+
+// nextLine is the line of msg that starts at at, its line break included.
+func nextLine(msg []byte, at int) []byte {
+	if end := bytes.IndexByte(msg[at:], '\n'); end >= 0 {
+		return msg[at : at+end+1]
+	}
+	return msg[at:]
+}

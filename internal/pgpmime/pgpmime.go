@@ -118,8 +118,7 @@ var ErrMalformed = errors.New("malformed PGP/MIME message")
 // IsEncrypted reports whether msg's top-level Content-Type is
 // multipart/encrypted for OpenPGP. It reads only the header.
 func IsEncrypted(msg []byte) bool {
-	fields, _ := split(msg)
-	mt, params, err := mime.ParseMediaType(get(fields, "Content-Type"))
+	mt, params, err := mime.ParseMediaType(lookup(msg, "Content-Type"))
 	return err == nil && mt == "multipart/encrypted" && strings.EqualFold(params["protocol"], "application/pgp-encrypted")
 }
 

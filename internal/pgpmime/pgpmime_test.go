@@ -90,3 +90,39 @@ func FuzzUnwrap(f *testing.F) {
 		_, _ = Wrap(msg, fakeEncrypt)
 	})
 }
+
+// TestLookup: lookup reads a field as split and get do, for the cases
+// where a header is odd.
+func TestLookup(t *testing.T) {
+	for _, msg := range []string{
+		plainMsg,
+		"Content-Type: multipart/encrypted;\r\n protocol=\"application/pgp-encrypted\";\r\n\tboundary=b\r\n\r\nbody",
+		" Content-Type: text/plain\r\nSubject: a leading space\r\n\r\n",
+		"Subject: x\r\ncontent-type : text/html\r\nContent-Type: text/plain\r\n\r\n",
+		"Subject: x\nContent-Type: text/plain\n \n\nbody",
+		"Subject: no body, no end",
+		"Content-Type: text/plain",
+		"Subject: x\r\n\r\nContent-Type: text/html\r\n",
+		"",
+	} {
+		if got, want := lookup([]byte(msg), "Content-Type"), get(fieldsOf(msg), "Content-Type"); got != want {
+			t.Errorf("lookup(%q) = %q, get(split) = %q", msg, got, want)
+		}
+	}
+}
+
+func fieldsOf(msg string) []field {
+	fields, _ := split([]byte(msg))
+	return fields
+}
+
+func FuzzLookup(f *testing.F) {
+	f.Add([]byte(plainMsg), "Content-Type")
+	f.Add([]byte(" a: b\r\n\tc\r\nA: d\r\n\r\n"), "a")
+	f.Fuzz(func(t *testing.T, msg []byte, name string) {
+		fields, _ := split(msg)
+		if got, want := lookup(msg, name), get(fields, name); got != want {
+			t.Fatalf("lookup = %q, get(split) = %q", got, want)
+		}
+	})
+}
