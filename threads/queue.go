@@ -20,7 +20,7 @@ const group = "workers"
 // the job arriving later than this would be sent again.
 const doneFor = 7 * 24 * time.Hour
 
-// Delivery is one job: carry one line to one member by one channel.
+// Job is one delivery: carry one line to one member by one channel.
 type Job struct {
 	Room    string  `json:"room"`
 	Line    string  `json:"line"`
@@ -59,6 +59,9 @@ func (s *Queue) shardOf(member string) int {
 // one line (jobentry.go); jobs that cannot share an entry (sameEntry) get
 // one each.
 func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, jobs ...Job) {
+	if len(jobs) == 0 {
+		return
+	}
 	for _, j := range jobs[1:] {
 		if !sameEntry(jobs[0], j) {
 			for _, j := range jobs {
@@ -332,9 +335,10 @@ func (s *Queue) DeadLetters(ctx context.Context, limit int) ([]DeadLetter, error
 	return out, nil
 }
 
-// QueueStats counts jobs over all shards.
+// QueueStats counts the queue over all shards.
 type QueueStats struct {
-	// Waiting: jobs on the streams, new or claimed and not yet settled.
+	// Waiting: queue entries on the streams, new or claimed and not yet
+	// settled; each holds one line's jobs for the members of one shard.
 	Waiting int64 `json:"waiting"`
 	// Batches: batches gathered and not yet sent.
 	Batches int64 `json:"batches"`

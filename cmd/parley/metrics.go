@@ -150,7 +150,7 @@ func b2f(b bool) float64 {
 type queueCollector struct{ o *ops }
 
 var (
-	queueJobs = prometheus.NewDesc("parley_queue_jobs", "Delivery jobs on the queue's streams, not yet gathered into batches.", nil, nil)
+	queueJobs = prometheus.NewDesc("parley_queue_jobs", "Delivery queue entries on the streams, not yet gathered into batches (an entry holds one line's jobs for the members of one shard).", nil, nil)
 	queueBat  = prometheus.NewDesc("parley_queue_batches", "Batches gathered and not yet sent (waiting for their window, a retry or a sender).", nil, nil)
 	queueDead = prometheus.NewDesc("parley_queue_dead_letters", "Jobs that failed for good.", nil, nil)
 	queueAge  = prometheus.NewDesc("parley_queue_oldest_job_seconds", "Age of the oldest job not yet gathered: how far the workers lag.", nil, nil)
