@@ -100,16 +100,15 @@ func (h *handler) setMyKey(w http.ResponseWriter, r *http.Request, me *who) erro
 	if err := decodeJSON(w, r, &b); err != nil {
 		return err
 	}
-	now := h.opts.Now()
-	key, err := pgp.ParsePublicKey([]byte(b.Key), now)
-	if err != nil {
-		return errf(http.StatusBadRequest, "bad_key", "%v", err)
+	mk, err := h.setKey(r.Context(), me, []byte(b.Key))
+	var refused *keyRefusedError
+	if errors.As(err, &refused) {
+		return errf(refused.status(), "bad_key", "%v", refused)
 	}
-	mk := threads.MemberKey{Key: key.Bytes, Fingerprint: key.Fingerprint, Source: threads.KeyFromMember, Updated: now}
-	if err := h.store.Directory.SetMemberKey(r.Context(), me.user.ID, mk); err != nil {
+	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, viewKey(mk, me.user.Emails, now))
+	writeJSON(w, http.StatusOK, viewKey(mk, me.user.Emails, h.opts.Now()))
 	return nil
 }
 

@@ -31,17 +31,20 @@ func TestAPIMyKey(t *testing.T) {
 	st, body := e.do("bob", "GET", "/api/me/key", nil)
 	e.want(http.StatusNotFound, "no_key", st, body, "no key yet")
 	for _, c := range []struct {
-		name string
-		body any
-		code string
-		want string
+		name   string
+		body   any
+		status int
+		code   string
+		want   string
 	}{
-		{"private key", map[string]string{"key": priv.String()}, "bad_key", "private key"},
-		{"garbage", map[string]string{"key": "hello"}, "bad_key", "not a usable OpenPGP public key"},
-		{"unknown field", `{"kee": "x"}`, "bad_json", "unknown field"},
+		{"private key", map[string]string{"key": priv.String()}, http.StatusBadRequest, "bad_key", "private key"},
+		{"garbage", map[string]string{"key": "hello"}, http.StatusBadRequest, "bad_key", "not a usable OpenPGP public key"},
+		{"empty", map[string]string{"key": " \n"}, http.StatusBadRequest, "bad_key", "no key was sent"},
+		{"too large", map[string]string{"key": strings.Repeat("A", 70<<10)}, http.StatusRequestEntityTooLarge, "too_large", "too large"},
+		{"unknown field", `{"kee": "x"}`, http.StatusBadRequest, "bad_json", "unknown field"},
 	} {
 		st, body := e.do("bob", "PUT", "/api/me/key", c.body)
-		e.want(http.StatusBadRequest, c.code, st, body, c.name)
+		e.want(c.status, c.code, st, body, c.name)
 		if !strings.Contains(body, c.want) {
 			t.Errorf("%s: %s lacks %q", c.name, body, c.want)
 		}

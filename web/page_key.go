@@ -115,30 +115,65 @@ func (h *handler) keyForm(w http.ResponseWriter, r *http.Request, me *who) error
 	if err != nil {
 		return err
 	}
-	now := h.opts.Now()
-	refused := ""
-	var key *pgp.PublicKey
-	if strings.TrimSpace(string(data)) == "" {
-		refused = "empty"
-	} else if key, err = pgp.ParsePublicKey(data, now); err != nil {
-		refused = keyRefusal(err)
-	}
-	if refused != "" {
-		h.log.Info("key refused", "member", me.user.ID, "why", refused)
-		return h.keyRefused(w, r, me, refused, err)
-	}
-	mk := threads.MemberKey{Key: key.Bytes, Fingerprint: key.Fingerprint, Source: threads.KeyFromMember, Updated: now}
-	if err := h.store.Directory.SetMemberKey(r.Context(), me.user.ID, mk); err != nil {
+	var refused *keyRefusedError
+	if _, err := h.setKey(r.Context(), me, data); errors.As(err, &refused) {
+		return h.keyRefused(w, r, me, refused)
+	} else if err != nil {
 		return err
 	}
-	h.log.Info("key set", "member", me.user.ID, "fingerprint", key.Fingerprint)
 	http.Redirect(w, r, "/me?key=set#encryption", http.StatusSeeOther)
 	return nil
 }
 
+// keyRefusedError is a key setKey refused: Why names the reason (private,
+// too_large, revoked, expired, empty or bad) and Err is what the key
+// reader said (nil for empty).
+type keyRefusedError struct {
+	Why string
+	Err error
+}
+
+func (e *keyRefusedError) Error() string {
+	if e.Err == nil {
+		return "no key was sent"
+	}
+	return e.Err.Error()
+}
+
+// status is the HTTP status of the refusal: 413 for a key too large, else 400.
+func (e *keyRefusedError) status() int {
+	if e.Why == "too_large" {
+		return http.StatusRequestEntityTooLarge
+	}
+	return http.StatusBadRequest
+}
+
+// setKey makes data, an armored or binary public key, the member's key
+// (threads.KeyFromMember), replacing any other: the one path of the page's
+// form and PUT /api/me/key. A refused key (a *keyRefusedError) is neither
+// kept nor logged: it may be a private key.
+func (h *handler) setKey(ctx context.Context, me *who, data []byte) (threads.MemberKey, error) {
+	now := h.opts.Now()
+	if strings.TrimSpace(string(data)) == "" {
+		return threads.MemberKey{}, &keyRefusedError{Why: "empty"}
+	}
+	key, err := pgp.ParsePublicKey(data, now)
+	if err != nil {
+		refused := &keyRefusedError{Why: keyRefusal(err), Err: err}
+		h.log.Info("key refused", "member", me.user.ID, "why", refused.Why)
+		return threads.MemberKey{}, refused
+	}
+	mk := threads.MemberKey{Key: key.Bytes, Fingerprint: key.Fingerprint, Source: threads.KeyFromMember, Updated: now}
+	if err := h.store.Directory.SetMemberKey(ctx, me.user.ID, mk); err != nil {
+		return mk, err
+	}
+	h.log.Info("key set", "member", me.user.ID, "fingerprint", key.Fingerprint)
+	return mk, nil
+}
+
 // keyRefused shows the profile again with why the key was refused: 413
 // for one too large, else 400. Nothing of what was sent is shown again.
-func (h *handler) keyRefused(w http.ResponseWriter, r *http.Request, me *who, refused string, err error) error {
+func (h *handler) keyRefused(w http.ResponseWriter, r *http.Request, me *who, refused *keyRefusedError) error {
 	u, uerr := h.store.Directory.User(r.Context(), me.user.ID)
 	if uerr != nil {
 		return uerr
@@ -148,16 +183,12 @@ func (h *handler) keyRefused(w http.ResponseWriter, r *http.Request, me *who, re
 		return verr
 	}
 	d := v.Data.(profileData)
-	d.Key.Refused, d.Key.Done = refused, ""
-	if refused == "bad" && err != nil {
-		d.Key.Detail = err.Error()
+	d.Key.Refused, d.Key.Done = refused.Why, ""
+	if refused.Why == "bad" {
+		d.Key.Detail = refused.Error()
 	}
 	v.Data = d
-	status := http.StatusBadRequest
-	if refused == "too_large" {
-		status = http.StatusRequestEntityTooLarge
-	}
-	h.render(w, r, status, "me.html", v)
+	h.render(w, r, refused.status(), "me.html", v)
 	return nil
 }
 
