@@ -43,7 +43,6 @@ var pageTmpl = template.Must(template.New("").Funcs(template.FuncMap{
 	"dict":      dict,
 	"rich":      richText,
 	"clock":     func(t time.Time, loc *time.Location) string { return t.In(loc).Format("15:04") },
-	"css":       func() template.CSS { return inlineCSS },
 	"isImage":   isImage,
 }).ParseFS(templateFS, "templates/*.html"))
 
@@ -98,6 +97,8 @@ type view struct {
 	// IdleMS is the idle time in milliseconds: the page reports activity
 	// often enough that an active member never idles between reports.
 	IdleMS int64
+	// Sheet is the page's inline style (page_assets.go).
+	Sheet sheet
 }
 
 // pageRoutes mounts the page and its static files.
@@ -196,7 +197,7 @@ func (h *handler) parseForm(w http.ResponseWriter, r *http.Request) error {
 
 // render writes a page.
 func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
-	v.V = assetVersion
+	v.V, v.Sheet = assetVersion, sheetFor(name)
 	if v.Loc == nil {
 		v.Loc = time.UTC
 	}
@@ -220,7 +221,7 @@ func (h *handler) render(w http.ResponseWriter, r *http.Request, status int, nam
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("X-Content-Type-Options", "nosniff")
 	w.Header().Set("X-Frame-Options", "DENY")
-	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' '"+inlineCSSHash+"'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
+	w.Header().Set("Content-Security-Policy", "default-src 'self'; img-src 'self' data:; style-src 'self' '"+v.Sheet.Hash+"'; script-src 'self'; object-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'")
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	w.WriteHeader(status)
 	if err := pageTmpl.ExecuteTemplate(w, name, v); err != nil {

@@ -10,22 +10,50 @@ import (
 
 // The style sheet is inlined in every page (one round trip less before the
 // first paint on a slow link); the page's Content-Security-Policy allows
-// exactly that sheet by its hash.
+// exactly that sheet by its hash. A page with rules of its own gets them
+// after the common sheet (pageSheets), so that the other pages, the room
+// page first, do not carry them.
 
-// inlineCSS is static/style.css, as put in the page's <style>.
-var inlineCSS = func() template.CSS {
-	b, err := staticFS.ReadFile("static/style.css")
-	if err != nil {
-		panic("web: static/style.css is not embedded: " + err.Error())
+// pageSheets are the pages with a sheet of their own, in static/.
+var pageSheets = map[string]string{"me.html": "static/me.css"}
+
+// sheet is a page's inline style and the CSP source that allows it.
+type sheet struct {
+	CSS  template.CSS
+	Hash string
+}
+
+// sheets holds every page's sheet by its template name; "" is the common
+// sheet alone.
+var sheets = func() map[string]sheet {
+	common := mustStatic("static/style.css")
+	out := map[string]sheet{"": newSheet(common)}
+	for page, file := range pageSheets {
+		out[page] = newSheet(common + mustStatic(file))
 	}
-	return template.CSS(b)
+	return out
 }()
 
-// inlineCSSHash is the CSP source that allows inlineCSS.
-var inlineCSSHash = func() string {
-	sum := sha256.Sum256([]byte(inlineCSS))
-	return "sha256-" + base64.StdEncoding.EncodeToString(sum[:])
-}()
+// sheetFor is the sheet of the page template name.
+func sheetFor(name string) sheet {
+	if s, ok := sheets[name]; ok {
+		return s
+	}
+	return sheets[""]
+}
+
+func newSheet(css string) sheet {
+	sum := sha256.Sum256([]byte(css))
+	return sheet{CSS: template.CSS(css), Hash: "sha256-" + base64.StdEncoding.EncodeToString(sum[:])}
+}
+
+func mustStatic(name string) string {
+	b, err := staticFS.ReadFile(name)
+	if err != nil {
+		panic("web: " + name + " is not embedded: " + err.Error())
+	}
+	return string(b)
+}
 
 // favicon serves parley's icon (an SVG speech bubble), for /favicon.ico
 // and the page's <link rel=icon>.

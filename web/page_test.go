@@ -3,6 +3,8 @@ package web
 import (
 	"bytes"
 	"compress/gzip"
+	"crypto/sha256"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"html"
@@ -312,5 +314,33 @@ func TestLineDeliveryAPI(t *testing.T) {
 	}
 	if st, body := e.do("alice", "GET", "/api/rooms/design/lines/nope/delivery", nil); st != 400 || !strings.Contains(body, "line id") {
 		t.Errorf("a bad line id: %d %s", st, body)
+	}
+}
+
+// TestPageSheets: every page's inline style is allowed by its own CSP
+// hash, and the profile page's rules (its key section) stay on that page.
+func TestPageSheets(t *testing.T) {
+	e := newWebEnv(t, nil)
+	b := e.browser("alice")
+	for _, c := range []struct {
+		path string
+		keys bool
+	}{{"/rooms/design", false}, {"/me", true}, {"/", false}} {
+		res, body := b.fetch(t, "GET", e.srv.URL+c.path, nil)
+		if res.StatusCode != http.StatusOK {
+			t.Fatalf("%s: %d", c.path, res.StatusCode)
+		}
+		_, rest, _ := strings.Cut(body, "<style>")
+		css, _, ok := strings.Cut(rest, "</style>")
+		if !ok {
+			t.Fatalf("%s has no inline style", c.path)
+		}
+		sum := sha256.Sum256([]byte(css))
+		if want := "'sha256-" + base64.StdEncoding.EncodeToString(sum[:]) + "'"; !strings.Contains(res.Header.Get("Content-Security-Policy"), want) {
+			t.Errorf("%s: CSP %q does not allow its style (%s)", c.path, res.Header.Get("Content-Security-Policy"), want)
+		}
+		if got := strings.Contains(css, ".keys dl"); got != c.keys {
+			t.Errorf("%s: key section rules inlined = %v, want %v", c.path, got, c.keys)
+		}
 	}
 }
