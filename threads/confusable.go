@@ -40,8 +40,11 @@ var confusablePairs = strings.NewReplacer("rn", "m", "vv", "w", "cl", "d")
 // NameSkeleton returns the form of a display name that look-alike names
 // share: NFKC, case folded, marks, blanks, punctuation and invisible
 // characters dropped, look-alike letters mapped to one Latin letter.
+// Bytes that are not UTF-8 become U+FFFD first: the normalizer leaves a
+// letter after such a byte undecomposed (a fuzz case: "0\xf7ī" kept its ī,
+// which is an l once the byte is U+FFFD).
 func NameSkeleton(name string) string {
-	s := norm.NFKD.String(norm.NFKC.String(name))
+	s := norm.NFKD.String(norm.NFKC.String(strings.ToValidUTF8(name, "\uFFFD")))
 	var b strings.Builder
 	for _, r := range strings.ToLower(s) {
 		switch {
