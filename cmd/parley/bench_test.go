@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -95,5 +97,20 @@ func TestBenchUnknownFigure(t *testing.T) {
 	r := parley(t, env{}, "bench", "--only", "fanout,nope")
 	if r.code != exitUsage || !strings.Contains(r.err, `unknown figure "nope"`) {
 		t.Errorf("exit %d, stderr %q", r.code, r.err)
+	}
+}
+
+// TestBenchCPUProfile: --cpuprofile writes a profile pprof reads (gzip);
+// a file that cannot be made stops the command before it measures.
+func TestBenchCPUProfile(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "cpu.out")
+	ok(t, env{}, "bench", "--quick", "--only", "bytes", "--cpuprofile", path)
+	b, err := os.ReadFile(path)
+	if err != nil || len(b) < 2 || b[0] != 0x1f || b[1] != 0x8b {
+		t.Fatalf("profile %q: %d bytes, %v", path, len(b), err)
+	}
+	r := parley(t, env{}, "bench", "--quick", "--only", "bytes", "--cpuprofile", filepath.Join(t.TempDir(), "no", "such", "dir", "cpu.out"))
+	if r.code == 0 || !strings.Contains(r.err, "cpu profile") || strings.Contains(r.out, "| bytes") {
+		t.Errorf("unwritable profile: exit %d, stdout %q, stderr %q", r.code, r.out, r.err)
 	}
 }
