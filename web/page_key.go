@@ -154,12 +154,16 @@ func (e *keyRefusedError) status() int {
 // kept nor logged: it may be a private key.
 func (h *handler) setKey(ctx context.Context, me *who, data []byte) (threads.MemberKey, error) {
 	now := h.opts.Now()
+	var key *pgp.PublicKey
+	var refused *keyRefusedError
 	if strings.TrimSpace(string(data)) == "" {
-		return threads.MemberKey{}, &keyRefusedError{Why: "empty"}
+		refused = &keyRefusedError{Why: "empty"}
+	} else if k, err := pgp.ParsePublicKey(data, now); err != nil {
+		refused = &keyRefusedError{Why: keyRefusal(err), Err: err}
+	} else {
+		key = k
 	}
-	key, err := pgp.ParsePublicKey(data, now)
-	if err != nil {
-		refused := &keyRefusedError{Why: keyRefusal(err), Err: err}
+	if refused != nil {
 		h.log.Info("key refused", "member", me.user.ID, "why", refused.Why)
 		return threads.MemberKey{}, refused
 	}
