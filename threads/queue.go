@@ -207,11 +207,16 @@ func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage
 func entries(jobs []Job) ([][]Job, error) {
 	var out [][]Job
 	at := make(map[string]int)
+	seen := make(map[string]bool, len(jobs))
 	for _, d := range jobs {
 		if d.entry == "" {
 			return nil, invalid("delivery %s was not claimed", d.Key())
 		}
 		key := strconv.Itoa(d.shard) + "/" + d.entry
+		if seen[key+"/"+d.Key()] {
+			return nil, invalid("delivery %s is settled twice", d.Key())
+		}
+		seen[key+"/"+d.Key()] = true
 		i, ok := at[key]
 		if !ok {
 			i = len(out)

@@ -114,6 +114,9 @@ func TestQueueEntryHoldsALinesJobs(t *testing.T) {
 	if err := e.Queue.Gather(e.ctx, jobs[1:], func(Channel) time.Duration { return 0 }); !errors.Is(err, ErrInvalid) {
 		t.Fatalf("gather of two jobs of three: %v, want ErrInvalid", err)
 	}
+	if err := e.Queue.Gather(e.ctx, []Job{jobs[0], jobs[1], jobs[1]}, func(Channel) time.Duration { return 0 }); !errors.Is(err, ErrInvalid) {
+		t.Fatalf("gather of a job twice, another left out: %v, want ErrInvalid", err)
+	}
 	if err := e.Queue.Gather(e.ctx, jobs, func(Channel) time.Duration { return 0 }); err != nil {
 		t.Fatal(err)
 	}
