@@ -57,6 +57,11 @@ func TestPhoneCodeConfirms(t *testing.T) {
 	if u, _ := e.Directory.User(e.ctx, "dave"); !u.PhoneVerified {
 		t.Fatal("not stored verified")
 	}
+	if log, err := e.Directory.AuditLog(e.ctx, AuditFilter{Action: "user.phone_verified"}); err != nil || len(log) != 1 ||
+		log[0].Actor != "dave" || log[0].Target != "dave" || !strings.HasSuffix(log[0].Detail, "ending "+u.Phone[len(u.Phone)-4:]) ||
+		strings.Contains(log[0].Detail, u.Phone) {
+		t.Fatalf("audit of the verification = %+v, %v; want one entry by dave with the number's last 4 digits only", log, err)
+	}
 	// Used: the code is gone, and the phone needs no other.
 	if _, err := e.Auth.ConfirmPhone(e.ctx, "dave", code); !errors.Is(err, ErrPhoneVerified) {
 		t.Fatalf("second use: %v", err)

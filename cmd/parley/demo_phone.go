@@ -44,7 +44,8 @@ func (d *demo) phoneStep(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("dave types his code: %w", err)
 	}
-	d.printf("  He types %s beside the number (POST /api/me/phone/confirm): verified=%v. A wrong code says how\n"+
-		"  many of its %d tries are left; a new number needs a new code.\n", code, u.PhoneVerified, threads.MaxCodeTries)
+	d.printf("  He types %s beside the number (POST /api/me/phone/confirm): verified=%v, and the audit log\n"+
+		"  says so (user.phone_verified). A wrong code says how many of its %d tries are left; a new number\n"+
+		"  needs a new code.\n", code, u.PhoneVerified, threads.MaxCodeTries)
 	return nil
 }

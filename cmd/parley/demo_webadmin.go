@@ -17,6 +17,6 @@ func (d *demo) showWebAdmin(ctx context.Context, url string) error {
 	}
 	d.printf("  Find colleagues who share Alice's interests: %s/people?interest=go (or /api/people?interest=go)\n"+
 		"  Alice is an admin in the demo: %s/admin has users, allowed domains, profile fields,\n"+
-		"  retention and the audit log (this change is its first entry). Each room links its transcript.\n", url, url)
+		"  retention and the audit log (this change is in it, after Dave's phone). Each room links its transcript.\n", url, url)
 	return nil
 }
