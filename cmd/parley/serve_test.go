@@ -39,7 +39,7 @@ func TestDemo(t *testing.T) {
 		"A phone proves itself: dave types +15550004444 on his profile.",
 		"outbox: sms to +15550004444\n    | ",
 		"is your parley code to verify this phone.",
-		"(POST /api/me/phone/confirm): verified=true.",
+		"(POST /api/me/phone/confirm): verified=true, and the audit log",
 		"Who shares interests with Alice (typography, go, cycling)? parley people search --as alice\n",
 		"  carol  Carol Diaz  Field engineer, New York  3 shared: go, cycling, typography\n",
 		"    inbox: posted in design: Bob Ray: Looks good from the clinic waiting room. @carol can you check it on your phone?\n",
