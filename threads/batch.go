@@ -97,6 +97,51 @@ func (s *Queue) orderHeads(ctx context.Context, due []*redis.StringSliceCmd) (ma
 	return out, nil
 }
 
+// dueHeadsOutside finds the heads of order sets that are due now but not
+// among the due batches read (due): the batches behind them were, with
+// earlier due times. It returns them as "shard/name" in one pipeline, or
+// none without a round trip when every head was read.
+func (s *Queue) dueHeadsOutside(ctx context.Context, due []*redis.StringSliceCmd, heads map[string]string, now int64) (map[string]bool, error) {
+	read := map[string]bool{}
+	for n, c := range due {
+		for _, name := range c.Val() {
+			read[strconv.Itoa(n)+"/"+name] = true
+		}
+	}
+	type ask struct {
+		key string
+		cmd *redis.FloatCmd
+	}
+	var asks []ask
+	out := map[string]bool{}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for n, c := range due {
+			for _, name := range c.Val() {
+				head, ok := heads[s.k.order(n, name)]
+				key := strconv.Itoa(n) + "/" + head
+				if !ok || read[key] || out[key] {
+					continue
+				}
+				out[key] = false // asked once
+				asks = append(asks, ask{key: key, cmd: p.ZScore(ctx, s.k.batches(n), head)})
+			}
+		}
+		return nil
+	})
+	if len(asks) == 0 {
+		return nil, nil
+	}
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return nil, fmt.Errorf("read the due time of waiting streams' first batches: %w", err)
+	}
+	for _, a := range asks {
+		if at, err := a.cmd.Result(); err == nil && int64(at) <= now {
+			out[a.key] = true
+		}
+	}
+	return out, nil
+}
+
 // orderStream is the member/room/channel part of a batch name.
 func orderStream(name string) string {
 	parts := strings.SplitN(name, "/", 4)
@@ -209,6 +254,10 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 	if err != nil {
 		return nil, err
 	}
+	dueHeads, err := s.dueHeadsOutside(ctx, due, heads, now)
+	if err != nil {
+		return nil, err
+	}
 	type cand struct {
 		n    int
 		name string
@@ -216,16 +265,29 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 	}
 	var cands []cand
 	taken := map[string]bool{}
+	tried := map[string]bool{}
 	for n, c := range due {
 		for _, name := range c.Val() {
 			member, _, _ := strings.Cut(name, "/")
+			// An older batch of its stream goes first. The head may be
+			// due, but later than the batches behind it (handed back,
+			// retried), and so outside this look at the due batches: they
+			// bring it in (dueHeadsOutside), or a member's stream would
+			// wait until every other due batch had gone.
 			head, ordered := heads[s.k.order(n, name)]
+			if ordered && head != name {
+				if !dueHeads[strconv.Itoa(n)+"/"+head] {
+					continue // the head is not due (leased, backing off): the stream waits
+				}
+				name = head
+			}
 			switch {
 			case len(cands) >= limit:
-			case ordered && head != name: // an older batch of its stream goes first
+			case tried[strconv.Itoa(n)+"/"+name]:
 			case o.Skip != nil && o.Skip(member):
 			case o.OnePerMember && taken[member]:
 			default:
+				tried[strconv.Itoa(n)+"/"+name] = true
 				taken[member] = true
 				cands = append(cands, cand{n: n, name: name})
 			}
