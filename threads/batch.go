@@ -113,27 +113,32 @@ func (s *Queue) dueHeadsOutside(ctx context.Context, due []*redis.StringSliceCmd
 		cmd *redis.FloatCmd
 	}
 	var asks []ask
-	out := map[string]bool{}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for n, c := range due {
-			for _, name := range c.Val() {
-				head, ok := heads[s.k.order(n, name)]
-				key := strconv.Itoa(n) + "/" + head
-				if !ok || read[key] || out[key] {
-					continue
-				}
-				out[key] = false // asked once
-				asks = append(asks, ask{key: key, cmd: p.ZScore(ctx, s.k.batches(n), head)})
+	asked := map[string]bool{}
+	for n, c := range due {
+		for _, name := range c.Val() {
+			head, ok := heads[s.k.order(n, name)]
+			key := strconv.Itoa(n) + "/" + head
+			if ok && !read[key] && !asked[key] {
+				asked[key] = true
+				asks = append(asks, ask{key: key})
 			}
 		}
-		return nil
-	})
+	}
 	if len(asks) == 0 {
 		return nil, nil
 	}
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for i, a := range asks {
+			n, head, _ := strings.Cut(a.key, "/")
+			shard, _ := strconv.Atoi(n)
+			asks[i].cmd = p.ZScore(ctx, s.k.batches(shard), head)
+		}
+		return nil
+	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read the due time of waiting streams' first batches: %w", err)
 	}
+	out := make(map[string]bool, len(asks))
 	for _, a := range asks {
 		if at, err := a.cmd.Result(); err == nil && int64(at) <= now {
 			out[a.key] = true
