@@ -6,8 +6,6 @@ import (
 	"fmt"
 
 	"github.com/redis/go-redis/v9"
-
-	"parley/internal/sealbox"
 )
 
 // dataKeyCheckText is what {config}:datakey-check holds, sealed.
@@ -43,7 +41,7 @@ func (s *Store) CheckDataKey(ctx context.Context) (DataKeyState, error) {
 	for attempt := 0; ; attempt++ {
 		v, err := s.rdb.Get(ctx, key).Result()
 		if errors.Is(err, redis.Nil) {
-			if box == nil {
+			if !s.sealing() {
 				return st, nil
 			}
 			ok, err := s.rdb.SetNX(ctx, key, box.SealString(dataKeyCheckText), 0).Result()
@@ -59,8 +57,8 @@ func (s *Store) CheckDataKey(ctx context.Context) (DataKeyState, error) {
 		if err != nil {
 			return st, fmt.Errorf("read the data key check: %w", err)
 		}
-		st.SealedUnder = sealbox.SealedBy(v)
-		if box == nil {
+		st.SealedUnder = box.SealedBy(v)
+		if !s.sealing() {
 			return st, fmt.Errorf("%w: values in Redis are sealed under data key %s, and PARLEY_DATA_KEY is not set "+
 				"(set PARLEY_DATA_KEY or PARLEY_DATA_KEY_FILE to that key; parley cannot turn sealing off)", ErrDataKey, st.SealedUnder)
 		}
@@ -75,7 +73,7 @@ func (s *Store) CheckDataKey(ctx context.Context) (DataKeyState, error) {
 	}
 }
 
-func previousNote(box *sealbox.Box) string {
+func previousNote(box Sealer) string {
 	if p := box.PreviousKeyID(); p != "" {
 		return " and PARLEY_DATA_KEY_PREVIOUS is key " + p
 	}

@@ -228,7 +228,7 @@ func (s *Directory) SetProfileFields(ctx context.Context, actor string, fields [
 		return fmt.Errorf("remove profile field %s: %s users hold a value for it; clear them first (parley admin fields clear %s): %w",
 			name, n, name, ErrInUse)
 	}
-	if s.opts.Seal != nil {
+	if s.sealing() {
 		// Only searchable fields are indexed (indexedFields): index again.
 		if _, err := s.ReindexPeople(ctx); err != nil {
 			return err
@@ -244,7 +244,7 @@ func (s *Directory) SetProfileFields(ctx context.Context, actor string, fields [
 // so that the values of the others are nowhere in Redis but in the
 // sealed user record (seal.go). SetProfileFields then indexes again.
 func (s *Directory) indexedFields(ctx context.Context) (map[string]bool, error) {
-	if s.opts.Seal == nil {
+	if !s.sealing() {
 		return nil, nil
 	}
 	defs, err := s.ProfileFields(ctx)

@@ -63,7 +63,7 @@ func (s *Store) sealedFields(key string) (fields []string, hash, ok bool) {
 // script that first copies the entries added meanwhile.
 func (s *Store) Rekey(ctx context.Context, report func(RekeyProgress)) (RekeyProgress, error) {
 	var p RekeyProgress
-	if s.opts.Seal == nil {
+	if !s.sealing() {
 		return p, fmt.Errorf("%w: rekey needs PARLEY_DATA_KEY (and PARLEY_DATA_KEY_PREVIOUS for the key it replaces)", ErrDataKey)
 	}
 	keys, err := s.scanKeys(ctx)

@@ -1,9 +1,9 @@
 package threads
 
 import (
+	"errors"
 	"fmt"
-
-	"parley/internal/sealbox"
+	"strings"
 )
 
 // Data at rest (issue 19, PARLEY_DATA_KEY). With Options.Seal set, these
@@ -35,9 +35,53 @@ import (
 // value that a person made to look sealed (its NUL becomes U+FFFD), so no
 // text anyone posts can pass for a sealed value and make reads fail.
 
+// Sealer seals values at rest and opens them again: parley's is
+// internal/sealbox's Box, handed in by cmd (threads imports nothing of
+// ours), a nil Box when there is no data key. Every method works without
+// a key: sealing is then the identity, and opening a sealed value fails.
+type Sealer interface {
+	// SealString seals plain under the current key.
+	SealString(plain string) string
+	// OpenString opens v, sealed under the current or previous key; a
+	// value that is not sealed is returned as it is.
+	OpenString(v string) (string, error)
+	// IsSealed reports whether v is a sealed value; SealedBy names the key
+	// that sealed it ("" when it is not sealed).
+	IsSealed(v string) bool
+	SealedBy(v string) string
+	// Stale reports whether v is plain, or sealed under another key than
+	// the current one, while there is a key: rekey seals it again.
+	Stale(v []byte) bool
+	// KeyID and PreviousKeyID name the keys ("" when there is none).
+	KeyID() string
+	PreviousKeyID() string
+}
+
+// noSeal is the Sealer of a Store given none (tests, tools): no key, and
+// a value that starts with a NUL byte counts as sealed.
+type noSeal struct{}
+
+var errNoDataKey = errors.New("a sealed value, and no data key")
+
+func (noSeal) SealString(v string) string { return v }
+func (n noSeal) OpenString(v string) (string, error) {
+	if n.IsSealed(v) {
+		return "", errNoDataKey
+	}
+	return v, nil
+}
+func (noSeal) IsSealed(v string) bool { return strings.HasPrefix(v, "\x00") }
+func (noSeal) SealedBy(string) string { return "" }
+func (noSeal) Stale([]byte) bool      { return false }
+func (noSeal) KeyID() string          { return "" }
+func (noSeal) PreviousKeyID() string  { return "" }
+
+// sealing reports whether there is a data key.
+func (s *base) sealing() bool { return s.opts.Seal.KeyID() != "" }
+
 // seal seals v under the data key (v itself without one).
 func (s *base) seal(v string) string {
-	if s.opts.Seal == nil && sealbox.IsSealed(v) {
+	if !s.sealing() && s.opts.Seal.IsSealed(v) {
 		return "\uFFFD" + v[1:]
 	}
 	return s.opts.Seal.SealString(v)
@@ -45,7 +89,7 @@ func (s *base) seal(v string) string {
 
 // open opens a value read from Redis; what names it in the error.
 func (s *base) open(what, v string) (string, error) {
-	if !sealbox.IsSealed(v) {
+	if !s.opts.Seal.IsSealed(v) {
 		return v, nil
 	}
 	p, err := s.opts.Seal.OpenString(v)

@@ -10,8 +10,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-
-	"parley/internal/sealbox"
 )
 
 // Errors callers can test with errors.Is.
@@ -99,12 +97,13 @@ type Options struct {
 	// MeetURL starts the meeting links /meet posts (DefaultMeetURL when
 	// empty; PARLEY_MEET_URL).
 	MeetURL string
-	// Seal, when set (PARLEY_DATA_KEY), seals at rest what people wrote:
+	// Seal, with a key (PARLEY_DATA_KEY), seals at rest what people wrote:
 	// line texts and quotes, user records, relay subjects, the outbox and
 	// held messages (seal.go lists them); values sealed under its previous
-	// key still open, and plaintext values read as they are. Nil: nothing
-	// is sealed, and a sealed value fails to open.
-	Seal *sealbox.Box
+	// key still open, and plaintext values read as they are. Without a key
+	// (a nil *sealbox.Box, or nil here): nothing is sealed, and a sealed
+	// value fails to open.
+	Seal Sealer
 	// Logger receives what the engine reports (a background fan-out that
 	// fails, say); nothing is logged when nil.
 	Logger *slog.Logger
@@ -226,6 +225,9 @@ func New(rdb redis.UniversalClient, opts Options) *Store {
 	}
 	if opts.OfflineAfter < opts.IdleAfter {
 		opts.OfflineAfter = opts.IdleAfter
+	}
+	if opts.Seal == nil {
+		opts.Seal = noSeal{}
 	}
 	if opts.QueueShards <= 0 {
 		opts.QueueShards = 8

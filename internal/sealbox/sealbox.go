@@ -208,6 +208,13 @@ func SealedBy[T ~string | ~[]byte](v T) string {
 	return string(v[len(prefix) : headLen-1])
 }
 
+// IsSealed is the package's IsSealed, as a method: threads sees a Box
+// through its own interface (threads.Sealer), a nil Box included.
+func (b *Box) IsSealed(v string) bool { return IsSealed(v) }
+
+// SealedBy is the package's SealedBy, as a method (see IsSealed).
+func (b *Box) SealedBy(v string) string { return SealedBy(v) }
+
 // Stale reports whether v is sealed under a key other than the current
 // one (a value `parley admin rekey` seals again), or is plaintext while
 // the Box has a key.
