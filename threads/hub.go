@@ -436,17 +436,23 @@ func (s *Chat) decodeEvent(msg *redis.Message) (Event, bool) {
 // the channels of one group share a slot, as SSUBSCRIBE and SUNSUBSCRIBE
 // require.
 func byHashTag(chans []string) [][]string {
+	return groupInOrder(chans, hashTag)
+}
+
+// groupInOrder groups items by key, the groups in the order their first
+// item comes, each group's items in the order they come.
+func groupInOrder[T any](items []T, key func(T) string) [][]T {
 	index := map[string]int{}
-	var out [][]string
-	for _, ch := range chans {
-		tag := hashTag(ch)
-		i, ok := index[tag]
+	var out [][]T
+	for _, it := range items {
+		k := key(it)
+		i, ok := index[k]
 		if !ok {
 			i = len(out)
-			index[tag] = i
+			index[k] = i
 			out = append(out, nil)
 		}
-		out[i] = append(out[i], ch)
+		out[i] = append(out[i], it)
 	}
 	return out
 }

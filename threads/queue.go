@@ -205,26 +205,19 @@ func (s *Queue) decodeMessages(ctx context.Context, n int, msgs []redis.XMessage
 // entries groups claimed jobs by their queue entry, in the order they
 // come. Each entry must be whole: its jobs are settled together.
 func entries(jobs []Job) ([][]Job, error) {
-	var out [][]Job
-	at := make(map[string]int)
+	entryOf := func(d Job) string { return strconv.Itoa(d.shard) + "/" + d.entry }
 	seen := make(map[string]bool, len(jobs))
 	for _, d := range jobs {
 		if d.entry == "" {
 			return nil, invalid("delivery %s was not claimed", d.Key())
 		}
-		key := strconv.Itoa(d.shard) + "/" + d.entry
-		if seen[key+"/"+d.Key()] {
+		k := entryOf(d) + "/" + d.Key()
+		if seen[k] {
 			return nil, invalid("delivery %s is settled twice", d.Key())
 		}
-		seen[key+"/"+d.Key()] = true
-		i, ok := at[key]
-		if !ok {
-			i = len(out)
-			at[key] = i
-			out = append(out, nil)
-		}
-		out[i] = append(out[i], d)
+		seen[k] = true
 	}
+	out := groupInOrder(jobs, entryOf)
 	for _, e := range out {
 		if len(e) != e[0].entrySize {
 			return nil, invalid("delivery %s is settled without the %d other jobs of its queue entry", e[0].Key(), e[0].entrySize-1)
