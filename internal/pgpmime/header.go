@@ -31,15 +31,11 @@ func (f field) content() bool {
 // with no empty line is all header. Lines may end in CRLF or LF.
 func split(msg []byte) ([]field, []byte) {
 	var fields []field
-	rest := msg
-	for len(rest) > 0 {
-		end := bytes.IndexByte(rest, '\n')
-		if end < 0 {
-			end = len(rest) - 1
-		}
-		line := rest[:end+1]
+	for at := 0; at < len(msg); {
+		line := nextLine(msg, at)
+		at += len(line)
 		if len(bytes.TrimRight(line, "\r\n")) == 0 {
-			return fields, rest[end+1:]
+			return fields, msg[at:]
 		}
 		if (line[0] == ' ' || line[0] == '\t') && len(fields) > 0 {
 			last := &fields[len(fields)-1]
@@ -48,7 +44,6 @@ func split(msg []byte) ([]field, []byte) {
 			name, _, _ := bytes.Cut(line, []byte(":"))
 			fields = append(fields, field{name: strings.TrimSpace(string(name)), raw: append([]byte(nil), line...)})
 		}
-		rest = rest[end+1:]
 	}
 	return fields, nil
 }
