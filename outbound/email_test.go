@@ -61,7 +61,7 @@ func newMailEnv(t *testing.T, window time.Duration) *mailEnv {
 	}
 	email := NewEmail(EmailOptions{Auth: s.Auth, Chat: s.Chat, Directory: s.Directory, Composer: comp, Transport: client,
 		Domain: "parley.test", PublicURL: "https://chat.example.org/"})
-	w := NewWorker(s.Queue, s.Directory, s.Digests, map[threads.Channel]Carrier{threads.Email: email},
+	w := NewWorker(s.Queue, s.Directory, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}})
 	return &mailEnv{store: s, clock: c, sink: sink, worker: w, ctx: ctx, composer: comp}
 }

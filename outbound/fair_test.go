@@ -66,7 +66,7 @@ func TestStalledRecipientDelaysNoOne(t *testing.T) {
 				t.Fatal(err)
 			}
 			email := NewEmail(EmailOptions{Auth: s.Auth, Chat: s.Chat, Directory: s.Directory, Composer: comp, Transport: client, Domain: "parley.test"})
-			w := NewWorker(s.Queue, s.Directory, s.Digests, map[threads.Channel]Carrier{threads.Email: email},
+			w := NewWorker(s.Queue, s.Directory, map[threads.Channel]Carrier{threads.Email: email},
 				Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: 0}, Poll: 100 * time.Millisecond})
 			wctx, stop := context.WithCancel(ctx)
 			ran := make(chan error, 1)

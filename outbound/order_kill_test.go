@@ -24,7 +24,7 @@ func TestSMSOrderAfterWorkerKilled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := NewWorker(e.store.Queue, e.store.Directory, e.store.Digests,
+	b := NewWorker(e.store.Queue, e.store.Directory,
 		map[threads.Channel]Carrier{threads.SMS: NewSMS(SMSOptions{SMS: e.store.SMS, Sender: sender, DailySegments: 1000, Log: quiet}),
 			threads.Email: &fakeChannel{}},
 		Options{Consumer: "b", Log: quiet, Window: map[threads.Channel]time.Duration{threads.SMS: 0}})

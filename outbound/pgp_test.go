@@ -49,7 +49,7 @@ func newPGPEnv(t *testing.T) *pgpEnv {
 	p := NewPGPTransport(PGPOptions{Next: client, Keys: e.store.Directory, Server: server, Composer: e.composer})
 	email := NewEmail(EmailOptions{Auth: e.store.Auth, Chat: e.store.Chat, Directory: e.store.Directory, Composer: e.composer,
 		Transport: p, Domain: "parley.test", PublicURL: "https://chat.example.org/", Keys: p})
-	e.worker = NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: email},
+	e.worker = NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: 0}})
 	return &pgpEnv{mailEnv: e, server: server, bob: bob, pgp: p, email: email}
 }

@@ -24,7 +24,7 @@ func TestWorkerStopsInTime(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = client.Close() })
 	run := func(stopAfter time.Duration) (*Worker, context.CancelFunc, chan error) {
-		w := NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: e.email(client)},
+		w := NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: e.email(client)},
 			Options{Consumer: "serve-1", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: 0},
 				Poll: 50 * time.Millisecond, StopTimeout: stopAfter})
 		ctx, cancel := context.WithCancel(context.Background())
@@ -92,7 +92,7 @@ func waitUntil(t *testing.T, timeout time.Duration, what string, cond func() boo
 func TestWorkerTwinReported(t *testing.T) {
 	e := newMailEnv(t, 0)
 	run := func(log *slog.Logger) func() {
-		w := NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: &fakeChannel{}},
+		w := NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: &fakeChannel{}},
 			Options{Consumer: "serve-1", Log: log, Poll: 50 * time.Millisecond, Heartbeat: 20 * time.Millisecond})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan error, 1)

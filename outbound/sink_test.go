@@ -24,7 +24,7 @@ func TestEmailThroughSmtpSink(t *testing.T) {
 	comp, _ := mailcompose.New(mailcompose.Options{Domain: "parley.test", Now: e.clock.Now})
 	email := NewEmail(EmailOptions{Auth: e.store.Auth, Chat: e.store.Chat, Directory: e.store.Directory, Composer: comp,
 		Transport: client, Domain: "parley.test", PublicURL: "https://chat.example.org"})
-	e.worker = NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: email},
+	e.worker = NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet})
 
 	e.post(t, "First line")

@@ -30,7 +30,7 @@ func smsWorkerWith(t *testing.T, e *wenv, o SMSOptions) (*Worker, *twiliopeer.Se
 	}
 	o.SMS, o.Sender, o.PublicURL, o.Fallback, o.Log = e.store.SMS, sender, "https://chat.example.org", e.email, quiet
 	ch := NewSMS(o)
-	return NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.SMS: ch, threads.Email: &fakeChannel{}},
+	return NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.SMS: ch, threads.Email: &fakeChannel{}},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.SMS: 0}}), fake
 }
 

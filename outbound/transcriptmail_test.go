@@ -52,7 +52,7 @@ func TestTranscriptMailed(t *testing.T) {
 	}
 	email := NewEmail(EmailOptions{Auth: e.store.Auth, Chat: e.store.Chat, Directory: e.store.Directory, Composer: comp,
 		Transport: e.mail, Domain: "chat.example.org", MaxTranscriptBytes: 6 << 10})
-	w := NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: email},
+	w := NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: email},
 		Options{Consumer: "w", Log: quiet, Lease: time.Minute})
 	e.post(t, "The new header is on staging.")
 	e.clock.Add(time.Hour)

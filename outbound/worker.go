@@ -79,12 +79,12 @@ type Options struct {
 // DefaultWindow is the batching window for email.
 const DefaultWindow = 2 * time.Minute
 
-// Worker delivers the queue's jobs through its channels. Besides the queue
-// it marks what was emailed for the digests and, when a channel fails for
-// good, the member's record in the directory.
+// Worker delivers the queue's jobs through its channels. Settling a batch
+// marks what was emailed for the digests (threads.Queue.BatchDelivered);
+// when a channel fails for good, the worker marks the member's record in
+// the directory.
 type Worker struct {
 	queue    *threads.Queue
-	digests  *threads.Digests
 	dir      *threads.Directory
 	channels map[threads.Channel]Carrier
 	opts     Options
@@ -95,7 +95,7 @@ type Worker struct {
 
 // NewWorker returns a worker for the given channels (a channel that is not
 // given is not consumed: its jobs wait).
-func NewWorker(queue *threads.Queue, dir *threads.Directory, digests *threads.Digests, channels map[threads.Channel]Carrier, opts Options) *Worker {
+func NewWorker(queue *threads.Queue, dir *threads.Directory, channels map[threads.Channel]Carrier, opts Options) *Worker {
 	if opts.Consumer == "" {
 		opts.Consumer = "worker"
 	}
@@ -138,7 +138,7 @@ func NewWorker(queue *threads.Queue, dir *threads.Directory, digests *threads.Di
 	if log == nil {
 		log = slog.Default()
 	}
-	w := &Worker{queue: queue, digests: digests, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
+	w := &Worker{queue: queue, dir: dir, channels: channels, opts: opts, log: log.With("consumer", opts.Consumer)}
 	w.fair = newFairness(opts.DomainConcurrency, queue.Backoff)
 	return w
 }
@@ -394,12 +394,8 @@ func (w *Worker) process(ctx context.Context, l leased) {
 	switch {
 	case err == nil:
 		log.Info("batch delivered")
-		// The digest leaves out what was carried (best effort: a line the
-		// marker misses shows up in the digest too, never goes missing).
-		if err := w.digests.MarkEmailed(ctx, b.Room, b.Member, d.Lines[len(d.Lines)-1].ID); err != nil {
-			log.Warn("could not record the lines sent for the digest", "err", err)
-		}
-		w.settle(log, w.queue.BatchSent(ctx, b, w.opts.Window[b.Channel]))
+		// The digest leaves out what was carried.
+		w.settle(log, w.queue.BatchDelivered(ctx, b, w.opts.Window[b.Channel], d.Lines[len(d.Lines)-1].ID))
 	case IsPermanent(err):
 		log.Warn("batch failed for good", "err", err)
 		w.fail(ctx, log, b, err)

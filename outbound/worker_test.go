@@ -102,7 +102,7 @@ func newWenv(t *testing.T) *wenv {
 }
 
 func (e *wenv) worker(name string, window time.Duration) *Worker {
-	return NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: e.email, threads.SMS: e.sms},
+	return NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: e.email, threads.SMS: e.sms},
 		Options{Consumer: name, Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: window}, Lease: time.Minute})
 }
 
@@ -300,7 +300,7 @@ func TestWorkerDiesMidBatch(t *testing.T) {
 
 func TestWorkerRunStopsGracefully(t *testing.T) {
 	e := newWenv(t)
-	w := NewWorker(e.store.Queue, e.store.Directory, e.store.Digests, map[threads.Channel]Carrier{threads.Email: e.email, threads.SMS: e.sms},
+	w := NewWorker(e.store.Queue, e.store.Directory, map[threads.Channel]Carrier{threads.Email: e.email, threads.SMS: e.sms},
 		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: 0}, Poll: 50 * time.Millisecond})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error)

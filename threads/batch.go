@@ -71,17 +71,59 @@ func batchName(d Job, window time.Duration) string {
 // settled for good. So a text cut or split into batches, or a send that is
 // retried, never lets a later line overtake it: the later batches wait.
 
-// orderHeads reads the head of the order set of every stream among the due
-// batch names, in one pipeline: order set key → the batch that goes first.
-func (s *Queue) orderHeads(ctx context.Context, due []*redis.StringSliceCmd) (map[string]string, error) {
-	heads := map[string]*redis.StringSliceCmd{}
-	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for n, c := range due {
-			for _, name := range c.Val() {
-				if k := s.k.order(n, name); heads[k] == nil {
-					heads[k] = p.ZRange(ctx, k, 0, 0)
-				}
+// dueBatch is a due batch Lease may hand out: its shard, name, member and
+// order set key.
+type dueBatch struct {
+	n                   int
+	name, member, order string
+}
+
+// streamKey names a member, room and channel stream in one shard.
+type streamKey struct {
+	n      int
+	stream string
+}
+
+// firstOfStreams keeps, of the due batch names read (due), the first of
+// each stream (member, room and channel) whose member o does not skip: a
+// later batch of a stream can only go once the first is settled, so the
+// first stands for its stream. The skip is asked once per member, and the
+// order set key made once per stream.
+func (s *Queue) firstOfStreams(due []*redis.StringSliceCmd, o LeaseOptions) []dueBatch {
+	var out []dueBatch
+	seen := map[streamKey]bool{}
+	skipped := map[string]bool{}
+	for n, c := range due {
+		for _, name := range c.Val() {
+			k := streamKey{n, orderStream(name)}
+			if seen[k] {
+				continue
 			}
+			seen[k] = true
+			member, _, _ := strings.Cut(name, "/")
+			skip, asked := skipped[member]
+			if !asked {
+				skip = o.Skip != nil && o.Skip(member)
+				skipped[member] = skip
+			}
+			if !skip {
+				out = append(out, dueBatch{n: n, name: name, member: member, order: s.k.order(n, name)})
+			}
+		}
+	}
+	return out
+}
+
+// orderHeads reads the head of the order set of every due stream, in one
+// pipeline: order set key → the batch that goes first.
+func (s *Queue) orderHeads(ctx context.Context, due []dueBatch) (map[string]string, error) {
+	if len(due) == 0 {
+		return nil, nil
+	}
+	heads := make(map[string]*redis.StringSliceCmd, len(due))
+	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
+		for _, d := range due {
+			heads[d.order] = p.ZRange(ctx, d.order, 0, 0)
 		}
 		return nil
 	})
@@ -97,31 +139,19 @@ func (s *Queue) orderHeads(ctx context.Context, due []*redis.StringSliceCmd) (ma
 	return out, nil
 }
 
-// dueHeadsOutside finds the heads of order sets that are due now but not
-// among the due batches read (due): the batches behind them were, with
-// earlier due times. It returns them as "shard/name" in one pipeline, or
-// none without a round trip when every head was read.
-func (s *Queue) dueHeadsOutside(ctx context.Context, due []*redis.StringSliceCmd, heads map[string]string, now int64) (map[string]bool, error) {
-	read := map[string]bool{}
-	for n, c := range due {
-		for _, name := range c.Val() {
-			read[strconv.Itoa(n)+"/"+name] = true
-		}
-	}
+// dueHeadsOutside finds the heads of order sets that are due now but are
+// not the due batch read for their stream: that batch came behind them,
+// with an earlier due time. It returns them as "shard/name" in one
+// pipeline, or none without a round trip when every head was read.
+func (s *Queue) dueHeadsOutside(ctx context.Context, due []dueBatch, heads map[string]string, now int64) (map[string]bool, error) {
 	type ask struct {
 		key string
 		cmd *redis.FloatCmd
 	}
 	var asks []ask
-	asked := map[string]bool{}
-	for n, c := range due {
-		for _, name := range c.Val() {
-			head, ok := heads[s.k.order(n, name)]
-			key := strconv.Itoa(n) + "/" + head
-			if ok && !read[key] && !asked[key] {
-				asked[key] = true
-				asks = append(asks, ask{key: key})
-			}
+	for _, d := range due {
+		if head, ok := heads[d.order]; ok && head != d.name {
+			asks = append(asks, ask{key: strconv.Itoa(d.n) + "/" + head})
 		}
 	}
 	if len(asks) == 0 {
@@ -149,8 +179,15 @@ func (s *Queue) dueHeadsOutside(ctx context.Context, due []*redis.StringSliceCmd
 
 // orderStream is the member/room/channel part of a batch name.
 func orderStream(name string) string {
-	parts := strings.SplitN(name, "/", 4)
-	return strings.Join(parts[:min(3, len(parts))], "/")
+	end := 0
+	for range 3 {
+		i := strings.IndexByte(name[end:], '/')
+		if i < 0 {
+			return name
+		}
+		end += i + 1
+	}
+	return name[:end-1]
 }
 
 // orderScore scores a batch in its order set by its first line: the
@@ -255,11 +292,12 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find due batches: %w", err)
 	}
-	heads, err := s.orderHeads(ctx, due)
+	streams := s.firstOfStreams(due, o)
+	heads, err := s.orderHeads(ctx, streams)
 	if err != nil {
 		return nil, err
 	}
-	dueHeads, err := s.dueHeadsOutside(ctx, due, heads, now)
+	dueHeads, err := s.dueHeadsOutside(ctx, streams, heads, now)
 	if err != nil {
 		return nil, err
 	}
@@ -270,33 +308,27 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 	}
 	var cands []cand
 	taken := map[string]bool{}
-	tried := map[string]bool{}
-	for n, c := range due {
-		for _, name := range c.Val() {
-			member, _, _ := strings.Cut(name, "/")
-			// An older batch of its stream goes first. The head may be
-			// due, but later than the batches behind it (handed back,
-			// retried), and so outside this look at the due batches: they
-			// bring it in (dueHeadsOutside), or a member's stream would
-			// wait until every other due batch had gone.
-			head, ordered := heads[s.k.order(n, name)]
-			if ordered && head != name {
-				if !dueHeads[strconv.Itoa(n)+"/"+head] {
-					continue // the head is not due (leased, backing off): the stream waits
-				}
-				name = head
+	for _, d := range streams {
+		name := d.name
+		// An older batch of its stream goes first. The head may be due,
+		// but later than the batches behind it (handed back, retried),
+		// and so outside this look at the due batches: they bring it in
+		// (dueHeadsOutside), or a member's stream would wait until every
+		// other due batch had gone.
+		if head, ordered := heads[d.order]; ordered && head != name {
+			if !dueHeads[strconv.Itoa(d.n)+"/"+head] {
+				continue // the head is not due (leased, backing off): the stream waits
 			}
-			switch {
-			case len(cands) >= limit:
-			case tried[strconv.Itoa(n)+"/"+name]:
-			case o.Skip != nil && o.Skip(member):
-			case o.OnePerMember && taken[member]:
-			default:
-				tried[strconv.Itoa(n)+"/"+name] = true
-				taken[member] = true
-				cands = append(cands, cand{n: n, name: name})
-			}
+			name = head
 		}
+		if len(cands) >= limit {
+			break
+		}
+		if o.OnePerMember && taken[d.member] {
+			continue
+		}
+		taken[d.member] = true
+		cands = append(cands, cand{n: d.n, name: name})
 	}
 	if len(cands) == 0 {
 		return nil, nil
@@ -370,13 +402,50 @@ func attemptJobs(jobs []Job, sending []string) []Job {
 // (seen live, member gone): each job is remembered as delivered. Lines that
 // joined the batch meanwhile stay in it, due after window.
 func (s *Queue) BatchSent(ctx context.Context, b Batch, window time.Duration) error {
+	return s.batchSent(ctx, b, window, "")
+}
+
+// BatchDelivered is BatchSent for a batch its channel delivered, and in
+// the same round trip it moves the member's emailed marker in the room to
+// last, the newest line delivered, so that the digest leaves out what was
+// carried (Digests.MarkEmailed). The marker is best effort: when only it
+// fails, the batch is settled and the failure logged (the line shows up in
+// the digest too, never goes missing).
+func (s *Queue) BatchDelivered(ctx context.Context, b Batch, window time.Duration, last string) error {
+	if err := checkLineID(last); err != nil {
+		s.log.Warn("could not record the lines sent for the digest", "member", b.Member, "room", b.Room, "err", err)
+		last = ""
+	}
+	return s.batchSent(ctx, b, window, last)
+}
+
+// batchSent settles b as sent and, unless emailed is "", marks the lines up
+// to emailed as emailed to its member.
+func (s *Queue) batchSent(ctx context.Context, b Batch, window time.Duration, emailed string) error {
 	keys := s.settleKeys(b)
 	args := []any{"done", b.name, s.now().Add(window).UnixMilli(), "", int(doneFor / time.Second)}
 	for _, j := range b.Jobs {
 		keys = append(keys, s.k.done(b.shard, j.Key()))
 		args = append(args, "l:"+j.Line)
 	}
-	return s.settleBatch(ctx, b, keys, args)
+	if emailed == "" {
+		return s.settleBatch(ctx, b, keys, args)
+	}
+	if b.name == "" {
+		return invalid("batch for %s was not leased", b.Member)
+	}
+	var mark, settle *redis.Cmd
+	_ = s.scriptsPipeline(ctx, []*redis.Script{scriptMarkRead, scriptSettleBatch}, func(p redis.Pipeliner) {
+		mark = scriptMarkRead.EvalSha(ctx, p, []string{s.k.emailed(b.Room)}, b.Member, emailed)
+		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
+	})
+	if err := mark.Err(); err != nil {
+		s.log.Warn("could not record the lines sent for the digest", "member", b.Member, "room", b.Room, "err", err)
+	}
+	if err := settle.Err(); err != nil {
+		return fmt.Errorf("settle batch %s as done: %w", b.name, err)
+	}
+	return nil
 }
 
 // BatchRetry settles a batch that failed for now: it comes due again after

@@ -216,11 +216,19 @@ func lineName(l Line) string {
 // MarkEmailed records that member was sent room's lines up to line by
 // email or SMS: the digest leaves them out. The marker only moves forward.
 func (s *Digests) MarkEmailed(ctx context.Context, room, member, line string) error {
-	if !streamID.MatchString(line) || !strings.Contains(line, "-") {
-		return invalid("line id %q is not like 1732500000000-0", line)
+	if err := checkLineID(line); err != nil {
+		return err
 	}
 	if err := scriptMarkRead.Run(ctx, s.rdb, []string{s.k.emailed(room)}, member, line).Err(); err != nil {
 		return fmt.Errorf("mark %s emailed to %s in %s: %w", line, member, room, err)
+	}
+	return nil
+}
+
+// checkLineID refuses what is not a full line id (milliseconds and sequence).
+func checkLineID(line string) error {
+	if !streamID.MatchString(line) || !strings.Contains(line, "-") {
+		return invalid("line id %q is not like 1732500000000-0", line)
 	}
 	return nil
 }

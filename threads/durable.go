@@ -40,7 +40,7 @@ func (s *base) durableRun(ctx context.Context, key string, script *redis.Script,
 	conn := node.Conn()
 	defer conn.Close()
 	var wait *redis.IntCmd
-	err := s.scriptRun(ctx, script, func(fn func(redis.Pipeliner)) ([]redis.Cmder, error) {
+	err := s.scriptRun(ctx, []*redis.Script{script}, func(fn func(redis.Pipeliner)) ([]redis.Cmder, error) {
 		return conn.Pipelined(ctx, func(p redis.Pipeliner) error {
 			fn(p)
 			wait = redis.NewIntCmd(ctx, "wait", s.opts.ReplicaWait, s.opts.ReplicaWaitTimeout.Milliseconds())

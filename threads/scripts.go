@@ -10,7 +10,12 @@ import (
 // pipeline. When Redis does not know the script (a restart, SCRIPT FLUSH),
 // none of the calls ran: it loads the script and runs fn once more.
 func (s *base) scriptPipeline(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
-	return s.scriptRun(ctx, script, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+	return s.scriptsPipeline(ctx, []*redis.Script{script}, fn)
+}
+
+// scriptsPipeline is scriptPipeline for commands that use several scripts.
+func (s *base) scriptsPipeline(ctx context.Context, scripts []*redis.Script, fn func(p redis.Pipeliner)) error {
+	return s.scriptRun(ctx, scripts, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
 		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fill(p); return nil })
 	}, fn)
 }
@@ -18,14 +23,14 @@ func (s *base) scriptPipeline(ctx context.Context, script *redis.Script, fn func
 // scriptBatched is scriptPipeline through the shared pipelines of
 // batcher.go.
 func (s *base) scriptBatched(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
-	return s.scriptRun(ctx, script, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+	return s.scriptRun(ctx, []*redis.Script{script}, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
 		return s.batch.pipelined(ctx, fill)
 	}, fn)
 }
 
-// scriptRun runs fn's commands with run and, when script was not loaded,
-// loads it and runs them once more.
-func (s *base) scriptRun(ctx context.Context, script *redis.Script, run func(func(p redis.Pipeliner)) ([]redis.Cmder, error), fn func(p redis.Pipeliner)) error {
+// scriptRun runs fn's commands with run and, when a script was not loaded,
+// loads the scripts and runs them once more.
+func (s *base) scriptRun(ctx context.Context, scripts []*redis.Script, run func(func(p redis.Pipeliner)) ([]redis.Cmder, error), fn func(p redis.Pipeliner)) error {
 	for attempt := 0; ; attempt++ {
 		cmds, err := run(fn)
 		noScript := false
@@ -37,8 +42,10 @@ func (s *base) scriptRun(ctx context.Context, script *redis.Script, run func(fun
 		if !noScript || attempt > 0 {
 			return err
 		}
-		if err := script.Load(ctx, s.rdb).Err(); err != nil {
-			return err
+		for _, script := range scripts {
+			if err := script.Load(ctx, s.rdb).Err(); err != nil {
+				return err
+			}
 		}
 	}
 }

@@ -115,7 +115,7 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	}
 	d.digests = outbound.NewDigests(outbound.DigestOptions{Digests: st.Digests, Directory: st.Directory, Chat: st.Chat,
 		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Files: files, Log: o.Log})
-	d.worker = outbound.NewWorker(st.Queue, st.Directory, st.Digests, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
+	d.worker = outbound.NewWorker(st.Queue, st.Directory, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
 		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow, threads.SMS: cfg.SMSWindow}})
 	return d, nil
 }

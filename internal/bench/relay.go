@@ -45,7 +45,7 @@ func newMailer(st *threads.Store, smarthost string, wo outbound.Options) (*maile
 	m := &mailer{client: client}
 	email := outbound.NewEmail(outbound.EmailOptions{Auth: st.Auth, Chat: st.Chat, Directory: st.Directory, Composer: comp,
 		Transport: m, Domain: "parley.test", PublicURL: "https://chat.example.org"})
-	m.w = outbound.NewWorker(st.Queue, st.Directory, st.Digests, map[threads.Channel]outbound.Carrier{threads.Email: email},
+	m.w = outbound.NewWorker(st.Queue, st.Directory, map[threads.Channel]outbound.Carrier{threads.Email: email},
 		outbound.Options{Consumer: "bench", Log: quiet, Concurrency: wo.Concurrency, Poll: wo.Poll,
 			Window: map[threads.Channel]time.Duration{threads.Email: 0}})
 	return m, nil
