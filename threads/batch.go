@@ -435,7 +435,7 @@ func (s *Queue) batchSent(ctx context.Context, b Batch, window time.Duration, em
 		return invalid("batch for %s was not leased", b.Member)
 	}
 	var mark, settle *redis.Cmd
-	_ = s.scriptsPipeline(ctx, []*redis.Script{scriptMarkRead, scriptSettleBatch}, func(p redis.Pipeliner) {
+	_ = s.scriptsBatched(ctx, []*redis.Script{scriptMarkRead, scriptSettleBatch}, func(p redis.Pipeliner) {
 		mark = scriptMarkRead.EvalSha(ctx, p, []string{s.k.emailed(b.Room)}, b.Member, emailed)
 		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
 	})
@@ -481,7 +481,11 @@ func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []
 	if b.name == "" {
 		return invalid("batch for %s was not leased", b.Member)
 	}
-	if err := scriptSettleBatch.Run(ctx, s.rdb, keys, args...).Err(); err != nil {
+	var settle *redis.Cmd
+	_ = s.scriptBatched(ctx, scriptSettleBatch, func(p redis.Pipeliner) {
+		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
+	})
+	if err := settle.Err(); err != nil {
 		return fmt.Errorf("settle batch %s as %s: %w", b.name, args[0], err)
 	}
 	return nil

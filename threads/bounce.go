@@ -57,7 +57,11 @@ func (s *Auth) BounceToken(ctx context.Context, messageID, rcpt string) (string,
 	}
 	rcpt = strings.ToLower(strings.TrimSpace(rcpt))
 	tok := bounceMAC(s.opts.Secret, messageID, rcpt)
-	if err := s.rdb.Set(ctx, s.k.bounce(tok), rcpt+"\x00"+messageID, BounceTokenLifetime).Err(); err != nil {
+	// Through the shared pipelines: concurrent sends remember their
+	// tokens in one round trip (batcher.go).
+	if _, err := s.batch.pipelined(ctx, func(p redis.Pipeliner) {
+		p.Set(ctx, s.k.bounce(tok), rcpt+"\x00"+messageID, BounceTokenLifetime)
+	}); err != nil {
 		return "", fmt.Errorf("remember bounce token: %w", err)
 	}
 	return tok, nil
