@@ -74,6 +74,19 @@ func TestRepeatHash(t *testing.T) {
 	}
 }
 
+// FuzzRepeatHash holds repeatHash to its definition for any text.
+func FuzzRepeatHash(f *testing.F) {
+	for _, text := range []string{"", " ", "Ship it", "  ship \t IT\r\n", "ÀÉÎÕÜ ΣΑΣ", "bad \xff\xfe utf8", "a\u0085b\u00a0c\u3000d", "\xc3"} {
+		f.Add(text)
+	}
+	f.Fuzz(func(t *testing.T, text string) {
+		want := sha256.Sum256([]byte("bob\x00" + strings.Join(strings.Fields(strings.ToLower(text)), " ")))
+		if got := repeatHash("bob", text); got != want {
+			t.Errorf("repeatHash(%q) = %x, want %x", text, got[:6], want[:6])
+		}
+	})
+}
+
 func BenchmarkRepeatHash(b *testing.B) {
 	text := strings.Repeat("a line of an emailed reply, quoted > and all\n", 45)
 	for b.Loop() {
