@@ -150,10 +150,12 @@ func pubsubClients(ctx context.Context, rdb redis.UniversalClient) (int, error) 
 // can be so that one child process holds 10,000 of them: it sends
 // request on c, reports on ready once the stream's first comment
 // (subscribed) arrives, and then calls saw for each line event until c
-// is closed. It reads the raw response through a small buffer: the
-// marks it looks for are each written in one piece (one event, one
-// chunk), and a mark cut in two by a read is kept for the next.
-func followStream(c net.Conn, request []byte, ready chan<- error, saw func()) error {
+// is closed or saw returns false (the figure wants one line: a client
+// that has it stops reading, and costs the machine nothing more). It
+// reads the raw response through a small buffer: the marks it looks for
+// are each written in one piece (one event, one chunk), and a mark cut in
+// two by a read is kept for the next.
+func followStream(c net.Conn, request []byte, ready chan<- error, saw func() (more bool)) error {
 	if _, err := c.Write(request); err != nil {
 		return err
 	}
@@ -187,7 +189,9 @@ func followStream(c net.Conn, request []byte, ready chan<- error, saw func()) er
 				if i < 0 {
 					break
 				}
-				saw()
+				if !saw() {
+					return nil
+				}
 				data = data[i+len(lineMark):]
 			}
 		}

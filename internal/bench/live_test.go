@@ -10,8 +10,8 @@ import (
 
 // TestFollowStream: the live figure's client reports the stream open at
 // its first comment and counts each line event, however the response is
-// cut into reads (here every piece size from 1 byte up), and reports a
-// refused stream with its status.
+// cut into reads (here every piece size from 1 byte up), stops at the
+// first line when asked to, and reports a refused stream with its status.
 func TestFollowStream(t *testing.T) {
 	stream := "HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n" +
 		"17\r\n: parley live stream\n\n\r\n" +
@@ -25,16 +25,19 @@ func TestFollowStream(t *testing.T) {
 		piece      int
 		wantErr    string
 		wantEvents int
+		firstOnly  bool // saw asks for no more after the first line
 	}{
-		{"whole", stream, len(stream), "", 2},
-		{"bytes", stream, 1, "", 2},
-		{"pieces of 7", stream, 7, "", 2},
-		{"pieces of 500", stream, 500, "", 2},
-		{"refused", "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n", 5, "429 Too Many Requests", 0},
-		{"closed early", "HTTP/1.1 200 OK\r\n", 3, "EOF", 0},
+		{"whole", stream, len(stream), "", 2, false},
+		{"bytes", stream, 1, "", 2, false},
+		{"pieces of 7", stream, 7, "", 2, false},
+		{"pieces of 500", stream, 500, "", 2, false},
+		{"first line only", stream, 7, "", 1, true},
+		{"refused", "HTTP/1.1 429 Too Many Requests\r\nContent-Length: 0\r\n\r\n", 5, "429 Too Many Requests", 0, false},
+		{"closed early", "HTTP/1.1 200 OK\r\n", 3, "EOF", 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			server, client := net.Pipe()
+			defer client.Close() // ends the server's writes when the client stopped reading
 			go func() {
 				defer server.Close()
 				req := make([]byte, 1024)
@@ -53,7 +56,10 @@ func TestFollowStream(t *testing.T) {
 			events := 0
 			done := make(chan error, 1)
 			go func() {
-				done <- followStream(client, []byte("GET /api/stream HTTP/1.1\r\n\r\n"), ready, func() { events++ })
+				done <- followStream(client, []byte("GET /api/stream HTTP/1.1\r\n\r\n"), ready, func() bool {
+					events++
+					return !tc.firstOnly
+				})
 			}()
 			var err error
 			select {

@@ -58,8 +58,14 @@ func liveChild(ctx context.Context, spec string, in io.Reader, out io.Writer) er
 		conns  []net.Conn
 		ready  = make(chan error, n)
 		posted = make(chan struct{})
-		got    = make(chan time.Time, n)
+		start  time.Time // the go mark, set before posted is closed
 		dialer net.Dialer
+		// Each client's time from the mark to the line, kept until every
+		// client has it: writing them out meanwhile would take the CPU
+		// the others need to read theirs.
+		took    = make([]int64, 0, n)
+		tookMu  sync.Mutex
+		allTook = make(chan struct{})
 	)
 	defer func() {
 		mu.Lock()
@@ -77,13 +83,16 @@ func liveChild(ctx context.Context, spec string, in io.Reader, out io.Writer) er
 		conns = append(conns, c)
 		mu.Unlock()
 		go func() {
-			err := followStream(c, request, ready, func() {
+			err := followStream(c, request, ready, func() bool {
 				at := time.Now()
 				<-posted
-				select {
-				case got <- at:
-				default: // a later line: only the first counts
+				tookMu.Lock()
+				took = append(took, int64(at.Sub(start)))
+				if len(took) == n {
+					close(allTook)
 				}
+				tookMu.Unlock()
+				return false // only the first line counts
 			})
 			if err != nil {
 				ready <- err
@@ -106,17 +115,17 @@ func liveChild(ctx context.Context, spec string, in io.Reader, out io.Writer) er
 	if err != nil {
 		return fmt.Errorf("go mark %q: %w", mark, err)
 	}
-	start := time.Unix(0, nanos)
+	start = time.Unix(0, nanos)
 	close(posted)
+	select {
+	case <-allTook:
+	case <-time.After(liveWait):
+	}
+	tookMu.Lock()
+	defer tookMu.Unlock()
 	w := bufio.NewWriter(out)
-	timeout := time.After(liveWait)
-	for range n {
-		select {
-		case at := <-got:
-			fmt.Fprintln(w, int64(at.Sub(start)))
-		case <-timeout:
-			return w.Flush()
-		}
+	for _, d := range took {
+		fmt.Fprintln(w, d)
 	}
 	return w.Flush()
 }
