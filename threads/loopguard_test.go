@@ -63,7 +63,8 @@ func TestCheckEmailLoop(t *testing.T) {
 // the text lowered with its white space collapsed, for every kind of text.
 func TestRepeatHash(t *testing.T) {
 	long := strings.Repeat("Quoted LINE\twith  ÉTÉ and İstanbul\n", 40)
-	for _, text := range []string{"", "   ", "Ship it", "  ship \t IT\r\n", "ÀÉÎÕÜ ΣΑΣ", "bad \xff\xfe utf8", long, long + "\xc3"} {
+	for _, text := range []string{"", "   ", "Ship it", "  ship \t IT\r\n", "ÀÉÎÕÜ ΣΑΣ", "bad \xff\xfe utf8", long, long + "\xc3",
+		strings.Repeat("x", 511) + " y", strings.Repeat("x", 512) + " y", strings.Repeat("x", 510) + "É y", strings.Repeat("ab ", 700)} {
 		want := sha256.Sum256([]byte("bob\x00" + strings.Join(strings.Fields(strings.ToLower(text)), " ")))
 		if got := repeatHash("bob", text); got != want {
 			t.Errorf("repeatHash(%.30q) = %x, want %x", text, got[:6], want[:6])
