@@ -435,17 +435,23 @@ func (s *Queue) batchSent(ctx context.Context, b Batch, window time.Duration, em
 		return invalid("batch for %s was not leased", b.Member)
 	}
 	var mark, settle *redis.Cmd
-	_ = s.scriptsBatched(ctx, []*redis.Script{scriptMarkRead, scriptSettleBatch}, func(p redis.Pipeliner) {
+	err := s.scriptsBatched(ctx, []*redis.Script{scriptMarkRead, scriptSettleBatch}, func(p redis.Pipeliner) {
 		mark = scriptMarkRead.EvalSha(ctx, p, []string{s.k.emailed(b.Room)}, b.Member, emailed)
 		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
 	})
-	if err := mark.Err(); err != nil {
-		s.log.Warn("could not record the lines sent for the digest", "member", b.Member, "room", b.Room, "err", err)
-	}
-	if err := settle.Err(); err != nil {
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		// Given up waiting: the commands may not even be filled in yet.
 		return fmt.Errorf("settle batch %s as done: %w", b.name, err)
+	case settle.Err() != nil:
+		return fmt.Errorf("settle batch %s as done: %w", b.name, settle.Err())
+	case mark.Err() != nil:
+		s.log.Warn("could not record the lines sent for the digest", "member", b.Member, "room", b.Room, "err", mark.Err())
+		return nil
 	}
-	return nil
+	return fmt.Errorf("settle batch %s as done: %w", b.name, err)
 }
 
 // BatchRetry settles a batch that failed for now: it comes due again after
@@ -481,11 +487,10 @@ func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []
 	if b.name == "" {
 		return invalid("batch for %s was not leased", b.Member)
 	}
-	var settle *redis.Cmd
-	_ = s.scriptBatched(ctx, scriptSettleBatch, func(p redis.Pipeliner) {
-		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
+	err := s.scriptBatched(ctx, scriptSettleBatch, func(p redis.Pipeliner) {
+		scriptSettleBatch.EvalSha(ctx, p, keys, args...)
 	})
-	if err := settle.Err(); err != nil {
+	if err != nil {
 		return fmt.Errorf("settle batch %s as %s: %w", b.name, args[0], err)
 	}
 	return nil

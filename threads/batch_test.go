@@ -259,3 +259,37 @@ func TestScriptsReloaded(t *testing.T) {
 		t.Fatalf("leased %d batches after a script flush, want 2", len(bs))
 	}
 }
+
+// TestBatchDelivered: settling a delivered batch moves the member's
+// emailed marker to the line given, in the same call, and never back; a
+// line id that is not one still settles the batch.
+func TestBatchDelivered(t *testing.T) {
+	e := queueEnv(t)
+	first := e.post(t, "design", "alice", "line 1")
+	e.gatherAll(t, 0)
+	bs := e.lease(t)
+	if len(bs) == 0 {
+		t.Fatal("nothing to lease")
+	}
+	for _, b := range bs {
+		if err := e.Queue.BatchDelivered(e.ctx, b, 0, b.Jobs[len(b.Jobs)-1].Line); err != nil {
+			t.Fatal(err)
+		}
+	}
+	second := e.post(t, "design", "alice", "line 2")
+	e.gatherAll(t, 0)
+	for _, b := range e.lease(t) {
+		if err := e.Queue.BatchDelivered(e.ctx, b, 0, "not a line id"); err != nil {
+			t.Fatalf("a bad marker failed the settle: %v", err)
+		}
+	}
+	if got := e.lease(t); len(got) != 0 {
+		t.Fatalf("batches left after every one was settled: %+v", got)
+	}
+	for _, b := range bs {
+		m, err := e.Digests.markers(e.ctx, "design", b.Member)
+		if err != nil || m.emailed != first.Line.ID {
+			t.Errorf("%s's emailed marker = %q, %v; want %q (not %q)", b.Member, m.emailed, err, first.Line.ID, second.Line.ID)
+		}
+	}
+}

@@ -17,8 +17,8 @@ import (
 // "digested" marker (covered by an earlier digest), written by someone
 // else, and either newer than their "emailed" marker (not yet carried by
 // email or SMS) or held for the digest by routing (Channel Hold). The
-// delivery worker moves the emailed marker (MarkEmailed) when it sends a
-// batch; fan-out records held lines; DigestSent moves the digested marker
+// delivery worker moves the emailed marker when it settles a batch sent
+// (Queue.BatchDelivered; MarkEmailed alone); fan-out records held lines; DigestSent moves the digested marker
 // once a digest went out.
 
 // DigestLimits bound what a digest shows of one room.
