@@ -70,12 +70,25 @@ func batchName(d Job, window time.Duration) string {
 // is leased only while it heads that set; it leaves the set when it is
 // settled for good. So a text cut or split into batches, or a send that is
 // retried, never lets a later line overtake it: the later batches wait.
+//
+// Waiting batches must not stand in the way of others: Lease reads only
+// the earliest due batches of each shard, and a stream whose head is
+// leased or backing off (a member's phone failing for hours, a line every
+// minute) would fill that look with batches that cannot go, and every
+// other member of the shard would wait behind them. So Lease parks the
+// batches it read behind a head that is not due: their due time moves to
+// the head's (they cannot go before it anyway) and they are marked in
+// {q:N}:parked. When the head is settled for good, the settle makes the
+// next batch of the stream due at once if it was parked.
 
-// dueBatch is a due batch Lease may hand out: its shard, name, member and
-// order set key.
-type dueBatch struct {
+// dueStream is a stream (member, room and channel) with due batches, as
+// Lease read them: its shard, its first due batch, member and order set
+// key, every due batch of it read, and whether the caller skips its member.
+type dueStream struct {
 	n                   int
 	name, member, order string
+	names               []string
+	skip                bool
 }
 
 // streamKey names a member, room and channel stream in one shard.
@@ -84,31 +97,30 @@ type streamKey struct {
 	stream string
 }
 
-// firstOfStreams keeps, of the due batch names read (due), the first of
-// each stream (member, room and channel) whose member o does not skip: a
-// later batch of a stream can only go once the first is settled, so the
-// first stands for its stream. The skip is asked once per member, and the
-// order set key made once per stream.
-func (s *Queue) firstOfStreams(due []*redis.StringSliceCmd, o LeaseOptions) []dueBatch {
-	var out []dueBatch
-	seen := map[streamKey]bool{}
+// dueStreams groups the due batch names read (due) by stream, in the order
+// of each stream's first: a later batch of a stream can only go once the
+// first is settled, so the first stands for its stream. The skip is asked
+// once per member, and the order set key made once per stream.
+func (s *Queue) dueStreams(due []*redis.StringSliceCmd, o LeaseOptions) []*dueStream {
+	var out []*dueStream
+	seen := map[streamKey]*dueStream{}
 	skipped := map[string]bool{}
 	for n, c := range due {
 		for _, name := range c.Val() {
 			k := streamKey{n, orderStream(name)}
-			if seen[k] {
+			if d := seen[k]; d != nil {
+				d.names = append(d.names, name)
 				continue
 			}
-			seen[k] = true
 			member, _, _ := strings.Cut(name, "/")
 			skip, asked := skipped[member]
 			if !asked {
 				skip = o.Skip != nil && o.Skip(member)
 				skipped[member] = skip
 			}
-			if !skip {
-				out = append(out, dueBatch{n: n, name: name, member: member, order: s.k.order(n, name)})
-			}
+			d := &dueStream{n: n, name: name, member: member, order: s.k.order(n, name), names: []string{name}, skip: skip}
+			seen[k] = d
+			out = append(out, d)
 		}
 	}
 	return out
@@ -116,7 +128,7 @@ func (s *Queue) firstOfStreams(due []*redis.StringSliceCmd, o LeaseOptions) []du
 
 // orderHeads reads the head of the order set of every due stream, in one
 // pipeline: order set key → the batch that goes first.
-func (s *Queue) orderHeads(ctx context.Context, due []dueBatch) (map[string]string, error) {
+func (s *Queue) orderHeads(ctx context.Context, due []*dueStream) (map[string]string, error) {
 	if len(due) == 0 {
 		return nil, nil
 	}
@@ -139,11 +151,12 @@ func (s *Queue) orderHeads(ctx context.Context, due []dueBatch) (map[string]stri
 	return out, nil
 }
 
-// dueHeadsOutside finds the heads of order sets that are due now but are
-// not the due batch read for their stream: that batch came behind them,
-// with an earlier due time. It returns them as "shard/name" in one
-// pipeline, or none without a round trip when every head was read.
-func (s *Queue) dueHeadsOutside(ctx context.Context, due []dueBatch, heads map[string]string, now int64) (map[string]bool, error) {
+// headsBehind reads the due time of each stream's head that is not the
+// stream's first due batch read: the batches read came behind it, with
+// earlier due times (it was handed back, retried, or is leased). It
+// returns them by "shard/name" in one pipeline, or none without a round
+// trip when every head was read; a head gone from the due set is left out.
+func (s *Queue) headsBehind(ctx context.Context, due []*dueStream, heads map[string]string) (map[string]float64, error) {
 	type ask struct {
 		key string
 		cmd *redis.FloatCmd
@@ -168,10 +181,10 @@ func (s *Queue) dueHeadsOutside(ctx context.Context, due []dueBatch, heads map[s
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read the due time of waiting streams' first batches: %w", err)
 	}
-	out := make(map[string]bool, len(asks))
+	out := make(map[string]float64, len(asks))
 	for _, a := range asks {
-		if at, err := a.cmd.Result(); err == nil && int64(at) <= now {
-			out[a.key] = true
+		if at, err := a.cmd.Result(); err == nil {
+			out[a.key] = at
 		}
 	}
 	return out, nil
@@ -292,12 +305,12 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 	if err != nil {
 		return nil, fmt.Errorf("find due batches: %w", err)
 	}
-	streams := s.firstOfStreams(due, o)
+	streams := s.dueStreams(due, o)
 	heads, err := s.orderHeads(ctx, streams)
 	if err != nil {
 		return nil, err
 	}
-	dueHeads, err := s.dueHeadsOutside(ctx, streams, heads, now)
+	headsAt, err := s.headsBehind(ctx, streams, heads)
 	if err != nil {
 		return nil, err
 	}
@@ -307,36 +320,49 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 		cmd  *redis.Cmd
 	}
 	var cands []cand
+	var blocked []*dueStream
 	taken := map[string]bool{}
 	for _, d := range streams {
 		name := d.name
 		// An older batch of its stream goes first. The head may be due,
 		// but later than the batches behind it (handed back, retried),
-		// and so outside this look at the due batches: they bring it in
-		// (dueHeadsOutside), or a member's stream would wait until every
-		// other due batch had gone.
+		// and so outside this look at the due batches: they bring it in,
+		// or a member's stream would wait until every other due batch had
+		// gone. A head that is not due (leased, backing off) holds its
+		// stream, and the batches read behind it are parked (below).
 		if head, ordered := heads[d.order]; ordered && head != name {
-			if !dueHeads[strconv.Itoa(d.n)+"/"+head] {
-				continue // the head is not due (leased, backing off): the stream waits
+			at, found := headsAt[strconv.Itoa(d.n)+"/"+head]
+			if !found || int64(at) > now {
+				if found {
+					blocked = append(blocked, d)
+				}
+				continue
 			}
 			name = head
 		}
-		if len(cands) >= limit {
-			break
-		}
-		if o.OnePerMember && taken[d.member] {
+		if d.skip || len(cands) >= limit || o.OnePerMember && taken[d.member] {
 			continue
 		}
 		taken[d.member] = true
 		cands = append(cands, cand{n: d.n, name: name})
 	}
-	if len(cands) == 0 {
+	if len(cands) == 0 && len(blocked) == 0 {
 		return nil, nil
 	}
-	err = s.scriptPipeline(ctx, scriptLeaseBatch, func(p redis.Pipeliner) {
+	err = s.scriptRun(ctx, []*redis.Script{scriptLeaseBatch, scriptParkBatches}, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fill(p); return nil })
+	}, func(p redis.Pipeliner) {
 		for i, c := range cands {
 			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name), s.k.order(c.n, c.name), s.k.leases(c.n)},
 				now, o.Lease.Milliseconds(), c.name, o.Owner)
+		}
+		for _, d := range blocked {
+			args := make([]any, 0, len(d.names)+1)
+			args = append(args, now)
+			for _, name := range d.names {
+				args = append(args, name)
+			}
+			scriptParkBatches.EvalSha(ctx, p, []string{s.k.batches(d.n), d.order, s.k.parked(d.n)}, args...)
 		}
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
@@ -423,7 +449,8 @@ func (s *Queue) BatchDelivered(ctx context.Context, b Batch, window time.Duratio
 // to emailed as emailed to its member.
 func (s *Queue) batchSent(ctx context.Context, b Batch, window time.Duration, emailed string) error {
 	keys := s.settleKeys(b)
-	args := []any{"done", b.name, s.now().Add(window).UnixMilli(), "", int(doneFor / time.Second)}
+	now := s.now()
+	args := []any{"done", b.name, now.Add(window).UnixMilli(), "", int(doneFor / time.Second), now.UnixMilli()}
 	for _, j := range b.Jobs {
 		keys = append(keys, s.k.done(b.shard, j.Key()))
 		args = append(args, "l:"+j.Line)
@@ -459,7 +486,7 @@ func (s *Queue) batchSent(ctx context.Context, b Batch, window time.Duration, em
 func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
 	keys := s.settleKeys(b)
-	if err := s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0}); err != nil {
+	if err := s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0, s.now().UnixMilli()}); err != nil {
 		return due, err
 	}
 	s.opts.Observer.BatchRetried(b.Channel)
@@ -470,7 +497,7 @@ func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Tim
 // letters with the reason.
 func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
 	keys := s.settleKeys(b)
-	if err := s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0}); err != nil {
+	if err := s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0, s.now().UnixMilli()}); err != nil {
 		return err
 	}
 	s.opts.Observer.BatchDead(b.Channel, len(b.Jobs))
@@ -478,9 +505,10 @@ func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
 }
 
 // settleKeys are the keys every settle of b touches, in scriptSettleBatch's
-// order: batch, batches, dead letters, leases, order set.
+// order: batch, batches, dead letters, leases, order set, parked batches.
 func (s *Queue) settleKeys(b Batch) []string {
-	return []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.leases(b.shard), s.k.order(b.shard, b.name)}
+	return []string{s.k.batch(b.shard, b.name), s.k.batches(b.shard), s.k.dead(b.shard), s.k.leases(b.shard), s.k.order(b.shard, b.name),
+		s.k.parked(b.shard)}
 }
 
 func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []any) error {

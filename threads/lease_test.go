@@ -2,6 +2,7 @@ package threads
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"testing"
 	"time"
@@ -270,5 +271,56 @@ func TestLeaseBringsInAWaitingHead(t *testing.T) {
 	bs, err = e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: 5, Owner: "w"})
 	if err != nil || len(bs) != 1 || bs[0].Room != "ops" {
 		t.Fatalf("leased %+v, %v; want only ops' batch while design's first is out", bs, err)
+	}
+}
+
+// TestLeaseParksBatchesBehindABusyHead: batches that wait behind their
+// stream's leased head do not fill Lease's look at the due batches: they
+// are parked, another stream's batch goes, and once the head is settled
+// the next batch of its stream goes at once, in order.
+func TestLeaseParksBatchesBehindABusyHead(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob") // bob is offline: every line is emailed
+	e.room(t, "design", Group, "alice", "bob")
+	e.room(t, "ops", Group, "alice", "bob")
+	var lines []string
+	for i := range 30 {
+		lines = append(lines, e.post(t, "design", "alice", fmt.Sprint("line ", i)).Line.ID)
+		e.clock.Add(time.Millisecond)
+	}
+	for e.gatherAll(t, 0) > 0 { // a claim takes a few jobs at a time
+	}
+	lease := func(limit int) []Batch {
+		t.Helper()
+		bs, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: limit, Owner: "w"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return bs
+	}
+	head := lease(1)
+	if len(head) != 1 || head[0].Lines()[0] != lines[0] {
+		t.Fatalf("leased %+v, want design's first line", head)
+	}
+	e.clock.Add(time.Second)
+	e.post(t, "ops", "alice", "in another room")
+	for e.gatherAll(t, 0) > 0 { // a claim takes a few jobs at a time
+	}
+	e.clock.Add(time.Second)
+	// Limit 5 looks at 5 due batches: all of them design's, waiting behind
+	// its head. They are parked, and each look goes further, until one
+	// finds ops' (29 waiting: the sixth).
+	var got []Batch
+	for look := 1; look <= 7 && len(got) == 0; look++ {
+		got = lease(5)
+	}
+	if len(got) != 1 || got[0].Room != "ops" {
+		t.Fatalf("leased %+v; want ops' batch, not stuck behind design's", got)
+	}
+	if err := e.Queue.BatchSent(e.ctx, head[0], 0); err != nil {
+		t.Fatal(err)
+	}
+	if got := lease(5); len(got) != 1 || got[0].Lines()[0] != lines[1] {
+		t.Fatalf("after the head was sent, leased %+v; want design's second line at once", got)
 	}
 }

@@ -268,6 +268,28 @@ end
 return redis.call('HGETALL', KEYS[2])
 `)
 
+// scriptParkBatches parks due batches behind their stream's head while the
+// head is not due (batch.go): each moves to the head's due time, never
+// earlier than its own, and is marked parked. Nothing happens if the head
+// is due by now. KEYS: batches, order set, parked. ARGV: now ms, then the
+// batch names. Returns how many were parked.
+var scriptParkBatches = redis.NewScript(`
+local head = redis.call('ZRANGE', KEYS[2], 0, 0)[1]
+if not head then return 0 end
+local at = redis.call('ZSCORE', KEYS[1], head)
+if not at or tonumber(at) <= tonumber(ARGV[1]) then return 0 end
+local n = 0
+for i = 2, #ARGV do
+  if ARGV[i] ~= head and redis.call('ZSCORE', KEYS[2], ARGV[i]) then
+    if redis.call('ZADD', KEYS[1], 'XX', 'GT', 'CH', at, ARGV[i]) == 1 then
+      redis.call('SADD', KEYS[3], ARGV[i])
+      n = n + 1
+    end
+  end
+end
+return n
+`)
+
 // scriptReleaseBatch hands a lease back before it ends: the batch is due
 // at ARGV[2] again. With ARGV[4] "1" the attempt leased is not counted
 // (the send was never begun), nor its record of the lines sent. Only the lease of owner ARGV[3] is released
@@ -291,18 +313,30 @@ return 1
 
 // scriptSettleBatch finishes a leased batch. Mode "done": the lines sent
 // (or dropped) leave the batch and their jobs are remembered as delivered;
-// lines that arrived meanwhile stay, due again at ARGV[4], for an attempt
-// of their own. Mode "retry": due again at ARGV[4], the reason kept, and
+// lines that arrived meanwhile stay, due again at ARGV[3], for an attempt
+// of their own. Mode "retry": due again at ARGV[3], the reason kept, and
 // the lines of the attempt too (a failed send may still have gone out:
 // the retry sends the same lines). Mode "dead": every job of the
 // batch goes to the dead letters with the reason and the attempts made.
 // Every mode ends the batch's lease record; a batch that ends leaves its
-// order set, so the next batch of its member, room and channel may go.
-// KEYS: batch, batches, dead, leases, order, then one done key per line
-// field. ARGV: mode, batch name, due ms, reason, done seconds, then the
-// line fields (ARGV[i] goes with KEYS[i]).
+// order set, so the next batch of its member, room and channel may go: at
+// once (ARGV[6], now) if Lease had parked it behind this one.
+// KEYS: batch, batches, dead, leases, order, parked, then one done key per
+// line field. ARGV: mode, batch name, due ms, reason, done seconds, now
+// ms, then the line fields (ARGV[i] goes with KEYS[i]).
 var scriptSettleBatch = redis.NewScript(`
 local mode = ARGV[1]
+local function ended()
+  redis.call('DEL', KEYS[1])
+  redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[5], ARGV[2])
+  redis.call('SREM', KEYS[6], ARGV[2])
+  local nxt = redis.call('ZRANGE', KEYS[5], 0, 0)[1]
+  if nxt and redis.call('SREM', KEYS[6], nxt) == 1 then
+    redis.call('ZADD', KEYS[2], 'XX', ARGV[6], nxt)
+  end
+  return 1
+end
 redis.call('HDEL', KEYS[4], ARGV[2])
 if mode == 'retry' then
   if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
@@ -318,12 +352,9 @@ if mode == 'dead' then
       redis.call('XADD', KEYS[3], '*', 'j', all[i + 1], 'reason', ARGV[4], 'attempt', attempt)
     end
   end
-  redis.call('DEL', KEYS[1])
-  redis.call('ZREM', KEYS[2], ARGV[2])
-  redis.call('ZREM', KEYS[5], ARGV[2])
-  return 1
+  return ended()
 end
-for i = 6, #ARGV do
+for i = 7, #ARGV do
   redis.call('HDEL', KEYS[1], ARGV[i])
   redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[5]))
 end
@@ -334,10 +365,7 @@ for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
     return 1
   end
 end
-redis.call('DEL', KEYS[1])
-redis.call('ZREM', KEYS[2], ARGV[2])
-redis.call('ZREM', KEYS[5], ARGV[2])
-return 1
+return ended()
 `)
 
 // scriptMarkRead moves a member's read marker forward, never back.
