@@ -18,8 +18,8 @@ import (
 // else, and either newer than their "emailed" marker (not yet carried by
 // email or SMS) or held for the digest by routing (Channel Hold). The
 // delivery worker moves the emailed marker when it settles a batch sent
-// (Queue.BatchDelivered; MarkEmailed alone); fan-out records held lines; DigestSent moves the digested marker
-// once a digest went out.
+// (Queue.BatchDelivered; MarkEmailed alone); fan-out records held lines;
+// DigestSent moves the digested marker once a digest went out.
 
 // DigestLimits bound what a digest shows of one room.
 type DigestLimits struct {

@@ -186,10 +186,10 @@ func (k keys) order(n int, batch string) string {
 	return k.shard(n) + ":order:" + orderStream(batch)
 }
 func (k keys) leases(n int) string { return k.shard(n) + ":leases" }
+func (k keys) alive() string       { return k.prefix + "{workers}:alive" }
 
 // parked holds the batches Lease parked behind their stream's head (batch.go).
 func (k keys) parked(n int) string { return k.shard(n) + ":parked" }
-func (k keys) alive() string       { return k.prefix + "{workers}:alive" }
 
 // wake is the channel that tells idle workers new jobs are queued (wake.go).
 func (k keys) wake() string { return k.prefix + "{workers}:wake" }
