@@ -323,3 +323,67 @@ func TestWorkerRunStopsGracefully(t *testing.T) {
 		t.Fatalf("delivered %s", got)
 	}
 }
+
+// TestFailingMemberHoldsUpNoOne: carol's texts fail (her phone is out)
+// while hundreds of lines pile up for her, one batch a line, more than a
+// lease looks at; bob, on the same queue shard, joins later and still gets
+// his line at once: carol's waiting batches are parked behind her retried
+// first one, not read again at every look, and none of hers is lost.
+func TestFailingMemberHoldsUpNoOne(t *testing.T) {
+	r := redispeer.New(t)
+	c := &clock{t: time.Date(2026, 11, 25, 9, 0, 0, 0, time.UTC)}
+	s := threads.New(r.Client, threads.Options{Prefix: r.Prefix, Now: c.Now, Rand: func() float64 { return 0.5 }, QueueShards: 1})
+	ctx := context.Background()
+	for _, u := range []threads.User{
+		{ID: "alice", Name: "Alice", Emails: []string{"alice@example.org"}},
+		{ID: "bob", Name: "Bob", Emails: []string{"bob@example.org"}},
+		{ID: "carol", Name: "Carol", Phone: "+15550001111", PhoneVerified: true},
+	} {
+		if _, err := s.Directory.AddUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if _, err := s.Chat.CreateRoom(ctx, threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "carol"}}); err != nil {
+		t.Fatal(err)
+	}
+	const piled = 430 // Step leases up to 100 batches: it looks at 416
+	for i := range piled {
+		if _, err := s.Chat.Post(ctx, threads.NewLine{Room: "design", Author: "alice", Text: fmt.Sprint("line ", i), Origin: threads.FromWeb}); err != nil {
+			t.Fatal(err)
+		}
+		c.Add(time.Millisecond)
+	}
+	email := &fakeChannel{}
+	sms := &fakeChannel{}
+	for range 1000 {
+		sms.fail = append(sms.fail, errors.New("carrier unavailable"))
+	}
+	w := NewWorker(s.Queue, s.Directory, map[threads.Channel]Carrier{threads.Email: email, threads.SMS: sms},
+		Options{Consumer: "w", Log: quiet, Window: map[threads.Channel]time.Duration{threads.Email: 0, threads.SMS: 0}, Lease: time.Minute})
+	for range 6 { // claims 100 queue entries a step; carol's first text fails and backs off
+		step(t, w)
+	}
+	if err := s.Chat.AddMember(ctx, "design", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Chat.SetStatus(ctx, "bob", threads.Status{Availability: threads.Away}); err != nil {
+		t.Fatal(err)
+	}
+	c.Add(time.Second)
+	if _, err := s.Chat.Post(ctx, threads.NewLine{Room: "design", Author: "alice", Text: "for bob too", Origin: threads.FromWeb}); err != nil {
+		t.Fatal(err)
+	}
+	for i := 0; i < 4 && len(email.texts()) == 0; i++ {
+		step(t, w)
+	}
+	if got := email.texts(); len(got) != 1 || got[0] != "bob:for bob too" {
+		t.Fatalf("bob's email = %q, want his line at once, not stuck behind carol's texts", got)
+	}
+	if len(sms.texts()) != 0 {
+		t.Fatalf("carol's texts went out while her carrier failed: %q", sms.texts())
+	}
+	st, err := s.Queue.Stats(ctx)
+	if err != nil || st.Batches != piled+1 || st.Dead != 0 {
+		t.Fatalf("queue %+v, %v; want carol's %d batches all waiting, none dead", st, err, piled+1)
+	}
+}
