@@ -97,6 +97,12 @@ type streamKey struct {
 	stream string
 }
 
+// batchKey names a batch in one shard.
+type batchKey struct {
+	n    int
+	name string
+}
+
 // dueStreams groups the due batch names read (due) by stream, in the order
 // of each stream's first: a later batch of a stream can only go once the
 // first is settled, so the first stands for its stream. The skip is asked
@@ -154,37 +160,31 @@ func (s *Queue) orderHeads(ctx context.Context, due []*dueStream) (map[string]st
 // headsBehind reads the due time of each stream's head that is not the
 // stream's first due batch read: the batches read came behind it, with
 // earlier due times (it was handed back, retried, or is leased). It
-// returns them by "shard/name" in one pipeline, or none without a round
-// trip when every head was read; a head gone from the due set is left out.
-func (s *Queue) headsBehind(ctx context.Context, due []*dueStream, heads map[string]string) (map[string]float64, error) {
-	type ask struct {
-		key string
-		cmd *redis.FloatCmd
-	}
-	var asks []ask
+// returns them in one pipeline, or none without a round trip when every
+// head was read; a head gone from the due set is left out.
+func (s *Queue) headsBehind(ctx context.Context, due []*dueStream, heads map[string]string) (map[batchKey]float64, error) {
+	asks := map[batchKey]*redis.FloatCmd{}
 	for _, d := range due {
 		if head, ok := heads[d.order]; ok && head != d.name {
-			asks = append(asks, ask{key: strconv.Itoa(d.n) + "/" + head})
+			asks[batchKey{d.n, head}] = nil
 		}
 	}
 	if len(asks) == 0 {
 		return nil, nil
 	}
 	_, err := s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		for i, a := range asks {
-			n, head, _ := strings.Cut(a.key, "/")
-			shard, _ := strconv.Atoi(n)
-			asks[i].cmd = p.ZScore(ctx, s.k.batches(shard), head)
+		for k := range asks {
+			asks[k] = p.ZScore(ctx, s.k.batches(k.n), k.name)
 		}
 		return nil
 	})
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fmt.Errorf("read the due time of waiting streams' first batches: %w", err)
 	}
-	out := make(map[string]float64, len(asks))
-	for _, a := range asks {
-		if at, err := a.cmd.Result(); err == nil {
-			out[a.key] = at
+	out := make(map[batchKey]float64, len(asks))
+	for k, c := range asks {
+		if at, err := c.Result(); err == nil {
+			out[k] = at
 		}
 	}
 	return out, nil
@@ -331,7 +331,7 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 		// gone. A head that is not due (leased, backing off) holds its
 		// stream, and the batches read behind it are parked (below).
 		if head, ordered := heads[d.order]; ordered && head != name {
-			at, found := headsAt[strconv.Itoa(d.n)+"/"+head]
+			at, found := headsAt[batchKey{d.n, head}]
 			if !found || int64(at) > now {
 				if found {
 					blocked = append(blocked, d)
@@ -349,9 +349,7 @@ func (s *Queue) Lease(ctx context.Context, o LeaseOptions) ([]Batch, error) {
 	if len(cands) == 0 && len(blocked) == 0 {
 		return nil, nil
 	}
-	err = s.scriptRun(ctx, []*redis.Script{scriptLeaseBatch, scriptParkBatches}, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
-		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fill(p); return nil })
-	}, func(p redis.Pipeliner) {
+	err = s.scriptsPipeline(ctx, []*redis.Script{scriptLeaseBatch, scriptParkBatches}, func(p redis.Pipeliner) {
 		for i, c := range cands {
 			cands[i].cmd = scriptLeaseBatch.EvalSha(ctx, p, []string{s.k.batches(c.n), s.k.batch(c.n, c.name), s.k.order(c.n, c.name), s.k.leases(c.n)},
 				now, o.Lease.Milliseconds(), c.name, o.Owner)
@@ -448,45 +446,19 @@ func (s *Queue) BatchDelivered(ctx context.Context, b Batch, window time.Duratio
 // batchSent settles b as sent and, unless emailed is "", marks the lines up
 // to emailed as emailed to its member.
 func (s *Queue) batchSent(ctx context.Context, b Batch, window time.Duration, emailed string) error {
-	keys := s.settleKeys(b)
-	now := s.now()
-	args := []any{"done", b.name, now.Add(window).UnixMilli(), "", int(doneFor / time.Second), now.UnixMilli()}
+	keys, args := s.settleKeys(b), s.settleArgs("done", b, s.now().Add(window), "", doneFor)
 	for _, j := range b.Jobs {
 		keys = append(keys, s.k.done(b.shard, j.Key()))
 		args = append(args, "l:"+j.Line)
 	}
-	if emailed == "" {
-		return s.settleBatch(ctx, b, keys, args)
-	}
-	if b.name == "" {
-		return invalid("batch for %s was not leased", b.Member)
-	}
-	var mark, settle *redis.Cmd
-	err := s.scriptsBatched(ctx, []*redis.Script{scriptMarkRead, scriptSettleBatch}, func(p redis.Pipeliner) {
-		mark = scriptMarkRead.EvalSha(ctx, p, []string{s.k.emailed(b.Room)}, b.Member, emailed)
-		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
-	})
-	switch {
-	case err == nil:
-		return nil
-	case ctx.Err() != nil:
-		// Given up waiting: the commands may not even be filled in yet.
-		return fmt.Errorf("settle batch %s as done: %w", b.name, err)
-	case settle.Err() != nil:
-		return fmt.Errorf("settle batch %s as done: %w", b.name, settle.Err())
-	case mark.Err() != nil:
-		s.log.Warn("could not record the lines sent for the digest", "member", b.Member, "room", b.Room, "err", mark.Err())
-		return nil
-	}
-	return fmt.Errorf("settle batch %s as done: %w", b.name, err)
+	return s.settleBatch(ctx, b, keys, args, emailed)
 }
 
 // BatchRetry settles a batch that failed for now: it comes due again after
 // the backoff for its attempt, with the reason kept.
 func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Time, error) {
 	due := s.now().Add(s.Backoff(b.Attempt))
-	keys := s.settleKeys(b)
-	if err := s.settleBatch(ctx, b, keys, []any{"retry", b.name, due.UnixMilli(), reason.Error(), 0, s.now().UnixMilli()}); err != nil {
+	if err := s.settleBatch(ctx, b, s.settleKeys(b), s.settleArgs("retry", b, due, reason.Error(), 0), ""); err != nil {
 		return due, err
 	}
 	s.opts.Observer.BatchRetried(b.Channel)
@@ -496,8 +468,7 @@ func (s *Queue) BatchRetry(ctx context.Context, b Batch, reason error) (time.Tim
 // BatchFail settles a batch that can never be sent: its jobs go to the dead
 // letters with the reason.
 func (s *Queue) BatchFail(ctx context.Context, b Batch, reason error) error {
-	keys := s.settleKeys(b)
-	if err := s.settleBatch(ctx, b, keys, []any{"dead", b.name, 0, reason.Error(), 0, s.now().UnixMilli()}); err != nil {
+	if err := s.settleBatch(ctx, b, s.settleKeys(b), s.settleArgs("dead", b, time.UnixMilli(0), reason.Error(), 0), ""); err != nil {
 		return err
 	}
 	s.opts.Observer.BatchDead(b.Channel, len(b.Jobs))
@@ -511,17 +482,43 @@ func (s *Queue) settleKeys(b Batch) []string {
 		s.k.parked(b.shard)}
 }
 
-func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []any) error {
+// settleArgs are scriptSettleBatch's ARGV before the line fields: mode,
+// batch name, due time, reason, how long the done records are kept, now.
+func (s *Queue) settleArgs(mode string, b Batch, due time.Time, reason string, keepDone time.Duration) []any {
+	return []any{mode, b.name, due.UnixMilli(), reason, int(keepDone / time.Second), s.now().UnixMilli()}
+}
+
+// settleBatch runs scriptSettleBatch for b through the shared pipelines
+// and, unless emailed is "", in the same round trip moves the member's
+// emailed marker to that line (best effort: a marker that fails is
+// logged, the batch still settled).
+func (s *Queue) settleBatch(ctx context.Context, b Batch, keys []string, args []any, emailed string) error {
 	if b.name == "" {
 		return invalid("batch for %s was not leased", b.Member)
 	}
-	err := s.scriptBatched(ctx, scriptSettleBatch, func(p redis.Pipeliner) {
-		scriptSettleBatch.EvalSha(ctx, p, keys, args...)
-	})
-	if err != nil {
-		return fmt.Errorf("settle batch %s as %s: %w", b.name, args[0], err)
+	scripts := []*redis.Script{scriptSettleBatch}
+	if emailed != "" {
+		scripts = append(scripts, scriptMarkRead)
 	}
-	return nil
+	var mark, settle *redis.Cmd
+	err := s.scriptsBatched(ctx, scripts, func(p redis.Pipeliner) {
+		if emailed != "" {
+			mark = scriptMarkRead.EvalSha(ctx, p, []string{s.k.emailed(b.Room)}, b.Member, emailed)
+		}
+		settle = scriptSettleBatch.EvalSha(ctx, p, keys, args...)
+	})
+	switch {
+	case err == nil:
+		return nil
+	case ctx.Err() != nil:
+		// Given up waiting: the commands may not even be filled in yet.
+	case settle.Err() != nil:
+		err = settle.Err()
+	case mark != nil && mark.Err() != nil:
+		s.log.Warn("could not record the lines sent for the digest", "member", b.Member, "room", b.Room, "err", mark.Err())
+		return nil
+	}
+	return fmt.Errorf("settle batch %s as %s: %w", b.name, args[0], err)
 }
 
 // compareStreamIDs orders two stream ids ("ms-seq").

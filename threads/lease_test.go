@@ -233,6 +233,34 @@ func TestBeatTellsTwins(t *testing.T) {
 	}
 }
 
+// twoRoomsEnv: bob is offline (every line is emailed to him), in the rooms
+// design and ops with alice.
+func twoRoomsEnv(t *testing.T) *env {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob")
+	e.room(t, "design", Group, "alice", "bob")
+	e.room(t, "ops", Group, "alice", "bob")
+	return e
+}
+
+// leaseUpTo leases up to limit due batches for a minute, to worker "w".
+func (e *env) leaseUpTo(t *testing.T, limit int) []Batch {
+	t.Helper()
+	bs, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: limit, Owner: "w"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bs
+}
+
+// gatherEvery gathers, batching off, until no job waits (a claim takes a
+// few at a time).
+func (e *env) gatherEvery(t *testing.T) {
+	t.Helper()
+	for e.gatherAll(t, 0) > 0 {
+	}
+}
+
 // TestLeaseBringsInAWaitingHead: a batch handed back is due again later
 // than the batches queued behind it in its stream; a look at the due
 // batches that sees only those still leases it, not nothing (and not, in
@@ -240,15 +268,12 @@ func TestBeatTellsTwins(t *testing.T) {
 // room would starve; CI's load test once lost a room's whole stream that
 // way for 90 s).
 func TestLeaseBringsInAWaitingHead(t *testing.T) {
-	e := newEnv(t)
-	e.seed(t, "alice", "bob") // bob is offline: every line is emailed
-	e.room(t, "design", Group, "alice", "bob")
-	e.room(t, "ops", Group, "alice", "bob")
+	e := twoRoomsEnv(t)
 	first := e.post(t, "design", "alice", "one")
 	e.gatherAll(t, 0)
-	bs, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: 1, Owner: "w"})
-	if err != nil || len(bs) != 1 || bs[0].Lines()[0] != first.Line.ID {
-		t.Fatalf("leased %+v, %v; want the first line's batch", bs, err)
+	bs := e.leaseUpTo(t, 1)
+	if len(bs) != 1 || bs[0].Lines()[0] != first.Line.ID {
+		t.Fatalf("leased %+v; want the first line's batch", bs)
 	}
 	e.clock.Add(time.Second)
 	e.post(t, "design", "alice", "two") // behind the first in its stream
@@ -262,15 +287,13 @@ func TestLeaseBringsInAWaitingHead(t *testing.T) {
 	e.clock.Add(time.Second)
 	// Limit 1 looks at one due batch: "two", queued before the first was
 	// handed back. It brings in its stream's head.
-	bs, err = e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: 1, Owner: "w"})
-	if err != nil || len(bs) != 1 || bs[0].Lines()[0] != first.Line.ID {
-		t.Fatalf("leased %+v, %v; want the handed-back first line, ahead of the rest of its stream", bs, err)
+	if bs := e.leaseUpTo(t, 1); len(bs) != 1 || bs[0].Lines()[0] != first.Line.ID {
+		t.Fatalf("leased %+v; want the handed-back first line, ahead of the rest of its stream", bs)
 	}
 	// Leased again, it is not due: "two" waits behind it and "three", in
 	// a stream of its own, goes.
-	bs, err = e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: 5, Owner: "w"})
-	if err != nil || len(bs) != 1 || bs[0].Room != "ops" {
-		t.Fatalf("leased %+v, %v; want only ops' batch while design's first is out", bs, err)
+	if bs := e.leaseUpTo(t, 5); len(bs) != 1 || bs[0].Room != "ops" {
+		t.Fatalf("leased %+v; want only ops' batch while design's first is out", bs)
 	}
 }
 
@@ -279,40 +302,27 @@ func TestLeaseBringsInAWaitingHead(t *testing.T) {
 // are parked, another stream's batch goes, and once the head is settled
 // the next batch of its stream goes at once, in order.
 func TestLeaseParksBatchesBehindABusyHead(t *testing.T) {
-	e := newEnv(t)
-	e.seed(t, "alice", "bob") // bob is offline: every line is emailed
-	e.room(t, "design", Group, "alice", "bob")
-	e.room(t, "ops", Group, "alice", "bob")
+	e := twoRoomsEnv(t)
 	var lines []string
 	for i := range 30 {
 		lines = append(lines, e.post(t, "design", "alice", fmt.Sprint("line ", i)).Line.ID)
 		e.clock.Add(time.Millisecond)
 	}
-	for e.gatherAll(t, 0) > 0 { // a claim takes a few jobs at a time
-	}
-	lease := func(limit int) []Batch {
-		t.Helper()
-		bs, err := e.Queue.Lease(e.ctx, LeaseOptions{Lease: time.Minute, Limit: limit, Owner: "w"})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return bs
-	}
-	head := lease(1)
+	e.gatherEvery(t)
+	head := e.leaseUpTo(t, 1)
 	if len(head) != 1 || head[0].Lines()[0] != lines[0] {
 		t.Fatalf("leased %+v, want design's first line", head)
 	}
 	e.clock.Add(time.Second)
 	e.post(t, "ops", "alice", "in another room")
-	for e.gatherAll(t, 0) > 0 { // a claim takes a few jobs at a time
-	}
+	e.gatherEvery(t)
 	e.clock.Add(time.Second)
 	// Limit 5 looks at 5 due batches: all of them design's, waiting behind
 	// its head. They are parked, and each look goes further, until one
 	// finds ops' (29 waiting: the sixth).
 	var got []Batch
 	for look := 1; look <= 7 && len(got) == 0; look++ {
-		got = lease(5)
+		got = e.leaseUpTo(t, 5)
 	}
 	if len(got) != 1 || got[0].Room != "ops" {
 		t.Fatalf("leased %+v; want ops' batch, not stuck behind design's", got)
@@ -320,7 +330,7 @@ func TestLeaseParksBatchesBehindABusyHead(t *testing.T) {
 	if err := e.Queue.BatchSent(e.ctx, head[0], 0); err != nil {
 		t.Fatal(err)
 	}
-	if got := lease(5); len(got) != 1 || got[0].Lines()[0] != lines[1] {
+	if got := e.leaseUpTo(t, 5); len(got) != 1 || got[0].Lines()[0] != lines[1] {
 		t.Fatalf("after the head was sent, leased %+v; want design's second line at once", got)
 	}
 }

@@ -10,7 +10,12 @@ import (
 // pipeline. When Redis does not know the script (a restart, SCRIPT FLUSH),
 // none of the calls ran: it loads the script and runs fn once more.
 func (s *base) scriptPipeline(ctx context.Context, script *redis.Script, fn func(p redis.Pipeliner)) error {
-	return s.scriptRun(ctx, []*redis.Script{script}, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
+	return s.scriptsPipeline(ctx, []*redis.Script{script}, fn)
+}
+
+// scriptsPipeline is scriptPipeline for commands that use several scripts.
+func (s *base) scriptsPipeline(ctx context.Context, scripts []*redis.Script, fn func(p redis.Pipeliner)) error {
+	return s.scriptRun(ctx, scripts, func(fill func(p redis.Pipeliner)) ([]redis.Cmder, error) {
 		return s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error { fill(p); return nil })
 	}, fn)
 }
