@@ -23,7 +23,7 @@ type fairness struct {
 	mu       sync.Mutex
 	busy     map[string]bool      // members with a batch leased or in flight
 	domainOf map[string]string    // member -> email domain, as last sent
-	domains  map[string]int       // domain -> batches in flight
+	domains  map[string]int       // domain -> sends in flight
 	paused   map[string]pausation // member -> backoff after timeouts
 	// freed is signalled when a member is let go: its next batch may be
 	// leased now, without waiting for the next poll.
@@ -77,11 +77,7 @@ func (f *fairness) done(member, domain string, err error) {
 	defer f.mu.Unlock()
 	delete(f.busy, member)
 	f.signal()
-	if domain != "" {
-		if f.domains[domain]--; f.domains[domain] <= 0 {
-			delete(f.domains, domain)
-		}
-	}
+	f.freeDomain(domain)
 	switch {
 	case isTimeout(err):
 		p := f.paused[member]
@@ -90,6 +86,30 @@ func (f *fairness) done(member, domain string, err error) {
 		f.paused[member] = p
 	case err == nil:
 		delete(f.paused, member)
+	}
+}
+
+// sent frees the sender of domain ("" for none) that begin counted, once
+// the send itself has ended: the domain's share bounds the sends a slow
+// domain can hold up, and settling the batch afterwards holds up nothing
+// of the domain's. The member stays busy until done (done then gets ""
+// for the domain).
+func (f *fairness) sent(domain string) {
+	if domain == "" {
+		return
+	}
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.freeDomain(domain)
+	f.signal()
+}
+
+func (f *fairness) freeDomain(domain string) {
+	if domain == "" {
+		return
+	}
+	if f.domains[domain]--; f.domains[domain] <= 0 {
+		delete(f.domains, domain)
 	}
 }
 

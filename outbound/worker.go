@@ -54,9 +54,10 @@ type Options struct {
 	// all members: a member has at most one batch in flight, so a member
 	// whose sends stall holds one sender, never the pool.
 	Concurrency int
-	// DomainConcurrency bounds the batches in flight to members of one
+	// DomainConcurrency bounds the sends in flight to members of one
 	// email domain (half of Concurrency, at least 1), so a slow domain
-	// leaves senders for the others.
+	// leaves senders for the others. A send's share is freed when the send
+	// ends, before its batch is settled.
 	DomainConcurrency int
 	// SendTimeout bounds one send (90 s). The SMTP client has shorter
 	// limits per command; this is the backstop for any carrier.
@@ -387,6 +388,8 @@ func (w *Worker) process(ctx context.Context, l leased) {
 	err := w.deliver(sctx, ch, d)
 	cancel()
 	sendErr = err
+	w.fair.sent(domain)
+	domain = "" // done must not free it twice
 	if err != nil && w.givenUp(b) {
 		log.Info("send given up at the stop deadline; the batch was handed back", "err", err)
 		return
