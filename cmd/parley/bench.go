@@ -23,7 +23,7 @@ func parseBench(args []string) (action, error) {
 	quick := fs.Bool("quick", false, "small loads: the whole run takes under a minute")
 	only := fs.String("only", "", "comma-separated figures to run ("+strings.Join(bench.Names, ",")+")")
 	asJSON := fs.Bool("json", false, "print JSON instead of a markdown table")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of parley's side of the run to this file, for go tool pprof")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of parley's side of the run to this file, for go tool pprof (the in-process SMTP servers' goroutines carry the label server=door or server=sink: -tagfocus splits them)")
 	if err := parseNoArgs(fs, args); err != nil {
 		return nil, err
 	}

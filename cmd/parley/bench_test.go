@@ -36,7 +36,8 @@ func TestBenchQuick(t *testing.T) {
 		row      string
 		verdicts []string
 	}{
-		{"| figure | parley | peer | ratio | target | verdict |", []string{""}}, {"|---|---|---|---|---|---|", []string{""}},
+		{"| figure | parley | peer | ratio | machine CPU a unit: parley / peer | target | verdict |", []string{""}},
+		{"|---|---|---|---|---|---|---|", []string{""}},
 		{"| fan-out: ", []string{quick, noPeer}}, {"| relay: ", []string{quick, noPeer}},
 		{"| inbound: ", []string{quick, noPeer}}, {"| durable inbound: ", []string{"| report only |"}},
 		{"| latency: ", []string{quick}}, {"| live: ", []string{quick}}, {"| bytes: ", []string{"| met |"}},
@@ -47,8 +48,8 @@ func TestBenchQuick(t *testing.T) {
 	for i, w := range want {
 		got := lines[2+i]
 		judged := slices.ContainsFunc(w.verdicts, func(v string) bool { return strings.HasSuffix(got, v) })
-		if !strings.HasPrefix(got, w.row) || !judged || strings.Count(got, "|") != 7 {
-			t.Errorf("table line %d = %q, want %q…%q with six cells", i, got, w.row, w.verdicts)
+		if !strings.HasPrefix(got, w.row) || !judged || strings.Count(got, "|") != 8 {
+			t.Errorf("table line %d = %q, want %q…%q with seven cells", i, got, w.row, w.verdicts)
 		}
 	}
 	if !strings.Contains(out, "XADD/s") && !strings.Contains(out, "peer not installed (apt-get install -y redis-tools)") {

@@ -64,6 +64,10 @@ type Figure struct {
 	// Why says which bound a missed figure broke, or why its target was
 	// not checked.
 	Why string `json:"why,omitempty"`
+	// CPU is the machine's CPU a unit of work of parley and of the peer
+	// (cpu.go), and the peer's over parley's in percent: what the ratio
+	// would be if both sides kept the machine's cores as busy.
+	CPU string `json:"cpu,omitempty"`
 
 	// err is what stopped the figure, or its missing peer.
 	err error
@@ -218,26 +222,27 @@ func alternate(rounds int, parley, peer func() (time.Duration, error)) (paired, 
 		if i%2 == 1 {
 			first, second = peer, parley
 		}
-		d1, err := first()
+		d1, c1, err := metered(first)
 		if err != nil {
 			return paired{}, err
 		}
-		d2, err := second()
+		d2, c2, err := metered(second)
 		if err != nil {
 			return paired{}, err
 		}
 		if i%2 == 1 {
-			d1, d2 = d2, d1
+			d1, d2, c1, c2 = d2, d1, c2, c1
 		}
-		p.parley = append(p.parley, d1)
-		p.peer = append(p.peer, d2)
+		p.parley, p.cpuParley = append(p.parley, d1), append(p.cpuParley, c1)
+		p.peer, p.cpuPeer = append(p.peer, d2), append(p.cpuPeer, c2)
 	}
 	return p, nil
 }
 
 // paired is the timed rounds of parley and its peer; round i of each ran
-// side by side.
-type paired struct{ parley, peer []time.Duration }
+// side by side. cpuParley and cpuPeer are the machine's busy CPU time in
+// each round (metered; -1 where it could not be read).
+type paired struct{ parley, peer, cpuParley, cpuPeer []time.Duration }
 
 // rates turns the rounds into rates, given the work of one round of each
 // side (jobs, emails, messages): the median round's rate of each side, and

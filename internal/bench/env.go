@@ -9,6 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"os/exec"
+	"runtime/pprof"
 	"strconv"
 	"strings"
 	"sync/atomic"
@@ -167,7 +168,7 @@ func startSink() (*sink, error) {
 		return nil, err
 	}
 	s.Addr = l.Addr().String()
-	go func() { _ = s.srv.Serve(l) }()
+	go pprof.Do(context.Background(), pprof.Labels("server", "sink"), func(context.Context) { _ = s.srv.Serve(l) })
 	return s, nil
 }
 

@@ -121,6 +121,7 @@ func fanout(ctx context.Context, r *run) Figure {
 	f.Parley, f.Peer = rate(pr, "jobs/s"), rate(xr, "XADD/s")
 	f.Ratio = ratio
 	f.Values = map[string]float64{"parley_jobs_per_s": pr, "peer_xadd_per_s": xr}
+	f.setCPU(rounds, float64(perRound), float64(xadds), "a job / an XADD")
 	return f
 }
 

@@ -15,7 +15,7 @@ func (rep Report) WriteMarkdown(w io.Writer) error {
 		kind = "--quick"
 	}
 	fmt.Fprintf(&b, "Machine: %s (%s, %.0f s)\n\n", rep.Machine, kind, rep.Elapsed)
-	b.WriteString("| figure | parley | peer | ratio | target | verdict |\n|---|---|---|---|---|---|\n")
+	b.WriteString("| figure | parley | peer | ratio | machine CPU a unit: parley / peer | target | verdict |\n|---|---|---|---|---|---|---|\n")
 	for _, f := range rep.Figures {
 		ratio := "—"
 		if f.Ratio > 0 {
@@ -29,7 +29,12 @@ func (rep Report) WriteMarkdown(w io.Writer) error {
 				peer += "; " + f.Note
 			}
 		}
-		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s |\n", cell(f.What), cell(f.Parley), cell(peer), ratio, cell(f.Target), cell(f.verdictCell()))
+		cpu := f.CPU
+		if cpu == "" {
+			cpu = "—"
+		}
+		fmt.Fprintf(&b, "| %s | %s | %s | %s | %s | %s | %s |\n", cell(f.What), cell(f.Parley), cell(peer), ratio, cell(cpu),
+			cell(f.Target), cell(f.verdictCell()))
 	}
 	_, err := io.WriteString(w, b.String())
 	return err

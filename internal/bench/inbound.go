@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"runtime/pprof"
 	"time"
 
 	"parley/inbound"
@@ -48,7 +49,7 @@ func startDoor(ctx context.Context, st *threads.Store) (*door, error) {
 	}
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	go func() { defer close(done); _ = srv.Serve(sctx, l) }()
+	go pprof.Do(sctx, pprof.Labels("server", "door"), func(ctx context.Context) { defer close(done); _ = srv.Serve(ctx, l) })
 	return &door{Addr: l.Addr().String(), Reply: threads.ReplyAddress(tok, "parley.test"), st: st,
 		stop: func() { cancel(); <-done }}, nil
 }
@@ -106,15 +107,19 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer floor.Close()
-	dr, fr, ratio, err := sourceRounds(ctx, r, bin, d.Reply, d.Addr, floor.Addr)
+	rounds, err := sourceRounds(ctx, r, bin, [2]*door{d, {Addr: floor.Addr, Reply: d.Reply}})
 	if err != nil {
 		return failed(what, target, err)
 	}
 	if err := d.storedAll(ctx, r); err != nil {
 		return failed(what, target, err)
 	}
-	return Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
+	msgs := float64(inboundMessages(r))
+	dr, fr, ratio := rounds.rates(msgs, msgs)
+	f := Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
 		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
+	f.setCPU(rounds, msgs, msgs, "a message")
+	return f
 }
 
 // durable: the same door on a Redis with appendfsync always, beside the
@@ -140,24 +145,22 @@ func durable(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer dMem.Close()
-	ar, mr, ratio, err := sourceRoundsTo(ctx, r, bin, [2]*door{dAOF, dMem})
+	rounds, err := sourceRounds(ctx, r, bin, [2]*door{dAOF, dMem})
 	if err != nil {
 		return failed(what, target, err)
 	}
-	return Figure{What: what, Target: target, Parley: rate(ar, "msg/s"), Peer: rate(mr, "msg/s (no persistence)"),
+	msgs := float64(inboundMessages(r))
+	ar, mr, ratio := rounds.rates(msgs, msgs)
+	f := Figure{What: what, Target: target, Parley: rate(ar, "msg/s"), Peer: rate(mr, "msg/s (no persistence)"),
 		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
+	f.setCPU(rounds, msgs, msgs, "a message")
+	return f
 }
 
-// sourceRounds runs smtp-source's inbound load (sourceLoad, to the reply
-// address to) against addr a and addr b in alternating rounds and returns
-// the messages per second of each and a's ratio to b (paired.rates).
-func sourceRounds(ctx context.Context, r *run, bin, to, a, b string) (rateA, rateB, ratio float64, err error) {
-	return sourceRoundsTo(ctx, r, bin, [2]*door{{Addr: a, Reply: to}, {Addr: b, Reply: to}})
-}
-
-// sourceRoundsTo is sourceRounds for two doors, each with its own reply
-// address.
-func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (rateA, rateB, ratio float64, err error) {
+// sourceRounds runs smtp-source's inbound load (sourceLoad, to each
+// door's reply address) against doors[0] and doors[1] in alternating
+// rounds.
+func sourceRounds(ctx context.Context, r *run, bin string, doors [2]*door) (paired, error) {
 	msgs := inboundMessages(r)
 	side := func(d *door) func() (time.Duration, error) {
 		return func() (time.Duration, error) {
@@ -165,10 +168,5 @@ func sourceRoundsTo(ctx context.Context, r *run, bin string, doors [2]*door) (ra
 			return t, err
 		}
 	}
-	rounds, err := alternate(r.rounds(), side(doors[0]), side(doors[1]))
-	if err != nil {
-		return 0, 0, 0, err
-	}
-	rateA, rateB, ratio = rounds.rates(float64(msgs), float64(msgs))
-	return rateA, rateB, ratio, nil
+	return alternate(r.rounds(), side(doors[0]), side(doors[1]))
 }
