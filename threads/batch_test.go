@@ -258,6 +258,10 @@ func TestScriptsReloaded(t *testing.T) {
 	if bs := e.lease(t); len(bs) != 2 {
 		t.Fatalf("leased %d batches after a script flush, want 2", len(bs))
 	}
+	_ = e.redis.Client.ScriptFlush(e.ctx) // the post's script, read as strings (evalShaStrings)
+	if p := e.post(t, "design", "alice", "again"); p.Line.ID == "" {
+		t.Fatal("no line id from a post after a script flush")
+	}
 }
 
 // TestBatchDelivered: settling a delivered batch moves the member's

@@ -182,7 +182,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	users, muted := pre.users, pre.muted
 	presence := s.decodePresences(others, pre.presence)
 	var author User
-	if str, ok := users.Val()[len(others)].(string); ok {
+	if str := users.Val()[len(others)]; str != "" {
 		var err error
 		if author, err = s.decodeUser(line.Author, str); err != nil {
 			return fanoutPlan{}, err
@@ -193,8 +193,8 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	meeting := line.Meeting() != ""
 	plan := fanoutPlan{routes: make(map[string]Decision, len(others)), jobs: make([]Job, 0, len(others))}
 	for i, m := range others {
-		str, ok := users.Val()[i].(string)
-		if !ok {
+		str := users.Val()[i]
+		if str == "" {
 			continue // a member whose user record is gone gets nothing
 		}
 		u, err := s.viewUser(m, str) // read only; cloned below where it is handed on

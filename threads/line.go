@@ -296,9 +296,9 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		keys = append(keys, loopKeys...)
 		args = append(args, limit, source, window)
 	}
-	var post *redis.Cmd
+	var post *redis.StringSliceCmd
 	fill := func(p redis.Pipeliner) {
-		post = scriptPost.EvalSha(ctx, p, keys, args...)
+		post = evalShaStrings(ctx, p, scriptPost, keys, args...)
 		// A detached line whose author has a line waiting for the
 		// background fan-out shares that line's reads (fanoutMany). (A
 		// durable post on a cluster talks to the room's master only.)
@@ -314,7 +314,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	} else {
 		err = s.scriptBatched(ctx, scriptPost, fill)
 	}
-	res, perr := post.StringSlice()
+	res, perr := post.Result()
 	if perr != nil {
 		return line, false, "", nil, nil, fmt.Errorf("post to %s: %w", n.Room, perr)
 	}

@@ -17,8 +17,8 @@ import (
 
 // prefetch is the fan-out's reads for the members of a guess.
 type prefetch struct {
-	others   []string // the guessed members but the author, in order
-	users    *redis.SliceCmd
+	others   []string              // the guessed members but the author, in order
+	users    *redis.StringSliceCmd // "" for a record that is gone
 	presence presenceCmds
 	muted    *redis.StringSliceCmd
 }
@@ -39,7 +39,7 @@ func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author str
 // author's (auto-replies never answer a bot), their presence, the room's
 // mutes.
 func (pre *prefetch) queue(ctx context.Context, s *Chat, p redis.Pipeliner, room, author string) {
-	pre.users = p.HMGet(ctx, s.k.users(), append(slices.Clip(pre.others), author)...)
+	pre.users = hmget(ctx, p, s.k.users(), append(slices.Clip(pre.others), author)...)
 	pre.presence = s.presenceCmds(ctx, p, pre.others)
 	pre.muted = p.SMembers(ctx, s.k.muted(room))
 }

@@ -225,7 +225,7 @@ func (s *Chat) Presences(ctx context.Context, users []string) (map[string]Presen
 // Chat.presenceCmds and read by decodePresences, split so that fan-out reads
 // users and presence in one round trip.
 type presenceCmds struct {
-	status, seen, conn *redis.SliceCmd
+	status, seen, conn *redis.StringSliceCmd // "" for none
 	thresholds         *redis.SliceCmd
 }
 
@@ -235,13 +235,28 @@ func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []stri
 		return presenceCmds{}
 	}
 	return presenceCmds{
-		status: p.HMGet(ctx, s.k.presence(), users...),
-		seen:   p.HMGet(ctx, s.k.seen(), users...),
-		conn:   p.HMGet(ctx, s.k.conn(), users...),
+		status: hmget(ctx, p, s.k.presence(), users...),
+		seen:   hmget(ctx, p, s.k.seen(), users...),
+		conn:   hmget(ctx, p, s.k.conn(), users...),
 		// The thresholds are read with every presence, so that a change
 		// holds in every process from its next read.
 		thresholds: s.thresholdsCmd(ctx, p),
 	}
+}
+
+// hmget queues HMGET on p, read as strings with a missing field as "":
+// go-redis's HMGet boxes every value in an interface, and routing one line
+// reads some 200 of them. Only for hashes whose values are never empty
+// (records, beats, statuses).
+func hmget(ctx context.Context, p redis.Pipeliner, key string, fields ...string) *redis.StringSliceCmd {
+	args := make([]any, 2+len(fields))
+	args[0], args[1] = "hmget", key
+	for i, f := range fields {
+		args[2+i] = f
+	}
+	cmd := redis.NewStringSliceCmd(ctx, args...)
+	_ = p.Process(ctx, cmd)
+	return cmd
 }
 
 // decodePresences reads the answers of presenceCmds.
@@ -255,16 +270,16 @@ func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Prese
 	now := s.now()
 	for i, u := range users {
 		var status *Status
-		if str, ok := stv[i].(string); ok {
+		if str := stv[i]; str != "" {
 			if v, err := s.decodeStatus(str); err == nil {
 				status = &v
 			}
 		}
 		act := Activities{}
-		if str, ok := seenv[i].(string); ok {
+		if str := seenv[i]; str != "" {
 			act.Last, act.Withdrawn = parseSeen(str)
 		}
-		if str, ok := connv[i].(string); ok {
+		if str := connv[i]; str != "" {
 			act.Connected, _ = parseSeen(str)
 		}
 		out[u] = EffectivePresence(u, status, act, now, th.IdleAfter, th.OfflineAfter)

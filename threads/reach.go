@@ -30,12 +30,12 @@ func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberR
 	if len(r.Members) == 0 {
 		return r, out, nil
 	}
-	var users *redis.SliceCmd
+	var users *redis.StringSliceCmd
 	var pc presenceCmds
 	var muted *redis.StringSliceCmd
 	var esc *redis.MapStringStringCmd
 	_, err = s.rdb.Pipelined(ctx, func(p redis.Pipeliner) error {
-		users = p.HMGet(ctx, s.k.users(), r.Members...)
+		users = hmget(ctx, p, s.k.users(), r.Members...)
 		muted = p.SMembers(ctx, s.k.muted(room))
 		esc = p.HGetAll(ctx, s.k.escalating(room))
 		pc = s.presenceCmds(ctx, p, r.Members)
@@ -48,8 +48,8 @@ func (s *Chat) Reach(ctx context.Context, room string) (Room, map[string]MemberR
 	now := s.now()
 	pending := decodeEscalating(esc.Val(), "")
 	for i, m := range r.Members {
-		str, ok := users.Val()[i].(string)
-		if !ok {
+		str := users.Val()[i]
+		if str == "" {
 			continue
 		}
 		u, err := s.decodeUser(m, str)

@@ -55,6 +55,24 @@ func (s *base) scriptRun(ctx context.Context, scripts []*redis.Script, run func(
 	}
 }
 
+// evalShaStrings queues EVALSHA of script on p for a script that answers
+// a list of strings, read as strings: a *redis.Cmd boxes every value in an
+// interface first, and the post script answers the room's members with
+// every line. NOSCRIPT comes back as the command's error, as with EvalSha.
+func evalShaStrings(ctx context.Context, p redis.Pipeliner, script *redis.Script, keys []string, args ...any) *redis.StringSliceCmd {
+	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
+	cmdArgs = append(cmdArgs, "evalsha", script.Hash(), len(keys))
+	for _, k := range keys {
+		cmdArgs = append(cmdArgs, k)
+	}
+	cmd := redis.NewStringSliceCmd(ctx, append(cmdArgs, args...)...)
+	if len(keys) > 0 {
+		cmd.SetFirstKeyPos(3) // a cluster routes it by its first key
+	}
+	_ = p.Process(ctx, cmd)
+	return cmd
+}
+
 // The Lua scripts. Each touches keys of one hash tag only, so it runs
 // unchanged on Redis Cluster. go-redis sends EVALSHA and falls back to EVAL.
 
