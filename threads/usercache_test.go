@@ -102,7 +102,7 @@ func TestDecodeUserCache(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if n := len(s.users.m); n > decodeCacheSize {
+	if n := s.users.len(); n > decodeCacheSize {
 		t.Fatalf("cache holds %d records, more than %d", n, decodeCacheSize)
 	}
 }
@@ -131,7 +131,7 @@ func TestDecodeStatusCache(t *testing.T) {
 			t.Errorf("call %d: decoded %+v, %v; want %+v (error %v)", i, got, err, tc.status, tc.bad)
 		}
 	}
-	if n := len(s.statuses.m); n != 2 {
+	if n := s.statuses.len(); n != 2 {
 		t.Errorf("cache holds %d statuses, want the 2 good ones", n)
 	}
 }
