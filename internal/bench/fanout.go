@@ -33,7 +33,10 @@ func awayRoom(ctx context.Context, st *threads.Store, room string, n int) error 
 }
 
 // postLines posts n lines into room from writers goroutines and returns
-// the jobs they made.
+// the jobs they made. The lines carry their author's name, as every door
+// of parley posts them (the web API has the author's record from the
+// session, the SMTP door from the message): without it Post reads the
+// author's record first, a round trip no production post makes.
 func postLines(ctx context.Context, st *threads.Store, room string, n, writers int, seq *atomic.Int64) (int64, error) {
 	var jobs, next atomic.Int64
 	var wg sync.WaitGroup
@@ -41,7 +44,7 @@ func postLines(ctx context.Context, st *threads.Store, room string, n, writers i
 	for range writers {
 		wg.Go(func() {
 			for next.Add(1) <= int64(n) {
-				p, err := st.Chat.Post(ctx, threads.NewLine{Room: room, Author: "m00",
+				p, err := st.Chat.Post(ctx, threads.NewLine{Room: room, Author: "m00", AuthorName: "Member m00",
 					Text: "line " + strconv.FormatInt(seq.Add(1), 10) + " of ordinary length for the benchmark", Origin: threads.FromAPI})
 				if err != nil {
 					errs <- err
