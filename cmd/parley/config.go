@@ -45,6 +45,10 @@ type Config struct {
 	BatchWindow  time.Duration
 	SMSWindow    time.Duration
 	TemplatesDir string
+	// Senders is how many batches go out at once (and the connections to
+	// the smarthost); DomainSenders how many of them may go to one email
+	// domain (0: half).
+	Senders, DomainSenders int
 	// Email: the smarthost (empty: the outbox), its login and TLS mode, the
 	// envelope sender, and optional DKIM signing.
 	Smarthost, SmarthostUser, SmarthostPassword, SmarthostTLS string
@@ -228,6 +232,9 @@ var coreSettings = []setting{
 		show: func(c *Config) string { return strconv.Itoa(c.QueueShards) }},
 }
 
+// maxSenders bounds PARLEY_SENDERS and PARLEY_DOMAIN_SENDERS.
+const maxSenders = 256
+
 // deliverySettings configure the delivery worker, email and SMS.
 var deliverySettings = []setting{
 	{env: "PARLEY_BATCH_WINDOW", key: "batch_window", def: "2m",
@@ -252,6 +259,28 @@ var deliverySettings = []setting{
 			return nil
 		},
 		show: func(c *Config) string { return c.SMSWindow.String() }},
+	{env: "PARLEY_SENDERS", key: "senders", def: "4",
+		desc: "batches sent at once, and connections kept to the smarthost (1 to 256)",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 1 || n > maxSenders {
+				return fmt.Errorf("%q is not a number from 1 to %d", v, maxSenders)
+			}
+			c.Senders = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.Senders) }},
+	{env: "PARLEY_DOMAIN_SENDERS", key: "domain_senders", def: "0",
+		desc: "of the senders, the most that send to one email domain at once, so that a slow domain leaves the others to everyone else (0: half the senders; a company whose members share one domain may give it all)",
+		apply: func(c *Config, v string) error {
+			n, err := strconv.Atoi(v)
+			if err != nil || n < 0 || n > maxSenders {
+				return fmt.Errorf("%q is not a number from 0 to %d", v, maxSenders)
+			}
+			c.DomainSenders = n
+			return nil
+		},
+		show: func(c *Config) string { return strconv.Itoa(c.DomainSenders) }},
 	{env: "PARLEY_INSTANCE", key: "instance", def: "",
 		desc: "this process's name in the delivery queue, the same across its restarts, so that it takes back its own work at once (empty: the host name and the listening ports)",
 		apply: func(c *Config, v string) error {

@@ -27,7 +27,7 @@ func TestConfigDefaults(t *testing.T) {
 	}
 	want := Config{RedisURL: "", HTTPAddr: "127.0.0.1:8080", SMTPAddr: "127.0.0.1:2525", Domain: "localhost",
 		PublicURL: "http://localhost:8080", KeyPrefix: "parley:", LogFormat: "text", IdleAfter: 5 * time.Minute,
-		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
+		OfflineAfter: 8 * time.Hour, QueueShards: 8, BatchWindow: 2 * time.Minute, Senders: 4, SMSWindow: 20 * time.Second, SmarthostTLS: "starttls",
 		MailFrom: "parley", DKIMSelector: "parley", SMSBudget: 2, SMSDailySegments: 20, SMSValidity: 4 * time.Hour, SMSRate: 1,
 		IMAPAfter: "seen", MaxMessageBytes: 10 << 20, AutoReplyPeriod: 24 * time.Hour, EscalateAfter: 30 * time.Minute,
 		BounceRetryAfter: 72 * time.Hour, SMTPRate: 60, SMTPConnsPerIP: 10, EmailLinesPerMinute: 10, SenderAuth: "prefer",
@@ -50,8 +50,9 @@ smtp_addr = "0.0.0.0:2526"
 key_prefix = "file:"
 idle_after = "10m"
 queue_shards = 4
+senders = 16
 `)
-	e := env{"PARLEY_HTTP_ADDR": "127.0.0.1:9999", "PARLEY_OFFLINE_AFTER": "1h"}
+	e := env{"PARLEY_HTTP_ADDR": "127.0.0.1:9999", "PARLEY_OFFLINE_AFTER": "1h", "PARLEY_DOMAIN_SENDERS": "16"}
 	c, err := LoadConfig(path, e.get)
 	if err != nil {
 		t.Fatal(err)
@@ -65,6 +66,8 @@ queue_shards = 4
 		{"PARLEY_IDLE_AFTER", c.IdleAfter.String(), "10m0s", "config file"},
 		{"PARLEY_OFFLINE_AFTER", c.OfflineAfter.String(), "1h0m0s", "environment"},
 		{"PARLEY_QUEUE_SHARDS", strconv.Itoa(c.QueueShards), "4", "config file"},
+		{"PARLEY_SENDERS", strconv.Itoa(c.Senders), "16", "config file"},
+		{"PARLEY_DOMAIN_SENDERS", strconv.Itoa(c.DomainSenders), "16", "environment"},
 		{"PARLEY_DOMAIN", c.Domain, "localhost", "default"},
 	} {
 		if tc.got != tc.want || c.Source(tc.name) != tc.from {
@@ -99,6 +102,8 @@ func TestConfigErrors(t *testing.T) {
 		{"wrong type", `idle_after = true`, nil, "idle_after: want a string or a number"},
 		{"bad TOML", `http_addr = `, nil, "line 1"},
 		{"bad value in file", `queue_shards = 0`, nil, `queue_shards: "0" is not a number from 1 to 1024`},
+		{"no senders", ``, env{"PARLEY_SENDERS": "0"}, `PARLEY_SENDERS: "0" is not a number from 1 to 256`},
+		{"bad domain senders", ``, env{"PARLEY_DOMAIN_SENDERS": "-1"}, `PARLEY_DOMAIN_SENDERS: "-1" is not a number from 0 to 256`},
 		{"bad address", ``, env{"PARLEY_HTTP_ADDR": "8080"}, `PARLEY_HTTP_ADDR: "8080" is not host:port`},
 		{"bad public URL", ``, env{"PARLEY_PUBLIC_URL": "localhost"}, "PARLEY_PUBLIC_URL"},
 		{"offline before idle", ``, env{"PARLEY_IDLE_AFTER": "2h", "PARLEY_OFFLINE_AFTER": "1h"}, "shorter than PARLEY_IDLE_AFTER"},

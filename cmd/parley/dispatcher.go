@@ -72,7 +72,7 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	if cfg.Smarthost != "" && !o.OutboxOnly {
 		client, err := smtpsend.New(smtpsend.Options{Addr: cfg.Smarthost, Username: cfg.SmarthostUser,
 			Password: cfg.SmarthostPassword, TLS: smtpsend.TLSMode(cfg.SmarthostTLS), LocalName: cfg.Domain, Logger: o.Log,
-			RequireTLS: cfg.Crypto.RequireTLS})
+			RequireTLS: cfg.Crypto.RequireTLS, PoolSize: cfg.Senders})
 		if err != nil {
 			return nil, fmt.Errorf("PARLEY_SMARTHOST: %w", err)
 		}
@@ -116,6 +116,7 @@ func newDispatcher(cfg Config, st *threads.Store, o dispatcherOptions) (*dispatc
 	d.digests = outbound.NewDigests(outbound.DigestOptions{Digests: st.Digests, Directory: st.Directory, Chat: st.Chat,
 		Auth: st.Auth, Composer: composer, Transport: transport, Domain: cfg.Domain, PublicURL: cfg.PublicURL, Files: files, Log: o.Log})
 	d.worker = outbound.NewWorker(st.Queue, st.Directory, channels, outbound.Options{Consumer: o.Consumer, Log: o.Log,
+		Concurrency: cfg.Senders, DomainConcurrency: cfg.DomainSenders,
 		Window: map[threads.Channel]time.Duration{threads.Email: cfg.BatchWindow, threads.SMS: cfg.SMSWindow}})
 	return d, nil
 }

@@ -137,7 +137,8 @@ func serve(ctx context.Context, a *app) error {
 func workerPart(cfg Config, dl *dispatcher, o *ops, log *slog.Logger) lifecycle.Component {
 	return lifecycle.Component{Name: "delivery worker", Grace: cfg.StopTimeout,
 		Start: func(context.Context) error {
-			log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow)
+			log.Info("delivery", "email", dl.emailTo, "sms", dl.smsTo, "batch_window", cfg.BatchWindow, "sms_window", cfg.SMSWindow,
+				"senders", cfg.Senders, "domain_senders", cfg.DomainSenders)
 			return nil
 		},
 		Stop: func(ctx context.Context) error {
