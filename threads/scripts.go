@@ -413,7 +413,8 @@ for i = 7, #ARGV do
   settled[ARGV[i]] = true
   redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[5]))
 end
--- Most batches end here: then the DEL takes the lines with it.
+-- Lines that came in meanwhile stay for an attempt of their own; with none
+-- (most batches) the batch ends, and its DEL takes the settled lines along.
 for _, f in ipairs(redis.call('HKEYS', KEYS[1])) do
   if string.sub(f, 1, 2) == 'l:' and not settled[f] then
     for i = 7, #ARGV do redis.call('HDEL', KEYS[1], ARGV[i]) end

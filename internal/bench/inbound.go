@@ -114,12 +114,7 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 	if err := d.storedAll(ctx, r); err != nil {
 		return failed(what, target, err)
 	}
-	msgs := float64(inboundMessages(r))
-	dr, fr, ratio := rounds.rates(msgs, msgs)
-	f := Figure{What: what, Target: target, Parley: rate(dr, "msg/s"), Peer: rate(fr, "msg/s (discard go-smtp)"),
-		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": dr, "peer_msg_per_s": fr}}
-	f.setCPU(rounds, msgs, msgs, "a message")
-	return f
+	return doorFigure(what, target, "msg/s (discard go-smtp)", r, rounds)
 }
 
 // durable: the same door on a Redis with appendfsync always, beside the
@@ -149,10 +144,16 @@ func durable(ctx context.Context, r *run) Figure {
 	if err != nil {
 		return failed(what, target, err)
 	}
+	return doorFigure(what, target, "msg/s (no persistence)", r, rounds)
+}
+
+// doorFigure is an inbound figure from its rounds (sourceRounds): each
+// side's messages per second, the ratio and each side's CPU a message.
+func doorFigure(what, target, peerUnit string, r *run, rounds paired) Figure {
 	msgs := float64(inboundMessages(r))
-	ar, mr, ratio := rounds.rates(msgs, msgs)
-	f := Figure{What: what, Target: target, Parley: rate(ar, "msg/s"), Peer: rate(mr, "msg/s (no persistence)"),
-		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": ar, "peer_msg_per_s": mr}}
+	pr, qr, ratio := rounds.rates(msgs, msgs)
+	f := Figure{What: what, Target: target, Parley: rate(pr, "msg/s"), Peer: rate(qr, peerUnit),
+		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": pr, "peer_msg_per_s": qr}}
 	f.setCPU(rounds, msgs, msgs, "a message")
 	return f
 }
