@@ -289,8 +289,12 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	// Text and quote are sealed here, before the script (seal.go): the
 	// stream and the live event get the sealed text. The loop breaker
 	// hashes the text as the door handed it in (n.loopText).
+	var held membership
+	if v, ok := s.roomMembers.Load(n.Room); ok {
+		held = v.(membership)
+	}
 	args := []any{n.Author, name, s.seal(line.Text), string(n.Origin), attach, n.SourceID,
-		now.UnixMilli(), "", int(cmp.Or(n.SourceFor, s.opts.DedupeFor) / time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg}
+		now.UnixMilli(), held.version, int(cmp.Or(n.SourceFor, s.opts.DedupeFor) / time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg}
 	if n.LoopCheck {
 		loopKeys, limit, source, window := s.loopCheck(n.Room, n.Author, n.loopText, n.SourceID)
 		keys = append(keys, loopKeys...)
@@ -333,9 +337,16 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		first, err := s.decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
 		return first, true, "", nil, nil, err
 	}
+	if len(res) < 5 || res[0] != "new" || (res[4] == "same" && held.version == "") {
+		return line, false, "", nil, nil, fmt.Errorf("post to %s: unexpected answer %q", n.Room, res)
+	}
 	line.ID = res[1]
-	members = res[3:]
-	s.roomMembers.Store(n.Room, members)
+	if res[4] == "same" {
+		members = held.members // of the version the script found
+	} else {
+		members = res[5:]
+		s.roomMembers.Store(n.Room, membership{version: res[3], members: members})
+	}
 	return line, false, RoomKind(res[2]), members, pre, nil
 }
 

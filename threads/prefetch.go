@@ -15,6 +15,14 @@ import (
 // left since), fan-out reads again. A wrong guess costs one round trip, as
 // no guess does; it never routes by stale membership.
 
+// membership is a room's members as the post script last answered them,
+// and the membership version they are of: a post that holds the room's
+// current version gets no list back (scriptPost).
+type membership struct {
+	version string
+	members []string
+}
+
 // prefetch is the fan-out's reads for the members of a guess.
 type prefetch struct {
 	others   []string              // the guessed members but the author, in order
@@ -30,7 +38,7 @@ func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author str
 	if !ok {
 		return nil
 	}
-	pre := &prefetch{others: others(v.([]string), author)}
+	pre := &prefetch{others: others(v.(membership).members, author)}
 	pre.queue(ctx, s, p, room, author)
 	return pre
 }

@@ -4,6 +4,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 )
 
 // TestPrefetchFollowsMembership: Post reads the members' records in the
@@ -52,5 +53,63 @@ func TestPrefetchFollowsMembership(t *testing.T) {
 	}
 	if who, trips := routed("settled again"); who != "carol" || trips != 2 {
 		t.Errorf("routed to %q in %d round trips, want carol in 2", who, trips)
+	}
+}
+
+// TestPostMembershipVersion: the post script answers the room's members
+// only when the poster does not hold them already (the room's membership
+// version), and a room made again after Redis lost it (a restart without
+// persistence) with other members is never taken for the old one.
+func TestPostMembershipVersion(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob", "carol")
+	e.room(t, "design", Group, "alice", "bob")
+	routed := func(text string) string {
+		t.Helper()
+		p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice", Text: text, Origin: FromAPI})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var who []string
+		for m := range p.Routes {
+			who = append(who, m)
+		}
+		sort.Strings(who)
+		return strings.Join(who, ",")
+	}
+	held := func() membership {
+		v, _ := e.Chat.roomMembers.Load("design")
+		return v.(membership)
+	}
+
+	routed("first")
+	first := held()
+	if first.version == "" || strings.Join(first.members, ",") == "" {
+		t.Fatalf("held after the first post: %+v", first)
+	}
+	if who := routed("second"); who != "bob" || held().version != first.version {
+		t.Errorf("second post routed to %q holding %+v, want bob and %+v", who, held(), first)
+	}
+	if err := e.Chat.AddMember(e.ctx, "design", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	if who := routed("carol joined"); who != "bob,carol" || held().version == first.version {
+		t.Errorf("after a join routed to %q holding %+v", who, held())
+	}
+
+	// Redis loses the room; it is made again, with other members, while
+	// this process holds the list of before (a version of the same count
+	// of membership changes, had it not the creation time in it).
+	e.seed(t, "dave")
+	if err := e.redis.Client.Del(e.ctx, e.Chat.k.room("design"), e.Chat.k.members("design")).Err(); err != nil {
+		t.Fatal(err)
+	}
+	e.clock.Add(time.Second) // a creation time of its own
+	e.room(t, "design", Group, "alice", "bob")
+	if err := e.Chat.AddMember(e.ctx, "design", "dave"); err != nil { // one change, as before
+		t.Fatal(err)
+	}
+	if who := routed("made again"); who != "bob,dave" {
+		t.Errorf("in the room made again routed to %q, want bob,dave", who)
 	}
 }

@@ -151,43 +151,59 @@ for i = 6, #ARGV do redis.call('SADD', KEYS[2], ARGV[i]) end
 return 'ok'
 `)
 
-// scriptMembership adds or removes one member.
+// scriptMembership adds or removes one member, and counts the change in
+// the room's membership version (the meta's "mv", see scriptPost).
 // KEYS: meta, members. ARGV: "add" or "remove", user, minimum members.
 var scriptMembership = redis.NewScript(`
 if redis.call('EXISTS', KEYS[1]) == 0 then return 'noroom' end
 if ARGV[1] == 'add' then
   if redis.call('HGET', KEYS[1], 'kind') == 'direct' then return 'direct' end
-  return redis.call('SADD', KEYS[2], ARGV[2]) == 1 and 'ok' or 'same'
+  if redis.call('SADD', KEYS[2], ARGV[2]) == 0 then return 'same' end
+  redis.call('HINCRBY', KEYS[1], 'mv', 1)
+  return 'ok'
 end
 if redis.call('SISMEMBER', KEYS[2], ARGV[2]) == 0 then return 'same' end
 if redis.call('SCARD', KEYS[2]) <= tonumber(ARGV[3]) then return 'toofew' end
 redis.call('SREM', KEYS[2], ARGV[2])
+redis.call('HINCRBY', KEYS[1], 'mv', 1)
 return 'ok'
 `)
 
 // scriptPost stores a line: dedupe check, XADD, dedupe key, fan-out due
 // record and the live event, all or nothing. Every redis.call costs a few
 // microseconds of Redis's time on top of its command, on every line: the
-// room's meta and members are read once (a room exists while its meta
-// has its creation time, which CreateRoom always writes).
+// room's meta is read once (a room exists while its meta has its creation
+// time, which CreateRoom always writes), and its members only when the
+// caller does not hold them: the membership version is the room's creation
+// time and its count of membership changes ("mv", scriptMembership, the
+// only writer of the members after CreateRoom), so that a room made again
+// after Redis lost its data never matches a list held from before.
 // KEYS: meta, members, lines, source, pending, live channel (declared: on
 // a cluster it is a shard channel of the room's slot).
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
-// (unused), dedupe seconds, event json (without the id and the text: the
+// the membership version the caller holds the members of ("" for none),
+// dedupe seconds, event json (without the id and the text: the
 // script appends the text, so that it crosses the wire once), quote,
 // urgent ("1" or ""), sharded ("1": SPUBLISH, else PUBLISH), unverified
 // ("1" or ""); with NewLine.LoopCheck, the loop breaker's limit, source
 // id and window (loopGuardLua), and KEYS its two keys.
-// Returns {"new", id, kind, members...} or {"dup", id, field, value, ...}
-// or {"loop", verdict} or an error word.
+// Returns {"new", id, kind, version, "same"} (the caller's members are
+// the room's) or {"new", id, kind, version, "members", members...}, or
+// {"dup", id, field, value, ...} or {"loop", verdict} or an error word.
 var scriptPost = redis.NewScript(loopGuardLua + `
-local meta = redis.call('HMGET', KEYS[1], 'created', 'kind')
+local meta = redis.call('HMGET', KEYS[1], 'created', 'kind', 'mv')
 if not meta[1] then return {'noroom'} end
-local members = redis.call('SMEMBERS', KEYS[2])
+local version = meta[1] .. '.' .. (meta[3] or '0')
+local members = nil
+if version ~= ARGV[8] then members = redis.call('SMEMBERS', KEYS[2]) end
 if ARGV[4] ~= 'system' then
   local member = false
-  for _, m in ipairs(members) do
-    if m == ARGV[1] then member = true; break end
+  if members then
+    for _, m in ipairs(members) do
+      if m == ARGV[1] then member = true; break end
+    end
+  else
+    member = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1
   end
   if not member then return {'notmember'} end
 end
@@ -216,7 +232,8 @@ local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
 if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
 redis.call('ZADD', KEYS[5], ARGV[7], id)
 redis.call(ARGV[13] == '1' and 'SPUBLISH' or 'PUBLISH', KEYS[6], 'line\n' .. id .. '\n' .. ARGV[10] .. '\n' .. ARGV[3])
-local out = {'new', id, meta[2] or 'group'}
+if not members then return {'new', id, meta[2] or 'group', version, 'same'} end
+local out = {'new', id, meta[2] or 'group', version, 'members'}
 for _, m in ipairs(members) do out[#out + 1] = m end
 return out
 `)

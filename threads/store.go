@@ -168,9 +168,9 @@ type Store struct {
 // fan-out to delivery jobs, live events, read markers and retention.
 type Chat struct {
 	*base
-	// roomMembers remembers who was in each room at its last post (see
-	// prefetch.go).
-	roomMembers sync.Map // room id → []string
+	// roomMembers remembers who was in each room at its last post, with
+	// the membership version they are of (see prefetch.go and scriptPost).
+	roomMembers sync.Map // room id → membership
 	// detached routes the lines of NewLine.Detach posts (detach.go).
 	detached detacher
 	// sharded: live events use sharded pub/sub (a Redis Cluster).
