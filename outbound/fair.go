@@ -24,6 +24,7 @@ type fairness struct {
 	busy     map[string]bool      // members with a batch leased or in flight
 	domainOf map[string]string    // member -> email domain, as last sent
 	domains  map[string]int       // domain -> sends in flight
+	counted  map[string]string    // member -> the domain its send in flight is counted in
 	paused   map[string]pausation // member -> backoff after timeouts
 	// freed is signalled when a member is let go: its next batch may be
 	// leased now, without waiting for the next poll.
@@ -37,7 +38,8 @@ type pausation struct {
 
 func newFairness(perDomain int, backoff func(int) time.Duration) *fairness {
 	return &fairness{perDomain: perDomain, backoff: backoff, now: time.Now,
-		freed: make(chan struct{}, 1), busy: map[string]bool{}, domainOf: map[string]string{}, domains: map[string]int{}, paused: map[string]pausation{}}
+		freed: make(chan struct{}, 1), busy: map[string]bool{}, domainOf: map[string]string{}, domains: map[string]int{}, counted: map[string]string{},
+		paused: map[string]pausation{}}
 }
 
 // skip reports whether member's batches must wait: the member is being
@@ -67,17 +69,18 @@ func (f *fairness) begin(member, domain string) {
 	f.mu.Lock()
 	f.domainOf[member] = domain
 	f.domains[domain]++
+	f.counted[member] = domain
 	f.mu.Unlock()
 }
 
-// done frees member (and a sender of domain) after a send that ended with
-// err; a timeout pauses the member.
-func (f *fairness) done(member, domain string, err error) {
+// done frees member (and its send's share of its domain, unless sent did)
+// after a send that ended with err; a timeout pauses the member.
+func (f *fairness) done(member string, err error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	delete(f.busy, member)
 	f.signal()
-	f.freeDomain(domain)
+	f.uncount(member)
 	switch {
 	case isTimeout(err):
 		p := f.paused[member]
@@ -89,28 +92,29 @@ func (f *fairness) done(member, domain string, err error) {
 	}
 }
 
-// sent frees the sender of domain ("" for none) that begin counted, once
-// the send itself has ended: the domain's share bounds the sends a slow
-// domain can hold up, and settling the batch afterwards holds up nothing
-// of the domain's. The member stays busy until done (done then gets ""
-// for the domain).
-func (f *fairness) sent(domain string) {
-	if domain == "" {
-		return
-	}
+// sent frees the share of its domain that begin counted for member's send,
+// once the send itself has ended: the share bounds the sends a slow domain
+// can hold up, and settling the batch afterwards holds up nothing of the
+// domain's. The member stays busy until done.
+func (f *fairness) sent(member string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	f.freeDomain(domain)
-	f.signal()
+	if f.uncount(member) {
+		f.signal()
+	}
 }
 
-func (f *fairness) freeDomain(domain string) {
-	if domain == "" {
-		return
+// uncount frees member's counted share, if it holds one.
+func (f *fairness) uncount(member string) bool {
+	domain, ok := f.counted[member]
+	if !ok {
+		return false
 	}
+	delete(f.counted, member)
 	if f.domains[domain]--; f.domains[domain] <= 0 {
 		delete(f.domains, domain)
 	}
+	return true
 }
 
 // release frees a member whose leased batch was never begun.

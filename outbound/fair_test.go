@@ -123,25 +123,25 @@ func TestStalledRecipientDelaysNoOne(t *testing.T) {
 
 // TestFairnessSentFreesTheDomainNotTheMember: once a send ends, its domain
 // may take another send while the batch is still being settled; the
-// member stays busy until done, and done does not free the domain twice.
+// member stays busy until done, and done does not free the share twice.
 func TestFairnessSentFreesTheDomainNotTheMember(t *testing.T) {
 	f := newFairness(1, func(int) time.Duration { return time.Minute })
 	f.begin("gina", "slow.example") // gina's domain is known from an earlier send
-	f.done("gina", "slow.example", nil)
+	f.done("gina", nil)
 
 	f.take("carol")
 	f.begin("carol", "slow.example")
 	if !f.skip("gina") {
 		t.Fatal("gina not held back while carol's send holds slow.example's only sender")
 	}
-	f.sent("slow.example")
+	f.sent("carol")
 	if f.skip("gina") {
 		t.Error("gina still held back after carol's send ended")
 	}
 	if !f.skip("carol") {
 		t.Error("carol free before her batch was settled")
 	}
-	f.done("carol", "", nil)
+	f.done("carol", nil)
 	if f.skip("carol") || len(f.domains) != 0 {
 		t.Errorf("after done: carol skipped %v, domains %v", f.skip("carol"), f.domains)
 	}

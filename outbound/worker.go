@@ -367,7 +367,7 @@ func (w *Worker) process(ctx context.Context, l leased) {
 	}
 	w.fair.begin(b.Member, domain)
 	var sendErr error
-	defer func() { w.fair.done(b.Member, domain, sendErr) }()
+	defer func() { w.fair.done(b.Member, sendErr) }()
 	log := w.log.With("member", b.Member, "room", b.Room, "channel", b.Channel, "lines", len(b.Jobs), "attempt", b.Attempt)
 	if l.err != nil {
 		w.retry(ctx, log, b, l.err)
@@ -388,8 +388,7 @@ func (w *Worker) process(ctx context.Context, l leased) {
 	err := w.deliver(sctx, ch, d)
 	cancel()
 	sendErr = err
-	w.fair.sent(domain)
-	domain = "" // done must not free it twice
+	w.fair.sent(b.Member)
 	if err != nil && w.givenUp(b) {
 		log.Info("send given up at the stop deadline; the batch was handed back", "err", err)
 		return

@@ -20,16 +20,8 @@ func TestPrefetchFollowsMembership(t *testing.T) {
 	routed := func(text string) (string, int64) {
 		t.Helper()
 		before := rt.n.Load()
-		p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice", Text: text, Origin: FromAPI})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var who []string
-		for m := range p.Routes {
-			who = append(who, m)
-		}
-		sort.Strings(who)
-		return strings.Join(who, ","), rt.n.Load() - before
+		who := aliceRoutes(t, e, text)
+		return who, rt.n.Load() - before
 	}
 
 	// The first post loads the scripts and has no guess: not counted.
@@ -64,19 +56,7 @@ func TestPostMembershipVersion(t *testing.T) {
 	e := newEnv(t)
 	e.seed(t, "alice", "bob", "carol")
 	e.room(t, "design", Group, "alice", "bob")
-	routed := func(text string) string {
-		t.Helper()
-		p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice", Text: text, Origin: FromAPI})
-		if err != nil {
-			t.Fatal(err)
-		}
-		var who []string
-		for m := range p.Routes {
-			who = append(who, m)
-		}
-		sort.Strings(who)
-		return strings.Join(who, ",")
-	}
+	routed := func(text string) string { t.Helper(); return aliceRoutes(t, e, text) }
 	held := func() membership {
 		v, _ := e.Chat.roomMembers.Load("design")
 		return v.(membership)
@@ -112,4 +92,20 @@ func TestPostMembershipVersion(t *testing.T) {
 	if who := routed("made again"); who != "bob,dave" {
 		t.Errorf("in the room made again routed to %q, want bob,dave", who)
 	}
+}
+
+// aliceRoutes posts text as alice in design and returns the members it
+// was routed to, sorted and comma-separated.
+func aliceRoutes(t *testing.T, e *env, text string) string {
+	t.Helper()
+	p, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "alice", AuthorName: "Alice", Text: text, Origin: FromAPI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var who []string
+	for m := range p.Routes {
+		who = append(who, m)
+	}
+	sort.Strings(who)
+	return strings.Join(who, ",")
 }

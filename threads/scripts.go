@@ -57,8 +57,9 @@ func (s *base) scriptRun(ctx context.Context, scripts []*redis.Script, run func(
 
 // evalShaStrings queues EVALSHA of script on p for a script that answers
 // a list of strings, read as strings: a *redis.Cmd boxes every value in an
-// interface first, and the post script answers the room's members with
-// every line. NOSCRIPT comes back as the command's error, as with EvalSha.
+// interface first, and the post script, run for every line, answers the
+// room's members when they changed. NOSCRIPT comes back as the command's
+// error, as with EvalSha.
 func evalShaStrings(ctx context.Context, p redis.Pipeliner, script *redis.Script, keys []string, args ...any) *redis.StringSliceCmd {
 	cmdArgs := make([]any, 0, 3+len(keys)+len(args))
 	cmdArgs = append(cmdArgs, "evalsha", script.Hash(), len(keys))

@@ -220,16 +220,9 @@ var coreSettings = []setting{
 		apply: func(c *Config, v string) (err error) { c.OfflineAfter, err = positiveDuration(v); return err },
 		show:  func(c *Config) string { return c.OfflineAfter.String() }},
 	{env: "PARLEY_QUEUE_SHARDS", key: "queue_shards", def: "8",
-		desc: "number of delivery queue streams; never change it while jobs are queued",
-		apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 1024 {
-				return fmt.Errorf("%q is not a number from 1 to 1024", v)
-			}
-			c.QueueShards = n
-			return nil
-		},
-		show: func(c *Config) string { return strconv.Itoa(c.QueueShards) }},
+		desc:  "number of delivery queue streams; never change it while jobs are queued",
+		apply: func(c *Config, v string) (err error) { c.QueueShards, err = numberIn(v, 1, 1024); return err },
+		show:  func(c *Config) string { return strconv.Itoa(c.QueueShards) }},
 }
 
 // maxSenders bounds PARLEY_SENDERS and PARLEY_DOMAIN_SENDERS.
@@ -260,27 +253,13 @@ var deliverySettings = []setting{
 		},
 		show: func(c *Config) string { return c.SMSWindow.String() }},
 	{env: "PARLEY_SENDERS", key: "senders", def: "4",
-		desc: "batches sent at once, and connections kept to the smarthost (1 to 256)",
-		apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > maxSenders {
-				return fmt.Errorf("%q is not a number from 1 to %d", v, maxSenders)
-			}
-			c.Senders = n
-			return nil
-		},
-		show: func(c *Config) string { return strconv.Itoa(c.Senders) }},
+		desc:  "batches sent at once, and connections kept to the smarthost (1 to 256)",
+		apply: func(c *Config, v string) (err error) { c.Senders, err = numberIn(v, 1, maxSenders); return err },
+		show:  func(c *Config) string { return strconv.Itoa(c.Senders) }},
 	{env: "PARLEY_DOMAIN_SENDERS", key: "domain_senders", def: "0",
-		desc: "of the senders, the most that send to one email domain at once, so that a slow domain leaves the others to everyone else (0: half the senders; a company whose members share one domain may give it all)",
-		apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 0 || n > maxSenders {
-				return fmt.Errorf("%q is not a number from 0 to %d", v, maxSenders)
-			}
-			c.DomainSenders = n
-			return nil
-		},
-		show: func(c *Config) string { return strconv.Itoa(c.DomainSenders) }},
+		desc:  "of the senders, the most that send to one email domain at once, so that a slow domain leaves the others to everyone else (0: half the senders; a company whose members share one domain may give it all)",
+		apply: func(c *Config, v string) (err error) { c.DomainSenders, err = numberIn(v, 0, maxSenders); return err },
+		show:  func(c *Config) string { return strconv.Itoa(c.DomainSenders) }},
 	{env: "PARLEY_INSTANCE", key: "instance", def: "",
 		desc: "this process's name in the delivery queue, the same across its restarts, so that it takes back its own work at once (empty: the host name and the listening ports)",
 		apply: func(c *Config, v string) error {
@@ -384,27 +363,13 @@ var deliverySettings = []setting{
 		apply: func(c *Config, v string) error { c.TwilioAPIURL = v; return nil },
 		show:  func(c *Config) string { return c.TwilioAPIURL }},
 	{env: "PARLEY_SMS_BUDGET", key: "sms_budget", def: "2",
-		desc: "most segments one text may use; longer lines are cut with a link to the room",
-		apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 10 {
-				return fmt.Errorf("%q is not a number from 1 to 10", v)
-			}
-			c.SMSBudget = n
-			return nil
-		},
-		show: func(c *Config) string { return strconv.Itoa(c.SMSBudget) }},
+		desc:  "most segments one text may use; longer lines are cut with a link to the room",
+		apply: func(c *Config, v string) (err error) { c.SMSBudget, err = numberIn(v, 1, 10); return err },
+		show:  func(c *Config) string { return strconv.Itoa(c.SMSBudget) }},
 	{env: "PARLEY_SMS_DAILY_SEGMENTS", key: "sms_daily_segments", def: "20",
-		desc: "most segments one member is texted a day; past it their lines go by email (or wait for the digest)",
-		apply: func(c *Config, v string) error {
-			n, err := strconv.Atoi(v)
-			if err != nil || n < 1 || n > 10000 {
-				return fmt.Errorf("%q is not a number from 1 to 10000", v)
-			}
-			c.SMSDailySegments = n
-			return nil
-		},
-		show: func(c *Config) string { return strconv.Itoa(c.SMSDailySegments) }},
+		desc:  "most segments one member is texted a day; past it their lines go by email (or wait for the digest)",
+		apply: func(c *Config, v string) (err error) { c.SMSDailySegments, err = numberIn(v, 1, 10000); return err },
+		show:  func(c *Config) string { return strconv.Itoa(c.SMSDailySegments) }},
 	{env: "PARLEY_SMS_VALIDITY", key: "sms_validity", def: "4h",
 		desc: "a text Twilio could not hand over within this time is dropped as stale (1s to 10h)",
 		apply: func(c *Config, v string) error {
@@ -600,6 +565,15 @@ func checkHostPort(v string) error {
 		return fmt.Errorf("%q is not host:port", v)
 	}
 	return nil
+}
+
+// numberIn reads a whole number from lo to hi.
+func numberIn(v string, lo, hi int) (int, error) {
+	n, err := strconv.Atoi(v)
+	if err != nil || n < lo || n > hi {
+		return 0, fmt.Errorf("%q is not a number from %d to %d", v, lo, hi)
+	}
+	return n, nil
 }
 
 func positiveDuration(v string) (time.Duration, error) {
