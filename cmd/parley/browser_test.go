@@ -13,7 +13,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 
-	"parley/internal/syncbuf"
 	"parley/internal/testpeers"
 	"parley/internal/testpeers/browserpeer"
 	"parley/threads"
@@ -153,24 +152,12 @@ func browserServe(t *testing.T, e env) (env, string) {
 	t.Helper()
 	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
 	page := "http://" + addr
-	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", "127.0.0.1:"+strconv.Itoa(testpeers.FreePort(t)),
+	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", "127.0.0.1:0",
 		"PARLEY_SECRET", strings.Repeat("s", 32), "PARLEY_PUBLIC_URL", page)
 	ok(t, e, "user", "add", "--id", "alice", "--name", "Alice Archer", "--email", "alice@example.org")
 	ok(t, e, "user", "add", "--id", "bob", "--name", "Bob Ray", "--email", "bob@example.org")
 	ok(t, e, "room", "create", "--id", "design", "--name", "Design", "--members", "alice,bob")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var out, errb syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
-	t.Cleanup(func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-	})
-	waitFor(t, "parley serve to listen", 10*time.Second, func() bool { return strings.Contains(errb.String(), "listening") })
+	startServe(t, e).addr(t, "http")
 	return e, page
 }

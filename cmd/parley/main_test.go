@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"parley/internal/syncbuf"
 	"parley/internal/testpeers/redispeer"
 )
 
@@ -94,4 +95,86 @@ func TestMain(m *testing.M) {
 	// As main does: go-redis must not write to the test's stderr.
 	redis.SetLogger(redisLog{slog.New(slog.NewTextHandler(io.Discard, nil))})
 	os.Exit(m.Run())
+}
+
+// served is a parley serve running in the test, and what it logged.
+type served struct {
+	out, err syncbuf.Buffer
+	cancel   context.CancelFunc
+	exited   chan struct{}
+	code     int // serve's exit code, once exited is closed
+}
+
+// startServe runs parley serve with e until the test ends, when it is
+// stopped (and its log printed if the test failed). Addresses set to
+// 127.0.0.1:0 are picked by serve, so no other test can take them
+// first; addr reads them from the log.
+func startServe(t *testing.T, e env) *served {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	s := &served{cancel: cancel, exited: make(chan struct{})}
+	go func() {
+		s.code = run(ctx, []string{"serve"}, &s.out, &s.err, e.get)
+		close(s.exited)
+	}()
+	t.Cleanup(func() {
+		s.stop(t)
+		if t.Failed() {
+			t.Logf("serve's log:\n%s", s.err.String())
+		}
+	})
+	return s
+}
+
+// stop stops serve as a signal does and returns its exit code (-1 if it
+// did not stop within 15 s).
+func (s *served) stop(t *testing.T) int {
+	t.Helper()
+	s.cancel()
+	select {
+	case <-s.exited:
+		return s.code
+	case <-time.After(15 * time.Second):
+		t.Error("serve did not stop")
+		return -1
+	}
+}
+
+// addr waits until serve logs the address it listens on for key ("http",
+// "metrics", or "smtp" for the SMTP door) and returns it; it fails at
+// once if serve exits.
+func (s *served) addr(t *testing.T, key string) string {
+	t.Helper()
+	pattern := " " + key + "="
+	if key == "smtp" {
+		pattern = `msg="smtp server listening" addr=`
+	}
+	var found string
+	s.waitFor(t, "serve to listen ("+key+")", 20*time.Second, func() bool {
+		for _, line := range strings.Split(s.err.String(), "\n") {
+			if !strings.Contains(line, "listening") {
+				continue
+			}
+			if _, after, ok := strings.Cut(line, pattern); ok {
+				found, _, _ = strings.Cut(after, " ")
+				return true
+			}
+		}
+		return false
+	})
+	return found
+}
+
+// waitFor is waitFor that fails at once, with serve's exit code, if serve
+// exits while the test waits.
+func (s *served) waitFor(t *testing.T, what string, d time.Duration, cond func() bool) {
+	t.Helper()
+	waitFor(t, what, d, func() bool {
+		select {
+		case <-s.exited:
+			t.Fatalf("serve exited %d while the test waited for %s", s.code, what)
+		default:
+		}
+		return cond()
+	})
 }

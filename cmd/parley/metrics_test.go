@@ -19,7 +19,6 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"parley/internal/redisclient"
-	"parley/internal/syncbuf"
 	"parley/internal/testpeers"
 	"parley/internal/testpeers/redispeer"
 	"parley/internal/testpeers/smtppeer"
@@ -40,11 +39,8 @@ func TestMetrics(t *testing.T) {
 	e := redisEnv(t)
 	sink := smtppeer.Start(t)
 	fake := twiliopeer.New(t)
-	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
-	smtpAddr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
-	metricsAddr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
-	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", smtpAddr, "PARLEY_SECRET", strings.Repeat("k", 32),
-		"PARLEY_BATCH_WINDOW", "0s", "PARLEY_SMS_WINDOW", "0s", "PARLEY_METRICS_ADDR", metricsAddr, "PARLEY_DOMAIN", "parley.test",
+	e = e.with("PARLEY_HTTP_ADDR", "127.0.0.1:0", "PARLEY_SMTP_ADDR", "127.0.0.1:0", "PARLEY_SECRET", strings.Repeat("k", 32),
+		"PARLEY_BATCH_WINDOW", "0s", "PARLEY_SMS_WINDOW", "0s", "PARLEY_METRICS_ADDR", "127.0.0.1:0", "PARLEY_DOMAIN", "parley.test",
 		"PARLEY_SMARTHOST", sink.Addr, "PARLEY_SMARTHOST_TLS", "none", "PARLEY_RETRY_BACKOFF", "100ms",
 		"PARLEY_SENDER_AUTH", "off", "PARLEY_PUBLIC_URL", public,
 		"TWILIO_ACCOUNT_SID", fake.AccountSID, "TWILIO_AUTH_TOKEN", fake.AuthToken, "PARLEY_SMS_FROM", "+15550009999",
@@ -55,6 +51,9 @@ func TestMetrics(t *testing.T) {
 	// with a line he has not seen in ops.
 	ok(t, e, "user", "add", "--id", "dave", "--name", "Dave", "--email", "dave@example.org")
 	ok(t, e, "user", "set", "dave", "--digest", "daily")
+	// Only dave's: a digest to bob could take the refusal meant for a line.
+	ok(t, e, "user", "set", "bob", "--digest", "off")
+	ok(t, e, "user", "set", "carol", "--digest", "off")
 	ok(t, e, "presence", "set", "dave", "busy")
 	ok(t, e, "room", "create", "--id", "ops", "--name", "Ops", "--members", "alice,dave")
 	ok(t, e, "post", "--room", "ops", "--as", "alice", "for dave's digest")
@@ -75,22 +74,8 @@ func TestMetrics(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var out, errb syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
-	defer func() {
-		cancel()
-		select {
-		case <-done:
-		case <-time.After(15 * time.Second):
-			t.Error("serve did not stop")
-		}
-		if t.Failed() {
-			t.Logf("serve's log:\n%s", errb.String())
-		}
-	}()
+	s := startServe(t, e)
+	addr, smtpAddr, metricsAddr := s.addr(t, "http"), s.addr(t, "smtp"), s.addr(t, "metrics")
 	do := func(req *http.Request) (int, string) {
 		resp, err := http.DefaultClient.Do(req)
 		if err != nil {
@@ -104,7 +89,7 @@ func TestMetrics(t *testing.T) {
 		req, _ := http.NewRequest(http.MethodGet, url, nil)
 		return do(req)
 	}
-	waitFor(t, "GET /readyz", 10*time.Second, func() bool {
+	s.waitFor(t, "GET /readyz", 10*time.Second, func() bool {
 		code, _ := get("http://" + metricsAddr + "/readyz")
 		return code == http.StatusOK
 	})
@@ -144,7 +129,7 @@ func TestMetrics(t *testing.T) {
 	}
 	// carol answers the text she got, by text; a forged text is refused.
 	var text twiliopeer.Message
-	waitFor(t, "a text to carol", 15*time.Second, func() bool {
+	s.waitFor(t, "a text to carol", 15*time.Second, func() bool {
 		for _, m := range fake.Messages() {
 			if m.To == "+15550002222" {
 				text = m
@@ -168,7 +153,7 @@ func TestMetrics(t *testing.T) {
 	}
 
 	var metrics string
-	waitFor(t, "the counters to move", 15*time.Second, func() bool {
+	s.waitFor(t, "the counters to move", 15*time.Second, func() bool {
 		metrics = scrape()
 		for _, series := range []string{
 			`parley_lines_posted_total{origin="api"}`, `parley_lines_posted_total{origin="web"}`,
@@ -197,8 +182,9 @@ func TestMetrics(t *testing.T) {
 	// The smarthost refuses bob's next email for now, then for good: one
 	// retry, then dead letters.
 	var refusals atomic.Int32
-	sink.Refuse(func(stage string) error {
-		if stage != "rcpt" {
+	// Only bob's: dave's digest, if it is late, must not take it.
+	sink.RefuseTo(func(stage, rcpt string) error {
+		if stage != "rcpt" || rcpt != "bob@example.org" {
 			return nil
 		}
 		if refusals.Add(1) == 1 {
@@ -207,7 +193,7 @@ func TestMetrics(t *testing.T) {
 		return smtppeer.Permanent
 	})
 	post("refused by the smarthost", byKey)
-	waitFor(t, "a retry and a dead letter", 15*time.Second, func() bool {
+	s.waitFor(t, "a retry and a dead letter", 15*time.Second, func() bool {
 		metrics = scrape()
 		return value(metrics, `parley_delivery_retries_total{channel="email"}`) >= 1 &&
 			value(metrics, `parley_dead_letters_total{channel="email"}`) >= 1

@@ -5,13 +5,11 @@ import (
 	"io"
 	"net"
 	"net/http"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"parley/internal/syncbuf"
-	"parley/internal/testpeers"
 )
 
 func TestDemo(t *testing.T) {
@@ -192,19 +190,11 @@ func TestDemoFollowsOtherTerminals(t *testing.T) {
 
 func TestServe(t *testing.T) {
 	t.Parallel()
-	e := redisEnv(t)
-	addr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
-	smtpAddr := "127.0.0.1:" + strconv.Itoa(testpeers.FreePort(t))
-	e = e.with("PARLEY_HTTP_ADDR", addr, "PARLEY_SMTP_ADDR", smtpAddr, "PARLEY_SECRET", strings.Repeat("k", 32))
-
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var out, errb syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() { done <- run(ctx, []string{"serve"}, &out, &errb, e.get) }()
-
+	e := redisEnv(t).with("PARLEY_HTTP_ADDR", "127.0.0.1:0", "PARLEY_SMTP_ADDR", "127.0.0.1:0", "PARLEY_SECRET", strings.Repeat("k", 32))
+	s := startServe(t, e)
+	addr := s.addr(t, "http")
 	var body string
-	waitFor(t, "GET /healthz", 10*time.Second, func() bool {
+	s.waitFor(t, "GET /healthz", 10*time.Second, func() bool {
 		resp, err := http.Get("http://" + addr + "/healthz")
 		if err != nil {
 			return false
@@ -217,16 +207,10 @@ func TestServe(t *testing.T) {
 	if body != `{"status":"ok"}`+"\n" {
 		t.Errorf("healthz body %q", body)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != 0 {
-			t.Errorf("serve exited %d: %s", code, errb.String())
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("serve did not stop")
+	if code := s.stop(t); code != 0 {
+		t.Errorf("serve exited %d", code)
 	}
-	if strings.Contains(errb.String(), strings.Repeat("k", 32)) {
+	if strings.Contains(s.err.String(), strings.Repeat("k", 32)) {
 		t.Error("serve logged the secret")
 	}
 }
@@ -240,7 +224,7 @@ func TestServePartFails(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer taken.Close()
-	e := redisEnv(t).with("PARLEY_HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(testpeers.FreePort(t)),
+	e := redisEnv(t).with("PARLEY_HTTP_ADDR", "127.0.0.1:0",
 		"PARLEY_SMTP_ADDR", taken.Addr().String(), "PARLEY_SECRET", strings.Repeat("k", 32))
 	r := parley(t, e, "serve")
 	if r.code != 1 || !strings.Contains(r.err, "parley: smtp server: listen on PARLEY_SMTP_ADDR "+taken.Addr().String()) {

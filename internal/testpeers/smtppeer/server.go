@@ -34,7 +34,7 @@ type Server struct {
 
 	mu      sync.Mutex
 	msgs    []Message
-	refuse  func(stage string) error
+	refuse  func(stage, rcpt string) error
 	stalled map[string]bool // recipients whose RCPT is never answered
 	unstall chan struct{}   // closed to answer the stalled RCPTs
 	drop    bool            // close the connection instead of answering DATA
@@ -100,6 +100,17 @@ func (s *Server) Restart(t testing.TB) {
 // Refuse makes the server answer with the error f returns for a stage
 // ("mail", "rcpt", "data"); nil accepts. Pass nil to accept everything.
 func (s *Server) Refuse(f func(stage string) error) {
+	if f == nil {
+		s.RefuseTo(nil)
+		return
+	}
+	s.RefuseTo(func(stage, _ string) error { return f(stage) })
+}
+
+// RefuseTo is Refuse that also sees the recipient at the "rcpt" stage
+// (rcpt is empty at the others), for a test whose other mail (digests,
+// say) must not take the refusal.
+func (s *Server) RefuseTo(f func(stage, rcpt string) error) {
 	s.mu.Lock()
 	s.refuse = f
 	s.mu.Unlock()
@@ -173,14 +184,14 @@ var (
 	Permanent = &smtp.SMTPError{Code: 550, EnhancedCode: smtp.EnhancedCode{5, 1, 1}, Message: "no such user"}
 )
 
-func (s *Server) check(stage string) error {
+func (s *Server) check(stage, rcpt string) error {
 	s.mu.Lock()
 	f := s.refuse
 	s.mu.Unlock()
 	if f == nil {
 		return nil
 	}
-	return f(stage)
+	return f(stage, rcpt)
 }
 
 // NewSession implements smtp.Backend.
@@ -197,7 +208,7 @@ var _ smtp.Session = (*session)(nil)
 
 func (ss *session) Mail(from string, _ *smtp.MailOptions) error {
 	ss.from = from
-	return ss.s.check("mail")
+	return ss.s.check("mail", "")
 }
 
 func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
@@ -214,7 +225,7 @@ func (ss *session) Rcpt(to string, _ *smtp.RcptOptions) error {
 		ss.s.mu.Unlock()
 		return Temporary
 	}
-	if err := ss.s.check("rcpt"); err != nil {
+	if err := ss.s.check("rcpt", to); err != nil {
 		return err
 	}
 	ss.to = append(ss.to, to)
@@ -226,7 +237,7 @@ func (ss *session) Data(r io.Reader) error {
 	if err != nil {
 		return err
 	}
-	if err := ss.s.check("data"); err != nil {
+	if err := ss.s.check("data", ""); err != nil {
 		return err
 	}
 	ss.s.mu.Lock()
