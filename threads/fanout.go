@@ -65,15 +65,17 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 	// Lines of one author in one room share their reads: a burst of
 	// detached replies reads once (see Store.store).
 	shared := make(map[string]*prefetch)
-	for _, f := range lines {
-		if others := others(f.members, f.line.Author); f.pre.matches(others) {
-			shared[readsKey(f.line.Room, f.line.Author, others)] = f.pre
+	othersOf := make([][]string, len(lines))
+	for i, f := range lines {
+		othersOf[i] = others(f.members, f.line.Author)
+		if f.pre.matches(othersOf[i]) {
+			shared[readsKey(f.line.Room, f.line.Author, othersOf[i])] = f.pre
 		}
 	}
 	var reread []*pendingFanout
 	for i := range lines {
 		f := &lines[i]
-		others := others(f.members, f.line.Author)
+		others := othersOf[i]
 		if f.pre.matches(others) {
 			continue
 		}
@@ -180,7 +182,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	line, pre := f.line, f.pre
 	others := pre.others
 	users, muted := pre.users, pre.muted
-	presence := s.decodePresences(others, pre.presence)
+	presence := s.presenceList(others, pre.presence)
 	var author User
 	if str := users.Val()[len(others)]; str != "" {
 		var err error
@@ -203,7 +205,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 		}
 		quiet := u.Prefs.Quiet != nil && u.Prefs.Quiet.Active(now, u.Location())
 		personal := f.kind == Direct || contains(mentioned, m)
-		in := routeInput(u, presence[m], personal, quiet, contains(muted.Val(), m))
+		in := routeInput(u, presence[i], personal, quiet, contains(muted.Val(), m))
 		in.Urgent, in.Automatic = line.Urgent, line.Origin == FromAutoReply
 		in.Personal = in.Personal || meeting // a meeting reaches an offline member's phone
 		d := Route(in)
@@ -225,7 +227,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 				Queued: now.UTC().Truncate(time.Millisecond), Now: meeting})
 		}
 		if personal {
-			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u.clone(), Presence: presence[m],
+			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u.clone(), Presence: presence[i],
 				Personal: true, Now: now})
 		}
 	}

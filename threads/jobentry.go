@@ -37,22 +37,23 @@ func sameEntry(a, b Job) bool {
 
 // groupJSON is json.Marshal of the jobGroup of jobs, which share an entry
 // (sameEntry), written by hand when every string is plainJSON (see
-// jobjson.go): fan-out writes one per shard for every line.
-func groupJSON(jobs []Job) []byte {
-	first := jobs[0]
+// jobjson.go): fan-out writes one per shard for every line. The group is
+// the jobs at the indexes in pick, in that order.
+func groupJSON(jobs []Job, pick []int) []byte {
+	first := jobs[pick[0]]
 	plain := plainJSON(first.Room) && plainJSON(first.Line) && first.Queued.Year() >= 0 && first.Queued.Year() <= 9999
-	for _, j := range jobs {
-		plain = plain && plainJSON(j.Member) && plainJSON(string(j.Channel))
+	for _, i := range pick {
+		plain = plain && plainJSON(jobs[i].Member) && plainJSON(string(jobs[i].Channel))
 	}
 	if !plain {
-		g := jobGroup{Room: first.Room, Line: first.Line, Queued: first.Queued, Now: first.Now, To: make([][2]string, len(jobs))}
-		for i, j := range jobs {
-			g.To[i] = [2]string{j.Member, string(j.Channel)}
+		g := jobGroup{Room: first.Room, Line: first.Line, Queued: first.Queued, Now: first.Now, To: make([][2]string, len(pick))}
+		for k, i := range pick {
+			g.To[k] = [2]string{jobs[i].Member, string(jobs[i].Channel)}
 		}
 		data, _ := json.Marshal(g) // strings, a bool and a time: cannot fail
 		return data
 	}
-	b := make([]byte, 0, 96+24*len(jobs))
+	b := make([]byte, 0, 96+24*len(pick))
 	b = appendField(b, `{"room":`, first.Room)
 	b = appendField(b, `,"line":`, first.Line)
 	b = append(first.Queued.AppendFormat(append(b, `,"queued":"`...), time.RFC3339Nano), '"')
@@ -60,12 +61,12 @@ func groupJSON(jobs []Job) []byte {
 		b = append(b, `,"now":true`...)
 	}
 	b = append(b, `,"to":[`...)
-	for i, j := range jobs {
-		if i > 0 {
+	for k, i := range pick {
+		if k > 0 {
 			b = append(b, ',')
 		}
-		b = appendField(b, `[`, j.Member)
-		b = appendField(b, `,`, string(j.Channel))
+		b = appendField(b, `[`, jobs[i].Member)
+		b = appendField(b, `,`, string(jobs[i].Channel))
 		b = append(b, ']')
 	}
 	return append(b, `]}`...)

@@ -345,7 +345,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		members = held.members // of the version the script found
 	} else {
 		members = res[5:]
-		s.roomMembers.Store(n.Room, membership{version: res[3], members: members})
+		s.roomMembers.Store(n.Room, newMembership(res[3], members))
 	}
 	return line, false, RoomKind(res[2]), members, pre, nil
 }

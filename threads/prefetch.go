@@ -21,11 +21,29 @@ import (
 type membership struct {
 	version string
 	members []string
+	args    []any // members, boxed: the fan-out's reads take them as they are
+}
+
+// newMembership returns the membership of members at version.
+func newMembership(version string, members []string) membership {
+	return membership{version: version, members: members, args: boxed(members)}
+}
+
+// othersArgs returns the members but author, boxed (boxed), in order.
+func (m membership) othersArgs(author string) []any {
+	out := make([]any, 0, len(m.members))
+	for i, id := range m.members {
+		if id != author {
+			out = append(out, m.args[i])
+		}
+	}
+	return out
 }
 
 // prefetch is the fan-out's reads for the members of a guess.
 type prefetch struct {
 	others   []string              // the guessed members but the author, in order
+	args     []any                 // others, boxed (nil: box them when queued)
 	users    *redis.StringSliceCmd // "" for a record that is gone
 	presence presenceCmds
 	muted    *redis.StringSliceCmd
@@ -38,7 +56,8 @@ func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author str
 	if !ok {
 		return nil
 	}
-	pre := &prefetch{others: others(v.(membership).members, author)}
+	m := v.(membership)
+	pre := &prefetch{others: others(m.members, author), args: m.othersArgs(author)}
 	pre.queue(ctx, s, p, room, author)
 	return pre
 }
@@ -47,8 +66,11 @@ func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author str
 // author's (auto-replies never answer a bot), their presence, the room's
 // mutes.
 func (pre *prefetch) queue(ctx context.Context, s *Chat, p redis.Pipeliner, room, author string) {
-	pre.users = hmget(ctx, p, s.k.users(), append(slices.Clip(pre.others), author)...)
-	pre.presence = s.presenceCmds(ctx, p, pre.others)
+	if pre.args == nil {
+		pre.args = boxed(pre.others)
+	}
+	pre.users = hmgetArgs(ctx, p, s.k.users(), append(slices.Clip(pre.args), author))
+	pre.presence = s.presenceArgsCmds(ctx, p, pre.args)
 	pre.muted = p.SMembers(ctx, s.k.muted(room))
 }
 

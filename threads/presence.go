@@ -231,13 +231,19 @@ type presenceCmds struct {
 
 // presenceCmds queues the reads of users' presence on p.
 func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []string) presenceCmds {
+	return s.presenceArgsCmds(ctx, p, boxed(users))
+}
+
+// presenceArgsCmds is presenceCmds for users already boxed as command
+// arguments (boxed), as the fan-out keeps them for a room's members.
+func (s *Chat) presenceArgsCmds(ctx context.Context, p redis.Pipeliner, users []any) presenceCmds {
 	if len(users) == 0 {
 		return presenceCmds{}
 	}
 	return presenceCmds{
-		status: hmget(ctx, p, s.k.presence(), users...),
-		seen:   hmget(ctx, p, s.k.seen(), users...),
-		conn:   hmget(ctx, p, s.k.conn(), users...),
+		status: hmgetArgs(ctx, p, s.k.presence(), users),
+		seen:   hmgetArgs(ctx, p, s.k.seen(), users),
+		conn:   hmgetArgs(ctx, p, s.k.conn(), users),
 		// The thresholds are read with every presence, so that a change
 		// holds in every process from its next read.
 		thresholds: s.thresholdsCmd(ctx, p),
@@ -249,30 +255,63 @@ func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []stri
 // reads some 200 of them. Only for hashes whose values are never empty
 // (records, beats, statuses).
 func hmget(ctx context.Context, p redis.Pipeliner, key string, fields ...string) *redis.StringSliceCmd {
-	args := make([]any, 2+len(fields))
-	args[0], args[1] = "hmget", key
-	for i, f := range fields {
-		args[2+i] = f
-	}
+	return hmgetArgs(ctx, p, key, boxed(fields))
+}
+
+// hmgetArgs is hmget for fields already boxed (boxed): the fan-out reads
+// the same members' fields for every line, and boxing each string is an
+// allocation.
+func hmgetArgs(ctx context.Context, p redis.Pipeliner, key string, fields []any) *redis.StringSliceCmd {
+	args := make([]any, 0, 2+len(fields))
+	args = append(append(args, "hmget", key), fields...)
 	cmd := redis.NewStringSliceCmd(ctx, args...)
 	_ = p.Process(ctx, cmd)
 	return cmd
 }
 
-// decodePresences reads the answers of presenceCmds.
+// boxed returns strs as command arguments. The result is only read (by
+// the commands that take it), so one may serve many commands at once.
+func boxed(strs []string) []any {
+	out := make([]any, len(strs))
+	for i, v := range strs {
+		out[i] = v
+	}
+	return out
+}
+
+// decodePresences reads the answers of presenceCmds, by member.
 func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Presence {
 	out := make(map[string]Presence, len(users))
+	if pc.status == nil {
+		return out
+	}
+	for i, p := range s.presenceList(users, pc) {
+		out[users[i]] = p
+	}
+	return out
+}
+
+// presenceList reads the answers of presenceCmds in the order of users
+// (the fan-out's way: no map for a list it walks in order); all zero when
+// nothing was read.
+func (s *Chat) presenceList(users []string, pc presenceCmds) []Presence {
+	out := make([]Presence, len(users))
 	if pc.status == nil {
 		return out
 	}
 	stv, seenv, connv := pc.status.Val(), pc.seen.Val(), pc.conn.Val()
 	th := s.decodeThresholds(pc.thresholds)
 	now := s.now()
+	var statuses []Status // one allocation for the list, not one a member
 	for i, u := range users {
 		var status *Status
 		if str := stv[i]; str != "" {
 			if v, err := s.decodeStatus(str); err == nil {
-				status = &v
+				if statuses == nil {
+					statuses = make([]Status, len(users))
+				}
+				statuses[i] = v
+				status = &statuses[i]
 			}
 		}
 		act := Activities{}
@@ -282,7 +321,7 @@ func (s *Chat) decodePresences(users []string, pc presenceCmds) map[string]Prese
 		if str := connv[i]; str != "" {
 			act.Connected, _ = parseSeen(str)
 		}
-		out[u] = EffectivePresence(u, status, act, now, th.IdleAfter, th.OfflineAfter)
+		out[i] = EffectivePresence(u, status, act, now, th.IdleAfter, th.OfflineAfter)
 	}
 	return out
 }

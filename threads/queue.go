@@ -70,8 +70,9 @@ func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, jobs ...Job) {
 			return
 		}
 	}
-	// Put the jobs in shard order (a counting sort, keeping their order
-	// within a shard): each shard's entry is then a run of them.
+	// Put the jobs' indexes in shard order (a counting sort, keeping
+	// their order within a shard): each shard's entry is then a run of
+	// them.
 	shard := make([]int, len(jobs))
 	count := make([]int, s.opts.QueueShards+1)
 	for i, j := range jobs {
@@ -81,16 +82,16 @@ func (s *Queue) enqueue(ctx context.Context, p redis.Pipeliner, jobs ...Job) {
 	for n := 1; n < len(count); n++ {
 		count[n] += count[n-1]
 	}
-	sorted := make([]Job, len(jobs))
+	sorted := make([]int, len(jobs))
 	next := count[:s.opts.QueueShards]
-	for i, j := range jobs {
-		sorted[next[shard[i]]] = j
+	for i := range jobs {
+		sorted[next[shard[i]]] = i
 		next[shard[i]]++
 	}
 	for start, n := 0, 0; start < len(sorted); n++ {
 		end := next[n] // next[n] now ends shard n's run
 		if end > start {
-			p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(n), Values: []any{"g", groupJSON(sorted[start:end])}})
+			p.XAdd(ctx, &redis.XAddArgs{Stream: s.k.jobs(n), Values: []any{"g", groupJSON(jobs, sorted[start:end])}})
 		}
 		start = end
 	}
