@@ -147,6 +147,22 @@ func headerFrom(raw []byte) string {
 
 // headerValue is the first value of a header field of raw.
 func headerValue(raw []byte, name string) string {
+	h := readHeader(raw, name)
+	if h == nil {
+		return ""
+	}
+	return h.Get(name)
+}
+
+// autocryptHeaders are the values of every Autocrypt field of raw.
+func autocryptHeaders(raw []byte) []string {
+	return readHeader(raw, "Autocrypt")["Autocrypt"]
+}
+
+// readHeader parses the header section of raw, or returns nil when it has
+// no field name (the common case, which then costs a scan and no parse)
+// or cannot be read.
+func readHeader(raw []byte, name string) mail.Header {
 	end := bytes.Index(raw, []byte("\r\n\r\n"))
 	if end < 0 {
 		end = bytes.Index(raw, []byte("\n\n"))
@@ -154,27 +170,25 @@ func headerValue(raw []byte, name string) string {
 	if end < 0 {
 		end = len(raw)
 	}
+	if !hasField(raw[:end], name) {
+		return nil
+	}
 	msg, err := mail.ReadMessage(bytes.NewReader(append(raw[:end:end], "\r\n\r\n"...)))
 	if err != nil {
-		return ""
+		return nil
 	}
-	return msg.Header.Get(name)
+	return msg.Header
 }
 
-// autocryptHeaders are the values of every Autocrypt field of raw.
-func autocryptHeaders(raw []byte) []string {
-	end := bytes.Index(raw, []byte("\r\n\r\n"))
-	if end < 0 {
-		end = bytes.Index(raw, []byte("\n\n"))
+// hasField reports whether a line of header starts with name and a colon,
+// in any case.
+func hasField(header []byte, name string) bool {
+	for line := range bytes.Lines(header) {
+		if len(line) > len(name) && line[len(name)] == ':' && bytes.EqualFold(line[:len(name)], []byte(name)) {
+			return true
+		}
 	}
-	if end < 0 {
-		return nil
-	}
-	msg, err := mail.ReadMessage(bytes.NewReader(append(raw[:end:end], "\r\n\r\n"...)))
-	if err != nil {
-		return nil
-	}
-	return msg.Header["Autocrypt"]
+	return false
 }
 
 // learnAutocrypt applies Autocrypt Level 1 to a member's message: one

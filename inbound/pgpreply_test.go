@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"io"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -235,5 +236,30 @@ func TestEncryptedReplyFromGnuPG(t *testing.T) {
 	}
 	if ls := e.lines(t); len(ls) != 1 || ls[0].Text != "Encrypted with GnuPG." {
 		t.Fatalf("lines %+v", ls)
+	}
+}
+
+// TestReadHeaderFindsFieldsInAnyCase: the scan that spares a message
+// without the field its parse finds the field in any case, on any line,
+// and not in the body or inside another field's name.
+func TestReadHeaderFindsFieldsInAnyCase(t *testing.T) {
+	for _, tc := range []struct {
+		name, raw string
+		want      []string
+	}{
+		{"none", "From: a@example.org\r\nSubject: hi\r\n\r\nAutocrypt: in the body\r\n", nil},
+		{"canonical", "From: a@example.org\r\nAutocrypt: addr=a@example.org; keydata=AA\r\n\r\nbody\r\n", []string{"addr=a@example.org; keydata=AA"}},
+		{"lower case, first line", "autocrypt: addr=a@example.org; keydata=AA\r\nFrom: a@example.org\r\n\r\n", []string{"addr=a@example.org; keydata=AA"}},
+		{"two, LF only", "AUTOCRYPT: one\nFrom: a@example.org\nAutocrypt: two\n\nbody\n", []string{"one", "two"}},
+		{"a longer name", "X-Autocrypt: no\r\nAutocrypt-Gossip: no\r\n\r\n", nil},
+		{"no body", "Autocrypt: addr=a@example.org", []string{"addr=a@example.org"}},
+	} {
+		got := autocryptHeaders([]byte(tc.raw))
+		if !slices.Equal(got, tc.want) {
+			t.Errorf("%s: %q, want %q", tc.name, got, tc.want)
+		}
+	}
+	if got := headerValue([]byte("message-id: <x@example.org>\r\n\r\n"), "Message-ID"); got != "<x@example.org>" {
+		t.Errorf("headerValue in lower case: %q", got)
 	}
 }
