@@ -6,7 +6,6 @@ import (
 	"encoding/hex"
 	"fmt"
 	"strconv"
-	"strings"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -46,37 +45,74 @@ const (
 // repeatHash names a text of member for the repeat check: the SHA-256 of
 // the member, a NUL and the text in lower case with its runs of white
 // space made one space and cut at both ends, so that a text differing only
-// in case or spacing is the same text. It writes the text into the hash a
-// word at a time: the door checks every emailed line, some 2 KB long.
+// in case or spacing is the same text. It reads the text once, a byte at a
+// time while it is ASCII, and writes it into the hash in blocks: the door
+// checks every emailed line, some 2 KB long.
 func repeatHash(member, text string) [sha256.Size]byte {
 	h := sha256.New()
 	h.Write([]byte(member))
 	h.Write([]byte{0})
-	var buf [256]byte
+	var buf [512]byte
 	b := buf[:0]
-	first := true
-	for word := range strings.FieldsSeq(text) {
-		if !first {
+	// space: white space was seen since the last word; it becomes one
+	// space before the next word, none at the ends.
+	space, started := false, false
+	for i := 0; i < len(text); {
+		if len(b) > len(buf)-1-utf8.UTFMax {
+			h.Write(b)
+			b = buf[:0]
+		}
+		if c := text[i]; c < utf8.RuneSelf {
+			if asciiSpace[c] != 0 {
+				space = started
+				i++
+				continue
+			}
+			if space {
+				b = append(b, ' ')
+				space = false
+			}
+			started = true
+			// The rest of an ASCII word, as far as the buffer goes.
+			for n := len(buf) - 1; i < len(text) && len(b) < n; i++ {
+				c := text[i]
+				if c >= utf8.RuneSelf || asciiSpace[c] != 0 {
+					break
+				}
+				b = append(b, asciiLower[c])
+			}
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(text[i:])
+		i += size
+		if unicode.IsSpace(r) {
+			space = started
+			continue
+		}
+		if space {
 			b = append(b, ' ')
+			space = false
 		}
-		first = false
-		for _, r := range word {
-			if len(b) > len(buf)-utf8.UTFMax {
-				h.Write(b)
-				b = buf[:0]
-			}
-			if r < utf8.RuneSelf {
-				b = append(b, lower(byte(r)))
-			} else {
-				b = utf8.AppendRune(b, unicode.ToLower(r))
-			}
-		}
+		started = true
+		b = utf8.AppendRune(b, unicode.ToLower(r))
 	}
 	h.Write(b)
 	var sum [sha256.Size]byte
 	h.Sum(sum[:0])
 	return sum
 }
+
+// asciiSpace is white space among ASCII bytes, as strings.Fields sees
+// it; asciiLower maps an ASCII byte to lower case.
+var asciiSpace, asciiLower = func() (sp, lo [utf8.RuneSelf]byte) {
+	for c := range lo {
+		lo[c] = lower(byte(c))
+	}
+	for _, c := range " \t\n\v\f\r" {
+		sp[c] = 1
+	}
+	return sp, lo
+}()
 
 // loopGuardLua checks and counts one emailed line: guard(rate, repeat,
 // limit, source, window) with the sender's per-minute counter in the room,

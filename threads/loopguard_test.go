@@ -89,9 +89,16 @@ func FuzzRepeatHash(f *testing.F) {
 }
 
 func BenchmarkRepeatHash(b *testing.B) {
-	text := strings.Repeat("a line of an emailed reply, quoted > and all\n", 45)
-	for b.Loop() {
-		repeatHash("bob", text)
+	for name, text := range map[string]string{
+		"words":      strings.Repeat("a line of an emailed reply, quoted > and all\n", 45),
+		"long lines": strings.Repeat(strings.Repeat("X", 78)+"\r\n", 26), // smtp-source's
+		"non-ASCII":  strings.Repeat("Ça a été réglé, à demain ! Σας ευχαριστώ.\n", 45),
+	} {
+		b.Run(name, func(b *testing.B) {
+			for b.Loop() {
+				repeatHash("bob", text)
+			}
+		})
 	}
 }
 
