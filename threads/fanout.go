@@ -122,8 +122,8 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 			if out[i].err != nil {
 				continue
 			}
-			if len(plans[i].jobs) > 0 {
-				s.queue.enqueue(ctx, p, plans[i].jobs...)
+			if len(plans[i].jobs.To) > 0 {
+				s.queue.enqueueGroup(ctx, p, plans[i].jobs)
 				queued = true
 			}
 			for _, m := range plans[i].held {
@@ -168,7 +168,7 @@ func (s *Chat) fanoutMany(ctx context.Context, lines []pendingFanout) ([]fanoutR
 // fanoutPlan is the routing of one line, before anything is written.
 type fanoutPlan struct {
 	routes map[string]Decision
-	jobs   []Job
+	jobs   jobGroup // the line's jobs, one member and channel each
 	held   []string // members whose line waits for their digest
 	answer []AutoReplyInput
 	// needs: the line needs these members (personal or urgent), and
@@ -193,7 +193,9 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 	mentioned := Mentions(line.Text)
 	now := s.now()
 	meeting := line.Meeting() != ""
-	plan := fanoutPlan{routes: make(map[string]Decision, len(others)), jobs: make([]Job, 0, len(others))}
+	plan := fanoutPlan{routes: make(map[string]Decision, len(others)),
+		jobs: jobGroup{Room: line.Room, Line: line.ID, Queued: now.UTC().Truncate(time.Millisecond), Now: meeting,
+			To: make([][2]string, 0, len(others))}}
 	for i, m := range others {
 		str := users.Val()[i]
 		if str == "" {
@@ -223,8 +225,7 @@ func (s *Chat) planFanout(f pendingFanout) (fanoutPlan, error) {
 			plan.held = append(plan.held, m)
 		}
 		if d.Channel.Queued() {
-			plan.jobs = append(plan.jobs, Job{Room: line.Room, Line: line.ID, Member: m, Channel: d.Channel,
-				Queued: now.UTC().Truncate(time.Millisecond), Now: meeting})
+			plan.jobs.To = append(plan.jobs.To, [2]string{m, string(d.Channel)})
 		}
 		if personal {
 			plan.answer = append(plan.answer, AutoReplyInput{Line: line, Author: author, Member: u.clone(), Presence: presence[i],

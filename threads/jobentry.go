@@ -35,38 +35,31 @@ func sameEntry(a, b Job) bool {
 	return a.Room == b.Room && a.Line == b.Line && a.Queued.Equal(b.Queued) && a.Now == b.Now
 }
 
-// groupJSON is json.Marshal of the jobGroup of jobs, which share an entry
-// (sameEntry), written by hand when every string is plainJSON (see
-// jobjson.go): fan-out writes one per shard for every line. The group is
-// the jobs at the indexes in pick, in that order.
-func groupJSON(jobs []Job, pick []int) []byte {
-	first := jobs[pick[0]]
-	plain := plainJSON(first.Room) && plainJSON(first.Line) && first.Queued.Year() >= 0 && first.Queued.Year() <= 9999
-	for _, i := range pick {
-		plain = plain && plainJSON(jobs[i].Member) && plainJSON(string(jobs[i].Channel))
+// groupJSON is json.Marshal of g, written by hand when every string is
+// plainJSON (see jobjson.go): fan-out writes one per shard for every line.
+func groupJSON(g jobGroup) []byte {
+	plain := plainJSON(g.Room) && plainJSON(g.Line) && g.Queued.Year() >= 0 && g.Queued.Year() <= 9999
+	for _, to := range g.To {
+		plain = plain && plainJSON(to[0]) && plainJSON(to[1])
 	}
 	if !plain {
-		g := jobGroup{Room: first.Room, Line: first.Line, Queued: first.Queued, Now: first.Now, To: make([][2]string, len(pick))}
-		for k, i := range pick {
-			g.To[k] = [2]string{jobs[i].Member, string(jobs[i].Channel)}
-		}
 		data, _ := json.Marshal(g) // strings, a bool and a time: cannot fail
 		return data
 	}
-	b := make([]byte, 0, 96+24*len(pick))
-	b = appendField(b, `{"room":`, first.Room)
-	b = appendField(b, `,"line":`, first.Line)
-	b = append(first.Queued.AppendFormat(append(b, `,"queued":"`...), time.RFC3339Nano), '"')
-	if first.Now {
+	b := make([]byte, 0, 96+24*len(g.To))
+	b = appendField(b, `{"room":`, g.Room)
+	b = appendField(b, `,"line":`, g.Line)
+	b = append(g.Queued.AppendFormat(append(b, `,"queued":"`...), time.RFC3339Nano), '"')
+	if g.Now {
 		b = append(b, `,"now":true`...)
 	}
 	b = append(b, `,"to":[`...)
-	for k, i := range pick {
-		if k > 0 {
+	for i, to := range g.To {
+		if i > 0 {
 			b = append(b, ',')
 		}
-		b = appendField(b, `[`, jobs[i].Member)
-		b = appendField(b, `,`, string(jobs[i].Channel))
+		b = appendField(b, `[`, to[0])
+		b = appendField(b, `,`, to[1])
 		b = append(b, ']')
 	}
 	return append(b, `]}`...)

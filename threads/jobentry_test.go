@@ -37,7 +37,7 @@ func TestGroupJSON(t *testing.T) {
 			g.To = append(g.To, [2]string{j.Member, string(j.Channel)})
 		}
 		want, _ := json.Marshal(g)
-		got := groupJSON(jobs, indexes(len(jobs)))
+		got := groupJSON(g)
 		if string(got) != string(want) {
 			t.Errorf("%s: groupJSON = %s, json.Marshal = %s", tc.name, got, want)
 		}
@@ -85,21 +85,11 @@ func TestDecodeEntry(t *testing.T) {
 }
 
 func BenchmarkGroupJSON(b *testing.B) {
-	jobs := make([]Job, 6)
-	for i := range jobs {
-		jobs[i] = Job{Room: "design", Line: "1764057600000-0", Member: "member" + string(rune('a'+i)), Channel: Email, Queued: time.Now().UTC()}
+	g := jobGroup{Room: "design", Line: "1764057600000-0", Queued: time.Now().UTC()}
+	for i := range 6 {
+		g.To = append(g.To, [2]string{"member" + string(rune('a'+i)), string(Email)})
 	}
-	pick := indexes(len(jobs))
 	for b.Loop() {
-		groupJSON(jobs, pick)
+		groupJSON(g)
 	}
-}
-
-// indexes returns 0, 1, ..., n-1: all of a list, in order.
-func indexes(n int) []int {
-	out := make([]int, n)
-	for i := range out {
-		out[i] = i
-	}
-	return out
 }
