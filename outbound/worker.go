@@ -146,9 +146,11 @@ func NewWorker(queue *threads.Queue, dir *threads.Directory, channels map[thread
 
 // Run works until ctx ends. Concurrency senders take leased batches from a
 // short queue that one loop keeps filled, so a slow send never holds up the
-// others. At the start it takes back what it held under the same consumer
-// name before a crash; while it runs it beats its heartbeat and takes over
-// the work of workers whose heartbeat stopped.
+// others; another loop claims new jobs and gathers them into batches
+// meanwhile, so that neither waits for the other's round trips. At the
+// start it takes back what it held under the same consumer name before a
+// crash; while it runs it beats its heartbeat and takes over the work of
+// workers whose heartbeat stopped.
 //
 // On shutdown it stops taking work, hands back at once the batches leased
 // but not begun, and lets the sends in flight finish until the stop
@@ -180,13 +182,12 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 		})
 	}
-	idle := false
+	// gathered wakes the lease loop when new jobs are in their batches.
+	gathered := make(chan struct{}, 1)
+	var gatherer sync.WaitGroup
+	gatherer.Go(func() { w.gatherLoop(ctx, gathered) })
 	for ctx.Err() == nil {
-		wait := time.Duration(0)
-		if idle {
-			wait = w.opts.Poll
-		}
-		batches, err := w.fill(ctx, wait, w.reclaimDue(), max(cap(queue)-len(queue), 1))
+		batches, err := w.lease(ctx, max(cap(queue)-len(queue), 1))
 		if err != nil {
 			if !isShutdown(ctx, err) {
 				w.log.Error("delivery round failed", "err", err)
@@ -197,16 +198,17 @@ func (w *Worker) Run(ctx context.Context) error {
 			}
 			continue
 		}
-		idle = len(batches) == 0
-		if idle && w.fair.sending() {
-			// Due batches may wait for their member's send: look again as
-			// soon as one ends (or after the poll), not a poll later.
+		if len(batches) == 0 {
+			// Nothing due: look again when jobs are gathered, when a send
+			// ends (a member's next batch waits for it), or after the poll
+			// (a batching window ends).
 			select {
 			case <-ctx.Done():
+			case <-gathered:
 			case <-w.fair.freed:
 			case <-time.After(w.opts.Poll):
 			}
-			idle = false
+			continue
 		}
 		for i, b := range batches {
 			select {
@@ -222,6 +224,7 @@ func (w *Worker) Run(ctx context.Context) error {
 		}
 	}
 	close(queue)
+	gatherer.Wait()
 	finished := make(chan struct{})
 	go func() { senders.Wait(); close(finished) }()
 	deadline := w.stopDeadline()
@@ -242,6 +245,38 @@ func (w *Worker) Run(ctx context.Context) error {
 	}
 	w.log.Info("delivery worker stopped")
 	return nil
+}
+
+// gatherLoop claims new jobs and gathers them into batches, and sends the
+// queued notices and transcripts, until ctx ends, waking the lease loop
+// through gathered; it waits for jobs (up to the poll) only when the last
+// claim found none.
+func (w *Worker) gatherLoop(ctx context.Context, gathered chan<- struct{}) {
+	idle := false
+	for ctx.Err() == nil {
+		wait := time.Duration(0)
+		if idle {
+			wait = w.opts.Poll
+		}
+		n, err := w.collect(ctx, wait, w.reclaimDue())
+		if err != nil {
+			if !isShutdown(ctx, err) {
+				w.log.Error("gathering jobs failed", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.opts.Poll):
+			}
+			continue
+		}
+		idle = n == 0
+		if n > 0 {
+			select {
+			case gathered <- struct{}{}:
+			default:
+			}
+		}
+	}
 }
 
 // Step runs one round without waiting: gathers new jobs into batches and
@@ -275,19 +310,28 @@ type leased struct {
 	err error
 }
 
-// fill claims new jobs (waiting up to wait when there are none), takes over
-// those of stopped workers when reclaim is set, gathers them into batches,
-// leases up to limit batches that are due and reads their state, all of
-// them at once.
+// fill is one round of both loops (Step's): it collects and then leases up
+// to limit batches.
 func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, limit int) ([]leased, error) {
+	if _, err := w.collect(ctx, wait, reclaim); err != nil {
+		return nil, err
+	}
+	return w.lease(ctx, limit)
+}
+
+// collect claims new jobs (waiting up to wait when there are none), takes
+// over those of stopped workers when reclaim is set, gathers them into
+// batches and sends the queued notices and transcripts. It returns how many
+// jobs it gathered.
+func (w *Worker) collect(ctx context.Context, wait time.Duration, reclaim bool) (int, error) {
 	jobs, err := w.queue.Claim(ctx, threads.ClaimOptions{Consumer: w.opts.Consumer, PerShard: 100, Wait: wait})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if reclaim {
 		lost, err := w.queue.Reclaim(ctx, w.opts.Consumer, w.opts.ReclaimAfter, 100)
 		if err != nil {
-			return nil, err
+			return 0, err
 		}
 		if len(lost) > 0 {
 			w.log.Info("took over jobs of a stopped worker", "jobs", len(lost))
@@ -295,10 +339,16 @@ func (w *Worker) fill(ctx context.Context, wait time.Duration, reclaim bool, lim
 		jobs = append(jobs, lost...)
 	}
 	if err := w.gather(ctx, jobs); err != nil {
-		return nil, err
+		return 0, err
 	}
 	w.notify(ctx)
 	w.transcribe(ctx)
+	return len(jobs), nil
+}
+
+// lease leases up to limit batches that are due and reads their state, all
+// of them at once.
+func (w *Worker) lease(ctx context.Context, limit int) ([]leased, error) {
 	batches, err := w.queue.Lease(ctx, threads.LeaseOptions{Lease: w.opts.Lease, Limit: limit, Owner: w.opts.Consumer,
 		Skip: w.fair.skip, OnePerMember: true})
 	if err != nil || len(batches) == 0 {
