@@ -132,13 +132,6 @@ func (f *fairness) signal() {
 	}
 }
 
-// sending reports whether some member has a batch leased or in flight.
-func (f *fairness) sending() bool {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return len(f.busy) > 0
-}
-
 // isTimeout reports whether err says that the other side did not answer in
 // time (a stalled connection), as opposed to a refusal.
 func isTimeout(err error) bool {
