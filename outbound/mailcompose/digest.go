@@ -102,7 +102,7 @@ func (c *Composer) checkDigest(d Digest) error {
 	if len(d.Rooms) == 0 {
 		return invalid("a digest needs at least one room with lines")
 	}
-	if !idPart.MatchString(d.To.ID) || !idPart.MatchString(strings.ReplaceAll(d.Period, ".", "-")) {
+	if !isIDPart(d.To.ID) || !isIDPart(strings.ReplaceAll(d.Period, ".", "-")) {
 		return invalid("member %q or period %q is not id-safe", d.To.ID, d.Period)
 	}
 	if _, err := checkAddress("member address", d.To.Email()); err != nil {

@@ -6,7 +6,6 @@ import (
 	"encoding/base32"
 	"mime"
 	"net/mail"
-	"regexp"
 	"strings"
 	"time"
 )
@@ -98,8 +97,6 @@ func checkAddress(what, addr string) (string, error) {
 // and a URL cannot be folded.
 const maxURL = 900
 
-var badURLChars = regexp.MustCompile(`[\x00-\x20<>"\x7f-\x{10FFFF}]`)
-
 // checkURL accepts an absolute URL of scheme that fits in a header between
 // angle brackets.
 func checkURL(what, u string, schemes ...string) error {
@@ -107,14 +104,38 @@ func checkURL(what, u string, schemes ...string) error {
 	for _, s := range schemes {
 		ok = ok || strings.HasPrefix(strings.ToLower(u), s+":")
 	}
-	if !ok || len(u) > maxURL || badURLChars.MatchString(u) {
+	if !ok || len(u) > maxURL || !urlSafe(u) {
 		return invalid("%s %q is not a %s URL without spaces, of at most %d bytes", what, u, strings.Join(schemes, " or "), maxURL)
 	}
 	return nil
 }
 
-// idPart is what a piece of a Message-ID's left side may hold.
-var idPart = regexp.MustCompile(`^[A-Za-z0-9_-]{1,64}$`)
+// urlSafe reports whether u has nothing a header's <URL> cannot carry as
+// it is: no control character, space, angle bracket, double quote, DEL or
+// byte of a non-ASCII character.
+func urlSafe(u string) bool {
+	for i := 0; i < len(u); i++ {
+		if c := u[i]; c <= ' ' || c >= 0x7f || c == '<' || c == '>' || c == '"' {
+			return false
+		}
+	}
+	return true
+}
+
+// isIDPart reports whether s may be a piece of a Message-ID's left side:
+// 1 to 64 ASCII letters, digits, underscores and hyphens.
+func isIDPart(s string) bool {
+	if len(s) == 0 || len(s) > 64 {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
+			return false
+		}
+	}
+	return true
+}
 
 var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
 

@@ -199,7 +199,7 @@ func (c *Composer) checkRelay(r Relay) error {
 		if l.Room != r.Room.ID {
 			return invalid("line %q belongs to room %q", l.ID, l.Room)
 		}
-		if !idPart.MatchString(l.ID) {
+		if !isIDPart(l.ID) {
 			return invalid("line id %q is not a stream id", l.ID)
 		}
 	}

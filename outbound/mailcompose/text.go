@@ -44,6 +44,9 @@ func isBidiControl(r rune) bool {
 	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 }
 
+// lineEnds makes the other line ends LF, and a tab four spaces.
+var lineEnds = strings.NewReplacer("\r", "\n", "\u2028", "\n", "\u2029", "\n", "\t", "    ")
+
 // textLines prepares chat text for a body and splits it into lines:
 // invalid UTF-8 is replaced, line ends become LF, a tab becomes four spaces,
 // other control characters (a terminal escape, say) are dropped, trailing
@@ -52,7 +55,7 @@ func isBidiControl(r rune) bool {
 func textLines(s string) []string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
-	s = strings.NewReplacer("\r", "\n", "\u2028", "\n", "\u2029", "\n", "\t", "    ").Replace(s)
+	s = lineEnds.Replace(s)
 	s = strings.Map(func(r rune) rune {
 		if r != '\n' && unicode.IsControl(r) {
 			return -1
