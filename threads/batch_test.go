@@ -3,6 +3,7 @@ package threads
 import (
 	"errors"
 	"fmt"
+	"reflect"
 	"testing"
 	"time"
 )
@@ -295,5 +296,82 @@ func TestBatchDelivered(t *testing.T) {
 		if err != nil || m.emailed != first.Line.ID {
 			t.Errorf("%s's emailed marker = %q, %v; want %q (not %q)", b.Member, m.emailed, err, first.Line.ID, second.Line.ID)
 		}
+	}
+}
+
+// TestBatchStatesShareReads: the state of batches read together, sharing
+// the reads of their members, rooms and lines, is the state of each read
+// alone: records, rooms, membership, read markers, presence and lines,
+// for members who left, lines that are gone and rooms read twice.
+func TestBatchStatesShareReads(t *testing.T) {
+	e := newEnv(t)
+	e.seed(t, "alice", "bob", "carol", "dave")
+	e.room(t, "design", Group, "alice", "bob", "carol", "dave")
+	e.room(t, "ops", Group, "alice", "bob", "carol")
+	for _, m := range []string{"bob", "carol", "dave"} {
+		if _, err := e.Chat.SetStatus(e.ctx, m, Status{Availability: Away}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var design []string
+	for i := range 3 {
+		design = append(design, e.post(t, "design", "alice", fmt.Sprint("design ", i)).Line.ID)
+		e.clock.Add(time.Millisecond)
+	}
+	e.post(t, "ops", "alice", "ops 0")
+	e.gatherEvery(t)
+	if err := e.Chat.MarkRead(e.ctx, "design", "carol", design[0]); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.Chat.RemoveMember(e.ctx, "design", "dave"); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.redis.Client.XDel(e.ctx, e.Store.k.lines("design"), design[1]).Err(); err != nil {
+		t.Fatal(err)
+	}
+	var batches []Batch
+	for got := e.leaseUpTo(t, 20); len(got) > 0; got = e.leaseUpTo(t, 20) {
+		batches = append(batches, got...)
+		for _, b := range got {
+			if err := e.Queue.BatchSent(e.ctx, b, 0); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if len(batches) < 8 {
+		t.Fatalf("leased %d batches, want the lines of two rooms to three members", len(batches))
+	}
+	all, errs, err := e.Queue.BatchStates(e.ctx, batches)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, b := range batches {
+		one, oneErrs, err := e.Queue.BatchStates(e.ctx, []Batch{b})
+		if err != nil || errs[i] != nil || oneErrs[0] != nil {
+			t.Fatalf("batch %s: %v, %v, %v", b.name, err, errs[i], oneErrs[0])
+		}
+		if !reflect.DeepEqual(all[i], one[0]) {
+			t.Errorf("batch %s read with the others:\n%+v\nread alone:\n%+v", b.name, all[i], one[0])
+		}
+	}
+	seen := map[string]bool{}
+	for i, b := range batches {
+		st := all[i]
+		seen[b.Member+"/"+b.Room] = true
+		switch {
+		case !st.MemberFound || !st.RoomFound || st.Presence.State != StateAway:
+			t.Errorf("batch %s: member found %v, room found %v, presence %s", b.name, st.MemberFound, st.RoomFound, st.Presence.State)
+		case b.Member == "dave" && b.Room == "design" && st.IsMember, b.Member != "dave" && !st.IsMember:
+			t.Errorf("batch %s: is member %v", b.name, st.IsMember)
+		case b.Member == "carol" && b.Room == "design" && st.ReadMarker != design[0]:
+			t.Errorf("batch %s: carol's read marker %q", b.name, st.ReadMarker)
+		case b.Room == "design" && b.Lines()[0] == design[1] && len(st.Lines) != 0:
+			t.Errorf("batch %s: the deleted line was read: %+v", b.name, st.Lines)
+		case b.Lines()[0] != design[1] && (len(st.Lines) != 1 || st.Lines[0].ID != b.Lines()[0]):
+			t.Errorf("batch %s: lines %+v", b.name, st.Lines)
+		}
+	}
+	if !seen["dave/design"] || !seen["carol/ops"] {
+		t.Errorf("batches for %v", seen)
 	}
 }
