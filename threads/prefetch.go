@@ -29,7 +29,7 @@ func newMembership(version string, members []string) membership {
 	return membership{version: version, members: members, args: boxed(members)}
 }
 
-// othersArgs returns the members but author, boxed (boxed), in order.
+// othersArgs returns the members but author, boxed (by boxed), in order.
 func (m membership) othersArgs(author string) []any {
 	out := make([]any, 0, len(m.members))
 	for i, id := range m.members {

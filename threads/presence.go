@@ -235,7 +235,7 @@ func (s *Chat) presenceCmds(ctx context.Context, p redis.Pipeliner, users []stri
 }
 
 // presenceArgsCmds is presenceCmds for users already boxed as command
-// arguments (boxed), as the fan-out keeps them for a room's members.
+// arguments (by boxed), as the fan-out keeps them for a room's members.
 func (s *Chat) presenceArgsCmds(ctx context.Context, p redis.Pipeliner, users []any) presenceCmds {
 	if len(users) == 0 {
 		return presenceCmds{}
@@ -258,7 +258,7 @@ func hmget(ctx context.Context, p redis.Pipeliner, key string, fields ...string)
 	return hmgetArgs(ctx, p, key, boxed(fields))
 }
 
-// hmgetArgs is hmget for fields already boxed (boxed): the fan-out reads
+// hmgetArgs is hmget for fields boxed already (by boxed): the fan-out reads
 // the same members' fields for every line, and boxing each string is an
 // allocation.
 func hmgetArgs(ctx context.Context, p redis.Pipeliner, key string, fields []any) *redis.StringSliceCmd {
