@@ -189,13 +189,7 @@ func (w *Worker) Run(ctx context.Context) error {
 	for ctx.Err() == nil {
 		batches, err := w.lease(ctx, max(cap(queue)-len(queue), 1))
 		if err != nil {
-			if !isShutdown(ctx, err) {
-				w.log.Error("delivery round failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(w.opts.Poll):
-			}
+			w.roundFailed(ctx, "delivery round failed", err)
 			continue
 		}
 		if len(batches) == 0 {
@@ -260,13 +254,7 @@ func (w *Worker) gatherLoop(ctx context.Context, gathered chan<- struct{}) {
 		}
 		n, err := w.collect(ctx, wait, w.reclaimDue())
 		if err != nil {
-			if !isShutdown(ctx, err) {
-				w.log.Error("gathering jobs failed", "err", err)
-			}
-			select {
-			case <-ctx.Done():
-			case <-time.After(w.opts.Poll):
-			}
+			w.roundFailed(ctx, "gathering jobs failed", err)
 			continue
 		}
 		idle = n == 0
@@ -276,6 +264,18 @@ func (w *Worker) gatherLoop(ctx context.Context, gathered chan<- struct{}) {
 			default:
 			}
 		}
+	}
+}
+
+// roundFailed logs a loop's failed round (unless the worker is stopping)
+// and waits a poll before the next, or until ctx ends.
+func (w *Worker) roundFailed(ctx context.Context, what string, err error) {
+	if !isShutdown(ctx, err) {
+		w.log.Error(what, "err", err)
+	}
+	select {
+	case <-ctx.Done():
+	case <-time.After(w.opts.Poll):
 	}
 }
 

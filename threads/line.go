@@ -307,7 +307,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		// background fan-out shares that line's reads (fanoutMany). (A
 		// durable post on a cluster talks to the room's master only.)
 		if (!n.Detach || !s.detached.waiting(n.Room, n.Author)) && (s.opts.ReplicaWait == 0 || !s.sharded) {
-			pre = s.prefetch(ctx, p, n.Room, n.Author)
+			pre = s.prefetch(ctx, p, n.Room, n.Author, held)
 		}
 	}
 	if s.opts.ReplicaWait > 0 {

@@ -29,15 +29,15 @@ func newMembership(version string, members []string) membership {
 	return membership{version: version, members: members, args: boxed(members)}
 }
 
-// othersArgs returns the members but author, boxed (by boxed), in order.
-func (m membership) othersArgs(author string) []any {
-	out := make([]any, 0, len(m.members))
+// without returns the members but author, in order, as ids and boxed.
+func (m membership) without(author string) ([]string, []any) {
+	ids, args := make([]string, 0, len(m.members)), make([]any, 0, len(m.members))
 	for i, id := range m.members {
 		if id != author {
-			out = append(out, m.args[i])
+			ids, args = append(ids, id), append(args, m.args[i])
 		}
 	}
-	return out
+	return ids, args
 }
 
 // prefetch is the fan-out's reads for the members of a guess.
@@ -49,15 +49,14 @@ type prefetch struct {
 	muted    *redis.StringSliceCmd
 }
 
-// prefetch queues on p the reads fan-out needs for the members room had at
-// its last post, or returns nil when there is no guess.
-func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author string) *prefetch {
-	v, ok := s.roomMembers.Load(room)
-	if !ok {
+// prefetch queues on p the reads fan-out needs for held, the members the
+// room had at its last post, or returns nil when there is no guess.
+func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author string, held membership) *prefetch {
+	if held.version == "" {
 		return nil
 	}
-	m := v.(membership)
-	pre := &prefetch{others: others(m.members, author), args: m.othersArgs(author)}
+	pre := &prefetch{}
+	pre.others, pre.args = held.without(author)
 	pre.queue(ctx, s, p, room, author)
 	return pre
 }
