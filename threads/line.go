@@ -293,8 +293,9 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	if v, ok := s.roomMembers.Load(n.Room); ok {
 		held = v.(membership)
 	}
+	sentVersion := held.heldVersion(n.Author, n.Origin)
 	args := []any{n.Author, name, s.seal(line.Text), string(n.Origin), attach, n.SourceID,
-		now.UnixMilli(), held.version, int(cmp.Or(n.SourceFor, s.opts.DedupeFor) / time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg}
+		now.UnixMilli(), sentVersion, int(cmp.Or(n.SourceFor, s.opts.DedupeFor) / time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg}
 	if n.LoopCheck {
 		loopKeys, limit, source, window := s.loopCheck(n.Room, n.Author, n.loopText, n.SourceID)
 		keys = append(keys, loopKeys...)
@@ -337,7 +338,7 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		first, err := s.decodeLine(n.Room, redis.XMessage{ID: res[1], Values: pairs(res[2:])})
 		return first, true, "", nil, nil, err
 	}
-	if len(res) < 5 || res[0] != "new" || (res[4] == "same" && held.version == "") {
+	if len(res) < 5 || res[0] != "new" || (res[4] == "same" && sentVersion == "") {
 		return line, false, "", nil, nil, fmt.Errorf("post to %s: unexpected answer %q", n.Room, res)
 	}
 	line.ID = res[1]

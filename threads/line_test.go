@@ -123,6 +123,24 @@ func TestPostDedupe(t *testing.T) {
 	if st.Waiting != 2 {
 		t.Fatalf("%d jobs queued, want 2 (alice is offline with email; the duplicate queues nothing)", st.Waiting)
 	}
+
+	// The first line is gone (retention) while its source id is still
+	// remembered: the message again is a new line, and the one after it
+	// a duplicate of that.
+	if err := e.redis.Client.XDel(e.ctx, e.Chat.k.lines("design"), first.Line.ID).Err(); err != nil {
+		t.Fatal(err)
+	}
+	anew, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it", Origin: FromEmail, SourceID: "<CAF=abc@mail.gmail.com>"})
+	if err != nil || anew.Duplicate || anew.Line.ID == first.Line.ID {
+		t.Fatalf("after the first line went: %+v, %v; want a new line", anew, err)
+	}
+	third, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "yes, ship it", Origin: FromEmail, SourceID: "<CAF=abc@mail.gmail.com>"})
+	if err != nil || !third.Duplicate || third.Line.ID != anew.Line.ID {
+		t.Fatalf("third delivery = %+v, %v; want the new line back", third, err)
+	}
+	if ls, _ := e.Chat.Lines(e.ctx, "design", Range{}); len(ls) != 2 {
+		t.Fatalf("%d lines stored, want 2 (another, and the new one)", len(ls))
+	}
 }
 
 // TestConcurrentPosts: 50 goroutines post 200 lines each into one room;

@@ -29,6 +29,18 @@ func newMembership(version string, members []string) membership {
 	return membership{version: version, members: members, args: boxed(members)}
 }
 
+// heldVersion is the version the post script is told the caller holds,
+// for a line by author with origin: the version only when it proves the
+// author a member (the author is among the members, or the line is the
+// system's, which needs no membership), else "" and the script reads the
+// members (scriptPost).
+func (m membership) heldVersion(author string, origin Origin) string {
+	if origin == FromSystem || slices.Contains(m.members, author) {
+		return m.version
+	}
+	return ""
+}
+
 // without returns the members but author, in order, as ids and boxed.
 func (m membership) without(author string) ([]string, []any) {
 	ids, args := make([]string, 0, len(m.members)), make([]any, 0, len(m.members))

@@ -1,6 +1,7 @@
 package threads
 
 import (
+	"errors"
 	"sort"
 	"strings"
 	"testing"
@@ -75,6 +76,30 @@ func TestPostMembershipVersion(t *testing.T) {
 	}
 	if who := routed("carol joined"); who != "bob,carol" || held().version == first.version {
 		t.Errorf("after a join routed to %q holding %+v", who, held())
+	}
+
+	// Holding the current version proves only the members held: carol,
+	// who is not one, is refused, and so is bob once he has left, though
+	// this process held a list with him in it.
+	if err := e.Chat.RemoveMember(e.ctx, "design", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	routed("carol left")
+	if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "carol", Text: "still here?", Origin: FromAPI}); !errors.Is(err, ErrNotMember) {
+		t.Errorf("carol, not a member, posted holding %+v: %v", held(), err)
+	}
+	if err := e.Chat.AddMember(e.ctx, "design", "carol"); err != nil {
+		t.Fatal(err)
+	}
+	routed("carol back")
+	if err := e.Chat.RemoveMember(e.ctx, "design", "bob"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.Chat.Post(e.ctx, NewLine{Room: "design", Author: "bob", Text: "am I in?", Origin: FromAPI}); !errors.Is(err, ErrNotMember) {
+		t.Errorf("bob, gone, posted: %v", err)
+	}
+	if err := e.Chat.AddMember(e.ctx, "design", "bob"); err != nil {
+		t.Fatal(err)
 	}
 
 	// Redis loses the room; it is made again, with other members, while

@@ -170,24 +170,30 @@ redis.call('HINCRBY', KEYS[1], 'mv', 1)
 return 'ok'
 `)
 
-// scriptPost stores a line: dedupe check, XADD, dedupe key, fan-out due
-// record and the live event, all or nothing. Every redis.call costs a few
-// microseconds of Redis's time on top of its command, on every line: the
-// room's meta is read once (a room exists while its meta has its creation
-// time, which CreateRoom always writes), and its members only when the
-// caller does not hold them: the membership version is the room's creation
-// time and its count of membership changes ("mv", scriptMembership, the
-// only writer of the members after CreateRoom), so that a room made again
-// after Redis lost its data never matches a list held from before.
+// scriptPost stores a line: XADD, dedupe, fan-out due record and the live
+// event, all or nothing. Every redis.call costs a few microseconds of
+// Redis's time on top of its command, on every line: the room's meta is
+// read once (a room exists while its meta has its creation time, which
+// CreateRoom always writes), and its members only when the caller does not
+// hold them: the membership version is the room's creation time and its
+// count of membership changes ("mv", scriptMembership, the only writer of
+// the members after CreateRoom), so that a room made again after Redis
+// lost its data never matches a list held from before. A caller sends the
+// version it holds only when the author is among the members it holds
+// (heldVersion): the version matching proves the author a member with no
+// SISMEMBER. The dedupe key is set in the same call that reads it (SET NX
+// GET, after the XADD): a message seen before, whose first line is still
+// there, has the new entry deleted again and gets the first line back.
 // KEYS: meta, members, lines, source, pending, live channel (declared: on
 // a cluster it is a shard channel of the room's slot).
 // ARGV: author, name, text, origin, attachments json, source id, time ms,
-// the membership version the caller holds the members of ("" for none),
-// dedupe seconds, event json (without the id and the text: the
-// script appends the text, so that it crosses the wire once), quote,
-// urgent ("1" or ""), sharded ("1": SPUBLISH, else PUBLISH), unverified
-// ("1" or ""); with NewLine.LoopCheck, the loop breaker's limit, source
-// id and window (loopGuardLua), and KEYS its two keys.
+// the membership version the caller holds the members of, the author
+// among them ("" for none), dedupe seconds, event json (without the id
+// and the text: the script appends the text, so that it crosses the wire
+// once), quote, urgent ("1" or ""), sharded ("1": SPUBLISH, else
+// PUBLISH), unverified ("1" or ""); with NewLine.LoopCheck, the loop
+// breaker's limit, source id and window (loopGuardLua), and KEYS its two
+// keys.
 // Returns {"new", id, kind, version, "same"} (the caller's members are
 // the room's) or {"new", id, kind, version, "members", members...}, or
 // {"dup", id, field, value, ...} or {"loop", verdict} or an error word.
@@ -197,31 +203,16 @@ if not meta[1] then return {'noroom'} end
 local version = meta[1] .. '.' .. (meta[3] or '0')
 local members = nil
 if version ~= ARGV[8] then members = redis.call('SMEMBERS', KEYS[2]) end
-if ARGV[4] ~= 'system' then
+if members and ARGV[4] ~= 'system' then
   local member = false
-  if members then
-    for _, m in ipairs(members) do
-      if m == ARGV[1] then member = true; break end
-    end
-  else
-    member = redis.call('SISMEMBER', KEYS[2], ARGV[1]) == 1
+  for _, m in ipairs(members) do
+    if m == ARGV[1] then member = true; break end
   end
   if not member then return {'notmember'} end
 end
 if ARGV[15] then
   local v = guard(KEYS[7], KEYS[8], ARGV[15], ARGV[16], ARGV[17])
   if v ~= 0 then return {'loop', tostring(v)} end
-end
-if ARGV[6] ~= '' then
-  local prev = redis.call('GET', KEYS[4])
-  if prev then
-    local e = redis.call('XRANGE', KEYS[3], prev, prev)
-    if #e == 1 then
-      local out = {'dup', prev}
-      for _, v in ipairs(e[1][2]) do out[#out + 1] = v end
-      return out
-    end
-  end
 end
 local fields = {'a', ARGV[1], 'n', ARGV[2], 't', ARGV[3], 'o', ARGV[4], 'ts', ARGV[7]}
 if ARGV[5] ~= '' then fields[#fields + 1] = 'at'; fields[#fields + 1] = ARGV[5] end
@@ -230,7 +221,19 @@ if ARGV[11] ~= '' then fields[#fields + 1] = 'q'; fields[#fields + 1] = ARGV[11]
 if ARGV[12] == '1' then fields[#fields + 1] = 'u'; fields[#fields + 1] = '1' end
 if ARGV[14] == '1' then fields[#fields + 1] = 'v'; fields[#fields + 1] = '1' end
 local id = redis.call('XADD', KEYS[3], '*', unpack(fields))
-if ARGV[6] ~= '' then redis.call('SET', KEYS[4], id, 'EX', ARGV[9]) end
+if ARGV[6] ~= '' then
+  local prev = redis.call('SET', KEYS[4], id, 'NX', 'GET', 'EX', ARGV[9])
+  if prev then
+    local e = redis.call('XRANGE', KEYS[3], prev, prev)
+    if #e == 1 then
+      redis.call('XDEL', KEYS[3], id)
+      local out = {'dup', prev}
+      for _, v in ipairs(e[1][2]) do out[#out + 1] = v end
+      return out
+    end
+    redis.call('SET', KEYS[4], id, 'EX', ARGV[9])
+  end
+end
 redis.call('ZADD', KEYS[5], ARGV[7], id)
 redis.call(ARGV[13] == '1' and 'SPUBLISH' or 'PUBLISH', KEYS[6], 'line\n' .. id .. '\n' .. ARGV[10] .. '\n' .. ARGV[3])
 if not members then return {'new', id, meta[2] or 'group', version, 'same'} end
