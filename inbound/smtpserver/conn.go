@@ -1,6 +1,7 @@
 package smtpserver
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"net"
@@ -102,6 +103,11 @@ type conn struct {
 	broken atomic.Bool
 
 	closeOnce sync.Once
+
+	// held is the continuation lines of a multi-line reply not yet
+	// written (Write).
+	writeMu sync.Mutex
+	held    []byte
 }
 
 var _ net.Conn = (*conn)(nil)
@@ -144,6 +150,48 @@ func (c *conn) Read(b []byte) (int, error) {
 		}
 		return n, err
 	}
+}
+
+// Write writes b, holding back a continuation line of a multi-line reply
+// ("250-PIPELINING\r\n") until the reply's last line, and then writes
+// them together: go-smtp writes and flushes a reply a line at a time, so
+// the eight lines that answer EHLO would cost eight system calls and eight
+// packets, and the client as many reads. Anything that is not one reply
+// line (a TLS record after STARTTLS begins with a byte that is no digit)
+// is written at once, behind whatever is held.
+func (c *conn) Write(b []byte) (int, error) {
+	c.writeMu.Lock()
+	defer c.writeMu.Unlock()
+	if isContinuation(b) && len(c.held)+len(b) <= maxHeldReply {
+		c.held = append(c.held, b...)
+		return len(b), nil
+	}
+	if len(c.held) == 0 {
+		return c.Conn.Write(b)
+	}
+	out := append(c.held, b...)
+	c.held = c.held[:0]
+	n, err := c.Conn.Write(out)
+	// Report only b's share of what was written.
+	return max(0, min(len(b), n-(len(out)-len(b)))), err
+}
+
+// maxHeldReply bounds the reply lines Write holds back.
+const maxHeldReply = 4 << 10
+
+// isContinuation reports whether b is exactly one continuation line of a
+// reply: three digits, a hyphen, text, CRLF (RFC 5321 section 4.2.1).
+func isContinuation(b []byte) bool {
+	n := len(b)
+	if n < 6 || b[3] != '-' || b[n-2] != '\r' || b[n-1] != '\n' {
+		return false
+	}
+	for _, d := range b[:3] {
+		if d < '0' || d > '9' {
+			return false
+		}
+	}
+	return bytes.IndexByte(b[:n-1], '\n') < 0
 }
 
 // wake interrupts a pending Read so that it checks whether the server is
