@@ -176,7 +176,8 @@ type Server struct {
 	perIP  map[string]int
 	conns  map[*conn]struct{}
 	// refusals counts the goroutines answering connections over the cap.
-	refusals sync.WaitGroup
+	refusals  sync.WaitGroup
+	receivers *receivers
 }
 
 // New returns a Server that hands messages to recv.
@@ -189,11 +190,12 @@ func New(recv inbound.Receiver, opt Options) (*Server, error) {
 		return nil, errors.New("smtpserver: requiring TLS needs a certificate (TLSConfig)")
 	}
 	s := &Server{
-		recv:  recv,
-		opt:   opt,
-		log:   opt.Log,
-		perIP: make(map[string]int),
-		conns: make(map[*conn]struct{}),
+		recv:      recv,
+		opt:       opt,
+		log:       opt.Log,
+		perIP:     make(map[string]int),
+		conns:     make(map[*conn]struct{}),
+		receivers: newReceivers(),
 	}
 	if opt.MessagesPerMinutePerIP > 0 {
 		s.rate = newRateLimiter(opt.MessagesPerMinutePerIP, opt.Now)
@@ -271,6 +273,7 @@ func (s *Server) Serve(ctx context.Context, l net.Listener) error {
 		_ = l.Close()
 	}
 	s.drain()
+	s.receivers.stop()
 	s.log.Info("smtp server stopped", "addr", l.Addr().String())
 	if serveErr != nil {
 		return fmt.Errorf("smtpserver: serving %s: %w", l.Addr(), serveErr)

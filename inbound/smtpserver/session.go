@@ -115,7 +115,8 @@ func (s *session) Data(r io.Reader) error {
 		// going away as if it were whole.
 		return s.fail(atData, errTruncated, attrs...)
 	}
-	res, err := s.srv.recv.Receive(s.srv.ctx, env, raw)
+	var res inbound.Result
+	s.srv.receivers.run(func() { res, err = s.srv.recv.Receive(s.srv.ctx, env, raw) }) // receivers.go
 	if err != nil {
 		return s.fail(atData, fmt.Errorf("receiving message: %w", err), attrs...)
 	}
