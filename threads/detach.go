@@ -35,17 +35,42 @@ type detacher struct {
 	running bool
 	// queued counts the queued lines by room and author (queuedKey).
 	queued map[string]int
+	// reading counts, by room and author, the posts on their way to the
+	// queue that carry the fan-out's reads (claimReads).
+	reading map[string]int
 }
 
 func queuedKey(room, author string) string { return room + "\x00" + author }
 
-// waiting reports whether a line by author in room waits for the loop:
-// a line posted now will go in the same batch or a later one, and can
-// use that line's reads (fanoutMany) instead of making its own.
-func (d *detacher) waiting(room, author string) bool {
+// claimReads reports whether a detached post by author in room should
+// send the fan-out's reads with its script, and if so counts it until
+// releaseReads. It should not when a line by the same author in the room
+// waits for the loop, or another post on its way carries the reads: the
+// line goes in the same batch or a later one and uses those reads
+// (fanoutMany); a door's sessions post many lines at once into a room,
+// and each sending its own reads cost Redis six commands a line.
+func (d *detacher) claimReads(room, author string) bool {
+	key := queuedKey(room, author)
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	return d.queued[queuedKey(room, author)] > 0
+	if d.queued[key] > 0 || d.reading[key] > 0 {
+		return false
+	}
+	if d.reading == nil {
+		d.reading = make(map[string]int)
+	}
+	d.reading[key]++
+	return true
+}
+
+// releaseReads ends a claim of claimReads.
+func (d *detacher) releaseReads(room, author string) {
+	key := queuedKey(room, author)
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.reading[key]--; d.reading[key] <= 0 {
+		delete(d.reading, key)
+	}
 }
 
 // fanoutLater queues f for the background loop, or reports false when the

@@ -37,6 +37,9 @@ func TestPostDetach(t *testing.T) {
 	if due, err := e.redis.Client.ZCard(e.ctx, e.k.pending("design")).Result(); err != nil || due != 0 {
 		t.Fatalf("%d lines still due for fan-out (%v)", due, err)
 	}
+	if n := len(e.Chat.detached.reading); n != 0 {
+		t.Errorf("claims of the fan-out's reads left after the posts: %v", e.Chat.detached.reading)
+	}
 	jobs := map[string]int{}
 	for {
 		got := e.claim(t, "w")
@@ -106,5 +109,30 @@ func TestFanoutManyLeavesBadLinesDue(t *testing.T) {
 		if due, err := e.redis.Client.ZCard(e.ctx, e.k.pending(room)).Result(); err != nil || due != want {
 			t.Errorf("%s: %d lines due (%v), want %d", room, due, err, want)
 		}
+	}
+}
+
+// TestClaimReads: of the detached posts by one author in one room, one at
+// a time sends the fan-out's reads, and none while a line of theirs waits
+// for the loop; other authors and rooms are not held up.
+func TestClaimReads(t *testing.T) {
+	var d detacher
+	if !d.claimReads("design", "alice") {
+		t.Fatal("the first post may not read")
+	}
+	if d.claimReads("design", "alice") {
+		t.Error("a second post read while the first carries the reads")
+	}
+	if !d.claimReads("design", "bob") || !d.claimReads("ops", "alice") {
+		t.Error("another author or room was held up")
+	}
+	d.releaseReads("design", "alice")
+	if !d.claimReads("design", "alice") {
+		t.Error("no post may read after the claim ended")
+	}
+	d.releaseReads("design", "alice")
+	d.queued = map[string]int{queuedKey("design", "alice"): 1}
+	if d.claimReads("design", "alice") {
+		t.Error("a post read while a line of its author waits for the loop")
 	}
 }

@@ -302,15 +302,29 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		args = append(args, limit, source, window)
 	}
 	var post *redis.StringSliceCmd
+	claimed := false
 	fill := func(p redis.Pipeliner) {
 		post = evalShaStrings(ctx, p, scriptPost, keys, args...)
-		// A detached line whose author has a line waiting for the
-		// background fan-out shares that line's reads (fanoutMany). (A
-		// durable post on a cluster talks to the room's master only.)
-		if (!n.Detach || !s.detached.waiting(n.Room, n.Author)) && (s.opts.ReplicaWait == 0 || !s.sharded) {
-			pre = s.prefetch(ctx, p, n.Room, n.Author, held)
+		// With no guess there is nothing to read ahead. (A durable post
+		// on a cluster talks to the room's master only.)
+		if held.version == "" || (s.opts.ReplicaWait > 0 && s.sharded) {
+			return
 		}
+		// A detached line shares the reads of a line by its author on its
+		// way to the background fan-out or waiting there (fanoutMany).
+		// (fill runs again after NOSCRIPT: the claim holds.)
+		if n.Detach && !claimed {
+			if claimed = s.detached.claimReads(n.Room, n.Author); !claimed {
+				return
+			}
+		}
+		pre = s.prefetch(ctx, p, n.Room, n.Author, held)
 	}
+	defer func() {
+		if claimed {
+			s.detached.releaseReads(n.Room, n.Author)
+		}
+	}()
 	if s.opts.ReplicaWait > 0 {
 		err = s.durableRun(ctx, keys[0], scriptPost, fill) // durable.go
 		if errors.Is(err, ErrReplicas) || post == nil {
