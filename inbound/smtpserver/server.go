@@ -176,7 +176,8 @@ type Server struct {
 	perIP  map[string]int
 	conns  map[*conn]struct{}
 	// refusals counts the goroutines answering connections over the cap.
-	refusals  sync.WaitGroup
+	refusals sync.WaitGroup
+	// receivers run the Receiver's calls (receivers.go).
 	receivers *receivers
 }
 
