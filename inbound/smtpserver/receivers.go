@@ -1,6 +1,8 @@
 package smtpserver
 
 import (
+	"fmt"
+	"runtime/debug"
 	"sync"
 	"time"
 )
@@ -36,11 +38,18 @@ func newReceivers() *receivers {
 // run calls f on a waiting receiver, or on a new one when none waits, and
 // returns when f has returned. A panic in f is raised again in run's
 // goroutine, where it would have been without receivers (go-smtp recovers
-// it and closes the connection).
+// it, answers 421, closes the connection and logs it), carrying the stack
+// of the receiver where it happened (receiverPanic).
 func (r *receivers) run(f func()) {
-	done := make(chan any, 1)
+	done := make(chan *receiverPanic, 1)
 	call := func() {
-		defer func() { done <- recover() }()
+		defer func() {
+			var rp *receiverPanic
+			if p := recover(); p != nil {
+				rp = &receiverPanic{value: p, stack: debug.Stack()}
+			}
+			done <- rp
+		}()
 		f()
 	}
 	select {
@@ -51,6 +60,18 @@ func (r *receivers) run(f func()) {
 	if p := <-done; p != nil {
 		panic(p)
 	}
+}
+
+// receiverPanic is a panic of a call that run raises again: the log then
+// shows where it happened, not only where it was raised again.
+type receiverPanic struct {
+	value any
+	stack []byte
+}
+
+// String is the panic's value and the receiver's stack.
+func (p *receiverPanic) String() string {
+	return fmt.Sprintf("%v\n[in the receiver goroutine]\n%s", p.value, p.stack)
 }
 
 // serve runs call, and then the calls it is handed, until it has waited

@@ -2,6 +2,7 @@ package smtpserver
 
 import (
 	"bytes"
+	"fmt"
 	"runtime"
 	"strconv"
 	"strings"
@@ -39,8 +40,9 @@ func TestReceiversReuseGoroutines(t *testing.T) {
 
 	func() {
 		defer func() {
-			if p := recover(); p != "bug" {
-				t.Errorf("recovered %v, want the call's panic", p)
+			p, ok := recover().(*receiverPanic)
+			if !ok || p.value != "bug" || !strings.Contains(fmt.Sprint(p), "receivers_test.go") {
+				t.Errorf("recovered %v, want the call's panic with the stack where it happened", p)
 			}
 		}()
 		r.run(func() { panic("bug") })

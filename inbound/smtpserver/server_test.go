@@ -302,6 +302,14 @@ func TestPanickingReceiverDoesNotKillServer(t *testing.T) {
 	if strings.Contains(c.transcript.String(), "SECRET") {
 		t.Error("panic text reached the client")
 	}
+	// The log shows where the panic happened: in the receiver's goroutine
+	// (receivers.go), with this test's function on its stack.
+	for end := time.Now().Add(5 * time.Second); !strings.Contains(ts.logs.String(), "in the receiver goroutine") && time.Now().Before(end); {
+		time.Sleep(10 * time.Millisecond)
+	}
+	if !strings.Contains(ts.logs.String(), "TestPanickingReceiverDoesNotKillServer") {
+		t.Errorf("the panic's log has not the receiver's stack:\n%s", ts.logs)
+	}
 	// The server still serves.
 	c2 := dialRaw(t, ts.addr)
 	c2.expect("EHLO mx.example.org", 250)
