@@ -24,7 +24,7 @@ type fairness struct {
 	busy     map[string]bool      // members with a batch leased or in flight
 	domainOf map[string]string    // member -> email domain, as last sent
 	domains  map[string]int       // domain -> sends in flight
-	counted  map[string]string    // member -> the domain its send in flight is counted in
+	counted  map[string]bool      // members whose send in flight counts in domains (under domainOf)
 	paused   map[string]pausation // member -> backoff after timeouts
 	// freed is signalled when a member is let go: its next batch may be
 	// leased now, without waiting for the next poll.
@@ -38,7 +38,7 @@ type pausation struct {
 
 func newFairness(perDomain int, backoff func(int) time.Duration) *fairness {
 	return &fairness{perDomain: perDomain, backoff: backoff, now: time.Now,
-		freed: make(chan struct{}, 1), busy: map[string]bool{}, domainOf: map[string]string{}, domains: map[string]int{}, counted: map[string]string{},
+		freed: make(chan struct{}, 1), busy: map[string]bool{}, domainOf: map[string]string{}, domains: map[string]int{}, counted: map[string]bool{},
 		paused: map[string]pausation{}}
 }
 
@@ -69,7 +69,7 @@ func (f *fairness) begin(member, domain string) {
 	f.mu.Lock()
 	f.domainOf[member] = domain
 	f.domains[domain]++
-	f.counted[member] = domain
+	f.counted[member] = true
 	f.mu.Unlock()
 }
 
@@ -106,11 +106,13 @@ func (f *fairness) sent(member string) {
 
 // uncount frees member's counted share, if it holds one.
 func (f *fairness) uncount(member string) bool {
-	domain, ok := f.counted[member]
-	if !ok {
+	if !f.counted[member] {
 		return false
 	}
 	delete(f.counted, member)
+	// domainOf is the domain begin counted: it changes only in begin, and
+	// a member has one send at a time.
+	domain := f.domainOf[member]
 	if f.domains[domain]--; f.domains[domain] <= 0 {
 		delete(f.domains, domain)
 	}

@@ -62,11 +62,8 @@ type prefetch struct {
 }
 
 // prefetch queues on p the reads fan-out needs for held, the members the
-// room had at its last post, or returns nil when there is no guess.
+// room had at its last post (the caller has one: held.version is set).
 func (s *Chat) prefetch(ctx context.Context, p redis.Pipeliner, room, author string, held membership) *prefetch {
-	if held.version == "" {
-		return nil
-	}
 	pre := &prefetch{}
 	pre.others, pre.args = held.without(author)
 	pre.queue(ctx, s, p, room, author)

@@ -255,7 +255,12 @@ func (s *Chat) presenceArgsCmds(ctx context.Context, p redis.Pipeliner, users []
 // reads some 200 of them. Only for hashes whose values are never empty
 // (records, beats, statuses).
 func hmget(ctx context.Context, p redis.Pipeliner, key string, fields ...string) *redis.StringSliceCmd {
-	return hmgetArgs(ctx, p, key, boxed(fields))
+	args := make([]any, 2, 2+len(fields))
+	args[0], args[1] = "hmget", key
+	for _, f := range fields {
+		args = append(args, f)
+	}
+	return processStrings(ctx, p, args)
 }
 
 // hmgetArgs is hmget for fields boxed already (by boxed): the fan-out reads
@@ -263,7 +268,11 @@ func hmget(ctx context.Context, p redis.Pipeliner, key string, fields ...string)
 // allocation.
 func hmgetArgs(ctx context.Context, p redis.Pipeliner, key string, fields []any) *redis.StringSliceCmd {
 	args := make([]any, 0, 2+len(fields))
-	args = append(append(args, "hmget", key), fields...)
+	return processStrings(ctx, p, append(append(args, "hmget", key), fields...))
+}
+
+// processStrings queues the command args on p, its answer read as strings.
+func processStrings(ctx context.Context, p redis.Pipeliner, args []any) *redis.StringSliceCmd {
 	cmd := redis.NewStringSliceCmd(ctx, args...)
 	_ = p.Process(ctx, cmd)
 	return cmd
