@@ -3,10 +3,12 @@ package mailcompose
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"encoding/binary"
 	"encoding/hex"
-	"encoding/json"
+	"reflect"
 	"strings"
 	"sync"
+	"time"
 )
 
 // A line posted in a busy room goes to many members at once, and their relay
@@ -155,18 +157,19 @@ func (bc *bodyCache) subject(data SubjectData, render func(SubjectData) (string,
 	if bc == nil {
 		return render(data)
 	}
-	raw, err := json.Marshal(data)
-	if err != nil {
+	sum, ok := valueKey(data, "")
+	if !ok {
 		return render(data)
 	}
-	key := string(raw)
+	key := string(sum[:])
 	bc.mu.Lock()
 	subj, ok := bc.subjects[key]
 	bc.mu.Unlock()
 	if ok {
 		return subj, nil
 	}
-	if subj, err = render(data); err != nil {
+	subj, err := render(data)
+	if err != nil {
 		return "", err
 	}
 	bc.mu.Lock()
@@ -215,17 +218,87 @@ func (bc *bodyCache) key(data RelayData) ([32]byte, bool) {
 		d.UnsubscribeURL = "set"
 	}
 	d.Loc = nil
-	raw, err := json.Marshal(d)
-	if err != nil {
-		return [32]byte{}, false
+	return valueKey(d, data.Loc.String())
+}
+
+// valueKey is a SHA-256 of everything v holds (exported or not) and then
+// of extra; ok is false for a value of a kind it does not take (a map, a
+// func), which is then not cached. A time counts by its instant and its
+// offset, not by how it was read.
+func valueKey(v any, extra string) (key [32]byte, ok bool) {
+	k := keyWriters.Get().(*keyWriter)
+	defer keyWriters.Put(k)
+	k.b = k.b[:0]
+	if !k.value(reflect.ValueOf(v)) {
+		return key, false
 	}
-	h := sha256.New()
-	h.Write(raw)
-	h.Write([]byte{0})
-	h.Write([]byte(data.Loc.String()))
-	var k [32]byte
-	h.Sum(k[:0])
-	return k, true
+	k.string(extra)
+	return sha256.Sum256(k.b), true
+}
+
+var keyWriters = sync.Pool{New: func() any { return new(keyWriter) }}
+
+// keyWriter writes values out for valueKey, each string prefixed with its
+// length so that no two values write the same bytes.
+type keyWriter struct{ b []byte }
+
+var timeType = reflect.TypeFor[time.Time]()
+
+func (k *keyWriter) int(n int64) { k.b = binary.AppendVarint(k.b, n) }
+
+func (k *keyWriter) string(s string) {
+	k.int(int64(len(s)))
+	k.b = append(k.b, s...)
+}
+
+func (k *keyWriter) value(v reflect.Value) bool {
+	switch v.Kind() {
+	case reflect.String:
+		k.string(v.String())
+	case reflect.Bool:
+		if v.Bool() {
+			k.int(1)
+		} else {
+			k.int(0)
+		}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		k.int(v.Int())
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		k.int(int64(v.Uint()))
+	case reflect.Slice, reflect.Array:
+		k.int(int64(v.Len()))
+		for i := range v.Len() {
+			if !k.value(v.Index(i)) {
+				return false
+			}
+		}
+	case reflect.Pointer, reflect.Interface:
+		if v.IsNil() {
+			k.int(0)
+			return true
+		}
+		k.int(1)
+		return k.value(v.Elem())
+	case reflect.Struct:
+		if v.Type() == timeType {
+			if !v.CanInterface() {
+				return false
+			}
+			t := v.Interface().(time.Time)
+			_, offset := t.Zone()
+			k.int(t.UnixNano())
+			k.int(int64(offset))
+			return true
+		}
+		for i := range v.NumField() {
+			if !k.value(v.Field(i)) {
+				return false
+			}
+		}
+	default:
+		return false
+	}
+	return true
 }
 
 // escapeProof reports whether neither HTML nor URL escaping changes s.

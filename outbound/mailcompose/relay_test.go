@@ -550,3 +550,53 @@ func TestRelaySubject(t *testing.T) {
 		t.Errorf("no lines: %v", err)
 	}
 }
+
+// TestValueKey: the body cache's key tells apart relays that differ in any
+// field a template can see, and only those.
+func TestValueKey(t *testing.T) {
+	key := func(d RelayData) [32]byte {
+		t.Helper()
+		k, ok := valueKey(d, "")
+		if !ok {
+			t.Fatalf("valueKey(%+v) not ok", d)
+		}
+		return k
+	}
+	at := time.Date(2026, 11, 25, 10, 14, 0, 0, time.UTC)
+	base := RelayData{Room: threads.Room{ID: "design", Name: "Design", Members: []string{"alice", "bob"}},
+		Lines: []LineData{{Name: "Alice", Time: at, Text: "hi", TextLines: []string{"hi"}}}}
+	changes := map[string]func(*RelayData){
+		"room topic":     func(d *RelayData) { d.Room.Topic = "x" },
+		"room members":   func(d *RelayData) { d.Room.Members = []string{"alice", "carol"} },
+		"room members 2": func(d *RelayData) { d.Room.Members = []string{"alicebob"} },
+		"confidential":   func(d *RelayData) { d.Room.Confidential = true },
+		"subject":        func(d *RelayData) { d.Subject = "s" },
+		"line time":      func(d *RelayData) { d.Lines[0].Time = at.Add(time.Second) },
+		"line zone":      func(d *RelayData) { d.Lines[0].Time = at.In(time.FixedZone("X", 3600)) },
+		"line text":      func(d *RelayData) { d.Lines[0].Text = "ho" },
+		"a second line":  func(d *RelayData) { d.Lines = append(d.Lines, LineData{}) },
+		"file":           func(d *RelayData) { d.Lines[0].Files = []FileData{{Name: "a.pdf"}} },
+		"file attached":  func(d *RelayData) { d.Lines[0].Files = []FileData{{Attached: true}} },
+		"many days":      func(d *RelayData) { d.ManyDays = true },
+		"authors":        func(d *RelayData) { d.Authors = []string{"Alice"} },
+	}
+	want := key(base)
+	for name, change := range changes {
+		d := base
+		d.Room.Members = slices.Clone(base.Room.Members)
+		d.Lines = slices.Clone(base.Lines)
+		change(&d)
+		if key(d) == want {
+			t.Errorf("%s: same key", name)
+		}
+	}
+	same := base
+	same.Lines = []LineData{base.Lines[0]}
+	same.Lines[0].Time = time.UnixMilli(at.UnixMilli()).UTC() // the same instant, read another way
+	if key(same) != want {
+		t.Error("the same relay read again: another key")
+	}
+	if _, ok := valueKey(map[string]string{}, ""); ok {
+		t.Error("a map: ok")
+	}
+}

@@ -16,6 +16,14 @@ const wrapWidth = 72
 // overrides are dropped (they could reorder "Alice (parley)"), runs of white
 // space collapse, and the result is cut to at most max characters.
 func oneLine(s string, max int) string {
+	if plainOneLine(s, max) {
+		return s
+	}
+	return collapseLine(s, max)
+}
+
+// collapseLine is oneLine's work on a line that is not plain.
+func collapseLine(s string, max int) string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	var b strings.Builder
 	space := false
@@ -40,6 +48,22 @@ func oneLine(s string, max int) string {
 	return out
 }
 
+// plainOneLine reports whether oneLine(s, max) is s itself: at most max
+// printable ASCII characters, words parted by single spaces. Names, room
+// names and subjects mostly are, and each relay formats several.
+func plainOneLine(s string, max int) bool {
+	if len(s) > max || s == "" || s[0] == ' ' || s[len(s)-1] == ' ' {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c < ' ' || c > '~' || c == ' ' && s[i+1] == ' ' {
+			return false
+		}
+	}
+	return true
+}
+
 func isBidiControl(r rune) bool {
 	return r >= '\u202A' && r <= '\u202E' || r >= '\u2066' && r <= '\u2069'
 }
@@ -53,6 +77,37 @@ var lineEnds = strings.NewReplacer("\r", "\n", "\u2028", "\n", "\u2029", "\n", "
 // white space goes (but for the signature separator "-- "), and leading and
 // trailing empty lines are removed.
 func textLines(s string) []string {
+	if plainText(s) {
+		return strings.Split(s, "\n")
+	}
+	return cleanLines(s)
+}
+
+// plainText reports whether textLines has nothing to clean in s: printable
+// ASCII lines, none ending in a space (but "-- "), the first and the last
+// not empty. Most chat lines are.
+func plainText(s string) bool {
+	if s == "" || s[0] == '\n' || s[len(s)-1] == '\n' {
+		return false
+	}
+	start := 0
+	for i := 0; i <= len(s); i++ {
+		if i < len(s) && s[i] != '\n' {
+			if s[i] < ' ' || s[i] > '~' {
+				return false
+			}
+			continue
+		}
+		if i > start && s[i-1] == ' ' && s[start:i] != "-- " {
+			return false
+		}
+		start = i + 1
+	}
+	return true
+}
+
+// cleanLines is textLines' work on a text that is not plain.
+func cleanLines(s string) []string {
 	s = strings.ToValidUTF8(s, "\uFFFD")
 	s = strings.ReplaceAll(s, "\r\n", "\n")
 	s = lineEnds.Replace(s)
@@ -85,24 +140,85 @@ func textLines(s string) []string {
 // that is wrapped collapse to one. Trailing white space is removed, except
 // in the signature separator "-- ".
 func wrap(s string, w int, hang string) string {
-	lines := strings.Split(s, "\n")
-	out := make([]string, 0, len(lines))
-	for _, l := range lines {
+	if fitsWidth(s, w) {
+		return s
+	}
+	return wrapLines(s, w, hang)
+}
+
+// wrapLines is wrap's work on a text that does not fit.
+func wrapLines(s string, w int, hang string) string {
+	var b strings.Builder
+	b.Grow(len(s) + len(s)/w*(len(hang)+1))
+	for i := 0; ; i++ {
+		l, rest, more := strings.Cut(s, "\n")
+		if i > 0 {
+			b.WriteByte('\n')
+		}
 		if l != "-- " {
 			l = strings.TrimRightFunc(l, unicode.IsSpace)
 		}
 		if displayWidth(l) <= w {
-			out = append(out, l)
+			b.WriteString(l)
+		} else {
+			for j, part := range wrapLine(l, w, hang) {
+				if j > 0 {
+					b.WriteByte('\n')
+				}
+				b.WriteString(part)
+			}
+		}
+		if !more {
+			return b.String()
+		}
+		s = rest
+	}
+}
+
+// fitsWidth reports whether wrap(s, w, ...) is s itself: ASCII lines of at
+// most w characters that end in no white space but for the signature
+// separator "-- ".
+func fitsWidth(s string, w int) bool {
+	n := 0 // bytes in the current line
+	for i := 0; i <= len(s); i++ {
+		if i == len(s) || s[i] == '\n' {
+			if n > 0 && isASCIISpace(s[i-1]) && s[i-n:i] != "-- " {
+				return false
+			}
+			n = 0
 			continue
 		}
-		out = append(out, wrapLine(l, w, hang)...)
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+		if n++; n > w {
+			return false
+		}
 	}
-	return strings.Join(out, "\n")
+	return true
+}
+
+// isASCII reports whether s is all ASCII.
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
+
+// isASCIISpace is unicode.IsSpace for an ASCII byte.
+func isASCIISpace(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
 // wrapLine folds one line; see wrap.
 func wrapLine(l string, w int, hang string) []string {
 	rest := strings.TrimLeft(l, " ")
+	if !strings.Contains(rest, " ") && isASCII(rest) {
+		return []string{l} // one word (a link, say): never cut
+	}
 	lead := l[:len(l)-len(rest)]
 	cont := lead
 	if len(cont) < len(hang) {
@@ -161,6 +277,9 @@ func tokens(s string) []token {
 
 // displayWidth is the number of terminal columns s takes.
 func displayWidth(s string) int {
+	if isASCII(s) {
+		return len(s)
+	}
 	n := 0
 	for _, r := range s {
 		n += runeWidth(r)

@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode"
 )
 
 func TestWrap(t *testing.T) {
@@ -94,4 +95,93 @@ func TestFold(t *testing.T) {
 			t.Errorf("fold(%s) does not unfold to the value: %q", c.key, unfolded)
 		}
 	}
+}
+
+// FuzzTextFastPaths: where oneLine, wrap and textLines take their input as
+// it is, the full work gives the same.
+func FuzzTextFastPaths(f *testing.F) {
+	for _, s := range []string{"Alice", "Design review", "a  b", " lead", "trail ", "tab\there", "é", "-- ", "line\n-- \nend ",
+		strings.Repeat("x", 72), strings.Repeat("x", 73), "a\r\nb", "\x00", "a \nb"} {
+		f.Add(s, 72)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = 1 + int(uint(n)%120)
+		if plainOneLine(s, n) {
+			if got := collapseLine(s, n); got != s {
+				t.Errorf("oneLine(%q, %d): plain, but the full work gives %q", s, n, got)
+			}
+		}
+		if plainText(s) {
+			if got := cleanLines(s); !slices.Equal(got, strings.Split(s, "\n")) {
+				t.Errorf("textLines(%q): plain, but the full work gives %q", s, got)
+			}
+		}
+		if fitsWidth(s, n) {
+			if got := wrapLines(s, n, "    "); got != s {
+				t.Errorf("wrap(%q, %d): fits, but the full work gives %q", s, n, got)
+			}
+		}
+	})
+}
+
+// FuzzWrap: wrap gives what its first, plainer form gave (wrapReference).
+func FuzzWrap(f *testing.F) {
+	for _, s := range []string{"short", strings.Repeat("word ", 30), "    https://chat.example.org/unsubscribe/" + strings.Repeat("A", 60),
+		"日本語のテキスト" + strings.Repeat("長", 50), "-- \nsig", "trailing   \n\n  indented " + strings.Repeat("x ", 50), "tab\tin a line"} {
+		f.Add(s, 72)
+	}
+	f.Fuzz(func(t *testing.T, s string, n int) {
+		n = 1 + int(uint(n)%120)
+		if got, want := wrap(s, n, "    "), wrapReference(s, n, "    "); got != want {
+			t.Errorf("wrap(%q, %d)\n = %q\nwant %q", s, n, got, want)
+		}
+	})
+}
+
+// wrapReference is wrap as first written, one rune and one token at a
+// time.
+func wrapReference(s string, w int, hang string) string {
+	var out []string
+	for _, l := range strings.Split(s, "\n") {
+		if l != "-- " {
+			l = strings.TrimRightFunc(l, unicode.IsSpace)
+		}
+		width := 0
+		for _, r := range l {
+			width += runeWidth(r)
+		}
+		if width <= w {
+			out = append(out, l)
+			continue
+		}
+		rest := strings.TrimLeft(l, " ")
+		lead := l[:len(l)-len(rest)]
+		cont := lead
+		if len(cont) < len(hang) {
+			cont = hang
+		}
+		cur, curW, empty := lead, len(lead), true
+		for _, tok := range tokens(rest) {
+			if tok.text == "" {
+				continue
+			}
+			sep := tok.sep
+			if empty {
+				sep = ""
+			}
+			tw := 0
+			for _, r := range tok.text {
+				tw += runeWidth(r)
+			}
+			if !empty && curW+len(sep)+tw > w {
+				out = append(out, cur)
+				cur, curW, sep = cont, len(cont), ""
+			}
+			cur += sep + tok.text
+			curW += len(sep) + tw
+			empty = false
+		}
+		out = append(out, cur)
+	}
+	return strings.Join(out, "\n")
 }

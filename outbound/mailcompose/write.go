@@ -6,7 +6,6 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
-	"mime/quotedprintable"
 )
 
 // write assembles a message: the header fields, then the text and, when not
@@ -80,7 +79,7 @@ func writeQP(buf *bytes.Buffer, body string) {
 	if body != "" && body[len(body)-1] != '\n' {
 		body += "\n"
 	}
-	w := quotedprintable.NewWriter(buf)
-	_, _ = w.Write([]byte(body)) // a bytes.Buffer does not fail
-	_ = w.Close()
+	q := qpWriter{buf: buf}
+	q.write(body)
+	q.checkLastByte()
 }
