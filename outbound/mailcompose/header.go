@@ -61,8 +61,43 @@ func date(t time.Time) string { return t.Format(dateLayout) }
 // not plain ASCII; a name with line breaks is always encoded, so it can never
 // start a header field).
 func address(name, addr string) string {
-	a := mail.Address{Name: oneLine(name, 200), Address: addr}
+	name = oneLine(name, 200)
+	if plainAddress(name, addr) {
+		if name == "" {
+			return "<" + addr + ">"
+		}
+		return `"` + name + `" <` + addr + ">"
+	}
+	a := mail.Address{Name: name, Address: addr}
 	return a.String()
+}
+
+// plainAddress reports whether net/mail would write name and addr as
+// "name" <addr> (or <addr> without a name): a name of printable ASCII
+// without quotes or backslashes, and an address whose local part is
+// letters, digits and ._+- with no dot at either end or beside another
+// (FuzzAddress holds the two to the same).
+func plainAddress(name, addr string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
+			return false
+		}
+	}
+	at := strings.LastIndexByte(addr, '@')
+	if at <= 0 {
+		return false
+	}
+	local := addr[:at]
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return false
+	}
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._+-", c) >= 0) {
+			return false
+		}
+	}
+	return true
 }
 
 // listID formats a List-Id field (RFC 2919): the phrase, encoded like a
@@ -137,14 +172,15 @@ func isIDPart(s string) bool {
 	return true
 }
 
-var idEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
 
 // digest is a short, lower-case, id-safe hash of parts.
 func digest(parts ...string) string {
-	h := sha256.New()
+	var buf [256]byte
+	b := buf[:0]
 	for _, p := range parts {
-		h.Write([]byte(p))
-		h.Write([]byte{0})
+		b = append(append(b, p...), 0)
 	}
-	return strings.ToLower(idEncoding.EncodeToString(h.Sum(nil)[:10]))
+	sum := sha256.Sum256(b)
+	return idEncoding.EncodeToString(sum[:10])
 }

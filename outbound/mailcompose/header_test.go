@@ -1,6 +1,7 @@
 package mailcompose
 
 import (
+	"net/mail"
 	"regexp"
 	"strings"
 	"testing"
@@ -21,4 +22,18 @@ func TestByteChecksMatchTheirPatterns(t *testing.T) {
 			t.Errorf("isIDPart(%q) = %v, the pattern says %v", s, got, want)
 		}
 	}
+}
+
+// FuzzAddress: address writes what net/mail writes.
+func FuzzAddress(f *testing.F) {
+	for _, c := range [][2]string{{"Bob", "bob@example.org"}, {"", "a.b+c@x.y"}, {`A "q"`, "a@b"}, {"Ünï", "u@x"}, {"x", ".a@b"},
+		{"x", "a..b@c"}, {"back\\slash", "a@b"}, {"a, b", "reply+abc@chat.example.org"}, {"x", "no-at"}, {"x", "quo\"te@x"}} {
+		f.Add(c[0], c[1])
+	}
+	f.Fuzz(func(t *testing.T, name, addr string) {
+		want := (&mail.Address{Name: oneLine(name, 200), Address: addr}).String()
+		if got := address(name, addr); got != want {
+			t.Errorf("address(%q, %q) = %q, want %q", name, addr, got, want)
+		}
+	})
 }

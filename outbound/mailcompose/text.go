@@ -161,12 +161,7 @@ func wrapLines(s string, w int, hang string) string {
 		if displayWidth(l) <= w {
 			b.WriteString(l)
 		} else {
-			for j, part := range wrapLine(l, w, hang) {
-				if j > 0 {
-					b.WriteByte('\n')
-				}
-				b.WriteString(part)
-			}
+			wrapLine(&b, l, w, hang)
 		}
 		if !more {
 			return b.String()
@@ -213,39 +208,48 @@ func isASCIISpace(c byte) bool {
 	return c == ' ' || c == '\t' || c == '\n' || c == '\v' || c == '\f' || c == '\r'
 }
 
-// wrapLine folds one line; see wrap.
-func wrapLine(l string, w int, hang string) []string {
+// wrapLine writes one line folded; see wrap.
+func wrapLine(b *strings.Builder, l string, w int, hang string) {
 	rest := strings.TrimLeft(l, " ")
-	if !strings.Contains(rest, " ") && isASCII(rest) {
-		return []string{l} // one word (a link, say): never cut
-	}
 	lead := l[:len(l)-len(rest)]
 	cont := lead
 	if len(cont) < len(hang) {
 		cont = hang
 	}
-	var out []string
-	cur := lead
-	curW := len(lead)
-	empty := true // cur holds no word yet
-	for _, tok := range tokens(rest) {
-		if tok.text == "" {
-			continue
+	b.WriteString(lead)
+	curW, empty := len(lead), true // empty: the line holds no word yet
+	put := func(sep, text string) {
+		if text == "" {
+			return
 		}
-		sep := tok.sep
 		if empty {
 			sep = ""
 		}
-		tw := displayWidth(tok.text)
+		tw := displayWidth(text)
 		if !empty && curW+len(sep)+tw > w {
-			out = append(out, cur)
-			cur, curW, sep = cont, len(cont), ""
+			b.WriteByte('\n')
+			b.WriteString(cont)
+			curW, sep = len(cont), ""
 		}
-		cur += sep + tok.text
+		b.WriteString(sep)
+		b.WriteString(text)
 		curW += len(sep) + tw
 		empty = false
 	}
-	return append(out, cur)
+	if !isASCII(rest) {
+		for _, tok := range tokens(rest) {
+			put(tok.sep, tok.text)
+		}
+		return
+	}
+	for sep := ""; ; sep = " " { // ASCII: the tokens are the words
+		word, after, more := strings.Cut(rest, " ")
+		put(sep, word)
+		if !more {
+			return
+		}
+		rest = after
+	}
 }
 
 // token is a piece of text that must not be broken, with the separator

@@ -52,7 +52,7 @@ func (c *Composer) write(fields []field, id, text, html string) ([]byte, error) 
 // writeHeader writes fields, folded, and the empty line that ends a header.
 func writeHeader(buf *bytes.Buffer, fields []field) error {
 	for _, f := range fields {
-		if !printableASCII(f.key + f.value) {
+		if !printableASCII(f.key) || !printableASCII(f.value) {
 			return fmt.Errorf("header field %s holds more than printable ASCII: %q", f.key, f.value)
 		}
 		fold(buf, f.key, f.value)
