@@ -3,7 +3,6 @@ package threads
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"slices"
@@ -44,9 +43,7 @@ type Bounced struct {
 
 // bounceMAC is the HMAC of a message and recipient under key.
 func bounceMAC(key []byte, messageID, rcpt string) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(bouncePurpose + "\x00" + messageID + "\x00" + rcpt))
-	return strings.ToLower(tokenEncoding.EncodeToString(m.Sum(nil)[:20]))
+	return macText(key, 20, bouncePurpose, messageID, rcpt)
 }
 
 // BounceToken returns the token of the envelope sender of one message to

@@ -3,7 +3,6 @@ package threads
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"errors"
 	"fmt"
 	"strconv"
@@ -127,9 +126,7 @@ func fileTokenBody(ref FileRef, exp time.Time) (string, error) {
 // fileMAC is the MAC part of a file token: body, the file's id and the
 // member's token generation under key.
 func fileMAC(key []byte, body, fileID string, gen int) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(filePurpose + "\x00" + body + "\x00" + fileID + "\x00" + strconv.Itoa(gen)))
-	return strings.ToLower(tokenEncoding.EncodeToString(m.Sum(nil)[:fileMACLen]))
+	return macText(key, fileMACLen, filePurpose, body, fileID, strconv.Itoa(gen))
 }
 
 // FileToken makes the token of a link to file (the attachment at

@@ -3,7 +3,6 @@ package threads
 import (
 	"context"
 	"crypto/hmac"
-	"crypto/sha256"
 	"encoding/base32"
 	"errors"
 	"fmt"
@@ -52,12 +51,10 @@ func (s *Auth) tokenMAC(purpose, room, member string, gen int) (string, error) {
 // macToken is the HMAC of a token. Generation 0 adds nothing, so the
 // addresses made before generations existed keep working.
 func macToken(key []byte, purpose, room, member string, gen int) string {
-	m := hmac.New(sha256.New, key)
-	m.Write([]byte(purpose + "\x00" + room + "\x00" + member))
 	if gen != 0 {
-		m.Write([]byte("\x00" + strconv.Itoa(gen)))
+		return macText(key, 20, purpose, room, member, strconv.Itoa(gen))
 	}
-	return strings.ToLower(tokenEncoding.EncodeToString(m.Sum(nil)[:20]))
+	return macText(key, 20, purpose, room, member)
 }
 
 // tokenGen is member's token generation. A disabled member has no tokens

@@ -37,3 +37,20 @@ func FuzzAddress(f *testing.F) {
 		}
 	})
 }
+
+// FuzzCheckAddress: an address checkAddress takes without net/mail's
+// parser, net/mail takes as it is too.
+func FuzzCheckAddress(f *testing.F) {
+	for _, s := range []string{"bob@example.org", "a.b+c@x-y.z", "a@b", ".a@b", "a@b.", "a@-b", "a@b..c", "A@[1.2.3.4]", "x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, addr string) {
+		if !plainAddress("", addr) || !plainDomain(addr[strings.LastIndexByte(addr, '@')+1:]) || len(addr) > 254 {
+			return
+		}
+		a, err := mail.ParseAddress(addr)
+		if err != nil || a.Address != addr || a.Name != "" {
+			t.Errorf("%q: taken as plain, but net/mail gives %+v, %v", addr, a, err)
+		}
+	})
+}
