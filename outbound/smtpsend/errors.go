@@ -22,9 +22,8 @@ import (
 // a delivery worker may prefer to pause rather than dead-letter on them even
 // when they are permanent (a wrong password gives a permanent 535). "mail",
 // "rcpt" and "data" are about this message. "pool" means the context ended
-// before a connection was free. With StartTLS, go-smtp reads the greeting,
-// says EHLO and sends STARTTLS in one call, so failures of those steps are
-// reported as "tls" too.
+// before a connection was free. With StartTLS, STARTTLS, the handshake and
+// the EHLO that follows it are "tls".
 type Error struct {
 	// Op is the step that failed: "pool", "dial", "tls", "auth", "mail",
 	// "rcpt" or "data".

@@ -109,7 +109,7 @@ func (c *Client) recycle(ctx context.Context, cn *conn, e *Error) {
 		c.discard(cn)
 		return
 	}
-	if err := cn.sc.Reset(); err != nil {
+	if err := cn.w.reset(); err != nil {
 		c.log.DebugContext(ctx, "smtpsend: RSET failed", "conn", cn.id, "err", err)
 		c.discard(cn)
 		return
@@ -120,17 +120,15 @@ func (c *Client) recycle(ctx context.Context, cn *conn, e *Error) {
 // retire says QUIT and closes the connection, for connections in good
 // health.
 func (c *Client) retire(cn *conn, reason string) {
-	cn.sc.CommandTimeout = min(c.opt.Timeout, quitTimeout)
-	if err := cn.sc.Quit(); err != nil {
-		_ = cn.sc.Close()
-	}
+	_ = cn.w.quit(quitTimeout) // closes whatever the reply
+
 	c.log.Debug("smtpsend: connection closed", "conn", cn.id, "reason", reason, "messages", cn.sent)
 }
 
 // discard closes a connection whose state is unknown, without a word to the
 // server.
 func (c *Client) discard(cn *conn) {
-	_ = cn.sc.Close()
+	_ = cn.w.close()
 	c.log.Debug("smtpsend: connection dropped", "conn", cn.id, "messages", cn.sent)
 }
 

@@ -29,12 +29,7 @@ func (c *Client) requireTLS(ctx context.Context, cn *conn, opts *smtp.MailOption
 	if !c.opt.RequireTLS {
 		return nil
 	}
-	// Extension hides a failed EHLO as "not supported": make sure the
-	// session answers first.
-	if err := cn.sc.Noop(); err != nil {
-		return err
-	}
-	if ok, _ := cn.sc.Extension("REQUIRETLS"); ok {
+	if ok, _ := cn.w.extension("REQUIRETLS"); ok {
 		opts.RequireTLS = true
 		return nil
 	}

@@ -6,11 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/textproto"
 	"sync/atomic"
 	"time"
 
-	"github.com/emersion/go-sasl"
 	"github.com/emersion/go-smtp"
 )
 
@@ -19,8 +17,8 @@ import (
 // or sits in Client.idle.
 type conn struct {
 	id       uint64
-	sc       *smtp.Client
-	raw      net.Conn // the TCP connection under sc, also under TLS
+	w        *wire
+	raw      net.Conn // the TCP connection under w, also under TLS
 	lastUsed time.Time
 	sent     int         // messages accepted on this connection
 	timer    *time.Timer // idle expiry, set while in Client.idle
@@ -37,9 +35,9 @@ func (c *Client) dial(ctx context.Context) (*conn, *Error) {
 		return nil, wrapErr("dial", err)
 	}
 	raw := newWriteBehind(tcp)
-	// go-smtp takes no context: closing the socket is what interrupts it.
+	// Closing the socket is what interrupts the session.
 	stop := context.AfterFunc(ctx, func() { _ = raw.Close() })
-	sc, op, err := c.setup(ctx, raw)
+	w, op, err := c.setup(ctx, raw)
 	if !stop() && err == nil {
 		err = errors.New("connection closed")
 	}
@@ -50,7 +48,7 @@ func (c *Client) dial(ctx context.Context) (*conn, *Error) {
 		}
 		return nil, wrapErr(op, err)
 	}
-	cn := &conn{id: c.nextID.Add(1), sc: sc, raw: raw}
+	cn := &conn{id: c.nextID.Add(1), w: w, raw: raw}
 	c.log.DebugContext(ctx, "smtpsend: connected", "conn", cn.id, "tls", string(c.opt.TLS),
 		"auth", c.opt.Username != "")
 	return cn, nil
@@ -58,58 +56,50 @@ func (c *Client) dial(ctx context.Context) (*conn, *Error) {
 
 // setup runs greeting, EHLO, TLS and AUTH on a fresh connection and says which
 // step failed.
-func (c *Client) setup(ctx context.Context, raw net.Conn) (*smtp.Client, string, error) {
-	var sc *smtp.Client
-	switch c.opt.TLS {
-	case ImplicitTLS:
+func (c *Client) setup(ctx context.Context, raw net.Conn) (*wire, string, error) {
+	conn := raw
+	if c.opt.TLS == ImplicitTLS {
 		tc := tls.Client(raw, c.tlsConfig)
 		if err := tc.HandshakeContext(ctx); err != nil {
 			return nil, "tls", err
 		}
-		sc = smtp.NewClient(tc)
-	case StartTLS:
-		var err error
-		// Reads the greeting, says EHLO localhost, checks for STARTTLS and
-		// sends it; the handshake itself happens at the next command.
-		sc, err = smtp.NewClientStartTLS(raw, c.tlsConfig)
-		if err != nil {
-			return nil, "tls", startTLSErr(err)
-		}
-	default:
-		sc = smtp.NewClient(raw)
+		conn = tc
 	}
-	sc.CommandTimeout = c.opt.CommandTimeout
-	sc.SubmissionTimeout = c.opt.Timeout
-	if err := sc.Hello(c.opt.LocalName); err != nil {
-		_ = sc.Close()
-		if c.opt.TLS == StartTLS {
-			return nil, "tls", err // the TLS handshake runs inside this EHLO
-		}
-		return nil, "dial", err
+	w := newWire(conn, c.opt.CommandTimeout, c.opt.Timeout)
+	op, err := c.introduce(w)
+	if err != nil {
+		_ = w.close()
+		return nil, op, err
 	}
-	if c.opt.Username != "" {
-		if !sc.SupportsAuth(sasl.Plain) {
-			_ = sc.Close()
-			return nil, "auth", permanent("auth", "smarthost does not offer AUTH PLAIN")
-		}
-		if err := sc.Auth(sasl.NewPlainClient("", c.opt.Username, c.opt.Password)); err != nil {
-			_ = sc.Close()
-			return nil, "auth", err
-		}
-	}
-	return sc, "", nil
+	return w, "", nil
 }
 
-// startTLSErr names the one failure of smtp.NewClientStartTLS that is neither
-// a server reply nor a network error: a server that does not offer STARTTLS,
-// which retrying will not change.
-func startTLSErr(err error) error {
-	var se *smtp.SMTPError
-	var pe textproto.ProtocolError
-	if errors.As(err, &se) || errors.As(err, &pe) || isTransient(err) {
-		return err
+// introduce greets, says EHLO, starts TLS and logs in as the options say,
+// and says which step failed.
+func (c *Client) introduce(w *wire) (string, error) {
+	if err := w.greet(); err != nil {
+		return "dial", err
 	}
-	return &Error{Op: "tls", Message: "smarthost does not offer STARTTLS", Err: err}
+	if err := w.hello(c.opt.LocalName); err != nil {
+		return "dial", err
+	}
+	if c.opt.TLS == StartTLS {
+		if err := w.startTLS(c.tlsConfig); err != nil {
+			return "tls", err
+		}
+		if err := w.hello(c.opt.LocalName); err != nil {
+			return "tls", err
+		}
+	}
+	if c.opt.Username != "" {
+		if !w.supportsAuth("PLAIN") {
+			return "auth", permanent("auth", "smarthost does not offer AUTH PLAIN")
+		}
+		if err := w.authPlain(c.opt.Username, c.opt.Password); err != nil {
+			return "auth", err
+		}
+	}
+	return "", nil
 }
 
 // transact runs one mail transaction on cn and says which step failed. On
@@ -132,12 +122,7 @@ func (c *Client) transact(ctx context.Context, cn *conn, from string, to []strin
 
 	opts := &smtp.MailOptions{Size: int64(len(msg))}
 	if !isASCII(from) || !allASCII(to) {
-		// Extension hides a failed EHLO (go-smtp repeats EHLO after RSET)
-		// as "not supported": make sure the session answers first.
-		if err := cn.sc.Noop(); err != nil {
-			return "mail", err
-		}
-		if ok, _ := cn.sc.Extension("SMTPUTF8"); !ok {
+		if ok, _ := cn.w.extension("SMTPUTF8"); !ok {
 			return "mail", permanent("mail", "non-ASCII address but the smarthost does not offer SMTPUTF8")
 		}
 		opts.UTF8 = true
@@ -145,25 +130,14 @@ func (c *Client) transact(ctx context.Context, cn *conn, from string, to []strin
 	if err := c.requireTLS(ctx, cn, opts); err != nil { // requiretls.go
 		return "mail", err
 	}
-	if err := cn.sc.Mail(from, opts); err != nil {
+	mail, err := cn.w.mailLine(from, opts)
+	if err != nil {
 		return "mail", err
 	}
-	for _, rcpt := range to {
-		if err := cn.sc.Rcpt(rcpt, nil); err != nil {
-			e := wrapErr("rcpt", err)
-			e.Rcpt = rcpt
-			return "rcpt", e
-		}
+	if op, err := cn.w.envelope(mail, to); err != nil {
+		return op, err
 	}
-	w, err := cn.sc.Data()
-	if err != nil {
-		return "data", err
-	}
-	// go-smtp sets no deadline while the body is written.
-	if err := cn.raw.SetWriteDeadline(time.Now().Add(c.opt.Timeout)); err != nil {
-		return "data", err
-	}
-	if _, err := w.Write(msg); err != nil {
+	if err := cn.w.body(msg); err != nil {
 		return "data", err
 	}
 	// From the final "." on, the reply is awaited whatever ctx does: the
@@ -172,7 +146,7 @@ func (c *Client) transact(ctx context.Context, cn *conn, from string, to []strin
 	if !stop() {
 		return "data", errors.New("interrupted before the end of data")
 	}
-	if _, err := w.CloseWithResponse(); err != nil {
+	if err := cn.w.finish(); err != nil {
 		return "data", err
 	}
 	return "", nil

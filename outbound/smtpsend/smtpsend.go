@@ -4,7 +4,8 @@
 // It is the last step of an email delivery in parley: the delivery worker
 // composes a message and calls Send, which hands it to the smarthost
 // (PARLEY_SMARTHOST) with MAIL, RCPT and DATA on a connection that is already
-// open, greeted, encrypted and authenticated when one is free. A failure is an
+// open, greeted, encrypted and authenticated when one is free; when the
+// smarthost offers PIPELINING the three go out together (wire.go). A failure is an
 // *Error that says whether it is temporary (retry later) or permanent
 // (dead-letter), with the server's reply code and enhanced status code.
 //
@@ -73,9 +74,8 @@ type Options struct {
 	// TLSConfig is optional (tests pass one with a RootCAs pool). It is
 	// cloned; an empty ServerName is set to the host of Addr.
 	TLSConfig *tls.Config
-	// LocalName is the name given in EHLO; empty means "localhost". With
-	// StartTLS the EHLO before STARTTLS always says "localhost" (a
-	// go-smtp limitation); the one after it, which counts, uses LocalName.
+	// LocalName is the name given in EHLO (both of them with StartTLS);
+	// empty means "localhost".
 	LocalName string
 	// PoolSize bounds the open connections (default 4). When all are busy
 	// Send waits for one, or for its context to end.

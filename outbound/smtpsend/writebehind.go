@@ -6,12 +6,12 @@ import (
 )
 
 // writeBehind is a connection that holds what is written until the next
-// read (or Close). SMTP without PIPELINING is strictly request and reply:
-// a client only reads after it has written a whole command, so holding the
-// writes changes nothing on the wire but the number of packets. go-smtp
-// flushes its buffer every 4 KB of a message body and again for the final
+// read (or Close). An SMTP client only reads after it has written a whole
+// command (or, with PIPELINING, a group of them), so holding the writes
+// changes nothing on the wire but the number of packets. The session's
+// buffer is flushed every 4 KB of a message body and again for the final
 // dot; through writeBehind a whole message and its dot leave in one write,
-// and each command in one.
+// and each command, or group, in one.
 type writeBehind struct {
 	net.Conn
 	mu      sync.Mutex

@@ -1,0 +1,126 @@
+package smtpsend
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"net/textproto"
+	"strings"
+	"testing"
+
+	"github.com/emersion/go-smtp"
+)
+
+// FuzzWriteDotted: writeDotted writes what textproto's DotWriter writes.
+func FuzzWriteDotted(f *testing.F) {
+	for _, s := range []string{"", "a\r\n", ".\r\n", "a\r\n.b\r\n..\r\n", "no end", "bare\nlf\n", "\r\r\n", "x\r", ".", "\r\n.\r\n"} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, msg []byte) {
+		var want, got bytes.Buffer
+		ww := bufio.NewWriter(&want)
+		dw := textproto.NewWriter(ww).DotWriter()
+		_, _ = dw.Write(msg)
+		_ = dw.Close()
+		gw := bufio.NewWriter(&got)
+		if err := writeDotted(gw, msg); err != nil {
+			t.Fatal(err)
+		}
+		_ = gw.Flush()
+		if got.String() != want.String() {
+			t.Errorf("writeDotted(%q)\n = %q\nwant %q", msg, got.String(), want.String())
+		}
+	})
+}
+
+// TestToSMTPError: a reply's enhanced status code is taken out of its
+// text, on every line.
+func TestToSMTPError(t *testing.T) {
+	e := toSMTPError(&textproto.Error{Code: 550, Msg: "5.1.1 no such user\n5.1.1 try another"})
+	if e.Code != 550 || e.EnhancedCode != [3]int{5, 1, 1} || e.Message != "no such user\ntry another" {
+		t.Errorf("got %+v", e)
+	}
+	e = toSMTPError(&textproto.Error{Code: 451, Msg: "try again later"})
+	if e.EnhancedCode != [3]int{} || e.Message != "try again later" {
+		t.Errorf("got %+v", e)
+	}
+	if e := toSMTPError(&textproto.Error{Code: 554, Msg: "5.x.1 odd"}); !strings.HasPrefix(e.Message, "5.x.1") {
+		t.Errorf("got %+v", e)
+	}
+}
+
+// TestPipelinedRefusals: with one recipient MAIL, RCPT and DATA go out
+// together (the test server offers PIPELINING); a refusal of any of them
+// is reported for its command, nothing is sent, and the session stays in
+// step for the next message.
+func TestPipelinedRefusals(t *testing.T) {
+	ts := startServer(t, serverOptions{})
+	c := newTestClient(t, ts.Addr, Options{})
+	for _, tt := range []struct {
+		stage, op string
+		code      int
+	}{{"mail", "mail", 451}, {"rcpt:gone@example.test", "rcpt", 550}, {"data", "data", 554}} {
+		ts.Fault(tt.stage, tt.code, smtp.EnhancedCode{tt.code / 100, 1, 1}, "no")
+		err := c.Send(t.Context(), "a@example.test", []string{"gone@example.test"}, testMsg("p"))
+		e := asError(t, err)
+		if e.Op != tt.op || e.Code != tt.code {
+			t.Errorf("%s refused: got %#v", tt.stage, e)
+		}
+		if tt.op == "rcpt" && e.Rcpt != "gone@example.test" {
+			t.Errorf("rcpt refused: Rcpt %q", e.Rcpt)
+		}
+		ts.Fault(tt.stage, 0, smtp.EnhancedCode{}, "")
+	}
+	if n := len(ts.Messages()); n != 0 {
+		t.Fatalf("%d messages sent after refusals", n)
+	}
+	if err := c.Send(t.Context(), "a@example.test", []string{"gone@example.test"}, testMsg("p")); err != nil {
+		t.Fatalf("Send after refusals: %v", err)
+	}
+	if ts.Accepted() != 1 {
+		t.Errorf("server accepted %d connections, want 1 (RSET keeps the session)", ts.Accepted())
+	}
+}
+
+// TestPipelining: to a server that offers PIPELINING, MAIL, RCPT and DATA
+// arrive in one write; to one that does not, one at a time.
+func TestPipelining(t *testing.T) {
+	for _, offer := range []bool{true, false} {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := make(chan string, 1)
+		go func() {
+			nc, err := l.Accept()
+			if err != nil {
+				got <- err.Error()
+				return
+			}
+			defer nc.Close()
+			r := bufio.NewReader(nc)
+			line := func() string { s, _ := r.ReadString('\n'); return s }
+			fmt.Fprint(nc, "220 fake\r\n")
+			line() // EHLO
+			if offer {
+				fmt.Fprint(nc, "250-fake\r\n250 PIPELINING\r\n")
+			} else {
+				fmt.Fprint(nc, "250 fake\r\n")
+			}
+			mail := line()
+			got <- fmt.Sprintf("%q then %d bytes waiting", mail, r.Buffered())
+			fmt.Fprint(nc, "421 closing\r\n")
+		}()
+		c := newTestClient(t, l.Addr().String(), Options{TLS: NoTLS})
+		_ = c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
+		want := `"MAIL FROM:<a@example.test>\r\n" then 0 bytes waiting`
+		if offer {
+			want = `"MAIL FROM:<a@example.test>\r\n" then 32 bytes waiting` // RCPT TO:<b@example.test>, DATA
+		}
+		if s := <-got; s != want {
+			t.Errorf("PIPELINING offered %v: %s, want %s", offer, s, want)
+		}
+		l.Close()
+	}
+}
