@@ -315,7 +315,7 @@ func (s *Chat) presenceList(users []string, pc presenceCmds) []Presence {
 	for i, u := range users {
 		var status *Status
 		if str := stv[i]; str != "" {
-			if v, err := s.decodeStatus(str); err == nil {
+			if v, err := s.decodeStatus(u, str); err == nil {
 				if statuses == nil {
 					statuses = make([]Status, len(users))
 				}

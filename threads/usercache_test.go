@@ -108,8 +108,8 @@ func TestDecodeUserCache(t *testing.T) {
 }
 
 // TestDecodeStatusCache: a status decodes the same from the cache as
-// afresh, a changed status is a new key, and bad JSON is an error each
-// time.
+// afresh, a changed status replaces its member's, and bad JSON is an
+// error each time.
 func TestDecodeStatusCache(t *testing.T) {
 	s := New(nil, Options{})
 	away := Status{Availability: Away, Text: "back Monday", Until: time.Date(2026, 12, 14, 9, 0, 0, 0, time.UTC),
@@ -117,21 +117,23 @@ func TestDecodeStatusCache(t *testing.T) {
 	busy := away
 	busy.Availability = Busy
 	for i, tc := range []struct {
+		member string
 		status Status
 		raw    string // when set, stored as it is
 		bad    bool
-	}{{status: away}, {status: away}, {status: busy}, {status: away}, {raw: "{", bad: true}, {raw: "{", bad: true}} {
+	}{{"ann", away, "", false}, {"ann", away, "", false}, {"bob", busy, "", false}, {"ann", busy, "", false}, {"ann", away, "", false},
+		{"cid", Status{}, "{", true}, {"cid", Status{}, "{", true}} {
 		raw := tc.raw
 		if raw == "" {
 			b, _ := json.Marshal(tc.status)
 			raw = string(b)
 		}
-		got, err := s.decodeStatus(raw)
+		got, err := s.decodeStatus(tc.member, raw)
 		if tc.bad != (err != nil) || (!tc.bad && got != tc.status) {
 			t.Errorf("call %d: decoded %+v, %v; want %+v (error %v)", i, got, err, tc.status, tc.bad)
 		}
 	}
 	if n := s.statuses.len(); n != 2 {
-		t.Errorf("cache holds %d statuses, want the 2 good ones", n)
+		t.Errorf("cache holds %d statuses, want ann's and bob's", n)
 	}
 }
