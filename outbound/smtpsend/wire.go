@@ -215,15 +215,18 @@ func (w *wire) envelope(mail string, to []string) (op string, err error) {
 		}
 	}
 	var errs [3]error
+	read := 0 // replies read
 	for i, expect := range []int{250, 25, 354} {
+		_, errs[i] = w.reply(expect)
+		read++
 		var se *smtp.SMTPError
-		if _, errs[i] = w.reply(expect); errs[i] != nil && !errors.As(errs[i], &se) {
+		if errs[i] != nil && !errors.As(errs[i], &se) {
 			break // the connection failed: nothing more will come
 		}
 	}
 	switch {
 	case errs[0] != nil || errs[1] != nil:
-		if errs[2] == nil {
+		if read == 3 && errs[2] == nil {
 			// The server took DATA with no valid recipient, and waits for
 			// a body: the session can no longer be trusted.
 			_ = w.close()

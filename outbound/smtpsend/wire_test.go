@@ -124,3 +124,41 @@ func TestPipelining(t *testing.T) {
 		l.Close()
 	}
 }
+
+// TestPipelinedDataAfterRefusal: a server that refuses the recipient but
+// then takes DATA waits for a body the client will not send: the client
+// reports the refusal and closes the connection rather than reuse it.
+func TestPipelinedDataAfterRefusal(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	after := make(chan string, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			after <- err.Error()
+			return
+		}
+		defer nc.Close()
+		r := bufio.NewReader(nc)
+		fmt.Fprint(nc, "220 fake\r\n")
+		_, _ = r.ReadString('\n') // EHLO
+		fmt.Fprint(nc, "250-fake\r\n250 PIPELINING\r\n")
+		for range 3 { // MAIL, RCPT, DATA
+			_, _ = r.ReadString('\n')
+		}
+		fmt.Fprint(nc, "250 ok\r\n550 5.1.1 no such user\r\n354 go ahead\r\n")
+		rest, err := r.ReadString('\n')
+		after <- fmt.Sprintf("%q %v", rest, err)
+	}()
+	c := newTestClient(t, l.Addr().String(), Options{TLS: NoTLS})
+	err = c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
+	if e := asError(t, err); e.Op != "rcpt" || e.Code != 550 || e.Rcpt != "b@example.test" {
+		t.Errorf("got %#v, want the 550 for b@example.test", e)
+	}
+	if s := <-after; s != `"" EOF` {
+		t.Errorf("after the refusal the server read %s, want the connection closed", s)
+	}
+}
