@@ -70,13 +70,14 @@ func (m *mailer) Send(ctx context.Context, from string, to []string, msg []byte)
 }
 
 // handedAtLeast waits until the smarthost has accepted n messages from m
-// in all. It watches m's own count, and st's queue only every 200 ms for
-// dead letters: polling the queue's state all along would load the Redis
-// being measured.
+// in all. It watches m's own count, and st's queue only every 200 ms, for
+// dead letters or a queue emptied short of n: polling the queue's state
+// all along would load the Redis being measured.
 func (m *mailer) handedAtLeast(ctx context.Context, st *threads.Store, n int64) error {
 	for i := 1; m.n.Load() < n; i++ {
 		if i%200 == 0 {
-			if s, err := st.Queue.Stats(ctx); err != nil || s.Dead > 0 {
+			s, err := st.Queue.Stats(ctx)
+			if err != nil || s.Dead > 0 || s.Waiting == 0 && s.Batches == 0 && m.n.Load() < n {
 				return fmt.Errorf("%d of %d emails sent; queue %+v, %v", m.n.Load(), n, s, err)
 			}
 		}

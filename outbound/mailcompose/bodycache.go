@@ -286,7 +286,8 @@ func (k *keyWriter) value(v reflect.Value) bool {
 			}
 			t := v.Interface().(time.Time)
 			_, offset := t.Zone()
-			k.int(t.UnixNano())
+			k.int(t.Unix())
+			k.int(int64(t.Nanosecond()))
 			k.int(int64(offset))
 			return true
 		}

@@ -99,8 +99,13 @@ func (c *Client) expire(cn *conn) {
 // recycle decides what to do with a connection after a failed transaction:
 // after a plain refusal (an SMTP reply other than 421) the session is still
 // good and is reset with RSET for the next message; after anything else
-// (broken connection, 421, timeout, ended context) it is closed.
+// (broken connection, 421, timeout, ended context, a session the wire
+// closed as out of step) it is closed.
 func (c *Client) recycle(ctx context.Context, cn *conn, e *Error) {
+	if cn.w.closed {
+		c.discard(cn)
+		return
+	}
 	if e.Code == 0 && e.Err == nil && ctx.Err() == nil {
 		c.put(cn) // refused here before any command: the session is untouched
 		return

@@ -6,6 +6,7 @@ import (
 	"crypto/tls"
 	"encoding/base64"
 	"errors"
+	"io"
 	"net"
 	"net/textproto"
 	"strconv"
@@ -31,10 +32,46 @@ type wire struct {
 	// cmdTimeout bounds each reply but the last; dataTimeout the writing
 	// of a body and the reply to its final dot.
 	cmdTimeout, dataTimeout time.Duration
+	// closed is set once the session is closed (close).
+	closed bool
 }
 
 func newWire(conn net.Conn, cmdTimeout, dataTimeout time.Duration) *wire {
-	return &wire{conn: conn, text: textproto.NewConn(conn), cmdTimeout: cmdTimeout, dataTimeout: dataTimeout}
+	return &wire{conn: conn, text: newText(conn), cmdTimeout: cmdTimeout, dataTimeout: dataTimeout}
+}
+
+// newText is the protocol's text on conn, its reply lines at most
+// maxReplyLine bytes long. (Its Close is not used: wire.close closes conn.)
+func newText(conn net.Conn) *textproto.Conn {
+	return &textproto.Conn{
+		Reader: *textproto.NewReader(bufio.NewReader(&lineLimiter{r: conn})),
+		Writer: *textproto.NewWriter(bufio.NewWriter(conn)),
+	}
+}
+
+// maxReplyLine bounds a reply line (RFC 5321 section 4.5.3.1.5 allows 512
+// octets; a server writing megabytes without a line break is broken).
+const maxReplyLine = 4096
+
+// errLongReply fails a read that passes maxReplyLine without a line break.
+var errLongReply = errors.New("smarthost reply line too long")
+
+// lineLimiter reads from r, failing once a line passes maxReplyLine.
+type lineLimiter struct {
+	r    io.Reader
+	line int // bytes since the last LF
+}
+
+func (l *lineLimiter) Read(p []byte) (int, error) {
+	n, err := l.r.Read(p)
+	for _, c := range p[:n] {
+		if c == '\n' {
+			l.line = 0
+		} else if l.line++; l.line > maxReplyLine {
+			return 0, errLongReply
+		}
+	}
+	return n, err
 }
 
 // reply reads one reply, whose code must match expect as in
@@ -137,7 +174,7 @@ func (w *wire) startTLS(cfg *tls.Config) error {
 	if err := tc.Handshake(); err != nil {
 		return err
 	}
-	w.conn, w.text, w.ext = tc, textproto.NewConn(tc), nil
+	w.conn, w.text, w.ext = tc, newText(tc), nil
 	return nil
 }
 
@@ -175,13 +212,13 @@ func (w *wire) mailLine(from string, opts *smtp.MailOptions) (string, error) {
 	}
 	if opts.RequireTLS {
 		if ok, _ := w.extension("REQUIRETLS"); !ok {
-			return "", errors.New("smarthost does not offer REQUIRETLS")
+			return "", permanent("mail", "smarthost does not offer REQUIRETLS")
 		}
 		b.WriteString(" REQUIRETLS")
 	}
 	if opts.UTF8 {
 		if ok, _ := w.extension("SMTPUTF8"); !ok {
-			return "", errors.New("smarthost does not offer SMTPUTF8")
+			return "", permanent("mail", "smarthost does not offer SMTPUTF8")
 		}
 		b.WriteString(" SMTPUTF8")
 	}
@@ -206,9 +243,6 @@ func (w *wire) envelope(mail string, to []string) (op string, err error) {
 		_, err := w.cmd(354, "DATA")
 		return "data", err
 	}
-	if err := w.conn.SetDeadline(time.Now().Add(w.cmdTimeout)); err != nil {
-		return "mail", err
-	}
 	for _, line := range []string{mail, "RCPT TO:<" + to[0] + ">", "DATA"} {
 		if err := w.text.PrintfLine("%s", line); err != nil {
 			return "mail", err
@@ -217,6 +251,10 @@ func (w *wire) envelope(mail string, to []string) (op string, err error) {
 	var errs [3]error
 	read := 0 // replies read
 	for i, expect := range []int{250, 25, 354} {
+		// Each reply has its own CommandTimeout, as if sent alone.
+		if err := w.conn.SetDeadline(time.Now().Add(w.cmdTimeout)); err != nil {
+			return "mail", err
+		}
 		_, errs[i] = w.reply(expect)
 		read++
 		var se *smtp.SMTPError
@@ -226,9 +264,10 @@ func (w *wire) envelope(mail string, to []string) (op string, err error) {
 	}
 	switch {
 	case errs[0] != nil || errs[1] != nil:
-		if read == 3 && errs[2] == nil {
-			// The server took DATA with no valid recipient, and waits for
-			// a body: the session can no longer be trusted.
+		if read < 3 || errs[2] == nil {
+			// Replies are missing, or the server took DATA with no valid
+			// recipient and waits for a body: the session is out of
+			// step, and no RSET can mend it.
 			_ = w.close()
 		}
 		if errs[0] != nil {
@@ -322,4 +361,7 @@ func (w *wire) quit(timeout time.Duration) error {
 }
 
 // close closes the connection.
-func (w *wire) close() error { return w.text.Close() }
+func (w *wire) close() error {
+	w.closed = true
+	return w.conn.Close()
+}

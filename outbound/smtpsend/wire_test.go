@@ -3,6 +3,7 @@ package smtpsend
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net"
 	"net/textproto"
@@ -160,5 +161,29 @@ func TestPipelinedDataAfterRefusal(t *testing.T) {
 	}
 	if s := <-after; s != `"" EOF` {
 		t.Errorf("after the refusal the server read %s, want the connection closed", s)
+	}
+}
+
+// TestLongReplyLine: a reply line longer than maxReplyLine fails the
+// session rather than fill memory.
+func TestLongReplyLine(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer nc.Close()
+		fmt.Fprint(nc, "220 "+strings.Repeat("x", 3*maxReplyLine)+"\r\n")
+		_, _ = bufio.NewReader(nc).ReadString('\n')
+	}()
+	c := newTestClient(t, l.Addr().String(), Options{TLS: NoTLS})
+	err = c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
+	if e := asError(t, err); e.Op != "dial" || !errors.Is(err, errLongReply) {
+		t.Errorf("got %v, want a dial error for the long line", err)
 	}
 }
