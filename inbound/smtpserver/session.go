@@ -101,24 +101,27 @@ func (s *session) Data(r io.Reader) error {
 	env := inbound.Envelope{Door: "smtp", MailFrom: s.from, Rcpt: slices.Clone(s.rcpt), Remote: s.remote, HELO: s.helo}
 	hint := s.sizeHint
 	s.mu.Unlock()
-	attrs := []slog.Attr{slog.String("from", env.MailFrom), slog.Any("rcpt", redactAddrs(env.Rcpt))}
+	// attrs describe the message in a refusal's log record; they are made
+	// only for one.
+	attrs := func(more ...slog.Attr) []slog.Attr {
+		return append([]slog.Attr{slog.String("from", env.MailFrom), slog.Any("rcpt", redactAddrs(env.Rcpt))}, more...)
+	}
 	if len(env.Rcpt) == 0 {
-		return s.fail(atData, errNoRcpt, attrs...)
+		return s.fail(atData, errNoRcpt, attrs()...)
 	}
 	raw, err := s.srv.readMessage(r, hint)
-	attrs = append(attrs, slog.Int("size", len(raw)))
 	if err != nil {
-		return s.fail(atData, err, attrs...)
+		return s.fail(atData, err, attrs(slog.Int("size", len(raw)))...)
 	}
 	if s.conn != nil && s.conn.broken.Load() {
 		// go-smtp passes on a BDAT LAST chunk cut short by the client
 		// going away as if it were whole.
-		return s.fail(atData, errTruncated, attrs...)
+		return s.fail(atData, errTruncated, attrs(slog.Int("size", len(raw)))...)
 	}
 	var res inbound.Result
 	s.srv.receivers.run(func() { res, err = s.srv.recv.Receive(s.srv.ctx, env, raw) }) // receivers.go
 	if err != nil {
-		return s.fail(atData, fmt.Errorf("receiving message: %w", err), attrs...)
+		return s.fail(atData, fmt.Errorf("receiving message: %w", err), attrs(slog.Int("size", len(raw)))...)
 	}
 	s.srv.log.Info("smtp message accepted", "remote", s.remote, "from", env.MailFrom, "rcpt", redactAddrs(env.Rcpt),
 		"size", len(raw), "outcome", string(res.Outcome), "room", res.Room, "member", res.Member,
