@@ -89,6 +89,9 @@ func (p *arParser) resinfo() (MethodResult, error) {
 		return MethodResult{}, fmt.Errorf("expected a method at %q", p.peek())
 	}
 	method, _, _ = strings.Cut(method, "/")
+	if method == "" { // "/1=pass": a version without its method
+		return MethodResult{}, fmt.Errorf("expected a method before %q", p.peek())
+	}
 	if !p.punct('=') {
 		return MethodResult{}, fmt.Errorf("method %q has no result", method)
 	}

@@ -15,6 +15,7 @@ func FuzzParseAuthResults(f *testing.F) {
 		"mx.example.net; dkim=pass header.d=example.org",
 		"mx.google.com; spf=pass (google.com: domain of a@b.example designates 1.2.3.4) smtp.mailfrom=a@b.example; dmarc=pass (p=NONE) header.from=b.example",
 		"mx 1; none", "x; a=b c.d=\"q\\\"s\"", "x (a (b) c); d=e", "x;;;", "x; y=z (",
+		"x;/=0", "x; /1=pass",
 	} {
 		f.Add(s)
 	}
