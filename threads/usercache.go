@@ -15,17 +15,18 @@ import (
 // the JSON itself, every look-up hashed the whole record: a tenth of the
 // fan-out's time.) Callers get their own copy, free to change.
 
-// decodeCacheSize bounds the records kept; when full, a cache starts over.
+// decodeCacheSize bounds the records kept (one an id); when full, a cache
+// starts over.
 const decodeCacheSize = 4096
 
-// decodeCache maps an id to a record's stored JSON and its decoded value. Reads take
-// no lock: routing one line looks up every member's record and status, from
-// every posting goroutine at once, and a mutex there had them queue (a
-// third of a second of waiting in a 4-second run of BenchmarkPost at 16
-// writers). The records change rarely, which is what sync.Map is for.
+// decodeCache maps an id to a record's stored JSON and its decoded value.
+// Reads take no lock: routing one line looks up every member's record and
+// status, from every posting goroutine at once, and a mutex there had them
+// queue (a third of a second of waiting in a 4-second run of BenchmarkPost
+// at 16 writers). The records change rarely, which is what sync.Map is for.
 type decodeCache[T any] struct {
 	m sync.Map     // id -> *decoded[T]
-	n atomic.Int64 // puts since the last start-over, overwrites included
+	n atomic.Int64 // ids added since the last start-over
 }
 
 // decoded is a value and the stored JSON it was decoded from.
@@ -47,11 +48,10 @@ func (c *decodeCache[T]) get(id, data string) (T, bool) {
 
 // put keeps v, the value of id decoded from data.
 func (c *decodeCache[T]) put(id, data string, v T) {
-	if c.n.Add(1) > decodeCacheSize {
+	if _, had := c.m.Swap(id, &decoded[T]{data: data, v: v}); !had && c.n.Add(1) > decodeCacheSize {
 		c.m.Clear()
-		c.n.Store(1)
+		c.n.Store(0)
 	}
-	c.m.Store(id, &decoded[T]{data: data, v: v})
 }
 
 // len is the number of records kept.

@@ -3,6 +3,7 @@ package threads
 import (
 	"encoding/json"
 	"reflect"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -94,12 +95,15 @@ func TestDecodeUserCache(t *testing.T) {
 			t.Fatal("bad record decoded without error")
 		}
 	}
-	// The cache stays bounded.
+	// The cache stays bounded, by ids; a record changing again and again
+	// stays one entry.
 	for i := range decodeCacheSize + 10 {
-		u := User{ID: "u", Name: string(rune('a' + i%26)), Created: time.Unix(int64(i), 0)}
-		b, _ := json.Marshal(u)
-		if _, err := s.decodeUser("u", string(b)); err != nil {
-			t.Fatal(err)
+		id := "u" + strconv.Itoa(i)
+		for j := range 2 {
+			b, _ := json.Marshal(User{ID: id, Name: string(rune('a' + j)), Created: time.Unix(int64(i), 0)})
+			if _, err := s.decodeUser(id, string(b)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if n := s.users.len(); n > decodeCacheSize {

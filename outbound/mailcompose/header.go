@@ -62,7 +62,7 @@ func date(t time.Time) string { return t.Format(dateLayout) }
 // start a header field).
 func address(name, addr string) string {
 	name = oneLine(name, 200)
-	if plainAddress(name, addr) {
+	if local, _, ok := splitAddress(addr); ok && plainName(name) && dotAtom(local, "._+-") {
 		if name == "" {
 			return "<" + addr + ">"
 		}
@@ -72,43 +72,40 @@ func address(name, addr string) string {
 	return a.String()
 }
 
-// plainDomain reports whether d is letters, digits, dots and hyphens
-// with no dot at either end or beside another.
-func plainDomain(d string) bool {
-	if d == "" || d[0] == '.' || d[len(d)-1] == '.' || strings.Contains(d, "..") {
-		return false
-	}
-	for i := 0; i < len(d); i++ {
-		c := d[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '.' || c == '-') {
+// The forms net/mail writes as they are (FuzzAddress, FuzzCheckAddress
+// hold the two to the same): a name of printable ASCII without quotes or
+// backslashes, quoted; an address whose local part is letters, digits and
+// ._+-, and whose domain is letters, digits, dots and hyphens, neither
+// with a dot at either end or beside another.
+
+// plainName reports whether net/mail writes name in quotes as it is.
+func plainName(name string) bool {
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
 			return false
 		}
 	}
 	return true
 }
 
-// plainAddress reports whether net/mail would write name and addr as
-// "name" <addr> (or <addr> without a name): a name of printable ASCII
-// without quotes or backslashes, and an address whose local part is
-// letters, digits and ._+- with no dot at either end or beside another
-// (FuzzAddress holds the two to the same).
-func plainAddress(name, addr string) bool {
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < ' ' || c > '~' || c == '"' || c == '\\' {
-			return false
-		}
-	}
+// splitAddress cuts addr at its last "@"; ok is false without a local part.
+func splitAddress(addr string) (local, domain string, ok bool) {
 	at := strings.LastIndexByte(addr, '@')
-	if at <= 0 {
-		return false
-	}
-	local := addr[:at]
-	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
-		return false
-	}
-	for i := 0; i < len(local); i++ {
-		c := local[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte("._+-", c) >= 0) {
+	return addr[:max(at, 0)], addr[at+1:], at > 0
+}
+
+// dotAtom reports whether s is letters, digits and the bytes of extra,
+// with no dot at either end or beside another.
+func dotAtom(s, extra string) bool {
+	return s != "" && s[0] != '.' && s[len(s)-1] != '.' && !strings.Contains(s, "..") && alnumOr(s, extra)
+}
+
+// alnumOr reports whether s is ASCII letters, digits and the bytes of
+// extra.
+func alnumOr(s, extra string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || strings.IndexByte(extra, c) >= 0) {
 			return false
 		}
 	}
@@ -136,7 +133,7 @@ func msgIDs(ids ...string) string {
 // checkAddress accepts a bare ASCII address (local@domain) of at most 254
 // bytes. (An internationalized address would need SMTPUTF8 all the way.)
 func checkAddress(what, addr string) (string, error) {
-	if plainAddress("", addr) && plainDomain(addr[strings.LastIndexByte(addr, '@')+1:]) && len(addr) <= 254 {
+	if local, domain, ok := splitAddress(addr); ok && len(addr) <= 254 && dotAtom(local, "._+-") && dotAtom(domain, ".-") {
 		return addr, nil // what net/mail takes as it is (FuzzCheckAddress)
 	}
 	a, err := mail.ParseAddress(addr)
@@ -178,16 +175,7 @@ func urlSafe(u string) bool {
 // isIDPart reports whether s may be a piece of a Message-ID's left side:
 // 1 to 64 ASCII letters, digits, underscores and hyphens.
 func isIDPart(s string) bool {
-	if len(s) == 0 || len(s) > 64 {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '_' || c == '-') {
-			return false
-		}
-	}
-	return true
+	return len(s) > 0 && len(s) <= 64 && alnumOr(s, "_-")
 }
 
 var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)

@@ -45,7 +45,8 @@ func FuzzCheckAddress(f *testing.F) {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, addr string) {
-		if !plainAddress("", addr) || !plainDomain(addr[strings.LastIndexByte(addr, '@')+1:]) || len(addr) > 254 {
+		local, domain, ok := splitAddress(addr)
+		if !ok || len(addr) > 254 || !dotAtom(local, "._+-") || !dotAtom(domain, ".-") {
 			return
 		}
 		a, err := mail.ParseAddress(addr)

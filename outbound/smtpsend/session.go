@@ -130,11 +130,7 @@ func (c *Client) transact(ctx context.Context, cn *conn, from string, to []strin
 	if err := c.requireTLS(ctx, cn, opts); err != nil { // requiretls.go
 		return "mail", err
 	}
-	mail, err := cn.w.mailLine(from, opts)
-	if err != nil {
-		return "mail", err
-	}
-	if op, err := cn.w.envelope(mail, to); err != nil {
+	if op, err := cn.w.envelope(cn.w.mailLine(from, opts), to); err != nil {
 		return op, err
 	}
 	if err := cn.w.body(msg); err != nil {

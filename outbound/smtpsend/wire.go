@@ -74,6 +74,11 @@ func (l *lineLimiter) Read(p []byte) (int, error) {
 	return n, err
 }
 
+// deadline gives the session's reads and writes d from now.
+func (w *wire) deadline(d time.Duration) error {
+	return w.conn.SetDeadline(time.Now().Add(d))
+}
+
 // reply reads one reply, whose code must match expect as in
 // textproto.Reader.ReadResponse (one to three digits).
 func (w *wire) reply(expect int) (string, error) {
@@ -87,7 +92,7 @@ func (w *wire) reply(expect int) (string, error) {
 
 // cmd sends one command line and reads its reply, within cmdTimeout.
 func (w *wire) cmd(expect int, line string) (string, error) {
-	if err := w.conn.SetDeadline(time.Now().Add(w.cmdTimeout)); err != nil {
+	if err := w.deadline(w.cmdTimeout); err != nil {
 		return "", err
 	}
 	if err := w.text.PrintfLine("%s", line); err != nil {
@@ -125,7 +130,7 @@ func toSMTPError(te *textproto.Error) *smtp.SMTPError {
 
 // greet reads the server's greeting.
 func (w *wire) greet() error {
-	if err := w.conn.SetDeadline(time.Now().Add(w.cmdTimeout)); err != nil {
+	if err := w.deadline(w.cmdTimeout); err != nil {
 		return err
 	}
 	_, err := w.reply(220)
@@ -199,9 +204,9 @@ func (w *wire) authPlain(user, password string) error {
 }
 
 // mailLine is the MAIL command for from with the parameters opts asks
-// for and the server offers; a parameter asked for but not offered is an
-// error.
-func (w *wire) mailLine(from string, opts *smtp.MailOptions) (string, error) {
+// for (the caller has made sure the server offers SMTPUTF8 and REQUIRETLS
+// when asked: transact, requireTLS) and the ones the server offers.
+func (w *wire) mailLine(from string, opts *smtp.MailOptions) string {
 	var b strings.Builder
 	b.WriteString("MAIL FROM:<" + from + ">")
 	if ok, _ := w.extension("8BITMIME"); ok {
@@ -211,18 +216,12 @@ func (w *wire) mailLine(from string, opts *smtp.MailOptions) (string, error) {
 		b.WriteString(" SIZE=" + strconv.FormatInt(opts.Size, 10))
 	}
 	if opts.RequireTLS {
-		if ok, _ := w.extension("REQUIRETLS"); !ok {
-			return "", permanent("mail", "smarthost does not offer REQUIRETLS")
-		}
 		b.WriteString(" REQUIRETLS")
 	}
 	if opts.UTF8 {
-		if ok, _ := w.extension("SMTPUTF8"); !ok {
-			return "", permanent("mail", "smarthost does not offer SMTPUTF8")
-		}
 		b.WriteString(" SMTPUTF8")
 	}
-	return b.String(), nil
+	return b.String()
 }
 
 // envelope sends MAIL, each RCPT and DATA and reads up to the 354 that
@@ -243,6 +242,9 @@ func (w *wire) envelope(mail string, to []string) (op string, err error) {
 		_, err := w.cmd(354, "DATA")
 		return "data", err
 	}
+	if err := w.deadline(w.cmdTimeout); err != nil {
+		return "mail", err
+	}
 	for _, line := range []string{mail, "RCPT TO:<" + to[0] + ">", "DATA"} {
 		if err := w.text.PrintfLine("%s", line); err != nil {
 			return "mail", err
@@ -252,8 +254,10 @@ func (w *wire) envelope(mail string, to []string) (op string, err error) {
 	read := 0 // replies read
 	for i, expect := range []int{250, 25, 354} {
 		// Each reply has its own CommandTimeout, as if sent alone.
-		if err := w.conn.SetDeadline(time.Now().Add(w.cmdTimeout)); err != nil {
-			return "mail", err
+		if i > 0 {
+			if err := w.deadline(w.cmdTimeout); err != nil {
+				return "mail", err
+			}
 		}
 		_, errs[i] = w.reply(expect)
 		read++
@@ -290,7 +294,7 @@ func rcptErr(rcpt string, err error) error {
 // The reply to the dot is read by the caller (finish), which may first
 // decide that it is too late to give up.
 func (w *wire) body(msg []byte) error {
-	if err := w.conn.SetDeadline(time.Now().Add(w.dataTimeout)); err != nil {
+	if err := w.deadline(w.dataTimeout); err != nil {
 		return err
 	}
 	if err := writeDotted(w.text.W, msg); err != nil {

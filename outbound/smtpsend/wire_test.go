@@ -84,23 +84,34 @@ func TestPipelinedRefusals(t *testing.T) {
 	}
 }
 
+// scripted serves one connection on a loopback port with script, which
+// speaks the server's side through nc and r, and returns the address and
+// what script returns, once it has.
+func scripted(t *testing.T, script func(nc net.Conn, r *bufio.Reader) string) (addr string, result <-chan string) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	out := make(chan string, 1)
+	go func() {
+		nc, err := l.Accept()
+		if err != nil {
+			out <- err.Error()
+			return
+		}
+		defer nc.Close()
+		out <- script(nc, bufio.NewReader(nc))
+	}()
+	return l.Addr().String(), out
+}
+
 // TestPipelining: to a server that offers PIPELINING, MAIL, RCPT and DATA
 // arrive in one write; to one that does not, one at a time.
 func TestPipelining(t *testing.T) {
 	for _, offer := range []bool{true, false} {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		got := make(chan string, 1)
-		go func() {
-			nc, err := l.Accept()
-			if err != nil {
-				got <- err.Error()
-				return
-			}
-			defer nc.Close()
-			r := bufio.NewReader(nc)
+		addr, got := scripted(t, func(nc net.Conn, r *bufio.Reader) string {
 			line := func() string { s, _ := r.ReadString('\n'); return s }
 			fmt.Fprint(nc, "220 fake\r\n")
 			line() // EHLO
@@ -110,10 +121,10 @@ func TestPipelining(t *testing.T) {
 				fmt.Fprint(nc, "250 fake\r\n")
 			}
 			mail := line()
-			got <- fmt.Sprintf("%q then %d bytes waiting", mail, r.Buffered())
-			fmt.Fprint(nc, "421 closing\r\n")
-		}()
-		c := newTestClient(t, l.Addr().String(), Options{TLS: NoTLS})
+			defer fmt.Fprint(nc, "421 closing\r\n")
+			return fmt.Sprintf("%q then %d bytes waiting", mail, r.Buffered())
+		})
+		c := newTestClient(t, addr, Options{TLS: NoTLS})
 		_ = c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
 		want := `"MAIL FROM:<a@example.test>\r\n" then 0 bytes waiting`
 		if offer {
@@ -122,7 +133,6 @@ func TestPipelining(t *testing.T) {
 		if s := <-got; s != want {
 			t.Errorf("PIPELINING offered %v: %s, want %s", offer, s, want)
 		}
-		l.Close()
 	}
 }
 
@@ -130,20 +140,7 @@ func TestPipelining(t *testing.T) {
 // then takes DATA waits for a body the client will not send: the client
 // reports the refusal and closes the connection rather than reuse it.
 func TestPipelinedDataAfterRefusal(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	after := make(chan string, 1)
-	go func() {
-		nc, err := l.Accept()
-		if err != nil {
-			after <- err.Error()
-			return
-		}
-		defer nc.Close()
-		r := bufio.NewReader(nc)
+	addr, after := scripted(t, func(nc net.Conn, r *bufio.Reader) string {
 		fmt.Fprint(nc, "220 fake\r\n")
 		_, _ = r.ReadString('\n') // EHLO
 		fmt.Fprint(nc, "250-fake\r\n250 PIPELINING\r\n")
@@ -152,10 +149,10 @@ func TestPipelinedDataAfterRefusal(t *testing.T) {
 		}
 		fmt.Fprint(nc, "250 ok\r\n550 5.1.1 no such user\r\n354 go ahead\r\n")
 		rest, err := r.ReadString('\n')
-		after <- fmt.Sprintf("%q %v", rest, err)
-	}()
-	c := newTestClient(t, l.Addr().String(), Options{TLS: NoTLS})
-	err = c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
+		return fmt.Sprintf("%q %v", rest, err)
+	})
+	c := newTestClient(t, addr, Options{TLS: NoTLS})
+	err := c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
 	if e := asError(t, err); e.Op != "rcpt" || e.Code != 550 || e.Rcpt != "b@example.test" {
 		t.Errorf("got %#v, want the 550 for b@example.test", e)
 	}
@@ -167,22 +164,13 @@ func TestPipelinedDataAfterRefusal(t *testing.T) {
 // TestLongReplyLine: a reply line longer than maxReplyLine fails the
 // session rather than fill memory.
 func TestLongReplyLine(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		nc, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer nc.Close()
+	addr, _ := scripted(t, func(nc net.Conn, r *bufio.Reader) string {
 		fmt.Fprint(nc, "220 "+strings.Repeat("x", 3*maxReplyLine)+"\r\n")
-		_, _ = bufio.NewReader(nc).ReadString('\n')
-	}()
-	c := newTestClient(t, l.Addr().String(), Options{TLS: NoTLS})
-	err = c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
+		s, _ := r.ReadString('\n')
+		return s
+	})
+	c := newTestClient(t, addr, Options{TLS: NoTLS})
+	err := c.Send(t.Context(), "a@example.test", []string{"b@example.test"}, testMsg("p"))
 	if e := asError(t, err); e.Op != "dial" || !errors.Is(err, errLongReply) {
 		t.Errorf("got %v, want a dial error for the long line", err)
 	}
