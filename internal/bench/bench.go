@@ -5,8 +5,8 @@
 //
 // Everything runs on loopback: a redis-server of the bench's own (the
 // embedded store when redis-server is not installed), an in-process
-// go-smtp sink as the smarthost and a discard go-smtp server as the floor
-// of the SMTP door; Postfix's smtp-source and redis-benchmark are the
+// go-smtp sink as the smarthost and a discard go-smtp server as the SMTP
+// door's peer; Postfix's smtp-source and redis-benchmark are the
 // peers when installed, found where the tests find them.
 package bench
 
@@ -23,7 +23,7 @@ import (
 )
 
 // Names are the figures, in the order they run and print.
-var Names = []string{"fanout", "relay", "inbound", "durable", "latency", "live", "bytes"}
+var Names = []string{"fanout", "relay", "inbound", "floor", "durable", "latency", "live", "bytes"}
 
 // Options say what to measure.
 type Options struct {
@@ -102,6 +102,7 @@ var figures = map[string]figureFunc{
 	"fanout":  fanout,
 	"relay":   relay,
 	"inbound": inboundFigure,
+	"floor":   floorFigure,
 	"durable": durable,
 	"latency": latency,
 	"live":    live,

@@ -104,6 +104,7 @@ func TestMissingPeer(t *testing.T) {
 func BenchmarkFanout(b *testing.B)  { benchFigure(b, "fanout") }
 func BenchmarkRelay(b *testing.B)   { benchFigure(b, "relay") }
 func BenchmarkInbound(b *testing.B) { benchFigure(b, "inbound") }
+func BenchmarkFloor(b *testing.B)   { benchFigure(b, "floor") }
 func BenchmarkDurable(b *testing.B) { benchFigure(b, "durable") }
 func BenchmarkLatency(b *testing.B) { benchFigure(b, "latency") }
 

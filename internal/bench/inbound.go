@@ -7,20 +7,24 @@ import (
 	"runtime/pprof"
 	"time"
 
+	"github.com/redis/go-redis/v9"
+
 	"parley/inbound"
+	"parley/inbound/mailparse"
 	"parley/inbound/smtpserver"
 	"parley/threads"
 )
 
-// door is parley's SMTP door with parley's own Receiver on a store in
-// which bob may reply to the room design (alice is the other member):
-// every message is parsed, its reply extracted, its sender checked and the
-// line stored before 250 (routing follows in the background,
-// NewLine.Detach).
+// door is parley's SMTP door on a loopback port. startDoor serves it with
+// parley's own Receiver on a store in which bob may reply to the room
+// design (alice is the other member): every message is parsed, its reply
+// extracted, its sender checked and the line stored before 250 (routing
+// follows in the background, NewLine.Detach). floorFigure serves it with
+// storeOnly.
 type door struct {
 	Addr  string
-	Reply string // bob's reply address
-	st    *threads.Store
+	Reply string         // the address the load is sent to: bob's reply address
+	st    *threads.Store // startDoor's store
 	stop  func()
 }
 
@@ -38,7 +42,16 @@ func startDoor(ctx context.Context, st *threads.Store) (*door, error) {
 	if err != nil {
 		return nil, err
 	}
-	recv := inbound.NewMail(inbound.Options{Store: st, Domain: "parley.test", Log: quiet})
+	d, err := serveDoor(inbound.NewMail(inbound.Options{Store: st, Domain: "parley.test", Log: quiet}))
+	if err != nil {
+		return nil, err
+	}
+	d.Reply, d.st = threads.ReplyAddress(tok, "parley.test"), st
+	return d, nil
+}
+
+// serveDoor serves parley's SMTP door for recv on a loopback port.
+func serveDoor(recv inbound.Receiver) (*door, error) {
 	srv, err := smtpserver.New(recv, smtpserver.Options{Domain: "parley.test", MessagesPerMinutePerIP: -1, MaxConnsPerIP: -1, Log: quiet})
 	if err != nil {
 		return nil, err
@@ -50,8 +63,7 @@ func startDoor(ctx context.Context, st *threads.Store) (*door, error) {
 	sctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go pprof.Do(sctx, pprof.Labels("server", "door"), func(ctx context.Context) { defer close(done); _ = srv.Serve(ctx, l) })
-	return &door{Addr: l.Addr().String(), Reply: threads.ReplyAddress(tok, "parley.test"), st: st,
-		stop: func() { cancel(); <-done }}, nil
+	return &door{Addr: l.Addr().String(), stop: func() { cancel(); <-done }}, nil
 }
 
 // storedAll checks that the door stored a line for every message of r's
@@ -102,17 +114,68 @@ func inboundFigure(ctx context.Context, r *run) Figure {
 		return failed(what, target, err)
 	}
 	defer d.Close()
-	floor, err := startSink()
-	if err != nil {
-		return failed(what, target, err)
-	}
-	defer floor.Close()
-	rounds, err := sourceRounds(ctx, r, bin, [2]*door{d, {Addr: floor.Addr, Reply: d.Reply}})
+	rounds, err := besideDiscard(ctx, r, bin, d)
 	if err != nil {
 		return failed(what, target, err)
 	}
 	if err := d.storedAll(ctx, r); err != nil {
 		return failed(what, target, err)
+	}
+	return doorFigure(what, target, "msg/s (discard go-smtp)", r, rounds)
+}
+
+// storeOnly is a Receiver that does the least a door that stores each
+// message before its 250 can do: it parses the message as parley's door
+// does and appends its reply to a stream with one XADD. No recipient,
+// sender or loop check, no dedupe, no fan-out, no live event: the floor
+// figure measures it, and parley's door does all this and more.
+type storeOnly struct {
+	rdb    redis.UniversalClient
+	stream string
+}
+
+// CheckRecipient takes every address.
+func (storeOnly) CheckRecipient(context.Context, string) error { return nil }
+
+// Receive parses raw and stores its reply.
+func (s storeOnly) Receive(ctx context.Context, _ inbound.Envelope, raw []byte) (inbound.Result, error) {
+	msg, err := mailparse.ParseBytes(raw, mailparse.Options{MaxBytes: smtpserver.DefaultMaxMessageBytes})
+	if err != nil {
+		return inbound.Result{}, inbound.Refuse("message is not readable mail", err)
+	}
+	if err := s.rdb.XAdd(ctx, &redis.XAddArgs{Stream: s.stream, Values: []any{"a", "bob", "t", msg.Reply}}).Err(); err != nil {
+		return inbound.Result{}, inbound.Defer("temporary failure, try again later", err)
+	}
+	return inbound.Result{Outcome: inbound.Posted}, nil
+}
+
+// floorFigure: the inbound load into the door with storeOnly as its
+// receiver, beside the discard server. It bounds the inbound figure from
+// above on the machine it runs on: what storing a message before the 250
+// costs at the least, with parley's SMTP door and parser.
+func floorFigure(ctx context.Context, r *run) Figure {
+	const what, target = "inbound floor: the door storing each message with one XADD, nothing else", "report"
+	bin, err := smtpSource.find(r.opts.Look)
+	if err != nil {
+		return failed(what, target, err)
+	}
+	const stream = "bench:floor"
+	d, err := serveDoor(storeOnly{rdb: r.redis.Client, stream: stream})
+	if err != nil {
+		return failed(what, target, err)
+	}
+	defer d.Close()
+	d.Reply = "floor@parley.test"
+	rounds, err := besideDiscard(ctx, r, bin, d)
+	if err != nil {
+		return failed(what, target, err)
+	}
+	n, err := r.redis.Client.XLen(ctx, stream).Result()
+	if err != nil {
+		return failed(what, target, err)
+	}
+	if want := (r.rounds() + 1) * inboundMessages(r); int(n) != want {
+		return failed(what, target, fmt.Errorf("the door stored %d messages of %d", n, want))
 	}
 	return doorFigure(what, target, "msg/s (discard go-smtp)", r, rounds)
 }
@@ -156,6 +219,17 @@ func doorFigure(what, target, peerUnit string, r *run, rounds paired) Figure {
 		Ratio: ratio, Values: map[string]float64{"parley_msg_per_s": pr, "peer_msg_per_s": qr}}
 	f.setCPU(rounds, msgs, msgs, "a message")
 	return f
+}
+
+// besideDiscard runs the inbound load into d and into a go-smtp server
+// that discards, in alternating rounds (sourceRounds).
+func besideDiscard(ctx context.Context, r *run, bin string, d *door) (paired, error) {
+	discard, err := startSink()
+	if err != nil {
+		return paired{}, err
+	}
+	defer discard.Close()
+	return sourceRounds(ctx, r, bin, [2]*door{d, {Addr: discard.Addr, Reply: d.Reply}})
 }
 
 // sourceRounds runs smtp-source's inbound load (sourceLoad, to each

@@ -81,7 +81,7 @@ func TestCheck(t *testing.T) {
 }
 
 // TestTargetsMatchNames: every figure with checked bounds exists, and
-// every figure but durable has a target.
+// every figure but durable and floor (reported only) has a target.
 func TestTargetsMatchNames(t *testing.T) {
 	for name := range targets {
 		if err := CheckNames([]string{name}); err != nil {
@@ -89,7 +89,7 @@ func TestTargetsMatchNames(t *testing.T) {
 		}
 	}
 	for _, name := range Names {
-		if _, ok := targets[name]; !ok && name != "durable" {
+		if _, ok := targets[name]; !ok && name != "durable" && name != "floor" {
 			t.Errorf("figure %s has no checked target", name)
 		}
 	}
