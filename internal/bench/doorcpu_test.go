@@ -35,24 +35,25 @@ func BenchmarkDoorCPU(b *testing.B) {
 	if err != nil {
 		b.Skip(err)
 	}
+	// Cleanups run last first: the doors stop, then what they use.
 	rs, err := startRedis(lookProgram, b.TempDir(), false)
 	if err != nil {
 		b.Skip(err)
 	}
-	defer rs.Close()
+	b.Cleanup(rs.Close)
 	sink, err := startSink()
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer sink.Close()
+	b.Cleanup(sink.Close)
+	grouped := &groupedStore{rdb: rs.Client, stream: "bench:grouped", reqs: make(chan groupedReq, 1024)}
+	go grouped.loop()
+	b.Cleanup(func() { close(grouped.reqs) })
 	parleyDoor, err := startDoor(ctx, rs.newStore())
 	if err != nil {
 		b.Fatal(err)
 	}
-	defer parleyDoor.Close()
-	grouped := &groupedStore{rdb: rs.Client, stream: "bench:grouped", reqs: make(chan groupedReq, 1024)}
-	go grouped.loop()
-	defer close(grouped.reqs)
+	b.Cleanup(parleyDoor.Close)
 	doors := []struct {
 		name string
 		d    *door
