@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"strings"
 	"time"
 
 	"github.com/emersion/go-imap/v2"
@@ -22,11 +23,18 @@ func (p *Poller) session(ctx context.Context) (ready bool, err error) {
 	// wake receives a token when the server reports a new message count
 	// (EXISTS), during IDLE or in reply to any command.
 	wake := make(chan struct{}, 1)
-	c, err := p.connect(ctx, wake)
+	c, wc, err := p.connect(ctx, wake)
 	if err != nil {
 		return false, err
 	}
 	defer c.Close()
+	// A server that stopped answering shows as a closed connection to
+	// the command that waited: say so first.
+	defer func() {
+		if why := wc.silence(); why != nil && err != nil && !strings.Contains(err.Error(), why.Error()) {
+			err = fmt.Errorf("%w (%v)", why, err)
+		}
+	}()
 	// Closing the connection unblocks every command, IDLE included: this
 	// is how a cancelled ctx stops Run promptly.
 	defer context.AfterFunc(ctx, func() { _ = c.Close() })()
@@ -48,7 +56,7 @@ func (p *Poller) session(ctx context.Context) (ready bool, err error) {
 
 	for {
 		drain(wake)
-		found, retry, err := p.round(ctx, c, caps)
+		found, retry, err := p.round(ctx, c, wc, caps)
 		if err != nil {
 			return true, err
 		}
@@ -71,9 +79,9 @@ func (p *Poller) session(ctx context.Context) (ready bool, err error) {
 			wait = retry
 		}
 		if idle {
-			err = p.idle(ctx, c, wake, wait)
+			err = p.idle(ctx, c, wc, wake, wait)
 		} else {
-			err = p.pause(ctx, c, wake, wait)
+			err = p.pause(ctx, c, wc, wake, wait)
 		}
 		if err != nil {
 			return true, err
@@ -82,8 +90,10 @@ func (p *Poller) session(ctx context.Context) (ready bool, err error) {
 }
 
 // connect dials the server as the URL says and reads its greeting. wake
-// gets a token for every EXISTS the server sends outside a SELECT.
-func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient.Client, error) {
+// gets a token for every EXISTS the server sends outside a SELECT. The
+// watched connection under the client bounds each wait for an answer
+// (Options.AnswerTimeout).
+func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient.Client, *watchedConn, error) {
 	opts := &imapclient.Options{
 		TLSConfig: p.tlsConfig(),
 		UnilateralDataHandler: &imapclient.UnilateralDataHandler{
@@ -98,16 +108,16 @@ func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient
 			},
 		},
 	}
-	// imapclient times out a response once it has begun, not the wait for
-	// one: TCP keepalive is what notices a peer that went away, during
-	// IDLE as during a command (in about 90 s).
+	// TCP keepalive notices a peer that went away, during IDLE as during
+	// a command (in about 90 s); watchedConn a server that does not answer.
 	dialer := &net.Dialer{Timeout: dialTimeout, KeepAliveConfig: net.KeepAliveConfig{
 		Enable: true, Idle: 30 * time.Second, Interval: 15 * time.Second, Count: 4,
 	}}
-	conn, err := dialer.DialContext(ctx, "tcp", p.acct.addr)
+	raw, err := dialer.DialContext(ctx, "tcp", p.acct.addr)
 	if err != nil {
-		return nil, fmt.Errorf("imap dial %s: %w", p.acct.addr, err)
+		return nil, nil, fmt.Errorf("imap dial %s: %w", p.acct.addr, err)
 	}
+	conn := newWatchedConn(raw, p.opt.AnswerTimeout)
 	// Until the client exists, a cancelled ctx closes the bare connection.
 	stop := context.AfterFunc(ctx, func() { _ = conn.Close() })
 	defer stop()
@@ -118,7 +128,7 @@ func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient
 		tconn := tls.Client(conn, opts.TLSConfig)
 		if err := tconn.HandshakeContext(ctx); err != nil {
 			_ = conn.Close()
-			return nil, fmt.Errorf("imap TLS handshake with %s: %w", p.acct.addr, err)
+			return nil, nil, fmt.Errorf("imap TLS handshake with %s: %w", p.acct.addr, err)
 		}
 		c = imapclient.New(tconn, opts)
 	case p.plainOK:
@@ -129,14 +139,14 @@ func (p *Poller) connect(ctx context.Context, wake chan<- struct{}) (*imapclient
 		c, err = imapclient.NewStartTLS(conn, opts)
 		if err != nil {
 			_ = conn.Close()
-			return nil, fmt.Errorf("imap STARTTLS with %s: %w", p.acct.addr, err)
+			return nil, nil, fmt.Errorf("imap STARTTLS with %s: %w", p.acct.addr, err)
 		}
 	}
 	if err := c.WaitGreeting(); err != nil {
 		_ = c.Close()
-		return nil, fmt.Errorf("imap greeting from %s: %w", p.acct.addr, err)
+		return nil, nil, fmt.Errorf("imap greeting from %s: %w", p.acct.addr, err)
 	}
-	return c, nil
+	return c, conn, nil
 }
 
 // tlsConfig is Options.TLSConfig with the server name and ALPN set.
@@ -187,8 +197,9 @@ func (p *Poller) saveState(ctx context.Context) {
 	}
 }
 
-// idle waits in IDLE for new mail, for d at most.
-func (p *Poller) idle(ctx context.Context, c *imapclient.Client, wake <-chan struct{}, d time.Duration) error {
+// idle waits in IDLE for new mail, for d at most. The server owes no
+// answer while it idles: wc is quiet then.
+func (p *Poller) idle(ctx context.Context, c *imapclient.Client, wc *watchedConn, wake <-chan struct{}, d time.Duration) error {
 	cmd, err := c.Idle()
 	if err != nil {
 		return fmt.Errorf("imap IDLE: %w", err)
@@ -196,12 +207,14 @@ func (p *Poller) idle(ctx context.Context, c *imapclient.Client, wake <-chan str
 	p.log.Debug("imap idling", "for", d)
 	t := time.NewTimer(d)
 	defer t.Stop()
+	wc.setQuiet(true)
 	select {
 	case <-wake:
 	case <-t.C:
 	case <-ctx.Done():
 	case <-c.Closed():
 	}
+	wc.setQuiet(false)
 	if err := cmd.Close(); err != nil {
 		return fmt.Errorf("imap IDLE done: %w", err)
 	}
@@ -212,11 +225,13 @@ func (p *Poller) idle(ctx context.Context, c *imapclient.Client, wake <-chan str
 }
 
 // pause waits d between two polls, or less when the connection drops or
-// the server reports new mail on its own.
-func (p *Poller) pause(ctx context.Context, c *imapclient.Client, wake <-chan struct{}, d time.Duration) error {
+// the server reports new mail on its own. No command waits: wc is quiet.
+func (p *Poller) pause(ctx context.Context, c *imapclient.Client, wc *watchedConn, wake <-chan struct{}, d time.Duration) error {
 	p.log.Debug("imap polling", "in", d)
 	t := time.NewTimer(d)
 	defer t.Stop()
+	wc.setQuiet(true)
+	defer wc.setQuiet(false)
 	select {
 	case <-wake:
 	case <-t.C:

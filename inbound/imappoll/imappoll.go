@@ -37,6 +37,8 @@ const (
 	DefaultPollInterval = 60 * time.Second
 	// DefaultIdleRefresh is Options.IdleRefresh when unset.
 	DefaultIdleRefresh = 25 * time.Minute
+	// DefaultAnswerTimeout is Options.AnswerTimeout when unset.
+	DefaultAnswerTimeout = 60 * time.Second
 	// DefaultMaxMessageBytes is Options.MaxMessageBytes when unset.
 	DefaultMaxMessageBytes = 10 << 20
 )
@@ -64,6 +66,13 @@ type Options struct {
 	IdleRefresh time.Duration
 	// DisableIdle polls even when the server has IDLE.
 	DisableIdle bool
+	// AnswerTimeout is how long the server may send nothing while it owes
+	// an answer (to a command, or its greeting) before the session is
+	// given up and made again: a server that takes a command and never
+	// answers would otherwise hold the mailbox for as long as its TCP
+	// connection stays up. It does not apply in IDLE or between polls.
+	// Default 60 s.
+	AnswerTimeout time.Duration
 	// After says what becomes of a message once it is folded in (or
 	// permanently refused): "seen" (the default) sets \Seen; "move:Folder"
 	// sets \Seen and moves it to Folder (MOVE, or COPY, \Deleted and
@@ -125,6 +134,9 @@ func New(recv inbound.Receiver, opt Options) (*Poller, error) {
 	}
 	if opt.IdleRefresh <= 0 {
 		opt.IdleRefresh = DefaultIdleRefresh
+	}
+	if opt.AnswerTimeout <= 0 {
+		opt.AnswerTimeout = DefaultAnswerTimeout
 	}
 	if opt.MaxMessageBytes <= 0 {
 		opt.MaxMessageBytes = DefaultMaxMessageBytes

@@ -25,7 +25,7 @@ const sizeBatch = 50
 // returns how many new messages it found and, when a temporary refusal
 // ended it early, how soon to try again. An error means the connection is
 // unusable.
-func (p *Poller) round(ctx context.Context, c *imapclient.Client, caps imap.CapSet) (found int, retry time.Duration, err error) {
+func (p *Poller) round(ctx context.Context, c *imapclient.Client, wc *watchedConn, caps imap.CapSet) (found int, retry time.Duration, err error) {
 	uids, err := p.newUIDs(c)
 	if err != nil {
 		return 0, 0, err
@@ -46,7 +46,7 @@ func (p *Poller) round(ctx context.Context, c *imapclient.Client, caps imap.CapS
 			if !ok {
 				continue // expunged meanwhile
 			}
-			retry, err := p.message(ctx, c, caps, uid, size)
+			retry, err := p.message(ctx, c, wc, caps, uid, size)
 			if err != nil || retry > 0 {
 				return found, retry, err
 			}
@@ -97,7 +97,7 @@ func messageSizes(c *imapclient.Client, uids []imap.UID) (map[imap.UID]int64, er
 
 // message fetches one message, hands it over and settles it. retry > 0
 // says that it was refused for now and left untouched.
-func (p *Poller) message(ctx context.Context, c *imapclient.Client, caps imap.CapSet, uid imap.UID, size int64) (retry time.Duration, err error) {
+func (p *Poller) message(ctx context.Context, c *imapclient.Client, wc *watchedConn, caps imap.CapSet, uid imap.UID, size int64) (retry time.Duration, err error) {
 	log := p.log.With("uid", uint32(uid))
 	limit := p.opt.MaxMessageBytes
 	if size > limit {
@@ -117,7 +117,9 @@ func (p *Poller) message(ctx context.Context, c *imapclient.Client, caps imap.Ca
 	}
 
 	env := envelope(p.acct.mailbox, raw)
+	wc.setQuiet(true) // the server owes no answer while the message is folded in
 	res, err := p.receive(ctx, env, raw)
+	wc.setQuiet(false)
 	switch {
 	case err == nil:
 		p.tempFailed = 0
