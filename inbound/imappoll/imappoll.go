@@ -67,11 +67,11 @@ type Options struct {
 	// DisableIdle polls even when the server has IDLE.
 	DisableIdle bool
 	// AnswerTimeout is how long the server may send nothing while it owes
-	// an answer (to a command, or its greeting) before the session is
-	// given up and made again: a server that takes a command and never
-	// answers would otherwise hold the mailbox for as long as its TCP
-	// connection stays up. It does not apply in IDLE or between polls.
-	// Default 60 s.
+	// an answer to a command before the session is given up and made
+	// again: a server that takes a command and never answers would
+	// otherwise hold the mailbox for as long as its TCP connection stays
+	// up. It does not apply in IDLE, between polls or while a message is
+	// folded in. Default 60 s.
 	AnswerTimeout time.Duration
 	// After says what becomes of a message once it is folded in (or
 	// permanently refused): "seen" (the default) sets \Seen; "move:Folder"
