@@ -32,7 +32,7 @@ func (p *Poller) session(ctx context.Context) (ready bool, err error) {
 	// the command that waited: say so first.
 	defer func() {
 		if why := wc.silence(); why != nil && err != nil && !strings.Contains(err.Error(), why.Error()) {
-			err = fmt.Errorf("%w (%v)", why, err)
+			err = fmt.Errorf("%w (%w)", why, err)
 		}
 	}()
 	// Closing the connection unblocks every command, IDLE included: this

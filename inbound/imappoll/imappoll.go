@@ -37,6 +37,8 @@ const (
 	DefaultPollInterval = 60 * time.Second
 	// DefaultIdleRefresh is Options.IdleRefresh when unset.
 	DefaultIdleRefresh = 25 * time.Minute
+	// maxIdleRefresh caps Options.IdleRefresh.
+	maxIdleRefresh = 27 * time.Minute
 	// DefaultAnswerTimeout is Options.AnswerTimeout when unset.
 	DefaultAnswerTimeout = 60 * time.Second
 	// DefaultMaxMessageBytes is Options.MaxMessageBytes when unset.
@@ -62,16 +64,17 @@ type Options struct {
 	// server has no IDLE (or DisableIdle is set). Default 60 s.
 	PollInterval time.Duration
 	// IdleRefresh ends an IDLE and looks at the mailbox again after this
-	// long, before the 29-minute limit of RFC 2177. Default 25 min.
+	// long, before the 29-minute limit of RFC 2177. Default 25 min, at most
+	// 27 min.
 	IdleRefresh time.Duration
 	// DisableIdle polls even when the server has IDLE.
 	DisableIdle bool
-	// AnswerTimeout is how long the server may send nothing while it owes
-	// an answer to a command before the session is given up and made
-	// again: a server that takes a command and never answers would
-	// otherwise hold the mailbox for as long as its TCP connection stays
-	// up. It does not apply in IDLE, between polls or while a message is
-	// folded in. Default 60 s.
+	// AnswerTimeout is how long the server may send nothing, while the
+	// session waits on it, before the session is given up and made again:
+	// a server that takes a command and never answers would otherwise
+	// hold the mailbox for as long as its TCP connection stays up. The
+	// time counts from the last byte read or written; it stops in IDLE,
+	// between polls and while a message is folded in. Default 60 s.
 	AnswerTimeout time.Duration
 	// After says what becomes of a message once it is folded in (or
 	// permanently refused): "seen" (the default) sets \Seen; "move:Folder"
@@ -135,6 +138,9 @@ func New(recv inbound.Receiver, opt Options) (*Poller, error) {
 	if opt.IdleRefresh <= 0 {
 		opt.IdleRefresh = DefaultIdleRefresh
 	}
+	// imapclient ends and restarts an IDLE of its own after 28 minutes,
+	// unwatched (the session is quiet in IDLE): refresh before that.
+	opt.IdleRefresh = min(opt.IdleRefresh, maxIdleRefresh)
 	if opt.AnswerTimeout <= 0 {
 		opt.AnswerTimeout = DefaultAnswerTimeout
 	}

@@ -1,12 +1,17 @@
 package imappoll
 
 import (
+	"errors"
 	"fmt"
 	"net"
 	"os"
 	"sync"
 	"time"
 )
+
+// errNoAnswer is the session's error when the server sent nothing for
+// Options.AnswerTimeout while the session waited on it.
+var errNoAnswer = errors.New("imap server sent nothing")
 
 // watchedConn bounds how long the session waits for the server's answer.
 // imapclient times a response out once its first byte has come (30 s), but
@@ -16,8 +21,8 @@ import (
 // TCP keepalive only notices a peer that is gone. So whenever imapclient
 // clears the read deadline between two responses, watchedConn sets it to
 // limit after the latest byte read or written instead. The session turns
-// this off while it waits on purpose, in IDLE and between two polls
-// (quiet), and on again after (watch).
+// this off while it waits on purpose, in IDLE, between two polls and while
+// a message is folded in, and on again after (setQuiet).
 type watchedConn struct {
 	net.Conn
 	limit time.Duration
@@ -49,7 +54,7 @@ func (w *watchedConn) SetReadDeadline(t time.Time) error {
 	defer w.mu.Unlock()
 	w.between = t.IsZero()
 	if w.between && !w.quiet {
-		t = time.Now().Add(w.limit)
+		return w.Conn.SetReadDeadline(time.Now().Add(w.limit))
 	}
 	return w.Conn.SetReadDeadline(t)
 }
@@ -72,8 +77,9 @@ func (w *watchedConn) Read(b []byte) (int, error) {
 	if n > 0 {
 		w.rearm()
 	}
-	if err != nil && n == 0 && w.between && !w.quiet && os.IsTimeout(err) {
-		w.silent = fmt.Errorf("imap server sent nothing for %s", w.limit)
+	// Only our deadline: a dead peer (keepalive, ETIMEDOUT) is no silence.
+	if err != nil && n == 0 && w.between && !w.quiet && errors.Is(err, os.ErrDeadlineExceeded) {
+		w.silent = fmt.Errorf("%w for %s", errNoAnswer, w.limit)
 		_ = w.Conn.Close()
 		return 0, w.silent
 	}
@@ -96,7 +102,7 @@ func (w *watchedConn) Write(b []byte) (int, error) {
 }
 
 // setQuiet tells whether the session is waiting on purpose (IDLE, the
-// pause between polls): no answer is due then.
+// pause between polls, a message being folded in): no answer is due then.
 func (w *watchedConn) setQuiet(quiet bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
