@@ -274,8 +274,10 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 	if err != nil {
 		return line, false, "", nil, nil, err
 	}
-	keys := []string{s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room),
-		s.k.roomLive(n.Room)}
+	// Room for the loop breaker's two keys and three arguments (below).
+	keys := make([]string, 0, 8)
+	keys = append(keys, s.k.room(n.Room), s.k.members(n.Room), s.k.lines(n.Room), s.k.source(n.Room, n.SourceID), s.k.pending(n.Room),
+		s.k.roomLive(n.Room))
 	urgentArg, shardedArg, unverifiedArg := "", "", ""
 	if urgent {
 		urgentArg = "1"
@@ -294,8 +296,9 @@ func (s *Chat) store(ctx context.Context, n NewLine, name string, urgent bool) (
 		held = v.(membership)
 	}
 	sentVersion := held.heldVersion(n.Author, n.Origin)
-	args := []any{n.Author, name, s.seal(line.Text), string(n.Origin), attach, n.SourceID,
-		now.UnixMilli(), sentVersion, int(cmp.Or(n.SourceFor, s.opts.DedupeFor) / time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg}
+	args := make([]any, 0, 17)
+	args = append(args, n.Author, name, s.seal(line.Text), string(n.Origin), attach, n.SourceID,
+		now.UnixMilli(), sentVersion, int(cmp.Or(n.SourceFor, s.opts.DedupeFor)/time.Second), event, s.seal(line.Quote), urgentArg, shardedArg, unverifiedArg)
 	if n.LoopCheck {
 		loopKeys, limit, source, window := s.loopCheck(n.Room, n.Author, n.loopText, n.SourceID)
 		keys = append(keys, loopKeys...)

@@ -111,6 +111,9 @@ func (s *Chat) decodeThresholds(cmd *redis.SliceCmd) Thresholds {
 			return 0
 		}
 		str, _ := v[i].(string)
+		if str == "" {
+			return 0 // not set: the usual case, and ParseInt's error allocates
+		}
 		n, err := strconv.ParseInt(str, 10, 64)
 		if err != nil || n <= 0 {
 			return 0

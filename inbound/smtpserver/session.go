@@ -29,7 +29,13 @@ func (b *backend) NewSession(c *smtp.Conn) (smtp.Session, error) {
 		nc = tc.NetConn()
 	}
 	cn, _ := nc.(*conn) // always ours, but a session works without it
-	return &session{srv: b.srv, conn: cn, remote: nc.RemoteAddr().String(), ip: remoteip.Of(nc.RemoteAddr()), tls: isTLS,
+	var ip string
+	if cn != nil {
+		ip = cn.ip // the listener's, made at accept
+	} else {
+		ip = remoteip.Of(nc.RemoteAddr())
+	}
+	return &session{srv: b.srv, conn: cn, remote: nc.RemoteAddr().String(), ip: ip, tls: isTLS,
 		helo: c.Hostname()}, nil
 }
 
