@@ -344,10 +344,17 @@ func TestPartialRecipientFailure(t *testing.T) {
 	if e := asError(t, err); e.Rcpt != "full@example.test" || !e.Temporary || e.Code != 452 {
 		t.Errorf("got %#v, want temporary 452 for full@example.test", e)
 	}
+	keptAfterRefusals(t, ts, c, "ok@example.test")
+}
+
+// keptAfterRefusals checks, after refused sends, that nothing reached ts
+// and that the next send to rcpt goes out on the same session (RSET).
+func keptAfterRefusals(t *testing.T, ts *testServer, c *Client, rcpt string) {
+	t.Helper()
 	if n := len(ts.Messages()); n != 0 {
-		t.Fatalf("a message with a refused recipient was sent anyway (%d)", n)
+		t.Fatalf("%d messages sent after refusals", n)
 	}
-	if err := c.Send(t.Context(), "a@example.test", []string{"ok@example.test"}, testMsg("p")); err != nil {
+	if err := c.Send(t.Context(), "a@example.test", []string{rcpt}, testMsg("p")); err != nil {
 		t.Fatalf("Send after refusals: %v", err)
 	}
 	if ts.Accepted() != 1 {

@@ -73,15 +73,7 @@ func TestPipelinedRefusals(t *testing.T) {
 		}
 		ts.Fault(tt.stage, 0, smtp.EnhancedCode{}, "")
 	}
-	if n := len(ts.Messages()); n != 0 {
-		t.Fatalf("%d messages sent after refusals", n)
-	}
-	if err := c.Send(t.Context(), "a@example.test", []string{"gone@example.test"}, testMsg("p")); err != nil {
-		t.Fatalf("Send after refusals: %v", err)
-	}
-	if ts.Accepted() != 1 {
-		t.Errorf("server accepted %d connections, want 1 (RSET keeps the session)", ts.Accepted())
-	}
+	keptAfterRefusals(t, ts, c, "gone@example.test")
 }
 
 // scripted serves one connection on a loopback port with script, which
