@@ -226,6 +226,8 @@ func TestMentions(t *testing.T) {
 		"@bob_ @bob- hi":              "bob",
 		"@" + strings.Repeat("a", 70): strings.Repeat("a", 64),
 		"line\n@Eve":                  "eve",
+		"@ann-@bob":                   "ann,bob", // the trimmed "-" ends ann and may start bob
+		"@ann.@bob":                   "ann",     // a "." before @ never starts a mention
 	}
 	for text, want := range cases {
 		if got := strings.Join(Mentions(text), ","); got != want {
@@ -241,7 +243,7 @@ var mentionRule = regexp.MustCompile(`(?:^|[^\w@.])@([a-z0-9][a-z0-9._-]{0,63})`
 // FuzzMentions checks the scanner against the regular expression on ASCII
 // text, and that it never panics on any text.
 func FuzzMentions(f *testing.F) {
-	for _, s := range []string{"@bob hi", "a@b.c", "(@dave.r)", "@x@y", "@bob_ @Bob"} {
+	for _, s := range []string{"@bob hi", "a@b.c", "(@dave.r)", "@x@y", "@bob_ @Bob", "@0-@1", "@0.@1", "@0-.@1"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, text string) {
@@ -251,11 +253,24 @@ func FuzzMentions(f *testing.F) {
 				return // the regexp's \w is ASCII only; Mentions knows letters
 			}
 		}
+		// The regexp's matches, each search resuming where the previous
+		// id ends once trimmed: the trimmed ".-_" may be the next
+		// mention's boundary ("@0-@1"). It resumes one byte early, on the
+		// id's last byte, so that the boundary class sees the real byte
+		// before the next @ and no ^ matches there.
 		var want []string
-		for _, m := range mentionRule.FindAllStringSubmatch(strings.ToLower(text), -1) {
-			if id := strings.TrimRight(m[1], ".-_"); id != "" && !slices.Contains(want, id) {
+		lowered := strings.ToLower(text)
+		for k := 0; k < len(lowered); {
+			from := max(k-1, 0)
+			m := mentionRule.FindStringSubmatchIndex(lowered[from:])
+			if m == nil {
+				break
+			}
+			id := strings.TrimRight(lowered[from+m[2]:from+m[3]], ".-_")
+			if id != "" && !slices.Contains(want, id) {
 				want = append(want, id)
 			}
+			k = from + m[2] + max(len(id), 1)
 		}
 		if strings.Join(got, ",") != strings.Join(want, ",") {
 			t.Errorf("Mentions(%q) = %q, the rule says %q", text, got, want)
